@@ -1,0 +1,6 @@
+"""Lealta: marketing automation and customer segmentation."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

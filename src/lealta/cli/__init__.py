@@ -1,0 +1,1 @@
+"""The ``lealta`` command line (Typer)."""

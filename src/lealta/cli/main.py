@@ -1,0 +1,30 @@
+"""Root of the ``lealta`` command: sub-commands are registered here, imported lazily."""
+
+from __future__ import annotations
+
+import typer
+
+from lealta import __version__
+
+app = typer.Typer(
+    name="lealta",
+    help="Lealta: customer segmentation (RFM, RFMP, K-Means) and marketing automation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lealta {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Lealta's command line."""
