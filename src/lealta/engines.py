@@ -1,0 +1,94 @@
+"""Analytics engines: where the ibis expressions run.
+
+DuckDB (in-process) is the default; Apache Spark (local or a cluster, via ``pyspark``) runs the
+very same expressions when data outgrows one machine. Nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lealta.errors import InvalidInput
+
+EngineName = Literal["duckdb", "spark"]
+ENGINES: tuple[EngineName, ...] = ("duckdb", "spark")
+
+
+@dataclass
+class Engine:
+    """An ibis backend plus the name of the engine behind it."""
+
+    name: EngineName
+    con: Any  # an ibis backend; typed loosely because ibis ships no stubs
+
+    def execute(self, expr: Any) -> Any:
+        """Run ``expr`` and return a pandas object."""
+        return self.con.execute(expr)
+
+
+def connect(name: str = "duckdb", *, threads: int | None = None) -> Engine:
+    """Connect to an analytics engine by name (``duckdb`` or ``spark``)."""
+    if name == "duckdb":
+        return Engine("duckdb", _duckdb(threads))
+    if name == "spark":
+        return Engine("spark", _spark())
+    raise InvalidInput(
+        f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}", field="engine"
+    )
+
+
+def _duckdb(threads: int | None) -> Any:
+    import ibis
+
+    config: dict[str, Any] = {}
+    if threads:
+        config["threads"] = threads
+    return ibis.duckdb.connect(**config)
+
+
+_SPARK_SESSION: Any = None
+
+
+def spark_session() -> Any:
+    """One shared local Spark session (start-up costs several seconds).
+
+    ``LEALTA_SPARK_MASTER`` selects the master (default ``local[*]``); a session already
+    active in the process (e.g. on a cluster) is reused as it is.
+    """
+    global _SPARK_SESSION
+    if _SPARK_SESSION is not None:
+        return _SPARK_SESSION
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise InvalidInput(
+            "the Spark engine needs pyspark: pip install 'lealta[spark]'", field="engine"
+        ) from exc
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        _SPARK_SESSION = active
+        return active
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # A leftover ./spark-warehouse breaks table creation, so keep Spark's files out of the cwd.
+    scratch = tempfile.mkdtemp(prefix="lealta-spark-")
+    _SPARK_SESSION = (
+        SparkSession.builder.master(os.environ.get("LEALTA_SPARK_MASTER", "local[*]"))
+        .appName("lealta")
+        .config("spark.sql.warehouse.dir", os.path.join(scratch, "warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", os.environ.get("LEALTA_SPARK_PARTITIONS", "8"))
+        .getOrCreate()
+    )
+    _SPARK_SESSION.sparkContext.setLogLevel("ERROR")
+    return _SPARK_SESSION
+
+
+def _spark() -> Any:
+    import ibis
+
+    return ibis.pyspark.connect(spark_session())

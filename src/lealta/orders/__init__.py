@@ -1,0 +1,1 @@
+"""Reading order exports: column mapping, sources and cleaning."""

@@ -1,0 +1,1 @@
+"""RFM and RFMP: recency, frequency, monetary (and payment) scores and named segments."""

@@ -1,0 +1,109 @@
+"""Per-customer recency, frequency, monetary and payment values, as ibis expressions.
+
+Table in, table out: the cleaned order rows (see :mod:`lealta.orders.cleaning`) go in, one row
+per customer (and group) comes out. The same expressions run on DuckDB and Spark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from lealta.rfm.options import RFMOptions
+
+
+def purchase_key(clean: Any, options: RFMOptions, has_order: bool) -> Any:
+    """The value that identifies one purchase of a customer (see ``RFMOptions.purchase``)."""
+    if options.purchase == "order" and has_order:
+        return clean.order_id
+    if options.purchase in ("order", "day"):
+        return clean.ts.date()
+    return None
+
+
+def aggregate_rows(
+    clean: Any, options: RFMOptions, groups: tuple[str, ...], has_order: bool
+) -> Any:
+    """One pass over the rows: per (reason, group…, customer) the row count and sums.
+
+    Rows with a reason (rejected) are aggregated too, so that one scan of the input yields both
+    the customers' values and the cleaning report.
+    """
+    import ibis
+
+    key = purchase_key(clean, options, has_order)
+    aggs: dict[str, Any] = {
+        "rows": clean.count(),
+        "first_ts": clean.ts.min(),
+        "last_ts": clean.ts.max(),
+        "revenue": clean.amount.sum(),
+        "purchases": clean.count() if key is None else key.nunique(),
+    }
+    for extra in ("email", "name"):
+        if extra in clean.columns:
+            aggs[extra] = clean[extra].max()
+    keys = ["reason", *groups, "customer_id"]
+    return (
+        clean.group_by(keys)
+        .aggregate(**aggs)
+        .mutate(first_purchase=ibis._.first_ts.date(), last_purchase=ibis._.last_ts.date())
+    )
+
+
+def customer_values(agg: Any, options: RFMOptions, as_of: dt.date) -> Any:
+    """Recency (days), frequency (purchases) and monetary (sum or mean) per customer."""
+    import ibis
+
+    kept = agg.filter(agg.reason.isnull()).drop("reason", "first_ts", "last_ts")
+    recency = ibis.date(as_of).delta(kept.last_purchase, unit="day")
+    monetary = kept.revenue if options.monetary == "sum" else kept.revenue / kept.purchases
+    return kept.mutate(
+        recency=recency.cast("int64"),
+        frequency=kept.purchases.cast("int64"),
+        monetary=monetary.cast("float64"),
+        orders=kept.purchases.cast("int64"),
+    )
+
+
+def payment_values(
+    clean: Any, options: RFMOptions, groups: tuple[str, ...], has_order: bool, as_of: dt.date
+) -> Any | None:
+    """The payment dimension per customer, averaged over purchases; ``None`` without one.
+
+    ``promptness``: days late per purchase, ``max(0, paid - due)``; a purchase still unpaid
+    on ``as_of`` counts ``max(0, as_of - due)``. Without due dates, ``days_to_pay`` or
+    ``paid - order date`` is used. ``method``: the ranking value of the purchase's method.
+    """
+    import ibis
+
+    if options.payment is None:
+        return None
+    rows = clean.filter(clean.reason.isnull())
+    if options.payment == "method":
+        ranking = ibis.cases(
+            *[(rows.method == m, float(v)) for m, v in options.method_ranking.items()],
+            else_=ibis.null("float64"),
+        )
+        per_row = ranking
+    else:
+        per_row = _days_late(rows, as_of)
+    key = purchase_key(rows, options, has_order)
+    keys = [*groups, "customer_id"]
+    rows = rows.mutate(_p=per_row)
+    if key is not None:
+        rows = rows.group_by([*keys, key.name("_purchase")]).aggregate(_p=rows._p.max())
+    return rows.group_by(keys).aggregate(payment=rows._p.mean())
+
+
+def _days_late(rows: Any, as_of: dt.date) -> Any:
+    import ibis
+
+    cols = set(rows.columns)
+    end = ibis.date(as_of)
+    if "due" in cols:
+        settled = rows.paid.fill_null(end) if "paid" in cols else end
+        late = settled.delta(rows.due, unit="day")
+        return ibis.greatest(late, 0).cast("float64")
+    if "days_to_pay" in cols:
+        return rows.days_to_pay.cast("float64")
+    return rows.paid.delta(rows.ts.date(), unit="day").cast("float64")

@@ -1,0 +1,260 @@
+"""The RFM(P) computation from order data to scored, segmented customers.
+
+This module wires the pure parts (options, segment map) to the ibis expressions and runs them
+on an engine. The input is scanned once: rows are cleaned and aggregated per customer in one
+pass (rejected rows aggregated by reason beside them), the small per-customer table is cached,
+and scores, segments, summaries and reports all read from that cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from lealta.engines import Engine
+from lealta.errors import InvalidInput
+from lealta.orders.cleaning import REASONS, clean, detect_date_format
+from lealta.orders.columns import ColumnMap, Detection, detect_columns
+from lealta.orders.sources import Source, collect_malformed, open_source
+from lealta.rfm.metrics import aggregate_rows, customer_values, payment_values
+from lealta.rfm.options import RFMOptions
+from lealta.rfm.scoring import add_scores, present
+from lealta.rfm.segments import SegmentMap, load_segment_map, segment_expression
+
+
+@dataclass
+class CleaningReport:
+    """How many input rows were read, kept and rejected (per reason)."""
+
+    rows_read: int
+    rows_kept: int
+    rejected: dict[str, int]
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(self.rejected.values())
+
+
+@dataclass
+class RFMRun:
+    """Everything one RFM computation produced; tables are ibis expressions on ``engine``."""
+
+    engine: Engine
+    source: Source
+    detection: Detection
+    options: RFMOptions
+    segment_map: SegmentMap
+    as_of: dt.date
+    customers: Any
+    cleaning: CleaningReport
+    clean_rows: Any
+    date_format: str | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return self.detection.columns.groups
+
+    def to_pandas(self) -> Any:
+        """The per-customer table as a pandas DataFrame, in a stable order."""
+        keys = [*self.groups, "customer_id"]
+        return self.engine.execute(self.customers.order_by(keys))
+
+
+def run_rfm(
+    engine: Engine,
+    data: Any,
+    *,
+    options: RFMOptions | None = None,
+    columns: dict[str, str | None] | None = None,
+    groups: tuple[str, ...] = (),
+    segment_map: SegmentMap | None = None,
+    encoding: str = "utf-8",
+) -> RFMRun:
+    """Compute RFM (or RFMP, when ``options.payment`` is set) for the orders in ``data``."""
+    options = options or RFMOptions()
+    segment_map = segment_map or load_segment_map()
+    source = open_source(engine, data, encoding=encoding)
+    detection = detect_columns(source.columns, columns, groups)
+    cols = detection.columns
+    _check_payment_columns(options, cols)
+    date_format, notes = _date_format(engine, source, cols, options)
+    as_of = options.as_of
+    if as_of is None and (options.window_days or options.since):
+        as_of = _default_as_of(
+            engine, clean(engine, source, cols, options, date_format=date_format, as_of=None)
+        )
+    rows = clean(engine, source, cols, options, date_format=date_format, as_of=as_of)
+    has_order = cols.order is not None
+    if options.purchase == "order" and not has_order:
+        notes.append("no order id column: each calendar day with a purchase counts as one purchase")
+    agg = _cache(engine, aggregate_rows(rows, options, cols.groups, has_order))
+    collect_malformed(engine, source)
+    cleaning = _cleaning_report(engine, agg, source)
+    if cleaning.rows_kept == 0:
+        raise InvalidInput(_nothing_left(cleaning), field="file")
+    if as_of is None:
+        as_of = _default_as_of_from_agg(engine, agg)
+    values = customer_values(agg, options, as_of)
+    payment = payment_values(rows, options, cols.groups, has_order, as_of)
+    if payment is not None:
+        keys = [*cols.groups, "customer_id"]
+        values = values.left_join(payment, keys).select(values, payment.payment)
+    scored = present(add_scores(values, options, cols.groups), options)
+    levels = {d: options.levels(d) for d in ("r", "f", "m", "p")}
+    internal = scored if options.best_high else _internal_scores(scored, options)
+    scored = scored.mutate(segment=segment_expression(internal, segment_map, levels))
+    customers = _cache(engine, scored)
+    run = RFMRun(
+        engine,
+        source,
+        detection,
+        options,
+        segment_map,
+        as_of,
+        customers,
+        cleaning,
+        rows,
+        date_format,
+        notes,
+    )
+    run.notes.extend(degenerate_notes(run))
+    return run
+
+
+def _check_payment_columns(options: RFMOptions, cols: ColumnMap) -> None:
+    if options.payment == "method" and not cols.payment_method:
+        raise InvalidInput(
+            "RFMP by payment method needs a payment method column (--payment-method)",
+            field="payment_method",
+        )
+    if options.payment == "promptness" and not (
+        cols.due_date or cols.days_to_pay or cols.paid_date
+    ):
+        raise InvalidInput(
+            "RFMP by promptness needs --due-date and --paid-date, or --days-to-pay",
+            field="due_date",
+        )
+
+
+def _date_format(
+    engine: Engine, source: Source, cols: ColumnMap, options: RFMOptions
+) -> tuple[str | None, list[str]]:
+    if options.date_format:
+        return options.date_format, []
+    fmt, notes = detect_date_format(engine, source, cols.date)
+    return fmt, notes
+
+
+def _cache(engine: Engine, expr: Any) -> Any:
+    try:
+        return expr.cache()
+    except Exception as exc:
+        _reraise_read_error(exc)
+        raise
+
+
+def _reraise_read_error(exc: Exception) -> None:
+    from lealta.errors import UnreadableFile
+
+    text = str(exc)
+    if "unicode" in text.lower():
+        raise UnreadableFile(
+            "the file is not valid UTF-8; pass its encoding, e.g. --encoding latin-1",
+            field="encoding",
+        ) from exc
+    if "CSV Error" in text or "Could not convert" in text:
+        first = text.strip().splitlines()[0]
+        raise UnreadableFile(f"the file cannot be read: {first}", field="file") from exc
+
+
+def _cleaning_report(engine: Engine, agg: Any, source: Source) -> CleaningReport:
+    counts = engine.execute(agg.group_by("reason").aggregate(n=agg.rows.sum()))
+    rejected: dict[str, int] = {}
+    kept = 0
+    for reason, n in zip(counts["reason"], counts["n"], strict=True):
+        if reason is None or reason != reason:  # None or NaN: kept rows
+            kept += int(n)
+        else:
+            rejected[str(reason)] = int(n)
+    for bad in source.malformed:
+        rejected["malformed"] = rejected.get("malformed", 0) + 1
+        del bad
+    ordered = {r: rejected[r] for r in [*REASONS, "malformed"] if r in rejected}
+    return CleaningReport(kept + sum(ordered.values()), kept, ordered)
+
+
+def _nothing_left(report: CleaningReport) -> str:
+    if report.rows_read == 0:
+        return "the input has a header but no rows"
+    reasons = ", ".join(f"{REASONS.get(r, r)}: {n:,}" for r, n in report.rejected.items())
+    return f"none of the {report.rows_read:,} rows is a usable purchase ({reasons})"
+
+
+def _default_as_of(engine: Engine, rows: Any) -> dt.date:
+    last = engine.execute(rows.filter(rows.reason.isnull()).ts.max())
+    if last is None or last != last:
+        raise InvalidInput("no usable purchase rows to date the analysis from", field="file")
+    return _to_date(last) + dt.timedelta(days=1)
+
+
+def _default_as_of_from_agg(engine: Engine, agg: Any) -> dt.date:
+    last = engine.execute(agg.filter(agg.reason.isnull()).last_purchase.max())
+    return _to_date(last) + dt.timedelta(days=1)
+
+
+def _to_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _internal_scores(scored: Any, options: RFMOptions) -> Any:
+    """Scores back on the 5 = best scale, for segment rules, when 1 = best was asked for."""
+    dims = [d for d in ("r", "f", "m", "p") if f"{d}_score" in scored.columns]
+    return scored.mutate(
+        **{f"{d}_score": options.levels(d) + 1 - scored[f"{d}_score"] for d in dims}
+    )
+
+
+def score_distribution(run: RFMRun) -> dict[str, dict[int, int]]:
+    """Customers per score level, per dimension."""
+    out: dict[str, dict[int, int]] = {}
+    for dim in ("r", "f", "m", "p"):
+        col = f"{dim}_score"
+        if col not in run.customers.columns:
+            continue
+        counts = run.engine.execute(run.customers.group_by(col).aggregate(n=run.customers.count()))
+        out[dim] = {
+            int(s): int(n)
+            for s, n in zip(counts[col], counts["n"], strict=True)
+            if s == s and s is not None
+        }
+    return out
+
+
+def degenerate_notes(run: RFMRun) -> list[str]:
+    """Plain-words warnings for data that makes scores less informative."""
+    notes = []
+    total = run.cleaning.rows_kept
+    dist = score_distribution(run)
+    n = sum(dist.get("r", {}).values())
+    names = {"r": "recency", "f": "frequency", "m": "monetary", "p": "payment"}
+    if n == 1:
+        notes.append("only one customer: every score is the middle score")
+        return notes
+    for dim, counts in dist.items():
+        levels = run.options.levels(dim)
+        if len(counts) == 1 and not run.options.thresholds.get(dim):
+            notes.append(f"every customer has the same {names[dim]}: all get the middle score")
+        elif len(counts) < levels and not run.options.thresholds.get(dim):
+            missing = [s for s in range(1, levels + 1) if s not in counts]
+            notes.append(
+                f"{names[dim]} has heavy ties (equal values share a score): "
+                f"no customer scores {', '.join(map(str, missing))}"
+            )
+    del total
+    return notes

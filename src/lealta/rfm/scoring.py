@@ -1,0 +1,101 @@
+"""Turning raw R, F, M, P values into scores, as ibis expressions.
+
+Quantile scoring (the default)
+    For a customer with value ``v`` among ``n`` customers of the same group, let ``worse`` be
+    the number of customers whose value is strictly worse. The score is
+    ``1 + floor(bins * worse / n)``: the bins hold equal shares of customers, and equal values
+    always get equal scores (a tie never straddles two bins; it takes the lowest bin its first
+    member would reach). When every customer of a group has the same value the dimension says
+    nothing, and everyone gets the middle score ``ceil(bins / 2)``.
+Threshold scoring
+    Break points ``b1 < … < bk`` put ``v`` in level ``1 + #{i: v > b_i}`` (intervals
+    ``(b[i-1], b[i]]``), mirrored for dimensions where lower is better, so the best level is
+    always the highest.
+Direction
+    Lower recency is better (higher with ``reverse_recency``), higher frequency and monetary
+    are better, fewer days late is better, a higher payment-method rank is better.
+    ``best_high=False`` mirrors every score at the end (1 = best).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lealta.rfm.options import RFMOptions
+
+VALUE_COLUMN = {"r": "recency", "f": "frequency", "m": "monetary", "p": "payment"}
+
+
+def higher_is_better(dim: str, options: RFMOptions) -> bool:
+    """Whether a larger raw value of ``dim`` is better."""
+    if dim == "r":
+        return options.reverse_recency
+    if dim == "p":
+        return options.payment == "method"
+    return True
+
+
+def quantile_score(value: Any, *, bins: int, better_high: bool, groups: list[str]) -> Any:
+    """``1 + floor(bins * worse / n)`` within each group; middle score for a constant group."""
+    import ibis
+
+    worst_first = value if better_high else value.desc()
+    # Missing values form their own partition: engines disagree on where nulls sort.
+    window = {"group_by": [*groups, value.isnull()]}
+    worse = ibis.rank().over(order_by=worst_first, **window)
+    n = value.count().over(**window)
+    spread = value.max().over(**window) != value.min().over(**window)
+    score = (worse * bins / n).floor() + 1
+    middle = (bins + 1) // 2
+    return ibis.cases(
+        (value.isnull(), ibis.null("int64")),
+        (spread, score.cast("int64")),
+        else_=ibis.literal(middle, "int64"),
+    )
+
+
+def threshold_score(value: Any, *, breaks: tuple[float, ...], better_high: bool) -> Any:
+    """Level ``1 + #{b in breaks: value > b}``, mirrored when lower values are better."""
+    import ibis
+
+    level = sum(((value > b).cast("int64") for b in breaks), ibis.literal(1, "int64"))
+    top = len(breaks) + 1
+    scored = level if better_high else top + 1 - level
+    return ibis.cases((value.isnull(), ibis.null("int64")), else_=scored)
+
+
+def add_scores(customers: Any, options: RFMOptions, groups: tuple[str, ...]) -> Any:
+    """Add ``r_score``, ``f_score``, ``m_score`` (and ``p_score``), with 5 = best internally.
+
+    The internal scores are always "highest is best"; :func:`present` mirrors them when the
+    user asked for 1 = best.
+    """
+    dims = ["r", "f", "m"] + (["p"] if "payment" in customers.columns else [])
+    scores: dict[str, Any] = {}
+    for dim in dims:
+        value = customers[VALUE_COLUMN[dim]]
+        better_high = higher_is_better(dim, options)
+        breaks = options.thresholds.get(dim)
+        if breaks:
+            scores[f"{dim}_score"] = threshold_score(value, breaks=breaks, better_high=better_high)
+        else:
+            scores[f"{dim}_score"] = quantile_score(
+                value, bins=options.bins, better_high=better_high, groups=list(groups)
+            )
+    return customers.mutate(**scores)
+
+
+def present(customers: Any, options: RFMOptions) -> Any:
+    """Add the score sum and code, mirroring scores when 1 = best was asked for."""
+    import ibis
+
+    dims = [d for d in ("r", "f", "m", "p") if f"{d}_score" in customers.columns]
+    if not options.best_high:
+        customers = customers.mutate(
+            **{f"{d}_score": options.levels(d) + 1 - customers[f"{d}_score"] for d in dims}
+        )
+    total = sum((customers[f"{d}_score"].fill_null(0) for d in dims), ibis.literal(0, "int64"))
+    code = customers[f"{dims[0]}_score"].cast("string").fill_null("-")
+    for d in dims[1:]:
+        code = code.concat(customers[f"{d}_score"].cast("string").fill_null("-"))
+    return customers.mutate(rfm_code=code, score_sum=total.cast("int64"))

@@ -1,0 +1,148 @@
+"""Named segments from scores: a segment map is data (YAML), interpreted by pure code.
+
+A map is an ordered list of rules; the first rule whose score ranges all contain the
+customer's scores names the segment, and ``default`` names everyone else. Scores are compared
+on the map's scale (``bins``, 5 by default) with 5 = best, whatever the output convention.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lealta.errors import InvalidInput
+
+DIMS = ("r", "f", "m", "p")
+
+
+@dataclass(frozen=True)
+class SegmentRule:
+    """A named rule: inclusive ``(low, high)`` score ranges for some dimensions."""
+
+    name: str
+    ranges: dict[str, tuple[int, int]]
+    description: str = ""
+
+    def matches(self, scores: dict[str, int]) -> bool:
+        """Whether ``scores`` (dimension → score) fall within every range of the rule."""
+        return all(lo <= scores.get(d, lo) <= hi for d, (lo, hi) in self.ranges.items())
+
+
+@dataclass(frozen=True)
+class SegmentMap:
+    """An ordered list of rules, a catch-all name and the score scale they are written for."""
+
+    name: str
+    rules: tuple[SegmentRule, ...]
+    bins: int = 5
+    default: str = "Others"
+
+    @property
+    def segment_names(self) -> list[str]:
+        """Segment names in map order (each once), then the catch-all."""
+        names = list(dict.fromkeys(r.name for r in self.rules))
+        return [*names, self.default] if self.default not in names else names
+
+    def assign(self, scores: dict[str, int]) -> str:
+        """The segment of one combination of scores (pure Python; used by checks and tests)."""
+        return next((r.name for r in self.rules if r.matches(scores)), self.default)
+
+    def coverage(
+        self, dims: tuple[str, ...] = ("r", "f", "m")
+    ) -> tuple[list[tuple[int, ...]], list[str]]:
+        """Score combinations left to the catch-all, and rule names no combination reaches."""
+        uncovered: list[tuple[int, ...]] = []
+        reached: set[str] = set()
+        for combo in itertools.product(range(1, self.bins + 1), repeat=len(dims)):
+            scores = dict(zip(dims, combo, strict=True))
+            rule = next((r for r in self.rules if r.matches(scores)), None)
+            if rule is None:
+                uncovered.append(combo)
+            else:
+                reached.add(rule.name)
+        unreachable = [n for n in dict.fromkeys(r.name for r in self.rules) if n not in reached]
+        return uncovered, unreachable
+
+
+def parse_segment_map(data: Any, origin: str = "segment map") -> SegmentMap:
+    """Validate a segment map given as parsed YAML/JSON data."""
+    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+        raise InvalidInput(f"{origin}: expected a mapping with a 'segments' list", field="segments")
+    bins = data.get("bins", 5)
+    if not isinstance(bins, int) or not 2 <= bins <= 10:
+        raise InvalidInput(f"{origin}: bins must be a whole number from 2 to 10", field="bins")
+    rules = tuple(_rule(item, i, bins, origin) for i, item in enumerate(data["segments"], 1))
+    if not rules:
+        raise InvalidInput(f"{origin}: the map has no segments", field="segments")
+    default = str(data.get("default", "Others"))
+    return SegmentMap(str(data.get("name", origin)), rules, bins, default)
+
+
+def _rule(item: Any, index: int, bins: int, origin: str) -> SegmentRule:
+    where = f"{origin}: segment #{index}"
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+        raise InvalidInput(f"{where} needs a name", field="segments")
+    unknown = set(item) - {"name", "description", *DIMS}
+    if unknown:
+        raise InvalidInput(
+            f"{where} ({item['name']}): unknown keys {sorted(unknown)}", field="segments"
+        )
+    ranges: dict[str, tuple[int, int]] = {}
+    for dim in DIMS:
+        if dim not in item:
+            continue
+        value = item[dim]
+        ok = isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value)
+        if not ok or not 1 <= value[0] <= value[1] <= bins:
+            raise InvalidInput(
+                f"{where} ({item['name']}): {dim} must be [low, high] "
+                f"with 1 <= low <= high <= {bins}",
+                field="segments",
+            )
+        ranges[dim] = (value[0], value[1])
+    return SegmentRule(item["name"], ranges, str(item.get("description", "")))
+
+
+def load_segment_map(path: str | Path | None = None) -> SegmentMap:
+    """Load a segment map from a YAML file, or Lealta's default map when ``path`` is ``None``."""
+    if path is None:
+        text = resources.files("lealta.rfm").joinpath("segments.yaml").read_text("utf-8")
+        return parse_segment_map(yaml.safe_load(text), "default segment map")
+    file = Path(path)
+    try:
+        data = yaml.safe_load(file.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"{file}: no such segment map", field="segments") from exc
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{file}: not valid YAML ({exc})", field="segments") from exc
+    return parse_segment_map(data, str(file))
+
+
+def rescale(score: Any, from_bins: int, to_bins: int) -> Any:
+    """Map a score on ``1..from_bins`` onto ``1..to_bins`` (ibis or int), keeping 1 and top."""
+    if from_bins == to_bins:
+        return score
+    return ((score - 1) * (to_bins - 1) / (from_bins - 1)).round().cast("int64") + 1
+
+
+def segment_expression(table: Any, segment_map: SegmentMap, levels: dict[str, int]) -> Any:
+    """An ibis expression naming each row's segment from its (5 = best) score columns."""
+    import ibis
+
+    cases = []
+    for rule in segment_map.rules:
+        conditions = []
+        for dim, (lo, hi) in rule.ranges.items():
+            column = f"{dim}_score"
+            if column not in table.columns:
+                continue
+            score = rescale(table[column], levels[dim], segment_map.bins)
+            conditions.append(score.between(lo, hi))
+        condition = ibis.and_(*conditions) if conditions else ibis.literal(True)
+        cases.append((condition, rule.name))
+    return ibis.cases(*cases, else_=segment_map.default)
