@@ -28,6 +28,15 @@ class Engine:
         """Run ``expr`` and return a pandas object."""
         return self.con.execute(expr)
 
+    def rows(self, expr: Any) -> list[dict[str, Any]]:
+        """Run a table expression and return its rows as dicts (no pandas on the way)."""
+        rows: list[dict[str, Any]] = self.con.to_pyarrow(expr).to_pylist()
+        return rows
+
+    def scalar(self, expr: Any) -> Any:
+        """Run a scalar expression and return a Python value."""
+        return self.con.to_pyarrow(expr).as_py()
+
 
 def connect(name: str = "duckdb", *, threads: int | None = None) -> Engine:
     """Connect to an analytics engine by name (``duckdb`` or ``spark``)."""

@@ -28,3 +28,13 @@ def main(
     ),
 ) -> None:
     """Lealta's command line."""
+
+
+def _register() -> None:
+
+    from lealta.cli.rfm import rfm_command
+
+    app.command("rfm")(rfm_command)
+
+
+_register()

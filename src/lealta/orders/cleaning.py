@@ -8,6 +8,7 @@ reported and ``--rejects`` writes each rejected row with its line.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from lealta.engines import Engine
@@ -54,9 +55,42 @@ def detect_date_format(engine: Engine, source: Source, col: str) -> tuple[str | 
     dtype = table[col].type()
     if dtype.is_timestamp() or dtype.is_date():
         return None, []
-    text = table[col].cast("string")
-    sample = engine.execute(table.select(v=text).filter(text.notnull()).limit(500))["v"]
-    return detect_format(str(v) for v in sample)
+    return detect_format(sample_values(engine, source, col))
+
+
+def sample_values(engine: Engine, source: Source, col: str, limit: int = 500) -> list[str]:
+    """Up to ``limit`` non-empty values of ``col`` from the start of the input.
+
+    CSV files are peeked at directly: asking the engine would scan the whole file.
+    """
+    if source.kind == "csv" and source.path is not None:
+        return peek_csv_column(source.path, col, limit, source.encoding)
+    table = source.table
+    text = _text(table[col])
+    sample = engine.execute(table.select(v=text).filter(text.notnull() & (text != "")).limit(limit))
+    return [str(v) for v in sample["v"]]
+
+
+def peek_csv_column(path: Path, col: str, limit: int, encoding: str) -> list[str]:
+    """The first ``limit`` non-empty values of ``col`` in a (possibly gzipped) CSV file."""
+    import csv
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    delimiter = "\t" if ".tsv" in path.name.lower() else ","
+    values: list[str] = []
+    with opener(path, "rt", encoding=encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, [])
+        if col not in header:
+            return values
+        index = header.index(col)
+        for row in reader:
+            if index < len(row) and row[index].strip():
+                values.append(row[index])
+                if len(values) >= limit:
+                    break
+    return values
 
 
 def _text(column: Any) -> Any:
@@ -93,6 +127,7 @@ def clean(
     *,
     date_format: str | None,
     as_of: dt.date | None,
+    keep: dict[str, str] | None = None,
 ) -> Any:
     """Typed canonical columns plus ``reason`` (null for a usable purchase row).
 
@@ -141,9 +176,10 @@ def clean(
         "quantity": quantity,
         "reason": reason,
     }
-    values.update(_payment_columns(engine, t, cols, date_format))
+    values.update(_payment_columns(engine, source, cols))
     values.update(_contact_columns(t, cols))
     values.update({g: _text(t[g]) for g in cols.groups})
+    values.update({name: t[col] for name, col in (keep or {}).items()})
     return t.select(**values)
 
 
@@ -157,27 +193,28 @@ def window_start(options: RFMOptions, as_of: dt.date) -> dt.date | None:
     return max(starts) if starts else None
 
 
-def _payment_columns(engine: Engine, t: Any, cols: ColumnMap, fmt: str | None) -> dict[str, Any]:
+def _payment_columns(engine: Engine, source: Source, cols: ColumnMap) -> dict[str, Any]:
+    t = source.table
     out: dict[str, Any] = {}
     if cols.payment_method:
         out["method"] = _text(t[cols.payment_method]).strip().lower()
     # Due and paid dates are usually plain ISO dates even when order dates are not.
     if cols.due_date:
-        out["due"] = _date(engine, t[cols.due_date], _payment_format(engine, t, cols.due_date))
+        out["due"] = _date(engine, t[cols.due_date], _payment_format(engine, source, cols.due_date))
     if cols.paid_date:
-        out["paid"] = _date(engine, t[cols.paid_date], _payment_format(engine, t, cols.paid_date))
+        out["paid"] = _date(
+            engine, t[cols.paid_date], _payment_format(engine, source, cols.paid_date)
+        )
     if cols.days_to_pay:
         out["days_to_pay"] = _number(t[cols.days_to_pay])
     return out
 
 
-def _payment_format(engine: Engine, t: Any, col: str) -> str | None:
-    dtype = t[col].type()
+def _payment_format(engine: Engine, source: Source, col: str) -> str | None:
+    dtype = source.table[col].type()
     if dtype.is_timestamp() or dtype.is_date():
         return None
-    text = _text(t[col])
-    sample = engine.execute(t.select(v=text).filter(text.notnull() & (text != "")).limit(200))
-    fmt, _ = detect_format(str(v) for v in sample["v"])
+    fmt, _ = detect_format(sample_values(engine, source, col, 200))
     return fmt
 
 

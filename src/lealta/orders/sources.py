@@ -43,6 +43,8 @@ class Source:
     first_line: int = 2
     textual: bool = True
     malformed: list[MalformedRow] = field(default_factory=list)
+    path: Path | None = None
+    encoding: str = "utf-8"
 
     def line_mapper(self) -> Any:
         """A vectorisable ``index → line`` function that accounts for malformed lines."""
@@ -104,7 +106,7 @@ def open_file(engine: Engine, path: Path, *, encoding: str = "utf-8") -> Source:
 def _open_csv(engine: Engine, path: Path, encoding: str) -> Source:
     if engine.name == "spark":
         table = _guard(path, lambda: engine.con.read_csv(str(path), header=True))
-        return Source(table, list(table.columns), "csv", str(path))
+        return Source(table, list(table.columns), "csv", str(path), path=path)
     delimiter = "\t" if ".tsv" in path.name.lower() else None
     options: dict[str, Any] = {"all_varchar": True, "header": True, "store_rejects": True}
     if delimiter:
@@ -112,7 +114,7 @@ def _open_csv(engine: Engine, path: Path, encoding: str) -> Source:
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         options["encoding"] = encoding
     table = _guard(path, lambda: engine.con.read_csv(str(path), **options))
-    return Source(table, list(table.columns), "csv", str(path))
+    return Source(table, list(table.columns), "csv", str(path), path=path, encoding=encoding)
 
 
 def collect_malformed(engine: Engine, source: Source) -> None:

@@ -36,7 +36,7 @@ def aggregate_rows(
         "rows": clean.count(),
         "first_ts": clean.ts.min(),
         "last_ts": clean.ts.max(),
-        "revenue": clean.amount.sum(),
+        "revenue": clean.amount.sum().round(4),
         "purchases": clean.count() if key is None else key.nunique(),
     }
     for extra in ("email", "name"):

@@ -170,17 +170,11 @@ def _reraise_read_error(exc: Exception) -> None:
 
 
 def _cleaning_report(engine: Engine, agg: Any, source: Source) -> CleaningReport:
-    counts = engine.execute(agg.group_by("reason").aggregate(n=agg.rows.sum()))
-    rejected: dict[str, int] = {}
-    kept = 0
-    for reason, n in zip(counts["reason"], counts["n"], strict=True):
-        if reason is None or reason != reason:  # None or NaN: kept rows
-            kept += int(n)
-        else:
-            rejected[str(reason)] = int(n)
-    for bad in source.malformed:
-        rejected["malformed"] = rejected.get("malformed", 0) + 1
-        del bad
+    counts = engine.rows(agg.group_by("reason").aggregate(n=agg.rows.sum()))
+    rejected = {str(c["reason"]): int(c["n"]) for c in counts if c["reason"] is not None}
+    kept = sum(int(c["n"]) for c in counts if c["reason"] is None)
+    if source.malformed:
+        rejected["malformed"] = len(source.malformed)
     ordered = {r: rejected[r] for r in [*REASONS, "malformed"] if r in rejected}
     return CleaningReport(kept + sum(ordered.values()), kept, ordered)
 
@@ -193,14 +187,14 @@ def _nothing_left(report: CleaningReport) -> str:
 
 
 def _default_as_of(engine: Engine, rows: Any) -> dt.date:
-    last = engine.execute(rows.filter(rows.reason.isnull()).ts.max())
-    if last is None or last != last:
+    last = engine.scalar(rows.filter(rows.reason.isnull()).ts.max())
+    if last is None:
         raise InvalidInput("no usable purchase rows to date the analysis from", field="file")
     return _to_date(last) + dt.timedelta(days=1)
 
 
 def _default_as_of_from_agg(engine: Engine, agg: Any) -> dt.date:
-    last = engine.execute(agg.filter(agg.reason.isnull()).last_purchase.max())
+    last = engine.scalar(agg.filter(agg.reason.isnull()).last_purchase.max())
     return _to_date(last) + dt.timedelta(days=1)
 
 
@@ -227,12 +221,8 @@ def score_distribution(run: RFMRun) -> dict[str, dict[int, int]]:
         col = f"{dim}_score"
         if col not in run.customers.columns:
             continue
-        counts = run.engine.execute(run.customers.group_by(col).aggregate(n=run.customers.count()))
-        out[dim] = {
-            int(s): int(n)
-            for s, n in zip(counts[col], counts["n"], strict=True)
-            if s == s and s is not None
-        }
+        counts = run.engine.rows(run.customers.group_by(col).aggregate(n=run.customers.count()))
+        out[dim] = {int(c[col]): int(c["n"]) for c in counts if c[col] is not None}
     return out
 
 

@@ -1,0 +1,5 @@
+"""``python -m lealta``."""
+
+from lealta.cli.main import app
+
+app()

@@ -1,0 +1,214 @@
+"""``lealta rfm``: score an order export and name its segments."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from lealta.cli.errors import friendly
+from lealta.cli.options import parse_breaks, parse_date, parse_ranking, parse_window
+
+MAPPING = "Column mapping (detected from common names when not given)"
+DEFINITION = "Definitions"
+SCORING = "Scoring"
+OUTPUT = "Output"
+
+
+class PurchaseUnit(StrEnum):
+    order = "order"
+    day = "day"
+    row = "row"
+
+
+class MonetaryKind(StrEnum):
+    sum = "sum"
+    mean = "mean"
+
+
+class PaymentKind(StrEnum):
+    promptness = "promptness"
+    method = "method"
+
+
+class PresetName(StrEnum):
+    lealta = "lealta"
+    r_rfm = "r-rfm"
+    pymc = "pymc"
+
+
+class EngineName(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def _opt(help_: str, panel: str, *names: str) -> Any:
+    return typer.Option(None, *names, help=help_, rich_help_panel=panel)
+
+
+@friendly
+def rfm_command(
+    file: Path = typer.Argument(..., help="Order file: .csv, .csv.gz, .parquet, .xlsx or .jsonl."),
+    customer: str | None = _opt("Customer id column.", MAPPING, "--customer"),
+    date: str | None = _opt("Order date column.", MAPPING, "--date"),
+    order: str | None = _opt("Order (invoice) id column.", MAPPING, "--order"),
+    amount: str | None = _opt("Amount column (line or order total).", MAPPING, "--amount"),
+    quantity: str | None = _opt(
+        "Quantity column (amount = quantity x price).", MAPPING, "--quantity"
+    ),
+    price: str | None = _opt("Unit price column.", MAPPING, "--price"),
+    payment_method: str | None = _opt("Payment method column.", MAPPING, "--payment-method"),
+    due_date: str | None = _opt("Payment due date column (RFMP).", MAPPING, "--due-date"),
+    paid_date: str | None = _opt("Payment date column (RFMP).", MAPPING, "--paid-date"),
+    days_to_pay: str | None = _opt("Days-to-pay column (RFMP).", MAPPING, "--days-to-pay"),
+    email: str | None = _opt("E-mail column (carried to the output).", MAPPING, "--email"),
+    name: str | None = _opt("Customer name column (carried to the output).", MAPPING, "--name"),
+    group: list[str] = typer.Option(
+        [],
+        "--group",
+        help="Score within each value of this column (repeatable).",
+        rich_help_panel=MAPPING,
+    ),
+    date_format: str | None = _opt(
+        "strftime format of the dates, e.g. %d/%m/%Y.", MAPPING, "--date-format"
+    ),
+    encoding: str = typer.Option(
+        "utf-8", help="Text encoding of CSV files.", rich_help_panel=MAPPING
+    ),
+    as_of: str | None = _opt(
+        "Analysis date YYYY-MM-DD; later orders are excluded. Default: day after the last order.",
+        DEFINITION,
+        "--as-of",
+    ),
+    window: str | None = _opt(
+        "Only the last N days count (365, 52w, 12m, 1y).", DEFINITION, "--window"
+    ),
+    since: str | None = _opt(
+        "Only orders on or after this date count (a season).", DEFINITION, "--since"
+    ),
+    purchase: PurchaseUnit = typer.Option(
+        PurchaseUnit.order, help="What one purchase is.", rich_help_panel=DEFINITION
+    ),
+    monetary: MonetaryKind = typer.Option(
+        MonetaryKind.sum,
+        help="Total spent (sum) or average purchase value (mean).",
+        rich_help_panel=DEFINITION,
+    ),
+    payment: PaymentKind | None = typer.Option(
+        None,
+        help="Add the P of RFMP: promptness (days late) or method ranking.",
+        rich_help_panel=DEFINITION,
+    ),
+    payment_ranking: str | None = _opt(
+        "Payment method values, e.g. card=5,paypal=4,invoice=2, or a YAML file.",
+        DEFINITION,
+        "--payment-ranking",
+    ),
+    cancel_pattern: str = typer.Option(
+        r"^[Cc][0-9]",
+        help="Regex on the order id marking cancellations ('' to disable).",
+        rich_help_panel=DEFINITION,
+    ),
+    bins: int = typer.Option(
+        5, min=2, max=10, help="Score levels for quantile scoring.", rich_help_panel=SCORING
+    ),
+    r_breaks: str | None = _opt(
+        "Recency thresholds in days, e.g. 30,90,180,365.", SCORING, "--r-breaks"
+    ),
+    f_breaks: str | None = _opt("Frequency thresholds, e.g. 1,2,4,8.", SCORING, "--f-breaks"),
+    m_breaks: str | None = _opt("Monetary thresholds.", SCORING, "--m-breaks"),
+    p_breaks: str | None = _opt("Payment thresholds.", SCORING, "--p-breaks"),
+    best: int = typer.Option(
+        5, help="Which score is best: 5 (default) or 1.", rich_help_panel=SCORING
+    ),
+    reverse_recency: bool = typer.Option(
+        False, help="Longest-ago buyers score best (durable goods).", rich_help_panel=SCORING
+    ),
+    segments: Path | None = _opt(
+        "Segment map YAML replacing the default map.", SCORING, "--segments"
+    ),
+    preset: PresetName = typer.Option(
+        PresetName.lealta,
+        help="Reproduce another tool's definitions exactly.",
+        rich_help_panel=SCORING,
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Per-customer table: .csv, .parquet, .json or .jsonl.",
+        rich_help_panel=OUTPUT,
+    ),
+    summary_output: Path | None = _opt(
+        "Per-segment summary table (.csv, .json).", OUTPUT, "--summary-output"
+    ),
+    rejects: Path | None = _opt(
+        "Write every dropped row with its line and reason (.csv).", OUTPUT, "--rejects"
+    ),
+    report: Path | None = _opt("Self-contained HTML report.", OUTPUT, "--report"),
+    clusters: str | None = _opt(
+        "Add K-Means clusters: 'auto' or a number of clusters.", OUTPUT, "--clusters"
+    ),
+    engine: EngineName = typer.Option(
+        EngineName.duckdb, help="Analytics engine.", rich_help_panel=OUTPUT
+    ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print nothing but errors.", rich_help_panel=OUTPUT
+    ),
+) -> None:
+    """Score customers by Recency, Frequency, Monetary (and Payment) and name their segments.
+
+    Reads an order export, cleans it (every dropped row is counted, and listed with --rejects),
+    computes R, F, M (and P) per customer, scores them 1-5 and assigns named segments.
+    """
+    from lealta.cli.session import RFMRequest, execute_rfm
+    from lealta.errors import InvalidInput
+    from lealta.rfm.options import RFMOptions
+
+    if best not in (1, 5):
+        raise InvalidInput("--best takes 5 (highest is best) or 1 (1 is best)", field="best")
+    thresholds = {
+        dim: breaks
+        for dim, text in (("r", r_breaks), ("f", f_breaks), ("m", m_breaks), ("p", p_breaks))
+        if (breaks := parse_breaks(text, f"--{dim}-breaks"))
+    }
+    options = RFMOptions(
+        as_of=parse_date(as_of, "--as-of"),
+        window_days=parse_window(window),
+        since=parse_date(since, "--since"),
+        purchase=purchase.value,
+        monetary=monetary.value,
+        bins=bins,
+        thresholds=thresholds,
+        best_high=best == 5,
+        reverse_recency=reverse_recency,
+        payment=payment.value if payment else None,
+        method_ranking=parse_ranking(payment_ranking),
+        date_format=date_format,
+        cancel_pattern=cancel_pattern,
+    )
+    columns = {
+        "customer": customer, "date": date, "order": order, "amount": amount,
+        "quantity": quantity, "price": price, "payment_method": payment_method,
+        "due_date": due_date, "paid_date": paid_date, "days_to_pay": days_to_pay,
+        "email": email, "name": name,
+    }  # fmt: skip
+    request = RFMRequest(
+        file=file,
+        options=options,
+        columns=columns,
+        groups=tuple(group),
+        segments=segments,
+        preset=preset.value,
+        engine=engine.value,
+        encoding=encoding,
+        output=output,
+        summary_output=summary_output,
+        rejects=rejects,
+        report=report,
+        clusters=clusters,
+        quiet=quiet,
+    )
+    execute_rfm(request)

@@ -1,0 +1,175 @@
+"""Carrying out ``lealta rfm`` and ``lealta cluster``: run, write, summarise, report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from lealta.errors import InvalidInput
+from lealta.rfm.options import RFMOptions
+
+
+@dataclass
+class RFMRequest:
+    """Everything the command line asked for."""
+
+    file: Path
+    options: RFMOptions
+    columns: dict[str, str | None]
+    groups: tuple[str, ...] = ()
+    segments: Path | None = None
+    preset: str = "lealta"
+    engine: str = "duckdb"
+    encoding: str = "utf-8"
+    output: Path | None = None
+    summary_output: Path | None = None
+    rejects: Path | None = None
+    report: Path | None = None
+    clusters: str | None = None
+    quiet: bool = False
+    cluster_range: tuple[int, int] = (2, 8)
+    seed: int = 42
+    profiles_output: Path | None = None
+    extra_facts: dict[str, str] = field(default_factory=dict)
+
+
+def parse_clusters(text: str | None) -> int | bool | None:
+    """``None`` → no clustering; ``"auto"`` → ``True`` (choose k); a number → that k."""
+    if text is None or text.lower() in ("", "none", "no"):
+        return False
+    if text.lower() == "auto":
+        return True
+    if text.isdigit() and int(text) >= 2:
+        return int(text)
+    raise InvalidInput(
+        f"--clusters takes 'auto' or a number of clusters (2 or more), got {text!r}",
+        field="clusters",
+    )
+
+
+def execute_rfm(request: RFMRequest) -> Any:
+    """Run the request end to end and return the finished :class:`RFMRun`."""
+    from lealta.engines import connect
+    from lealta.rfm import outputs
+    from lealta.rfm.pipeline import run_rfm
+    from lealta.rfm.presets import apply_preset
+    from lealta.rfm.segments import load_segment_map
+
+    console = Console(stderr=True, quiet=request.quiet)
+    wanted = parse_clusters(request.clusters)
+    started = time.perf_counter()
+    options, segment_map = apply_preset(
+        request.preset, request.options, load_segment_map(request.segments)
+    )
+    with console.status("Reading, cleaning and scoring orders…"):
+        engine = connect(request.engine)
+        run = run_rfm(
+            engine,
+            request.file,
+            options=options,
+            columns=request.columns,
+            groups=request.groups,
+            segment_map=segment_map,
+            encoding=request.encoding,
+        )
+    clustering = None
+    if wanted is not False:
+        with console.status("Clustering customers (K-Means)…"):
+            clustering = cluster_run(
+                run,
+                k=wanted if isinstance(wanted, int) and wanted is not True else None,
+                k_range=request.cluster_range,
+                seed=request.seed,
+            )
+    with console.status("Writing outputs…"):
+        written = _write_outputs(run, request, clustering)
+    if not request.quiet:
+        from lealta.cli.render import print_run
+
+        summary = outputs.segment_summary(run)
+        print_run(Console(), run, summary, clustering, written, time.perf_counter() - started)
+    return run
+
+
+def cluster_run(run: Any, *, k: int | None, k_range: tuple[int, int], seed: int) -> Any:
+    """K-Means on the run's customers; labels keyed like the run's customers."""
+    from lealta.clustering import cluster_customers
+
+    frame = run.to_pandas()
+    if run.groups:
+        frame = frame.assign(
+            customer_id=frame[list(run.groups)].astype(str).agg("\x1f".join, axis=1)
+            + "\x1f"
+            + frame["customer_id"]
+        )
+    result = cluster_customers(
+        frame, k=k, k_range=k_range, seed=seed, use_payment="payment" in frame.columns
+    )
+    run.notes.extend(result.notes)
+    return result
+
+
+def _cluster_table(run: Any, clustering: Any) -> Any:
+    import ibis
+
+    labels = clustering.labels[["customer_id", "cluster", "cluster_name"]].copy()
+    if run.groups:
+        parts = labels["customer_id"].str.split("\x1f", expand=True)
+        for i, g in enumerate(run.groups):
+            labels[g] = parts[i]
+        labels["customer_id"] = parts[len(run.groups)]
+    labels["cluster"] = labels["cluster"].astype("int64")
+    table = ibis.memtable(labels)
+    if run.engine.name != "duckdb":
+        table = run.engine.con.create_table("lealta_clusters", labels, overwrite=True)
+    return table
+
+
+def _write_outputs(run: Any, request: RFMRequest, clustering: Any) -> dict[str, Path]:
+    from lealta.rfm import outputs
+
+    written: dict[str, Path] = {}
+    clusters = _cluster_table(run, clustering) if clustering is not None else None
+    if request.output:
+        outputs.write_table(run, outputs.customer_table(run, clusters), request.output)
+        written["customers"] = request.output
+    if request.summary_output:
+        frame = outputs.segment_summary(run)
+        if request.summary_output.suffix == ".json":
+            frame.to_json(request.summary_output, orient="records", indent=1)
+        else:
+            frame.to_csv(request.summary_output, index=False)
+        written["summary"] = request.summary_output
+    if request.rejects:
+        outputs.write_rejects(run, request.rejects)
+        written["rejects"] = request.rejects
+    if request.profiles_output and clustering is not None:
+        clustering.profiles.to_csv(request.profiles_output, index=False)
+        written["profiles"] = request.profiles_output
+    if request.report:
+        write_report(run, request.report, clusters, clustering)
+        written["report"] = request.report
+    return written
+
+
+def write_report(run: Any, path: Path, clusters: Any, clustering: Any) -> None:
+    """The self-contained HTML report of ``run``."""
+    from lealta.cli.render import facts_of
+    from lealta.report.html import render_report
+    from lealta.rfm import outputs
+
+    customers = run.engine.execute(outputs.customer_table(run, clusters))
+    html = render_report(
+        customers,
+        outputs.segment_summary(run),
+        title=f"RFM report — {Path(run.source.name).name}",
+        facts=facts_of(run),
+        bins=run.options.bins,
+        clusters=clustering.profiles if clustering is not None else None,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
