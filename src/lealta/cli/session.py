@@ -62,9 +62,8 @@ def execute_rfm(request: RFMRequest) -> Any:
     console = Console(stderr=True, quiet=request.quiet)
     wanted = parse_clusters(request.clusters)
     started = time.perf_counter()
-    options, segment_map = apply_preset(
-        request.preset, request.options, load_segment_map(request.segments)
-    )
+    user_map = load_segment_map(request.segments) if request.segments else None
+    options, segment_map = apply_preset(request.preset, request.options, user_map)
     with console.status("Reading, cleaning and scoring orders…"):
         engine = connect(request.engine)
         run = run_rfm(

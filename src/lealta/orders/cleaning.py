@@ -162,7 +162,11 @@ def clean(
         rules.append((price <= 0, "non_positive_price"))
     rules += [(amount.isnull(), "bad_amount"), (amount <= 0, "non_positive_amount")]
     if as_of is not None:
-        rules.append((ts >= ibis.timestamp(dt.datetime.combine(as_of, dt.time())), "after_as_of"))
+        if not options.keep_after_as_of:
+            cutoff = as_of + dt.timedelta(days=1) if options.as_of_inclusive else as_of
+            rules.append(
+                (ts >= ibis.timestamp(dt.datetime.combine(cutoff, dt.time())), "after_as_of")
+            )
         start = window_start(options, as_of)
         if start is not None:
             start_ts = ibis.timestamp(dt.datetime.combine(start, dt.time()))

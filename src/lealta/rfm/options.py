@@ -16,6 +16,7 @@ Purchase = Literal["order", "day", "row"]
 Monetary = Literal["sum", "mean"]
 Payment = Literal["promptness", "method"]
 Dimension = Literal["r", "f", "m", "p"]
+Scheme = Literal["quantile", "r-rfm", "pymc"]
 DIMENSIONS: tuple[Dimension, ...] = ("r", "f", "m", "p")
 
 
@@ -56,6 +57,14 @@ class RFMOptions:
     cancel_pattern
         Regular expression on the order id marking cancellations (UCI: ``C536379``);
         empty to disable.
+    scheme
+        ``quantile`` (Lealta's scoring, or ``thresholds``), or the data-dependent cut points
+        of another tool (``r-rfm``, ``pymc``; see :mod:`lealta.rfm.cutpoints`).
+    as_of_inclusive
+        Purchases on the as-of day itself count, and the default as-of date is the day of the
+        last purchase (pymc-marketing's observation period end).
+    keep_after_as_of
+        Purchases after the as-of date are kept (R ``rfm``), giving negative recency.
     """
 
     as_of: dt.date | None = None
@@ -71,6 +80,9 @@ class RFMOptions:
     method_ranking: dict[str, float] = field(default_factory=dict)
     date_format: str | None = None
     cancel_pattern: str = r"^[Cc][0-9]"
+    scheme: Scheme = "quantile"
+    as_of_inclusive: bool = False
+    keep_after_as_of: bool = False
 
     def __post_init__(self) -> None:
         if not 2 <= self.bins <= 10:

@@ -17,9 +17,10 @@ from lealta.errors import InvalidInput
 from lealta.orders.cleaning import REASONS, clean, detect_date_format
 from lealta.orders.columns import ColumnMap, Detection, detect_columns
 from lealta.orders.sources import Source, collect_malformed, open_source
+from lealta.rfm.cutpoints import CutPoints, pymc_cut_points, r_rfm_cut_points
 from lealta.rfm.metrics import aggregate_rows, customer_values, payment_values
 from lealta.rfm.options import RFMOptions
-from lealta.rfm.scoring import add_scores, present
+from lealta.rfm.scoring import add_scores, levels_of, present
 from lealta.rfm.segments import SegmentMap, load_segment_map, segment_expression
 
 
@@ -82,9 +83,8 @@ def run_rfm(
     date_format, notes = _date_format(engine, source, cols, options)
     as_of = options.as_of
     if as_of is None and (options.window_days or options.since):
-        as_of = _default_as_of(
-            engine, clean(engine, source, cols, options, date_format=date_format, as_of=None)
-        )
+        unbounded = clean(engine, source, cols, options, date_format=date_format, as_of=None)
+        as_of = _default_as_of(engine, unbounded, options)
     rows = clean(engine, source, cols, options, date_format=date_format, as_of=as_of)
     has_order = cols.order is not None
     if options.purchase == "order" and not has_order:
@@ -95,16 +95,13 @@ def run_rfm(
     if cleaning.rows_kept == 0:
         raise InvalidInput(_nothing_left(cleaning), field="file")
     if as_of is None:
-        as_of = _default_as_of_from_agg(engine, agg)
+        as_of = _default_as_of_from_agg(engine, agg, options)
     values = customer_values(agg, options, as_of)
     payment = payment_values(rows, options, cols.groups, has_order, as_of)
     if payment is not None:
         keys = [*cols.groups, "customer_id"]
         values = values.left_join(payment, keys).select(values, payment.payment)
-    scored = present(add_scores(values, options, cols.groups), options)
-    levels = {d: options.levels(d) for d in ("r", "f", "m", "p")}
-    internal = scored if options.best_high else _internal_scores(scored, options)
-    scored = scored.mutate(segment=segment_expression(internal, segment_map, levels))
+    scored = _score(engine, values, options, cols.groups, segment_map, notes)
     customers = _cache(engine, scored)
     run = RFMRun(
         engine,
@@ -186,16 +183,16 @@ def _nothing_left(report: CleaningReport) -> str:
     return f"none of the {report.rows_read:,} rows is a usable purchase ({reasons})"
 
 
-def _default_as_of(engine: Engine, rows: Any) -> dt.date:
+def _default_as_of(engine: Engine, rows: Any, options: RFMOptions) -> dt.date:
     last = engine.scalar(rows.filter(rows.reason.isnull()).ts.max())
     if last is None:
         raise InvalidInput("no usable purchase rows to date the analysis from", field="file")
-    return _to_date(last) + dt.timedelta(days=1)
+    return _to_date(last) + dt.timedelta(days=0 if options.as_of_inclusive else 1)
 
 
-def _default_as_of_from_agg(engine: Engine, agg: Any) -> dt.date:
-    last = engine.scalar(agg.filter(agg.reason.isnull()).last_purchase.max())
-    return _to_date(last) + dt.timedelta(days=1)
+def _default_as_of_from_agg(engine: Engine, agg: Any, options: RFMOptions) -> dt.date:
+    last = _to_date(engine.scalar(agg.filter(agg.reason.isnull()).last_purchase.max()))
+    return last if options.as_of_inclusive else last + dt.timedelta(days=1)
 
 
 def _to_date(value: Any) -> dt.date:
@@ -206,12 +203,50 @@ def _to_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _internal_scores(scored: Any, options: RFMOptions) -> Any:
-    """Scores back on the 5 = best scale, for segment rules, when 1 = best was asked for."""
-    dims = [d for d in ("r", "f", "m", "p") if f"{d}_score" in scored.columns]
-    return scored.mutate(
-        **{f"{d}_score": options.levels(d) + 1 - scored[f"{d}_score"] for d in dims}
-    )
+def _score(
+    engine: Engine,
+    values: Any,
+    options: RFMOptions,
+    groups: tuple[str, ...],
+    segment_map: SegmentMap,
+    notes: list[str],
+) -> Any:
+    """Scores, code, score sum and segment for every customer."""
+    cut_points = _cut_points(engine, values, options, groups)
+    notes.extend(c.note for c in cut_points.values() if c.note)
+    levels = levels_of(options, cut_points)
+    scored = add_scores(values, options, groups, cut_points)
+    # Segment rules are written for the map's own scale; a preset's levels are used literally.
+    map_levels = dict.fromkeys(levels, segment_map.bins) if cut_points else levels
+    segment = segment_expression(scored, segment_map, map_levels)
+    return present(scored.mutate(segment=segment), options, levels)
+
+
+def _cut_points(
+    engine: Engine, values: Any, options: RFMOptions, groups: tuple[str, ...]
+) -> dict[str, CutPoints]:
+    if options.scheme == "quantile":
+        return {}
+    if groups:
+        raise InvalidInput(
+            f"the {options.scheme} preset scores all customers together; drop --group",
+            field="group",
+        )
+    data = engine.con.to_pyarrow(values.select("recency", "frequency", "monetary"))
+    names = {"r": "recency", "f": "frequency", "m": "monetary"}
+    cuts: dict[str, CutPoints] = {}
+    for dim, column in names.items():
+        given = options.thresholds.get(dim)
+        if given:
+            if options.scheme == "r-rfm":  # R uses given thresholds as [a, b) intervals
+                cuts[dim] = CutPoints(given, "left", len(given) + 1)
+            continue
+        column_values = data[column].to_pylist()
+        if options.scheme == "r-rfm":
+            cuts[dim] = r_rfm_cut_points(column_values, options.bins)
+        else:
+            cuts[dim] = pymc_cut_points(column_values, column)
+    return cuts
 
 
 def score_distribution(run: RFMRun) -> dict[str, dict[int, int]]:
@@ -236,8 +271,11 @@ def degenerate_notes(run: RFMRun) -> list[str]:
     if n == 1:
         notes.append("only one customer: every score is the middle score")
         return notes
+    all_levels = levels_of(run.options)
+    if run.options.scheme != "quantile":
+        return notes
     for dim, counts in dist.items():
-        levels = run.options.levels(dim)
+        levels = all_levels[dim]
         if len(counts) == 1 and not run.options.thresholds.get(dim):
             notes.append(f"every customer has the same {names[dim]}: all get the middle score")
         elif len(counts) < levels and not run.options.thresholds.get(dim):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lealta.rfm.cutpoints import CutPoints
 from lealta.rfm.options import RFMOptions
 
 VALUE_COLUMN = {"r": "recency", "f": "frequency", "m": "monetary", "p": "payment"}
@@ -54,29 +55,52 @@ def quantile_score(value: Any, *, bins: int, better_high: bool, groups: list[str
     )
 
 
-def threshold_score(value: Any, *, breaks: tuple[float, ...], better_high: bool) -> Any:
-    """Level ``1 + #{b in breaks: value > b}``, mirrored when lower values are better."""
+def threshold_score(
+    value: Any, *, breaks: tuple[float, ...], better_high: bool, closed: str = "right"
+) -> Any:
+    """Level ``1 + #{b in breaks: b < value}`` (``closed="right"``: intervals ``(a, b]``) or
+    ``1 + #{b: b <= value}`` (``closed="left"``: ``[a, b)``), mirrored when lower is better."""
     import ibis
 
-    level = sum(((value > b).cast("int64") for b in breaks), ibis.literal(1, "int64"))
+    passed = [(value >= b) if closed == "left" else (value > b) for b in breaks]
+    level = sum((p.cast("int64") for p in passed), ibis.literal(1, "int64"))
     top = len(breaks) + 1
     scored = level if better_high else top + 1 - level
     return ibis.cases((value.isnull(), ibis.null("int64")), else_=scored)
 
 
-def add_scores(customers: Any, options: RFMOptions, groups: tuple[str, ...]) -> Any:
-    """Add ``r_score``, ``f_score``, ``m_score`` (and ``p_score``), with 5 = best internally.
+def levels_of(
+    options: RFMOptions, cut_points: dict[str, CutPoints] | None = None
+) -> dict[str, int]:
+    """Number of score levels of each dimension."""
+    cut_points = cut_points or {}
+    return {d: cut_points[d].levels if d in cut_points else options.levels(d) for d in VALUE_COLUMN}
 
-    The internal scores are always "highest is best"; :func:`present` mirrors them when the
-    user asked for 1 = best.
+
+def add_scores(
+    customers: Any,
+    options: RFMOptions,
+    groups: tuple[str, ...],
+    cut_points: dict[str, CutPoints] | None = None,
+) -> Any:
+    """Add ``r_score``, ``f_score``, ``m_score`` (and ``p_score``), highest = best.
+
+    ``cut_points`` (data-dependent break points of a preset) win over ``options.thresholds``,
+    which win over quantile scoring. :func:`present` mirrors scores for 1 = best.
     """
+    cut_points = cut_points or {}
     dims = ["r", "f", "m"] + (["p"] if "payment" in customers.columns else [])
     scores: dict[str, Any] = {}
     for dim in dims:
         value = customers[VALUE_COLUMN[dim]]
         better_high = higher_is_better(dim, options)
         breaks = options.thresholds.get(dim)
-        if breaks:
+        if dim in cut_points:
+            cut = cut_points[dim]
+            scores[f"{dim}_score"] = threshold_score(
+                value, breaks=cut.breaks, better_high=better_high, closed=cut.closed
+            )
+        elif breaks:
             scores[f"{dim}_score"] = threshold_score(value, breaks=breaks, better_high=better_high)
         else:
             scores[f"{dim}_score"] = quantile_score(
@@ -85,15 +109,19 @@ def add_scores(customers: Any, options: RFMOptions, groups: tuple[str, ...]) -> 
     return customers.mutate(**scores)
 
 
-def present(customers: Any, options: RFMOptions) -> Any:
+def mirror(customers: Any, levels: dict[str, int]) -> Any:
+    """Flip every score column ``s`` to ``levels + 1 - s`` (between 5 = best and 1 = best)."""
+    dims = [d for d in VALUE_COLUMN if f"{d}_score" in customers.columns]
+    return customers.mutate(**{f"{d}_score": levels[d] + 1 - customers[f"{d}_score"] for d in dims})
+
+
+def present(customers: Any, options: RFMOptions, levels: dict[str, int]) -> Any:
     """Add the score sum and code, mirroring scores when 1 = best was asked for."""
     import ibis
 
-    dims = [d for d in ("r", "f", "m", "p") if f"{d}_score" in customers.columns]
+    dims = [d for d in VALUE_COLUMN if f"{d}_score" in customers.columns]
     if not options.best_high:
-        customers = customers.mutate(
-            **{f"{d}_score": options.levels(d) + 1 - customers[f"{d}_score"] for d in dims}
-        )
+        customers = mirror(customers, levels)
     total = sum((customers[f"{d}_score"].fill_null(0) for d in dims), ibis.literal(0, "int64"))
     code = customers[f"{dims[0]}_score"].cast("string").fill_null("-")
     for d in dims[1:]:

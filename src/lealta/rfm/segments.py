@@ -27,10 +27,16 @@ class SegmentRule:
     name: str
     ranges: dict[str, tuple[int, int]]
     description: str = ""
+    codes: tuple[str, ...] = ()
 
     def matches(self, scores: dict[str, int]) -> bool:
-        """Whether ``scores`` (dimension → score) fall within every range of the rule."""
-        return all(lo <= scores.get(d, lo) <= hi for d, (lo, hi) in self.ranges.items())
+        """Whether ``scores`` (dimension → score) fall within every range of the rule, and
+        their R, F, M code is one of ``codes`` when the rule lists codes."""
+        in_ranges = all(lo <= scores.get(d, lo) <= hi for d, (lo, hi) in self.ranges.items())
+        if not self.codes:
+            return in_ranges
+        code = "".join(str(scores.get(d, "")) for d in ("r", "f", "m"))
+        return in_ranges and code in self.codes
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def _rule(item: Any, index: int, bins: int, origin: str) -> SegmentRule:
     where = f"{origin}: segment #{index}"
     if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
         raise InvalidInput(f"{where} needs a name", field="segments")
-    unknown = set(item) - {"name", "description", *DIMS}
+    unknown = set(item) - {"name", "description", "codes", *DIMS}
     if unknown:
         raise InvalidInput(
             f"{where} ({item['name']}): unknown keys {sorted(unknown)}", field="segments"
@@ -105,13 +111,25 @@ def _rule(item: Any, index: int, bins: int, origin: str) -> SegmentRule:
                 field="segments",
             )
         ranges[dim] = (value[0], value[1])
-    return SegmentRule(item["name"], ranges, str(item.get("description", "")))
+    codes = tuple(str(c) for c in item.get("codes", []))
+    for code in codes:
+        if len(code) != 3 or not all(c.isdigit() and 1 <= int(c) <= bins for c in code):
+            raise InvalidInput(
+                f"{where} ({item['name']}): code {code!r} must be three scores (R, F, M) "
+                f"from 1 to {bins}, e.g. '{bins}{bins}{bins}'",
+                field="segments",
+            )
+    if not ranges and not codes:
+        raise InvalidInput(
+            f"{where} ({item['name']}): give score ranges or codes", field="segments"
+        )
+    return SegmentRule(item["name"], ranges, str(item.get("description", "")), codes)
 
 
 def load_segment_map(path: str | Path | None = None) -> SegmentMap:
     """Load a segment map from a YAML file, or Lealta's default map when ``path`` is ``None``."""
     if path is None:
-        text = resources.files("lealta.rfm").joinpath("segments.yaml").read_text("utf-8")
+        text = resources.files("lealta.rfm").joinpath("maps", "lealta.yaml").read_text("utf-8")
         return parse_segment_map(yaml.safe_load(text), "default segment map")
     file = Path(path)
     try:
@@ -131,18 +149,28 @@ def rescale(score: Any, from_bins: int, to_bins: int) -> Any:
 
 
 def segment_expression(table: Any, segment_map: SegmentMap, levels: dict[str, int]) -> Any:
-    """An ibis expression naming each row's segment from its (5 = best) score columns."""
+    """An ibis expression naming each row's segment from its (highest = best) score columns."""
     import ibis
 
+    scores = {
+        dim: rescale(table[f"{dim}_score"], levels[dim], segment_map.bins)
+        for dim in DIMS
+        if f"{dim}_score" in table.columns
+    }
     cases = []
     for rule in segment_map.rules:
-        conditions = []
-        for dim, (lo, hi) in rule.ranges.items():
-            column = f"{dim}_score"
-            if column not in table.columns:
-                continue
-            score = rescale(table[column], levels[dim], segment_map.bins)
-            conditions.append(score.between(lo, hi))
+        conditions = [
+            scores[dim].between(lo, hi) for dim, (lo, hi) in rule.ranges.items() if dim in scores
+        ]
+        if rule.codes:
+            conditions.append(
+                ibis.or_(
+                    *(
+                        ibis.and_(*(scores[d] == int(c) for d, c in zip("rfm", code, strict=True)))
+                        for code in rule.codes
+                    )
+                )
+            )
         condition = ibis.and_(*conditions) if conditions else ibis.literal(True)
         cases.append((condition, rule.name))
     return ibis.cases(*cases, else_=segment_map.default)
