@@ -25,13 +25,25 @@ class Engine:
     con: Any  # an ibis backend; typed loosely because ibis ships no stubs
 
     def execute(self, expr: Any) -> Any:
-        """Run ``expr`` and return a pandas object."""
-        return self.con.execute(expr)
+        """Run a table expression and return a pandas DataFrame (via Arrow)."""
+        return self.con.to_pyarrow(expr).to_pandas()
 
     def rows(self, expr: Any) -> list[dict[str, Any]]:
         """Run a table expression and return its rows as dicts (no pandas on the way)."""
         rows: list[dict[str, Any]] = self.con.to_pyarrow(expr).to_pylist()
         return rows
+
+    def materialize(self, expr: Any) -> Any:
+        """Compute ``expr`` once into a temporary table of this engine and return that table.
+
+        (``Table.cache()`` would pick ibis' default backend for in-memory inputs.)
+        """
+        if self.name == "duckdb":
+            import uuid
+
+            name = f"lealta_{uuid.uuid4().hex}"
+            return self.con.create_table(name, expr, temp=True)
+        return expr.cache()
 
     def scalar(self, expr: Any) -> Any:
         """Run a scalar expression and return a Python value."""

@@ -165,7 +165,7 @@ def rfm_command(
     """
     from lealta.cli.session import RFMRequest, execute_rfm
     from lealta.errors import InvalidInput
-    from lealta.rfm.options import RFMOptions
+    from lealta.segmentation.options import RFMOptions
 
     if best not in (1, 5):
         raise InvalidInput("--best takes 5 (highest is best) or 1 (1 is best)", field="best")

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from lealta.errors import InvalidInput
-from lealta.rfm.options import RFMOptions
+from lealta.segmentation.options import RFMOptions
 
 
 @dataclass
@@ -54,10 +54,10 @@ def parse_clusters(text: str | None) -> int | bool | None:
 def execute_rfm(request: RFMRequest) -> Any:
     """Run the request end to end and return the finished :class:`RFMRun`."""
     from lealta.engines import connect
-    from lealta.rfm import outputs
-    from lealta.rfm.pipeline import run_rfm
-    from lealta.rfm.presets import apply_preset
-    from lealta.rfm.segments import load_segment_map
+    from lealta.segmentation import outputs
+    from lealta.segmentation.pipeline import run_rfm
+    from lealta.segmentation.presets import apply_preset
+    from lealta.segmentation.segments import load_segment_map
 
     console = Console(stderr=True, quiet=request.quiet)
     wanted = parse_clusters(request.clusters)
@@ -129,7 +129,7 @@ def _cluster_table(run: Any, clustering: Any) -> Any:
 
 
 def _write_outputs(run: Any, request: RFMRequest, clustering: Any) -> dict[str, Path]:
-    from lealta.rfm import outputs
+    from lealta.segmentation import outputs
 
     written: dict[str, Path] = {}
     clusters = _cluster_table(run, clustering) if clustering is not None else None
@@ -159,7 +159,7 @@ def write_report(run: Any, path: Path, clusters: Any, clustering: Any) -> None:
     """The self-contained HTML report of ``run``."""
     from lealta.cli.render import facts_of
     from lealta.report.html import render_report
-    from lealta.rfm import outputs
+    from lealta.segmentation import outputs
 
     customers = run.engine.execute(outputs.customer_table(run, clusters))
     html = render_report(

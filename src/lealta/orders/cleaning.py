@@ -15,7 +15,7 @@ from lealta.engines import Engine
 from lealta.orders.columns import ColumnMap
 from lealta.orders.dates import ISO, detect_format, to_java
 from lealta.orders.sources import Source
-from lealta.rfm.options import RFMOptions
+from lealta.segmentation.options import RFMOptions
 
 REASONS: dict[str, str] = {
     "missing_customer": "no customer id",

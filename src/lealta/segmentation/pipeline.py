@@ -17,11 +17,11 @@ from lealta.errors import InvalidInput
 from lealta.orders.cleaning import REASONS, clean, detect_date_format
 from lealta.orders.columns import ColumnMap, Detection, detect_columns
 from lealta.orders.sources import Source, collect_malformed, open_source
-from lealta.rfm.cutpoints import CutPoints, pymc_cut_points, r_rfm_cut_points
-from lealta.rfm.metrics import aggregate_rows, customer_values, payment_values
-from lealta.rfm.options import RFMOptions
-from lealta.rfm.scoring import add_scores, levels_of, present
-from lealta.rfm.segments import SegmentMap, load_segment_map, segment_expression
+from lealta.segmentation.cutpoints import CutPoints, pymc_cut_points, r_rfm_cut_points
+from lealta.segmentation.metrics import aggregate_rows, customer_values, payment_values
+from lealta.segmentation.options import RFMOptions
+from lealta.segmentation.scoring import add_scores, levels_of, present
+from lealta.segmentation.segments import SegmentMap, load_segment_map, segment_expression
 
 
 @dataclass
@@ -146,7 +146,7 @@ def _date_format(
 
 def _cache(engine: Engine, expr: Any) -> Any:
     try:
-        return expr.cache()
+        return engine.materialize(expr)
     except Exception as exc:
         _reraise_read_error(exc)
         raise
@@ -263,8 +263,7 @@ def score_distribution(run: RFMRun) -> dict[str, dict[int, int]]:
 
 def degenerate_notes(run: RFMRun) -> list[str]:
     """Plain-words warnings for data that makes scores less informative."""
-    notes = []
-    total = run.cleaning.rows_kept
+    notes: list[str] = []
     dist = score_distribution(run)
     n = sum(dist.get("r", {}).values())
     names = {"r": "recency", "f": "frequency", "m": "monetary", "p": "payment"}
@@ -276,13 +275,18 @@ def degenerate_notes(run: RFMRun) -> list[str]:
         return notes
     for dim, counts in dist.items():
         levels = all_levels[dim]
-        if len(counts) == 1 and not run.options.thresholds.get(dim):
+        if run.options.thresholds.get(dim):
+            continue
+        if len(counts) == 1:
             notes.append(f"every customer has the same {names[dim]}: all get the middle score")
-        elif len(counts) < levels and not run.options.thresholds.get(dim):
+        elif len(counts) < levels and n >= levels:
             missing = [s for s in range(1, levels + 1) if s not in counts]
             notes.append(
                 f"{names[dim]} has heavy ties (equal values share a score): "
                 f"no customer scores {', '.join(map(str, missing))}"
             )
-    del total
+    if 1 < n < max(all_levels.values()):
+        notes.append(
+            f"only {n} customers for {run.options.bins} score levels: some levels stay empty"
+        )
     return notes

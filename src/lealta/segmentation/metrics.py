@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lealta.rfm.options import RFMOptions
+from lealta.segmentation.options import RFMOptions
 
 
 def purchase_key(clean: Any, options: RFMOptions, has_order: bool) -> Any:

@@ -1,15 +1,15 @@
 """Presets: other tools' RFM definitions, reproduced exactly on the same data.
 
 ``lealta``
-    Lealta's own definitions (see :class:`~lealta.rfm.options.RFMOptions`).
+    Lealta's own definitions (see :class:`~lealta.segmentation.options.RFMOptions`).
 ``r-rfm``
     R package ``rfm`` 0.3.0, ``rfm_table_order`` + ``rfm_segment`` with the package's example
     segments: one purchase = one row, monetary = total, quantile cut points of
-    :func:`~lealta.rfm.cutpoints.r_rfm_cut_points`, purchases after the analysis date kept.
+    :func:`~lealta.segmentation.cutpoints.r_rfm_cut_points`, purchases after the analysis date kept.
 ``pymc``
     pymc-marketing ``rfm_segments``: one purchase = one day, monetary = mean spend per
     purchase day, recency measured to the last purchase day (inclusive observation end),
-    quartile scores 1-4 of :func:`~lealta.rfm.cutpoints.pymc_cut_points`, its default
+    quartile scores 1-4 of :func:`~lealta.segmentation.cutpoints.pymc_cut_points`, its default
     segment codes.
 """
 
@@ -20,15 +20,17 @@ from importlib import resources
 import yaml
 
 from lealta.errors import InvalidInput
-from lealta.rfm.options import RFMOptions
-from lealta.rfm.segments import SegmentMap, parse_segment_map
+from lealta.segmentation.options import RFMOptions
+from lealta.segmentation.segments import SegmentMap, parse_segment_map
 
 PRESETS = ("lealta", "r-rfm", "pymc")
 
 
 def preset_map(name: str) -> SegmentMap:
     """The segment map a preset ships with."""
-    text = resources.files("lealta.rfm").joinpath("maps", f"{name}.yaml").read_text("utf-8")
+    text = (
+        resources.files("lealta.segmentation").joinpath("maps", f"{name}.yaml").read_text("utf-8")
+    )
     return parse_segment_map(yaml.safe_load(text), f"{name} segment map")
 
 

@@ -129,7 +129,11 @@ def _rule(item: Any, index: int, bins: int, origin: str) -> SegmentRule:
 def load_segment_map(path: str | Path | None = None) -> SegmentMap:
     """Load a segment map from a YAML file, or Lealta's default map when ``path`` is ``None``."""
     if path is None:
-        text = resources.files("lealta.rfm").joinpath("maps", "lealta.yaml").read_text("utf-8")
+        text = (
+            resources.files("lealta.segmentation")
+            .joinpath("maps", "lealta.yaml")
+            .read_text("utf-8")
+        )
         return parse_segment_map(yaml.safe_load(text), "default segment map")
     file = Path(path)
     try:

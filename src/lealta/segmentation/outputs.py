@@ -8,7 +8,7 @@ from typing import Any
 from lealta.errors import InvalidInput
 from lealta.orders.cleaning import REASONS, clean
 from lealta.orders.sources import suffix_of
-from lealta.rfm.pipeline import RFMRun
+from lealta.segmentation.pipeline import RFMRun
 
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".json", ".jsonl")
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lealta.rfm.cutpoints import CutPoints
-from lealta.rfm.options import RFMOptions
+from lealta.segmentation.cutpoints import CutPoints
+from lealta.segmentation.options import RFMOptions
 
 VALUE_COLUMN = {"r": "recency", "f": "frequency", "m": "monetary", "p": "payment"}
 

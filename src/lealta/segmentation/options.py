@@ -59,7 +59,7 @@ class RFMOptions:
         empty to disable.
     scheme
         ``quantile`` (Lealta's scoring, or ``thresholds``), or the data-dependent cut points
-        of another tool (``r-rfm``, ``pymc``; see :mod:`lealta.rfm.cutpoints`).
+        of another tool (``r-rfm``, ``pymc``; see :mod:`lealta.segmentation.cutpoints`).
     as_of_inclusive
         Purchases on the as-of day itself count, and the default as-of date is the day of the
         last purchase (pymc-marketing's observation period end).

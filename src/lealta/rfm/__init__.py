@@ -1,1 +1,0 @@
-"""RFM and RFMP: recency, frequency, monetary (and payment) scores and named segments."""
