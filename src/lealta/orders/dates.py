@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 # strftime format → the same format in Java's DateTimeFormatter syntax (used by Spark).
@@ -26,12 +27,13 @@ ISO = "iso"
 _JAVA_CODES = {"%Y": "yyyy", "%m": "M", "%d": "d", "%H": "H", "%M": "mm", "%S": "ss", "%%": "%"}
 
 
+# What the engines' casts accept: YYYY-MM-DD, optionally with a time (Python's fromisoformat
+# would also take the compact 19970101, which the engines do not cast).
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+
+
 def _is_iso(text: str) -> bool:
-    try:
-        dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        return False
-    return True
+    return bool(_ISO.match(text.strip()))
 
 
 def _fits(text: str, fmt: str) -> bool:
