@@ -125,7 +125,7 @@ def collect_malformed(engine: Engine, source: Source) -> None:
         "SELECT line, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
     ).fetchall()
     for line, kind, text, message in rows:
-        if str(kind).upper() == "INVALID UNICODE":
+        if str(kind).upper() in ("INVALID UNICODE", "INVALID ENCODING"):
             raise UnreadableFile(
                 f"{source.name}: line {line} is not valid UTF-8; "
                 "pass the file's encoding, e.g. --encoding latin-1",
