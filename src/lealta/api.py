@@ -49,7 +49,7 @@ def rfm_run(
     engine: str = "duckdb",
     encoding: str = "utf-8",
 ) -> Any:
-    """Run RFM and return the :class:`~lealta.segmentation.pipeline.RFMRun` (tables stay in the engine).
+    """Run RFM and return the :class:`~lealta.segmentation.pipeline.RFMRun` (tables in the engine).
 
     Parameters mirror ``lealta rfm --help``; ``columns`` maps roles (``customer``, ``date``,
     ``order``, ``amount``, ``quantity``, ``price``, ``payment_method``, ``due_date``,

@@ -11,6 +11,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import ibis
+
 from lealta.engines import Engine
 from lealta.orders.columns import ColumnMap
 from lealta.orders.dates import ISO, detect_format, to_java
@@ -33,12 +35,21 @@ REASONS: dict[str, str] = {
 }
 
 
+@ibis.udf.scalar.builtin(name="trim")  # type: ignore[untyped-decorator]
+def trim(value: str) -> str:  # pragma: no cover - runs in the engine
+    """SQL ``TRIM``: leading and trailing spaces removed, the same on every engine.
+
+    (ibis' ``strip()`` compiles to a character list that Spark misreads, eating a final "f".)
+    """
+    raise AssertionError
+
+
 def parse_timestamps(engine: Engine, column: Any, fmt: str | None) -> Any:
     """``column`` (text) as a timestamp; null where it cannot be read."""
     import ibis
 
     if fmt is None or fmt == ISO:
-        return column.strip().try_cast("timestamp")
+        return trim(column).try_cast("timestamp")
     name = "try_strptime" if engine.name == "duckdb" else "try_to_timestamp"
     pattern = fmt if engine.name == "duckdb" else to_java(fmt)
 
@@ -46,7 +57,7 @@ def parse_timestamps(engine: Engine, column: Any, fmt: str | None) -> Any:
     def parse(value: str, fmt: str) -> dt.datetime:  # pragma: no cover - runs in the engine
         raise AssertionError
 
-    return parse(column.strip(), pattern)
+    return parse(trim(column), pattern)
 
 
 def detect_date_format(engine: Engine, source: Source, col: str) -> tuple[str | None, list[str]]:
@@ -105,7 +116,7 @@ def _number(column: Any) -> Any:
     dtype = column.type()
     if dtype.is_numeric():
         return column.cast("float64")
-    return column.cast("string").strip().try_cast("float64")
+    return trim(column.cast("string")).try_cast("float64")
 
 
 def _timestamp(engine: Engine, column: Any, fmt: str | None) -> Any:
@@ -138,9 +149,9 @@ def clean(
     import ibis
 
     t = source.table
-    customer = _text(t[cols.customer]).strip()
+    customer = trim(_text(t[cols.customer]))
     ts = _timestamp(engine, t[cols.date], date_format)
-    order = _text(t[cols.order]).strip() if cols.order else ibis.null("string")
+    order = trim(_text(t[cols.order])) if cols.order else ibis.null("string")
     quantity = _number(t[cols.quantity]) if cols.quantity else ibis.null("float64")
     price = _number(t[cols.price]) if cols.price else ibis.null("float64")
     amount = _number(t[cols.amount]) if cols.amount else quantity * price
@@ -201,7 +212,7 @@ def _payment_columns(engine: Engine, source: Source, cols: ColumnMap) -> dict[st
     t = source.table
     out: dict[str, Any] = {}
     if cols.payment_method:
-        out["method"] = _text(t[cols.payment_method]).strip().lower()
+        out["method"] = trim(_text(t[cols.payment_method])).lower()
     # Due and paid dates are usually plain ISO dates even when order dates are not.
     if cols.due_date:
         out["due"] = _date(engine, t[cols.due_date], _payment_format(engine, source, cols.due_date))
@@ -225,11 +236,11 @@ def _payment_format(engine: Engine, source: Source, col: str) -> str | None:
 def _contact_columns(t: Any, cols: ColumnMap) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if cols.email:
-        out["email"] = _text(t[cols.email]).strip()
+        out["email"] = trim(_text(t[cols.email]))
     if cols.name:
-        out["name"] = _text(t[cols.name]).strip()
+        out["name"] = trim(_text(t[cols.name]))
     elif cols.first_name and cols.last_name:
-        first = _text(t[cols.first_name]).strip().fill_null("")
-        last = _text(t[cols.last_name]).strip().fill_null("")
-        out["name"] = (first + " " + last).strip()
+        first = trim(_text(t[cols.first_name])).fill_null("")
+        last = trim(_text(t[cols.last_name])).fill_null("")
+        out["name"] = trim(first + " " + last)
     return out

@@ -1,0 +1,47 @@
+"""The same ibis expressions give identical results on Apache Spark (local mode) and DuckDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("pyspark", reason="the Spark engine is the optional extra lealta[spark]")
+
+from lealta.api import rfm_run
+
+pytestmark = pytest.mark.spark
+DATA = Path(__file__).parent.parent / "data"
+
+
+def customers(engine: str, path: Path, **options: Any) -> pd.DataFrame:
+    run = rfm_run(path, engine=engine, **options)
+    frame = run.to_pandas()
+    for column in ("first_purchase", "last_purchase"):
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    keys = [*run.groups, "customer_id"]
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+CASES = {
+    "online retail (UCI)": ("online_retail_sample.csv.gz", {}),
+    "CDNOW, compact dates": ("cdnow_sample.csv.gz", {"columns": {"customer": "master_id"}}),
+    "R rfm sample": ("rfm_data_orders.csv.gz", {}),
+    "R rfm preset": ("rfm_data_orders.csv.gz", {"preset": "r-rfm"}),
+    "pymc preset": ("rfm_data_orders.csv.gz", {"preset": "pymc"}),
+    "mean monetary, 1 = best, window": (
+        "online_retail_sample.csv.gz",
+        {"monetary": "mean", "best": 1, "window": 10},
+    ),
+    "grouped by country": ("online_retail_sample.csv.gz", {"group": ["Country"]}),
+}
+
+
+@pytest.mark.parametrize(("name", "path", "options"), [(k, *v) for k, v in CASES.items()])
+def test_spark_and_duckdb_agree(name: str, path: str, options: dict[str, Any]) -> None:
+    duck = customers("duckdb", DATA / path, **options)
+    spark = customers("spark", DATA / path, **options)
+    assert len(duck) > 0, name
+    pd.testing.assert_frame_equal(duck, spark, check_dtype=False)
