@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
+from lealta.errors import InvalidInput
+
 if TYPE_CHECKING:
     from lealta.demo.shop import DemoShop
 
@@ -65,7 +67,6 @@ def demo_data(
     first, last = start.date(), end.date()
     customers = _checked(customers, orders, seed, first, last)
     from lealta.demo.shop import check_target, plan_shop
-    from lealta.errors import InvalidInput
 
     began = time.perf_counter()
     try:

@@ -31,10 +31,11 @@ def main(
 
 
 def _register() -> None:
-
+    from lealta.cli.demo import demo_data
     from lealta.cli.rfm import rfm_command
 
     app.command("rfm")(rfm_command)
+    app.command("demo-data")(demo_data)
 
 
 _register()

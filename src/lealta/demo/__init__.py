@@ -1,0 +1,1 @@
+"""Seeded synthetic shop data for demos, tests and benchmarks."""
