@@ -31,11 +31,15 @@ def main(
 
 
 def _register() -> None:
+    from lealta.cli.cluster import cluster_command
     from lealta.cli.demo import demo_data
     from lealta.cli.rfm import rfm_command
+    from lealta.cli.segments import segments_app
 
     app.command("rfm")(rfm_command)
+    app.command("cluster")(cluster_command)
     app.command("demo-data")(demo_data)
+    app.add_typer(segments_app, name="segments")
 
 
 _register()

@@ -37,17 +37,16 @@ class RFMRequest:
     extra_facts: dict[str, str] = field(default_factory=dict)
 
 
-def parse_clusters(text: str | None) -> int | bool | None:
-    """``None`` → no clustering; ``"auto"`` → ``True`` (choose k); a number → that k."""
+def parse_clusters(text: str | None) -> tuple[bool, int | None]:
+    """Whether to cluster, and with which k: ``None``/``"none"`` → no; ``"auto"`` → choose k."""
     if text is None or text.lower() in ("", "none", "no"):
-        return False
+        return False, None
     if text.lower() == "auto":
-        return True
+        return True, None
     if text.isdigit() and int(text) >= 2:
-        return int(text)
+        return True, int(text)
     raise InvalidInput(
-        f"--clusters takes 'auto' or a number of clusters (2 or more), got {text!r}",
-        field="clusters",
+        f"expected 'auto' or a number of clusters (2 or more), got {text!r}", field="clusters"
     )
 
 
@@ -60,7 +59,7 @@ def execute_rfm(request: RFMRequest) -> Any:
     from lealta.segmentation.segments import load_segment_map
 
     console = Console(stderr=True, quiet=request.quiet)
-    wanted = parse_clusters(request.clusters)
+    wanted, k = parse_clusters(request.clusters)
     started = time.perf_counter()
     user_map = load_segment_map(request.segments) if request.segments else None
     options, segment_map = apply_preset(request.preset, request.options, user_map)
@@ -76,11 +75,11 @@ def execute_rfm(request: RFMRequest) -> Any:
             encoding=request.encoding,
         )
     clustering = None
-    if wanted is not False:
+    if wanted:
         with console.status("Clustering customers (K-Means)…"):
             clustering = cluster_run(
                 run,
-                k=wanted if isinstance(wanted, int) and wanted is not True else None,
+                k=k,
                 k_range=request.cluster_range,
                 seed=request.seed,
             )
