@@ -82,6 +82,10 @@ def spark_session() -> Any:
     global _SPARK_SESSION
     if _SPARK_SESSION is not None:
         return _SPARK_SESSION
+    import warnings
+
+    # pyspark 4.3 warns on every conversion under pandas 3, which it handles for our types.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -102,6 +106,7 @@ def spark_session() -> Any:
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", os.environ.get("LEALTA_SPARK_PARTITIONS", "8"))
         .getOrCreate()
     )
