@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from lealta.orders.cleaning import contact_details
 from lealta.segmentation.options import RFMOptions
 
 
@@ -39,7 +40,7 @@ def aggregate_rows(
         "revenue": clean.amount.sum().round(4),
         "purchases": clean.count() if key is None else key.nunique(),
     }
-    for extra in ("email", "name"):
+    for extra in ("email", "name", "first_name", "last_name"):
         if extra in clean.columns:
             aggs[extra] = clean[extra].max()
     keys = ["reason", *groups, "customer_id"]
@@ -55,6 +56,8 @@ def customer_values(agg: Any, options: RFMOptions, as_of: dt.date) -> Any:
     import ibis
 
     kept = agg.filter(agg.reason.isnull()).drop("reason", "first_ts", "last_ts")
+    parts = [c for c in ("first_name", "last_name") if c in kept.columns]
+    kept = kept.mutate(**contact_details(kept)).drop(*parts)
     recency = ibis.date(as_of).delta(kept.last_purchase, unit="day")
     monetary = kept.revenue if options.monetary == "sum" else kept.revenue / kept.purchases
     return kept.mutate(

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from lealta.errors import InvalidInput
-from lealta.orders.cleaning import REASONS, clean
+from lealta.orders.cleaning import REASON_NAMES, REASONS, clean
 from lealta.orders.sources import suffix_of
 from lealta.segmentation.pipeline import RFMRun
 
@@ -123,11 +123,12 @@ def write_rejects(run: RFMRun, path: Path) -> int:
     )
     rejected = run.engine.execute(rows.filter(rows.reason.notnull()).order_by("__row"))
     to_line = source.line_mapper()
+    reasons = rejected["reason"].map(REASON_NAMES)
     out = pd.DataFrame(
         {
             "line": [to_line(int(i)) for i in rejected["__row"]],
-            "reason": rejected["reason"],
-            "explanation": rejected["reason"].map(REASONS),
+            "reason": reasons,
+            "explanation": reasons.map(REASONS),
         }
     )
     for name, col in keep.items():

@@ -14,7 +14,7 @@ from typing import Any
 
 from lealta.engines import Engine
 from lealta.errors import InvalidInput
-from lealta.orders.cleaning import REASONS, clean, detect_date_format
+from lealta.orders.cleaning import REASON_NAMES, REASONS, clean, detect_date_format
 from lealta.orders.columns import ColumnMap, Detection, detect_columns
 from lealta.orders.sources import Source, collect_malformed, open_source
 from lealta.segmentation.cutpoints import CutPoints, pymc_cut_points, r_rfm_cut_points
@@ -168,7 +168,7 @@ def _reraise_read_error(exc: Exception) -> None:
 
 def _cleaning_report(engine: Engine, agg: Any, source: Source) -> CleaningReport:
     counts = engine.rows(agg.group_by("reason").aggregate(n=agg.rows.sum()))
-    rejected = {str(c["reason"]): int(c["n"]) for c in counts if c["reason"] is not None}
+    rejected = {REASON_NAMES[c["reason"]]: int(c["n"]) for c in counts if c["reason"] is not None}
     kept = sum(int(c["n"]) for c in counts if c["reason"] is None)
     if source.malformed:
         rejected["malformed"] = len(source.malformed)
