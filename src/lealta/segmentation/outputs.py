@@ -121,7 +121,8 @@ def write_rejects(run: RFMRun, path: Path) -> int:
         else None,
         keep=keep,
     )
-    rejected = run.engine.execute(rows.filter(rows.reason.notnull()).order_by("__row"))
+    with run.engine.in_input_order():
+        rejected = run.engine.execute(rows.filter(rows.reason.notnull()).order_by("__row"))
     to_line = source.line_mapper()
     reasons = rejected["reason"].map(REASON_NAMES)
     out = pd.DataFrame(
