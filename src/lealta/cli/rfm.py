@@ -8,13 +8,12 @@ from typing import Any
 
 import typer
 
+from lealta.cli import params as p
 from lealta.cli.errors import friendly
 from lealta.cli.options import parse_breaks, parse_date, parse_ranking, parse_window
+from lealta.cli.params import DEFINITION, MAPPING, OUTPUT
 
-MAPPING = "Column mapping (detected from common names when not given)"
-DEFINITION = "Definitions"
 SCORING = "Scoring"
-OUTPUT = "Output"
 
 
 class PurchaseUnit(StrEnum):
@@ -28,20 +27,10 @@ class MonetaryKind(StrEnum):
     mean = "mean"
 
 
-class PaymentKind(StrEnum):
-    promptness = "promptness"
-    method = "method"
-
-
 class PresetName(StrEnum):
     lealta = "lealta"
     r_rfm = "r-rfm"
     pymc = "pymc"
-
-
-class EngineName(StrEnum):
-    duckdb = "duckdb"
-    spark = "spark"
 
 
 def _opt(help_: str, panel: str, *names: str) -> Any:
@@ -50,19 +39,17 @@ def _opt(help_: str, panel: str, *names: str) -> Any:
 
 @friendly
 def rfm_command(
-    file: Path = typer.Argument(..., help="Order file: .csv, .csv.gz, .parquet, .xlsx or .jsonl."),
-    customer: str | None = _opt("Customer id column.", MAPPING, "--customer"),
-    date: str | None = _opt("Order date column.", MAPPING, "--date"),
-    order: str | None = _opt("Order (invoice) id column.", MAPPING, "--order"),
-    amount: str | None = _opt("Amount column (line or order total).", MAPPING, "--amount"),
-    quantity: str | None = _opt(
-        "Quantity column (amount = quantity x price).", MAPPING, "--quantity"
-    ),
-    price: str | None = _opt("Unit price column.", MAPPING, "--price"),
-    payment_method: str | None = _opt("Payment method column.", MAPPING, "--payment-method"),
-    due_date: str | None = _opt("Payment due date column (RFMP).", MAPPING, "--due-date"),
-    paid_date: str | None = _opt("Payment date column (RFMP).", MAPPING, "--paid-date"),
-    days_to_pay: str | None = _opt("Days-to-pay column (RFMP).", MAPPING, "--days-to-pay"),
+    file: p.OrderFile,
+    customer: p.Customer = None,
+    date: p.Date = None,
+    order: p.Order = None,
+    amount: p.Amount = None,
+    quantity: p.Quantity = None,
+    price: p.Price = None,
+    payment_method: p.PaymentMethod = None,
+    due_date: p.DueDate = None,
+    paid_date: p.PaidDate = None,
+    days_to_pay: p.DaysToPay = None,
     email: str | None = _opt("E-mail column (carried to the output).", MAPPING, "--email"),
     name: str | None = _opt("Customer name column (carried to the output).", MAPPING, "--name"),
     group: list[str] = typer.Option(
@@ -74,14 +61,8 @@ def rfm_command(
     date_format: str | None = _opt(
         "strftime format of the dates, e.g. %d/%m/%Y.", MAPPING, "--date-format"
     ),
-    encoding: str = typer.Option(
-        "utf-8", help="Text encoding of CSV files.", rich_help_panel=MAPPING
-    ),
-    as_of: str | None = _opt(
-        "Analysis date YYYY-MM-DD; later orders are excluded. Default: day after the last order.",
-        DEFINITION,
-        "--as-of",
-    ),
+    encoding: p.Encoding = "utf-8",
+    as_of: p.AsOf = None,
     window: str | None = _opt(
         "Only the last N days count (365, 52w, 12m, 1y).", DEFINITION, "--window"
     ),
@@ -96,16 +77,8 @@ def rfm_command(
         help="Total spent (sum) or average purchase value (mean).",
         rich_help_panel=DEFINITION,
     ),
-    payment: PaymentKind | None = typer.Option(
-        None,
-        help="Add the P of RFMP: promptness (days late) or method ranking.",
-        rich_help_panel=DEFINITION,
-    ),
-    payment_ranking: str | None = _opt(
-        "Payment method values, e.g. card=5,paypal=4,invoice=2, or a YAML file.",
-        DEFINITION,
-        "--payment-ranking",
-    ),
+    payment: p.Payment = None,
+    payment_ranking: p.PaymentRanking = None,
     cancel_pattern: str = typer.Option(
         r"^[Cc][0-9]",
         help="Regex on the order id marking cancellations ('' to disable).",
@@ -134,29 +107,19 @@ def rfm_command(
         help="Reproduce another tool's definitions exactly.",
         rich_help_panel=SCORING,
     ),
-    output: Path | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="Per-customer table: .csv, .parquet, .json or .jsonl.",
-        rich_help_panel=OUTPUT,
-    ),
+    output: p.Output = None,
     summary_output: Path | None = _opt(
         "Per-segment summary table (.csv, .json).", OUTPUT, "--summary-output"
     ),
     rejects: Path | None = _opt(
         "Write every dropped row with its line and reason (.csv).", OUTPUT, "--rejects"
     ),
-    report: Path | None = _opt("Self-contained HTML report.", OUTPUT, "--report"),
+    report: p.Report = None,
     clusters: str | None = _opt(
         "Add K-Means clusters: 'auto' or a number of clusters.", OUTPUT, "--clusters"
     ),
-    engine: EngineName = typer.Option(
-        EngineName.duckdb, help="Analytics engine.", rich_help_panel=OUTPUT
-    ),
-    quiet: bool = typer.Option(
-        False, "--quiet", "-q", help="Print nothing but errors.", rich_help_panel=OUTPUT
-    ),
+    engine: p.Engine = p.EngineName.duckdb,
+    quiet: p.Quiet = False,
 ) -> None:
     """Score customers by Recency, Frequency, Monetary (and Payment) and name their segments.
 
@@ -189,12 +152,11 @@ def rfm_command(
         date_format=date_format,
         cancel_pattern=cancel_pattern,
     )
-    columns = {
-        "customer": customer, "date": date, "order": order, "amount": amount,
-        "quantity": quantity, "price": price, "payment_method": payment_method,
-        "due_date": due_date, "paid_date": paid_date, "days_to_pay": days_to_pay,
-        "email": email, "name": name,
-    }  # fmt: skip
+    columns = p.column_roles(
+        customer=customer, date=date, order=order, amount=amount, quantity=quantity,
+        price=price, payment_method=payment_method, due_date=due_date, paid_date=paid_date,
+        days_to_pay=days_to_pay, email=email, name=name,
+    )  # fmt: skip
     request = RFMRequest(
         file=file,
         options=options,
