@@ -114,6 +114,7 @@ def rfm(data: Any, **kwargs: Any) -> Any:
     from lealta.segmentation.outputs import customer_table
 
     run = rfm_run(data, **kwargs)
+    run.customers  # noqa: B018 - computed once here; the frame and the notes both read it
     frame = run.engine.execute(customer_table(run))
     frame.attrs["lealta"] = describe(run)
     return frame

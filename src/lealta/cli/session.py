@@ -107,7 +107,8 @@ def cluster_run(run: Any, *, k: int | None, k_range: tuple[int, int], seed: int)
     result = cluster_customers(
         frame, k=k, k_range=k_range, seed=seed, use_payment="payment" in frame.columns
     )
-    run.notes.extend(result.notes)
+    for note in result.notes:
+        run.add_note(note)
     return result
 
 

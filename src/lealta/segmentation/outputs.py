@@ -26,7 +26,7 @@ def customer_table(run: RFMRun, clusters: Any | None = None) -> Any:
     ``clusters`` is an ibis table with ``customer_id`` (and the groups), ``cluster`` and
     ``cluster_name``.
     """
-    t = run.customers
+    t = run.current()
     if clusters is not None:
         keys = [*run.groups, "customer_id"]
         t = t.left_join(clusters, keys).select(t, clusters.cluster, clusters.cluster_name)

@@ -39,7 +39,13 @@ class CleaningReport:
 
 @dataclass
 class RFMRun:
-    """Everything one RFM computation produced; tables are ibis expressions on ``engine``."""
+    """Everything one RFM computation produced; tables are ibis expressions on ``engine``.
+
+    ``scored`` is the per-customer expression. It is computed into a table the first time
+    :attr:`customers` is read, so that a run whose only use is writing one file computes its
+    scores once, inside that write. Likewise the notes on degenerate data are worked out when
+    first read.
+    """
 
     engine: Engine
     source: Source
@@ -47,15 +53,39 @@ class RFMRun:
     options: RFMOptions
     segment_map: SegmentMap
     as_of: dt.date
-    customers: Any
+    scored: Any
     cleaning: CleaningReport
     clean_rows: Any
     date_format: str | None
-    notes: list[str] = field(default_factory=list)
+    base_notes: list[str] = field(default_factory=list)
+    _customers: Any = None
+    _data_notes: list[str] | None = None
 
     @property
     def groups(self) -> tuple[str, ...]:
         return self.detection.columns.groups
+
+    @property
+    def customers(self) -> Any:
+        """The per-customer table, computed on first use."""
+        if self._customers is None:
+            self._customers = _cache(self.engine, self.scored)
+        return self._customers
+
+    def current(self) -> Any:
+        """The per-customer table if computed already, else its expression (for one use)."""
+        return self.scored if self._customers is None else self._customers
+
+    @property
+    def notes(self) -> list[str]:
+        """What the user should know: detection notes, then notes on degenerate data."""
+        if self._data_notes is None:
+            self._data_notes = degenerate_notes(self)
+        return [*self.base_notes, *self._data_notes]
+
+    def add_note(self, note: str) -> None:
+        """Record a note from a later step (e.g. clustering)."""
+        self.base_notes.append(note)
 
     def to_pandas(self) -> Any:
         """The per-customer table as a pandas DataFrame, in a stable order."""
@@ -102,22 +132,10 @@ def run_rfm(
         keys = [*cols.groups, "customer_id"]
         values = values.left_join(payment, keys).select(values, payment.payment)
     scored = _score(engine, values, options, cols.groups, segment_map, notes)
-    customers = _cache(engine, scored)
-    run = RFMRun(
-        engine,
-        source,
-        detection,
-        options,
-        segment_map,
-        as_of,
-        customers,
-        cleaning,
-        rows,
-        date_format,
-        notes,
-    )
-    run.notes.extend(degenerate_notes(run))
-    return run
+    return RFMRun(
+        engine, source, detection, options, segment_map, as_of, scored, cleaning, rows,
+        date_format, notes,
+    )  # fmt: skip
 
 
 def _check_payment_columns(options: RFMOptions, cols: ColumnMap) -> None:
