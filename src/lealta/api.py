@@ -44,6 +44,7 @@ def rfm_run(
     payment_ranking: Mapping[str, float] | None = None,
     date_format: str | None = None,
     cancel_pattern: str = r"^[Cc][0-9]",
+    decimal_comma: bool = False,
     segments: str | Path | None = None,
     preset: str = "lealta",
     engine: str = "duckdb",
@@ -82,6 +83,7 @@ def rfm_run(
         method_ranking={k.lower(): float(v) for k, v in (payment_ranking or {}).items()},
         date_format=date_format,
         cancel_pattern=cancel_pattern,
+        decimal_comma=decimal_comma,
     )
     user_map = load_segment_map(segments) if segments else None
     options, segment_map = apply_preset(preset, options, user_map)

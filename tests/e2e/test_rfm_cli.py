@@ -161,3 +161,23 @@ def test_help_documents_every_option_group() -> None:
     assert result.exit_code == 0
     for option in ("--customer", "--as-of", "--window", "--best", "--preset", "--report"):
         assert option in result.stdout
+
+
+def test_european_files_with_semicolons_and_decimal_commas(tmp_path: Path) -> None:
+    path = tmp_path / "pedidos.csv"
+    path.write_text(
+        "cliente;fecha;pedido;importe\n"
+        "ana;2024-01-02;P1;1.234,50\n"
+        "ana;2024-02-03;P2;10,25\n"
+        "luis;2024-01-15;P3;99,99\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "rfm.csv"
+    code, stdout, stderr = rfm(
+        path, "--customer", "cliente", "--date", "fecha", "--order", "pedido",
+        "--amount", "importe", "--decimal-comma", "-o", out, "-q",
+    )  # fmt: skip
+    assert code == 0, stdout + stderr
+    table = pd.read_csv(out).set_index("customer_id")
+    assert table.loc["ana", "monetary"] == pytest.approx(1244.75)
+    assert table.loc["luis", "frequency"] == 1

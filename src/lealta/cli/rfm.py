@@ -62,6 +62,9 @@ def rfm_command(
         "strftime format of the dates, e.g. %d/%m/%Y.", MAPPING, "--date-format"
     ),
     encoding: p.Encoding = "utf-8",
+    decimal_comma: bool = typer.Option(
+        False, help="Numbers are written 1.234,56 (decimal comma).", rich_help_panel=MAPPING
+    ),
     as_of: p.AsOf = None,
     window: str | None = _opt(
         "Only the last N days count (365, 52w, 12m, 1y).", DEFINITION, "--window"
@@ -151,6 +154,7 @@ def rfm_command(
         method_ranking=parse_ranking(payment_ranking),
         date_format=date_format,
         cancel_pattern=cancel_pattern,
+        decimal_comma=decimal_comma,
     )
     columns = p.column_roles(
         customer=customer, date=date, order=order, amount=amount, quantity=quantity,

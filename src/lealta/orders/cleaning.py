@@ -117,11 +117,14 @@ def _text(column: Any) -> Any:
     return column.cast("string")
 
 
-def _number(column: Any) -> Any:
+def _number(column: Any, decimal_comma: bool = False) -> Any:
     dtype = column.type()
     if dtype.is_numeric():
         return column.cast("float64")
-    return column.cast("string").try_cast("float64")
+    text = column.cast("string")
+    if decimal_comma:  # 1.234,56 -> 1234.56
+        text = text.replace(".", "").replace(",", ".")
+    return text.try_cast("float64")
 
 
 def _timestamp(engine: Engine, column: Any, fmt: str | None) -> Any:
@@ -155,16 +158,17 @@ def clean(
     import ibis
 
     t = source.table
+    comma = options.decimal_comma
     typed: dict[str, Any] = {
         "customer_id": trim(_text(t[cols.customer])),
         "order_id": _text(t[cols.order]) if cols.order else ibis.null("string"),
         "ts": _timestamp(engine, t[cols.date], date_format),
-        "quantity": _number(t[cols.quantity]) if cols.quantity else ibis.null("float64"),
-        "_price": _number(t[cols.price]) if cols.price else ibis.null("float64"),
+        "quantity": _number(t[cols.quantity], comma) if cols.quantity else ibis.null("float64"),
+        "_price": _number(t[cols.price], comma) if cols.price else ibis.null("float64"),
         "_quantity_given": t[cols.quantity].notnull() if cols.quantity else ibis.literal(False),
     }
     if cols.amount:
-        typed["amount"] = _number(t[cols.amount])
+        typed["amount"] = _number(t[cols.amount], comma)
     typed.update(_payment_columns(engine, source, cols))
     typed.update(_contact_columns(t, cols))
     typed.update({g: _text(t[g]) for g in cols.groups})

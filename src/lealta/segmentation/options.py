@@ -57,6 +57,8 @@ class RFMOptions:
     cancel_pattern
         Regular expression on the order id marking cancellations (UCI: ``C536379``);
         empty to disable.
+    decimal_comma
+        Numbers are written with a decimal comma and dots between thousands (``1.234,56``).
     scheme
         ``quantile`` (Lealta's scoring, or ``thresholds``), or the data-dependent cut points
         of another tool (``r-rfm``, ``pymc``; see :mod:`lealta.segmentation.cutpoints`).
@@ -80,6 +82,7 @@ class RFMOptions:
     method_ranking: dict[str, float] = field(default_factory=dict)
     date_format: str | None = None
     cancel_pattern: str = r"^[Cc][0-9]"
+    decimal_comma: bool = False
     scheme: Scheme = "quantile"
     as_of_inclusive: bool = False
     keep_after_as_of: bool = False
