@@ -91,3 +91,20 @@ def test_segments_show_reports_full_coverage() -> None:
     assert "125 of 125" in result.stdout
     pymc = runner.invoke(app, ["segments", "show", "--preset", "pymc"])
     assert "46 of 64" in pymc.stdout
+
+
+def test_clusters_with_groups_label_every_row(tmp_path: Path) -> None:
+    frame = pd.read_csv(DATA / "online_retail_sample.csv.gz", dtype=str)
+    out = tmp_path / "grouped.csv"
+    result = runner.invoke(
+        app,
+        [
+            "rfm", str(DATA / "online_retail_sample.csv.gz"), "--group", "Country",
+            "--clusters", "2", "-o", str(out), "-q",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype={"customer_id": str})
+    assert table.cluster.notna().all()
+    assert set(table.Country) <= set(frame.Country)
+    assert not table.duplicated(["Country", "customer_id"]).any()

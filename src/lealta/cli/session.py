@@ -93,39 +93,49 @@ def execute_rfm(request: RFMRequest) -> Any:
     return run
 
 
-def cluster_run(run: Any, *, k: int | None, k_range: tuple[int, int], seed: int) -> Any:
-    """K-Means on the run's customers; labels keyed like the run's customers."""
+@dataclass
+class Clustering:
+    """K-Means on a run: the result (profiles, k, silhouettes) and each row's labels."""
+
+    result: Any
+    labels: Any  # pandas: the run's key columns (groups, customer_id), cluster, cluster_name
+
+    @property
+    def profiles(self) -> Any:
+        return self.result.profiles
+
+    @property
+    def k(self) -> int:
+        return int(self.result.k)
+
+
+def cluster_run(run: Any, *, k: int | None, k_range: tuple[int, int], seed: int) -> Clustering:
+    """K-Means on the run's customers (with --group, a customer may have several rows)."""
     from lealta.clustering import cluster_customers
 
     frame = run.to_pandas()
-    if run.groups:
-        frame = frame.assign(
-            customer_id=frame[list(run.groups)].astype(str).agg("\x1f".join, axis=1)
-            + "\x1f"
-            + frame["customer_id"]
-        )
+    keys = [*run.groups, "customer_id"]
+    # Rows are identified by position, since a customer id repeats across groups.
+    by_row = frame.assign(customer_id=[str(i) for i in range(len(frame))])
     result = cluster_customers(
-        frame, k=k, k_range=k_range, seed=seed, use_payment="payment" in frame.columns
+        by_row, k=k, k_range=k_range, seed=seed, use_payment="payment" in frame.columns
+    )
+    found = result.labels.set_index("customer_id").loc[by_row["customer_id"]]
+    labels = frame[keys].assign(
+        cluster=found["cluster"].astype("int64").to_numpy(),
+        cluster_name=found["cluster_name"].to_numpy(),
     )
     for note in result.notes:
         run.add_note(note)
-    return result
+    return Clustering(result, labels)
 
 
-def _cluster_table(run: Any, clustering: Any) -> Any:
+def _cluster_table(run: Any, clustering: Clustering) -> Any:
     import ibis
 
-    labels = clustering.labels[["customer_id", "cluster", "cluster_name"]].copy()
-    if run.groups:
-        parts = labels["customer_id"].str.split("\x1f", expand=True)
-        for i, g in enumerate(run.groups):
-            labels[g] = parts[i]
-        labels["customer_id"] = parts[len(run.groups)]
-    labels["cluster"] = labels["cluster"].astype("int64")
-    table = ibis.memtable(labels)
-    if run.engine.name != "duckdb":
-        table = run.engine.con.create_table("lealta_clusters", labels, overwrite=True)
-    return table
+    if run.engine.name == "duckdb":
+        return ibis.memtable(clustering.labels)
+    return run.engine.con.create_table("lealta_clusters", clustering.labels, overwrite=True)
 
 
 def _write_outputs(run: Any, request: RFMRequest, clustering: Any) -> dict[str, Path]:
