@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,10 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("pyspark", reason="the Spark engine is the optional extra lealta[spark]")
+if shutil.which("java") is None:  # .ci/run installs it; a developer machine may lack it
+    pytest.skip(
+        "Spark needs Java 17 (e.g. apt install openjdk-17-jre-headless)", allow_module_level=True
+    )
 
 from lealta.api import rfm_run
 
