@@ -129,6 +129,8 @@ def run_rfm(
     values = customer_values(agg, options, as_of)
     payment = payment_values(rows, options, cols.groups, has_order, as_of)
     if payment is not None:
+        # A second scan of the input: computed once, as scoring reads the values four times.
+        payment = _cache(engine, payment)
         keys = [*cols.groups, "customer_id"]
         values = values.left_join(payment, keys).select(values, payment.payment)
     scored = _score(engine, values, options, cols.groups, segment_map, notes)

@@ -4,9 +4,11 @@ Quantile scoring (the default)
     For a customer with value ``v`` among ``n`` customers of the same group, let ``worse`` be
     the number of customers whose value is strictly worse. The score is
     ``1 + floor(bins * worse / n)``: the bins hold equal shares of customers, and equal values
-    always get equal scores (a tie never straddles two bins; it takes the lowest bin its first
-    member would reach). When every customer of a group has the same value the dimension says
-    nothing, and everyone gets the middle score ``ceil(bins / 2)``.
+    always get equal scores (a tie never straddles two bins; it takes the bin its first member
+    would reach). The customers with the best value of their group always get the top score,
+    however many share it (say 60 % of customers paid without delay): nobody did better.
+    When every customer of a group has the same value the dimension says nothing, and
+    everyone gets the middle score ``ceil(bins / 2)``.
 Threshold scoring
     Break points ``b1 < … < bk`` put ``v`` in level ``1 + #{i: v > b_i}`` (intervals
     ``(b[i-1], b[i]]``), mirrored for dimensions where lower is better, so the best level is
@@ -44,8 +46,8 @@ def quantile_scores(
     ``worse`` counts the customers with a strictly worse value. It is computed on the distinct
     values (count each value, sum the counts of the worse ones) and joined back, which equals a
     ``RANK()`` but sorts distinct values instead of every customer: about four times faster on
-    a million customers. A group whose customers all share one value gets the middle score;
-    a missing value gets no score.
+    a million customers. The best value of a group gets the top score; a group whose
+    customers all share one value gets the middle score; a missing value gets no score.
     """
     import ibis
 
@@ -61,8 +63,12 @@ def quantile_scores(
         _values=counts._k.count().over(**per_group),
     )
     score = ((counts._worse * bins / counts._n).floor() + 1).cast("int64")
+    best = counts._worse + counts._k == counts._n  # nobody in the group has a better value
     middle = ibis.literal((bins + 1) // 2, "int64")
-    counts = counts.select(*keys, _score=ibis.cases((counts._values > 1, score), else_=middle))
+    top = ibis.literal(bins, "int64")
+    counts = counts.select(
+        *keys, _score=ibis.cases((counts._values <= 1, middle), (best, top), else_=score)
+    )
     joined = table.left_join(counts, keys)
     return joined.select(table, joined._score.name(name))
 

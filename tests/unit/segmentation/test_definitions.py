@@ -197,3 +197,13 @@ def test_a_file_without_usable_rows_says_why() -> None:
     frame = orders([("a", "2024-01-01", -1.0)])
     with pytest.raises(InvalidInput, match="amount is zero or negative: 1"):
         lealta.rfm(frame)
+
+
+def test_the_best_value_gets_the_top_score_however_many_share_it() -> None:
+    paid = ["2024-01-10"] * 8 + ["2024-01-20", "2024-02-20"]
+    rows = [(f"c{i}", "2024-01-01", 10.0) for i in range(10)]
+    frame = orders(rows, due_date=["2024-01-15"] * 10, paid_date=paid)
+    result = by_customer(lealta.rfm(frame, as_of="2024-03-01", payment="promptness"))
+    assert set(result.loc[[f"c{i}" for i in range(8)], "p_score"]) == {5}
+    assert result.loc["c9", "p_score"] == 1
+    assert 1 <= result.loc["c8", "p_score"] < 5
