@@ -50,3 +50,31 @@ def test_spark_and_duckdb_agree(name: str, path: str, options: dict[str, Any]) -
     spark = customers("spark", DATA / path, **options)
     assert len(duck) > 0, name
     pd.testing.assert_frame_equal(duck, spark, check_dtype=False)
+
+
+@pytest.fixture(scope="module")
+def demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from lealta.demo.shop import write_orders
+
+    path = tmp_path_factory.mktemp("shop") / "orders.csv"
+    write_orders(path, customers=400, seed=11)
+    return path
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"payment": "promptness"},
+        {
+            "payment": "method",
+            "payment_ranking": {"card": 5, "paypal": 4, "invoice": 1},
+            "group": ["channel"],
+        },
+    ],
+    ids=["rfmp promptness", "rfmp method by channel"],
+)
+def test_spark_and_duckdb_agree_on_rfmp(demo_shop: Path, options: dict[str, Any]) -> None:
+    duck = customers("duckdb", demo_shop, **options)
+    spark = customers("spark", demo_shop, **options)
+    assert duck.p_score.notna().any()
+    pd.testing.assert_frame_equal(duck, spark, check_dtype=False)

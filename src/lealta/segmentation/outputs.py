@@ -9,6 +9,7 @@ from lealta.errors import InvalidInput
 from lealta.orders.cleaning import REASON_NAMES, REASONS, clean
 from lealta.orders.sources import suffix_of
 from lealta.segmentation.pipeline import RFMRun
+from lealta.segmentation.tables import attach
 
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".json", ".jsonl")
 
@@ -28,8 +29,7 @@ def customer_table(run: RFMRun, clusters: Any | None = None) -> Any:
     """
     t = run.current()
     if clusters is not None:
-        keys = [*run.groups, "customer_id"]
-        t = t.left_join(clusters, keys).select(t, clusters.cluster, clusters.cluster_name)
+        t = attach(t, clusters, [*run.groups, "customer_id"], ["cluster", "cluster_name"])
     first = [*run.groups, *(c for c in FIRST_COLUMNS if c in t.columns)]
     rest = [c for c in t.columns if c not in first and c not in ("rows", "purchases")]
     return t.select(*first, *rest).order_by([*run.groups, "customer_id"])

@@ -22,6 +22,7 @@ from lealta.segmentation.metrics import aggregate_rows, customer_values, payment
 from lealta.segmentation.options import RFMOptions
 from lealta.segmentation.scoring import add_scores, levels_of, present
 from lealta.segmentation.segments import SegmentMap, load_segment_map, segment_expression
+from lealta.segmentation.tables import attach
 
 
 @dataclass
@@ -131,8 +132,7 @@ def run_rfm(
     if payment is not None:
         # A second scan of the input: computed once, as scoring reads the values four times.
         payment = _cache(engine, payment)
-        keys = [*cols.groups, "customer_id"]
-        values = values.left_join(payment, keys).select(values, payment.payment)
+        values = attach(values, payment, [*cols.groups, "customer_id"], ["payment"])
     scored = _score(engine, values, options, cols.groups, segment_map, notes)
     return RFMRun(
         engine, source, detection, options, segment_map, as_of, scored, cleaning, rows,

@@ -25,6 +25,7 @@ from typing import Any
 
 from lealta.segmentation.cutpoints import CutPoints
 from lealta.segmentation.options import RFMOptions
+from lealta.segmentation.tables import attach
 
 VALUE_COLUMN = {"r": "recency", "f": "frequency", "m": "monetary", "p": "payment"}
 
@@ -67,10 +68,9 @@ def quantile_scores(
     middle = ibis.literal((bins + 1) // 2, "int64")
     top = ibis.literal(bins, "int64")
     counts = counts.select(
-        *keys, _score=ibis.cases((counts._values <= 1, middle), (best, top), else_=score)
+        *keys, **{name: ibis.cases((counts._values <= 1, middle), (best, top), else_=score)}
     )
-    joined = table.left_join(counts, keys)
-    return joined.select(table, joined._score.name(name))
+    return attach(table, counts, keys, [name])
 
 
 def threshold_score(

@@ -207,3 +207,19 @@ def test_the_best_value_gets_the_top_score_however_many_share_it() -> None:
     assert set(result.loc[[f"c{i}" for i in range(8)], "p_score"]) == {5}
     assert result.loc["c9", "p_score"] == 1
     assert 1 <= result.loc["c8", "p_score"] < 5
+
+
+def test_a_customer_without_a_payment_value_keeps_their_group_and_scores() -> None:
+    frame = orders(
+        [("a", "2024-01-01", 10.0), ("b", "2024-01-02", 20.0), ("c", "2024-01-03", 30.0)],
+        channel=["web", "web", "web"],
+        payment_method=["card", "invoice", "cash"],
+    )
+    result = by_customer(
+        lealta.rfm(
+            frame, group=["channel"], payment="method", payment_ranking={"card": 5, "invoice": 1}
+        )
+    )
+    assert result.channel.tolist() == ["web", "web", "web"]
+    assert result.p_score.isna().tolist() == [False, False, True]
+    assert result.loc["c", "rfm_code"].endswith("-")
