@@ -62,6 +62,18 @@ class Engine:
             return self.con.create_table(name, expr, temp=True)
         return expr.cache()
 
+    def track_progress(self, on: bool) -> None:
+        """Let :meth:`query_progress` report (DuckDB only tracks progress when asked)."""
+        if self.name == "duckdb":
+            self.con.raw_sql(f"SET enable_progress_bar = {'true' if on else 'false'}")
+
+    def query_progress(self) -> float | None:
+        """Percent done of the query running now (from another thread); ``None`` if unknown."""
+        if self.name != "duckdb":
+            return None
+        value = float(self.con.con.query_progress())
+        return value if value >= 0 else None
+
     def scalar(self, expr: Any) -> Any:
         """Run a scalar expression and return a Python value."""
         return self.con.to_pyarrow(expr).as_py()
@@ -104,7 +116,11 @@ def _duckdb(threads: int | None) -> Any:
     threads = threads or int(os.environ.get("LEALTA_DUCKDB_THREADS", "0") or 0)
     if threads:
         config["threads"] = threads
-    return ibis.duckdb.connect(**config)
+    con = ibis.duckdb.connect(**config)
+    # DuckDB never prints its own bar; the command line asks for progress when it shows one.
+    con.raw_sql("SET enable_progress_bar = false")
+    con.raw_sql("SET enable_progress_bar_print = false")
+    return con
 
 
 _SPARK_SESSION: Any = None

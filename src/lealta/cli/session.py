@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
+from lealta.cli.progress import working
 from lealta.errors import InvalidInput
 from lealta.segmentation.options import RFMOptions
 
@@ -63,8 +64,8 @@ def execute_rfm(request: RFMRequest) -> Any:
     started = time.perf_counter()
     user_map = load_segment_map(request.segments) if request.segments else None
     options, segment_map = apply_preset(request.preset, request.options, user_map)
-    with console.status("Reading, cleaning and scoring orders…"):
-        engine = connect(request.engine)
+    engine = connect(request.engine)
+    with working(console, engine, "Reading, cleaning and scoring orders"):
         run = run_rfm(
             engine,
             request.file,
@@ -83,7 +84,7 @@ def execute_rfm(request: RFMRequest) -> Any:
                 k_range=request.cluster_range,
                 seed=request.seed,
             )
-    with console.status("Writing outputs…"):
+    with working(console, engine, "Writing outputs"):
         written = _write_outputs(run, request, clustering)
     if not request.quiet:
         from lealta.cli.render import print_run
