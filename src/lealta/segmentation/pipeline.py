@@ -207,11 +207,16 @@ def _default_as_of(engine: Engine, rows: Any, options: RFMOptions) -> dt.date:
     last = engine.scalar(rows.filter(rows.reason.isnull()).ts.max())
     if last is None:
         raise InvalidInput("no usable purchase rows to date the analysis from", field="file")
-    return _to_date(last) + dt.timedelta(days=0 if options.as_of_inclusive else 1)
+    return _as_of_after(_to_date(last), options)
 
 
 def _default_as_of_from_agg(engine: Engine, agg: Any, options: RFMOptions) -> dt.date:
-    last = _to_date(engine.scalar(agg.filter(agg.reason.isnull()).last_purchase.max()))
+    last = engine.scalar(agg.filter(agg.reason.isnull()).last_purchase.max())
+    return _as_of_after(_to_date(last), options)
+
+
+def _as_of_after(last: dt.date, options: RFMOptions) -> dt.date:
+    """The default as-of date for a last purchase on ``last``: the next day, or that day."""
     return last if options.as_of_inclusive else last + dt.timedelta(days=1)
 
 
