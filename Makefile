@@ -31,9 +31,12 @@ run: $(VENV)/.installed
 	$(BIN)/lealta rfm demo/orders.csv --output demo/rfm.csv --report demo/report.html --clusters auto
 	@echo "Open demo/report.html in a browser; the per-customer table is demo/rfm.csv."
 
-## test: lint, type checks and the whole test suite (Spark included)
+## test: lint, type checks and the whole test suite (Spark and PostgreSQL included); a
+## throwaway PostgreSQL is started when none answers on 127.0.0.1:5432, and stopped after.
 test: lint typecheck
-	$(BIN)/pytest -q
+	@url=$$(scripts/ensure-postgres); status=0; \
+	LEALTA_TEST_POSTGRES_URL="$$url" $(BIN)/pytest -q || status=$$?; \
+	scripts/ensure-postgres --stop; exit $$status
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
@@ -43,7 +46,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 unit: $(VENV)/.installed-dev
-	$(BIN)/pytest -q -m "not spark"
+	$(BIN)/pytest -q -m "not spark" tests/unit
 
 spark: $(VENV)/.installed-dev
 	$(BIN)/pytest -q -m spark

@@ -32,6 +32,7 @@ def main(
 
 def _register() -> None:
     from lealta.cli.cluster import cluster_command
+    from lealta.cli.db import db_app
     from lealta.cli.demo import demo_data
     from lealta.cli.rfm import rfm_command
     from lealta.cli.segments import segments_app
@@ -40,6 +41,7 @@ def _register() -> None:
     app.command("cluster")(cluster_command)
     app.command("demo-data")(demo_data)
     app.add_typer(segments_app, name="segments")
+    app.add_typer(db_app, name="db")
 
 
 _register()

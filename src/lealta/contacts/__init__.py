@@ -1,0 +1,1 @@
+"""Contacts: one profile per person, reached through its identifiers."""

@@ -1,0 +1,1 @@
+"""Events: everything that happens to a person, with a time."""

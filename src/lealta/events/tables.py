@@ -1,0 +1,30 @@
+"""Tables of the events concept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lealta.storage.base import Base, RowId, utcnow
+
+
+class Event(Base):
+    """One event. ``message_id`` is unique: a retried delivery never stores it twice."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_contact_time", "contact_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), unique=True)
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"))
+    anonymous_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    type: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200), index=True)
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    occurred_at: Mapped[dt.datetime]
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

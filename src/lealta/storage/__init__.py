@@ -1,0 +1,1 @@
+"""The state store: SQLAlchemy engine, table base, unit of work and Alembic migrations."""
