@@ -87,3 +87,22 @@ def test_two_profiles_sharing_an_identifier_are_merged_into_the_oldest(uow: Unit
 def test_resolving_needs_an_identifier(uow: UnitOfWork) -> None:
     with pytest.raises(ValueError, match="at least one identifier"), uow.transaction() as session:
         resolve(session, {"email": None}, T0)
+
+
+def test_concurrent_requests_for_one_new_person_create_one_contact(uow: UnitOfWork) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lealta.storage.retry import in_transaction
+
+    def identify(i: int) -> str:
+        ids = {"anonymous_id": f"device-{i}", "email": "same@example.com"}
+        return in_transaction(uow, lambda session: resolve(session, ids, T0).id)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = set(pool.map(identify, range(16)))
+    with uow.transaction() as session:
+        live = session.scalars(select(Contact).where(Contact.merged_into.is_(None))).all()
+        owners = set(session.scalars(select(Identifier.contact_id)))
+    assert len(live) == 1
+    assert owners == {live[0].id}
+    assert ids == {live[0].id}
