@@ -34,6 +34,7 @@ def _register() -> None:
     from lealta.cli.cluster import cluster_command
     from lealta.cli.db import db_app
     from lealta.cli.demo import demo_data
+    from lealta.cli.keys import keys_app
     from lealta.cli.rfm import rfm_command
     from lealta.cli.segments import segments_app
 
@@ -42,6 +43,7 @@ def _register() -> None:
     app.command("demo-data")(demo_data)
     app.add_typer(segments_app, name="segments")
     app.add_typer(db_app, name="db")
+    app.add_typer(keys_app, name="keys")
 
 
 _register()

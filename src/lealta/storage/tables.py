@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lealta.contacts.tables import Contact, Identifier
 from lealta.events.tables import Event
+from lealta.keys.tables import ApiKey
 from lealta.orders.tables import Order
 from lealta.storage.base import Base
 
-__all__ = ["Base", "Contact", "Event", "Identifier", "Order"]
+__all__ = ["ApiKey", "Base", "Contact", "Event", "Identifier", "Order"]
