@@ -11,6 +11,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from lealta.storage.engine import make_engine
+from lealta.storage.migrate import upgrade
+from lealta.storage.unit_of_work import UnitOfWork
+
 
 def _postgres_admin_url() -> str | None:
     # `make test` sets this (scripts/ensure-postgres finds or starts a server).
@@ -36,3 +40,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def uow(database_url: str) -> Iterator[UnitOfWork]:
+    """A unit of work on a freshly migrated database (SQLite and PostgreSQL)."""
+    upgrade(database_url)
+    unit = UnitOfWork(make_engine(database_url))
+    yield unit
+    unit.engine.dispose()

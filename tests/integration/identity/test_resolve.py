@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -13,19 +12,9 @@ from lealta.contacts.tables import Contact, Identifier
 from lealta.events.tables import Event
 from lealta.identity.service import MERGE_EVENT, find_contact, resolve
 from lealta.orders.tables import Order
-from lealta.storage.engine import make_engine
-from lealta.storage.migrate import upgrade
 from lealta.storage.unit_of_work import UnitOfWork
 
 T0 = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def uow(database_url: str) -> Iterator[UnitOfWork]:
-    upgrade(database_url)
-    unit = UnitOfWork(make_engine(database_url))
-    yield unit
-    unit.engine.dispose()
 
 
 def test_a_new_identifier_creates_one_contact_and_a_known_one_finds_it(uow: UnitOfWork) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,9 @@ from lealta.cli.main import app
 from lealta.errors import InvalidInput, NotFound
 from lealta.keys.service import create_key, revoke_key, verify_key
 from lealta.keys.tables import ApiKey
-from lealta.storage.engine import make_engine
-from lealta.storage.migrate import upgrade
 from lealta.storage.unit_of_work import UnitOfWork
 
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def uow(database_url: str) -> Iterator[UnitOfWork]:
-    upgrade(database_url)
-    unit = UnitOfWork(make_engine(database_url))
-    yield unit
-    unit.engine.dispose()
 
 
 def test_a_key_verifies_and_only_its_hash_is_stored(uow: UnitOfWork) -> None:
