@@ -1,17 +1,27 @@
-"""Typed settings from the environment (``LEALTA_*``) and an optional ``.env`` file.
+"""Typed settings from the environment (``LEALTA_*``), a ``.env`` file and a TOML config file.
 
-One cached :func:`get_settings`; nothing reads the environment anywhere else.
+One cached :func:`get_settings`; nothing reads the environment anywhere else. Precedence, highest
+first: arguments, environment, ``.env``, the config file (``LEALTA_CONFIG_FILE``, by default
+``./lealta.toml`` when it exists), the defaults below.
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 PLACEHOLDER_SECRET = "change-me"
+DEFAULT_CONFIG_FILE = "lealta.toml"
 
 
 class Settings(BaseSettings):
@@ -26,6 +36,20 @@ class Settings(BaseSettings):
         PostgreSQL as ``postgresql+psycopg://user:password@host:5432/lealta``.
     secret_key
         Signs links and tokens. Must be changed outside development.
+    host, port
+        Where ``lealta serve`` listens (default ``127.0.0.1:8000``).
+    cors_origins
+        Web origins allowed to call the API from a browser (the sites embedding ``/t.js``), as
+        a JSON list in the environment: ``LEALTA_CORS_ORIGINS='["https://shop.example"]'``.
+    track_rate_limit, admin_rate_limit
+        Requests per second allowed per key (a burst of twice as many is absorbed).
+    process_in_server
+        Apply tracked events to profiles inside ``lealta serve`` (default). Turn off when
+        separate ``lealta worker`` processes do it.
+    respect_do_not_track
+        The snippet sends nothing from browsers that ask not to be tracked.
+    default_phone_region
+        Region for phone numbers written without a country code (ISO 3166, e.g. ``ES``).
     """
 
     model_config = SettingsConfigDict(env_prefix="LEALTA_", env_file=".env", extra="ignore")
@@ -33,6 +57,14 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./lealta.db"
     secret_key: str = PLACEHOLDER_SECRET
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    cors_origins: list[str] = Field(default_factory=list)
+    track_rate_limit: float = Field(default=1000.0, gt=0)
+    admin_rate_limit: float = Field(default=100.0, gt=0)
+    process_in_server: bool = True
+    respect_do_not_track: bool = True
+    default_phone_region: str = "ES"
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:
@@ -42,6 +74,19 @@ class Settings(BaseSettings):
                 "before running in production"
             )
         return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = Path(os.environ.get("LEALTA_CONFIG_FILE", DEFAULT_CONFIG_FILE))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file)
+        return init_settings, env_settings, dotenv_settings, toml, file_secret_settings
 
 
 @lru_cache(maxsize=1)

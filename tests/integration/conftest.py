@@ -5,15 +5,24 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from lealta.bootstrap import Services
+from lealta.clock import SystemClock
+from lealta.config import Settings
+from lealta.keys.service import create_key
+from lealta.rest.app import create_app
+from lealta.storage.base import utcnow
 from lealta.storage.engine import make_engine
 from lealta.storage.migrate import upgrade
 from lealta.storage.unit_of_work import UnitOfWork
+from lealta.tracking.processor import process_all
 
 
 def _postgres_admin_url() -> str | None:
@@ -49,3 +58,41 @@ def uow(database_url: str) -> Iterator[UnitOfWork]:
     unit = UnitOfWork(make_engine(database_url))
     yield unit
     unit.engine.dispose()
+
+
+@dataclass
+class Api:
+    """A test client on the app, with an admin key and a tracking (write) key."""
+
+    client: TestClient
+    services: Services
+    admin_key: str
+    track_key: str
+
+    @property
+    def admin(self) -> dict[str, str]:
+        """Headers authenticating as admin."""
+        return {"Authorization": f"Bearer {self.admin_key}"}
+
+    @property
+    def track_auth(self) -> tuple[str, str]:
+        """Basic credentials the Segment way: the write key as user name."""
+        return (self.track_key, "")
+
+    def drain(self) -> None:
+        """Apply every tracked message waiting in the inbox (what the worker does)."""
+        process_all(self.services)
+
+
+@pytest.fixture
+def api(uow: UnitOfWork, database_url: str) -> Iterator[Api]:
+    """The REST API on a fresh database (SQLite and PostgreSQL); messages applied on ``drain``."""
+    settings = Settings(
+        _env_file=None, database_url=database_url, environment="test", process_in_server=False
+    )
+    services = Services(settings, uow, SystemClock())
+    with uow.transaction() as session:
+        admin = create_key(session, scope="admin", name="test admin", now=utcnow()).key
+        track = create_key(session, scope="track", name="test site", now=utcnow()).key
+    with TestClient(create_app(services)) as client:
+        yield Api(client, services, admin, track)

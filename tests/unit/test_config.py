@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -26,3 +28,26 @@ def test_production_refuses_the_placeholder_secret(monkeypatch: pytest.MonkeyPat
         Settings(_env_file=None)
     monkeypatch.setenv("LEALTA_SECRET_KEY", "a-long-random-secret-value")
     assert Settings(_env_file=None).environment == "production"
+
+
+def test_a_toml_config_file_is_read_below_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "lealta.toml"
+    config.write_text('port = 9001\ncors_origins = ["https://shop.example"]\nhost = "0.0.0.0"\n')
+    monkeypatch.setenv("LEALTA_CONFIG_FILE", str(config))
+    monkeypatch.setenv("LEALTA_HOST", "127.0.0.2")
+    settings = Settings(_env_file=None)
+    assert settings.port == 9001
+    assert settings.cors_origins == ["https://shop.example"]
+    assert settings.host == "127.0.0.2"  # the environment wins over the file
+
+
+def test_a_bad_value_in_the_config_file_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "lealta.toml"
+    config.write_text("port = 70000\n")
+    monkeypatch.setenv("LEALTA_CONFIG_FILE", str(config))
+    with pytest.raises(ValidationError, match="port"):
+        Settings(_env_file=None)

@@ -6,12 +6,15 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lealta.storage.base import Base, utcnow
+from lealta.storage.base import Base, RowId, utcnow
 
 IDENTIFIER_KINDS = ("anonymous_id", "user_id", "email", "phone", "external_id")
+CHANNELS = ("email", "sms", "push", "web_push")
+CONSENT_STATUSES = ("granted", "denied", "pending")
+MEMBERSHIP_STATUSES = ("subscribed", "pending", "unsubscribed")
 
 
 def new_contact_id() -> str:
@@ -30,6 +33,9 @@ class Contact(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     lifecycle_stage: Mapped[str | None] = mapped_column(String(64))
     score: Mapped[float] = mapped_column(default=0.0)
+    score_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    first_seen_at: Mapped[dt.datetime | None]
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     merged_into: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     erased_at: Mapped[dt.datetime | None]
 
@@ -47,4 +53,69 @@ class Identifier(Base):
     contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     value: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Consent(Base):
+    """One consent decision for one channel; the newest row per channel is in force.
+
+    Rows are never updated: the history of grants, withdrawals and pending double opt-ins, with
+    their source and proof (IP address, form, user agent), is the audit trail.
+    """
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_contact_channel", "contact_id", "channel", "id"),)
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    proof: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ContactTag(Base):
+    """A free-form tag on a contact."""
+
+    __tablename__ = "contact_tags"
+
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ContactList(Base):
+    """A static list people subscribe to (a newsletter, a waiting list …)."""
+
+    __tablename__ = "lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    double_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ListMembership(Base):
+    """A contact's place on a list: subscribed, pending confirmation, or unsubscribed."""
+
+    __tablename__ = "list_memberships"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id"), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), primary_key=True, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AttributeDefinition(Base):
+    """The declared type of a custom attribute (``birthday`` is a date, ``city`` a string …)."""
+
+    __tablename__ = "attribute_definitions"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -8,8 +8,8 @@ from typing import Any
 from lealta.errors import InvalidInput
 from lealta.orders.cleaning import REASON_NAMES, REASONS, clean
 from lealta.orders.sources import suffix_of
+from lealta.segmentation.joins import attach
 from lealta.segmentation.pipeline import RFMRun
-from lealta.segmentation.tables import attach
 
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".json", ".jsonl")
 

@@ -18,11 +18,11 @@ from lealta.orders.cleaning import REASON_NAMES, REASONS, clean, detect_date_for
 from lealta.orders.columns import ColumnMap, Detection, detect_columns
 from lealta.orders.sources import Source, collect_malformed, open_source
 from lealta.segmentation.cutpoints import CutPoints, pymc_cut_points, r_rfm_cut_points
+from lealta.segmentation.joins import attach
 from lealta.segmentation.metrics import aggregate_rows, customer_values, payment_values
 from lealta.segmentation.options import RFMOptions
 from lealta.segmentation.scoring import add_scores, levels_of, present
 from lealta.segmentation.segments import SegmentMap, load_segment_map, segment_expression
-from lealta.segmentation.tables import attach
 
 
 @dataclass

@@ -24,8 +24,8 @@ from __future__ import annotations
 from typing import Any
 
 from lealta.segmentation.cutpoints import CutPoints
+from lealta.segmentation.joins import attach
 from lealta.segmentation.options import RFMOptions
-from lealta.segmentation.tables import attach
 
 VALUE_COLUMN = {"r": "recency", "f": "frequency", "m": "monetary", "p": "payment"}
 

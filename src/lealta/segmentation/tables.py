@@ -1,19 +1,32 @@
-"""Table helpers shared by the analytics expressions."""
+"""The ``contact_rfm`` table: each contact's latest RFM/RFMP scores, segment and cluster."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lealta.storage.base import Base, utcnow
 
 
-def attach(left: Any, right: Any, keys: list[str], columns: list[str]) -> Any:
-    """``left`` with ``columns`` of ``right`` added by a left join on ``keys``.
+class ContactRfm(Base):
+    """The result of the latest ``lealta rfm --from-store`` for one contact."""
 
-    The right side's keys are renamed before joining, so that a row of ``left`` without a
-    match keeps its own key values (a join on same-named keys may fill them from the right).
-    """
-    renamed = right.select(
-        **{f"_key_{i}": right[k] for i, k in enumerate(keys)}, **{c: right[c] for c in columns}
-    )
-    predicates = [left[k] == renamed[f"_key_{i}"] for i, k in enumerate(keys)]
-    joined = left.left_join(renamed, predicates)
-    return joined.select(*(joined[c] for c in left.columns), *(joined[c] for c in columns))
+    __tablename__ = "contact_rfm"
+
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    recency_days: Mapped[int]
+    frequency: Mapped[int]
+    monetary: Mapped[float]
+    payment: Mapped[float | None]
+    r: Mapped[int]
+    f: Mapped[int]
+    m: Mapped[int]
+    p: Mapped[int | None]
+    code: Mapped[str] = mapped_column(String(8))
+    segment: Mapped[str] = mapped_column(String(100), index=True)
+    cluster: Mapped[int | None]
+    cluster_name: Mapped[str | None] = mapped_column(String(100))
+    as_of: Mapped[dt.datetime]
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

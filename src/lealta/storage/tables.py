@@ -2,10 +2,42 @@
 
 from __future__ import annotations
 
-from lealta.contacts.tables import Contact, Identifier
+from lealta.contacts.tables import (
+    AttributeDefinition,
+    Consent,
+    Contact,
+    ContactList,
+    ContactTag,
+    Identifier,
+    ListMembership,
+)
 from lealta.events.tables import Event
+from lealta.forms.tables import Form
 from lealta.keys.tables import ApiKey
+from lealta.lifecycle.tables import StageChange
 from lealta.orders.tables import Order
+from lealta.rulesets.tables import RuleSet
+from lealta.scoring.tables import ScoreChange
+from lealta.segmentation.tables import ContactRfm
 from lealta.storage.base import Base
+from lealta.tracking.tables import InboxMessage
 
-__all__ = ["ApiKey", "Base", "Contact", "Event", "Identifier", "Order"]
+__all__ = [
+    "ApiKey",
+    "AttributeDefinition",
+    "Base",
+    "Consent",
+    "Contact",
+    "ContactList",
+    "ContactRfm",
+    "ContactTag",
+    "Event",
+    "Form",
+    "Identifier",
+    "InboxMessage",
+    "ListMembership",
+    "Order",
+    "RuleSet",
+    "ScoreChange",
+    "StageChange",
+]

@@ -1,0 +1,86 @@
+"""The event names Lealta understands, and what each one means to a profile.
+
+Names follow the Segment spec's wording; matching ignores case, spaces and underscores, so
+``order_completed`` and ``Order Completed`` are the same event. Any other name is kept as a
+custom event: it is stored, shown on the timeline, and usable in scoring, lifecycle and
+segment rules like any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ORDER = "order"
+UNSUBSCRIBE = "unsubscribe"
+CART = "cart"
+FORM = "form"
+DOWNLOAD = "download"
+EMAIL = "email"
+WEBINAR = "webinar"
+APP = "app"
+STORE = "store"
+PRODUCT = "product"
+SIGNUP = "signup"
+
+
+@dataclass(frozen=True)
+class KnownEvent:
+    """A well-known event name and what it means."""
+
+    name: str
+    meaning: str
+    effect: str
+
+
+KNOWN = (
+    KnownEvent(
+        "Order Completed", ORDER, "Stores an order (order_id, total, products …); makes a Customer."
+    ),
+    KnownEvent("Order Refunded", ORDER + "_refund", "Recorded for analytics and scoring."),
+    KnownEvent("Product Viewed", PRODUCT, "Scoring and segments."),
+    KnownEvent("Product Added", CART, "Scoring and segments."),
+    KnownEvent("Cart Viewed", CART, "Scoring and segments."),
+    KnownEvent("Checkout Started", CART, "Starts the abandoned-cart clock for automations."),
+    KnownEvent("Cart Abandoned", CART, "Scoring; abandoned-cart automations."),
+    KnownEvent("Form Submitted", FORM, "Makes a Lead."),
+    KnownEvent("Signed Up", SIGNUP, "Makes a Lead."),
+    KnownEvent("Subscribed", SIGNUP, "Makes a Lead."),
+    KnownEvent("File Downloaded", DOWNLOAD, "Scoring (e.g. a white paper download)."),
+    KnownEvent("Email Delivered", EMAIL, "Channel feedback."),
+    KnownEvent("Email Opened", EMAIL, "Channel feedback; scoring."),
+    KnownEvent("Email Clicked", EMAIL, "Channel feedback; scoring."),
+    KnownEvent("Email Bounced", EMAIL, "Channel feedback."),
+    KnownEvent(
+        "Unsubscribed",
+        UNSUBSCRIBE,
+        "Withdraws consent for the channel (default email) and leaves the list named in 'list'.",
+    ),
+    KnownEvent("Webinar Registered", WEBINAR, "Makes a Lead."),
+    KnownEvent("Webinar Attended", WEBINAR, "Scoring."),
+    KnownEvent("App Opened", APP, "Activity; scoring."),
+    KnownEvent("App Installed", APP, "Activity."),
+    KnownEvent("Store Visited", STORE, "Activity in a physical store."),
+)
+
+_BY_KEY = {"".join(k.name.lower().split()): k for k in KNOWN}
+
+
+def _key(name: str) -> str:
+    return "".join(name.lower().replace("_", " ").replace("-", " ").split())
+
+
+def known(name: str | None) -> KnownEvent | None:
+    """The well-known event ``name`` is, if any."""
+    return _BY_KEY.get(_key(name)) if name else None
+
+
+def meaning(name: str | None) -> str | None:
+    """What ``name`` means (``ORDER``, ``UNSUBSCRIBE`` …), or ``None`` for a custom event."""
+    found = known(name)
+    return found.meaning if found else None
+
+
+def canonical(name: str) -> str:
+    """The spec's spelling of a well-known name; other names unchanged."""
+    found = known(name)
+    return found.name if found else name

@@ -1,0 +1,1 @@
+"""Lifecycle stages: stages and the rules that move contacts between them, as data."""

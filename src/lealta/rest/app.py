@@ -1,0 +1,82 @@
+"""The FastAPI application: ``create_app(services)`` wires routers, auth, errors and CORS."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from lealta import __version__
+from lealta.bootstrap import Services, build
+from lealta.rest import errors
+from lealta.rest.ratelimit import RateLimiter
+from lealta.tracking.worker import Processor
+
+DESCRIPTION = """
+Lealta's REST API.
+
+* **Tracking** (`/v1/track`, `/v1/identify`, `/v1/page`, `/v1/screen`, `/v1/alias`,
+  `/v1/group`, `/v1/batch`) follows the Segment HTTP tracking spec: point a Segment or
+  RudderStack SDK at this host and use a *track* key as the write key (HTTP Basic, key as user
+  name). Accepted messages are durable; a repeated `messageId` is stored once.
+* Everything else needs an *admin* key: `Authorization: Bearer KEY`.
+  Create keys with `lealta keys create --scope track|admin`.
+
+Errors answer `{"error": {"code", "message", "field"}}` with a 4xx status naming the field.
+"""
+
+TAGS = [
+    {"name": "tracking", "description": "Segment-compatible event collection (track keys)."},
+    {"name": "contacts", "description": "Profiles, attributes, tags, lists and consent."},
+    {"name": "orders", "description": "Purchases for analytics (RFM, RFMP, clustering)."},
+    {"name": "rules", "description": "Lifecycle stages and lead-scoring rules, kept as data."},
+    {"name": "forms", "description": "Sign-up forms and the web tracking snippet."},
+    {"name": "privacy", "description": "Export and erase everything held on a person."},
+    {"name": "system", "description": "Health and status."},
+]
+
+
+def create_app(services: Services | None = None) -> FastAPI:
+    """The API for ``services`` (built from the process's settings when omitted)."""
+    services = services or build()
+    processor = Processor(services) if services.settings.process_in_server else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if processor is not None:
+            processor.start()
+        try:
+            yield
+        finally:
+            if processor is not None:
+                processor.stop()
+
+    app = FastAPI(
+        title="Lealta",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.rate_limiter = RateLimiter()
+    app.state.processor = processor
+    errors.install(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=services.settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from lealta.rest import system, tracking
+
+    app.include_router(system.router)
+    app.include_router(tracking.router)

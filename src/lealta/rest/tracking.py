@@ -1,0 +1,133 @@
+"""The tracking endpoints of the Segment HTTP tracking spec.
+
+Authentication is HTTP Basic with a *track* (or admin) key as user name, or ``writeKey`` in the
+body (what browsers without custom headers send). Bodies may be ``application/json`` or
+``text/plain`` and gzip-compressed.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from lealta.bootstrap import Services
+from lealta.errors import InvalidInput
+from lealta.rest.auth import authenticate, key_from_headers, services
+from lealta.rest.errors import ApiError
+from lealta.storage.retry import in_transaction
+from lealta.tracking.intake import Checked, check_batch, store
+from lealta.tracking.messages import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, normalize
+from lealta.tracking.schemas import Accepted, Batch, Message
+
+router = APIRouter(prefix="/v1", tags=["tracking"])
+
+_SINGLE = ("track", "identify", "page", "screen", "alias", "group")
+
+
+def _body_doc(model: type[Message] | type[Batch]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+async def _read(request: Request, limit: int) -> dict[str, Any]:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    raw = await request.body()
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            raw = inflater.decompress(raw, limit + 1)
+        except zlib.error:
+            raise InvalidInput("the body is not valid gzip", field="body") from None
+    if len(raw) > limit:
+        raise _too_large(len(raw), limit)
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"the body is not valid JSON ({exc})", field="body") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object", field="body")
+    return body
+
+
+def _too_large(size: int, limit: int) -> ApiError:
+    return ApiError(
+        413,
+        "too_large",
+        f"the body is {size:,} bytes; at most {limit:,} are accepted",
+        field="body",
+    )
+
+
+def _caller_key(request: Request, body: dict[str, Any]) -> str | None:
+    key = key_from_headers(request)
+    if key is None and isinstance(body.get("writeKey"), str):
+        key = body["writeKey"]
+    return key
+
+
+def _save(found: Services, checked: Checked, request: Request) -> None:
+    now = checked.received_at
+    in_transaction(found.uow, lambda session: store(session, checked.good, received_at=now))
+    processor = request.app.state.processor
+    if processor is not None:
+        processor.notify()
+
+
+@router.post("/batch", response_model=Accepted, openapi_extra=_body_doc(Batch))
+async def batch(request: Request) -> dict[str, Any]:
+    """Many messages at once; bad ones are refused one by one, the good ones are kept."""
+    body = await _read(request, MAX_BATCH_BYTES)
+    authenticate(request, _caller_key(request, body), scopes=("track", "admin"))
+    found = services(request)
+    checked = check_batch(body, received_at=found.clock.now())
+    if checked.rejected and not checked.good:
+        first = checked.rejected[0]
+        raise ApiError(
+            400,
+            "invalid_input",
+            f"every message was refused; first: {first.field}: {first.reason}",
+            field=first.field,
+        )
+    await run_in_threadpool(_save, found, checked, request)
+    return {
+        "success": True,
+        "accepted": len(checked.good),
+        "rejected": [
+            {"index": r.index, "field": r.field, "reason": r.reason, "messageId": r.message_id}
+            for r in checked.rejected
+        ],
+    }
+
+
+def _single(kind: str) -> Any:
+    async def endpoint(request: Request) -> dict[str, Any]:
+        body = await _read(request, MAX_MESSAGE_BYTES)
+        authenticate(request, _caller_key(request, body), scopes=("track", "admin"))
+        found = services(request)
+        received_at = found.clock.now()
+        checked = Checked(received_at=received_at)
+        checked.good.append(normalize(body, received_at=received_at, kind=kind))
+        await run_in_threadpool(_save, found, checked, request)
+        return {"success": True, "accepted": 1, "rejected": []}
+
+    endpoint.__name__ = kind
+    endpoint.__doc__ = f"One ``{kind}`` message (Segment spec)."
+    return endpoint
+
+
+for _kind in _SINGLE:
+    router.add_api_route(
+        f"/{_kind}",
+        _single(_kind),
+        methods=["POST"],
+        response_model=Accepted,
+        openapi_extra=_body_doc(Message),
+        name=_kind,
+    )

@@ -1,0 +1,162 @@
+"""Keeping lead scores as events arrive, and recomputing them from the history.
+
+The state of each contact's score (value as of its last scoring event, rule counters) lives in
+``contacts.score_state``; ``contacts.score`` mirrors the value for filtering. Each change goes
+to the ``score_changes`` ledger, and crossing a threshold upward records a ``Lead Score
+Threshold Crossed`` event. An event older than the contact's last scored one triggers a
+recomputation of that contact from the event history, so the stored numbers always equal a
+full recomputation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from lealta.contacts.tables import Contact
+from lealta.events.tables import Event
+from lealta.scoring import engine
+from lealta.scoring.rules import ScoringEvent, ScoringModel
+from lealta.scoring.tables import ScoreChange
+
+THRESHOLD_CROSSED = "Lead Score Threshold Crossed"
+# Events Lealta writes itself never score (a stage change is a consequence, not an action).
+SYSTEM_EVENTS = frozenset(
+    {THRESHOLD_CROSSED, "Lifecycle Stage Changed", "Profiles Merged", "Contact Erased"}
+)
+
+
+def state_of(contact: Contact) -> engine.ScoreState:
+    """The contact's stored score state (empty for a new contact)."""
+    return (
+        engine.ScoreState.from_dict(contact.score_state)
+        if contact.score_state
+        else engine.ScoreState()
+    )
+
+
+def current_score(model: ScoringModel, contact: Contact, now: dt.datetime) -> float:
+    """The contact's score now (decayed since the last scoring event)."""
+    return engine.current_score(model, state_of(contact), now)
+
+
+def needs_history(contact: Contact, event: ScoringEvent) -> bool:
+    """Whether scoring ``event`` will refold the contact's stored history (it arrived late)."""
+    return engine.needs_recompute(state_of(contact), event)
+
+
+def on_event(
+    session: Session, contact: Contact, event: ScoringEvent, model: ScoringModel
+) -> engine.Applied | None:
+    """Score one new event of ``contact``; returns what changed (None when nothing did)."""
+    if event.name in SYSTEM_EVENTS:
+        return None
+    state = state_of(contact)
+    if engine.needs_recompute(state, event):
+        return recompute_contact(session, contact, model, extra=[event])
+    applied = engine.apply(model, state, event)
+    if applied.state is state:
+        return None
+    _store(session, contact, applied, [(t, applied.changes[-1]) for t in applied.crossed])
+    return applied
+
+
+def recompute_contact(
+    session: Session,
+    contact: Contact,
+    model: ScoringModel,
+    *,
+    extra: Iterable[ScoringEvent] = (),
+) -> engine.Applied:
+    """Refold the contact's whole event history (plus ``extra`` not yet stored).
+
+    The fold is :func:`lealta.scoring.engine.recompute`'s, step by step, so that each threshold
+    crossing is tied to the event that caused it. Crossings already recorded stay as they are.
+    """
+    session.flush()
+    rows = session.execute(
+        select(Event.message_id, Event.occurred_at, Event.type, Event.name, Event.properties).where(
+            Event.contact_id == contact.id
+        )
+    ).all()
+    unique: dict[str, ScoringEvent] = {}
+    for key, at, kind, name, properties in rows:
+        if name not in SYSTEM_EVENTS:
+            unique.setdefault(key, ScoringEvent(key, _aware(at), kind, name, properties or {}))
+    for event in extra:
+        unique.setdefault(event.key, event)
+    state = engine.ScoreState()
+    changes: list[engine.ScoreChange] = []
+    crossed: list[float] = []
+    crossings: list[tuple[float, engine.ScoreChange]] = []
+    for event in sorted(unique.values(), key=lambda e: (e.occurred_at, e.key)):
+        step = engine.apply(model, state, event)
+        state = step.state
+        changes.extend(step.changes)
+        crossed.extend(step.crossed)
+        crossings.extend((t, step.changes[-1]) for t in step.crossed)
+    applied = engine.Applied(state=state, changes=changes, crossed=crossed)
+    session.execute(delete(ScoreChange).where(ScoreChange.contact_id == contact.id))
+    _store(session, contact, applied, crossings)
+    return applied
+
+
+def recompute_all(session: Session, model: ScoringModel) -> int:
+    """Recompute every live contact (after the rules changed); returns how many."""
+    contacts = session.scalars(
+        select(Contact).where(Contact.merged_into.is_(None), Contact.erased_at.is_(None))
+    ).all()
+    for contact in contacts:
+        recompute_contact(session, contact, model)
+    return len(contacts)
+
+
+def _store(
+    session: Session,
+    contact: Contact,
+    applied: engine.Applied,
+    crossings: list[tuple[float, engine.ScoreChange]],
+) -> None:
+    contact.score_state = applied.state.to_dict()
+    contact.score = applied.state.score
+    for change in applied.changes:
+        session.add(
+            ScoreChange(
+                contact_id=contact.id,
+                rule_id=change.rule_id,
+                points=change.points,
+                score_after=change.score_after,
+                event_key=change.key,
+                occurred_at=change.occurred_at,
+            )
+        )
+    if not crossings:
+        return
+    wanted = {
+        f"score:{contact.id}:{change.key}:{threshold:g}"[:128]: (threshold, change)
+        for threshold, change in crossings
+    }
+    session.flush()
+    have = set(session.scalars(select(Event.message_id).where(Event.message_id.in_(wanted))))
+    for message_id, (threshold, change) in wanted.items():
+        if message_id in have:
+            continue
+        session.add(
+            Event(
+                message_id=message_id,
+                contact_id=contact.id,
+                type="track",
+                name=THRESHOLD_CROSSED,
+                properties={"threshold": threshold, "score": change.score_after},
+                context={"source": "lealta", "cause": change.key},
+                occurred_at=change.occurred_at,
+                received_at=change.occurred_at,
+            )
+        )
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -1,0 +1,83 @@
+"""Accepting tracking messages: check each one, store the good ones durably in the inbox.
+
+Acceptance is one INSERT of the checked messages into ``inbox``, ignoring message ids already
+there, in one transaction: once it commits, the sender gets its 2xx and the messages survive a
+crash. Applying them to profiles happens after, in :mod:`lealta.tracking.processor`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lealta.errors import InvalidInput
+from lealta.storage.upsert import insert_ignoring
+from lealta.tracking.messages import Normalized, normalize
+from lealta.tracking.tables import InboxMessage
+
+_BATCH_DEFAULTS = ("context", "integrations", "sentAt")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why one message of a batch was refused."""
+
+    index: int
+    field: str
+    reason: str
+    message_id: str | None = None
+
+
+@dataclass
+class Checked:
+    """The outcome of checking a batch: messages to store and messages refused."""
+
+    received_at: dt.datetime
+    good: list[Normalized] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def check_batch(body: Mapping[str, Any], *, received_at: dt.datetime) -> Checked:
+    """Check every message of a ``/v1/batch`` body; bad ones are listed, good ones kept."""
+    items = body.get("batch")
+    if not isinstance(items, list):
+        raise InvalidInput("the body needs a 'batch' array of messages", field="batch")
+    defaults = {k: body[k] for k in _BATCH_DEFAULTS if body.get(k) is not None}
+    if "context" in defaults and not isinstance(defaults["context"], dict):
+        raise InvalidInput("context must be a JSON object", field="context")
+    checked = Checked(received_at)
+    for index, item in enumerate(items):
+        try:
+            checked.good.append(normalize(item, received_at=received_at, defaults=defaults))
+        except InvalidInput as error:
+            message_id = item.get("messageId") if isinstance(item, dict) else None
+            where = f"batch[{index}].{error.field}" if error.field else f"batch[{index}]"
+            checked.rejected.append(
+                Rejection(
+                    index, where, str(error), message_id if isinstance(message_id, str) else None
+                )
+            )
+    return checked
+
+
+def store(session: Session, messages: Sequence[Normalized], *, received_at: dt.datetime) -> None:
+    """Write checked messages to the inbox; a message id already there is skipped."""
+    if not messages:
+        return
+    insert_ignoring(
+        session,
+        InboxMessage.__table__,
+        [
+            {
+                "message_id": m.message_id,
+                "payload": m.payload.decode(),
+                "received_at": received_at,
+            }
+            for m in messages
+        ],
+        conflict=("message_id",),
+    )

@@ -1,0 +1,76 @@
+"""The processor loop: inside ``lealta serve`` (a thread) or as ``lealta worker`` (a process)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from lealta.bootstrap import Services
+from lealta.lifecycle.service import sweep_inactive
+from lealta.rulesets.service import lifecycle_model
+from lealta.storage.retry import in_transaction
+from lealta.tracking.processor import process_pending
+
+log = logging.getLogger(__name__)
+SWEEP_EVERY = 3600.0
+
+
+class Processor:
+    """Applies tracked messages as they arrive (woken by :meth:`notify`, polling every second
+    for messages other processes accepted) and runs the hourly inactivity sweep."""
+
+    def __init__(self, services: Services, *, poll: float = 1.0) -> None:
+        self.services = services
+        self.poll = poll
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_sweep = 0.0
+
+    def start(self) -> None:
+        """Start the loop in a daemon thread."""
+        self._thread = threading.Thread(target=self.run, name="lealta-processor", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        """New messages are waiting."""
+        self._idle.clear()
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the current batch and stop."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until the inbox was found empty after the last notify (tests, shutdown)."""
+        return self._idle.wait(timeout)
+
+    def run(self) -> None:
+        """The loop: drain, sweep when due, sleep until woken or polled."""
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                while not self._stop.is_set() and process_pending(self.services):
+                    pass
+                self._idle.set()
+                self._sweep_if_due()
+            except Exception:
+                log.exception("the processor loop failed; retrying shortly")
+                time.sleep(self.poll)
+            self._wake.wait(self.poll)
+
+    def _sweep_if_due(self) -> None:
+        if time.monotonic() - self._last_sweep < SWEEP_EVERY:
+            return
+        self._last_sweep = time.monotonic()
+        now = self.services.clock.now()
+        moved = in_transaction(
+            self.services.uow, lambda s: sweep_inactive(s, lifecycle_model(s), now=now)
+        )
+        if moved:
+            log.info("inactivity sweep moved %d contacts", moved)
