@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from lealta.clock import Clock, SystemClock
 from lealta.config import Settings, get_settings
@@ -13,11 +16,45 @@ from lealta.storage.unit_of_work import UnitOfWork
 
 @dataclass
 class Services:
-    """Settings, the state store and the clock, handed to the API, the CLI and the worker."""
+    """Settings, the state store, the tracking inbox and the clock, for every adapter.
+
+    ``inbox`` is the state store itself on PostgreSQL; on a SQLite file it is a separate file
+    beside it, so that accepting events never waits for the processor (see
+    :mod:`lealta.tracking.processor`).
+    """
 
     settings: Settings
     uow: UnitOfWork
     clock: Clock = field(default_factory=SystemClock)
+    inbox: UnitOfWork = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.inbox is None:
+            self.inbox = self.uow
+
+
+def inbox_url(database_url: str) -> str | None:
+    """The separate inbox file of a SQLite database file (``lealta.db`` → ``lealta-inbox.db``)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return url.set(
+        database=str(path.with_name(f"{path.stem}-inbox{path.suffix}"))
+    ).render_as_string(hide_password=False)
+
+
+def open_inbox(database_url: str, uow: UnitOfWork) -> UnitOfWork:
+    """The unit of work of the inbox for ``database_url`` (created on first use)."""
+    separate = inbox_url(database_url)
+    if separate is None:
+        return uow
+    from lealta.storage.base import Base
+    from lealta.tracking.tables import InboxMessage
+
+    engine = make_engine(separate)
+    Base.metadata.create_all(engine, tables=[Base.metadata.tables[InboxMessage.__tablename__]])
+    return UnitOfWork(engine)
 
 
 def build(
@@ -27,6 +64,5 @@ def build(
     settings = settings or get_settings()
     if migrate:
         upgrade(settings.database_url)
-    return Services(
-        settings, UnitOfWork(make_engine(settings.database_url)), clock or SystemClock()
-    )
+    uow = UnitOfWork(make_engine(settings.database_url))
+    return Services(settings, uow, clock or SystemClock(), open_inbox(settings.database_url, uow))

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from lealta.bootstrap import Services
+from lealta.bootstrap import Services, open_inbox
 from lealta.clock import SystemClock
 from lealta.config import Settings
 from lealta.keys.service import create_key
@@ -90,7 +90,7 @@ def api(uow: UnitOfWork, database_url: str) -> Iterator[Api]:
     settings = Settings(
         _env_file=None, database_url=database_url, environment="test", process_in_server=False
     )
-    services = Services(settings, uow, SystemClock())
+    services = Services(settings, uow, SystemClock(), open_inbox(database_url, uow))
     with uow.transaction() as session:
         admin = create_key(session, scope="admin", name="test admin", now=utcnow()).key
         track = create_key(session, scope="track", name="test site", now=utcnow()).key

@@ -32,18 +32,25 @@ def main(
 
 def _register() -> None:
     from lealta.cli.cluster import cluster_command
+    from lealta.cli.contacts import contacts_app
     from lealta.cli.db import db_app
     from lealta.cli.demo import demo_data
+    from lealta.cli.imports import import_app
     from lealta.cli.keys import keys_app
     from lealta.cli.rfm import rfm_command
     from lealta.cli.segments import segments_app
+    from lealta.cli.serve import serve_command, worker_command
 
     app.command("rfm")(rfm_command)
     app.command("cluster")(cluster_command)
     app.command("demo-data")(demo_data)
+    app.command("serve")(serve_command)
+    app.command("worker")(worker_command)
     app.add_typer(segments_app, name="segments")
     app.add_typer(db_app, name="db")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(contacts_app, name="contacts")
+    app.add_typer(import_app, name="import")
 
 
 _register()

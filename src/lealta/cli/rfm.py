@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -14,6 +14,15 @@ from lealta.cli.options import parse_breaks, parse_date, parse_ranking, parse_wi
 from lealta.cli.params import DEFINITION, MAPPING, OUTPUT
 
 SCORING = "Scoring"
+DEFAULT_CANCEL_PATTERN = r"^[Cc][0-9]"
+
+OrderFileOrStore = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Order file: .csv, .csv.gz, .parquet, .xlsx or .jsonl (omit with --from-store).",
+        show_default=False,
+    ),
+]
 
 
 class PurchaseUnit(StrEnum):
@@ -39,7 +48,14 @@ def _opt(help_: str, panel: str, *names: str) -> Any:
 
 @friendly
 def rfm_command(
-    file: p.OrderFile,
+    file: OrderFileOrStore = None,
+    from_store: bool = typer.Option(
+        False,
+        "--from-store",
+        help="Score the orders in Lealta's database (LEALTA_DATABASE_URL) instead of a file, "
+        "and save each contact's result (contact_rfm).",
+        rich_help_panel=DEFINITION,
+    ),
     customer: p.Customer = None,
     date: p.Date = None,
     order: p.Order = None,
@@ -82,9 +98,10 @@ def rfm_command(
     ),
     payment: p.Payment = None,
     payment_ranking: p.PaymentRanking = None,
-    cancel_pattern: str = typer.Option(
-        r"^[Cc][0-9]",
-        help="Regex on the order id marking cancellations ('' to disable).",
+    cancel_pattern: str | None = typer.Option(
+        None,
+        help="Regex on the order id marking cancellations ('' to disable). "
+        "Default: ^[Cc][0-9] for files, none with --from-store.",
         rich_help_panel=DEFINITION,
     ),
     bins: int = typer.Option(
@@ -153,7 +170,7 @@ def rfm_command(
         payment=payment.value if payment else None,
         method_ranking=parse_ranking(payment_ranking),
         date_format=date_format,
-        cancel_pattern=cancel_pattern,
+        cancel_pattern=_cancel_pattern(cancel_pattern, from_store),
         decimal_comma=decimal_comma,
     )
     columns = p.column_roles(
@@ -161,8 +178,9 @@ def rfm_command(
         price=price, payment_method=payment_method, due_date=due_date, paid_date=paid_date,
         days_to_pay=days_to_pay, email=email, name=name,
     )  # fmt: skip
+    _check_source(file, from_store, columns, group)
     request = RFMRequest(
-        file=file,
+        file=file or Path("orders-in-store.parquet"),
         options=options,
         columns=columns,
         groups=tuple(group),
@@ -177,4 +195,58 @@ def rfm_command(
         clusters=clusters,
         quiet=quiet,
     )
-    execute_rfm(request)
+    if from_store:
+        _execute_from_store(request)
+    else:
+        execute_rfm(request)
+
+
+def _cancel_pattern(given: str | None, from_store: bool) -> str:
+    if given is not None:
+        return given
+    return "" if from_store else DEFAULT_CANCEL_PATTERN
+
+
+def _check_source(
+    file: Path | None, from_store: bool, columns: dict[str, str | None], group: list[str]
+) -> None:
+    from lealta.errors import InvalidInput
+
+    if from_store and file is not None:
+        raise InvalidInput("give an order FILE or --from-store, not both", field="file")
+    if not from_store and file is None:
+        raise InvalidInput("missing the order FILE (or --from-store)", field="file")
+    if from_store and (given := [role for role, col in columns.items() if col]):
+        raise InvalidInput(
+            f"column options ({', '.join(given)}) do not apply to --from-store", field=given[0]
+        )
+    if from_store and group:
+        raise InvalidInput("--group does not apply to --from-store", field="group")
+
+
+def _execute_from_store(request: Any) -> None:
+    """Export the store's orders, run as for a file, then save every contact's result."""
+    import dataclasses
+
+    from lealta.bootstrap import build
+    from lealta.cli.session import execute_rfm
+    from lealta.segmentation.store import STORE_COLUMNS, orders_file, save_results
+
+    services = build()
+    saved: list[int] = []
+
+    def save(run: Any, clustering: Any) -> None:
+        frame = run.to_pandas()
+        if clustering is not None:
+            frame = frame.merge(clustering.labels, on="customer_id", how="left")
+        with services.uow.transaction() as session:
+            saved.append(
+                save_results(session, frame, as_of=run.as_of, computed_at=services.clock.now())
+            )
+
+    with orders_file(services) as path:
+        execute_rfm(
+            dataclasses.replace(request, file=path, columns=dict(STORE_COLUMNS), on_finished=save)
+        )
+    if not request.quiet:
+        typer.echo(f"saved the RFM of {saved[0]:,} contacts (contact_rfm)", err=True)

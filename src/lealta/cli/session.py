@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ class RFMRequest:
     seed: int = 42
     profiles_output: Path | None = None
     extra_facts: dict[str, str] = field(default_factory=dict)
+    # Called with the run and its clustering (or None) once outputs are written (--from-store).
+    on_finished: Callable[[Any, Any], None] | None = None
 
 
 def parse_clusters(text: str | None) -> tuple[bool, int | None]:
@@ -86,6 +89,8 @@ def execute_rfm(request: RFMRequest) -> Any:
             )
     with working(console, engine, "Writing outputs"):
         written = _write_outputs(run, request, clustering)
+    if request.on_finished is not None:
+        request.on_finished(run, clustering)
     if not request.quiet:
         from lealta.cli.render import print_run
 

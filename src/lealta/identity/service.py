@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from lealta.contacts.tables import Contact, Identifier
+from lealta.contacts.tables import Consent, Contact, ContactTag, Identifier, ListMembership
 from lealta.events.tables import Event
 from lealta.identity.normalize import normalize
+from lealta.lifecycle.tables import StageChange
 from lealta.orders.tables import Order
+from lealta.scoring.tables import ScoreChange
+from lealta.segmentation.tables import ContactRfm
 
 MERGE_EVENT = "Profiles Merged"
 
@@ -90,17 +94,36 @@ def _age(contact: Contact) -> tuple[dt.datetime, str]:
 
 
 def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime) -> None:
-    """Move everything of ``source`` to ``into``; ``source`` keeps resolving to ``into``."""
-    for table in (Identifier, Event, Order):
+    """Move everything of ``source`` to ``into``; ``source`` keeps resolving to ``into``.
+
+    Identifiers, events, orders, consent records and stage history move; tags and list
+    memberships are united (``into``'s own membership of a list wins); attributes are united
+    (``into``'s values win); the stage is the later of the two in the lifecycle order; the
+    score is recomputed from the united history. The merge is recorded as an event.
+    """
+    from lealta.rulesets.service import lifecycle_model, scoring_model
+    from lealta.scoring.service import recompute_contact
+
+    session.flush()
+    for table in (Identifier, Event, Order, Consent, StageChange):
         session.execute(
             update(table).where(table.contact_id == source.id).values(contact_id=into.id)
         )
-    merged_attributes = {**source.attributes, **into.attributes}
-    into.attributes = merged_attributes
-    into.score += source.score
+    _unite(session, ContactTag, ContactTag.tag, source.id, into.id)
+    _unite(session, ListMembership, ListMembership.list_id, source.id, into.id)
+    session.execute(delete(ScoreChange).where(ScoreChange.contact_id == source.id))
+    session.execute(delete(ContactRfm).where(ContactRfm.contact_id == source.id))
+    into.attributes = {**source.attributes, **into.attributes}
+    into.lifecycle_stage = _later_stage(
+        lifecycle_model(session), into.lifecycle_stage, source.lifecycle_stage
+    )
+    into.first_seen_at = _earliest(into.first_seen_at, source.first_seen_at)
+    into.last_seen_at = _latest(into.last_seen_at, source.last_seen_at)
     into.updated_at = now
     source.merged_into = into.id
     source.updated_at = now
+    source.score = 0.0
+    source.score_state = {}
     session.add(
         Event(
             message_id=f"merge:{source.id}:{into.id}",
@@ -113,3 +136,41 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
         )
     )
     session.flush()
+    recompute_contact(session, into, scoring_model(session))
+
+
+def _unite(session: Session, table: Any, key: Any, source: str, into: str) -> None:
+    """Give ``into`` the rows of ``source`` it lacks (by ``key``); drop the rest of ``source``'s."""
+    have = select(key).where(table.contact_id == into)
+    session.execute(
+        update(table)
+        .where(table.contact_id == source, key.not_in(have))
+        .values(contact_id=into)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(table).where(table.contact_id == source).execution_options(synchronize_session=False)
+    )
+
+
+def _later_stage(model: Any, first: str | None, second: str | None) -> str | None:
+    known = [s for s in (first, second) if s is not None and model.has_stage(s)]
+    if not known:
+        return first or second
+    return max(known, key=model.index)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
+def _earliest(first: dt.datetime | None, second: dt.datetime | None) -> dt.datetime | None:
+    times = [t for t in (_aware(first), _aware(second)) if t is not None]
+    return min(times) if times else None
+
+
+def _latest(first: dt.datetime | None, second: dt.datetime | None) -> dt.datetime | None:
+    times = [t for t in (_aware(first), _aware(second)) if t is not None]
+    return max(times) if times else None

@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from lealta import __version__
 from lealta.bootstrap import Services, build
 from lealta.rest import errors
+from lealta.rest.auth import KeyCache
 from lealta.rest.ratelimit import RateLimiter
 from lealta.tracking.worker import Processor
 
@@ -62,6 +63,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     )
     app.state.services = services
     app.state.rate_limiter = RateLimiter()
+    app.state.key_cache = KeyCache()
     app.state.processor = processor
     errors.install(app)
     app.add_middleware(
@@ -76,7 +78,24 @@ def create_app(services: Services | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from lealta.rest import system, tracking
+    from lealta.rest import (
+        contacts,
+        forms,
+        lists,
+        orders,
+        privacy,
+        rules,
+        snippet,
+        system,
+        tracking,
+    )
 
     app.include_router(system.router)
     app.include_router(tracking.router)
+    app.include_router(orders.router)
+    app.include_router(forms.router)
+    app.include_router(snippet.router)
+    app.include_router(contacts.router)
+    app.include_router(lists.router)
+    app.include_router(privacy.router)
+    app.include_router(rules.router)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -22,6 +25,33 @@ class Caller:
 
     key_id: str
     scope: str
+
+
+class KeyCache:
+    """Keys verified in the last ``ttl`` seconds, so a busy tracking endpoint does not read the
+    key table on every request. A revoked key stops working within ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._entries: dict[str, tuple[float, Caller]] = {}
+
+    def get(self, key: str) -> Caller | None:
+        """The caller ``key`` was verified as, if that was recent enough."""
+        entry = self._entries.get(_digest(key))
+        if entry is None or self._clock() - entry[0] > self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, key: str, caller: Caller) -> None:
+        """Remember a successful verification."""
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[_digest(key)] = (self._clock(), caller)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def services(request: Request) -> Services:
@@ -68,9 +98,14 @@ def authenticate(request: Request, key: str | None, *, scopes: tuple[str, ...]) 
             headers={"WWW-Authenticate": 'Bearer, Basic realm="lealta"'},
         )
     found = services(request)
-    with found.uow.transaction() as session:
-        row = verify_key(session, key)
-        caller = Caller(row.key_id, row.scope) if row else None
+    cache: KeyCache = request.app.state.key_cache
+    caller = cache.get(key)
+    if caller is None:
+        with found.uow.transaction() as session:
+            row = verify_key(session, key)
+            caller = Caller(row.key_id, row.scope) if row else None
+        if caller is not None:
+            cache.put(key, caller)
     if caller is None:
         raise ApiError(401, "unauthorized", "unknown or revoked API key")
     if caller.scope not in scopes:

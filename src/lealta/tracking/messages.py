@@ -41,6 +41,7 @@ def normalize(
     received_at: dt.datetime,
     kind: str | None = None,
     defaults: Mapping[str, Any] | None = None,
+    received_text: str | None = None,
 ) -> Normalized:
     """Check one message and return its canonical form.
 
@@ -55,6 +56,8 @@ def normalize(
         which carry their own ``type``.
     defaults
         Batch-level fields (``context``, ``integrations``, ``sentAt``) that items inherit.
+    received_text
+        ``received_at`` already written as ISO text (a batch writes it once for all).
 
     Raises
     ------
@@ -90,8 +93,10 @@ def normalize(
     occurred = _corrected(timestamp, sent_at, received_at)
     if timestamp is not None:
         message["originalTimestamp"] = message["timestamp"]
-    message["timestamp"] = _iso(occurred)
-    message["receivedAt"] = _iso(received_at)
+    message["timestamp"] = (
+        iso(occurred) if timestamp is not None else received_text or iso(occurred)
+    )
+    message["receivedAt"] = received_text or iso(received_at)
 
     message_id = message.get("messageId")
     if message_id is None or message_id == "":
@@ -182,7 +187,8 @@ def _corrected(
     return (received_at - (sent_at - timestamp)).astimezone(dt.UTC)
 
 
-def _iso(moment: dt.datetime) -> str:
+def iso(moment: dt.datetime) -> str:
+    """``moment`` as the ISO text stored in messages (UTC, milliseconds, ``Z``)."""
     return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

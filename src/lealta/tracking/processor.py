@@ -1,15 +1,21 @@
 """Applying the inbox to the profiles, in order, in batches, exactly once.
 
-A batch is claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the
-inbox; SQLite has one writer at a time anyway), applied and deleted in one transaction: a crash
-rolls all of it back and the batch is applied again later, never twice. A message whose id is
-already among the events (a retry that arrived after its first copy was applied) is dropped.
+Messages wait in an inbox table. On PostgreSQL it lives in the state database: a batch is
+claimed (``FOR UPDATE SKIP LOCKED``, so several workers share it), applied and deleted in one
+transaction. On SQLite the tracking endpoints write to a separate inbox file (``*-inbox.db``)
+so that accepting events never waits for the processor's write lock; a batch is then applied
+in one transaction of the state database and deleted from the inbox file afterwards. A crash
+between the two leaves the batch in the inbox; applying it again changes nothing, because a
+message whose id is already among the events is skipped, and every effect of a message
+(event row, order, stage, score) commits with its event row. Messages written to the state
+database's own inbox table (forms, imports, in the same transaction as their other writes)
+are applied the first way on both databases.
+
 A message that cannot be applied is set aside with its error (``failed_at``), never lost.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Sequence
 
@@ -21,20 +27,22 @@ from lealta.bootstrap import Services
 from lealta.events.tables import Event
 from lealta.rulesets.service import load_rules
 from lealta.storage.retry import in_transaction
+from lealta.storage.unit_of_work import UnitOfWork
 from lealta.tracking.apply import Applier
 from lealta.tracking.tables import InboxMessage
 
 log = logging.getLogger(__name__)
-BATCH = 500
+BATCH = 200
+
+Row = tuple[int, str, str]
 
 
 def process_pending(services: Services, *, limit: int = BATCH) -> int:
-    """Apply up to ``limit`` waiting messages; returns how many were taken off the inbox."""
-    try:
-        return in_transaction(services.uow, lambda s: _apply_batch(services, s, limit))
-    except Exception:
-        log.exception("a batch failed; applying its messages one by one")
-    return _one_by_one(services, limit)
+    """Apply up to ``limit`` waiting messages of each inbox; returns how many were handled."""
+    handled = _drain(services, services.uow, limit)
+    if services.inbox is not services.uow:
+        handled += _drain(services, services.inbox, limit)
+    return handled
 
 
 def process_all(services: Services) -> int:
@@ -45,7 +53,45 @@ def process_all(services: Services) -> int:
     return total
 
 
-def _claim(session: Session, limit: int) -> Sequence[tuple[int, str, str]]:
+def _drain(services: Services, inbox: UnitOfWork, limit: int) -> int:
+    try:
+        return _batch(services, inbox, limit)
+    except Exception:
+        log.exception("a batch failed; applying its messages one by one")
+    handled = 0
+    for _ in range(limit):
+        try:
+            taken = _batch(services, inbox, 1)
+        except Exception as exc:
+            log.exception("setting aside a message that cannot be applied")
+            in_transaction(inbox, lambda s, e=exc: _set_aside(services, s, e))  # type: ignore[misc]
+            taken = 1
+        if not taken:
+            break
+        handled += taken
+    return handled
+
+
+def _batch(services: Services, inbox: UnitOfWork, limit: int) -> int:
+    if inbox is services.uow:
+
+        def claim_apply_delete(session: Session) -> int:
+            rows = _claim(session, limit)
+            _apply(services, session, rows)
+            _delete(session, rows)
+            return len(rows)
+
+        return in_transaction(services.uow, claim_apply_delete)
+    with inbox.transaction() as reading:
+        rows = _claim(reading, limit)
+    if not rows:
+        return 0
+    in_transaction(services.uow, lambda session: _apply(services, session, rows))
+    in_transaction(inbox, lambda session: _delete(session, rows))
+    return len(rows)
+
+
+def _claim(session: Session, limit: int) -> Sequence[Row]:
     query = (
         select(InboxMessage.id, InboxMessage.message_id, InboxMessage.payload)
         .where(InboxMessage.failed_at.is_(None))
@@ -56,20 +102,26 @@ def _claim(session: Session, limit: int) -> Sequence[tuple[int, str, str]]:
     return [(r[0], r[1], r[2]) for r in session.execute(query)]
 
 
-def _apply_batch(services: Services, session: Session, limit: int) -> int:
-    rows = _claim(session, limit)
+def _delete(session: Session, rows: Sequence[Row]) -> None:
+    if rows:
+        session.execute(delete(InboxMessage).where(InboxMessage.id.in_([r[0] for r in rows])))
+
+
+def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
     if not rows:
-        return 0
+        return
     done = set(
         session.scalars(select(Event.message_id).where(Event.message_id.in_([r[1] for r in rows])))
     )
+    messages = [orjson.loads(payload) for _, message_id, payload in rows if message_id not in done]
+    if not messages:
+        return
     applier = Applier(
         session,
         load_rules(session),
         now=services.clock.now(),
         region=services.settings.default_phone_region,
     )
-    messages = [orjson.loads(payload) for _, message_id, payload in rows if message_id not in done]
     with session.no_autoflush:
         applier.prefetch(messages)
         for message in messages:
@@ -78,27 +130,9 @@ def _apply_batch(services: Services, session: Session, limit: int) -> int:
             applier.apply(message)
             done.add(message["messageId"])
         applier.flush_events()
-    session.execute(delete(InboxMessage).where(InboxMessage.id.in_([r[0] for r in rows])))
-    return len(rows)
 
 
-def _one_by_one(services: Services, limit: int) -> int:
-    """After a failed batch: apply each message alone; set aside the ones that fail."""
-    handled = 0
-    for _ in range(limit):
-        try:
-            taken = in_transaction(services.uow, lambda s: _apply_batch(services, s, 1))
-        except Exception as exc:
-            log.exception("setting aside a message that cannot be applied")
-            in_transaction(services.uow, functools.partial(_set_aside, services, error=exc))
-            taken = 1
-        if not taken:
-            break
-        handled += taken
-    return handled
-
-
-def _set_aside(services: Services, session: Session, *, error: Exception) -> None:
+def _set_aside(services: Services, session: Session, error: Exception) -> None:
     rows = _claim(session, 1)
     if rows:
         session.execute(
@@ -119,4 +153,7 @@ def retry_failed(services: Services) -> int:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    return in_transaction(services.uow, work)
+    total = in_transaction(services.uow, work)
+    if services.inbox is not services.uow:
+        total += in_transaction(services.inbox, work)
+    return total

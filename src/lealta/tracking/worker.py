@@ -27,7 +27,7 @@ class Processor:
         self._stop = threading.Event()
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_sweep = 0.0
+        self._last_sweep: float | None = None
 
     def start(self) -> None:
         """Start the loop in a daemon thread."""
@@ -65,7 +65,7 @@ class Processor:
             self._wake.wait(self.poll)
 
     def _sweep_if_due(self) -> None:
-        if time.monotonic() - self._last_sweep < SWEEP_EVERY:
+        if self._last_sweep is not None and time.monotonic() - self._last_sweep < SWEEP_EVERY:
             return
         self._last_sweep = time.monotonic()
         now = self.services.clock.now()

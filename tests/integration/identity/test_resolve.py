@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from lealta.contacts.tables import Contact, Identifier
+from lealta.contacts.tables import Contact, ContactTag, Identifier
 from lealta.events.tables import Event
 from lealta.identity.service import MERGE_EVENT, find_contact, resolve
 from lealta.orders.tables import Order
@@ -44,8 +44,19 @@ def test_two_profiles_sharing_an_identifier_are_merged_into_the_oldest(uow: Unit
         newer = resolve(session, {"email": "ana@example.com"}, T0 + dt.timedelta(days=1))
         older.attributes = {"city": "Sevilla"}
         newer.attributes = {"city": "Madrid", "language": "es"}
-        newer.score = 5.0
-        session.add(Event(message_id="e-new", contact_id=newer.id, type="track", occurred_at=T0))
+        newer.score = 5.0  # stale: the merge recomputes from the united history
+        session.add(
+            Event(
+                message_id="e-new",
+                contact_id=newer.id,
+                type="track",
+                name="Form Submitted",
+                occurred_at=T0,
+            )
+        )
+        session.add(ContactTag(contact_id=newer.id, tag="vip"))
+        session.add(ContactTag(contact_id=older.id, tag="vip"))
+        session.add(ContactTag(contact_id=newer.id, tag="newsletter"))
         session.add(
             Order(external_id="SO-1", contact_id=newer.id, placed_at=T0, amount=Decimal("9.90"))
         )
@@ -58,7 +69,9 @@ def test_two_profiles_sharing_an_identifier_are_merged_into_the_oldest(uow: Unit
         )
         assert merged.id == older_id
         assert merged.attributes == {"city": "Sevilla", "language": "es"}
-        assert merged.score == 5.0
+        assert merged.score == 15.0  # the default model gives a form submission 15 points
+        tags = session.execute(select(ContactTag.contact_id, ContactTag.tag)).all()
+        assert sorted(tags) == [(older_id, "newsletter"), (older_id, "vip")]
         owners = set(session.scalars(select(Identifier.contact_id)))
         assert owners == {older_id}
         assert session.scalar(select(Order.contact_id)) == older_id

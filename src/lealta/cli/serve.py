@@ -1,0 +1,140 @@
+"""``lealta serve`` and ``lealta worker``: the API server and the tracking processor."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import typer
+
+from lealta.cli.errors import friendly
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@friendly
+def serve_command(
+    host: str | None = typer.Option(None, help="Interface to listen on [LEALTA_HOST, 127.0.0.1]."),
+    port: int | None = typer.Option(None, help="Port to listen on [LEALTA_PORT, 8000]."),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Load the demo shop (customers, orders, web and e-mail events) into an empty "
+        "database first, and print keys to explore it with.",
+    ),
+    demo_customers: int = typer.Option(
+        1000, "--demo-customers", help="Size of the demo shop (with --demo)."
+    ),
+    log_level: str = typer.Option("info", help="debug, info, warning or error."),
+) -> None:
+    """Start the API (OpenAPI docs at /docs) with the tracking processor inside.
+
+    The database is LEALTA_DATABASE_URL (SQLite ./lealta.db by default), migrated on start.
+    With several servers or separate workers, set LEALTA_PROCESS_IN_SERVER=false and run
+    'lealta worker' processes.
+    """
+    import uvicorn
+
+    from lealta.bootstrap import build
+    from lealta.rest.app import create_app
+
+    _configure_logging(log_level)
+    services = build()
+    settings = services.settings
+    if demo:
+        from lealta.demo.platform import ensure_demo
+
+        keys = ensure_demo(services, customers=demo_customers)
+        typer.secho(
+            "\nDemo shop ready. Keys for this database (kept in demo/keys.env):", fg="green"
+        )
+        typer.echo(f"  admin key (Authorization: Bearer …): {keys.admin}")
+        typer.echo(f"  tracking write key (Segment SDKs, /t.js): {keys.track}")
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    worker = _spawn_worker(log_level) if settings.process_in_server else None
+    # The worker process applies events; the API process only accepts them.
+    services.settings = settings.model_copy(update={"process_in_server": False})
+    typer.secho(f"\nLealta on http://{bind_host}:{bind_port}  (API docs: /docs)\n", fg="green")
+    try:
+        uvicorn.run(
+            create_app(services),
+            host=bind_host,
+            port=bind_port,
+            log_level=log_level,
+            proxy_headers=True,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+def _spawn_worker(log_level: str) -> subprocess.Popen[bytes]:
+    """``lealta worker`` beside the server, at a lower CPU priority: accepting events comes
+    first, applying them catches up in the time left (it never drops or doubles any)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lealta",
+            "worker",
+            "--poll",
+            "0.2",
+            "--nice",
+            "10",
+            "--exit-with-parent",
+            "--log-level",
+            log_level,
+        ]
+    )
+
+
+@friendly
+def worker_command(
+    poll: float = typer.Option(1.0, help="Seconds between looks at the inbox when idle."),
+    nice: int = typer.Option(0, help="Lower this process's CPU priority by this much (0-19)."),
+    exit_with_parent: bool = typer.Option(
+        False, "--exit-with-parent", help="Stop when the process that started this one ends."
+    ),
+    log_level: str = typer.Option("info", help="debug, info, warning or error."),
+) -> None:
+    """Apply tracked messages to profiles (and run the inactivity sweep), until stopped.
+
+    Run as many as needed against one PostgreSQL database: they share the inbox without
+    applying anything twice.
+    """
+    from lealta.bootstrap import build
+    from lealta.tracking.worker import Processor
+
+    _configure_logging(log_level)
+    if nice:
+        os.nice(max(0, min(19, nice)))
+    parent = os.getppid()
+    processor = Processor(build(), poll=poll)
+    stopped = threading.Event()
+
+    def stop(*_args: Any) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    processor.start()
+    typer.echo("worker running; Ctrl+C to stop", err=True)
+    while not stopped.wait(1.0):
+        if exit_with_parent and os.getppid() != parent:
+            break  # the server died without stopping us
+    processor.stop()

@@ -1,0 +1,204 @@
+"""Finding contacts by identifier, tag, list, stage, score, activity, attribute and segment.
+
+Pages are ordered by ``(created_at, id)`` and cut with a keyset cursor, so a page never repeats
+or skips a contact while others are added. Merged and erased contacts are never listed.
+Every filter is a SQLAlchemy expression: user values are bound, never spliced into SQL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass, field
+
+import orjson
+from sqlalchemy import ColumnElement, String, and_, cast, or_, select
+from sqlalchemy.orm import Session
+
+from lealta.contacts.attributes import BUILT_IN, check_name
+from lealta.contacts.schemas import as_utc
+from lealta.contacts.service import declared_types
+from lealta.contacts.tables import Contact, ContactList, ContactTag, Identifier, ListMembership
+from lealta.errors import InvalidInput
+from lealta.identity.normalize import normalize
+from lealta.segmentation.tables import ContactRfm
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ContactFilter:
+    """What to look for; every given criterion must hold."""
+
+    email: str | None = None
+    phone: str | None = None
+    user_id: str | None = None
+    external_id: str | None = None
+    tag: str | None = None
+    list: str | None = None
+    list_status: str = "subscribed"
+    stage: str | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    seen_after: dt.datetime | None = None
+    seen_before: dt.datetime | None = None
+    attributes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    segment: str | None = None
+    q: str | None = None
+
+
+def parse_attribute_filter(text: str) -> tuple[str, str]:
+    """``"city:Lisbon"`` → ``("city", "Lisbon")``."""
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise InvalidInput(f"attribute filter {text!r} must be NAME:VALUE", field="attribute")
+    return check_name(name.strip()), value
+
+
+def encode_cursor(created_at: dt.datetime, contact_id: str) -> str:
+    """An opaque cursor pointing just after (created_at, id)."""
+    raw = orjson.dumps([as_utc(created_at).isoformat(), contact_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    """The (created_at, id) a cursor from :func:`encode_cursor` points after."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        stamp, contact_id = orjson.loads(raw)
+        return as_utc(dt.datetime.fromisoformat(stamp)), str(contact_id)
+    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+        raise InvalidInput("the cursor is not one this API gave out", field="cursor") from None
+
+
+def search(
+    session: Session,
+    wanted: ContactFilter,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    region: str = "ES",
+) -> tuple[list[Contact], str | None]:
+    """One page of matching contacts and the cursor of the next page (None at the end)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+    conditions: list[ColumnElement[bool]] = [
+        Contact.merged_into.is_(None),
+        Contact.erased_at.is_(None),
+    ]
+    conditions += filters(session, wanted, region=region)
+    if cursor:
+        after, after_id = decode_cursor(cursor)
+        conditions.append(
+            or_(
+                Contact.created_at > after,
+                and_(Contact.created_at == after, Contact.id > after_id),
+            )
+        )
+    rows = list(
+        session.scalars(
+            select(Contact)
+            .where(*conditions)
+            .order_by(Contact.created_at, Contact.id)
+            .limit(limit + 1)
+        )
+    )
+    if len(rows) <= limit:
+        return rows, None
+    page = rows[:limit]
+    return page, encode_cursor(page[-1].created_at, page[-1].id)
+
+
+def filters(session: Session, wanted: ContactFilter, *, region: str) -> list[ColumnElement[bool]]:
+    """The SQL conditions of ``wanted``."""
+    found: list[ColumnElement[bool]] = []
+    for kind in ("email", "phone", "user_id", "external_id"):
+        value = getattr(wanted, kind)
+        if value:
+            found.append(_has_identifier(kind, normalize(kind, value, region)))
+    if wanted.q:
+        found.append(
+            Contact.id.in_(
+                select(Identifier.contact_id).where(
+                    Identifier.kind == "email",
+                    Identifier.value.contains(wanted.q.strip().lower(), autoescape=True),
+                )
+            )
+        )
+    if wanted.tag:
+        found.append(
+            Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag == wanted.tag))
+        )
+    if wanted.list:
+        found.append(_on_list(wanted.list, wanted.list_status))
+    if wanted.segment:
+        found.append(
+            Contact.id.in_(
+                select(ContactRfm.contact_id).where(ContactRfm.segment == wanted.segment)
+            )
+        )
+    found += _profile_filters(wanted)
+    if wanted.attributes:
+        declared = {**BUILT_IN, **declared_types(session)}
+        for name, value in wanted.attributes:
+            found.append(_attribute_equals(name, value, declared.get(name)))
+    return found
+
+
+def _profile_filters(wanted: ContactFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if wanted.stage:
+        found.append(Contact.lifecycle_stage == wanted.stage)
+    if wanted.score_min is not None:
+        found.append(Contact.score >= wanted.score_min)
+    if wanted.score_max is not None:
+        found.append(Contact.score <= wanted.score_max)
+    if wanted.seen_after is not None:
+        found.append(Contact.last_seen_at >= as_utc(wanted.seen_after))
+    if wanted.seen_before is not None:
+        found.append(Contact.last_seen_at < as_utc(wanted.seen_before))
+    return found
+
+
+def _has_identifier(kind: str, value: str) -> ColumnElement[bool]:
+    return Contact.id.in_(
+        select(Identifier.contact_id).where(Identifier.kind == kind, Identifier.value == value)
+    )
+
+
+def _on_list(slug: str, status: str) -> ColumnElement[bool]:
+    if status not in ("subscribed", "pending", "unsubscribed"):
+        raise InvalidInput(
+            "list_status must be subscribed, pending or unsubscribed", field="list_status"
+        )
+    return Contact.id.in_(
+        select(ListMembership.contact_id)
+        .join(ContactList, ContactList.id == ListMembership.list_id)
+        .where(ContactList.slug == slug, ListMembership.status == status)
+    )
+
+
+def _attribute_equals(name: str, value: str, kind: str | None) -> ColumnElement[bool]:
+    """Equality on one JSON attribute, compared the way its declared type is stored."""
+    path = Contact.attributes[name]
+    if kind in ("number", "integer"):
+        try:
+            number = float(value)
+        except ValueError:
+            raise InvalidInput(
+                f"attribute {name!r} is a {kind}; {value!r} is not a number", field="attribute"
+            ) from None
+        equal: ColumnElement[bool] = path.as_float() == number
+        return equal
+    if kind == "boolean":
+        lowered = value.strip().lower()
+        if lowered not in ("true", "false"):
+            raise InvalidInput(
+                f"attribute {name!r} is a boolean; use true or false", field="attribute"
+            )
+        truth: ColumnElement[bool] = path.as_boolean() == (lowered == "true")
+        return truth
+    # Undeclared values may be JSON numbers: as text they compare alike on both databases.
+    return cast(path.as_string(), String) == value

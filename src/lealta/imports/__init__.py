@@ -1,0 +1,1 @@
+"""Importing contacts, orders and events from files through the tracking pipeline."""

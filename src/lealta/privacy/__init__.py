@@ -1,0 +1,1 @@
+"""Privacy: exporting everything held on a person, and erasing it (GDPR articles 15, 17, 20)."""

@@ -1,0 +1,98 @@
+"""Segment's own Python SDK, pointed at a running Lealta, works unchanged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from segment.analytics import Client
+from sqlalchemy import create_engine, text
+
+from tests.e2e.server.conftest import Server
+
+
+def _wait_for_events(server: Server, count: int, timeout: float = 30) -> list[Any]:
+    engine = create_engine(server.database_url)
+    deadline = time.monotonic() + timeout
+    rows: list[Any] = []
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                rows = list(
+                    connection.execute(
+                        text(
+                            "SELECT type, name, contact_id, properties, context, occurred_at "
+                            "FROM events WHERE name IS NULL OR name NOT IN "
+                            "('Lifecycle Stage Changed', 'Lead Score Threshold Crossed', "
+                            "'Profiles Merged') ORDER BY occurred_at, id"
+                        )
+                    )
+                )
+            if len(rows) >= count:
+                return rows
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"{len(rows)} of {count} events arrived: {rows}")
+
+
+def test_the_official_segment_sdk_sends_every_call_type(server: Server) -> None:
+    errors: list[Exception] = []
+    client = Client(
+        server.track_key,
+        host=server.url,
+        on_error=lambda error, _batch: errors.append(error),
+        max_retries=1,
+        upload_interval=0.05,
+    )
+    when = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+    client.identify(
+        "user-42",
+        {"email": "marta@example.com", "first_name": "Marta", "city": "Lisboa"},
+        anonymous_id="anon-42",
+        timestamp=when,
+    )
+    client.page("user-42", "Docs", "Pricing", {"path": "/pricing"}, timestamp=when)
+    client.screen("user-42", "App", "Home", timestamp=when)
+    client.track(
+        "user-42",
+        "Order Completed",
+        {"order_id": "SDK-1", "total": 59.9, "currency": "EUR"},
+        context={"campaign": {"source": "newsletter"}},
+        timestamp=when + dt.timedelta(minutes=5),
+    )
+    client.group("user-42", "acme", {"name": "Acme"}, timestamp=when)
+    client.alias("device-7", "user-42", timestamp=when)
+    client.flush()
+    client.join()
+    assert errors == []
+
+    rows = _wait_for_events(server, 6)
+    kinds = sorted(row.type for row in rows)
+    assert kinds == ["alias", "group", "identify", "page", "screen", "track"]
+    assert len({row.contact_id for row in rows}) == 1  # one person
+    track = next(row for row in rows if row.type == "track")
+    assert track.name == "Order Completed"
+    assert '"newsletter"' in track.context
+    assert '"analytics-python"' in track.context  # the SDK's own library context is kept
+    engine = create_engine(server.database_url)
+    with engine.connect() as connection:
+        order = connection.execute(text("SELECT external_id, amount FROM orders")).one()
+        stage = connection.execute(text("SELECT lifecycle_stage FROM contacts")).scalars().all()
+    engine.dispose()
+    assert order.external_id == "SDK-1"
+    assert float(order.amount) == 59.9
+    assert stage == ["Customer"]
+
+
+def test_the_sdk_reports_a_bad_write_key(server: Server) -> None:
+    errors: list[Exception] = []
+    client = Client(
+        "not-a-key", host=server.url, on_error=lambda e, _b: errors.append(e), max_retries=0
+    )
+    client.track("u", "Anything")
+    client.flush()
+    client.join()
+    assert errors, "a refused key must reach the SDK's error handler"
+    assert "401" in str(errors[0]) or "unknown" in str(errors[0]).lower()

@@ -1,0 +1,60 @@
+"""The demo shop loaded into the platform through the tracking pipeline (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from lealta.bootstrap import Services, open_inbox
+from lealta.clock import FrozenClock
+from lealta.config import Settings
+from lealta.contacts.tables import Contact, ListMembership
+from lealta.demo import platform
+from lealta.events.tables import Event
+from lealta.orders.tables import Order
+from lealta.storage.unit_of_work import UnitOfWork
+
+
+def test_the_demo_shop_fills_profiles_orders_stages_and_scores(
+    uow: UnitOfWork, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    clock = FrozenClock(dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC))
+    settings = Settings(_env_file=None, database_url=database_url, environment="test")
+    services = Services(settings, uow, clock, open_inbox(database_url, uow))
+    keys = platform.ensure_demo(services, customers=25, progress=lambda *_: None)
+    assert keys.admin.startswith("lk_")
+    assert (tmp_path / "demo" / "keys.env").read_text().count("lk_") == 2
+    with uow.transaction() as session:
+        orders = session.scalar(select(func.count()).select_from(Order))
+        buyers = session.scalar(select(func.count(func.distinct(Order.contact_id))))
+        stages = dict(
+            session.execute(
+                select(Contact.lifecycle_stage, func.count()).group_by(Contact.lifecycle_stage)
+            ).all()
+        )
+        last = session.scalar(select(func.max(Order.placed_at)))
+        scored = session.scalar(select(func.count()).select_from(Contact).where(Contact.score > 0))
+        subscribed = session.scalar(select(func.count()).select_from(ListMembership))
+        identifies = session.scalar(
+            select(func.count()).select_from(Event).where(Event.type == "identify")
+        )
+    assert buyers == 25
+    assert orders is not None
+    assert orders > 25
+    assert stages.get("Customer", 0) + stages.get("Loyal", 0) == 25
+    assert stages.get("Visitor", 0) > 0  # anonymous visitors who never bought
+    assert last is not None
+    assert last.date() < clock.now().date()  # ends yesterday
+    assert scored
+    assert subscribed
+    assert identifies
+    assert identifies >= 25
+    # A second start neither reloads nor changes the keys.
+    again = platform.ensure_demo(services, customers=25, progress=lambda *_: None)
+    assert again == keys
+    with uow.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == orders
