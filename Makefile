@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 UV      = $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 
-.PHONY: run test lint typecheck unit spark install install-dev bench clean
+.PHONY: run test lint typecheck unit spark install install-dev bench ingest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,13 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## run: build the seeded demo shop and write its RFM report (demo/report.html)
+## run: the server on SQLite (./lealta.db) with the demo shop loaded, API docs at /docs; also
+## writes the demo's RFM report (demo/report.html)
 run: $(VENV)/.installed
 	mkdir -p demo
 	$(BIN)/lealta demo-data demo/orders.csv --customers 5000 --seed 7
 	$(BIN)/lealta rfm demo/orders.csv --output demo/rfm.csv --report demo/report.html --clusters auto
-	@echo "Open demo/report.html in a browser; the per-customer table is demo/rfm.csv."
+	$(BIN)/lealta serve --demo
 
 ## test: lint, type checks and the whole test suite (Spark and PostgreSQL included); a
 ## throwaway PostgreSQL is started when none answers on 127.0.0.1:5432, and stopped after.
@@ -54,5 +55,8 @@ spark: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/rfm.py 1000000
 
+ingest: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/ingest.py
+
 clean:
-	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo lealta.db lealta.db-* lealta-inbox.db* .pytest_cache .mypy_cache .ruff_cache
