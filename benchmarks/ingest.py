@@ -204,6 +204,7 @@ def main() -> None:
         env.update(
             LEALTA_DATABASE_URL=f"sqlite:///{database}",
             LEALTA_ENVIRONMENT="test",
+            LEALTA_SECRET_KEY="benchmark-secret",
             LEALTA_TRACK_RATE_LIMIT="1000000",
             LEALTA_PROCESS_IN_SERVER="false" if options.without_worker else "true",
             LEALTA_CONFIG_FILE=str(workdir / "none.toml"),

@@ -35,7 +35,8 @@ class Settings(BaseSettings):
         SQLAlchemy URL of the state store: SQLite ``sqlite:///./lealta.db`` by default,
         PostgreSQL as ``postgresql+psycopg://user:password@host:5432/lealta``.
     secret_key
-        Signs links and tokens. Must be changed outside development.
+        Signs links and tokens. Outside development (``test``, ``production``) Lealta refuses
+        to start with the placeholder.
     host, port
         Where ``lealta serve`` listens (default ``127.0.0.1:8000``).
     cors_origins
@@ -67,11 +68,11 @@ class Settings(BaseSettings):
     default_phone_region: str = "ES"
 
     @model_validator(mode="after")
-    def _no_placeholder_secret_in_production(self) -> Settings:
-        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
+    def _no_placeholder_secret_outside_development(self) -> Settings:
+        if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:
             raise ValueError(
-                "LEALTA_SECRET_KEY is still the placeholder; set a long random secret "
-                "before running in production"
+                f"LEALTA_SECRET_KEY is still the placeholder; set a long random secret "
+                f"before running in {self.environment}"
             )
         return self
 

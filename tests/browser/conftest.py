@@ -131,6 +131,7 @@ def lealta(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lealta]:
         _env_file=None,
         database_url=f"sqlite:///{database}",
         environment="test",
+        secret_key="browser-test-secret",
         process_in_server=True,
     )
     services = build(settings)

@@ -88,7 +88,11 @@ class Api:
 def api(uow: UnitOfWork, database_url: str) -> Iterator[Api]:
     """The REST API on a fresh database (SQLite and PostgreSQL); messages applied on ``drain``."""
     settings = Settings(
-        _env_file=None, database_url=database_url, environment="test", process_in_server=False
+        _env_file=None,
+        database_url=database_url,
+        environment="test",
+        secret_key="test-secret",
+        process_in_server=False,
     )
     services = Services(settings, uow, SystemClock(), open_inbox(database_url, uow))
     with uow.transaction() as session:

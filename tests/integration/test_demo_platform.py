@@ -23,7 +23,9 @@ def test_the_demo_shop_fills_profiles_orders_stages_and_scores(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     clock = FrozenClock(dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC))
-    settings = Settings(_env_file=None, database_url=database_url, environment="test")
+    settings = Settings(
+        _env_file=None, database_url=database_url, environment="test", secret_key="test-secret"
+    )
     services = Services(settings, uow, clock, open_inbox(database_url, uow))
     keys = platform.ensure_demo(services, customers=25, progress=lambda *_: None)
     assert keys.admin.startswith("lk_")

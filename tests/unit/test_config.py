@@ -21,13 +21,16 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert Settings(_env_file=None).database_url == "postgresql+psycopg://db/lealta"
 
 
-def test_production_refuses_the_placeholder_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LEALTA_ENVIRONMENT", "production")
+@pytest.mark.parametrize("environment", ["production", "test"])
+def test_outside_development_the_placeholder_secret_is_refused(
+    monkeypatch: pytest.MonkeyPatch, environment: str
+) -> None:
+    monkeypatch.setenv("LEALTA_ENVIRONMENT", environment)
     monkeypatch.delenv("LEALTA_SECRET_KEY", raising=False)
     with pytest.raises(ValidationError, match="LEALTA_SECRET_KEY"):
         Settings(_env_file=None)
     monkeypatch.setenv("LEALTA_SECRET_KEY", "a-long-random-secret-value")
-    assert Settings(_env_file=None).environment == "production"
+    assert Settings(_env_file=None).environment == environment
 
 
 def test_a_toml_config_file_is_read_below_the_environment(

@@ -93,6 +93,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     env.update(
         LEALTA_DATABASE_URL=f"sqlite:///{tmp_path / 'lealta.db'}",
         LEALTA_ENVIRONMENT="test",
+        LEALTA_SECRET_KEY="e2e-test-secret",
         LEALTA_CONFIG_FILE=str(tmp_path / "absent.toml"),
     )
     running = Server(tmp_path, free_port(), env)

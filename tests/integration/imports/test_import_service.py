@@ -20,7 +20,9 @@ from lealta.storage.unit_of_work import UnitOfWork
 
 @pytest.fixture
 def services(uow: UnitOfWork, database_url: str) -> Services:
-    settings = Settings(_env_file=None, database_url=database_url, environment="test")
+    settings = Settings(
+        _env_file=None, database_url=database_url, environment="test", secret_key="test-secret"
+    )
     return Services(settings, uow, SystemClock())
 
 
