@@ -354,11 +354,16 @@ class EventRule(RuleBase):
         bool
             True when the rule applies to the event (caps and stages aside).
         """
-        if self._names and (event.name is None or event.name.casefold() not in self._names):
+        # Read the private state in one lookup: pydantic's attribute hook is slow on a hot path.
+        private: dict[str, Any] = self.__pydantic_private__ or {}
+        names = private["_names"]
+        if names and (event.name is None or event.name.casefold() not in names):
             return False
-        if self._types and event.type.casefold() not in self._types:
+        kinds = private["_types"]
+        if kinds and event.type.casefold() not in kinds:
             return False
-        return conditions_hold(self.where, event.properties)
+        where = self.where
+        return not where or conditions_hold(where, event.properties)
 
 
 class ScoringRule(EventRule):

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from lealta.contacts.attributes import coerce_all
@@ -23,6 +23,7 @@ from lealta.contacts.tables import (
     ContactList,
     Identifier,
     ListMembership,
+    new_contact_id,
 )
 from lealta.errors import InvalidInput
 from lealta.events import catalog
@@ -35,6 +36,7 @@ from lealta.orders.service import record_order
 from lealta.rulesets.service import Rules
 from lealta.scoring import service as scoring
 from lealta.scoring.rules import ScoringEvent
+from lealta.storage.upsert import insert_ignoring
 from lealta.tracking.messages import parse_time
 
 log = logging.getLogger(__name__)
@@ -43,10 +45,10 @@ log = logging.getLogger(__name__)
 def identifiers(message: Mapping[str, Any], *, region: str) -> dict[str, str]:
     """The identifiers a message names: anonymous id, user id, e-mail, phone, external ids."""
     found: dict[str, str] = {}
-    if message.get("anonymousId"):
-        found["anonymous_id"] = message["anonymousId"]
-    if message.get("userId"):
-        found["user_id"] = message["userId"]
+    for field, kind in (("anonymousId", "anonymous_id"), ("userId", "user_id")):
+        value = message.get(field)
+        if value and str(value).strip():
+            found[kind] = str(value).strip()
     context = message.get("context") or {}
     traits: dict[str, Any] = {}
     if isinstance(context.get("traits"), dict):
@@ -79,27 +81,88 @@ class Applier:
         self._owners: dict[tuple[str, str], str] = {}
         self._declared: dict[str, str] | None = None
         self._events: list[dict[str, Any]] = []
+        self._contacts: dict[str, Contact] = {}
 
     def prefetch(self, messages: list[Mapping[str, Any]]) -> None:
-        """Look up, in two queries, the owners of the ids the batch names and their profiles."""
-        pairs = {
-            (kind, str(message[field]))
-            for message in messages
-            for field, kind in (("anonymousId", "anonymous_id"), ("userId", "user_id"))
-            if message.get(field)
-        }
+        """Prepare the batch's people in a few queries instead of a few per message.
+
+        Finds the owners of every identifier the batch names and loads their profiles; people
+        named by one identifier nobody owns yet are created together (contacts, then their
+        identifiers with ``ON CONFLICT DO NOTHING``: a profile a concurrent worker created
+        first wins, and ours is dropped).
+        """
+        single: set[tuple[str, str]] = set()
+        pairs: set[tuple[str, str]] = set()
+        for message in messages:
+            if message["type"] == "alias":
+                continue
+            found = identifiers(message, region=self.region)
+            pairs.update(found.items())
+            if len(found) == 1:
+                single.update(found.items())
         if not pairs:
             return
-        owners = self.session.execute(
-            select(Identifier.kind, Identifier.value, Identifier.contact_id).where(
-                tuple_(Identifier.kind, Identifier.value).in_(sorted(pairs))
-            )
-        ).all()
-        for kind, value, owner in owners:
-            self._owners[(kind, value)] = owner
-        ids = {owner for _, _, owner in owners}
+        self._load_owners(pairs)
+        new = sorted(pair for pair in single if pair not in self._owners)
+        if new:
+            self._create(new)
+        ids = set(self._owners.values())
         if ids:
-            list(self.session.scalars(select(Contact).where(Contact.id.in_(ids))))
+            # Held here: the session's identity map keeps only weak references.
+            for contact in self.session.scalars(select(Contact).where(Contact.id.in_(ids))):
+                self._contacts[contact.id] = contact
+
+    def _load_owners(self, pairs: set[tuple[str, str]]) -> None:
+        ordered = sorted(pairs)
+        for start in range(0, len(ordered), 500):
+            rows = self.session.execute(
+                select(Identifier.kind, Identifier.value, Identifier.contact_id).where(
+                    tuple_(Identifier.kind, Identifier.value).in_(ordered[start : start + 500])
+                )
+            ).all()
+            owners = {row.contact_id for row in rows}
+            merged = dict(
+                self.session.execute(
+                    select(Contact.id, Contact.merged_into).where(
+                        Contact.id.in_(owners), Contact.merged_into.is_not(None)
+                    )
+                ).all()
+            )
+            for kind, value, owner in rows:
+                self._owners[(kind, value)] = (
+                    survivor(self.session, owner).id if owner in merged else owner
+                )
+
+    def _create(self, pairs: list[tuple[str, str]]) -> None:
+        now = self.now
+        mine = {pair: new_contact_id() for pair in pairs}
+        self.session.execute(
+            insert(Contact),
+            [
+                {
+                    "id": cid,
+                    "created_at": now,
+                    "updated_at": now,
+                    "attributes": {},
+                    "score": 0.0,
+                    "score_state": {},
+                }
+                for cid in mine.values()
+            ],
+        )
+        insert_ignoring(
+            self.session,
+            Identifier.__table__,
+            [
+                {"contact_id": cid, "kind": kind, "value": value, "created_at": now}
+                for (kind, value), cid in mine.items()
+            ],
+            conflict=("kind", "value"),
+        )
+        self._load_owners(set(pairs))
+        lost = [cid for pair, cid in mine.items() if self._owners.get(pair) != cid]
+        if lost:
+            self.session.execute(delete(Contact).where(Contact.id.in_(lost)))
 
     def flush_events(self) -> None:
         """Write the buffered event rows (before anything that moves events, and at the end)."""
@@ -115,6 +178,9 @@ class Applier:
             ((kind, value),) = found.items()
             owner = self._owners.get((kind, value))
             if owner is not None:
+                held = self._contacts.get(owner)
+                if held is not None and held.merged_into is None:
+                    return held
                 return survivor(self.session, owner)
             contact = find_contact(self.session, kind, value)
             if contact is None:
