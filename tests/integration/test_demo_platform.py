@@ -15,6 +15,7 @@ from lealta.contacts.tables import Contact, ListMembership
 from lealta.demo import platform
 from lealta.events.tables import Event
 from lealta.orders.tables import Order
+from lealta.segmentation.tables import ContactRfm
 from lealta.storage.unit_of_work import UnitOfWork
 
 
@@ -41,6 +42,9 @@ def test_the_demo_shop_fills_profiles_orders_stages_and_scores(
         last = session.scalar(select(func.max(Order.placed_at)))
         scored = session.scalar(select(func.count()).select_from(Contact).where(Contact.score > 0))
         subscribed = session.scalar(select(func.count()).select_from(ListMembership))
+        rfm = session.execute(
+            select(ContactRfm.segment, ContactRfm.cluster_name, ContactRfm.p)
+        ).all()
         identifies = session.scalar(
             select(func.count()).select_from(Event).where(Event.type == "identify")
         )
@@ -55,6 +59,8 @@ def test_the_demo_shop_fills_profiles_orders_stages_and_scores(
     assert subscribed
     assert identifies
     assert identifies >= 25
+    assert len(rfm) == 25  # every buyer scored, with RFMP and a cluster
+    assert all(row.segment and row.cluster_name and row.p for row in rfm)
     # A second start neither reloads nor changes the keys.
     again = platform.ensure_demo(services, customers=25, progress=lambda *_: None)
     assert again == keys

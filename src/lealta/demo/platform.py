@@ -269,7 +269,7 @@ def _rfm(services: Services) -> None:
         from lealta.segmentation.store import rfm_from_store
     except ImportError:  # pragma: no cover - only while the module is absent
         return
-    rfm_from_store(services)
+    rfm_from_store(services, clusters="auto", payment="promptness")
 
 
 def _new_keys(services: Services) -> DemoKeys:

@@ -96,3 +96,25 @@ def test_the_sdk_reports_a_bad_write_key(server: Server) -> None:
     client.join()
     assert errors, "a refused key must reach the SDK's error handler"
     assert "401" in str(errors[0]) or "unknown" in str(errors[0]).lower()
+
+
+def test_the_rudderstack_sdk_works_too(server: Server) -> None:
+    from rudderstack.analytics.client import Client as RudderClient
+
+    errors: list[Exception] = []
+    client = RudderClient(
+        server.track_key,
+        host=server.url,
+        on_error=lambda error, _batch: errors.append(error),
+        max_retries=1,
+        upload_interval=0.05,
+    )  # gzip is on by default in this SDK
+    client.identify("r-1", {"email": "rui@example.com"})
+    client.track("r-1", "Webinar Attended", {"webinar": "spring"})
+    client.page("r-1", "Docs", "Home", {"path": "/"})
+    client.flush()
+    client.join()
+    assert errors == []
+    rows = _wait_for_events(server, 3)
+    assert sorted(row.type for row in rows) == ["identify", "page", "track"]
+    assert len({row.contact_id for row in rows}) == 1
