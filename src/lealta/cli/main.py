@@ -31,6 +31,7 @@ def main(
 
 
 def _register() -> None:
+    from lealta.cli.automations import automations_app
     from lealta.cli.cluster import cluster_command
     from lealta.cli.contacts import contacts_app
     from lealta.cli.db import db_app
@@ -49,6 +50,7 @@ def _register() -> None:
     app.add_typer(segments_app, name="segments")
     app.add_typer(db_app, name="db")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(automations_app, name="automations")
     app.add_typer(contacts_app, name="contacts")
     app.add_typer(import_app, name="import")
 

@@ -35,6 +35,7 @@ TAGS = [
     {"name": "rules", "description": "Lifecycle stages and lead-scoring rules, kept as data."},
     {"name": "forms", "description": "Sign-up forms and the web tracking snippet."},
     {"name": "privacy", "description": "Export and erase everything held on a person."},
+    {"name": "automations", "description": "Workflows: triggers, waits, branches, actions."},
     {"name": "system", "description": "Health and status."},
 ]
 
@@ -79,15 +80,18 @@ def create_app(services: Services | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from lealta.rest import (
+        automations,
         contacts,
         forms,
         lists,
         orders,
+        outbox,
         privacy,
         rules,
         snippet,
         system,
         tracking,
+        vouchers,
     )
 
     app.include_router(system.router)
@@ -99,3 +103,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(lists.router)
     app.include_router(privacy.router)
     app.include_router(rules.router)
+    app.include_router(automations.router)
+    app.include_router(vouchers.router)
+    app.include_router(outbox.router)

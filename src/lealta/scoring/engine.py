@@ -8,15 +8,21 @@ performs the very same float operations :func:`recompute` would, so both give eq
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lealta.errors import Conflict, InvalidInput
-from lealta.scoring.rules import ScoringEvent, ScoringModel, ScoringRule
+from lealta.scoring.rules import ScoringEvent, ScoringModel, ScoringRule, as_number
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Built in beside the model's rules: an event ``Score Adjusted`` with ``points`` adds them
+# (decayed and clamped like any other points), so scores changed by workflows stay
+# reproducible from the event history.
+ADJUSTED = "Score Adjusted"
+ADJUSTMENT_RULE = "adjustment"
 _DAY = timedelta(days=1)
 
 
@@ -109,6 +115,14 @@ class Applied:
     state: ScoreState
     changes: list[ScoreChange] = field(default_factory=list)
     crossed: list[float] = field(default_factory=list)
+
+
+def _adjustment(event: ScoringEvent) -> float | None:
+    """The points of a ``Score Adjusted`` event (a workflow's or an operator's change)."""
+    if event.name is None or event.name.casefold() != ADJUSTED.casefold():
+        return None
+    points = as_number(event.properties.get("points"))
+    return points if points is not None and math.isfinite(points) else None
 
 
 def _clamp(model: ScoringModel, score: float) -> float:
@@ -211,7 +225,8 @@ def apply(model: ScoringModel, state: ScoreState, event: ScoringEvent) -> Applie
             "scored event; recompute the score from the full history"
         )
     matched = [rule for rule in model.rules if rule.matches(event)]
-    if not matched:
+    adjustment = _adjustment(event)
+    if not matched and adjustment is None:
         return Applied(state=state)
     before = score = _decayed(model, state, event.occurred_at)
     times = dict(state.times)
@@ -226,6 +241,11 @@ def apply(model: ScoringModel, state: ScoreState, event: ScoringEvent) -> Applie
         if period_entry is not None:
             period_points[rule.id] = period_entry
         changes.append(ScoreChange(rule.id, points, score, event.occurred_at, event.key))
+    if adjustment:
+        score = _clamp(model, score + adjustment)
+        changes.append(
+            ScoreChange(ADJUSTMENT_RULE, adjustment, score, event.occurred_at, event.key)
+        )
     new_state = ScoreState(
         score=score,
         as_of=event.occurred_at,

@@ -23,6 +23,7 @@ from lealta.scoring.rules import ScoringEvent, ScoringModel
 from lealta.scoring.tables import ScoreChange
 
 THRESHOLD_CROSSED = "Lead Score Threshold Crossed"
+ADJUSTED = engine.ADJUSTED
 # Events Lealta writes itself never score (a stage change is a consequence, not an action).
 SYSTEM_EVENTS = frozenset(
     {THRESHOLD_CROSSED, "Lifecycle Stage Changed", "Profiles Merged", "Contact Erased"}

@@ -179,11 +179,21 @@ def save_results(session: Session, frame: Any, *, as_of: dt.date, computed_at: d
     Every previous row goes: a contact without orders in this run has no RFM any more.
     Returns the number of rows written.
     """
+    from lealta.automations.sweeps import segment_moves
+
+    before = {
+        str(cid): str(segment)
+        for cid, segment in session.execute(select(ContactRfm.contact_id, ContactRfm.segment))
+    }
     session.execute(delete(ContactRfm))
     moment = dt.datetime.combine(as_of, dt.time(), tzinfo=dt.UTC)
     rows = [_result_row(record, moment, computed_at) for record in frame.to_dict("records")]
     for start in range(0, len(rows), WRITE_CHUNK):
         session.execute(insert(ContactRfm), rows[start : start + WRITE_CHUNK])
+    # Moves between segments are events, and start the workflows they trigger.
+    segment_moves(
+        session, before, {row["contact_id"]: row["segment"] for row in rows}, now=computed_at
+    )
     return len(rows)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lealta.automations.tables import Run, RunStep, Workflow, WorkflowVersion
+from lealta.channels.tables import OutboxMessage
 from lealta.contacts.tables import (
     AttributeDefinition,
     Consent,
@@ -21,6 +23,7 @@ from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
 from lealta.storage.base import Base
 from lealta.tracking.tables import InboxMessage
+from lealta.vouchers.tables import Voucher
 
 __all__ = [
     "ApiKey",
@@ -37,7 +40,13 @@ __all__ = [
     "InboxMessage",
     "ListMembership",
     "Order",
+    "OutboxMessage",
     "RuleSet",
+    "Run",
+    "RunStep",
     "ScoreChange",
     "StageChange",
+    "Voucher",
+    "Workflow",
+    "WorkflowVersion",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from lealta.automations.triggers import Triggers
 from lealta.contacts.attributes import coerce_all
 from lealta.contacts.consent import record_consent
 from lealta.contacts.tables import (
@@ -31,10 +32,12 @@ from lealta.events.tables import Event
 from lealta.identity.normalize import normalize
 from lealta.identity.service import find_contact, merge, resolve, survivor
 from lealta.lifecycle import service as lifecycle
+from lealta.lifecycle.engine import Transition
 from lealta.orders.records import from_event_properties
 from lealta.orders.service import record_order
 from lealta.rulesets.service import Rules
 from lealta.scoring import service as scoring
+from lealta.scoring.engine import Applied
 from lealta.scoring.rules import ScoringEvent
 from lealta.storage.upsert import insert_ignoring
 from lealta.tracking.messages import parse_time
@@ -73,8 +76,17 @@ def identifiers(message: Mapping[str, Any], *, region: str) -> dict[str, str]:
 class Applier:
     """Applies messages inside one session; never commits."""
 
-    def __init__(self, session: Session, rules: Rules, *, now: dt.datetime, region: str) -> None:
+    def __init__(
+        self,
+        session: Session,
+        rules: Rules,
+        *,
+        now: dt.datetime,
+        region: str,
+        triggers: Triggers | None = None,
+    ) -> None:
         self.session = session
+        self.triggers = triggers
         self.rules = rules
         self.now = now
         self.region = region
@@ -232,10 +244,47 @@ class Applier:
             }
         )
         _touch(contact, occurred)
-        lifecycle.on_event(self.session, contact, seen, self.rules.lifecycle)
+        moved = lifecycle.on_event(self.session, contact, seen, self.rules.lifecycle)
         if scoring.needs_history(contact, seen):
             self.flush_events()  # the recomputation reads this contact's events back
-        scoring.on_event(self.session, contact, seen, self.rules.scoring)
+        scored = scoring.on_event(self.session, contact, seen, self.rules.scoring)
+        if self.triggers is not None and self.triggers.live:
+            self._trigger(contact, seen, moved, scored)
+
+    def _trigger(
+        self,
+        contact: Contact,
+        seen: ScoringEvent,
+        moved: Transition | None,
+        scored: Applied | None,
+    ) -> None:
+        """Offer the event, and what it caused, to the workflows' triggers."""
+        assert self.triggers is not None
+        if self.triggers.needs_history:
+            self.flush_events()  # count and path triggers read the stored history
+        derived = [seen]
+        if moved is not None:
+            derived.append(
+                ScoringEvent(
+                    f"{seen.key}:stage",
+                    seen.occurred_at,
+                    "track",
+                    lifecycle.STAGE_CHANGED,
+                    {"from": moved.from_, "to": moved.to, "rule": moved.rule_id},
+                )
+            )
+        for threshold in scored.crossed if scored is not None else ():
+            derived.append(
+                ScoringEvent(
+                    f"{seen.key}:score:{threshold:g}",
+                    seen.occurred_at,
+                    "track",
+                    scoring.THRESHOLD_CROSSED,
+                    {"threshold": threshold, "score": contact.score},
+                )
+            )
+        for event in derived:
+            self.triggers.on_event(contact.id, event)
 
     def _alias(self, message: Mapping[str, Any]) -> None:
         self.flush_events()

@@ -23,6 +23,7 @@ import orjson
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from lealta.automations.triggers import Triggers, load_live
 from lealta.bootstrap import Services
 from lealta.events.tables import Event
 from lealta.rulesets.service import load_rules
@@ -116,11 +117,13 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
     messages = [orjson.loads(payload) for _, message_id, payload in rows if message_id not in done]
     if not messages:
         return
+    now = services.clock.now()
     applier = Applier(
         session,
         load_rules(session),
-        now=services.clock.now(),
+        now=now,
         region=services.settings.default_phone_region,
+        triggers=Triggers(session, load_live(session), now=now),
     )
     with session.no_autoflush:
         applier.prefetch(messages)

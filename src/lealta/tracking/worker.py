@@ -1,12 +1,17 @@
-"""The processor loop: inside ``lealta serve`` (a thread) or as ``lealta worker`` (a process)."""
+"""The worker loop: apply tracked events, advance due workflow runs, deliver the outbox, and run
+the inactivity sweep; inside ``lealta serve`` (a thread) or as ``lealta worker`` (a process)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Mapping
 
+from lealta.automations.runner import advance_due
 from lealta.bootstrap import Services
+from lealta.channels.base import Channel
+from lealta.channels.dispatcher import dispatch_due
 from lealta.lifecycle.service import sweep_inactive
 from lealta.rulesets.service import lifecycle_model
 from lealta.storage.retry import in_transaction
@@ -20,8 +25,15 @@ class Processor:
     """Applies tracked messages as they arrive (woken by :meth:`notify`, polling every second
     for messages other processes accepted) and runs the hourly inactivity sweep."""
 
-    def __init__(self, services: Services, *, poll: float = 1.0) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        poll: float = 1.0,
+        channels: Mapping[str, Channel] | None = None,
+    ) -> None:
         self.services = services
+        self.channels = dict(channels or {})
         self.poll = poll
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -57,6 +69,10 @@ class Processor:
             try:
                 while not self._stop.is_set() and process_pending(self.services):
                     pass
+                while not self._stop.is_set() and advance_due(self.services):
+                    pass
+                if self.channels:
+                    dispatch_due(self.services, self.channels)
                 self._idle.set()
                 self._sweep_if_due()
             except Exception:

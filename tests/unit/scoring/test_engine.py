@@ -356,3 +356,23 @@ def test_the_score_stays_within_its_bounds(events: list[ScoringEvent]) -> None:
     assert -5 <= result.state.score <= 40
     for days in (0, 1, 100):
         assert -5 <= current_score(BOUNDED, result.state, T0 + days * DAY) <= 40
+
+
+def test_a_score_adjusted_event_adds_its_points_like_a_rule() -> None:
+    from datetime import UTC, datetime
+
+    from lealta.scoring.engine import ADJUSTED, ScoreState, apply, recompute
+    from lealta.scoring.rules import ScoringEvent, ScoringModel
+
+    model = ScoringModel(rules=[], max_score=100)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    events = [
+        ScoringEvent("a", when, "track", ADJUSTED, {"points": 30}),
+        ScoringEvent("b", when.replace(day=2), "track", ADJUSTED, {"points": "-5"}),
+        ScoringEvent("c", when.replace(day=3), "track", ADJUSTED, {"points": "many"}),
+    ]
+    state = ScoreState()
+    for event in events:
+        state = apply(model, state, event).state
+    assert state.score == 25
+    assert recompute(model, events).state == state

@@ -1,0 +1,1 @@
+"""Automations: workflow definitions (data), the pure step engine, runs, triggers and templates."""

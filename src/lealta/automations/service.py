@@ -1,0 +1,212 @@
+"""Keeping workflows: saving versions, enabling and pausing, enrolling contacts.
+
+Editing a workflow stores a new version; runs already under way finish on the version they
+started with. A run's id derives from (workflow, contact, entry key), so a trigger seen twice
+enrols once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lealta.automations.definition import WorkflowDefinition, dump, load_definition
+from lealta.automations.tables import Run, Workflow, WorkflowVersion
+from lealta.contacts.tables import Contact, ContactTag
+from lealta.errors import InvalidInput, NotFound
+from lealta.segmentation.tables import ContactRfm
+from lealta.storage.upsert import insert_ignoring
+
+STATUSES = ("draft", "active", "paused")
+LIVE = ("active", "waiting")
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The outcome of saving a definition."""
+
+    workflow_id: str
+    version: int
+    created: bool
+    changed: bool
+
+
+def save(session: Session, source: str | Mapping[str, Any], *, now: dt.datetime) -> Saved:
+    """Store a definition (YAML/JSON text or mapping) as a new workflow or a new version."""
+    definition = load_definition(source)
+    document = dump(definition)
+    workflow = session.get(Workflow, definition.id)
+    if workflow is None:
+        session.add(
+            Workflow(
+                id=definition.id,
+                name=definition.name,
+                status="draft",
+                current_version=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.flush()
+        session.add(
+            WorkflowVersion(
+                workflow_id=definition.id, version=1, definition=document, created_at=now
+            )
+        )
+        session.flush()
+        return Saved(definition.id, 1, created=True, changed=True)
+    current = session.get(WorkflowVersion, (workflow.id, workflow.current_version))
+    if current is not None and current.definition == document:
+        return Saved(workflow.id, workflow.current_version, created=False, changed=False)
+    workflow.current_version += 1
+    workflow.name = definition.name
+    workflow.updated_at = now
+    session.add(
+        WorkflowVersion(
+            workflow_id=workflow.id,
+            version=workflow.current_version,
+            definition=document,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return Saved(workflow.id, workflow.current_version, created=False, changed=True)
+
+
+def get(session: Session, workflow_id: str) -> Workflow:
+    """The workflow ``workflow_id``."""
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None:
+        raise NotFound(f"no workflow {workflow_id!r}")
+    return workflow
+
+
+def definition(
+    session: Session, workflow_id: str, version: int | None = None
+) -> WorkflowDefinition:
+    """The definition of a version (the current one by default)."""
+    workflow = get(session, workflow_id)
+    row = session.get(WorkflowVersion, (workflow_id, version or workflow.current_version))
+    if row is None:
+        raise NotFound(f"workflow {workflow_id!r} has no version {version}")
+    return load_definition(row.definition)
+
+
+def set_status(session: Session, workflow_id: str, status: str, *, now: dt.datetime) -> Workflow:
+    """Enable (``active``), pause (``paused``) or put back to ``draft``.
+
+    Paused workflows enrol nobody and their runs wait where they are until resumed.
+    """
+    if status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
+    workflow = get(session, workflow_id)
+    workflow.status = status
+    workflow.updated_at = now
+    return workflow
+
+
+def list_workflows(session: Session) -> list[Workflow]:
+    """Every workflow, by id."""
+    return list(session.scalars(select(Workflow).order_by(Workflow.id)))
+
+
+def run_id(workflow_id: str, contact_id: str, entry_key: str) -> str:
+    """The id of the run that (workflow, contact, entry key) starts: the same inputs, one run."""
+    digest = hashlib.sha256(f"{workflow_id}\x1f{contact_id}\x1f{entry_key}".encode()).hexdigest()
+    return digest[:40]
+
+
+def enroll(
+    session: Session,
+    workflow: Workflow,
+    rules: WorkflowDefinition,
+    contact_id: str,
+    *,
+    entry_key: str,
+    now: dt.datetime,
+) -> str | None:
+    """Start a run for ``contact_id`` unless the entry rules forbid it; returns its id.
+
+    The run starts ``active`` and due now: the runner takes its first steps. Entering twice
+    with the same entry key is a no-op; ``max_active``, re-entry and suppression are checked.
+    """
+    if workflow.status != "active" or not may_enter(
+        session, workflow.id, rules, contact_id, now=now
+    ):
+        return None
+    new_id = run_id(workflow.id, contact_id, entry_key)
+    insert_ignoring(
+        session,
+        Run.__table__,
+        [
+            {
+                "id": new_id,
+                "workflow_id": workflow.id,
+                "version": workflow.current_version,
+                "contact_id": contact_id,
+                "entry_key": entry_key[:200],
+                "status": "active",
+                "step_id": None,
+                "state": {},
+                "wake_at": now,
+                "entered_at": now,
+                "updated_at": now,
+            }
+        ],
+        conflict=("id",),
+    )
+    return new_id
+
+
+def may_enter(
+    session: Session,
+    workflow_id: str,
+    rules: WorkflowDefinition,
+    contact_id: str,
+    *,
+    now: dt.datetime,
+) -> bool:
+    """Whether the entry rules let ``contact_id`` start a new run now."""
+    entry = rules.entry
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.erased_at is not None or contact.merged_into is not None:
+        return False
+    runs = session.execute(
+        select(Run.status, Run.ended_at).where(
+            Run.workflow_id == workflow_id, Run.contact_id == contact_id
+        )
+    ).all()
+    active = sum(1 for status, _ in runs if status in LIVE)
+    if active >= entry.max_active:
+        return False
+    if runs and entry.reenter == "never":
+        return False
+    if runs and entry.reenter_after_days is not None:
+        ends = [_aware(ended) for _, ended in runs if ended is not None]
+        if ends and now - max(ends) < dt.timedelta(days=entry.reenter_after_days):
+            return False
+    if entry.suppress_tags:
+        tagged = session.scalar(
+            select(func.count())
+            .select_from(ContactTag)
+            .where(ContactTag.contact_id == contact_id, ContactTag.tag.in_(entry.suppress_tags))
+        )
+        if tagged:
+            return False
+    if entry.suppress_segments:
+        segment = session.scalar(
+            select(ContactRfm.segment).where(ContactRfm.contact_id == contact_id)
+        )
+        if segment in entry.suppress_segments:
+            return False
+    return True
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -1,0 +1,132 @@
+"""Set-based enrolment: segment moves after an RFM recomputation, for many people at once.
+
+Entering or leaving an RFM segment is found by comparing the segments before and after a
+recomputation; each move becomes an event (``Segment Entered`` / ``Segment Left``) on the
+person's history, and every active workflow triggered by it enrols the movers with a few bulk
+statements, not one transaction per person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lealta.automations import service
+from lealta.automations.tables import Run
+from lealta.automations.triggers import load_live
+from lealta.contacts.tables import ContactTag
+from lealta.events.tables import Event
+from lealta.storage.upsert import insert_ignoring
+
+ENTERED = "Segment Entered"
+LEFT = "Segment Left"
+CHUNK = 5000
+
+
+def segment_moves(
+    session: Session,
+    before: Mapping[str, str],
+    after: Mapping[str, str],
+    *,
+    now: dt.datetime,
+) -> dict[str, int]:
+    """Record the moves between two segment assignments and enrol triggered workflows.
+
+    Returns counts: ``moves`` and, per workflow id, the runs started.
+    """
+    stamp = now.date().isoformat()
+    entered = [(cid, seg, before.get(cid)) for cid, seg in after.items() if before.get(cid) != seg]
+    left = [(cid, seg, after.get(cid)) for cid, seg in before.items() if after.get(cid) != seg]
+    events = [
+        _event(cid, ENTERED, {"segment": seg, "from": old}, f"{stamp}:{seg}:in", now)
+        for cid, seg, old in entered
+    ] + [
+        _event(cid, LEFT, {"segment": seg, "to": new}, f"{stamp}:{seg}:out", now)
+        for cid, seg, new in left
+    ]
+    for start in range(0, len(events), CHUNK):
+        insert_ignoring(
+            session, Event.__table__, events[start : start + CHUNK], conflict=("message_id",)
+        )
+    report = {"moves": len(entered) + len(left)}
+    for live in load_live(session):
+        trigger: Any = live.rules.trigger
+        if trigger.type == "segment_entered":
+            movers = [
+                cid
+                for cid, seg, old in entered
+                if seg == trigger.segment
+                and (not trigger.from_segments or old in trigger.from_segments)
+            ]
+        elif trigger.type == "segment_left":
+            movers = [cid for cid, seg, _new in left if seg == trigger.segment]
+        else:
+            continue
+        report[live.workflow.id] = enroll_many(
+            session, live, movers, entry_key=f"segment:{stamp}:{trigger.segment}", now=now
+        )
+    return report
+
+
+def enroll_many(
+    session: Session, live: Any, contact_ids: Sequence[str], *, entry_key: str, now: dt.datetime
+) -> int:
+    """Enrol many contacts in one workflow with bulk statements; returns how many were new.
+
+    The entry rules are applied set-wise: contacts with a live run (``max_active``), with any
+    run when re-entry is ``never``, or carrying a suppressing tag are left out.
+    """
+    workflow, rules = live.workflow, live.rules
+    if workflow.status != "active" or not contact_ids:
+        return 0
+    wanted = set(contact_ids)
+    statuses = ("active", "waiting") if rules.entry.reenter != "never" else None
+    query = select(Run.contact_id).where(Run.workflow_id == workflow.id)
+    if statuses is not None:
+        query = query.where(Run.status.in_(statuses))
+    busy = set(session.scalars(query))
+    if rules.entry.suppress_tags:
+        busy |= set(
+            session.scalars(
+                select(ContactTag.contact_id).where(ContactTag.tag.in_(rules.entry.suppress_tags))
+            )
+        )
+    chosen = sorted(wanted - busy)
+    rows = [
+        {
+            "id": service.run_id(workflow.id, cid, entry_key),
+            "workflow_id": workflow.id,
+            "version": workflow.current_version,
+            "contact_id": cid,
+            "entry_key": entry_key[:200],
+            "status": "active",
+            "step_id": None,
+            "state": {},
+            "wake_at": now,
+            "entered_at": now,
+            "updated_at": now,
+        }
+        for cid in chosen
+    ]
+    for start in range(0, len(rows), CHUNK):
+        insert_ignoring(session, Run.__table__, rows[start : start + CHUNK], conflict=("id",))
+    return len(rows)
+
+
+def _event(
+    contact_id: str, name: str, properties: dict[str, Any], suffix: str, now: dt.datetime
+) -> dict[str, Any]:
+    return {
+        "message_id": f"segment:{contact_id}:{suffix}"[:128],
+        "contact_id": contact_id,
+        "type": "track",
+        "name": name,
+        "properties": properties,
+        "context": {"source": "lealta"},
+        "occurred_at": now,
+        "received_at": now,
+    }

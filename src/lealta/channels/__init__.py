@@ -1,0 +1,1 @@
+"""Channels: the outbox of decided sends, the channel protocol, and the channels themselves."""

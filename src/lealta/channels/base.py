@@ -1,0 +1,52 @@
+"""The port every delivery channel implements, and what the dispatcher hands it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt to deliver one outbox message.
+
+    ``recipient`` holds what the dispatcher looked up for the contact: the first identifier of
+    each kind (``email``, ``phone``, ``user_id`` …) and the attributes templates use
+    (``first_name``, ``last_name``, ``language``, ``timezone``) when set. ``attempt`` counts
+    from 1; a delivery repeated after a crash keeps its ``idempotency_key``.
+    """
+
+    outbox_id: int
+    idempotency_key: str
+    contact_id: str
+    channel: str
+    template: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    recipient: Mapping[str, Any] = field(default_factory=dict)
+    attempt: int = 1
+
+
+class Channel(Protocol):
+    """A way to reach people (e-mail, SMS, push …).
+
+    The contract:
+
+    * ``send`` returns the provider's message id once the provider has accepted the message.
+    * It raises :class:`lealta.errors.TransientChannelError` when trying again later may work
+      (timeouts, rate limits, 5xx answers) and :class:`lealta.errors.PermanentChannelError`
+      when it never will (invalid address, rejected content).
+    * A ``delivery.idempotency_key`` seen before is treated as already sent: nothing goes out
+      again and the first provider id is returned. The dispatcher re-sends a message whose
+      outcome was lost in a crash with the same key, so this is what makes "never twice" hold
+      end to end. Real providers take the key as a request header or message id.
+    * Optionally, ``requires_consent = False`` marks a channel that does not message the person
+      (a webhook to the shop's own system): the dispatcher then skips the consent, quiet-hour
+      and frequency-cap checks for it. Without the attribute, consent is required.
+    """
+
+    name: str
+
+    def send(self, delivery: Delivery) -> str:
+        """Deliver ``delivery``; the provider's message id."""
+        ...

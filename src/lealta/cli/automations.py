@@ -1,0 +1,135 @@
+"""``lealta automations``: import, export, list, enable, pause, simulate and measure workflows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from lealta.cli.errors import friendly
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lealta.automations.service import Saved
+    from lealta.bootstrap import Services
+
+automations_app = typer.Typer(help="Workflows: triggers, waits, branches and actions, as data.")
+
+
+def _services() -> Services:
+    from lealta.bootstrap import build
+
+    return build()
+
+
+@automations_app.command("import")
+@friendly
+def import_command(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="A workflow (YAML/JSON)."),
+    enable: bool = typer.Option(False, "--enable", help="Enable it at once."),
+) -> None:
+    """Store a workflow; an existing id gets a new version (runs under way keep theirs)."""
+    from lealta.automations import service
+    from lealta.storage.retry import in_transaction
+
+    services = _services()
+    now = services.clock.now()
+    text = path.read_text(encoding="utf-8")
+
+    def work(session: Session) -> Saved:
+        saved = service.save(session, text, now=now)
+        if enable:
+            service.set_status(session, saved.workflow_id, "active", now=now)
+        return saved
+
+    saved = in_transaction(services.uow, work)
+    what = "created" if saved.created else ("new version" if saved.changed else "unchanged")
+    typer.echo(f"{saved.workflow_id}: version {saved.version} ({what})")
+
+
+@automations_app.command("export")
+@friendly
+def export_command(
+    workflow: str = typer.Argument(..., help="Workflow id."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
+    version: int | None = typer.Option(None, help="A version (default: the current one)."),
+) -> None:
+    """Write a workflow's definition as YAML."""
+    import yaml
+
+    from lealta.automations import service
+    from lealta.automations.definition import dump
+
+    services = _services()
+    with services.uow.transaction() as session:
+        text = yaml.safe_dump(dump(service.definition(session, workflow, version)), sort_keys=False)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+
+
+@automations_app.command("list")
+@friendly
+def list_command() -> None:
+    """Workflows with status, version and runs."""
+    from lealta.automations import service
+    from lealta.automations.stats import workflow_stats
+
+    services = _services()
+    with services.uow.transaction() as session:
+        for workflow in service.list_workflows(session):
+            stats = workflow_stats(session, workflow.id)
+            typer.echo(
+                f"{workflow.id}\t{workflow.status}\tv{workflow.current_version}\t"
+                f"entered {stats['entered']}\tactive {stats['active']}\tgoal {stats['goal']}\t"
+                f"{workflow.name}"
+            )
+
+
+def _set(workflow: str, status: str) -> None:
+    from lealta.automations import service
+    from lealta.storage.retry import in_transaction
+
+    services = _services()
+    now = services.clock.now()
+    in_transaction(services.uow, lambda s: service.set_status(s, workflow, status, now=now))
+    typer.echo(f"{workflow}: {status}")
+
+
+@automations_app.command("enable")
+@friendly
+def enable_command(workflow: str = typer.Argument(..., help="Workflow id.")) -> None:
+    """Start enrolling people (and advancing runs)."""
+    _set(workflow, "active")
+
+
+@automations_app.command("pause")
+@friendly
+def pause_command(workflow: str = typer.Argument(..., help="Workflow id.")) -> None:
+    """Stop enrolling; runs wait where they are until enabled again."""
+    _set(workflow, "paused")
+
+
+@automations_app.command("stats")
+@friendly
+def stats_command(workflow: str = typer.Argument(..., help="Workflow id.")) -> None:
+    """Entered, active, waiting, exited, goal reached, conversion, and per step (JSON)."""
+    from lealta.automations.stats import workflow_stats
+
+    services = _services()
+    with services.uow.transaction() as session:
+        typer.echo(json.dumps(workflow_stats(session, workflow), indent=2))
+
+
+@automations_app.command("schema")
+@friendly
+def schema_command() -> None:
+    """Print the JSON Schema of workflow definitions."""
+    from lealta.automations.definition import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2))

@@ -1,0 +1,1 @@
+"""Vouchers: unique, unguessable, single-use codes with a value and an expiry."""
