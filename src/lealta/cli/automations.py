@@ -133,3 +133,63 @@ def schema_command() -> None:
     from lealta.automations.definition import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@automations_app.command("simulate")
+@friendly
+def simulate_command(
+    workflow: str = typer.Argument(..., help="A workflow id, or a YAML/JSON file."),
+    contact: str | None = typer.Option(
+        None, "--contact", help="A contact id: simulate with their profile and history."
+    ),
+    days: float = typer.Option(30.0, "--days", help="How many days to simulate."),
+    event: list[str] = typer.Option(
+        [],
+        "--event",
+        help="An event to happen during the simulation, as NAME@OFFSET, e.g. "
+        "'Order Completed@2d' or 'Email Opened@36h'. Repeatable.",
+    ),
+) -> None:
+    """Print what a run would do, and when, with time passing (nothing is written or sent)."""
+    from lealta.automations import engine, service
+    from lealta.automations.conditions import ContactView, EventView
+    from lealta.automations.definition import load_definition
+    from lealta.automations.durations import parse_duration
+    from lealta.automations.runner import contact_views
+    from lealta.errors import InvalidInput
+
+    services = _services()
+    now = services.clock.now()
+    path = Path(workflow)
+    with services.uow.transaction() as session:
+        rules = (
+            load_definition(path.read_text(encoding="utf-8"))
+            if path.suffix in (".yaml", ".yml", ".json") and path.exists()
+            else service.definition(session, workflow)
+        )
+        view = contact_views(session, [contact], now=now).get(contact) if contact else None
+    if contact and view is None:
+        raise InvalidInput(f"no live contact {contact!r}", field="contact")
+    future = []
+    for text in event:
+        name, _, offset = text.rpartition("@")
+        if not name:
+            raise InvalidInput(f"--event {text!r}: write NAME@OFFSET", field="event")
+        future.append(EventView(name, "track", now + parse_duration(offset), {}))
+    timeline = engine.simulate(
+        rules, view or ContactView(id="simulated"), start=now, days=days, events=future
+    )
+    for moment, item in timeline:
+        when = f"{moment:%Y-%m-%d %H:%M}  +{(moment - now).total_seconds() / 86400:5.1f} d"
+        if isinstance(item, engine.StepLog):
+            detail = ", ".join(f"{k}={v}" for k, v in item.detail.items())
+            typer.echo(f"{when}  {item.step_id:<20} {item.outcome} {detail}".rstrip())
+        else:
+            typer.echo(f"{when}  {item.step_id:<20} → {type(item).__name__}: {_describe(item)}")
+
+
+def _describe(command: object) -> str:
+    fields = getattr(command, "__dataclass_fields__", {})
+    return ", ".join(
+        f"{name}={getattr(command, name)}" for name in fields if name not in ("key", "step_id")
+    )

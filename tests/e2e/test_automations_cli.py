@@ -1,0 +1,62 @@
+"""``lealta automations`` end to end: import, enable, list, export, simulate, stats."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CART = """id: abandoned-cart
+name: Abandoned cart
+trigger: {type: event, event: Checkout Started}
+goal: {condition: {kind: purchased_since_entered}}
+steps:
+  - {id: wait-hour, type: wait, duration: 1h}
+  - {id: remind, type: send, channel: email, template: cart-reminder-1}
+"""
+
+
+def _lealta(tmp_path: Path, *args: str, code: int = 0) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
+    env["LEALTA_DATABASE_URL"] = f"sqlite:///{tmp_path / 'lealta.db'}"
+    env["LEALTA_CONFIG_FILE"] = str(tmp_path / "none.toml")
+    done = subprocess.run(
+        [sys.executable, "-m", "lealta", "automations", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == code, done.stderr
+    return done.stdout + done.stderr
+
+
+def test_the_automations_commands(tmp_path: Path) -> None:
+    source = tmp_path / "cart.yaml"
+    source.write_text(CART)
+    assert "version 1 (created)" in _lealta(tmp_path, "import", str(source), "--enable")
+    assert "unchanged" in _lealta(tmp_path, "import", str(source))
+    listed = _lealta(tmp_path, "list")
+    assert "abandoned-cart\tactive\tv1" in listed
+    exported = _lealta(tmp_path, "export", "abandoned-cart")
+    assert "cart-reminder-1" in exported
+    assert "Checkout Started" in exported
+    timeline = _lealta(tmp_path, "simulate", "abandoned-cart", "--days", "1")
+    assert "→ Send: channel=email, template=cart-reminder-1" in timeline
+    bought = _lealta(tmp_path, "simulate", "abandoned-cart", "--event", "Order Completed@30m")
+    assert "goal" in bought
+    assert "Send" not in bought
+    stats = json.loads(_lealta(tmp_path, "stats", "abandoned-cart"))
+    assert stats["entered"] == 0
+    schema = json.loads(_lealta(tmp_path, "schema"))
+    assert "properties" in schema
+    refused = _lealta(tmp_path, "import", str(_bad(tmp_path)), code=2)
+    assert "nowhere" in refused
+
+
+def _bad(tmp_path: Path) -> Path:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CART.replace("duration: 1h}", "duration: 1h, next: nowhere}"))
+    return bad
