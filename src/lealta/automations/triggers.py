@@ -19,9 +19,11 @@ from lealta.automations import service
 from lealta.automations.definition import (
     CountInWindowTrigger,
     EventTrigger,
+    ListJoinedTrigger,
     PageSequenceTrigger,
     ScoreThresholdTrigger,
     StageChangedTrigger,
+    TagAddedTrigger,
     WorkflowDefinition,
 )
 from lealta.automations.tables import Run, Workflow
@@ -112,6 +114,10 @@ class Triggers:
                 return False
             reached = self._count(contact_id, trigger.event, event, trigger.window_days)
             return reached == trigger.count
+        if isinstance(trigger, ListJoinedTrigger):
+            return name == "list joined" and event.properties.get("list") == trigger.list
+        if isinstance(trigger, TagAddedTrigger):
+            return name == "tag added" and event.properties.get("tag") == trigger.tag
         if isinstance(trigger, PageSequenceTrigger):
             return event.type == "page" and self._path_done(
                 contact_id, event, trigger.paths, trigger.within_minutes

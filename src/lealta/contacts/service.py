@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from lealta.automations import signals
 from lealta.contacts.attributes import BUILT_IN, IDENTITY_TRAITS, check_name, coerce, coerce_all
 from lealta.contacts.consent import record_consent
 from lealta.contacts.schemas import (
@@ -247,6 +248,7 @@ def add_tag(session: Session, contact: Contact, tag: str, *, now: dt.datetime) -
         return False
     session.add(ContactTag(contact_id=contact.id, tag=tag, created_at=now))
     session.flush()
+    signals.tag_added(session, contact.id, tag, now=now)
     return True
 
 
@@ -346,7 +348,11 @@ def join_list(
         membership.status = status
         membership.source = source
         membership.updated_at = now
+    else:
+        return membership  # already subscribed: nothing happened
     session.flush()
+    if status == "subscribed":
+        signals.list_joined(session, contact.id, slug, source=source, now=now)
     return membership
 
 

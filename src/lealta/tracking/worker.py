@@ -9,6 +9,7 @@ import time
 from collections.abc import Mapping
 
 from lealta.automations.runner import advance_due
+from lealta.automations.schedules import run_time_triggers
 from lealta.bootstrap import Services
 from lealta.channels.base import Channel
 from lealta.channels.dispatcher import dispatch_due
@@ -40,6 +41,7 @@ class Processor:
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_sweep: float | None = None
+        self._last_minute: float | None = None
 
     def start(self) -> None:
         """Start the loop in a daemon thread."""
@@ -75,10 +77,20 @@ class Processor:
                     dispatch_due(self.services, self.channels)
                 self._idle.set()
                 self._sweep_if_due()
+                self._time_triggers_if_due()
             except Exception:
                 log.exception("the processor loop failed; retrying shortly")
                 time.sleep(self.poll)
             self._wake.wait(self.poll)
+
+    def _time_triggers_if_due(self) -> None:
+        if self._last_minute is not None and time.monotonic() - self._last_minute < 30:
+            return
+        self._last_minute = time.monotonic()
+        now = self.services.clock.now()
+        started = in_transaction(self.services.uow, lambda s: run_time_triggers(s, now=now))
+        if started:
+            log.info("time triggers started runs: %s", started)
 
     def _sweep_if_due(self) -> None:
         if self._last_sweep is not None and time.monotonic() - self._last_sweep < SWEEP_EVERY:
