@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from lealta.automations.tables import Run
+from lealta.channels.tables import OutboxMessage
 from lealta.contacts.tables import Consent, Contact, ContactTag, Identifier, ListMembership
 from lealta.events.tables import Event
 from lealta.identity.normalize import normalize
@@ -22,6 +24,7 @@ from lealta.lifecycle.tables import StageChange
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
+from lealta.vouchers.tables import Voucher
 
 MERGE_EVENT = "Profiles Merged"
 
@@ -105,7 +108,7 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
     from lealta.scoring.service import recompute_contact
 
     session.flush()
-    for table in (Identifier, Event, Order, Consent, StageChange):
+    for table in (Identifier, Event, Order, Consent, StageChange, Run, OutboxMessage, Voucher):
         session.execute(
             update(table).where(table.contact_id == source.id).values(contact_id=into.id)
         )

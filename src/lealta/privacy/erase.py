@@ -28,6 +28,8 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from lealta.automations.tables import Run
+from lealta.channels.tables import OutboxMessage
 from lealta.contacts.consent import consents_in_force, record_consent
 from lealta.contacts.schemas import Erasure
 from lealta.contacts.service import get_live, person_ids
@@ -37,6 +39,7 @@ from lealta.lifecycle.tables import StageChange
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
+from lealta.vouchers.tables import Voucher
 
 ERASED_EVENT = "Contact Erased"
 
@@ -78,6 +81,7 @@ def erase_contact(session: Session, contact_id: str, *, now: dt.datetime) -> Era
         .values(proof={})
         .execution_options(synchronize_session=False)
     )
+    _stop_automations(session, ids, now=now)
     for row in session.scalars(select(Contact).where(Contact.id.in_(ids))):
         _clear(row, now)
     session.add(
@@ -118,6 +122,35 @@ def _delete(session: Session, table: Any, ids: list[str]) -> int:
         delete(table).where(table.contact_id.in_(ids)).execution_options(synchronize_session=False)
     )
     return count
+
+
+def _stop_automations(session: Session, ids: list[str], *, now: dt.datetime) -> None:
+    """Runs end (``exited``: erased), unsent messages are dropped with their content, unused
+    vouchers are deleted; sent messages and redeemed vouchers stay, emptied of content, for the
+    record."""
+    session.execute(
+        update(Run)
+        .where(Run.contact_id.in_(ids), Run.status.in_(("active", "waiting")))
+        .values(status="exited", exit_reason="erased", ended_at=now, wake_at=None, state={})
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.contact_id.in_(ids), OutboxMessage.status == "pending")
+        .values(status="suppressed", error="contact erased")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.contact_id.in_(ids))
+        .values(payload={})
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(Voucher)
+        .where(Voucher.contact_id.in_(ids), Voucher.redeemed_at.is_(None))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _withdraw_consent(session: Session, ids: list[str], *, now: dt.datetime) -> None:

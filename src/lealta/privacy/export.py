@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lealta.automations.tables import Run
+from lealta.channels.tables import OutboxMessage
 from lealta.contacts.profiles import rfm_of
 from lealta.contacts.schemas import as_utc
 from lealta.contacts.service import get_live, person_ids
@@ -30,6 +32,7 @@ from lealta.events.tables import Event
 from lealta.lifecycle.tables import StageChange
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
+from lealta.vouchers.tables import Voucher
 
 FORMAT = "lealta.contact-export/1"
 
@@ -114,9 +117,47 @@ def export_contact(session: Session, contact_id: str, *, now: dt.datetime) -> di
             ("rule_id", "points", "score_after", "event_key", "occurred_at"),
         ),
         "rfm": _rfm(session, ids),
+        "workflow_runs": _rows(
+            session,
+            Run,
+            ids,
+            Run.entered_at,
+            (
+                "workflow_id",
+                "version",
+                "status",
+                "step_id",
+                "entered_at",
+                "ended_at",
+                "exit_reason",
+            ),
+        ),
+        "messages": _rows(
+            session,
+            OutboxMessage,
+            ids,
+            OutboxMessage.id,
+            ("channel", "template", "status", "created_at", "sent_at", "payload"),
+        ),
+        "vouchers": _rows(
+            session,
+            Voucher,
+            ids,
+            Voucher.issued_at,
+            ("code", "kind", "value", "currency", "issued_at", "expires_at", "redeemed_at"),
+        ),
     }
 
 
+_RUN_COLUMNS = (
+    "workflow_id",
+    "version",
+    "status",
+    "step_id",
+    "entered_at",
+    "ended_at",
+    "exit_reason",
+)
 _EVENT_COLUMNS = (
     "message_id",
     "type",
