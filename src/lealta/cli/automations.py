@@ -143,6 +143,12 @@ def simulate_command(
         None, "--contact", help="A contact id: simulate with their profile and history."
     ),
     days: float = typer.Option(30.0, "--days", help="How many days to simulate."),
+    segment: str | None = typer.Option(
+        None,
+        "--segment",
+        help="Dry run for everyone in this RFM segment: counts per step and branch.",
+    ),
+    tag: str | None = typer.Option(None, "--tag", help="Dry run for everyone with this tag."),
     event: list[str] = typer.Option(
         [],
         "--event",
@@ -170,6 +176,13 @@ def simulate_command(
         view = contact_views(session, [contact], now=now).get(contact) if contact else None
     if contact and view is None:
         raise InvalidInput(f"no live contact {contact!r}", field="contact")
+    if segment or tag:
+        from lealta.automations.dryrun import audience, dry_run
+
+        with services.uow.transaction() as session:
+            ids = audience(session, segment=segment, tag=tag)
+            typer.echo(json.dumps(dry_run(session, rules, ids, now=now, days=days), indent=2))
+        return
     future = []
     for text in event:
         name, _, offset = text.rpartition("@")

@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 from lealta.automations import service
 from lealta.automations.definition import dump, json_schema
 from lealta.automations.stats import workflow_stats
-from lealta.errors import NotFound
 from lealta.rest.auth import Caller, require_admin, services
 from lealta.storage.retry import in_transaction
 
@@ -91,19 +90,28 @@ def read(
         return _summary(session, workflow_id)
 
 
-@router.post("/{workflow_id}/{action}")
-def change(
-    workflow_id: str, action: str, request: Request, _caller: Caller = Depends(require_admin)
-) -> dict[str, Any]:
-    """``enable`` or ``pause`` a workflow."""
-    status = {"enable": "active", "pause": "paused"}.get(action)
-    if status is None:
-        raise NotFound(f"no action {action!r}; use enable or pause")
+def _set_status(request: Request, workflow_id: str, status: str) -> dict[str, Any]:
     found = services(request)
     now = found.clock.now()
     in_transaction(found.uow, lambda s: service.set_status(s, workflow_id, status, now=now))
     with found.uow.transaction() as session:
         return _summary(session, workflow_id)
+
+
+@router.post("/{workflow_id}/enable")
+def enable(
+    workflow_id: str, request: Request, _caller: Caller = Depends(require_admin)
+) -> dict[str, Any]:
+    """Start enrolling people and advancing runs."""
+    return _set_status(request, workflow_id, "active")
+
+
+@router.post("/{workflow_id}/pause")
+def pause(
+    workflow_id: str, request: Request, _caller: Caller = Depends(require_admin)
+) -> dict[str, Any]:
+    """Stop enrolling; runs wait where they are until enabled again."""
+    return _set_status(request, workflow_id, "paused")
 
 
 @router.post("/{workflow_id}/runs", status_code=202)
@@ -130,6 +138,33 @@ def enrol(
 
     run = in_transaction(found.uow, work)
     return {"enrolled": run is not None, "run_id": run}
+
+
+class DryRun(BaseModel):
+    """Who to simulate: an RFM segment and/or a tag (everyone if neither)."""
+
+    segment: str | None = None
+    tag: str | None = None
+    days: float = Field(30.0, gt=0, le=366)
+    limit: int | None = Field(None, ge=1, le=100_000)
+
+
+@router.post("/{workflow_id}/dry-run")
+def dry_run(
+    workflow_id: str,
+    body: DryRun,
+    request: Request,
+    _caller: Caller = Depends(require_admin),
+) -> dict[str, Any]:
+    """How many people of an audience would take each step and branch (nothing is written)."""
+    from lealta.automations.dryrun import audience
+    from lealta.automations.dryrun import dry_run as simulate
+
+    found = services(request)
+    with found.uow.transaction() as session:
+        ids = audience(session, segment=body.segment, tag=body.tag, limit=body.limit)
+        definition = service.definition(session, workflow_id)
+        return simulate(session, definition, ids, now=found.clock.now(), days=body.days)
 
 
 @router.get("/{workflow_id}/stats")
