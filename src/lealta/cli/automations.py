@@ -206,3 +206,32 @@ def _describe(command: object) -> str:
     return ", ".join(
         f"{name}={getattr(command, name)}" for name in fields if name not in ("key", "step_id")
     )
+
+
+@automations_app.command("templates")
+@friendly
+def templates_command(
+    show: str | None = typer.Option(None, "--show", help="Print this template's YAML."),
+    install: str | None = typer.Option(
+        None, "--install", help="Import this template as a workflow (paused until enabled)."
+    ),
+) -> None:
+    """The ready-made workflows Lealta ships: list, show or install one."""
+    from lealta.automations import catalog
+
+    if show:
+        typer.echo(catalog.template_text(show), nl=False)
+        return
+    if install:
+        from lealta.automations import service
+        from lealta.storage.retry import in_transaction
+
+        services = _services()
+        now = services.clock.now()
+        text = catalog.template_text(install)
+        saved = in_transaction(services.uow, lambda s: service.save(s, text, now=now))
+        typer.echo(f"{saved.workflow_id}: version {saved.version}; enable it when ready")
+        return
+    for info in catalog.templates():
+        first = info.description.strip().splitlines()[0] if info.description.strip() else ""
+        typer.echo(f"{info.id:<24} {info.name}: {first}")

@@ -52,6 +52,39 @@ def schema(_caller: Caller = Depends(require_admin)) -> dict[str, Any]:
     return json_schema()
 
 
+@router.get("/templates")
+def templates(_caller: Caller = Depends(require_admin)) -> dict[str, Any]:
+    """The ready-made workflows Lealta ships, each with its YAML."""
+    from lealta.automations import catalog
+
+    return {
+        "templates": [
+            {
+                "id": info.id,
+                "name": info.name,
+                "description": info.description,
+                "yaml": catalog.template_text(info.id),
+            }
+            for info in catalog.templates()
+        ]
+    }
+
+
+@router.post("/templates/{template_id}", status_code=201)
+def install(
+    template_id: str, request: Request, _caller: Caller = Depends(require_admin)
+) -> dict[str, Any]:
+    """Import a shipped template as a workflow (draft: enable it when ready)."""
+    from lealta.automations import catalog
+
+    text = catalog.template_text(template_id)
+    found = services(request)
+    now = found.clock.now()
+    saved = in_transaction(found.uow, lambda s: service.save(s, text, now=now))
+    with found.uow.transaction() as session:
+        return {**_summary(session, saved.workflow_id), "changed": saved.changed}
+
+
 @router.get("")
 def list_(request: Request, _caller: Caller = Depends(require_admin)) -> dict[str, Any]:
     """Every workflow with its status and run counts."""

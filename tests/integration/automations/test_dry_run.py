@@ -46,3 +46,13 @@ def test_dry_run_counts_branches_without_writing(api: Api) -> None:
     assert result["steps"]["check"]["branch:else"] == 2
     with api.services.uow.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Run)) == 0
+
+
+def test_templates_are_listed_and_installed(api: Api) -> None:
+    listed = api.client.get("/v1/automations/templates", headers=api.admin).json()["templates"]
+    ids = {t["id"] for t in listed}
+    assert {"abandoned-cart", "birthday", "welcome-series", "win-back"} <= ids
+    answer = api.client.post("/v1/automations/templates/birthday", headers=api.admin)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["status"] == "draft"
+    assert api.client.post("/v1/automations/templates/nope", headers=api.admin).status_code == 404
