@@ -8,11 +8,12 @@ first: arguments, environment, ``.env``, the config file (``LEALTA_CONFIG_FILE``
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,6 +52,12 @@ class Settings(BaseSettings):
         The snippet sends nothing from browsers that ask not to be tracked.
     default_phone_region
         Region for phone numbers written without a country code (ISO 3166, e.g. ``ES``).
+    quiet_hours
+        Local hours (in each contact's time zone) when no message goes out, ``"21:00-08:00"``;
+        empty for none.
+    frequency_caps
+        Caps across all workflows, as ``"MESSAGES/DAYSd"`` (``["3/7d", "1/1d"]``); over a cap a
+        message is suppressed.
     """
 
     model_config = SettingsConfigDict(env_prefix="LEALTA_", env_file=".env", extra="ignore")
@@ -66,6 +73,23 @@ class Settings(BaseSettings):
     process_in_server: bool = True
     respect_do_not_track: bool = True
     default_phone_region: str = "ES"
+    quiet_hours: str = "21:00-08:00"
+    frequency_caps: list[str] = Field(default_factory=lambda: ["3/7d"])
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if value and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("quiet_hours must look like 21:00-08:00 (or be empty)")
+        return value
+
+    @field_validator("frequency_caps")
+    @classmethod
+    def _caps(cls, value: list[str]) -> list[str]:
+        for cap in value:
+            if not re.fullmatch(r"[1-9]\d*/[1-9]\d*d", cap):
+                raise ValueError(f"frequency cap {cap!r} must look like 3/7d")
+        return value
 
     @model_validator(mode="after")
     def _no_placeholder_secret_outside_development(self) -> Settings:

@@ -54,3 +54,18 @@ def test_a_bad_value_in_the_config_file_names_the_setting(
     monkeypatch.setenv("LEALTA_CONFIG_FILE", str(config))
     with pytest.raises(ValidationError, match="port"):
         Settings(_env_file=None)
+
+
+def test_sending_policy_settings_are_checked_and_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lealta.tracking.worker import sending_policy
+
+    settings = Settings(_env_file=None, quiet_hours="22:30-07:00", frequency_caps=["3/7d", "1/1d"])
+    quiet, caps = sending_policy(settings)
+    assert quiet is not None
+    assert (quiet.start, quiet.end) == ("22:30", "07:00")
+    assert [(c.max_messages, c.per_days) for c in caps] == [(3, 7), (1, 1)]
+    assert sending_policy(Settings(_env_file=None, quiet_hours="", frequency_caps=[]))[0] is None
+    with pytest.raises(ValidationError, match="quiet_hours"):
+        Settings(_env_file=None, quiet_hours="late")
+    with pytest.raises(ValidationError, match="3/7d"):
+        Settings(_env_file=None, frequency_caps=["three a week"])

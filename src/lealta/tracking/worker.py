@@ -13,6 +13,8 @@ from lealta.automations.schedules import run_time_triggers
 from lealta.bootstrap import Services
 from lealta.channels.base import Channel
 from lealta.channels.dispatcher import dispatch_due
+from lealta.channels.policy import FrequencyCap, QuietHours
+from lealta.config import Settings
 from lealta.lifecycle.service import sweep_inactive
 from lealta.rulesets.service import lifecycle_model
 from lealta.storage.retry import in_transaction
@@ -20,6 +22,19 @@ from lealta.tracking.processor import process_pending
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY = 3600.0
+
+
+def sending_policy(settings: Settings) -> tuple[QuietHours | None, tuple[FrequencyCap, ...]]:
+    """Quiet hours and frequency caps from the settings."""
+    quiet = None
+    if settings.quiet_hours:
+        start, end = settings.quiet_hours.split("-")
+        quiet = QuietHours(start=start, end=end)
+    caps = tuple(
+        FrequencyCap(max_messages=int(n), per_days=int(days.rstrip("d")))
+        for n, days in (cap.split("/") for cap in settings.frequency_caps)
+    )
+    return quiet, caps
 
 
 class Processor:
@@ -74,7 +89,8 @@ class Processor:
                 while not self._stop.is_set() and advance_due(self.services):
                     pass
                 if self.channels:
-                    dispatch_due(self.services, self.channels)
+                    quiet, caps = sending_policy(self.services.settings)
+                    dispatch_due(self.services, self.channels, caps=caps, quiet=quiet)
                 self._idle.set()
                 self._sweep_if_due()
                 self._time_triggers_if_due()
