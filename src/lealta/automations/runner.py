@@ -1,11 +1,27 @@
-"""Advancing due runs: claim a batch, build what the engine sees, step, apply the commands.
+"""Advancing due runs: claim a batch, build what the engine sees, step, write it all back.
 
-A batch of due runs is claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers
-share the load), the contacts they concern are loaded in a fixed number of queries, the pure
-engine decides, and its commands are applied in the same transaction: an outbox row for a
+A batch of due runs is claimed, the contacts they concern are loaded in a fixed number of
+queries, the pure engine decides for each run, and its commands are carried out in the same
+transaction as the runs' new states (:mod:`lealta.automations.commands`): an outbox row for a
 send, tags, lists, attributes, stages, vouchers, other workflows. Every command carries an
 idempotency key derived from (run, step, visit), so a batch replayed after a crash repeats no
 side effect: outbox rows and vouchers are unique on their key.
+
+**Claiming.** On PostgreSQL the due rows are locked ``FOR UPDATE SKIP LOCKED``, so several
+workers share the load, each advancing different runs. On SQLite the batch's transaction
+starts with ``BEGIN IMMEDIATE``: SQLite has no row locks, so runners (threads or processes)
+take turns, and each reads the runs the previous one left. Due runs are taken oldest
+``wake_at`` first; ``active`` and ``waiting`` runs are each read along the ``(status,
+wake_at)`` index, so claiming costs the batch's size, not the backlog's.
+
+**Reading.** Each run needs only some of its contact (:mod:`lealta.automations.needs`): a run
+entering a ``wait`` reads nothing but consent, a branch on a tag reads the tags. The batch
+loads each part for the contacts that need it (:mod:`lealta.automations.views`); a part
+nobody needs costs no query.
+
+**Writing.** The batch ends with one bulk insert of the step log, one of the outbox rows
+(``ON CONFLICT DO NOTHING`` on the idempotency key) and one bulk update of the runs by id
+(:mod:`lealta.automations.bulk`).
 """
 
 from __future__ import annotations
@@ -13,39 +29,36 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from lealta.automations import engine, service
-from lealta.automations.conditions import ContactView, EventView
-from lealta.automations.definition import WorkflowDefinition
-from lealta.automations.tables import Run, RunStep, Workflow
+from lealta.automations import bulk, commands, engine
+from lealta.automations.conditions import ContactView
+from lealta.automations.definition import WorkflowDefinition, load_definition
+from lealta.automations.needs import first_waits, needs
+from lealta.automations.tables import Run, RunStep, Workflow, WorkflowVersion
+from lealta.automations.views import contact_views, from_json, json_column, views
 from lealta.bootstrap import Services
-from lealta.channels.outbox import enqueue
-from lealta.contacts.attributes import coerce_all
-from lealta.contacts.tables import Consent, Contact, ContactList, ContactTag, ListMembership
-from lealta.events.tables import Event
-from lealta.lifecycle import service as lifecycle
-from lealta.lifecycle.engine import Transition
-from lealta.rulesets.service import lifecycle_model, scoring_model
-from lealta.scoring import service as scoring
-from lealta.scoring.rules import ScoringEvent
-from lealta.segmentation.tables import ContactRfm
+from lealta.channels.tables import OutboxMessage
 from lealta.storage.retry import in_transaction
-from lealta.storage.upsert import insert_ignoring
-from lealta.vouchers.service import issue
+
+__all__ = ["BATCH", "advance_all", "advance_due", "contact_views"]
 
 log = logging.getLogger(__name__)
-BATCH = 500
-HISTORY_DAYS = 400
+BATCH = 2000
 TERMINAL = ("done", "goal", "exited")
+DUE = ("active", "waiting")
+RUNS = cast(Table, Run.__table__)
+STEPS = cast(Table, RunStep.__table__)
+OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
 def advance_due(services: Services, *, limit: int = BATCH) -> int:
-    """Advance up to ``limit`` due runs; returns how many were taken."""
+    """Advance up to ``limit`` due runs in one transaction; returns how many were taken."""
     return in_transaction(services.uow, lambda session: _advance(services, session, limit))
 
 
@@ -57,49 +70,168 @@ def advance_all(services: Services) -> int:
     return total
 
 
-def _advance(services: Services, session: Session, limit: int) -> int:
-    now = services.clock.now()
-    runs = list(
-        session.scalars(
-            select(Run)
-            .join(Workflow, Workflow.id == Run.workflow_id)
-            .where(
-                Run.status.in_(("active", "waiting")),
-                Run.wake_at <= now,
-                Workflow.status == "active",
-            )
-            .order_by(Run.wake_at, Run.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=Run)
+class _Due(NamedTuple):
+    """A claimed run: what stepping it reads."""
+
+    id: str
+    workflow_id: str
+    version: int
+    contact_id: str
+    state: dict[str, Any]
+    entered_at: dt.datetime
+    wake_at: dt.datetime
+
+
+@dataclass
+class _Writes:
+    """What a batch writes in bulk at its end."""
+
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    def flush(self, session: Session, now: dt.datetime) -> None:
+        connection = session.connection()
+        bulk.insert_rows(
+            connection,
+            OUTBOX,
+            self.outbox,
+            shared={"status": "pending", "attempts": 0, "not_before": now, "created_at": now},
+            skip_conflicts_on=["idempotency_key"],
         )
-    )
+        bulk.insert_rows(connection, STEPS, self.steps, shared={"at": now, "note": None})
+        bulk.update_rows(connection, RUNS, self.runs, key="id", shared={"updated_at": now})
+
+
+def _advance(services: Services, session: Session, limit: int) -> int:
+    _lock_for_writing(session)
+    now = services.clock.now()
+    active = list(session.scalars(select(Workflow.id).where(Workflow.status == "active")))
+    if not active:
+        return 0
+    runs = _claim(session, active, now, limit)
     if not runs:
         return 0
-    views = contact_views(session, [run.contact_id for run in runs], now=now)
-    definitions: dict[tuple[str, int], WorkflowDefinition] = {}
+    definitions = _definitions(session, {(run.workflow_id, run.version) for run in runs})
+    seen = views(session, _needs(runs, definitions, now), now=now)
+    writes = _Writes()
     for run in runs:
-        key = (run.workflow_id, run.version)
-        if key not in definitions:
-            definitions[key] = service.definition(session, run.workflow_id, run.version)
-        _step(services, session, run, definitions[key], views.get(run.contact_id), now)
+        rules = definitions[run.workflow_id, run.version]
+        _step(session, writes, run, rules, seen.get(run.contact_id), now)
+    writes.flush(session, now)
     return len(runs)
 
 
+def _lock_for_writing(session: Session) -> None:
+    """On SQLite, take the write lock before reading the batch (other writers wait for it).
+
+    SQLite has no row locks: two runners reading the same due runs would both advance them.
+    ``BEGIN IMMEDIATE`` makes the batch's transaction a writer from its first statement.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _claim(session: Session, workflows: Sequence[str], now: dt.datetime, limit: int) -> list[_Due]:
+    """Up to ``limit`` due runs of active workflows, oldest ``wake_at`` first.
+
+    Each status is read in ``(status, wake_at)`` index order, so a claim stops after
+    ``limit`` rows however many are due; the two lists are then merged. On PostgreSQL the
+    rows are locked, and rows another worker holds are skipped.
+    """
+    connection = session.connection()
+    found: list[_Due] = []
+    for status in DUE:
+        rows = connection.execute(
+            select(
+                RUNS.c.id,
+                RUNS.c.workflow_id,
+                RUNS.c.version,
+                RUNS.c.contact_id,
+                json_column(RUNS.c.state),
+                RUNS.c.entered_at,
+                RUNS.c.wake_at,
+            )
+            .where(
+                RUNS.c.status == status,
+                RUNS.c.wake_at <= now,
+                RUNS.c.workflow_id.in_(workflows),
+            )
+            .order_by(RUNS.c.wake_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        found.extend(_Due(*row[:4], from_json(row[4]) or {}, *row[5:]) for row in rows)
+    found.sort(key=lambda run: run.wake_at)
+    return found[:limit]
+
+
+def _definitions(
+    session: Session, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], WorkflowDefinition]:
+    """The definitions of the batch's workflow versions, one query."""
+    wanted = set(keys)
+    rows = session.execute(
+        select(
+            WorkflowVersion.workflow_id, WorkflowVersion.version, WorkflowVersion.definition
+        ).where(WorkflowVersion.workflow_id.in_(sorted({workflow for workflow, _ in wanted})))
+    )
+    return {
+        (workflow, version): load_definition(document)
+        for workflow, version, document in rows
+        if (workflow, version) in wanted
+    }
+
+
+def _needs(
+    runs: Sequence[_Due],
+    definitions: Mapping[tuple[str, int], WorkflowDefinition],
+    now: dt.datetime,
+) -> dict[str, set[str]]:
+    """Contact id → the parts of it the batch's engine calls may read (see ``needs``)."""
+    known: dict[tuple[Any, ...], frozenset[str]] = {}
+    waits = {key: first_waits(rules) for key, rules in definitions.items()}
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for run in runs:
+        key = (run.workflow_id, run.version)
+        if run.state:
+            step_id, waiting = run.state.get("step_id"), run.state.get("status") == "waiting"
+            positions: tuple[tuple[str | None, bool], ...] = ((step_id, waiting),)
+            if "unsubscribed" in definitions[key].exit_on:
+                wanted[run.contact_id].add("consent")  # for _exit_reason
+        else:  # a new run; taken late, its first call may also resume the waits that passed
+            late = now - _aware(run.entered_at)
+            passed = tuple(
+                (wait, True) for wait, lasts in waits[key] if lasts is None or lasts <= late
+            )
+            positions = ((None, False), *passed)
+        if (key, positions) not in known:
+            rules = definitions[key]
+            known[key, positions] = frozenset().union(
+                *(needs(rules, step_id, waiting=waiting) for step_id, waiting in positions)
+            )
+        wanted[run.contact_id] |= known[key, positions]
+    return wanted
+
+
 def _step(
-    services: Services,
     session: Session,
-    run: Run,
+    writes: _Writes,
+    run: _Due,
     rules: WorkflowDefinition,
     view: ContactView | None,
     now: dt.datetime,
 ) -> None:
     if view is None:  # erased, merged or gone
-        state = engine.RunState.from_dict(run.state) if run.state else None
-        _finish(run, "exited", "contact gone", now, state)
+        writes.runs.append(_gone(run, now))
         return
     if run.state:
         state = engine.RunState.from_dict(run.state)
-        reason = _exit_reason(rules, view, state.entered_at)
+        reason = _exit_reason(rules, view)
         outcome = (
             engine.Outcome(engine.exit_run(state, reason, now), [], [])
             if reason
@@ -109,267 +241,53 @@ def _step(
         outcome = engine.start(
             rules, run_id=run.id, contact=view, now=now, entered_at=_aware(run.entered_at)
         )
-    saved = _apply(services, session, run, outcome.commands, now)
-    new_state = outcome.state
+    saved = commands.apply(session, writes.outbox, run, outcome.commands, now)
+    new = outcome.state
+    document = new.to_dict()
     if saved:
-        new_state = engine.RunState.from_dict(
-            {**new_state.to_dict(), "data": {**new_state.data, **saved}}
-        )
-    for entry in outcome.log:
-        session.add(
-            RunStep(
-                run_id=run.id,
-                workflow_id=run.workflow_id,
-                step_id=entry.step_id,
-                outcome=entry.outcome,
-                detail=dict(entry.detail),
-                at=now,
-            )
-        )
-    run.state = new_state.to_dict()
-    run.step_id = new_state.step_id
-    run.status = new_state.status
-    run.updated_at = now
-    if new_state.status in TERMINAL:
-        _finish(run, new_state.status, new_state.exit_reason, now, new_state)
-    else:
-        run.wake_at = new_state.wake_at
+        document["data"] = {**document["data"], **saved}
+    writes.steps.extend(
+        {
+            "run_id": run.id,
+            "workflow_id": run.workflow_id,
+            "step_id": entry.step_id,
+            "outcome": entry.outcome,
+            "detail": dict(entry.detail),
+        }
+        for entry in outcome.log
+    )
+    ended = new.status in TERMINAL
+    writes.runs.append(
+        {
+            "id": run.id,
+            "status": new.status,
+            "step_id": new.step_id,
+            "state": document,
+            "wake_at": None if ended else new.wake_at,
+            "ended_at": now if ended else None,
+            "exit_reason": new.exit_reason if ended else None,
+        }
+    )
 
 
-def _finish(
-    run: Run, status: str, reason: str | None, now: dt.datetime, state: engine.RunState | None
-) -> None:
-    run.status = status
-    run.exit_reason = reason
-    run.ended_at = now
-    run.wake_at = None
-    if state is not None:
-        run.state = state.to_dict()
+def _gone(run: _Due, now: dt.datetime) -> dict[str, Any]:
+    """The run of a contact erased, merged or deleted: exited, its state saying so too."""
+    state = engine.RunState.from_dict(run.state) if run.state else None
+    return {
+        "id": run.id,
+        "status": "exited",
+        "step_id": state.step_id if state else None,
+        "state": engine.exit_run(state, "contact gone", now).to_dict() if state else {},
+        "wake_at": None,
+        "ended_at": now,
+        "exit_reason": "contact gone",
+    }
 
 
-def _exit_reason(rules: WorkflowDefinition, view: ContactView, entered: dt.datetime) -> str | None:
+def _exit_reason(rules: WorkflowDefinition, view: ContactView) -> str | None:
     if "unsubscribed" in rules.exit_on and view.consent.get("email") == "denied":
         return "unsubscribed"
     return None
-
-
-def _apply(
-    services: Services,
-    session: Session,
-    run: Run,
-    commands: Sequence[Any],
-    now: dt.datetime,
-) -> dict[str, Any]:
-    """Carry out the engine's commands; returns values to keep in the run's data (vouchers)."""
-    saved: dict[str, Any] = {}
-    contact = session.get(Contact, run.contact_id)
-    if contact is None:
-        return saved
-    for command in commands:
-        if isinstance(command, engine.Send):
-            enqueue(
-                session,
-                key=command.key,
-                contact_id=contact.id,
-                channel=command.channel,
-                template=command.template,
-                payload={**command.data, "workflow": run.workflow_id, "step": command.step_id},
-                run_id=run.id,
-                not_before=now,
-                now=now,
-            )
-        elif isinstance(command, engine.CallWebhook):
-            enqueue(
-                session,
-                key=command.key,
-                contact_id=contact.id,
-                channel="webhook",
-                template=command.url,
-                payload={"method": command.method, "body": command.body},
-                run_id=run.id,
-                not_before=now,
-                now=now,
-            )
-        elif isinstance(command, engine.AddTags):
-            insert_ignoring(
-                session,
-                ContactTag.__table__,
-                [{"contact_id": contact.id, "tag": t, "created_at": now} for t in command.tags],
-                conflict=("contact_id", "tag"),
-            )
-        elif isinstance(command, engine.RemoveTags):
-            session.execute(
-                delete(ContactTag).where(
-                    ContactTag.contact_id == contact.id, ContactTag.tag.in_(command.tags)
-                )
-            )
-        elif isinstance(command, engine.JoinLists | engine.LeaveLists):
-            status = "subscribed" if isinstance(command, engine.JoinLists) else "unsubscribed"
-            for slug in command.lists:
-                _membership(session, contact.id, slug, status, run.workflow_id, now)
-        elif isinstance(command, engine.SetAttribute):
-            good, _problems = coerce_all({command.name: command.value}, {}, strict=False)
-            contact.attributes = {**contact.attributes, **good}
-        elif isinstance(command, engine.SetStage):
-            model = lifecycle_model(session)
-            if model.has_stage(command.stage) and contact.lifecycle_stage != command.stage:
-                lifecycle.move(
-                    session,
-                    contact,
-                    Transition(
-                        to=command.stage,
-                        from_=contact.lifecycle_stage or model.initial,
-                        rule_id=f"workflow:{run.workflow_id}",
-                    ),
-                    cause=command.key,
-                    at=now,
-                )
-        elif isinstance(command, engine.AddScore):
-            _adjust_score(session, contact, command.key, command.points, run.workflow_id, now)
-        elif isinstance(command, engine.IssueVoucher):
-            voucher = issue(
-                session,
-                key=command.key,
-                contact_id=contact.id,
-                kind=command.kind,
-                value=command.value,
-                currency=command.currency,
-                valid_days=command.valid_days,
-                now=now,
-                source=f"workflow:{run.workflow_id}",
-            )
-            saved[command.save_as] = voucher.code
-        elif isinstance(command, engine.StartWorkflow):
-            other = session.get(Workflow, command.workflow)
-            if other is not None:
-                service.enroll(
-                    session,
-                    other,
-                    service.definition(session, other.id),
-                    contact.id,
-                    entry_key=f"workflow:{command.key}",
-                    now=now,
-                )
-    return saved
-
-
-def _membership(
-    session: Session, contact_id: str, slug: str, status: str, workflow: str, now: dt.datetime
-) -> None:
-    listed = session.scalar(select(ContactList).where(ContactList.slug == slug))
-    if listed is None:
-        listed = ContactList(slug=slug, name=slug, created_at=now)
-        session.add(listed)
-        session.flush()
-    membership = session.get(ListMembership, (listed.id, contact_id))
-    if membership is None:
-        session.add(
-            ListMembership(
-                list_id=listed.id,
-                contact_id=contact_id,
-                status=status,
-                source=f"workflow:{workflow}",
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    else:
-        membership.status = status
-        membership.updated_at = now
-
-
-def _adjust_score(
-    session: Session, contact: Contact, key: str, points: float, workflow: str, now: dt.datetime
-) -> None:
-    """A score change by a workflow is an event (``Score Adjusted``), scored like any other, so
-    a recomputation from the history gives the same score."""
-    properties = {"points": points, "workflow": workflow}
-    message_id = f"adjust:{key}"[:128]
-    if session.scalar(select(Event.id).where(Event.message_id == message_id)) is not None:
-        return
-    session.add(
-        Event(
-            message_id=message_id,
-            contact_id=contact.id,
-            type="track",
-            name=scoring.ADJUSTED,
-            properties=properties,
-            context={"source": "lealta", "workflow": workflow},
-            occurred_at=now,
-            received_at=now,
-        )
-    )
-    session.flush()
-    scoring.on_event(
-        session,
-        contact,
-        ScoringEvent(message_id, now, "track", scoring.ADJUSTED, properties),
-        scoring_model(session),
-    )
-
-
-def contact_views(
-    session: Session, contact_ids: Sequence[str], *, now: dt.datetime
-) -> dict[str, ContactView]:
-    """What the engine sees of each live contact, in a fixed number of queries."""
-    ids = sorted(set(contact_ids))
-    contacts = {
-        c.id: c
-        for c in session.scalars(
-            select(Contact).where(
-                Contact.id.in_(ids), Contact.erased_at.is_(None), Contact.merged_into.is_(None)
-            )
-        )
-    }
-    tags: dict[str, set[str]] = defaultdict(set)
-    for contact_id, tag in session.execute(
-        select(ContactTag.contact_id, ContactTag.tag).where(ContactTag.contact_id.in_(ids))
-    ):
-        tags[contact_id].add(tag)
-    lists: dict[str, dict[str, str]] = defaultdict(dict)
-    for contact_id, slug, status in session.execute(
-        select(ListMembership.contact_id, ContactList.slug, ListMembership.status)
-        .join(ContactList, ContactList.id == ListMembership.list_id)
-        .where(ListMembership.contact_id.in_(ids))
-    ):
-        lists[contact_id][slug] = status
-    consent: dict[str, dict[str, str]] = defaultdict(dict)
-    for contact_id, channel, status in session.execute(
-        select(Consent.contact_id, Consent.channel, Consent.status)
-        .where(Consent.contact_id.in_(ids))
-        .order_by(Consent.id)
-    ):
-        consent[contact_id][channel] = status
-    rfm = {
-        row.contact_id: row
-        for row in session.scalars(select(ContactRfm).where(ContactRfm.contact_id.in_(ids)))
-    }
-    events: dict[str, list[EventView]] = defaultdict(list)
-    since = now - dt.timedelta(days=HISTORY_DAYS)
-    for contact_id, name, kind, at, properties in session.execute(
-        select(Event.contact_id, Event.name, Event.type, Event.occurred_at, Event.properties)
-        .where(Event.contact_id.in_(ids), or_(Event.occurred_at >= since))
-        .order_by(Event.occurred_at, Event.id)
-    ):
-        events[contact_id].append(EventView(name, kind, _aware(at), properties or {}))
-    views: dict[str, ContactView] = {}
-    model = scoring_model(session)
-    for contact_id, contact in contacts.items():
-        found = rfm.get(contact_id)
-        views[contact_id] = ContactView(
-            id=contact_id,
-            attributes=dict(contact.attributes),
-            tags=frozenset(tags[contact_id]),
-            lists=dict(lists[contact_id]),
-            stage=contact.lifecycle_stage,
-            score=scoring.current_score(model, contact, now),
-            segment=found.segment if found else None,
-            cluster=found.cluster_name if found else None,
-            consent=dict(consent[contact_id]),
-            timezone=contact.attributes.get("timezone") or None,
-            events=tuple(events[contact_id]),
-        )
-    return views
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

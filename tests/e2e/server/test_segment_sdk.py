@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from tests.e2e.server.conftest import Server
 
 
-def _wait_for_events(server: Server, count: int, timeout: float = 30) -> list[Any]:
+def _wait_for_events(server: Server, count: int, timeout: float = 90) -> list[Any]:
     engine = create_engine(server.database_url)
     deadline = time.monotonic() + timeout
     rows: list[Any] = []

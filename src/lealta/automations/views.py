@@ -1,0 +1,185 @@
+"""What the engine sees of contacts: their views, loaded for a whole batch at once.
+
+One query for the contact rows and one per part (tags, lists, consent, RFM, recent events),
+each over the batch's contacts; the score is decayed to ``now`` from the stored state. A part
+that no contact of the batch needs (see :mod:`lealta.automations.needs`) costs no query; a
+contact that does not need a part gets it empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, String, Text, any_, bindparam, null, select, type_coerce
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from lealta.automations.conditions import ContactView, EventView
+from lealta.automations.needs import PARTS
+from lealta.contacts.tables import Consent, Contact, ContactList, ContactTag, ListMembership
+from lealta.events.tables import Event
+from lealta.rulesets.service import scoring_model
+from lealta.scoring import engine as scoring
+from lealta.segmentation.tables import ContactRfm
+
+HISTORY_DAYS = 400
+
+
+def contact_views(
+    session: Session, contact_ids: Sequence[str], *, now: dt.datetime
+) -> dict[str, ContactView]:
+    """What the engine sees of each live contact (everything), in a fixed number of queries."""
+    return views(session, dict.fromkeys(contact_ids, PARTS), now=now)
+
+
+def views(
+    session: Session, needs: Mapping[str, Iterable[str]], *, now: dt.datetime
+) -> dict[str, ContactView]:
+    """Views of the live contacts among ``needs``' keys, each with the parts its value names.
+
+    Erased and merged contacts, and ids of no contact, get no view.
+    """
+    ids = sorted(needs)
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for contact_id in ids:
+        for part in needs[contact_id]:
+            wanted[part].append(contact_id)
+    connection = session.connection()
+    # Erased and merged contacts are dropped here rather than in SQL: without statistics,
+    # SQLite would read "merged_into IS NULL" off its index, every contact of the database.
+    contacts = connection.execute(
+        select(
+            Contact.id,
+            json_column(Contact.attributes),
+            Contact.lifecycle_stage,
+            json_column(Contact.score_state) if wanted["score"] else null(),
+            Contact.erased_at,
+            Contact.merged_into,
+        ).where(among(connection, Contact.id, ids))
+    ).all()
+    tags = _tags(connection, wanted["tags"])
+    lists = _lists(connection, wanted["lists"])
+    consent = _consent(connection, wanted["consent"])
+    rfm = _rfm(connection, wanted["rfm"])
+    events = _events(connection, wanted["events"], now)
+    model = scoring_model(session) if wanted["score"] else None
+    found: dict[str, ContactView] = {}
+    for contact_id, stored, stage, score_state, erased_at, merged_into in contacts:
+        if erased_at is not None or merged_into is not None:
+            continue
+        attributes = from_json(stored) or {}
+        segment, cluster = rfm.get(contact_id, (None, None))
+        found[contact_id] = ContactView(
+            id=contact_id,
+            attributes=attributes,
+            tags=frozenset(tags.get(contact_id, ())),
+            lists=lists.get(contact_id, {}),
+            stage=stage,
+            score=_score(model, from_json(score_state), now) if model is not None else 0.0,
+            segment=segment,
+            cluster=cluster,
+            consent=consent.get(contact_id, {}),
+            timezone=attributes.get("timezone") or None,
+            events=events.get(contact_id, ()),
+        )
+    return found
+
+
+def among(connection: Connection, column: Any, values: Sequence[str]) -> Any:
+    """``column IN values``; on PostgreSQL ``column = ANY(array)``, one parameter instead of
+    thousands (half the time for a batch's contacts)."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return column.in_(values)
+
+
+def json_column(document: Any) -> Any:
+    """A JSON column read as the driver gives it: text on SQLite (see :func:`from_json`)."""
+    return type_coerce(document, Text).label(document.key)
+
+
+def from_json(value: Any) -> Any:
+    """A document read with :func:`json_column`: parsed with orjson when it came as text."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _tags(connection: Connection, ids: Sequence[str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = defaultdict(set)
+    if ids:
+        rows = connection.execute(
+            select(ContactTag.contact_id, ContactTag.tag).where(
+                among(connection, ContactTag.contact_id, ids)
+            )
+        )
+        for contact_id, tag in rows:
+            found[contact_id].add(tag)
+    return found
+
+
+def _lists(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    if ids:
+        rows = connection.execute(
+            select(ListMembership.contact_id, ContactList.slug, ListMembership.status)
+            .join(ContactList, ContactList.id == ListMembership.list_id)
+            .where(among(connection, ListMembership.contact_id, ids))
+        )
+        for contact_id, slug, status in rows:
+            found[contact_id][slug] = status
+    return found
+
+
+def _consent(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The decision in force per channel: the newest row wins."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    if ids:
+        rows = connection.execute(
+            select(Consent.contact_id, Consent.channel, Consent.status)
+            .where(among(connection, Consent.contact_id, ids))
+            .order_by(Consent.id)
+        )
+        for contact_id, channel, status in rows:
+            found[contact_id][channel] = status
+    return found
+
+
+def _rfm(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+    if not ids:
+        return {}
+    rows = connection.execute(
+        select(ContactRfm.contact_id, ContactRfm.segment, ContactRfm.cluster_name).where(
+            among(connection, ContactRfm.contact_id, ids)
+        )
+    )
+    return {contact_id: (segment, cluster) for contact_id, segment, cluster in rows}
+
+
+def _events(
+    connection: Connection, ids: Sequence[str], now: dt.datetime
+) -> dict[str, tuple[EventView, ...]]:
+    """The contacts' events of the last :data:`HISTORY_DAYS` days, oldest first."""
+    if not ids:
+        return {}
+    found: dict[str, list[EventView]] = defaultdict(list)
+    since = now - dt.timedelta(days=HISTORY_DAYS)
+    rows = connection.execute(
+        select(Event.contact_id, Event.name, Event.type, Event.occurred_at, Event.properties)
+        .where(among(connection, Event.contact_id, ids), Event.occurred_at >= since)
+        .order_by(Event.occurred_at, Event.id)
+    )
+    for contact_id, name, kind, at, properties in rows:
+        found[contact_id].append(EventView(name, kind, _aware(at), properties or {}))
+    return {contact_id: tuple(events) for contact_id, events in found.items()}
+
+
+def _score(model: Any, state: Mapping[str, Any] | None, now: dt.datetime) -> float:
+    stored = scoring.ScoreState.from_dict(state) if state else scoring.ScoreState()
+    return scoring.current_score(model, stored, now)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -1,0 +1,120 @@
+"""Bulk writes store what SQLAlchemy would: JSON documents, times, NULLs, skipped conflicts,
+updates by key, on SQLite and on PostgreSQL, below and above the COPY threshold."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import cast
+
+import pytest
+from sqlalchemy import Table, select
+
+from lealta.automations import bulk
+from lealta.automations.tables import RunStep
+from lealta.channels.tables import OutboxMessage
+from lealta.contacts.tables import Contact
+from lealta.storage.unit_of_work import UnitOfWork
+
+NOW = dt.datetime(2026, 6, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
+CONTACTS = cast(Table, Contact.__table__)
+OUTBOX = cast(Table, OutboxMessage.__table__)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    return moment.replace(tzinfo=dt.UTC) if moment and moment.tzinfo is None else moment
+
+
+@pytest.mark.parametrize("count", [3, bulk.COPY_FROM + 5])
+def test_inserts_and_updates_round_trip(uow: UnitOfWork, count: int) -> None:
+    ids = [f"{i:032x}" for i in range(count)]
+    with uow.transaction() as session:
+        bulk.insert_rows(
+            session.connection(),
+            CONTACTS,
+            [{"id": cid, "attributes": {"n": i, "name": "Zoë"}} for i, cid in enumerate(ids)],
+            shared={
+                "created_at": NOW,
+                "updated_at": NOW,
+                "score": 1.5,
+                "score_state": {},
+                "lifecycle_stage": None,
+            },
+        )
+    with uow.transaction() as session:
+        connection = session.connection()
+        bulk.insert_rows(  # the first half again: skipped, not an error
+            connection,
+            OUTBOX,
+            [
+                {"idempotency_key": f"k{i}", "contact_id": cid, "payload": {"i": i, "x": [1, None]}}
+                for i, cid in enumerate(ids)
+            ],
+            shared={
+                "run_id": None,
+                "channel": "email",
+                "template": "hello",
+                "status": "pending",
+                "attempts": 0,
+                "not_before": NOW,
+                "created_at": NOW,
+            },
+            skip_conflicts_on=["idempotency_key"],
+        )
+        bulk.insert_rows(
+            connection,
+            OUTBOX,
+            [
+                {"idempotency_key": f"k{i}", "contact_id": cid, "payload": {"again": True}}
+                for i, cid in enumerate(ids[: count // 2])
+            ],
+            shared={
+                "run_id": None,
+                "channel": "email",
+                "template": "other",
+                "status": "pending",
+                "attempts": 0,
+                "not_before": NOW,
+                "created_at": NOW,
+            },
+            skip_conflicts_on=["idempotency_key"],
+        )
+        later = NOW + dt.timedelta(days=1)
+        bulk.update_rows(
+            connection,
+            CONTACTS,
+            [
+                {"id": cid, "lifecycle_stage": "customer" if i % 2 else None, "last_seen_at": later}
+                for i, cid in enumerate(ids)
+            ],
+            key="id",
+            shared={"attributes": {"updated": True}, "updated_at": later},
+        )
+    with uow.transaction() as session:
+        contacts = {c.id: c for c in session.scalars(select(Contact))}
+        messages = {m.idempotency_key: m for m in session.scalars(select(OutboxMessage))}
+    assert len(contacts) == count
+    assert len(messages) == count
+    first, second = contacts[ids[0]], contacts[ids[1]]
+    assert first.attributes == {"updated": True}
+    assert (first.lifecycle_stage, second.lifecycle_stage) == (None, "customer")
+    assert _aware(first.last_seen_at) == later
+    assert _aware(first.created_at) == NOW
+    assert _aware(first.updated_at) == later
+    assert first.score == 1.5
+    assert {m.template for m in messages.values()} == {"hello"}
+    assert messages["k1"].payload == {"i": 1, "x": [1, None]}
+    assert _aware(messages["k1"].not_before) == NOW
+
+
+@pytest.mark.parametrize("count", [1, bulk.COPY_FROM])
+def test_a_value_sqlalchemy_would_default_must_be_given(uow: UnitOfWork, count: int) -> None:
+    row = {"run_id": "r", "workflow_id": "w", "step_id": "s", "outcome": "o", "detail": {}}
+    with uow.transaction() as session, pytest.raises(ValueError, match="no values for"):
+        bulk.insert_rows(session.connection(), cast(Table, RunStep.__table__), [row] * count)
+    with uow.transaction() as session, pytest.raises(ValueError, match="no values for"):
+        bulk.update_rows(
+            session.connection(),
+            CONTACTS,
+            [{"id": f"{i}", "score": 1.0} for i in range(count)],
+            key="id",
+        )
