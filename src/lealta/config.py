@@ -58,6 +58,32 @@ class Settings(BaseSettings):
     frequency_caps
         Caps across all workflows, as ``"MESSAGES/DAYSd"`` (``["3/7d", "1/1d"]``); over a cap a
         message is suppressed.
+    public_url
+        The address people reach Lealta at, for tracked links, the open pixel, unsubscribe and
+        preference pages (``https://mail.shop.example``); ``http://HOST:PORT`` when empty.
+    smtp_host, smtp_port, smtp_security, smtp_username, smtp_password, smtp_timeout, smtp_pool_size
+        The SMTP relay e-mail goes through (default ``127.0.0.1:25``, no TLS); ``smtp_security``
+        is ``none``, ``starttls`` or ``tls`` (implicit TLS, usually port 465); login only when a
+        user name is set; ``smtp_pool_size`` connections are kept open and reused.
+    email_from, email_reply_to
+        The sender (``"Shop <news@shop.example>"``) and an optional reply-to address.
+    sms_api_url, sms_account_sid, sms_auth_token, sms_sender
+        The SMS provider (a Twilio-compatible REST API: ``https://api.twilio.com``), its
+        account and token, and the sender id or number.
+    fcm_api_url, fcm_token_url, fcm_credentials_file
+        Firebase Cloud Messaging (HTTP v1) for mobile push: the API and OAuth token endpoints
+        and the path of the service account's JSON key file.
+    vapid_public_key, vapid_private_key, vapid_subject
+        The VAPID key pair (base64url, as ``lealta push vapid-keys`` prints them) and contact
+        (``mailto:…``) for browser push.
+    webhook_secret
+        Signs outgoing webhooks (HMAC-SHA256); derived from ``secret_key`` when empty.
+    channel_rate_limits
+        Messages per second per channel, e.g. ``{"email": 500, "sms": 20}``; unlimited when
+        a channel is not named.
+    attribution_days
+        A purchase within this many days of a click (or an open, when there was no click) is
+        credited to the message (default 5).
     """
 
     model_config = SettingsConfigDict(env_prefix="LEALTA_", env_file=".env", extra="ignore")
@@ -75,6 +101,34 @@ class Settings(BaseSettings):
     default_phone_region: str = "ES"
     quiet_hours: str = "21:00-08:00"
     frequency_caps: list[str] = Field(default_factory=lambda: ["3/7d"])
+    public_url: str = ""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    smtp_pool_size: int = Field(default=2, ge=1, le=64)
+    email_from: str = "Lealta <no-reply@localhost>"
+    email_reply_to: str = ""
+    sms_api_url: str = "https://api.twilio.com"
+    sms_account_sid: str = ""
+    sms_auth_token: str = ""
+    sms_sender: str = ""
+    fcm_api_url: str = "https://fcm.googleapis.com"
+    fcm_token_url: str = "https://oauth2.googleapis.com/token"
+    fcm_credentials_file: str = ""
+    vapid_public_key: str = ""
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:admin@localhost"
+    webhook_secret: str = ""
+    channel_rate_limits: dict[str, float] = Field(default_factory=dict)
+    attribution_days: int = Field(default=5, ge=0, le=365)
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach Lealta: ``public_url``, or ``http://HOST:PORT``."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @field_validator("quiet_hours")
     @classmethod

@@ -15,6 +15,12 @@ class Delivery:
     each kind (``email``, ``phone``, ``user_id`` …) and the attributes templates use
     (``first_name``, ``last_name``, ``language``, ``timezone``) when set. ``attempt`` counts
     from 1; a delivery repeated after a crash keeps its ``idempotency_key``.
+
+    ``content`` is the message rendered for this person from its template, by part: e-mail
+    ``subject``, ``html``, ``text`` and extra ``headers`` (``List-Unsubscribe`` …); SMS
+    ``text``; push ``title``, ``body``, ``url``, ``icon``, ``data``; webhook ``url`` and
+    ``body``; on-site ``html``. Empty when the outbox row names no stored template (the
+    channel then works from ``payload``).
     """
 
     outbox_id: int
@@ -25,6 +31,7 @@ class Delivery:
     payload: Mapping[str, Any] = field(default_factory=dict)
     recipient: Mapping[str, Any] = field(default_factory=dict)
     attempt: int = 1
+    content: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Channel(Protocol):

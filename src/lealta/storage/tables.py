@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lealta.automations.tables import Run, RunStep, Workflow, WorkflowVersion
-from lealta.channels.tables import OutboxMessage
+from lealta.channels.tables import MessageInteraction, OutboxMessage, PushDevice, Suppression
 from lealta.contacts.tables import (
     AttributeDefinition,
     Consent,
@@ -17,6 +17,8 @@ from lealta.events.tables import Event
 from lealta.forms.tables import Form
 from lealta.keys.tables import ApiKey
 from lealta.lifecycle.tables import StageChange
+from lealta.messages.tables import MessageTemplate
+from lealta.onsite.tables import OnsitePlacement
 from lealta.orders.tables import Order
 from lealta.rulesets.tables import RuleSet
 from lealta.scoring.tables import ScoreChange
@@ -39,13 +41,18 @@ __all__ = [
     "Identifier",
     "InboxMessage",
     "ListMembership",
+    "MessageInteraction",
+    "MessageTemplate",
+    "OnsitePlacement",
     "Order",
     "OutboxMessage",
+    "PushDevice",
     "RuleSet",
     "Run",
     "RunStep",
     "ScoreChange",
     "StageChange",
+    "Suppression",
     "Voucher",
     "Workflow",
     "WorkflowVersion",

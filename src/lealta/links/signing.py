@@ -1,0 +1,163 @@
+"""Signed tokens for the links Lealta puts in messages. Pure: no clock, database or settings.
+
+A token is ``<payload>.<signature>``: the payload is compact JSON (base64url) naming the
+kind of link and what it points at, the signature HMAC-SHA256 over the kind and the payload
+with the secret key (truncated to 128 bits). Nothing is stored: the signature is the proof,
+so a click link cannot be bent to another URL (no open redirect), and nobody can forge the
+unsubscribe or survey link of another person by changing an id.
+
+Kinds and what their claims hold:
+
+============  ==============================================  =============================
+kind          claims                                          URL
+============  ==============================================  =============================
+``click``     ``m`` outbox id, ``u`` target URL               ``/l/c/<token>``
+``open``      ``m`` outbox id                                 ``/l/o/<token>.gif``
+``unsub``     ``m`` outbox id (its contact and channel)       ``/l/u/<token>``
+``prefs``     ``c`` contact id                                ``/l/p/<token>``
+``survey``    ``m`` outbox id, ``s`` score 0 to 10, ``q`` name   ``/l/s/<token>``
+============  ==============================================  =============================
+
+Tokens do not expire: links in an old e-mail keep working, as people expect (an unsubscribe
+link must). Rotating ``secret_key`` invalidates every link ever sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from lealta.errors import InvalidInput
+
+KINDS = ("click", "open", "unsub", "prefs", "survey")
+PATHS = {"click": "c", "open": "o", "unsub": "u", "prefs": "p", "survey": "s"}
+SIGNATURE_BYTES = 16
+LONGEST_TOKEN = 8192
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a verified token says."""
+
+    kind: str
+    outbox_id: int | None = None
+    contact_id: str | None = None
+    url: str | None = None
+    score: int | None = None
+    survey: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class Links:
+    """Makes and reads signed links for one deployment (``secret`` and public ``base_url``)."""
+
+    def __init__(self, secret: str, base_url: str) -> None:
+        if not secret:
+            raise ValueError("a secret is needed to sign links")
+        self._key = hashlib.sha256(b"lealta-links|" + secret.encode()).digest()
+        self.base_url = base_url.rstrip("/")
+
+    # -- making --------------------------------------------------------------------------
+
+    def token(self, kind: str, claims: Mapping[str, Any]) -> str:
+        """A signed token of ``kind`` carrying ``claims`` (short keys, JSON values)."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown link kind {kind!r}")
+        payload = _b64(json.dumps(dict(claims), separators=(",", ":"), sort_keys=True).encode())
+        return f"{payload}.{self._sign(kind, payload)}"
+
+    def click(self, outbox_id: int, url: str, *, utm: Mapping[str, str] | None = None) -> str:
+        """A tracked link to ``url`` (``http``/``https`` only) with ``utm`` parameters added
+        (parameters already in the URL win)."""
+        target = with_utm(url, utm or {})
+        return self._url("click", {"m": outbox_id, "u": target})
+
+    def open_pixel(self, outbox_id: int) -> str:
+        """The 1x1 image whose loading records an open."""
+        return self._url("open", {"m": outbox_id}) + ".gif"
+
+    def unsubscribe(self, outbox_id: int) -> str:
+        """The unsubscribe page of a message (GET shows it; POST unsubscribes at once, as
+        RFC 8058 one-click unsubscribe requires)."""
+        return self._url("unsub", {"m": outbox_id})
+
+    def preferences(self, contact_id: str) -> str:
+        """The page where a person chooses channels and lists."""
+        return self._url("prefs", {"c": contact_id})
+
+    def survey(self, outbox_id: int, score: int, *, survey: str = "nps") -> str:
+        """The link that answers ``survey`` with ``score`` (0 to 10) for a message's recipient."""
+        if not 0 <= score <= 10:
+            raise ValueError("a survey score is between 0 and 10")
+        return self._url("survey", {"m": outbox_id, "s": score, "q": survey})
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read(self, token: str, kind: str) -> Claims:
+        """The claims of ``token`` if it is a valid ``kind`` token; ``InvalidInput`` (field
+        ``token``) when it is malformed, of another kind or its signature does not match."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown link kind {kind!r}")
+        if kind == "open" and token.endswith(".gif"):
+            token = token[: -len(".gif")]
+        payload, dot, signature = token.partition(".")
+        if not (payload and dot and signature) or len(token) > LONGEST_TOKEN:
+            raise InvalidInput("the link is malformed", field="token")
+        if not hmac.compare_digest(self._sign(kind, payload).encode(), signature.encode()):
+            raise InvalidInput("the link is not valid", field="token")
+        try:
+            data = json.loads(_unb64(payload))
+        except (binascii.Error, ValueError) as error:
+            raise InvalidInput("the link is malformed", field="token") from error
+        if not isinstance(data, dict):
+            raise InvalidInput("the link is malformed", field="token")
+        known = {"m", "c", "u", "s", "q"}
+        return Claims(
+            kind=kind,
+            outbox_id=data.get("m"),
+            contact_id=data.get("c"),
+            url=data.get("u"),
+            score=data.get("s"),
+            survey=data.get("q"),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _sign(self, kind: str, payload: str) -> str:
+        mac = hmac.new(self._key, f"{kind}|{payload}".encode(), hashlib.sha256).digest()
+        return _b64(mac[:SIGNATURE_BYTES])
+
+    def _url(self, kind: str, claims: Mapping[str, Any]) -> str:
+        return f"{self.base_url}/l/{PATHS[kind]}/{self.token(kind, claims)}"
+
+
+def with_utm(url: str, utm: Mapping[str, str]) -> str:
+    """``url`` with ``utm_*`` parameters added; ``InvalidInput`` unless it is http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(f"only http and https links can be tracked: {url!r}", field="url")
+    if not utm:
+        return url
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {name for name, _ in query}
+    for name, value in utm.items():
+        key = name if name.startswith("utm_") else f"utm_{name}"
+        if key not in present and value:
+            query.append((key, value))
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -1,0 +1,1 @@
+"""Message templates: stored, validated, rendered in a sandbox for one contact."""

@@ -1,0 +1,1 @@
+"""On-site and in-app messages: content slots filled per visitor."""
