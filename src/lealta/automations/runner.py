@@ -96,7 +96,13 @@ class _Writes:
             connection,
             OUTBOX,
             self.outbox,
-            shared={"status": "pending", "attempts": 0, "not_before": now, "created_at": now},
+            shared={
+                "status": "pending",
+                "priority": 0,
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+            },
             skip_conflicts_on=["idempotency_key"],
         )
         bulk.insert_rows(connection, STEPS, self.steps, shared={"at": now, "note": None})

@@ -16,17 +16,19 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from lealta.automations import bulk, service
-from lealta.automations.tables import Run
+from lealta.automations.tables import Run, RunStep
 from lealta.automations.triggers import load_live
+from lealta.automations.uniform import Start, uniform_start
 from lealta.contacts.tables import ContactTag
 from lealta.events.tables import Event
-from lealta.storage.upsert import insert_ignoring
 
 ENTERED = "Segment Entered"
 LEFT = "Segment Left"
 CHUNK = 5000
 ANALYZE_AFTER = 10_000
+EVENTS = cast(Table, Event.__table__)
 RUNS = cast(Table, Run.__table__)
+STEPS = cast(Table, RunStep.__table__)
 
 
 def segment_moves(
@@ -44,15 +46,26 @@ def segment_moves(
     entered = [(cid, seg, before.get(cid)) for cid, seg in after.items() if before.get(cid) != seg]
     left = [(cid, seg, after.get(cid)) for cid, seg in before.items() if after.get(cid) != seg]
     events = [
-        _event(cid, ENTERED, {"segment": seg, "from": old}, f"{stamp}:{seg}:in", now)
+        _event(cid, ENTERED, {"segment": seg, "from": old}, f"{stamp}:{seg}:in")
         for cid, seg, old in entered
     ] + [
-        _event(cid, LEFT, {"segment": seg, "to": new}, f"{stamp}:{seg}:out", now)
+        _event(cid, LEFT, {"segment": seg, "to": new}, f"{stamp}:{seg}:out")
         for cid, seg, new in left
     ]
+    connection = session.connection()
+    shared = {
+        "type": "track",
+        "context": {"source": "lealta"},
+        "occurred_at": now,
+        "received_at": now,
+    }
     for start in range(0, len(events), CHUNK):
-        insert_ignoring(
-            session, Event.__table__, events[start : start + CHUNK], conflict=("message_id",)
+        bulk.insert_rows(
+            connection,
+            EVENTS,
+            events[start : start + CHUNK],
+            shared=shared,
+            skip_conflicts_on=["message_id"],
         )
     report = {"moves": len(entered) + len(left)}
     for live in load_live(session):
@@ -106,21 +119,32 @@ def enroll_many(
         "workflow_id": workflow.id,
         "version": workflow.current_version,
         "entry_key": entry_key[:200],
-        "status": "active",
-        "step_id": None,
-        "state": {},
-        "wake_at": now,
         "entered_at": now,
         "updated_at": now,
     }
+    begun = uniform_start(rules, now)
+    if begun is None:  # the runner starts each run
+        shared |= {"status": "active", "step_id": None, "state": {}, "wake_at": now}
+    else:  # every run starts alike: written started, with the engine's log
+        shared |= {
+            "status": begun.status,
+            "step_id": begun.step_id,
+            "wake_at": begun.wake_at,
+            "ended_at": begun.ended_at,
+            "exit_reason": begun.exit_reason,
+        }
     for start in range(0, len(chosen), CHUNK):
-        bulk.insert_rows(
-            connection,
-            RUNS,
-            [{"id": run, "contact_id": cid} for run, cid in chosen[start : start + CHUNK]],
-            shared=shared,
-            skip_conflicts_on=["id"],
-        )
+        part = chosen[start : start + CHUNK]
+        rows: list[dict[str, Any]]
+        if begun is None:
+            rows = [{"id": run, "contact_id": cid} for run, cid in part]
+        else:
+            rows = [
+                {"id": run, "contact_id": cid, "state": begun.state_of(run)} for run, cid in part
+            ]
+        bulk.insert_rows(connection, RUNS, rows, shared=shared, skip_conflicts_on=["id"])
+        if begun is not None:
+            _log_starts(connection, workflow.id, [run for run, _ in part], begun, now)
     if len(chosen) >= ANALYZE_AFTER and connection.dialect.name == "postgresql":
         # The runner claims along the (status, wake_at) index; planner statistics that do not
         # know these rows yet would have it sort every due run on each claim instead.
@@ -128,16 +152,24 @@ def enroll_many(
     return len(chosen)
 
 
-def _event(
-    contact_id: str, name: str, properties: dict[str, Any], suffix: str, now: dt.datetime
-) -> dict[str, Any]:
+def _log_starts(
+    connection: Any, workflow_id: str, runs: Sequence[str], begun: Start, now: dt.datetime
+) -> None:
+    """The step log of runs written started: the engine's log of the probe, for each."""
+    shared = {"workflow_id": workflow_id, "at": now, "note": None}
+    for step_id, outcome, detail in begun.log:
+        bulk.insert_rows(
+            connection,
+            STEPS,
+            [{"run_id": run} for run in runs],
+            shared={**shared, "step_id": step_id, "outcome": outcome, "detail": detail},
+        )
+
+
+def _event(contact_id: str, name: str, properties: dict[str, Any], suffix: str) -> dict[str, Any]:
     return {
         "message_id": f"segment:{contact_id}:{suffix}"[:128],
         "contact_id": contact_id,
-        "type": "track",
         "name": name,
         "properties": properties,
-        "context": {"source": "lealta"},
-        "occurred_at": now,
-        "received_at": now,
     }
