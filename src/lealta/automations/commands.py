@@ -38,6 +38,10 @@ class Run(Protocol):
     def workflow_id(self) -> str: ...
     @property
     def contact_id(self) -> str: ...
+    @property
+    def state(self) -> dict[str, Any]: ...
+    @property
+    def trigger(self) -> dict[str, Any] | None: ...
 
 
 def apply(
@@ -51,13 +55,24 @@ def apply(
     (voucher codes).
 
     Messages (sends, webhook calls) are appended to ``outbox`` as rows for the batch's one
-    insert; everything else is written now, in the caller's transaction.
+    insert; everything else is written now, in the caller's transaction. A message's payload
+    holds the step's ``data``, the ``workflow`` and ``step``, what triggered the run
+    (``trigger``: event, properties, at) and the values the run saved so far (``saved``:
+    voucher codes under their ``save_as`` names), for its template.
     """
     saved: dict[str, Any] = {}
     contact_id: str = run.contact_id
+    kept = {k: v for k, v in (run.state.get("data") or {}).items() if k not in ENGINE_DATA}
     for command in commands:
         if isinstance(command, engine.Send):
-            payload = {**command.data, "workflow": run.workflow_id, "step": command.step_id}
+            payload = {
+                **command.data,
+                "workflow": run.workflow_id,
+                "step": command.step_id,
+                "saved": {**kept, **saved},
+            }
+            if run.trigger:
+                payload["trigger"] = run.trigger
             outbox.append(
                 _message(command.key, contact_id, command.channel, command.template, payload, run)
             )
@@ -108,6 +123,10 @@ def apply(
         else:
             _change_contact(session, run, command, now)
     return saved
+
+
+# What the engine itself keeps in a run's data (the rest is what steps saved).
+ENGINE_DATA = frozenset({"splits", "wait_started", "goal_reached", "ended_at"})
 
 
 def _message(

@@ -80,6 +80,7 @@ class _Due(NamedTuple):
     state: dict[str, Any]
     entered_at: dt.datetime
     wake_at: dt.datetime
+    trigger: dict[str, Any] | None
 
 
 @dataclass
@@ -161,6 +162,7 @@ def _claim(session: Session, workflows: Sequence[str], now: dt.datetime, limit: 
                 json_column(RUNS.c.state),
                 RUNS.c.entered_at,
                 RUNS.c.wake_at,
+                json_column(RUNS.c.trigger),
             )
             .where(
                 RUNS.c.status == status,
@@ -171,7 +173,10 @@ def _claim(session: Session, workflows: Sequence[str], now: dt.datetime, limit: 
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        found.extend(_Due(*row[:4], from_json(row[4]) or {}, *row[5:]) for row in rows)
+        found.extend(
+            _Due(*row[:4], from_json(row[4]) or {}, row[5], row[6], from_json(row[7]))
+            for row in rows
+        )
     found.sort(key=lambda run: run.wake_at)
     return found[:limit]
 

@@ -130,11 +130,14 @@ def enroll(
     *,
     entry_key: str,
     now: dt.datetime,
+    trigger: Mapping[str, Any] | None = None,
 ) -> str | None:
     """Start a run for ``contact_id`` unless the entry rules forbid it; returns its id.
 
     The run starts ``active`` and due now: the runner takes its first steps. Entering twice
     with the same entry key is a no-op; ``max_active``, re-entry and suppression are checked.
+    ``trigger`` (the triggering event's ``event``, ``properties`` and ``at``) is kept on the
+    run and handed to the messages it sends (templates read ``trigger.properties``).
     """
     if workflow.status != "active" or not may_enter(
         session, workflow.id, rules, contact_id, now=now
@@ -157,6 +160,7 @@ def enroll(
                 "wake_at": now,
                 "entered_at": now,
                 "updated_at": now,
+                "trigger": dict(trigger) if trigger is not None else None,
             }
         ],
         conflict=("id",),

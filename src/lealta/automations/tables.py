@@ -66,6 +66,8 @@ class Run(Base):
     entered_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
+    # What started the run (an event's name, properties and time), for the messages it sends.
+    trigger: Mapped[dict[str, Any] | None]
     exit_reason: Mapped[str | None] = mapped_column(String(100))
 
 

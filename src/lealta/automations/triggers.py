@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -77,6 +78,7 @@ class Triggers:
                     contact_id,
                     entry_key=f"event:{event.key}",
                     now=self.now,
+                    trigger=trigger_of(event),
                 )
             )
         ]
@@ -177,3 +179,14 @@ def _same_number(value: object, expected: float) -> bool:
         return float(value) == float(expected)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
+
+
+def trigger_of(event: ScoringEvent) -> dict[str, Any]:
+    """What a run keeps of the event that started it."""
+    return {
+        "event": event.name,
+        "type": event.type,
+        "properties": dict(event.properties),
+        "at": event.occurred_at.isoformat(),
+        "message_id": event.key,
+    }

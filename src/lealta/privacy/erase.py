@@ -134,6 +134,12 @@ def _stop_automations(session: Session, ids: list[str], *, now: dt.datetime) -> 
         .values(status="exited", exit_reason="erased", ended_at=now, wake_at=None, state={})
         .execution_options(synchronize_session=False)
     )
+    session.execute(  # what triggered any run of theirs may name them (an order, a form)
+        update(Run)
+        .where(Run.contact_id.in_(ids))
+        .values(trigger=None)
+        .execution_options(synchronize_session=False)
+    )
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.contact_id.in_(ids), OutboxMessage.status == "pending")

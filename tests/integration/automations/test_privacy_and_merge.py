@@ -38,7 +38,13 @@ def _start(api: Api, user: str) -> str:
         service.save(session, FLOW, now=T0)
         workflow = service.set_status(session, "gift", "active", now=T0)
         service.enroll(
-            session, workflow, service.definition(session, "gift"), contact, entry_key="k", now=T0
+            session,
+            workflow,
+            service.definition(session, "gift"),
+            contact,
+            entry_key="k",
+            now=T0,
+            trigger={"event": "Order Completed", "properties": {"email": f"{user}@example.com"}},
         )
     advance_all(api.services)
     return contact
@@ -56,6 +62,7 @@ def test_export_and_erasure_cover_automations(api: Api) -> None:
         messages = session.scalars(select(OutboxMessage)).all()
         vouchers = session.scalars(select(Voucher)).all()
     assert (run.status, run.exit_reason) == ("exited", "erased")
+    assert run.trigger is None  # what started it named the person
     assert [(m.status, m.payload) for m in messages] == [("suppressed", {})]
     assert vouchers == []
 

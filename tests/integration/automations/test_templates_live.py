@@ -81,16 +81,29 @@ def test_the_abandoned_cart_template_reminds_then_rewards(api: Api) -> None:
     clock.advance(minutes=30)
     advance_all(api.services)
     dawdler, buyer = _contact(api, "dawdler"), _contact(api, "buyer")
-    cart = "{{ trigger.properties.products }}"
-    payload = {"cart": cart, "workflow": "abandoned-cart", "step": "reminder-1"}
-    assert _outbox(api) == [(dawdler, "cart-reminder-1", payload)]
+    [(to, template, payload)] = _outbox(api)
+    assert (to, template) == (dawdler, "cart-reminder-1")
+    assert payload["cart"] == "{{ trigger.properties.products }}"
+    assert (payload["workflow"], payload["step"], payload["saved"]) == (
+        "abandoned-cart",
+        "reminder-1",
+        {},
+    )
+    # the cart's items travel with the message, for its template
+    assert payload["trigger"]["event"] == "Checkout Started"
+    assert payload["trigger"]["properties"]["products"] == PRODUCTS
 
     clock.advance(days=1)
     advance_all(api.services)
     assert [template for _, template, _ in _outbox(api)] == ["cart-reminder-1", "cart-reminder-2"]
     with api.services.uow.transaction() as session:
-        vouchers = [(v.contact_id, v.kind, int(v.value)) for v in session.scalars(select(Voucher))]
-    assert vouchers == [(dawdler, "percent", 10)]
+        vouchers = [
+            (v.contact_id, v.kind, int(v.value), v.code) for v in session.scalars(select(Voucher))
+        ]
+    assert [v[:3] for v in vouchers] == [(dawdler, "percent", 10)]
+    second = _outbox(api)[1][2]  # the incentive's code, issued the step before
+    assert second["saved"] == {"voucher": vouchers[0][3]}
+    assert second["trigger"]["properties"]["products"] == PRODUCTS
     runs = _runs(api)
     assert (runs["abandoned-cart", dawdler], runs["abandoned-cart", buyer]) == ("done", "goal")
 

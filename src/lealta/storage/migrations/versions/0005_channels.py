@@ -1,5 +1,5 @@
 """Channels: suppressions, push devices, message interactions, templates, on-site placements;
-outbox priority and provider id.
+outbox priority and provider id; what triggered a run.
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("workflow_runs", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "trigger",
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+                nullable=True,
+            )
+        )
     op.create_table(
         "message_templates",
         sa.Column("id", sa.String(length=200), nullable=False),
@@ -144,6 +152,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("workflow_runs", schema=None) as batch_op:
+        batch_op.drop_column("trigger")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_provider_id"))
         batch_op.drop_column("provider_id")
