@@ -12,7 +12,9 @@ def make_engine(url: str, **options: Any) -> Engine:
 
     WAL lets readers and one writer work at once; ``synchronous=NORMAL`` is durable across
     application crashes in WAL mode; the busy timeout makes concurrent writers wait instead of
-    failing.
+    failing. Each connection keeps up to 64 MB of pages in memory (SQLite's default is 2 MB):
+    writing a million runs or events touches index pages all over, and re-reading them from the
+    operating system's cache costs a fifth of the time at that size.
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
@@ -23,6 +25,12 @@ def make_engine(url: str, **options: Any) -> Engine:
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "cache_size=-65536",  # KiB
+        "temp_store=MEMORY",
+    ):
         cursor.execute(f"PRAGMA {pragma}")  # constant text, never user input
     cursor.close()
