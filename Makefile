@@ -36,7 +36,7 @@ run: $(VENV)/.installed
 ## throwaway PostgreSQL is started when none answers on 127.0.0.1:5432, and stopped after.
 test: lint typecheck
 	@url=$$(scripts/ensure-postgres); status=0; \
-	LEALTA_TEST_POSTGRES_URL="$$url" $(BIN)/pytest -q || status=$$?; \
+	LEALTA_TEST_POSTGRES_URL="$$url" $(BIN)/pytest -q -n auto --maxprocesses 4 || status=$$?; \
 	scripts/ensure-postgres --stop; exit $$status
 
 lint: $(VENV)/.installed-dev

@@ -62,7 +62,8 @@ class Settings(BaseSettings):
         The address people reach Lealta at, for tracked links, the open pixel, unsubscribe and
         preference pages (``https://mail.shop.example``); ``http://HOST:PORT`` when empty.
     smtp_host, smtp_port, smtp_security, smtp_username, smtp_password, smtp_timeout, smtp_pool_size
-        The SMTP relay e-mail goes through (default ``127.0.0.1:25``, no TLS); ``smtp_security``
+        The SMTP relay e-mail goes through; e-mail is sent only once ``smtp_host`` is set (until
+        then e-mail messages wait in the outbox). ``smtp_security``
         is ``none``, ``starttls`` or ``tls`` (implicit TLS, usually port 465); login only when a
         user name is set; ``smtp_pool_size`` connections are kept open and reused.
     email_from, email_reply_to
@@ -102,7 +103,7 @@ class Settings(BaseSettings):
     quiet_hours: str = "21:00-08:00"
     frequency_caps: list[str] = Field(default_factory=lambda: ["3/7d"])
     public_url: str = ""
-    smtp_host: str = "127.0.0.1"
+    smtp_host: str = ""
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""

@@ -14,6 +14,7 @@ from lealta.config import Settings
 from lealta.contacts.tables import Contact, ListMembership
 from lealta.demo import platform
 from lealta.events.tables import Event
+from lealta.messages.tables import MessageTemplate
 from lealta.orders.tables import Order
 from lealta.segmentation.tables import ContactRfm
 from lealta.storage.unit_of_work import UnitOfWork
@@ -48,6 +49,7 @@ def test_the_demo_shop_fills_profiles_orders_stages_and_scores(
         identifies = session.scalar(
             select(func.count()).select_from(Event).where(Event.type == "identify")
         )
+        templates = set(session.scalars(select(MessageTemplate.id)))
     assert buyers == 25
     assert orders is not None
     assert orders > 25
@@ -60,6 +62,7 @@ def test_the_demo_shop_fills_profiles_orders_stages_and_scores(
     assert identifies
     assert identifies >= 25
     assert len(rfm) == 25  # every buyer scored, with RFMP and a cluster
+    assert {"welcome", "cart-reminder-1", "birthday"} <= templates  # ready-made templates
     assert all(row.segment and row.cluster_name and row.p for row in rfm)
     # A second start neither reloads nor changes the keys.
     again = platform.ensure_demo(services, customers=25, progress=lambda *_: None)

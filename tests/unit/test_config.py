@@ -57,7 +57,7 @@ def test_a_bad_value_in_the_config_file_names_the_setting(
 
 
 def test_sending_policy_settings_are_checked_and_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lealta.tracking.worker import sending_policy
+    from lealta.channels.sender import sending_policy
 
     settings = Settings(_env_file=None, quiet_hours="22:30-07:00", frequency_caps=["3/7d", "1/1d"])
     quiet, caps = sending_policy(settings)

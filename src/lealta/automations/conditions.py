@@ -243,6 +243,10 @@ class EventCountCondition(_Spec):
 
     Only events at or before ``now`` count; ``within_days`` keeps those in the last so many
     days (after ``now - within_days``), ``since_entered`` those after the run entered.
+    ``latest`` tests ``where`` on the newest ``event`` of those only (the count is 0 or 1):
+    the answer in force when a person may answer again, such as an NPS survey
+    (``{kind: event_count, event: Survey Answered, latest: true, where: [{property:
+    category, op: equals, value: promoter}]}``).
     """
 
     kind: Literal["event_count"] = "event_count"
@@ -250,6 +254,7 @@ class EventCountCondition(_Spec):
     where: list[Condition] = []
     within_days: int | None = Field(default=None, ge=1)
     since_entered: bool = False
+    latest: bool = False
     gte: int = Field(default=1, ge=0)
     lte: int | None = Field(default=None, ge=0)
 
@@ -261,13 +266,16 @@ class EventCountCondition(_Spec):
 
     def _holds(self, scene: _Scene) -> bool:
         since = None if self.within_days is None else scene.now - timedelta(days=self.within_days)
-        count = sum(
-            1
+        named = [
+            event
             for event in scene.past_events()
             if (since is None or event.occurred_at > since)
             and (not self.since_entered or event.occurred_at > scene.entered_at)
-            and event_matches(event, self.event, self.where)
-        )
+            and event_matches(event, self.event, ())
+        ]
+        if self.latest:
+            named = sorted(named, key=lambda event: event.occurred_at)[-1:]
+        count = sum(1 for event in named if conditions_hold(self.where, event.properties))
         return count >= self.gte and (self.lte is None or count <= self.lte)
 
 

@@ -32,6 +32,7 @@ class Delivery:
     recipient: Mapping[str, Any] = field(default_factory=dict)
     attempt: int = 1
     content: Mapping[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
 
 
 class Channel(Protocol):
@@ -43,10 +44,12 @@ class Channel(Protocol):
     * It raises :class:`lealta.errors.TransientChannelError` when trying again later may work
       (timeouts, rate limits, 5xx answers) and :class:`lealta.errors.PermanentChannelError`
       when it never will (invalid address, rejected content).
-    * A ``delivery.idempotency_key`` seen before is treated as already sent: nothing goes out
-      again and the first provider id is returned. The dispatcher re-sends a message whose
-      outcome was lost in a crash with the same key, so this is what makes "never twice" hold
-      end to end. Real providers take the key as a request header or message id.
+    * A ``delivery.idempotency_key`` seen before is treated as already sent, as far as the
+      channel can tell: nothing goes out again and the first provider id is returned.
+    * ``idempotent = True`` (optional attribute, default False) says the *provider* recognises
+      a repeated key too (webhook receivers get it as ``Idempotency-Key``). Only such channels
+      get a delivery again whose outcome a crash lost; for the others the dispatcher fails it
+      as ``interrupted`` rather than risk a duplicate (see :mod:`lealta.channels.dispatcher`).
     * Optionally, ``requires_consent = False`` marks a channel that does not message the person
       (a webhook to the shop's own system): the dispatcher then skips the consent, quiet-hour
       and frequency-cap checks for it. Without the attribute, consent is required.

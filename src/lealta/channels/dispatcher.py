@@ -1,77 +1,130 @@
-"""Delivering due outbox messages through their channels, exactly once as far as people see.
+"""Delivering due outbox messages through their channels: each at most once, none forgotten.
 
 One pass (:func:`dispatch_due`) works in three steps:
 
-1. **Claim** (one transaction): due rows are locked (``FOR UPDATE SKIP LOCKED``, so several
-   workers share the outbox on PostgreSQL) and each is decided. Unknown channel → ``failed``;
-   erased or merged contact, or no consent for the channel → ``suppressed``; inside the
-   contact's quiet hours → stays ``pending`` with ``not_before`` moved to the end of them;
-   over a frequency cap → ``suppressed``. The rest become ``sending`` (``attempts + 1``) with a
-   lease: ``not_before`` is set :data:`SENDING_LEASE` ahead. This commits **before** any
-   channel is called.
-2. **Send**: each claimed message goes to its channel, outside any transaction.
-3. **Record** (one transaction per message): ``sent`` with ``sent_at`` and the provider id in
-   ``payload["provider_id"]``; on a transient error back to ``pending`` after an exponential
-   backoff (``2**attempts`` minutes, at most 6 hours) or ``failed`` after
-   :data:`MAX_ATTEMPTS`; on a permanent error ``failed``.
+1. **Claim** (one transaction): due rows are read highest ``priority`` first (transactional
+   messages before bulk ones), then oldest first, and locked (``FOR UPDATE SKIP LOCKED`` on
+   PostgreSQL, so several workers share the outbox; on SQLite the transaction takes the write
+   lock first). Everything a decision needs is read for the whole batch in a few queries:
+   contacts, identifiers, consent, the suppression list, recent sends for the caps. Then each
+   row is decided. Unknown channel, or no address for it → ``failed``; erased or merged
+   contact, no consent for the channel, an address on the suppression list, or over a
+   frequency cap → ``suppressed``; inside the contact's quiet hours → stays ``pending`` with
+   ``not_before`` moved to their end. The rest are rendered from their templates for their
+   person (a template error → ``failed``) and become ``claimed``, leased until
+   :data:`SENDING_LEASE` from now. This commits **before** any channel is called.
+2. **Send**, message by message, outside the claim's transaction, at most as fast as the
+   channel's rate limit allows. Right before a message goes to its channel it is marked
+   ``sending`` (``attempts + 1``) in a tiny transaction of its own, which also records the
+   outcome of the message before it.
+3. **Record**: ``sent`` with ``sent_at`` and the provider's id in ``provider_id``; on a
+   transient error back to ``pending`` after an exponential backoff (``2**attempts`` minutes,
+   at most 6 hours) or ``failed`` after :data:`MAX_ATTEMPTS`; on a permanent error ``failed``
+   (and, when the provider says the person opted out, the address is put on the suppression
+   list).
 
-**A crash between sending and recording** leaves the row in ``sending``. Once its lease has
-passed, a later pass claims it again like a pending row and sends it with the **same
-idempotency key**; the channel contract (:class:`lealta.channels.base.Channel`) says a
-repeated key is not delivered again, so the person gets one message. Consent and the other
-checks are made again first: a message whose consent was withdrawn meanwhile is not re-sent.
-Every state change is a compare-and-set on ``(status, attempts)``, so two workers that read
-the same row (SQLite takes no row locks) cannot both send it.
+**A crash** leaves rows ``claimed`` or ``sending``. Once the lease has passed, a later pass
+finds them. A ``claimed`` row never reached its channel: it is sent like a pending one. A
+``sending`` row may or may not have reached the provider; whether it is sent again depends on
+the channel. A channel whose provider recognises a repeated idempotency key (``idempotent =
+True``: webhooks, whose receivers get an ``Idempotency-Key``; the test channel) gets it again
+with the same key, so the person still receives it once. Any other channel (SMTP has no such
+thing) would risk a duplicate, so the row is ``failed`` with reason ``interrupted`` instead:
+**at most once** is kept, and at most one message per crashed worker is affected (the one it
+was sending). Consent and the other checks are made again on every claim: a message whose
+consent was withdrawn meanwhile is not sent.
 
-**Frequency caps suppress rather than postpone.** A message over the cap is dropped with the
-reason in ``error`` and a ``Message Suppressed`` event: marketing messages are timely, and
-deferring them would pile them up and deliver stale content in a burst when the window
-reopens. Workflows see the event and can branch on it. Messages being sent count toward caps.
+**Frequency caps suppress rather than postpone**: marketing messages are timely, and deferring
+them would deliver stale content in a burst when the window reopens. Messages claimed or being
+sent count toward caps. **Channels that do not message people** (``requires_consent =
+False``, e.g. a webhook to the shop's own system; see :func:`messages_people`) skip consent,
+suppression, quiet hours and caps. ``onsite`` messages are not dispatched: the page the person
+visits shows them (:mod:`lealta.onsite`). Messages for a channel Lealta knows but this worker
+has not set up (no SMTP host yet, say) wait in the outbox; a channel it does not know at all
+fails them.
 
 Each final outcome appends an event to the contact's history (``Message Sent``, ``Message
 Failed``, ``Message Suppressed``; message id ``outbox:<id>:<status>``) so the timeline and
-automations see it. Consent for the channel is required, except on channels that do not
-message the person (``requires_consent = False``, e.g. a webhook to the shop's own system;
-see :func:`messages_people`). An erased or merged contact is never delivered to.
+automations see it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lealta.bootstrap import Services
 from lealta.channels.base import Channel, Delivery
+from lealta.channels.pacing import Pacer
 from lealta.channels.policy import FrequencyCap, QuietHours, SentTime, breached, next_allowed
-from lealta.channels.tables import OutboxMessage
-from lealta.contacts.consent import may_contact
+from lealta.channels.tables import OutboxMessage, Suppression
 from lealta.contacts.profiles import identifiers_by_kind
-from lealta.contacts.tables import Contact
+from lealta.contacts.tables import Consent, Contact
 from lealta.errors import PermanentChannelError, TransientChannelError
 from lealta.events.tables import Event
-from lealta.identity.service import survivor
 from lealta.storage.retry import in_transaction
-from lealta.storage.upsert import insert_ignoring
 
 log = logging.getLogger(__name__)
 
 SENDING_LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = dt.timedelta(hours=6)
-# The identifier a channel cannot do without (channels not named here need none).
+# Channels whose messages the dispatcher leaves alone (shown on the person's next page view).
+NOT_DISPATCHED = ("onsite",)
+# The channels Lealta knows: messages for one that is not set up wait for it (an unknown
+# channel fails them).
+KNOWN_CHANNELS = ("email", "sms", "push", "web_push", "webhook")
+# The identifier a channel cannot do without, and under which the suppression list keeps it.
 ADDRESS_KIND = {"email": "email", "sms": "phone"}
+# The consent a channel needs, when it is named differently from the channel.
+CONSENT_FOR = {"webpush": "web_push"}
 RECIPIENT_ATTRIBUTES = ("first_name", "last_name", "name", "language", "timezone")
 EVENT_NAMES = {
     "sent": "Message Sent",
     "failed": "Message Failed",
     "suppressed": "Message Suppressed",
 }
+OUTBOX = cast(Table, OutboxMessage.__table__)
+EVENTS = cast(Table, Event.__table__)
+
+# The statements of the per-message transactions, built once (a pass runs them per message).
+_MINE = and_(
+    OUTBOX.c.id == bindparam("row"),
+    OUTBOX.c.status == bindparam("was"),
+    OUTBOX.c.attempts == bindparam("tries"),
+)
+_START = update(OUTBOX).where(_MINE).values(status="sending", attempts=bindparam("attempt"))
+_SENT = (
+    update(OUTBOX)
+    .where(_MINE)
+    .values(status="sent", sent_at=bindparam("at"), error=None, provider_id=bindparam("provider"))
+)
+_RETRY = (
+    update(OUTBOX)
+    .where(_MINE)
+    .values(status="pending", not_before=bindparam("wake"), error=bindparam("reason"))
+)
+_FAILED = update(OUTBOX).where(_MINE).values(status="failed", error=bindparam("reason"))
+_EVENT = {
+    "sqlite": sqlite.insert(EVENTS).on_conflict_do_nothing(index_elements=["message_id"]),
+    "postgresql": postgresql.insert(EVENTS).on_conflict_do_nothing(index_elements=["message_id"]),
+}
+
+Rendered = Mapping[str, Any]
+# (session, rows to send, recipients by contact) -> outbox id -> content, or an error message.
+Renderer = Callable[
+    [Session, Sequence[OutboxMessage], Mapping[str, Mapping[str, Any]]],
+    Mapping[int, Rendered | str],
+]
 
 
 @dataclass
@@ -90,6 +143,9 @@ class DispatchReport:
         for name in ("claimed", "sent", "retrying", "failed", "suppressed", "postponed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
+    def count(self, name: str) -> None:
+        setattr(self, name, getattr(self, name) + 1)
+
 
 @dataclass
 class _Claim:
@@ -104,23 +160,48 @@ def dispatch_due(
     limit: int = 100,
     caps: Sequence[FrequencyCap] = (),
     quiet: QuietHours | None = None,
+    render: Renderer | None = None,
+    pacer: Pacer | None = None,
+    stop: threading.Event | None = None,
 ) -> DispatchReport:
-    """Deliver up to ``limit`` due messages (see the module docstring for the whole story)."""
+    """Deliver up to ``limit`` due messages (see the module docstring for the whole story).
+
+    ``render`` fills each delivery's ``content`` from its template (see
+    :func:`lealta.channels.rendering.renderer`); without it deliveries carry only their
+    payload. ``pacer`` holds each channel to its rate limit. When ``stop`` is set during the
+    pass, the messages not sent yet go back to ``pending`` for the next worker.
+    """
     now = services.clock.now()
     claim = in_transaction(
-        services.uow, lambda session: _claim(session, channels, now, limit, caps, quiet)
+        services.uow,
+        lambda session: _claim(session, channels, now, limit, caps, quiet, render),
     )
     report = claim.report
-    for delivery in claim.deliveries:
-        outcome, detail = _send(channels[delivery.channel], delivery)
-        counted = in_transaction(
-            services.uow,
-            lambda session, d=delivery, o=outcome, t=detail: _record(  # type: ignore[misc]
-                session, d, o, t, services.clock.now()
-            ),
-        )
-        if counted:
-            setattr(report, counted, getattr(report, counted) + 1)
+    if not claim.deliveries:
+        return report
+    with services.uow.engine.connect() as connection:
+        previous: tuple[Delivery, str, str, Exception | None] | None = None
+        for index, delivery in enumerate(claim.deliveries):
+            if stop is not None and stop.is_set():
+                with connection.begin():
+                    if previous is not None:
+                        _tally(report, _record(connection, *previous, services.clock.now()))
+                    _release(connection, claim.deliveries[index:], services.clock.now())
+                return report
+            if pacer is not None:
+                pacer.wait(delivery.channel)
+            with connection.begin():
+                if previous is not None:
+                    _tally(report, _record(connection, *previous, services.clock.now()))
+                started = _start_sending(connection, delivery)
+            previous = None
+            if not started:
+                continue  # the lease ran out and another worker took the row over
+            outcome, detail, error = _send(channels[delivery.channel], delivery)
+            previous = (delivery, outcome, detail, error)
+        if previous is not None:
+            with connection.begin():
+                _tally(report, _record(connection, *previous, services.clock.now()))
     return report
 
 
@@ -131,101 +212,23 @@ def dispatch_all(
     batch: int = 100,
     caps: Sequence[FrequencyCap] = (),
     quiet: QuietHours | None = None,
+    render: Renderer | None = None,
+    pacer: Pacer | None = None,
 ) -> DispatchReport:
     """Passes of :func:`dispatch_due` until nothing is due; the counts summed."""
     total = DispatchReport()
     while True:
-        report = dispatch_due(services, channels, limit=batch, caps=caps, quiet=quiet)
+        report = dispatch_due(
+            services, channels, limit=batch, caps=caps, quiet=quiet, render=render, pacer=pacer
+        )
         total.add(report)
         if report.claimed == 0:
             return total
 
 
-# -- claiming --------------------------------------------------------------------------------
-
-
-def _claim(
-    session: Session,
-    channels: Mapping[str, Channel],
-    now: dt.datetime,
-    limit: int,
-    caps: Sequence[FrequencyCap],
-    quiet: QuietHours | None,
-) -> _Claim:
-    rows = session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status.in_(("pending", "sending")), OutboxMessage.not_before <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    claim = _Claim()
-    claim.report.claimed = len(rows)
-    if not rows:
-        return claim
-    ids = sorted({row.contact_id for row in rows})
-    contact_query = select(Contact).where(Contact.id.in_(ids)).order_by(Contact.id)
-    if caps:  # one decision per person at a time, or two workers could both fill the cap
-        contact_query = contact_query.with_for_update()
-    contacts = {c.id: c for c in session.scalars(contact_query)}
-    identifiers = identifiers_by_kind(session, ids)
-    for row in rows:
-        contact = contacts.get(row.contact_id)
-        recipient = _recipient(contact, identifiers)
-        status, detail = _decide(session, row, contact, recipient, channels, now, caps, quiet)
-        if status == "send":
-            delivery = _mark_sending(session, row, recipient, now)
-            if delivery is not None:
-                claim.deliveries.append(delivery)
-        elif status == "postpone":
-            if _change(session, row, status="pending", not_before=detail):
-                claim.report.postponed += 1
-        elif _change(session, row, status=status, error=str(detail)):
-            _event(session, row, status, now, reason=str(detail))
-            setattr(claim.report, status, getattr(claim.report, status) + 1)
-    return claim
-
-
-def _decide(
-    session: Session,
-    row: OutboxMessage,
-    contact: Contact | None,
-    recipient: Mapping[str, Any],
-    channels: Mapping[str, Channel],
-    now: dt.datetime,
-    caps: Sequence[FrequencyCap],
-    quiet: QuietHours | None,
-) -> tuple[str, Any]:
-    """(``send`` | ``postpone`` | ``failed`` | ``suppressed``, reason or new ``not_before``)."""
-    if row.channel not in channels:
-        return "failed", f"no channel named {row.channel!r} is configured"
-    if contact is None or contact.erased_at is not None:
-        return "suppressed", "contact erased"
-    if contact.merged_into is not None:
-        return "suppressed", f"contact merged into {contact.merged_into}"
-    if not messages_people(channels[row.channel]):
-        return "send", None
-    if not may_contact(session, contact.id, row.channel):
-        return "suppressed", f"no consent for {row.channel}"
-    needed = ADDRESS_KIND.get(row.channel)
-    if needed and not recipient.get(needed):
-        return "failed", f"contact has no {needed}"
-    if quiet is not None:
-        allowed_at = next_allowed(now, _timezone(contact), quiet)
-        if allowed_at > now:
-            return "postpone", allowed_at
-    if caps:
-        personal = [name for name, channel in channels.items() if messages_people(channel)]
-        earlier = _sent_times(session, row, now, caps, personal)
-        cap = breached(earlier, now, caps, channel=row.channel)
-        if cap is not None:
-            return "suppressed", f"frequency cap reached: {cap.describe()}"
-    return "send", None
-
-
-def _timezone(contact: Contact) -> str | None:
-    zone = (contact.attributes or {}).get("timezone")
-    return str(zone) if zone else None
+def _tally(report: DispatchReport, counted: str | None) -> None:
+    if counted:
+        report.count(counted)
 
 
 def messages_people(channel: Channel) -> bool:
@@ -235,27 +238,256 @@ def messages_people(channel: Channel) -> bool:
     return bool(getattr(channel, "requires_consent", True))
 
 
+def resends_safely(channel: Channel) -> bool:
+    """True for channels whose provider recognises a repeated idempotency key
+    (``idempotent = True``): an interrupted delivery may be sent again with its key."""
+    return bool(getattr(channel, "idempotent", False))
+
+
+# -- claiming --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What the decisions of one claim read, for all its rows at once."""
+
+    contacts: Mapping[str, Contact]
+    recipients: Mapping[str, Mapping[str, Any]]
+    consent: Mapping[tuple[str, str], str]
+    suppressed: frozenset[tuple[str, str]]
+    sent: dict[str, list[SentTime]]
+
+
+def _claim(
+    session: Session,
+    channels: Mapping[str, Channel],
+    now: dt.datetime,
+    limit: int,
+    caps: Sequence[FrequencyCap],
+    quiet: QuietHours | None,
+    render: Renderer | None,
+) -> _Claim:
+    _lock_for_writing(session)
+    rows = _due(session, now, limit, waiting=[c for c in KNOWN_CHANNELS if c not in channels])
+    claim = _Claim()
+    claim.report.claimed = len(rows)
+    if not rows:
+        return claim
+    batch = _read_batch(session, rows, channels, now, caps)
+    sending: list[OutboxMessage] = []
+    for row in rows:
+        status, detail = _decide(row, batch, channels, now, caps, quiet)
+        if status == "send":
+            sending.append(row)
+            # counted toward caps of the messages after it in this batch
+            batch.sent.setdefault(row.contact_id, []).append((now, row.channel))
+        elif status == "postpone":
+            if _change(session, row, status="pending", not_before=detail):
+                claim.report.postponed += 1
+        elif _change(session, row, status=status, error=str(detail)):
+            _event(session.connection(), row, status, now, reason=str(detail))
+            claim.report.count(status)
+    contents = render(session, sending, batch.recipients) if render and sending else {}
+    claimed: list[OutboxMessage] = []
+    for row in sending:
+        content = contents.get(row.id, {})
+        if isinstance(content, str):  # the template could not be rendered for this person
+            reason = f"template {row.template!r}: {content}"
+            if _change(session, row, status="failed", error=reason):
+                _event(session.connection(), row, "failed", now, reason=reason)
+                claim.report.failed += 1
+            continue
+        claimed.append(row)
+        claim.deliveries.append(
+            Delivery(
+                outbox_id=row.id,
+                idempotency_key=row.idempotency_key,
+                contact_id=row.contact_id,
+                channel=row.channel,
+                template=row.template,
+                payload=dict(row.payload or {}),
+                recipient=dict(batch.recipients.get(row.contact_id, {})),
+                attempt=row.attempts + 1,
+                content=dict(content),
+                run_id=row.run_id,
+            )
+        )
+    if claimed:  # the rows are this transaction's (locked, or SQLite's write lock): one update
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([row.id for row in claimed]))
+            .values(status="claimed", not_before=now + SENDING_LEASE)
+            .execution_options(synchronize_session=False)
+        )
+    return claim
+
+
+def _lock_for_writing(session: Session) -> None:
+    """On SQLite, take the write lock before reading the batch: SQLite has no row locks, and
+    two dispatchers reading the same due rows would both claim them."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _due(
+    session: Session, now: dt.datetime, limit: int, *, waiting: Sequence[str]
+) -> list[OutboxMessage]:
+    """Pending rows due now (highest priority, then oldest, first) and rows whose lease ran
+    out (claimed or being sent by a worker that stopped), locked; none of the channels
+    ``waiting`` to be set up."""
+    dispatched = OutboxMessage.channel.not_in([*NOT_DISPATCHED, *waiting])
+    pending = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now, dispatched)
+        .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    expired = session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_(("claimed", "sending")),
+            OutboxMessage.not_before <= now,
+            dispatched,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    rows = sorted([*expired, *pending], key=lambda row: (-row.priority, row.id))
+    return rows[:limit]
+
+
+def _read_batch(
+    session: Session,
+    rows: Sequence[OutboxMessage],
+    channels: Mapping[str, Channel],
+    now: dt.datetime,
+    caps: Sequence[FrequencyCap],
+) -> _Batch:
+    ids = sorted({row.contact_id for row in rows})
+    contact_query = select(Contact).where(Contact.id.in_(ids)).order_by(Contact.id)
+    if caps:  # one decision per person at a time, or two workers could both fill the cap
+        contact_query = contact_query.with_for_update()
+    contacts = {c.id: c for c in session.scalars(contact_query)}
+    identifiers = identifiers_by_kind(session, ids)
+    recipients = {cid: _recipient(contact, identifiers) for cid, contact in contacts.items()}
+    consent: dict[tuple[str, str], str] = {}
+    for contact_id, channel, status in session.execute(
+        select(Consent.contact_id, Consent.channel, Consent.status)
+        .where(Consent.contact_id.in_(ids))
+        .order_by(Consent.id)
+    ):
+        consent[contact_id, channel] = status  # the newest decision wins
+    addresses = {
+        (row.channel, _address(row.channel, recipients.get(row.contact_id, {})))
+        for row in rows
+        if row.channel in ADDRESS_KIND
+    }
+    suppressed = _suppressed(session, {pair for pair in addresses if pair[1]})
+    personal = [name for name, channel in channels.items() if messages_people(channel)]
+    sent = _sent_times(session, ids, [row.id for row in rows], now, caps, personal)
+    return _Batch(contacts, recipients, consent, suppressed, sent)
+
+
+def _decide(
+    row: OutboxMessage,
+    batch: _Batch,
+    channels: Mapping[str, Channel],
+    now: dt.datetime,
+    caps: Sequence[FrequencyCap],
+    quiet: QuietHours | None,
+) -> tuple[str, Any]:
+    """(``send`` | ``postpone`` | ``failed`` | ``suppressed``, reason or new ``not_before``)."""
+    channel = channels.get(row.channel)
+    if channel is None:
+        return "failed", f"no channel named {row.channel!r} is configured"
+    if row.status == "sending" and not resends_safely(channel):
+        return "failed", "interrupted while being sent; not sent again, so it cannot arrive twice"
+    contact = batch.contacts.get(row.contact_id)
+    if contact is None or contact.erased_at is not None:
+        return "suppressed", "contact erased"
+    if contact.merged_into is not None:
+        return "suppressed", f"contact merged into {contact.merged_into}"
+    if not messages_people(channel):
+        return "send", None
+    needed_consent = CONSENT_FOR.get(row.channel, row.channel)
+    if batch.consent.get((contact.id, needed_consent)) != "granted":
+        return "suppressed", f"no consent for {needed_consent}"
+    recipient = batch.recipients.get(contact.id, {})
+    needed = ADDRESS_KIND.get(row.channel)
+    if needed and not recipient.get(needed):
+        return "failed", f"contact has no {needed}"
+    if needed and (row.channel, _address(row.channel, recipient)) in batch.suppressed:
+        return "suppressed", f"{needed} is on the suppression list"
+    if quiet is not None:
+        allowed_at = next_allowed(now, _timezone(contact), quiet)
+        if allowed_at > now:
+            return "postpone", allowed_at
+    if caps:
+        cap = breached(batch.sent.get(contact.id, []), now, caps, channel=row.channel)
+        if cap is not None:
+            return "suppressed", f"frequency cap reached: {cap.describe()}"
+    return "send", None
+
+
+def _address(channel: str, recipient: Mapping[str, Any]) -> str:
+    value = str(recipient.get(ADDRESS_KIND[channel]) or "")
+    return value.lower() if channel == "email" else value
+
+
+def _suppressed(session: Session, pairs: set[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    if not pairs:
+        return frozenset()
+    by_channel: dict[str, set[str]] = defaultdict(set)
+    for channel, address in pairs:
+        by_channel[channel].add(address)
+    condition = or_(
+        *(
+            and_(Suppression.channel == channel, Suppression.address.in_(sorted(addresses)))
+            for channel, addresses in by_channel.items()
+        )
+    )
+    found = session.execute(select(Suppression.channel, Suppression.address).where(condition))
+    return frozenset((channel, address.lower()) for channel, address in found)
+
+
+def _timezone(contact: Contact) -> str | None:
+    zone = (contact.attributes or {}).get("timezone")
+    return str(zone) if zone else None
+
+
 def _sent_times(
     session: Session,
-    row: OutboxMessage,
+    contact_ids: Sequence[str],
+    claimed: Sequence[int],
     now: dt.datetime,
     caps: Sequence[FrequencyCap],
     personal: Sequence[str],
-) -> list[SentTime]:
-    """The contact's messages sent in the longest cap window, and those being sent (as now)."""
+) -> dict[str, list[SentTime]]:
+    """Per contact, the messages sent in the longest cap window and those on their way."""
+    if not caps:
+        return {}
     start = now - max(cap.window for cap in caps)
     found = session.execute(
-        select(OutboxMessage.status, OutboxMessage.sent_at, OutboxMessage.channel).where(
-            OutboxMessage.contact_id == row.contact_id,
-            OutboxMessage.id != row.id,
+        select(OutboxMessage.contact_id, OutboxMessage.sent_at, OutboxMessage.channel).where(
+            OutboxMessage.contact_id.in_(contact_ids),
+            OutboxMessage.id.not_in(claimed),
             OutboxMessage.channel.in_(personal),
             or_(
                 (OutboxMessage.status == "sent") & (OutboxMessage.sent_at > start),
-                OutboxMessage.status == "sending",
+                OutboxMessage.status.in_(("claimed", "sending")),
             ),
         )
     )
-    return [(_utc(sent_at) if sent_at else now, channel) for _, sent_at, channel in found]
+    times: dict[str, list[SentTime]] = defaultdict(list)
+    for contact_id, sent_at, channel in found:
+        times[contact_id].append((_utc(sent_at) if sent_at else now, channel))
+    return times
 
 
 def _recipient(
@@ -272,26 +504,6 @@ def _recipient(
         if value is not None:
             recipient.setdefault(name, value)
     return recipient
-
-
-def _mark_sending(
-    session: Session, row: OutboxMessage, recipient: Mapping[str, Any], now: dt.datetime
-) -> Delivery | None:
-    """Lease ``row`` for sending and commit to it; ``None`` when another worker got it."""
-    attempt = row.attempts + 1
-    lease = now + SENDING_LEASE
-    if not _change(session, row, status="sending", attempts=attempt, not_before=lease):
-        return None
-    return Delivery(
-        outbox_id=row.id,
-        idempotency_key=row.idempotency_key,
-        contact_id=row.contact_id,
-        channel=row.channel,
-        template=row.template,
-        payload=dict(row.payload or {}),
-        recipient=dict(recipient),
-        attempt=attempt,
-    )
 
 
 def _change(session: Session, row: OutboxMessage, **values: Any) -> bool:
@@ -312,46 +524,93 @@ def _change(session: Session, row: OutboxMessage, **values: Any) -> bool:
 # -- sending and recording -----------------------------------------------------------------
 
 
-def _send(channel: Channel, delivery: Delivery) -> tuple[str, str]:
-    """(``sent``, provider id) or (``retry`` | ``failed``, error)."""
+def _start_sending(connection: Connection, delivery: Delivery) -> bool:
+    """Mark a claimed row ``sending`` (its attempt counted) right before it goes out."""
+    result = connection.execute(
+        _START,
+        {
+            "row": delivery.outbox_id,
+            "was": "claimed",
+            "tries": delivery.attempt - 1,
+            "attempt": delivery.attempt,
+        },
+    )
+    return result.rowcount == 1
+
+
+def _release(connection: Connection, deliveries: Sequence[Delivery], now: dt.datetime) -> None:
+    """Claimed messages this worker will not send after all: due again for anyone."""
+    connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_([d.outbox_id for d in deliveries]), OUTBOX.c.status == "claimed")
+        .values(status="pending", not_before=now)
+    )
+
+
+def _send(channel: Channel, delivery: Delivery) -> tuple[str, str, Exception | None]:
+    """(``sent``, provider id, None) or (``retry`` | ``failed``, error, the exception)."""
     try:
-        return "sent", channel.send(delivery)
+        return "sent", channel.send(delivery), None
     except PermanentChannelError as exc:
-        return "failed", str(exc) or type(exc).__name__
+        return "failed", str(exc) or type(exc).__name__, exc
     except TransientChannelError as exc:
-        return "retry", str(exc) or type(exc).__name__
+        return "retry", str(exc) or type(exc).__name__, exc
     except Exception as exc:  # a channel bug or an unexpected library error: retried, logged
         log.exception("channel %s raised on outbox message %s", channel.name, delivery.outbox_id)
-        return "retry", f"{type(exc).__name__}: {exc}"
+        return "retry", f"{type(exc).__name__}: {exc}", exc
 
 
 def _record(
-    session: Session, delivery: Delivery, outcome: str, detail: str, now: dt.datetime
+    connection: Connection,
+    delivery: Delivery,
+    outcome: str,
+    detail: str,
+    error: Exception | None,
+    now: dt.datetime,
 ) -> str | None:
     """Store the outcome of a send; the report counter it adds to (``None``: superseded)."""
-    row = session.get(OutboxMessage, delivery.outbox_id)
-    if row is None or row.status != "sending" or row.attempts != delivery.attempt:
-        return None  # another worker took the row over after the lease ran out
+    mine = {"row": delivery.outbox_id, "was": "sending", "tries": delivery.attempt}
     if outcome == "sent":
-        _change(
-            session,
-            row,
-            status="sent",
-            sent_at=now,
-            error=None,
-            payload={**(row.payload or {}), "provider_id": detail},
-        )
-        _event(session, row, "sent", now, provider_id=detail)
-        return "sent"
+        changed = connection.execute(_SENT, {**mine, "at": now, "provider": detail[:200]}).rowcount
+        if changed:
+            _event(connection, delivery, "sent", now, provider_id=detail)
+        return "sent" if changed else None
     if outcome == "retry" and delivery.attempt < MAX_ATTEMPTS:
         wake = now + backoff(delivery.attempt)
-        _change(session, row, status="pending", not_before=wake, error=detail)
-        return "retrying"
+        changed = connection.execute(_RETRY, {**mine, "wake": wake, "reason": detail}).rowcount
+        return "retrying" if changed else None
     if outcome == "retry":
         detail = f"gave up after {delivery.attempt} attempts: {detail}"
-    _change(session, row, status="failed", error=detail)
-    _event(session, row, "failed", now, reason=detail)
+    changed = connection.execute(_FAILED, {**mine, "reason": detail}).rowcount
+    if not changed:
+        return None
+    _event(connection, delivery, "failed", now, reason=detail)
+    _suppress_if_opted_out(connection, error, now)
     return "failed"
+
+
+def _suppress_if_opted_out(
+    connection: Connection, error: Exception | None, now: dt.datetime
+) -> None:
+    """A provider that says the person opted out (an error with ``channel``, ``address`` and
+    ``reason``, like the SMS channel's ``RecipientOptedOut``) puts the address on the
+    suppression list."""
+    channel, address = getattr(error, "channel", None), getattr(error, "address", None)
+    if not (isinstance(channel, str) and isinstance(address, str) and address):
+        return
+    from lealta.feedback.suppressions import suppress  # the feedback package reads the outbox
+
+    with Session(bind=connection) as session:
+        suppress(
+            session,
+            channel=channel,
+            address=address,
+            reason=str(getattr(error, "reason", "opted-out")),
+            source=channel,
+            details={"error": str(error)},
+            at=now,
+        )
+        session.flush()
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -360,36 +619,33 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def _event(
-    session: Session, row: OutboxMessage, status: str, now: dt.datetime, **extra: Any
+    connection: Connection,
+    message: OutboxMessage | Delivery,
+    status: str,
+    now: dt.datetime,
+    **extra: Any,
 ) -> None:
     """Append the outcome to the contact's history (once, whoever records it)."""
-    try:
-        contact_id = survivor(session, row.contact_id).id
-    except LookupError:
-        contact_id = row.contact_id
+    outbox_id = message.id if isinstance(message, OutboxMessage) else message.outbox_id
     properties = {
-        "channel": row.channel,
-        "template": row.template,
-        "outbox_id": row.id,
-        "run_id": row.run_id,
+        "channel": message.channel,
+        "template": message.template,
+        "outbox_id": outbox_id,
+        "run_id": message.run_id,
         **{k: v for k, v in extra.items() if v is not None},
     }
-    insert_ignoring(
-        session,
-        Event.__table__,
-        [
-            {
-                "message_id": f"outbox:{row.id}:{status}",
-                "contact_id": contact_id,
-                "type": "track",
-                "name": EVENT_NAMES[status],
-                "properties": properties,
-                "context": {"source": "lealta"},
-                "occurred_at": now,
-                "received_at": now,
-            }
-        ],
-        conflict=["message_id"],
+    connection.execute(
+        _EVENT[connection.dialect.name],
+        {
+            "message_id": f"outbox:{outbox_id}:{status}",
+            "contact_id": message.contact_id,
+            "type": "track",
+            "name": EVENT_NAMES[status],
+            "properties": properties,
+            "context": {"source": "lealta"},
+            "occurred_at": now,
+            "received_at": now,
+        },
     )
 
 

@@ -19,7 +19,7 @@ from lealta.errors import InvalidInput
 from lealta.storage.base import utcnow
 from lealta.storage.upsert import insert_ignoring
 
-STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
+STATUSES = ("pending", "claimed", "sending", "sent", "failed", "suppressed")
 MAX_LIST = 1000
 
 

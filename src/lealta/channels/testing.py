@@ -18,6 +18,8 @@ class RecordingChannel:
     (a webhook).
     """
 
+    idempotent = True  # like a provider that recognises repeated idempotency keys
+
     def __init__(self, name: str = "email", *, requires_consent: bool = True) -> None:
         self.name = name
         self.requires_consent = requires_consent

@@ -38,9 +38,12 @@ def _register() -> None:
     from lealta.cli.demo import demo_data
     from lealta.cli.imports import import_app
     from lealta.cli.keys import keys_app
+    from lealta.cli.push import push_app
+    from lealta.cli.reports import reports_app
     from lealta.cli.rfm import rfm_command
     from lealta.cli.segments import segments_app
     from lealta.cli.serve import serve_command, worker_command
+    from lealta.cli.templates import templates_app
 
     app.command("rfm")(rfm_command)
     app.command("cluster")(cluster_command)
@@ -52,7 +55,10 @@ def _register() -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(automations_app, name="automations")
     app.add_typer(contacts_app, name="contacts")
+    app.add_typer(templates_app, name="templates")
     app.add_typer(import_app, name="import")
+    app.add_typer(push_app, name="push")
+    app.add_typer(reports_app, name="reports")
 
 
 _register()

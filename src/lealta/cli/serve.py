@@ -111,20 +111,29 @@ def worker_command(
         False, "--exit-with-parent", help="Stop when the process that started this one ends."
     ),
     log_level: str = typer.Option("info", help="debug, info, warning or error."),
+    send: bool = typer.Option(
+        True,
+        "--send/--no-send",
+        help="Deliver the outbox through the channels the settings set up (e-mail with "
+        "LEALTA_SMTP_HOST, SMS, push, web push, webhooks).",
+    ),
 ) -> None:
-    """Apply tracked messages to profiles (and run the inactivity sweep), until stopped.
+    """Apply tracked messages to profiles, advance workflow runs, deliver the outbox and run
+    the scheduled sweeps, until stopped.
 
-    Run as many as needed against one PostgreSQL database: they share the inbox without
-    applying anything twice.
+    Run as many as needed against one PostgreSQL database: they share the inbox, the runs and
+    the outbox without doing anything twice.
     """
     from lealta.bootstrap import build
+    from lealta.channels.registry import configured
     from lealta.tracking.worker import Processor
 
     _configure_logging(log_level)
     if nice:
         os.nice(max(0, min(19, nice)))
     parent = os.getppid()
-    processor = Processor(build(), poll=poll)
+    services = build()
+    processor = Processor(services, poll=poll, channels=configured(services) if send else None)
     stopped = threading.Event()
 
     def stop(*_args: Any) -> None:
@@ -138,3 +147,7 @@ def worker_command(
         if exit_with_parent and os.getppid() != parent:
             break  # the server died without stopping us
     processor.stop()
+    if processor.sender is not None:
+        from lealta.channels.registry import close
+
+        close(processor.sender.channels)

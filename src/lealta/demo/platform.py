@@ -85,7 +85,26 @@ def load_demo(
             progress("applying demo events", done, len(messages))
     _subscribe_newsletter(services, seed)
     _rfm(services)
+    _message_templates(services)
     return len(messages)
+
+
+def _message_templates(services: Services) -> None:
+    """The ready-made message templates, so the demo's templates API is not empty."""
+    from lealta.messages import catalog
+    from lealta.messages.service import save
+
+    now = services.clock.now()
+    with services.uow.transaction() as session:
+        for document in catalog.shipped():
+            save(
+                session,
+                document["id"],
+                document["channel"],
+                document["body"],
+                document.get("description", ""),
+                now=now,
+            )
 
 
 def demo_messages(customers: int, *, seed: int, end: dt.date) -> Iterator[dict[str, Any]]:

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from lealta.automations.tables import Run
-from lealta.channels.tables import OutboxMessage
+from lealta.channels.tables import MessageInteraction, OutboxMessage, PushDevice
 from lealta.contacts.tables import Consent, Contact, ContactTag, Identifier, ListMembership
 from lealta.events.tables import Event
 from lealta.identity.normalize import normalize
@@ -108,7 +108,8 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
     from lealta.scoring.service import recompute_contact
 
     session.flush()
-    for table in (Identifier, Event, Order, Consent, StageChange, Run, OutboxMessage, Voucher):
+    moved = (Identifier, Event, Order, Consent, StageChange, Run, OutboxMessage, Voucher)
+    for table in (*moved, MessageInteraction, PushDevice):
         session.execute(
             update(table).where(table.contact_id == source.id).values(contact_id=into.id)
         )

@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lealta.automations.tables import Run
-from lealta.channels.tables import OutboxMessage
+from lealta.channels.tables import MessageInteraction, OutboxMessage, PushDevice
 from lealta.contacts.consent import consents_in_force, record_consent
 from lealta.contacts.schemas import Erasure
 from lealta.contacts.service import get_live, person_ids
@@ -126,8 +126,10 @@ def _delete(session: Session, table: Any, ids: list[str]) -> int:
 
 def _stop_automations(session: Session, ids: list[str], *, now: dt.datetime) -> None:
     """Runs end (``exited``: erased), unsent messages are dropped with their content, unused
-    vouchers are deleted; sent messages and redeemed vouchers stay, emptied of content, for the
-    record."""
+    vouchers and push devices are deleted; sent messages, redeemed vouchers and what people
+    did with messages (opens, clicks) stay, emptied of content and links, for the record. An
+    address on the suppression list stays there: forgetting it would let the next import mail
+    someone who asked not to be."""
     session.execute(
         update(Run)
         .where(Run.contact_id.in_(ids), Run.status.in_(("active", "waiting")))
@@ -142,7 +144,7 @@ def _stop_automations(session: Session, ids: list[str], *, now: dt.datetime) -> 
     )
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.contact_id.in_(ids), OutboxMessage.status == "pending")
+        .where(OutboxMessage.contact_id.in_(ids), OutboxMessage.status.in_(("pending", "claimed")))
         .values(status="suppressed", error="contact erased")
         .execution_options(synchronize_session=False)
     )
@@ -155,6 +157,18 @@ def _stop_automations(session: Session, ids: list[str], *, now: dt.datetime) -> 
     session.execute(
         delete(Voucher)
         .where(Voucher.contact_id.in_(ids), Voucher.redeemed_at.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+    # devices reach the person; what they did with messages stays counted, without the links
+    session.execute(
+        delete(PushDevice)
+        .where(PushDevice.contact_id.in_(ids))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(MessageInteraction)
+        .where(MessageInteraction.contact_id.in_(ids))
+        .values(url=None, details={})
         .execution_options(synchronize_session=False)
     )
 

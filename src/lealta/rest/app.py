@@ -82,14 +82,20 @@ def _include_routers(app: FastAPI) -> None:
     from lealta.rest import (
         automations,
         contacts,
+        deliverability,
         forms,
+        links,
         lists,
+        onsite,
         orders,
         outbox,
         privacy,
+        push,
         rules,
+        sms,
         snippet,
         system,
+        templates,
         tracking,
         vouchers,
     )
@@ -105,4 +111,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(rules.router)
     app.include_router(automations.router)
     app.include_router(vouchers.router)
+    app.include_router(templates.router)
+    app.include_router(onsite.router)
     app.include_router(outbox.router)
+    app.include_router(deliverability.router)
+    app.include_router(links.router)
+    app.include_router(sms.router)
+    app.include_router(push.router)

@@ -14,7 +14,7 @@ from lealta.rest.auth import require_admin, services
 
 router = APIRouter(prefix="/v1", tags=["outbox"], dependencies=[Depends(require_admin)])
 
-Status = Literal["pending", "sending", "sent", "failed", "suppressed"]
+Status = Literal["pending", "claimed", "sending", "sent", "failed", "suppressed"]
 
 
 class OutboxOut(BaseModel):
@@ -26,12 +26,14 @@ class OutboxOut(BaseModel):
     run_id: str | None = Field(description="The workflow run that decided it, if any.")
     channel: str
     template: str
-    payload: dict[str, Any] = Field(description="Template data; `provider_id` once sent.")
+    payload: dict[str, Any] = Field(description="Template data.")
+    priority: int = Field(description="Higher goes first (transactional 10, bulk 0).")
     status: Status
     attempts: int = Field(description="Times it was handed to the channel.")
     not_before: UtcTime = Field(description="Not delivered before this moment.")
     created_at: UtcTime
     sent_at: UtcTime | None
+    provider_id: str | None = Field(description="The provider's id of the delivered message.")
     error: str | None = Field(description="Why it failed, was suppressed, or is retrying.")
 
 

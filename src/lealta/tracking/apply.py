@@ -29,6 +29,7 @@ from lealta.contacts.tables import (
 from lealta.errors import InvalidInput
 from lealta.events import catalog
 from lealta.events.tables import Event
+from lealta.feedback.attribution import Purchase
 from lealta.identity.normalize import normalize
 from lealta.identity.service import find_contact, merge, resolve, survivor
 from lealta.lifecycle import service as lifecycle
@@ -94,6 +95,8 @@ class Applier:
         self._declared: dict[str, str] | None = None
         self._events: list[dict[str, Any]] = []
         self._contacts: dict[str, Contact] = {}
+        # the batch's orders, credited to the messages clicked before them after the batch
+        self.purchases: list[Purchase] = []
 
     def prefetch(self, messages: list[Mapping[str, Any]]) -> None:
         """Prepare the batch's people in a few queries instead of a few per message.
@@ -342,6 +345,7 @@ class Applier:
                 notes["order_error"] = str(error)
             else:
                 record_order(self.session, contact.id, order)
+                self.purchases.append(Purchase(order.id, contact.id, order.placed_at, order.amount))
         elif meaning == catalog.UNSUBSCRIBE:
             channel = str(seen.properties.get("channel") or "email")
             if channel in ("email", "sms", "push", "web_push"):

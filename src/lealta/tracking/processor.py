@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from lealta.automations.triggers import Triggers, load_live
 from lealta.bootstrap import Services
 from lealta.events.tables import Event
+from lealta.feedback.attribution import attribute_orders
 from lealta.rulesets.service import load_rules
 from lealta.storage.retry import in_transaction
 from lealta.storage.unit_of_work import UnitOfWork
@@ -133,6 +134,10 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
             applier.apply(message)
             done.add(message["messageId"])
         applier.flush_events()
+        if applier.purchases:  # purchases after a click are credited to the message
+            attribute_orders(
+                session, applier.purchases, now, days=services.settings.attribution_days
+            )
 
 
 def _set_aside(services: Services, session: Session, error: Exception) -> None:

@@ -12,9 +12,7 @@ from lealta.automations.runner import advance_due
 from lealta.automations.schedules import run_time_triggers
 from lealta.bootstrap import Services
 from lealta.channels.base import Channel
-from lealta.channels.dispatcher import dispatch_due
-from lealta.channels.policy import FrequencyCap, QuietHours
-from lealta.config import Settings
+from lealta.channels.sender import Sender
 from lealta.lifecycle.service import sweep_inactive
 from lealta.rulesets.service import lifecycle_model
 from lealta.storage.retry import in_transaction
@@ -22,19 +20,6 @@ from lealta.tracking.processor import process_pending
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY = 3600.0
-
-
-def sending_policy(settings: Settings) -> tuple[QuietHours | None, tuple[FrequencyCap, ...]]:
-    """Quiet hours and frequency caps from the settings."""
-    quiet = None
-    if settings.quiet_hours:
-        start, end = settings.quiet_hours.split("-")
-        quiet = QuietHours(start=start, end=end)
-    caps = tuple(
-        FrequencyCap(max_messages=int(n), per_days=int(days.rstrip("d")))
-        for n, days in (cap.split("/") for cap in settings.frequency_caps)
-    )
-    return quiet, caps
 
 
 class Processor:
@@ -50,6 +35,8 @@ class Processor:
     ) -> None:
         self.services = services
         self.channels = dict(channels or {})
+        # delivering the outbox waits on networks: a thread of its own
+        self.sender = Sender(services, self.channels, poll=poll) if self.channels else None
         self.poll = poll
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -62,6 +49,8 @@ class Processor:
         """Start the loop in a daemon thread."""
         self._thread = threading.Thread(target=self.run, name="lealta-processor", daemon=True)
         self._thread.start()
+        if self.sender is not None:
+            self.sender.start()
 
     def notify(self) -> None:
         """New messages are waiting."""
@@ -74,6 +63,8 @@ class Processor:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.sender is not None:
+            self.sender.stop(timeout)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until the inbox was found empty after the last notify (tests, shutdown)."""
@@ -87,10 +78,8 @@ class Processor:
                 while not self._stop.is_set() and process_pending(self.services):
                     pass
                 while not self._stop.is_set() and advance_due(self.services):
-                    pass
-                if self.channels:
-                    quiet, caps = sending_policy(self.services.settings)
-                    dispatch_due(self.services, self.channels, caps=caps, quiet=quiet)
+                    if self.sender is not None:
+                        self.sender.notify()
                 self._idle.set()
                 self._sweep_if_due()
                 self._time_triggers_if_due()

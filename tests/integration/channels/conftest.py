@@ -67,8 +67,11 @@ class Outbox:
         caps: tuple[FrequencyCap, ...] = (),
         quiet: QuietHours | None = None,
         channels: Any = None,
+        **options: Any,
     ) -> DispatchReport:
-        return dispatch_due(self.services, channels or self.channels, caps=caps, quiet=quiet)
+        return dispatch_due(
+            self.services, channels or self.channels, caps=caps, quiet=quiet, **options
+        )
 
     def row(self, key: str) -> OutboxMessage:
         with self.services.uow.transaction() as session:

@@ -34,7 +34,7 @@ def test_a_message_is_sent_once_and_recorded_on_the_timeline(box: Outbox) -> Non
     assert delivery.attempt == 1
     row = box.row("welcome:ana")
     assert row.status == "sent"
-    assert row.payload["provider_id"] == "email-1"
+    assert row.provider_id == "email-1"
     assert row.sent_at is not None
     assert row.sent_at.replace(tzinfo=dt.UTC) == START
     assert box.events(ana) == [
@@ -131,7 +131,7 @@ def test_a_crash_between_sending_and_recording_never_sends_twice(box: Outbox) ->
     assert box.email.repeats == 1  # the re-send reused the key and was recognised
     after = box.row("k")
     assert (after.status, after.attempts) == ("sent", 2)
-    assert after.payload["provider_id"] == "email-1"
+    assert after.provider_id == "email-1"
     assert [name for name, _ in box.events(ana)] == ["Message Sent"]
 
 
@@ -271,7 +271,7 @@ def test_the_outbox_can_be_inspected_over_the_api(box: Outbox) -> None:
         assert sent.status_code == 200, sent.text
         [message] = sent.json()["messages"]
         assert message["idempotency_key"] == "ana"
-        assert message["payload"]["provider_id"] == "email-1"
+        assert message["provider_id"] == "email-1"
         assert message["sent_at"] == "2025-06-02T10:00:00Z"
         mine = client.get("/v1/outbox", params={"contact_id": bo}, headers=headers).json()
         assert [(m["status"], m["error"]) for m in mine["messages"]] == [

@@ -22,7 +22,8 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
-def test_upgrade_creates_every_table_and_downgrade_removes_them(database_url: str) -> None:
+def test_upgrade_creates_every_table_and_downgrade_removes_them(empty_database_url: str) -> None:
+    database_url = empty_database_url
     assert current_revision(database_url) is None
     upgrade(database_url)
     assert current_revision(database_url) == head_revision()
@@ -35,10 +36,11 @@ def test_upgrade_creates_every_table_and_downgrade_removes_them(database_url: st
     engine.dispose()
 
 
-def test_the_migrated_schema_matches_the_tables(database_url: str) -> None:
+def test_the_migrated_schema_matches_the_tables(empty_database_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    database_url = empty_database_url
     upgrade(database_url)
     engine = make_engine(database_url)
     with engine.connect() as connection:

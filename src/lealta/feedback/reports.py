@@ -1,0 +1,210 @@
+"""How sent messages did: counts and rates per template, workflow step, channel or workflow.
+
+:func:`message_report` answers in two set-based queries, whatever the number of messages.
+
+Definitions
+-----------
+The messages counted are the outbox rows **sent** (``status = "sent"``) with ``sent_at`` in
+``[since, until)``; what happened to them afterwards counts whenever it happened (a cohort by
+send time), so a report of last week keeps growing as late opens and purchases arrive.
+
+* ``sent``: messages sent. ``delivered``, ``bounced``, ``unsubscribed``, ``complained``:
+  messages with at least one such interaction.
+* ``opened_unique`` / ``clicked_unique``: distinct contacts with at least one open / click;
+  ``opened_total`` / ``clicked_total``: every open / click recorded (each pixel load, each
+  redirect).
+* ``converted``: orders credited to the messages (:mod:`lealta.feedback.attribution`);
+  ``converters``: distinct contacts among their buyers; ``revenue``: their amounts summed.
+* ``base``: the messages that reached people as far as Lealta knows, ``sent - bounced``. (Not
+  ``delivered``: SMTP reports no deliveries and providers only some, so a group mixing them
+  would get rates above 1.)
+* Rates (``None`` when the denominator is 0): ``open_rate = opened_unique / base``,
+  ``click_rate = clicked_unique / base``, ``click_to_open = clicked_unique / opened_unique``,
+  ``unsubscribe_rate = unsubscribed / base``, ``complaint_rate = complained / base``,
+  ``bounce_rate = bounced / sent``, ``conversion_rate = converters / base``.
+
+Groups: ``template`` and ``channel`` are the outbox row's; ``workflow`` is the workflow of the
+run that sent it (``outbox.run_id`` → ``workflow_runs``); ``step`` is (workflow, the step id kept
+in the payload by :mod:`lealta.automations.commands`). Messages sent outside workflows fall in
+the group ``(none)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Subquery, func, select
+from sqlalchemy.orm import Session
+
+from lealta.automations.tables import Run
+from lealta.channels.tables import MessageInteraction, OutboxMessage
+from lealta.errors import InvalidInput
+
+GROUPINGS = ("template", "step", "channel", "workflow")
+NONE = "(none)"
+# The interactions counted per message (distinct outbox rows).
+_PER_MESSAGE = ("delivered", "bounced", "unsubscribed", "complained")
+CENT = Decimal("0.01")
+
+
+@dataclass
+class MessageStats:
+    """One group's numbers; see the module docstring for each definition."""
+
+    key: dict[str, str]
+    sent: int = 0
+    delivered: int = 0
+    bounced: int = 0
+    opened_unique: int = 0
+    opened_total: int = 0
+    clicked_unique: int = 0
+    clicked_total: int = 0
+    unsubscribed: int = 0
+    complained: int = 0
+    converted: int = 0
+    converters: int = 0
+    revenue: Decimal = field(default_factory=lambda: Decimal("0.00"))
+
+    @property
+    def label(self) -> str:
+        """The group's name for people: ``welcome`` or ``welcome-series / day-3``."""
+        return " / ".join(self.key.values())
+
+    @property
+    def base(self) -> int:
+        """What rates are out of: messages sent and not bounced."""
+        return max(self.sent - self.bounced, 0)
+
+    def rates(self) -> dict[str, float | None]:
+        """Every rate, as a fraction rounded to 4 places (``None`` out of nothing)."""
+        return {
+            "open_rate": ratio(self.opened_unique, self.base),
+            "click_rate": ratio(self.clicked_unique, self.base),
+            "click_to_open": ratio(self.clicked_unique, self.opened_unique),
+            "unsubscribe_rate": ratio(self.unsubscribed, self.base),
+            "complaint_rate": ratio(self.complained, self.base),
+            "bounce_rate": ratio(self.bounced, self.sent),
+            "conversion_rate": ratio(self.converters, self.base),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """Key, counts and rates in one flat mapping (revenue as a decimal string)."""
+        counts = {
+            name: getattr(self, name)
+            for name in (
+                "sent",
+                "delivered",
+                "bounced",
+                "opened_unique",
+                "opened_total",
+                "clicked_unique",
+                "clicked_total",
+                "unsubscribed",
+                "complained",
+                "converted",
+                "converters",
+            )
+        }
+        return {**self.key, **counts, "revenue": str(self.revenue), **self.rates()}
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """``part / whole`` rounded to 4 places; ``None`` when ``whole`` is 0."""
+    return round(part / whole, 4) if whole else None
+
+
+def message_report(
+    session: Session,
+    *,
+    by: str = "template",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[MessageStats]:
+    """Numbers per group of messages sent in ``[since, until)``, most sent first."""
+    if by not in GROUPINGS:
+        raise InvalidInput(
+            f"unknown grouping {by!r}; choose from {', '.join(GROUPINGS)}", field="by"
+        )
+    if since is not None and until is not None and until <= since:
+        raise InvalidInput("until must be after since", field="until")
+    names, sent = _sent(by, since, until)
+    keys = [sent.c[name] for name in names]
+    groups: dict[tuple[str, ...], MessageStats] = {}
+
+    def stats(values: Sequence[Any]) -> MessageStats:
+        key = tuple(NONE if v is None or v == "" else str(v) for v in values)
+        if key not in groups:
+            groups[key] = MessageStats(dict(zip(names, key, strict=True)))
+        return groups[key]
+
+    for *values, count in session.execute(select(*keys, func.count()).group_by(*keys)):
+        stats(values).sent += int(count)
+    interactions = (
+        select(
+            *keys,
+            MessageInteraction.kind,
+            func.count(MessageInteraction.id),
+            func.count(MessageInteraction.outbox_id.distinct()),
+            func.count(sent.c.contact_id.distinct()),
+            func.count(MessageInteraction.order_id.distinct()),
+            func.sum(MessageInteraction.revenue),
+        )
+        .join(MessageInteraction, MessageInteraction.outbox_id == sent.c.outbox_id)
+        .group_by(*keys, MessageInteraction.kind)
+    )
+    for row in session.execute(interactions):
+        *values, kind, total, messages, contacts, orders, revenue = row
+        _add(stats(values), kind, int(total), int(messages), int(contacts), int(orders), revenue)
+    return sorted(groups.values(), key=lambda s: (-s.sent, s.label))
+
+
+def _add(
+    stats: MessageStats,
+    kind: str,
+    total: int,
+    messages: int,
+    contacts: int,
+    orders: int,
+    revenue: Any,
+) -> None:
+    if kind in _PER_MESSAGE:
+        setattr(stats, kind, messages)
+    elif kind == "opened":
+        stats.opened_unique, stats.opened_total = contacts, total
+    elif kind == "clicked":
+        stats.clicked_unique, stats.clicked_total = contacts, total
+    elif kind == "converted":
+        stats.converted, stats.converters = orders, contacts
+        stats.revenue = Decimal(str(revenue or 0)).quantize(CENT)
+
+
+def _sent(
+    by: str, since: dt.datetime | None, until: dt.datetime | None
+) -> tuple[list[str], Subquery]:
+    """The messages sent in the range with their group key columns, as a subquery (grouping
+    by a subquery's columns keeps PostgreSQL happy with JSON path keys)."""
+    keys: dict[str, Any] = {
+        "template": OutboxMessage.template,
+        "channel": OutboxMessage.channel,
+        "workflow": Run.workflow_id,
+        "step": OutboxMessage.payload["step"].as_string(),
+    }
+    names = ["workflow", "step"] if by == "step" else [by]
+    query = (
+        select(
+            OutboxMessage.id.label("outbox_id"),
+            OutboxMessage.contact_id.label("contact_id"),
+            *(keys[name].label(name) for name in names),
+        )
+        .outerjoin(Run, Run.id == OutboxMessage.run_id)
+        .where(OutboxMessage.status == "sent")
+    )
+    if since is not None:
+        query = query.where(OutboxMessage.sent_at >= since)
+    if until is not None:
+        query = query.where(OutboxMessage.sent_at < until)
+    return names, query.subquery("sent")

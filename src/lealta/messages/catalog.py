@@ -1,0 +1,67 @@
+"""Ready-made message templates shipped with Lealta, and reading template files.
+
+The files in the package folder ``library/`` fill the send steps of the shipped workflows
+(``welcome``, ``cart-reminder-1``, ``cart-reminder-2``, ``birthday``). They are ordinary
+template files: ``lealta templates install`` stores them, ``lealta templates export`` writes
+one back for editing.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import yaml
+
+from lealta.errors import InvalidInput, NotFound
+from lealta.messages.model import documents
+
+_FOLDER = "library"
+_SUFFIX = ".yaml"
+
+
+def _files() -> dict[str, Traversable]:
+    folder = resources.files("lealta.messages").joinpath(_FOLDER)
+    found = {
+        entry.name.removesuffix(_SUFFIX): entry
+        for entry in folder.iterdir()
+        if entry.is_file() and entry.name.endswith(_SUFFIX)
+    }
+    return dict(sorted(found.items()))
+
+
+def shipped_ids() -> list[str]:
+    """The ids of the shipped templates, sorted."""
+    return list(_files())
+
+
+def shipped_text(template_id: str) -> str:
+    """The YAML of shipped template ``template_id`` (comments included); NotFound if none."""
+    found = _files().get(template_id)
+    if found is None:
+        raise NotFound(f"no shipped message template {template_id!r}")
+    return found.read_text(encoding="utf-8")
+
+
+def shipped() -> list[dict[str, Any]]:
+    """Every shipped template as a document (``id``, ``channel``, ``description``, ``body``)."""
+    return [doc for name in shipped_ids() for doc in read_documents(shipped_text(name))]
+
+
+def read_documents(text: str) -> list[dict[str, Any]]:
+    """The template documents in a YAML or JSON file's text (see
+    :func:`lealta.messages.model.documents`).
+
+    Raises
+    ------
+    InvalidInput
+        When the text is not YAML/JSON (with the line) or not shaped like templates.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InvalidInput(f"not valid YAML or JSON: {exc}", field="file", line=line) from None
+    return documents(data)

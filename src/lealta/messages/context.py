@@ -1,0 +1,298 @@
+"""What a template sees: the render context, built from the store for many contacts at once.
+
+:func:`contexts_for` reads a batch of contacts in a fixed number of queries (contacts,
+identifiers, tags, RFM, the last orders, open vouchers, the scoring model), whatever the batch
+size, and :func:`message_context` lays one message's details over a contact's context (the
+workflow runner puts the triggering event and the vouchers the run issued in the payload).
+The keys, as templates use them:
+
+``contact``
+    ``id``, ``email``, ``phone``, ``user_id``, ``external_id`` (first identifier of each
+    kind), every custom attribute (``first_name``, ``city``, ``birthday`` …; also as
+    ``contact.attributes``), ``name``, ``language``, ``timezone``, ``stage`` (lifecycle),
+    ``score`` (lead score now), ``tags``, ``created_at``, ``first_seen_at``, ``last_seen_at``.
+``purchases``
+    The last :data:`PURCHASES` orders, newest first: ``id``, ``placed_at``, ``amount``,
+    ``currency``, ``channel``, ``payment_method``, ``items`` (``name``, ``category``,
+    ``price``, ``quantity`` …) and ``categories`` (distinct, in item order).
+``last_order``
+    ``purchases[0]``, absent when there is none.
+``rfm``
+    ``segment``, ``code``, ``r``, ``f``, ``m``, ``p``, ``recency_days``, ``frequency``,
+    ``monetary``, ``payment``, ``cluster``, ``cluster_name``, ``as_of``; absent before the
+    first ``lealta rfm --from-store``.
+``vouchers``
+    The contact's vouchers still usable (not redeemed, not expired), newest first.
+``voucher``
+    The voucher this message is about: ``payload.voucher`` (a code), else the one the
+    workflow run saved as ``voucher`` (``payload.saved``), else another code it saved.
+    ``code``, ``display`` (grouped for reading), ``kind``, ``value``, ``currency``,
+    ``issued_at``, ``expires_at``.
+``trigger``
+    The event that started the workflow run (``payload.trigger``):
+    ``name`` (also ``event``), ``properties``, ``occurred_at`` (also ``at``).
+``payload``
+    The outbox message's payload (a send step's ``data``, ``workflow``, ``step``); string
+    values that are templates (``"{{ trigger.properties.products }}"``) are evaluated first.
+``links``
+    ``unsubscribe``, ``preferences``, ``survey(score)`` (signed URLs; see
+    :mod:`lealta.messages.service`).
+``shop``
+    ``name`` and ``email`` (from ``email_from``), ``url`` (``public_url``).
+``now``
+    The moment of rendering (UTC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from lealta.contacts.profiles import identifiers_by_kind, rfm_of, score_now, tags_of
+from lealta.contacts.tables import Contact
+from lealta.errors import InvalidInput
+from lealta.messages.render import render_value
+from lealta.orders.tables import Order
+from lealta.rulesets.service import scoring_model
+from lealta.segmentation.tables import ContactRfm
+from lealta.vouchers.codes import format_code, normalize_code
+from lealta.vouchers.tables import Voucher
+
+PURCHASES = 5
+IDENTIFIER_KINDS = ("email", "phone", "user_id", "external_id")
+_RUN_INTERNAL = frozenset({"splits", "wait_started", "goal_reached", "ended_at"})
+
+
+def contexts_for(
+    session: Session, contact_ids: Iterable[str], now: dt.datetime
+) -> dict[str, dict[str, Any]]:
+    """The render context of each live contact in ``contact_ids`` (erased ones are left out).
+
+    A fixed number of queries, whatever the number of contacts.
+    """
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return {}
+    contacts = list(
+        session.scalars(select(Contact).where(Contact.id.in_(ids), Contact.erased_at.is_(None)))
+    )
+    ids = [c.id for c in contacts]
+    identifiers = identifiers_by_kind(session, ids)
+    tags = tags_of(session, ids)
+    rfm = {row.contact_id: _rfm(row) for row in rfm_of(session, ids)}
+    purchases = _purchases(session, ids)
+    vouchers = _open_vouchers(session, ids, now)
+    model = scoring_model(session)
+    found: dict[str, dict[str, Any]] = {}
+    for contact in contacts:
+        context: dict[str, Any] = {
+            "contact": _contact(contact, identifiers.get(contact.id, {}), tags, model, now),
+            "purchases": purchases.get(contact.id, []),
+            "vouchers": vouchers.get(contact.id, []),
+            "now": now,
+        }
+        if context["purchases"]:
+            context["last_order"] = context["purchases"][0]
+        if contact.id in rfm:
+            context["rfm"] = rfm[contact.id]
+        found[contact.id] = context
+    return found
+
+
+def _contact(
+    contact: Contact,
+    identifiers: Mapping[str, list[str]],
+    tags: Mapping[str, list[str]],
+    model: Any,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    attributes = {k: v for k, v in dict(contact.attributes or {}).items() if v is not None}
+    values: dict[str, Any] = {**attributes}
+    for kind in IDENTIFIER_KINDS:
+        if identifiers.get(kind):
+            values[kind] = identifiers[kind][0]
+    name = attributes.get("name") or " ".join(
+        str(attributes[k]) for k in ("first_name", "last_name") if attributes.get(k)
+    )
+    values.update(
+        {
+            "id": contact.id,
+            "attributes": attributes,
+            "stage": contact.lifecycle_stage,
+            "score": score_now(model, contact, now),
+            "tags": tags.get(contact.id, []),
+            "created_at": contact.created_at,
+            "first_seen_at": contact.first_seen_at,
+            "last_seen_at": contact.last_seen_at,
+        }
+    )
+    if name:
+        values["name"] = name
+    return values
+
+
+def _rfm(row: ContactRfm) -> dict[str, Any]:
+    names = ("segment", "code", "r", "f", "m", "p", "recency_days", "frequency", "monetary")
+    values = {name: getattr(row, name) for name in names}
+    values.update(
+        payment=row.payment, cluster=row.cluster, cluster_name=row.cluster_name, as_of=row.as_of
+    )
+    return values
+
+
+def _purchases(session: Session, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The last orders of each contact, newest first, in one query."""
+    rank = (
+        func.row_number()
+        .over(partition_by=Order.contact_id, order_by=(Order.placed_at.desc(), Order.id.desc()))
+        .label("rank")
+    )
+    ranked = select(Order.id, rank).where(Order.contact_id.in_(ids)).subquery()
+    rows = session.scalars(
+        select(Order)
+        .join(ranked, ranked.c.id == Order.id)
+        .where(ranked.c.rank <= PURCHASES)
+        .order_by(Order.contact_id, Order.placed_at.desc(), Order.id.desc())
+    )
+    found: dict[str, list[dict[str, Any]]] = {}
+    for order in rows:
+        items = [dict(item) for item in order.items or [] if isinstance(item, Mapping)]
+        categories = list(dict.fromkeys(str(i["category"]) for i in items if i.get("category")))
+        found.setdefault(order.contact_id, []).append(
+            {
+                "id": order.external_id,
+                "placed_at": order.placed_at,
+                "amount": order.amount,
+                "currency": order.currency,
+                "channel": order.channel,
+                "payment_method": order.payment_method,
+                "items": items,
+                "categories": categories,
+            }
+        )
+    return found
+
+
+def voucher_view(voucher: Voucher) -> dict[str, Any]:
+    """A voucher as templates see it."""
+    return {
+        "code": voucher.code,
+        "display": format_code(voucher.code),
+        "kind": voucher.kind,
+        "value": voucher.value,
+        "currency": voucher.currency,
+        "issued_at": voucher.issued_at,
+        "expires_at": voucher.expires_at,
+    }
+
+
+def _open_vouchers(
+    session: Session, ids: Sequence[str], now: dt.datetime
+) -> dict[str, list[dict[str, Any]]]:
+    rows = session.scalars(
+        select(Voucher)
+        .where(
+            Voucher.contact_id.in_(ids),
+            Voucher.redeemed_at.is_(None),
+            or_(Voucher.expires_at.is_(None), Voucher.expires_at > now),
+        )
+        .order_by(Voucher.issued_at.desc(), Voucher.code)
+    )
+    found: dict[str, list[dict[str, Any]]] = {}
+    for voucher in rows:
+        found.setdefault(voucher.contact_id, []).append(voucher_view(voucher))
+    return found
+
+
+def _saved(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in _RUN_INTERNAL}
+
+
+def voucher_codes(payload: Mapping[str, Any] | None) -> list[str]:
+    """The voucher codes a message may show: ``payload.voucher``, then what the workflow run
+    saved (``payload.saved``: ``voucher`` first)."""
+    payload = payload or {}
+    saved = _saved(_mapping(payload.get("saved")))
+    candidates = [payload.get("voucher"), saved.get("voucher"), *saved.values()]
+    return [c for c in (_code(v) for v in candidates) if c]
+
+
+def vouchers_by_code(session: Session, codes: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The vouchers with these canonical codes, as templates see them (one query)."""
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Voucher).where(Voucher.code.in_(wanted)))
+    return {v.code: voucher_view(v) for v in rows}
+
+
+def message_context(
+    base: Mapping[str, Any],
+    *,
+    payload: Mapping[str, Any] | None = None,
+    vouchers: Mapping[str, Mapping[str, Any]] | None = None,
+    links: Mapping[str, Any] | None = None,
+    shop: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A contact's ``base`` context with one message's details laid over it (see the module
+    docstring). ``vouchers`` are the known vouchers by code. Template strings in ``payload``
+    are evaluated against that context, except under ``trigger`` and ``saved``: those hold
+    what a tracked event carried and what the run saved, data from outside that is never
+    evaluated (a product named ``{{ … }}`` stays that text)."""
+    context = dict(base)
+    raw = dict(payload or {})
+    trigger = _mapping(raw.get("trigger"))
+    if trigger:
+        context["trigger"] = trigger_view(trigger)
+    given = raw.get("voucher")
+    if isinstance(given, Mapping):
+        context["voucher"] = dict(given)
+    else:
+        known = vouchers or {}
+        chosen = next((known[c] for c in voucher_codes(raw) if c in known), None)
+        if chosen is not None:
+            context["voucher"] = dict(chosen)
+    context["links"] = dict(links or {})
+    context["shop"] = dict(shop or {})
+    authored = {k: v for k, v in raw.items() if k not in DATA_KEYS}
+    context["payload"] = {
+        **render_value(authored, context, label="payload"),
+        **{k: raw[k] for k in DATA_KEYS if k in raw},
+    }
+    return context
+
+
+# Payload keys holding data from outside the template's author (see message_context).
+DATA_KEYS = ("trigger", "saved")
+
+
+def trigger_view(trigger: Mapping[str, Any]) -> dict[str, Any]:
+    """The triggering event as templates see it: ``name`` (also ``event``), ``properties``,
+    ``occurred_at`` (also ``at``), whichever spelling the source used."""
+    name = trigger.get("name") or trigger.get("event")
+    at = trigger.get("occurred_at") or trigger.get("at")
+    return {
+        **trigger,
+        "name": name,
+        "event": name,
+        "properties": _mapping(trigger.get("properties")),
+        "occurred_at": at,
+        "at": at,
+    }
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _code(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return normalize_code(value)
+    except InvalidInput:
+        return None

@@ -1,0 +1,113 @@
+"""Making a rendered message measurable: tracked links, the open pixel, unsubscribe headers.
+Pure: the signing is handed in as ``rewrite`` (a function of the target URL).
+
+Only ``http``/``https`` links are rewritten; ``mailto:``, ``tel:``, anchors and links that
+already point at Lealta (``/l/…``: unsubscribe, preferences, surveys) are left alone, as is
+any ``<a>`` marked ``data-lealta-notrack``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Rewrite = Callable[[str], str]
+
+_ANCHOR = re.compile(r"<a\b[^>]*>", re.IGNORECASE)
+_HREF = re.compile(r"""(\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_BARE_URL = re.compile(r"""https?://[^\s<>"'{}|\\^`]+""", re.IGNORECASE)
+_TRAILING = ".,;:!?)]'\""
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+
+
+def _trackable(url: str, own_prefix: str) -> bool:
+    lowered = url.lower()
+    return lowered.startswith(("http://", "https://")) and not url.startswith(own_prefix)
+
+
+def rewrite_html_links(source: str, rewrite: Rewrite, *, own_prefix: str) -> str:
+    """``source`` with every ``<a href="http(s)://…">`` pointing at ``rewrite(url)``."""
+
+    def anchor(found: re.Match[str]) -> str:
+        tag = found.group(0)
+        if "data-lealta-notrack" in tag.lower():
+            return tag
+
+        def href(attr: re.Match[str]) -> str:
+            url = html.unescape(attr.group(3)).strip()
+            if not _trackable(url, own_prefix):
+                return attr.group(0)
+            quote = attr.group(2)
+            return f"{attr.group(1)}{quote}{html.escape(rewrite(url), quote=True)}{quote}"
+
+        return _HREF.sub(href, tag, count=1)
+
+    return _ANCHOR.sub(anchor, source)
+
+
+def rewrite_text_links(text: str, rewrite: Rewrite, *, own_prefix: str) -> str:
+    """``text`` with every bare ``http(s)://`` URL replaced by ``rewrite(url)`` (trailing
+    punctuation stays outside the link)."""
+
+    def bare(found: re.Match[str]) -> str:
+        url = found.group(0)
+        stripped = url.rstrip(_TRAILING)
+        tail = url[len(stripped) :]
+        if not _trackable(stripped, own_prefix):
+            return url
+        return rewrite(stripped) + tail
+
+    return _BARE_URL.sub(bare, text)
+
+
+def add_open_pixel(source: str, pixel_url: str) -> str:
+    """``source`` with a 1x1 image loading ``pixel_url`` just before ``</body>`` (at the end
+    when there is none)."""
+    image = (
+        f'<img src="{html.escape(pixel_url, quote=True)}" width="1" height="1" alt="" '
+        'style="display:block;width:1px;height:1px;border:0" />'
+    )
+    ends = list(_BODY_END.finditer(source))
+    if not ends:
+        return source + image
+    at = ends[-1].start()
+    return source[:at] + image + source[at:]
+
+
+def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
+    """The RFC 2369 / RFC 8058 headers for one-click unsubscribe."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def track(
+    parts: Mapping[str, Any],
+    *,
+    channel: str,
+    rewrite: Rewrite,
+    own_prefix: str,
+    pixel_url: str | None = None,
+    unsubscribe_url: str | None = None,
+    text_links: bool = False,
+) -> dict[str, Any]:
+    """Rendered ``parts`` made measurable for ``channel``: links in HTML always, the push
+    ``url``, bare URLs in text parts when ``text_links``; for e-mail the open pixel and the
+    unsubscribe headers."""
+    out = dict(parts)
+    if isinstance(out.get("html"), str):
+        out["html"] = rewrite_html_links(out["html"], rewrite, own_prefix=own_prefix)
+    if text_links and isinstance(out.get("text"), str):
+        out["text"] = rewrite_text_links(out["text"], rewrite, own_prefix=own_prefix)
+    url = out.get("url")
+    if channel in ("push", "web_push") and isinstance(url, str) and _trackable(url, own_prefix):
+        out["url"] = rewrite(url)
+    if channel == "email":
+        if pixel_url and isinstance(out.get("html"), str):
+            out["html"] = add_open_pixel(out["html"], pixel_url)
+        if unsubscribe_url:
+            out["headers"] = {**out.get("headers", {}), **unsubscribe_headers(unsubscribe_url)}
+    return out

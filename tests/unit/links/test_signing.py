@@ -1,0 +1,153 @@
+"""Signed link tokens: what is signed comes back, anything changed is refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lealta.errors import InvalidInput
+from lealta.links import Links
+from lealta.links.signing import with_utm
+
+LINKS = Links("a secret for tests", "https://mail.shop.example/")
+
+
+def token_of(url: str) -> str:
+    """The token in a link made by ``Links`` (the last path segment)."""
+    return urlsplit(url).path.rsplit("/", 1)[1]
+
+
+def test_a_click_link_carries_its_message_and_target() -> None:
+    url = LINKS.click(42, "https://shop.example/shoes?size=42")
+    assert url.startswith("https://mail.shop.example/l/c/")
+    claims = LINKS.read(token_of(url), "click")
+    assert (claims.kind, claims.outbox_id, claims.url) == (
+        "click",
+        42,
+        "https://shop.example/shoes?size=42",
+    )
+
+
+def test_every_kind_round_trips() -> None:
+    assert LINKS.read(token_of(LINKS.open_pixel(7)), "open").outbox_id == 7
+    assert LINKS.read(token_of(LINKS.unsubscribe(8)), "unsub").outbox_id == 8
+    assert LINKS.read(token_of(LINKS.preferences("c0ffee")), "prefs").contact_id == "c0ffee"
+    survey = LINKS.read(token_of(LINKS.survey(9, 10, survey="nps-q2")), "survey")
+    assert (survey.outbox_id, survey.score, survey.survey) == (9, 10, "nps-q2")
+
+
+def test_the_pixel_token_is_read_with_or_without_its_gif_suffix() -> None:
+    pixel = LINKS.open_pixel(5)
+    assert pixel.endswith(".gif")
+    with_suffix = token_of(pixel)
+    assert LINKS.read(with_suffix, "open").outbox_id == 5
+    assert LINKS.read(with_suffix.removesuffix(".gif"), "open").outbox_id == 5
+
+
+def test_a_payload_pointing_elsewhere_keeps_no_valid_signature() -> None:
+    payload, signature = token_of(LINKS.click(1, "https://shop.example/")).split(".")
+    forged = base64.urlsafe_b64encode(
+        json.dumps({"m": 1, "u": "https://evil.example/"}).encode()
+    ).decode()
+    with pytest.raises(InvalidInput, match="not valid") as caught:
+        LINKS.read(f"{forged.rstrip('=')}.{signature}", "click")
+    assert caught.value.field == "token"
+    assert LINKS.read(f"{payload}.{signature}", "click").url == "https://shop.example/"
+
+
+def test_another_persons_unsubscribe_link_cannot_be_made_by_changing_the_id() -> None:
+    _payload, signature = token_of(LINKS.unsubscribe(100)).split(".")
+    other = base64.urlsafe_b64encode(b'{"m":101}').decode().rstrip("=")
+    with pytest.raises(InvalidInput):
+        LINKS.read(f"{other}.{signature}", "unsub")
+
+
+def test_a_changed_signature_is_refused() -> None:
+    payload, signature = token_of(LINKS.open_pixel(3).removesuffix(".gif")).split(".")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    with pytest.raises(InvalidInput, match="not valid"):
+        LINKS.read(f"{payload}.{flipped}", "open")
+
+
+def test_a_token_of_one_kind_is_refused_as_another() -> None:
+    survey = token_of(LINKS.survey(4, 9))
+    unsubscribe = token_of(LINKS.unsubscribe(4))
+    with pytest.raises(InvalidInput):
+        LINKS.read(survey, "click")
+    with pytest.raises(InvalidInput):
+        LINKS.read(unsubscribe, "survey")
+
+
+def test_a_token_signed_with_another_secret_is_refused() -> None:
+    elsewhere = Links("another secret", "https://mail.shop.example")
+    with pytest.raises(InvalidInput):
+        LINKS.read(token_of(elsewhere.unsubscribe(1)), "unsub")
+
+
+@pytest.mark.parametrize(
+    "token", ["", "no-dot-at-all", ".signature-only", "payload-only.", "x" * 9000 + ".y"]
+)
+def test_malformed_tokens_are_refused_naming_the_token(token: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        LINKS.read(token, "click")
+    assert caught.value.field == "token"
+
+
+@given(position=st.integers(min_value=0), replacement=st.sampled_from("AQgw-_.0z"))
+def test_any_one_character_changed_is_refused(position: int, replacement: str) -> None:
+    token = token_of(LINKS.click(12, "https://shop.example/a?b=c"))
+    index = position % len(token)
+    changed = token[:index] + replacement + token[index + 1 :]
+    if changed == token:
+        return
+    with pytest.raises(InvalidInput):
+        LINKS.read(changed, "click")
+
+
+def test_utm_parameters_are_added_and_those_in_the_url_win() -> None:
+    url = with_utm(
+        "https://shop.example/p?utm_source=partner&colour=red",
+        {"source": "lealta", "medium": "email", "utm_campaign": "spring", "content": ""},
+    )
+    query = parse_qs(urlsplit(url).query)
+    assert query == {
+        "utm_source": ["partner"],
+        "colour": ["red"],
+        "utm_medium": ["email"],
+        "utm_campaign": ["spring"],
+    }
+
+
+def test_a_click_link_targets_the_url_with_utm() -> None:
+    url = LINKS.click(2, "https://shop.example/", utm={"campaign": "win-back"})
+    claims = LINKS.read(token_of(url), "click")
+    assert claims.url == "https://shop.example/?utm_campaign=win-back"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "javascript:alert(1)",
+        "ftp://files.example/x",
+        "mailto:ann@example.com",
+        "/relative/path",
+        "//shop.example/no-scheme",
+        "https://",
+    ],
+)
+def test_only_web_addresses_can_be_tracked(target: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        LINKS.click(1, target)
+    assert caught.value.field == "url"
+
+
+def test_a_survey_score_outside_zero_to_ten_cannot_be_linked() -> None:
+    with pytest.raises(ValueError, match="between 0 and 10"):
+        LINKS.survey(1, 11)
+    with pytest.raises(ValueError, match="between 0 and 10"):
+        LINKS.survey(1, -1)

@@ -1,0 +1,29 @@
+"""The plain-text part made from HTML."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lealta.messages.plaintext import html_to_text
+
+
+def test_blocks_lists_links_and_images_read_as_text() -> None:
+    html = """<html><head><title>T</title><style>p{color:red}</style></head><body>
+    <div style="display:none">hidden preheader</div>
+    <h1>Your   order</h1><p>Thanks,&nbsp;Ana &amp; co.<br>See you soon.</p>
+    <ul><li>Tea</li><li>Cup</li></ul>
+    <p><a href="https://shop.example/o/1">Track it</a> or <a href="https://shop.example">https://shop.example</a></p>
+    <img src="x.png" alt="Logo"><script>alert(1)</script>
+    </body></html>"""
+    assert html_to_text(html) == (
+        "Your order\n\nThanks, Ana & co.\nSee you soon.\n\n- Tea\n- Cup\n\n"
+        "Track it (https://shop.example/o/1) or https://shop.example\n\nLogo\n"
+    )
+
+
+@given(st.text(max_size=300))
+def test_any_input_gives_text_without_runs_of_blank_lines(html: str) -> None:
+    text = html_to_text(html)
+    assert "\n\n\n" not in text
+    assert text.endswith("\n")
