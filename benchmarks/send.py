@@ -1,0 +1,409 @@
+"""Personalised e-mail at volume: Lealta renders and delivers N messages to a local SMTP
+server, beside the floor: the same messages, pre-built, sent by a bare ``smtplib`` loop over
+one connection, in the same run.
+
+The server is Postfix's ``smtp-sink`` (Debian package ``postfix``), which accepts and drops
+mail in C; aiosmtpd, pure Python, would measure itself. Setup, not timed: a fresh database
+(SQLite by default) with N contacts (first name, e-mail, consent), the shipped template
+``cart-reminder-1`` (HTML with the person's name, the cart's three products with links and
+prices, unsubscribe link; plain text made from the HTML) and N outbox messages, each with its
+own cart. Timed: the worker's dispatcher doing everything a real send does (claim with
+consent, suppression list and caps checked for the batch, render each message for its person
+with tracked links, the open pixel and List-Unsubscribe headers, build the MIME message, send
+it over a pooled SMTP connection, record the outcome and the ``Message Sent`` event). Quiet
+hours are off, so the figure does not depend on the time of day.
+
+    python benchmarks/send.py --quick                 # 2,000 messages
+    python benchmarks/send.py                         # 100,000 messages on SQLite
+    python benchmarks/send.py --database postgresql --messages 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from lealta.bootstrap import Services
+from lealta.channels.base import Delivery
+from lealta.channels.dispatcher import DispatchReport, dispatch_due
+from lealta.channels.email import EmailChannel, compose, mailbox
+from lealta.channels.pacing import Pacer
+from lealta.channels.rendering import renderer
+from lealta.channels.tables import OutboxMessage
+from lealta.clock import FrozenClock
+from lealta.config import Settings
+from lealta.contacts.tables import Consent, Contact, Identifier
+from lealta.messages import catalog
+from lealta.messages.service import RenderRequest, render_many, save
+from lealta.storage.engine import make_engine
+from lealta.storage.migrate import upgrade
+from lealta.storage.unit_of_work import UnitOfWork
+
+T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+TEMPLATE = "cart-reminder-1"
+DEFAULT_MESSAGES = 100_000
+QUICK_MESSAGES = 2_000
+BATCH = 500
+CHUNK = 10_000
+SEED = 11
+TARGET = 1_000.0  # personalised messages per second
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+NAMES = ("Ana", "Bo", "Chen", "Dolores", "Émile", "Farida", "Giorgos", "Hana", "Iker", "Júlia")
+PRODUCTS = (
+    ("Green tea, 100 g", 12.5),
+    ("Cast-iron teapot", 49.0),
+    ("Bamboo whisk", 8.9),
+    ("Matcha bowl", 24.0),
+    ("Oolong sampler", 18.75),
+)
+
+
+# -- setting up --------------------------------------------------------------------------------
+
+
+def _insert(uow: UnitOfWork, table: Any, rows: Iterator[dict[str, Any]]) -> None:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            with uow.transaction() as session:
+                session.execute(insert(table), batch)
+            batch = []
+    if batch:
+        with uow.transaction() as session:
+            session.execute(insert(table), batch)
+
+
+def build(uow: UnitOfWork, count: int) -> list[str]:
+    """``count`` people with an e-mail and consent, the template, and one message each."""
+    draw = random.Random(SEED)
+    ids = [f"{draw.getrandbits(128):032x}" for _ in range(count)]
+    seen = T0 - dt.timedelta(days=30)
+    _insert(
+        uow,
+        Contact.__table__,
+        (
+            {
+                "id": cid,
+                "created_at": seen,
+                "updated_at": seen,
+                "attributes": {"first_name": NAMES[i % len(NAMES)], "language": "en"},
+                "lifecycle_stage": "customer",
+                "score": 0.0,
+                "score_state": {},
+                "first_seen_at": seen,
+                "last_seen_at": seen,
+            }
+            for i, cid in enumerate(ids)
+        ),
+    )
+    _insert(
+        uow,
+        Identifier.__table__,
+        (
+            {
+                "contact_id": cid,
+                "kind": "email",
+                "value": f"person{i}@example.com",
+                "created_at": seen,
+            }
+            for i, cid in enumerate(ids)
+        ),
+    )
+    _insert(
+        uow,
+        Consent.__table__,
+        (
+            {
+                "contact_id": cid,
+                "channel": "email",
+                "status": "granted",
+                "source": "benchmark",
+                "proof": {},
+                "recorded_at": seen,
+            }
+            for cid in ids
+        ),
+    )
+    [document] = [d for d in catalog.shipped() if d["id"] == TEMPLATE]
+    with uow.transaction() as session:
+        save(session, TEMPLATE, document["channel"], document["body"], now=seen)
+
+    def cart(i: int) -> list[dict[str, Any]]:
+        chosen = random.Random(SEED + i).sample(PRODUCTS, 3)
+        return [
+            {
+                "name": name,
+                "price": price,
+                "quantity": 1 + (i + n) % 2,
+                "url": f"https://shop.example/p/{n}-{i % 997}",
+            }
+            for n, (name, price) in enumerate(chosen)
+        ]
+
+    _insert(
+        uow,
+        OutboxMessage.__table__,
+        (
+            {
+                "idempotency_key": f"bench:{i}",
+                "contact_id": cid,
+                "run_id": None,
+                "channel": "email",
+                "template": TEMPLATE,
+                "payload": {
+                    "trigger": {
+                        "event": "Checkout Started",
+                        "properties": {
+                            "products": cart(i),
+                            "currency": "EUR",
+                            "url": "https://shop.example/cart",
+                        },
+                    }
+                },
+                "priority": 0,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": seen,
+                "created_at": seen,
+            }
+            for i, cid in enumerate(ids)
+        ),
+    )
+    if uow.engine.dialect.name == "postgresql":
+        with uow.transaction() as session:
+            for name in ("contacts", "identifiers", "consents", "outbox"):
+                session.execute(text(f"ANALYZE {name}"))  # constant names
+    return ids
+
+
+# -- the SMTP server ---------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def smtp_sink() -> Iterator[int]:
+    """Postfix's smtp-sink on a free port; its port."""
+    binary = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+    if not Path(binary).exists():
+        sys.exit("smtp-sink not found: install the Debian package postfix (see the docstring)")
+    port = _free_port()
+    command = [binary, "-c", f"127.0.0.1:{port}", "1000"]
+    if os.geteuid() == 0:
+        command[1:1] = ["-u", "nobody"]  # smtp-sink refuses to run as root
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if time.monotonic() > deadline:
+                sys.exit("smtp-sink did not start")
+            time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+
+def lealta_send(services: Services, channel: EmailChannel, count: int) -> DispatchReport:
+    """The worker's dispatcher, batch after batch, until nothing is due."""
+    render = renderer(services.settings, services.clock)
+    pacer = Pacer({})
+    total = DispatchReport()
+    while True:
+        report = dispatch_due(services, {"email": channel}, limit=BATCH, render=render, pacer=pacer)
+        total.add(report)
+        if report.claimed == 0 or total.claimed >= count:
+            return total
+
+
+def prebuilt(services: Services, sender: str) -> list[tuple[str, bytes]]:
+    """The same messages, rendered and built beforehand (not timed)."""
+    built: list[tuple[str, bytes]] = []
+    with services.uow.transaction() as session:
+        rows = session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.contact_id,
+                OutboxMessage.idempotency_key,
+                OutboxMessage.payload,
+                Identifier.value,
+            )
+            .join(Identifier, Identifier.contact_id == OutboxMessage.contact_id)
+            .order_by(OutboxMessage.id)
+        ).all()
+        for start in range(0, len(rows), BATCH):
+            part = rows[start : start + BATCH]
+            contents = render_many(
+                session,
+                services.settings,
+                [RenderRequest(r.id, TEMPLATE, r.contact_id, r.payload) for r in part],
+                now=services.clock.now(),
+            )
+            for r in part:
+                content = contents[r.id]
+                assert isinstance(content, dict), content
+                delivery = Delivery(
+                    r.id,
+                    r.idempotency_key,
+                    r.contact_id,
+                    "email",
+                    TEMPLATE,
+                    r.payload,
+                    {"email": r.value},
+                    content=content,
+                )
+                composed = compose(delivery, sender=mailbox(sender), now=services.clock.now())
+                built.append((composed.recipient, composed.data))
+    return built
+
+
+def smtplib_floor(port: int, sender: str, messages: Sequence[tuple[str, bytes]]) -> float:
+    """Seconds for a bare smtplib loop over one connection."""
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as connection:
+        for recipient, data in messages:
+            connection.sendmail(sender, [recipient], data)
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def database(kind: str, admin_url: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="lealta-send-") as folder:
+            yield f"sqlite:///{Path(folder) / 'lealta.db'}"
+        return
+    name = f"lealta_send_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))  # generated name, not input
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run(kind: str, count: int, admin_url: str) -> dict[str, Any]:
+    figures: dict[str, Any] = {"database": kind, "messages": count}
+    with database(kind, admin_url) as url, smtp_sink() as port:
+        upgrade(url)
+        uow = UnitOfWork(make_engine(url))
+        settings = Settings(  # type: ignore[call-arg]  # _env_file is pydantic-settings'
+            _env_file=None,
+            database_url=url,
+            environment="test",
+            secret_key="benchmark-secret",
+            public_url="https://mail.shop.example",
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            email_from="Tea Shop <news@shop.example>",
+            quiet_hours="",
+            frequency_caps=[],
+        )
+        services = Services(settings, uow, FrozenClock(T0))
+        try:
+            started = time.perf_counter()
+            build(uow, count)
+            figures["setup_seconds"] = time.perf_counter() - started
+            print(f"  setup: {count:,} contacts and messages  {figures['setup_seconds']:.1f} s")
+            channel = EmailChannel.from_settings(settings)
+            try:
+                started, cpu = time.perf_counter(), time.process_time()
+                report = lealta_send(services, channel, count)
+                seconds = time.perf_counter() - started
+                cpu = time.process_time() - cpu
+            finally:
+                channel.close()
+            with uow.transaction() as session:
+                sent = session.scalar(select(func.count()).where(OutboxMessage.status == "sent"))
+            figures["lealta"] = {
+                "sent": report.sent,
+                "sent_rows": sent,
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "messages_per_s": report.sent / seconds,
+            }
+            if report.sent != count or sent != count:
+                print(f"  WARNING: expected {count:,} sent, got {report} / {sent} rows")
+            messages = prebuilt(services, settings.email_from)
+            floor = smtplib_floor(port, "news@shop.example", messages)
+            figures["floor"] = {"seconds": floor, "messages_per_s": len(messages) / floor}
+            figures["average_message_bytes"] = sum(len(d) for _, d in messages) / len(messages)
+        finally:
+            uow.engine.dispose()
+    lealta, floor = figures["lealta"], figures["floor"]
+    figures["floor_over_lealta"] = floor["messages_per_s"] / lealta["messages_per_s"]
+    figures["target_met"] = lealta["messages_per_s"] >= TARGET
+    print(
+        f"  Lealta (render + deliver + record): {lealta['messages_per_s']:,.0f} messages/s "
+        f"({lealta['seconds']:.1f} s, CPU {lealta['cpu_seconds']:.1f} s)\n"
+        f"  bare smtplib, pre-built, one connection (floor): {floor['messages_per_s']:,.0f} "
+        f"messages/s ({floor['seconds']:.1f} s); "
+        f"floor / Lealta {figures['floor_over_lealta']:.2f}x\n"
+        f"  average message: {figures['average_message_bytes']:,.0f} bytes; target >= "
+        f"{TARGET:,.0f}/s: {'met' if figures['target_met'] else 'MISSED'} "
+        f"(listmonk's default rate is 100/s; its authors report ~830/s from one mail node)"
+    )
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=DEFAULT_MESSAGES, help="how many")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_MESSAGES:,} messages")
+    parser.add_argument(
+        "--database", choices=("sqlite", "postgresql"), default="sqlite", help="the state store"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("LEALTA_TEST_POSTGRES_URL") or POSTGRES_URL,
+        help="an admin URL; a throwaway database is created and dropped",
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    count = QUICK_MESSAGES if args.quick else args.messages
+    print(
+        f"send benchmark: {count:,} personalised e-mails, {args.database}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    figures = run(args.database, count, args.postgres_url)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
