@@ -7,7 +7,8 @@ mail in C; aiosmtpd, pure Python, would measure itself. Setup, not timed: a fres
 (SQLite by default) with N contacts (first name, e-mail, consent), the shipped template
 ``cart-reminder-1`` (HTML with the person's name, the cart's three products with links and
 prices, unsubscribe link; plain text made from the HTML) and N outbox messages, each with its
-own cart. Timed: the worker's dispatcher doing everything a real send does (claim with
+own cart. Timed: the worker's sending threads (``LEALTA_SEND_THREADS``) doing everything a
+real send does (claim with
 consent, suppression list and caps checked for the batch, render each message for its person
 with tracked links, the open pixel and List-Unsubscribe headers, build the MIME message, send
 it over a pooled SMTP connection, record the outcome and the ``Message Sent`` event). Quiet
@@ -15,6 +16,7 @@ hours are off, so the figure does not depend on the time of day.
 
     python benchmarks/send.py --quick                 # 2,000 messages
     python benchmarks/send.py                         # 100,000 messages on SQLite
+    python benchmarks/send.py --workers 2             # two worker processes, one per core
     python benchmarks/send.py --database postgresql --messages 20000
 """
 
@@ -24,6 +26,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -44,10 +47,9 @@ from sqlalchemy.engine import make_url
 
 from lealta.bootstrap import Services
 from lealta.channels.base import Delivery
-from lealta.channels.dispatcher import DispatchReport, dispatch_due
+from lealta.channels.dispatcher import DispatchReport
 from lealta.channels.email import EmailChannel, compose, mailbox
-from lealta.channels.pacing import Pacer
-from lealta.channels.rendering import renderer
+from lealta.channels.sender import Sender
 from lealta.channels.tables import OutboxMessage
 from lealta.clock import FrozenClock
 from lealta.config import Settings
@@ -238,15 +240,43 @@ def smtp_sink() -> Iterator[int]:
 
 
 def lealta_send(services: Services, channel: EmailChannel, count: int) -> DispatchReport:
-    """The worker's dispatcher, batch after batch, until nothing is due."""
-    render = renderer(services.settings, services.clock)
-    pacer = Pacer({})
-    total = DispatchReport()
-    while True:
-        report = dispatch_due(services, {"email": channel}, limit=BATCH, render=render, pacer=pacer)
-        total.add(report)
-        if report.claimed == 0 or total.claimed >= count:
-            return total
+    """The worker's sending threads (as ``lealta worker`` runs them), until nothing is due."""
+    return Sender(services, {"email": channel}, batch=BATCH).drain()
+
+
+def _worker_process(settings: Settings, results: Any) -> None:
+    """One more ``lealta worker`` (its own process, engine and SMTP connections)."""
+    uow = UnitOfWork(make_engine(settings.database_url))
+    channel = EmailChannel.from_settings(settings)
+    try:
+        report = lealta_send(Services(settings, uow, FrozenClock(T0)), channel, 0)
+        results.put(report.sent)
+    finally:
+        channel.close()
+        uow.engine.dispose()
+
+
+def lealta_send_processes(settings: Settings, workers: int) -> tuple[int, float, float]:
+    """``workers`` worker processes sending side by side until nothing is due: messages sent,
+    wall-clock seconds, CPU seconds of the processes."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    before = os.times()
+    started = time.perf_counter()
+    processes = [
+        context.Process(target=_worker_process, args=(settings, results)) for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    sent = sum(results.get() for _ in processes)
+    for process in processes:
+        process.join()
+    seconds = time.perf_counter() - started
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return sent, seconds, cpu
 
 
 def prebuilt(services: Services, sender: str) -> list[tuple[str, bytes]]:
@@ -317,8 +347,8 @@ def database(kind: str, admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def run(kind: str, count: int, admin_url: str) -> dict[str, Any]:
-    figures: dict[str, Any] = {"database": kind, "messages": count}
+def run(kind: str, count: int, admin_url: str, workers: int = 1) -> dict[str, Any]:
+    figures: dict[str, Any] = {"database": kind, "messages": count, "workers": workers}
     with database(kind, admin_url) as url, smtp_sink() as port:
         upgrade(url)
         uow = UnitOfWork(make_engine(url))
@@ -340,25 +370,29 @@ def run(kind: str, count: int, admin_url: str) -> dict[str, Any]:
             build(uow, count)
             figures["setup_seconds"] = time.perf_counter() - started
             print(f"  setup: {count:,} contacts and messages  {figures['setup_seconds']:.1f} s")
-            channel = EmailChannel.from_settings(settings)
-            try:
-                started, cpu = time.perf_counter(), time.process_time()
-                report = lealta_send(services, channel, count)
-                seconds = time.perf_counter() - started
-                cpu = time.process_time() - cpu
-            finally:
-                channel.close()
+            if workers == 1:
+                channel = EmailChannel.from_settings(settings)
+                try:
+                    started, cpu = time.perf_counter(), time.process_time()
+                    sent_now = lealta_send(services, channel, count).sent
+                    seconds = time.perf_counter() - started
+                    cpu = time.process_time() - cpu
+                finally:
+                    channel.close()
+            else:
+                uow.engine.dispose()  # the worker processes open their own
+                sent_now, seconds, cpu = lealta_send_processes(settings, workers)
             with uow.transaction() as session:
                 sent = session.scalar(select(func.count()).where(OutboxMessage.status == "sent"))
             figures["lealta"] = {
-                "sent": report.sent,
+                "sent": sent_now,
                 "sent_rows": sent,
                 "seconds": seconds,
                 "cpu_seconds": cpu,
-                "messages_per_s": report.sent / seconds,
+                "messages_per_s": sent_now / seconds,
             }
-            if report.sent != count or sent != count:
-                print(f"  WARNING: expected {count:,} sent, got {report} / {sent} rows")
+            if sent_now != count or sent != count:
+                print(f"  WARNING: expected {count:,} sent, got {sent_now} / {sent} rows")
             messages = prebuilt(services, settings.email_from)
             floor = smtplib_floor(port, "news@shop.example", messages)
             figures["floor"] = {"seconds": floor, "messages_per_s": len(messages) / floor}
@@ -369,7 +403,8 @@ def run(kind: str, count: int, admin_url: str) -> dict[str, Any]:
     figures["floor_over_lealta"] = floor["messages_per_s"] / lealta["messages_per_s"]
     figures["target_met"] = lealta["messages_per_s"] >= TARGET
     print(
-        f"  Lealta (render + deliver + record): {lealta['messages_per_s']:,.0f} messages/s "
+        f"  Lealta (render + deliver + record), {workers} worker process"
+        f"{'es' if workers > 1 else ''}: {lealta['messages_per_s']:,.0f} messages/s "
         f"({lealta['seconds']:.1f} s, CPU {lealta['cpu_seconds']:.1f} s)\n"
         f"  bare smtplib, pre-built, one connection (floor): {floor['messages_per_s']:,.0f} "
         f"messages/s ({floor['seconds']:.1f} s); "
@@ -393,6 +428,13 @@ def main() -> None:
         default=os.environ.get("LEALTA_TEST_POSTGRES_URL") or POSTGRES_URL,
         help="an admin URL; a throwaway database is created and dropped",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="lealta worker processes sending side by side (default 1; as many as cores to "
+        "use the whole machine)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     count = QUICK_MESSAGES if args.quick else args.messages
@@ -400,7 +442,7 @@ def main() -> None:
         f"send benchmark: {count:,} personalised e-mails, {args.database}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}"
     )
-    figures = run(args.database, count, args.postgres_url)
+    figures = run(args.database, count, args.postgres_url, args.workers)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))
 

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
         (``mailto:…``) for browser push.
     webhook_secret
         Signs outgoing webhooks (HMAC-SHA256); derived from ``secret_key`` when empty.
+    send_threads
+        Threads each worker sends with (default 1). More overlap one thread's rendering with
+        another's waits on a slow relay or provider; a worker that dies then leaves one
+        interrupted message per thread.
     channel_rate_limits
         Messages per second per channel, e.g. ``{"email": 500, "sms": 20}``; unlimited when
         a channel is not named.
@@ -123,6 +127,7 @@ class Settings(BaseSettings):
     vapid_private_key: str = ""
     vapid_subject: str = "mailto:admin@localhost"
     webhook_secret: str = ""
+    send_threads: int = Field(default=1, ge=1, le=32)
     channel_rate_limits: dict[str, float] = Field(default_factory=dict)
     attribution_days: int = Field(default=5, ge=0, le=365)
 

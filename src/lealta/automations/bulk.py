@@ -219,3 +219,56 @@ def _copy(
             copy.write_row(
                 [json_text(row[name]) if is_json else row[name] for name, is_json in plan] + fixed
             )
+
+
+# -- one statement, many single executions ---------------------------------------------------
+
+
+class Prepared:
+    """A statement compiled once for a dialect and run with plain values, for statements a
+    loop runs once per item (the dispatcher's per-message updates): SQLAlchemy's per-execution
+    work (cache key, compilation lookup, parameter processing) costs more than SQLite's.
+
+    Values are converted by the bound columns' own processors, as SQLAlchemy would.
+    """
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        self.positional: bool = bool(compiled.positional)
+        self.names: list[str] = list(
+            compiled.positiontup if compiled.positional and compiled.positiontup else compiled.binds
+        )
+        self.fixed = {name: bind.value for name, bind in compiled.binds.items()}
+        self.converters = {
+            name: _converter(bind.type, dialect) for name, bind in compiled.binds.items()
+        }
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> int:
+        """Execute with ``values`` (by bind name); the number of rows it touched."""
+        ordered = []
+        for name in self.names:
+            value = values[name] if name in values else self.fixed[name]
+            convert = self.converters.get(name)
+            ordered.append(convert(value) if convert is not None and value is not None else value)
+        parameters: Any = (
+            tuple(ordered) if self.positional else dict(zip(self.names, ordered, strict=True))
+        )
+        result = connection.exec_driver_sql(self.sql, parameters)
+        return int(result.rowcount)
+
+
+class Statements:
+    """:class:`Prepared` forms of some statements, per dialect, made on first use."""
+
+    def __init__(self, **statements: Any) -> None:
+        self._statements = statements
+        self._prepared: dict[tuple[str, str], Prepared] = {}
+
+    def run(self, connection: Connection, name: str, values: Mapping[str, Any]) -> int:
+        """Run statement ``name`` with ``values``; the rows it touched."""
+        key = (connection.dialect.name, name)
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            prepared = self._prepared[key] = Prepared(self._statements[name], connection.dialect)
+        return prepared.run(connection, values)

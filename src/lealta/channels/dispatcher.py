@@ -10,9 +10,10 @@ One pass (:func:`dispatch_due`) works in three steps:
    row is decided. Unknown channel, or no address for it → ``failed``; erased or merged
    contact, no consent for the channel, an address on the suppression list, or over a
    frequency cap → ``suppressed``; inside the contact's quiet hours → stays ``pending`` with
-   ``not_before`` moved to their end. The rest are rendered from their templates for their
-   person (a template error → ``failed``) and become ``claimed``, leased until
-   :data:`SENDING_LEASE` from now. This commits **before** any channel is called.
+   ``not_before`` moved to their end. The rest become ``claimed``, leased until
+   :data:`SENDING_LEASE` from now. This commits **before** any channel is called. Then,
+   outside that transaction, each is rendered from its template for its person (a template
+   error → ``failed``).
 2. **Send**, message by message, outside the claim's transaction, at most as fast as the
    channel's rate limit allows. Right before a message goes to its channel it is marked
    ``sending`` (``attempts + 1``) in a tiny transaction of its own, which also records the
@@ -55,13 +56,14 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lealta.automations.bulk import Statements
 from lealta.bootstrap import Services
 from lealta.channels.base import Channel, Delivery
 from lealta.channels.pacing import Pacer
@@ -118,13 +120,24 @@ _EVENT = {
     "sqlite": sqlite.insert(EVENTS).on_conflict_do_nothing(index_elements=["message_id"]),
     "postgresql": postgresql.insert(EVENTS).on_conflict_do_nothing(index_elements=["message_id"]),
 }
+_PREPARED = Statements(
+    start=_START,
+    sent=_SENT,
+    retry=_RETRY,
+    failed=_FAILED,
+    event_sqlite=_EVENT["sqlite"].values(
+        {c: bindparam(c) for c in ("message_id", "contact_id", "type", "name")}
+        | {c: bindparam(c) for c in ("properties", "context", "occurred_at", "received_at")}
+    ),
+    event_postgresql=_EVENT["postgresql"].values(
+        {c: bindparam(c) for c in ("message_id", "contact_id", "type", "name")}
+        | {c: bindparam(c) for c in ("properties", "context", "occurred_at", "received_at")}
+    ),
+)
 
 Rendered = Mapping[str, Any]
-# (session, rows to send, recipients by contact) -> outbox id -> content, or an error message.
-Renderer = Callable[
-    [Session, Sequence[OutboxMessage], Mapping[str, Mapping[str, Any]]],
-    Mapping[int, Rendered | str],
-]
+# (session, deliveries about to go) -> outbox id -> content, or why it cannot be rendered.
+Renderer = Callable[[Session, Sequence[Delivery]], Mapping[int, Rendered | str]]
 
 
 @dataclass
@@ -173,10 +186,11 @@ def dispatch_due(
     """
     now = services.clock.now()
     claim = in_transaction(
-        services.uow,
-        lambda session: _claim(session, channels, now, limit, caps, quiet, render),
+        services.uow, lambda session: _claim(session, channels, now, limit, caps, quiet)
     )
     report = claim.report
+    if render is not None and claim.deliveries:
+        claim.deliveries = _rendered(services, claim.deliveries, render, report)
     if not claim.deliveries:
         return report
     with services.uow.engine.connect() as connection:
@@ -265,7 +279,6 @@ def _claim(
     limit: int,
     caps: Sequence[FrequencyCap],
     quiet: QuietHours | None,
-    render: Renderer | None,
 ) -> _Claim:
     _lock_for_writing(session)
     rows = _due(session, now, limit, waiting=[c for c in KNOWN_CHANNELS if c not in channels])
@@ -287,17 +300,7 @@ def _claim(
         elif _change(session, row, status=status, error=str(detail)):
             _event(session.connection(), row, status, now, reason=str(detail))
             claim.report.count(status)
-    contents = render(session, sending, batch.recipients) if render and sending else {}
-    claimed: list[OutboxMessage] = []
     for row in sending:
-        content = contents.get(row.id, {})
-        if isinstance(content, str):  # the template could not be rendered for this person
-            reason = f"template {row.template!r}: {content}"
-            if _change(session, row, status="failed", error=reason):
-                _event(session.connection(), row, "failed", now, reason=reason)
-                claim.report.failed += 1
-            continue
-        claimed.append(row)
         claim.deliveries.append(
             Delivery(
                 outbox_id=row.id,
@@ -308,18 +311,44 @@ def _claim(
                 payload=dict(row.payload or {}),
                 recipient=dict(batch.recipients.get(row.contact_id, {})),
                 attempt=row.attempts + 1,
-                content=dict(content),
                 run_id=row.run_id,
             )
         )
-    if claimed:  # the rows are this transaction's (locked, or SQLite's write lock): one update
+    if sending:  # the rows are this transaction's (locked, or SQLite's write lock): one update
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_([row.id for row in claimed]))
+            .where(OutboxMessage.id.in_([row.id for row in sending]))
             .values(status="claimed", not_before=now + SENDING_LEASE)
             .execution_options(synchronize_session=False)
         )
     return claim
+
+
+def _rendered(
+    services: Services, deliveries: list[Delivery], render: Renderer, report: DispatchReport
+) -> list[Delivery]:
+    """The claimed deliveries with their content; those whose template cannot be rendered for
+    their person are failed with the reason. Rendering reads, outside the claim's write
+    transaction, so another thread or worker can send meanwhile."""
+    with services.uow.transaction() as session:
+        contents = render(session, deliveries)
+    ready: list[Delivery] = []
+    failures: list[tuple[Delivery, str]] = []
+    for delivery in deliveries:
+        content = contents.get(delivery.outbox_id, {})
+        if isinstance(content, str):
+            failures.append((delivery, f"template {delivery.template!r}: {content}"))
+        else:
+            ready.append(replace(delivery, content=dict(content)))
+    if failures:
+        now = services.clock.now()
+        with services.uow.engine.begin() as connection:
+            for delivery, reason in failures:
+                mine = {"row": delivery.outbox_id, "was": "claimed", "tries": delivery.attempt - 1}
+                if connection.execute(_FAILED, {**mine, "reason": reason}).rowcount:
+                    _event(connection, delivery, "failed", now, reason=reason)
+                    report.failed += 1
+    return ready
 
 
 def _lock_for_writing(session: Session) -> None:
@@ -340,13 +369,20 @@ def _due(
     out (claimed or being sent by a worker that stopped), locked; none of the channels
     ``waiting`` to be set up."""
     dispatched = OutboxMessage.channel.not_in([*NOT_DISPATCHED, *waiting])
-    pending = session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now, dispatched)
-        .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    due = (OutboxMessage.status == "pending", OutboxMessage.not_before <= now, dispatched)
+    # Bulk (priority 0) is read straight off the (status, priority, id) index, in order; the
+    # few messages above (transactional) or below it are sorted.
+    pending: list[OutboxMessage] = []
+    levels = (OutboxMessage.priority > 0, OutboxMessage.priority == 0, OutboxMessage.priority < 0)
+    for level in levels:
+        if len(pending) < limit:
+            pending += session.scalars(
+                select(OutboxMessage)
+                .where(*due, level)
+                .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
+                .limit(limit - len(pending))
+                .with_for_update(skip_locked=True)
+            ).all()
     expired = session.scalars(
         select(OutboxMessage)
         .where(
@@ -526,16 +562,13 @@ def _change(session: Session, row: OutboxMessage, **values: Any) -> bool:
 
 def _start_sending(connection: Connection, delivery: Delivery) -> bool:
     """Mark a claimed row ``sending`` (its attempt counted) right before it goes out."""
-    result = connection.execute(
-        _START,
-        {
-            "row": delivery.outbox_id,
-            "was": "claimed",
-            "tries": delivery.attempt - 1,
-            "attempt": delivery.attempt,
-        },
-    )
-    return result.rowcount == 1
+    values = {
+        "row": delivery.outbox_id,
+        "was": "claimed",
+        "tries": delivery.attempt - 1,
+        "attempt": delivery.attempt,
+    }
+    return _PREPARED.run(connection, "start", values) == 1
 
 
 def _release(connection: Connection, deliveries: Sequence[Delivery], now: dt.datetime) -> None:
@@ -577,11 +610,11 @@ def _record(
         return "sent" if changed else None
     if outcome == "retry" and delivery.attempt < MAX_ATTEMPTS:
         wake = now + backoff(delivery.attempt)
-        changed = connection.execute(_RETRY, {**mine, "wake": wake, "reason": detail}).rowcount
+        changed = _PREPARED.run(connection, "retry", {**mine, "wake": wake, "reason": detail})
         return "retrying" if changed else None
     if outcome == "retry":
         detail = f"gave up after {delivery.attempt} attempts: {detail}"
-    changed = connection.execute(_FAILED, {**mine, "reason": detail}).rowcount
+    changed = _PREPARED.run(connection, "failed", {**mine, "reason": detail})
     if not changed:
         return None
     _event(connection, delivery, "failed", now, reason=detail)
@@ -634,8 +667,9 @@ def _event(
         "run_id": message.run_id,
         **{k: v for k, v in extra.items() if v is not None},
     }
-    connection.execute(
-        _EVENT[connection.dialect.name],
+    _PREPARED.run(
+        connection,
+        f"event_{connection.dialect.name}",
         {
             "message_id": f"outbox:{outbox_id}:{status}",
             "contact_id": message.contact_id,

@@ -10,12 +10,11 @@ the workflow step's data.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lealta.channels.base import Delivery
 from lealta.channels.dispatcher import Rendered, Renderer
-from lealta.channels.tables import OutboxMessage
 from lealta.clock import Clock, SystemClock
 from lealta.config import Settings
 
@@ -26,23 +25,16 @@ def renderer(settings: Settings, clock: Clock | None = None) -> Renderer:
     """The dispatcher's renderer for a deployment (``clock``: the moment templates see)."""
     clock = clock or SystemClock()
 
-    def render(
-        session: Session,
-        rows: Sequence[OutboxMessage],
-        recipients: Mapping[str, Mapping[str, Any]],
-    ) -> Mapping[int, Rendered | str]:
+    def render(session: Session, deliveries: Sequence[Delivery]) -> Mapping[int, Rendered | str]:
         from lealta.messages.service import RenderRequest, render_many
 
-        wanted = [row for row in rows if row.channel not in NOT_RENDERED]
+        wanted = [d for d in deliveries if d.channel not in NOT_RENDERED]
         if not wanted:
             return {}
         done = render_many(
             session,
             settings,
-            [
-                RenderRequest(row.id, row.template, row.contact_id, dict(row.payload or {}))
-                for row in wanted
-            ],
+            [RenderRequest(d.outbox_id, d.template, d.contact_id, dict(d.payload)) for d in wanted],
             now=clock.now(),
         )
         return {

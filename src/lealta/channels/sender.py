@@ -39,7 +39,12 @@ def sending_policy(settings: Settings) -> tuple[QuietHours | None, tuple[Frequen
 
 
 class Sender:
-    """Delivers due outbox messages in a thread of its own until stopped."""
+    """Delivers due outbox messages in threads of its own until stopped.
+
+    ``threads`` (``LEALTA_SEND_THREADS``, default 1) passes run side by side: while one renders
+    its batch, another waits on the SMTP server or the database, so the waits overlap with the
+    work. They share the outbox as separate workers would.
+    """
 
     def __init__(
         self,
@@ -49,11 +54,13 @@ class Sender:
         poll: float = 1.0,
         render: Renderer | None = None,
         batch: int = BATCH,
+        threads: int | None = None,
     ) -> None:
         self.services = services
         self.channels = dict(channels)
         self.poll = poll
         self.batch = batch
+        self.threads = threads or services.settings.send_threads
         if render is None:
             from lealta.channels.rendering import renderer
 
@@ -62,9 +69,10 @@ class Sender:
         self.pacer = Pacer(services.settings.channel_rate_limits)
         self.quiet, self.caps = sending_policy(services.settings)
         self.total = DispatchReport()
+        self._total_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def pass_(self) -> DispatchReport:
         """One batch: claim, render, send, record."""
@@ -78,13 +86,40 @@ class Sender:
             pacer=self.pacer,
             stop=self._stop,
         )
-        self.total.add(report)
+        with self._total_lock:
+            self.total.add(report)
         return report
 
+    def drain(self) -> DispatchReport:
+        """Send until nothing is due, with every thread; what was done (benchmarks, tests)."""
+        before = DispatchReport()
+        before.add(self.total)
+
+        def work() -> None:
+            while self.pass_().claimed:
+                pass
+
+        if self.threads == 1:
+            work()
+        else:
+            workers = [threading.Thread(target=work) for _ in range(self.threads)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+        done = DispatchReport()
+        for name in ("claimed", "sent", "retrying", "failed", "suppressed", "postponed"):
+            setattr(done, name, getattr(self.total, name) - getattr(before, name))
+        return done
+
     def start(self) -> None:
-        """Start sending in a daemon thread."""
-        self._thread = threading.Thread(target=self.run, name="lealta-sender", daemon=True)
-        self._thread.start()
+        """Start sending in daemon threads."""
+        self._threads = [
+            threading.Thread(target=self.run, name=f"lealta-sender-{n}", daemon=True)
+            for n in range(self.threads)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def notify(self) -> None:
         """New messages may be due."""
@@ -94,8 +129,8 @@ class Sender:
         """Finish the message being sent, record it, and stop."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
 
     def run(self) -> None:
         """The loop: batches while any message is due, then wait to be woken or polled."""

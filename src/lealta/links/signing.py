@@ -31,6 +31,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -140,7 +141,7 @@ class Links:
     # -- internals -----------------------------------------------------------------------
 
     def _sign(self, kind: str, payload: str) -> str:
-        mac = hmac.new(self._key, f"{kind}|{payload}".encode(), hashlib.sha256).digest()
+        mac = hmac.digest(self._key, f"{kind}|{payload}".encode(), "sha256")
         return _b64(mac[:SIGNATURE_BYTES])
 
     def _url(self, kind: str, claims: Mapping[str, Any]) -> str:
@@ -149,6 +150,11 @@ class Links:
 
 def with_utm(url: str, utm: Mapping[str, str]) -> str:
     """``url`` with ``utm_*`` parameters added; ``InvalidInput`` unless it is http(s)."""
+    return _with_utm(url, tuple(utm.items()))
+
+
+@lru_cache(maxsize=4096)  # a mailing links everyone to the same few pages
+def _with_utm(url: str, utm: tuple[tuple[str, str], ...]) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput(f"only http and https links can be tracked: {url!r}", field="url")
@@ -156,7 +162,7 @@ def with_utm(url: str, utm: Mapping[str, str]) -> str:
         return url
     query = parse_qsl(parts.query, keep_blank_values=True)
     present = {name for name, _ in query}
-    for name, value in utm.items():
+    for name, value in utm:
         key = name if name.startswith("utm_") else f"utm_{name}"
         if key not in present and value:
             query.append((key, value))

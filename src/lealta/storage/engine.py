@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 
 
@@ -16,11 +18,31 @@ def make_engine(url: str, **options: Any) -> Engine:
     writing a million runs or events touches index pages all over, and re-reading them from the
     operating system's cache costs a fifth of the time at that size.
     """
+    options.setdefault("json_serializer", json_text)
+    options.setdefault("json_deserializer", json_value)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **options)
+
+
+def json_text(value: Any) -> str:
+    """JSON columns' text: orjson's (several times faster than the standard library's, which
+    every event, run and message row goes through), or the standard library's for what orjson
+    refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def json_value(text: str | bytes) -> Any:
+    """A JSON column's value (see :func:`json_text`)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from lealta.channels.base import Delivery
 from lealta.channels.dispatcher import SENDING_LEASE
 from lealta.channels.tables import OutboxMessage, Suppression
 from lealta.channels.testing import RecordingChannel
@@ -79,18 +80,14 @@ def test_each_message_is_rendered_for_its_person_or_fails_with_the_reason(box: O
     box.enqueue("ana", ana, template="hello")
     box.enqueue("bo", bo, template="broken")
 
-    def render(
-        session: Session,
-        rows: Sequence[OutboxMessage],
-        recipients: Mapping[str, Mapping[str, Any]],
-    ) -> dict[int, Any]:
+    def render(session: Session, deliveries: Sequence[Delivery]) -> dict[int, Any]:
         out: dict[int, Any] = {}
-        for row in rows:
-            if row.template == "broken":
-                out[row.id] = "line 1: unexpected '}'"
+        for delivery in deliveries:
+            if delivery.template == "broken":
+                out[delivery.outbox_id] = "line 1: unexpected '}'"
             else:
-                name = recipients[row.contact_id].get("first_name", "there")
-                out[row.id] = {"subject": f"Hello {name}", "text": "Hi"}
+                name = delivery.recipient.get("first_name", "there")
+                out[delivery.outbox_id] = {"subject": f"Hello {name}", "text": "Hi"}
         return out
 
     report = box.dispatch(render=render)

@@ -148,6 +148,7 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("provider_id", sa.String(length=200), nullable=True))
+        batch_op.create_index("ix_outbox_queue", ["status", "priority", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_provider_id"), ["provider_id"], unique=False)
 
 
@@ -155,6 +156,7 @@ def downgrade() -> None:
     with op.batch_alter_table("workflow_runs", schema=None) as batch_op:
         batch_op.drop_column("trigger")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_queue")
         batch_op.drop_index(batch_op.f("ix_outbox_provider_id"))
         batch_op.drop_column("provider_id")
         batch_op.drop_column("priority")
