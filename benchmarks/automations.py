@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from lealta.automations import service
@@ -52,10 +52,11 @@ from lealta.channels.tables import OutboxMessage
 from lealta.channels.testing import RecordingChannel
 from lealta.clock import FrozenClock
 from lealta.config import Settings
-from lealta.contacts.tables import Consent, Contact, ContactTag, Identifier
+from lealta.contacts.tables import Contact, ContactTag
 from lealta.storage.engine import make_engine
 from lealta.storage.migrate import upgrade
 from lealta.storage.unit_of_work import UnitOfWork
+from people import insert_chunked, reachable_by_email
 
 T = TypeVar("T")
 
@@ -63,7 +64,6 @@ DEFAULT_CONTACTS = 1_000_000
 QUICK_CONTACTS = 5_000
 DEFAULT_DISPATCH = 20_000
 TARGET_SECONDS = 120.0  # enrolled and through the first step
-CHUNK = 10_000
 SEED = 7
 T0 = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 SEGMENT = "At Risk"
@@ -100,19 +100,6 @@ def _contact_ids(count: int) -> list[str]:
     return [f"{draw.getrandbits(128):032x}" for _ in range(count)]
 
 
-def _insert(uow: UnitOfWork, table: Any, rows: Iterator[dict[str, Any]]) -> None:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == CHUNK:
-            with uow.transaction() as session:
-                session.execute(insert(table), batch)
-            batch = []
-    if batch:
-        with uow.transaction() as session:
-            session.execute(insert(table), batch)
-
-
 def build_contacts(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, int]:
     """Contacts with an e-mail, e-mail consent granted; 1 in 10 tagged vip, 1 in 3 scored."""
     seen = T0 - dt.timedelta(days=120)
@@ -145,37 +132,10 @@ def build_contacts(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, int]:
                 "last_seen_at": seen,
             }
 
-    _insert(uow, Contact.__table__, contacts())
-    _insert(
-        uow,
-        Identifier.__table__,
-        (
-            {
-                "contact_id": cid,
-                "kind": "email",
-                "value": f"person{i}@example.com",
-                "created_at": seen,
-            }
-            for i, cid in enumerate(ids)
-        ),
-    )
-    _insert(
-        uow,
-        Consent.__table__,
-        (
-            {
-                "contact_id": cid,
-                "channel": "email",
-                "status": "granted",
-                "source": "benchmark",
-                "proof": {},
-                "recorded_at": seen,
-            }
-            for cid in ids
-        ),
-    )
+    insert_chunked(uow, Contact.__table__, contacts())
+    reachable_by_email(uow, ids, at=seen)
     vip = ids[::10]
-    _insert(
+    insert_chunked(
         uow,
         ContactTag.__table__,
         ({"contact_id": cid, "tag": "vip", "created_at": seen} for cid in vip),

@@ -42,7 +42,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from lealta.bootstrap import Services
@@ -53,19 +53,19 @@ from lealta.channels.sender import Sender
 from lealta.channels.tables import OutboxMessage
 from lealta.clock import FrozenClock
 from lealta.config import Settings
-from lealta.contacts.tables import Consent, Contact, Identifier
+from lealta.contacts.tables import Contact, Identifier
 from lealta.messages import catalog
 from lealta.messages.service import RenderRequest, render_many, save
 from lealta.storage.engine import make_engine
 from lealta.storage.migrate import upgrade
 from lealta.storage.unit_of_work import UnitOfWork
+from people import insert_chunked, reachable_by_email
 
 T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 TEMPLATE = "cart-reminder-1"
 DEFAULT_MESSAGES = 100_000
 QUICK_MESSAGES = 2_000
 BATCH = 500
-CHUNK = 10_000
 SEED = 11
 TARGET = 1_000.0  # personalised messages per second
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -82,25 +82,12 @@ PRODUCTS = (
 # -- setting up --------------------------------------------------------------------------------
 
 
-def _insert(uow: UnitOfWork, table: Any, rows: Iterator[dict[str, Any]]) -> None:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == CHUNK:
-            with uow.transaction() as session:
-                session.execute(insert(table), batch)
-            batch = []
-    if batch:
-        with uow.transaction() as session:
-            session.execute(insert(table), batch)
-
-
 def build(uow: UnitOfWork, count: int) -> list[str]:
     """``count`` people with an e-mail and consent, the template, and one message each."""
     draw = random.Random(SEED)
     ids = [f"{draw.getrandbits(128):032x}" for _ in range(count)]
     seen = T0 - dt.timedelta(days=30)
-    _insert(
+    insert_chunked(
         uow,
         Contact.__table__,
         (
@@ -118,34 +105,7 @@ def build(uow: UnitOfWork, count: int) -> list[str]:
             for i, cid in enumerate(ids)
         ),
     )
-    _insert(
-        uow,
-        Identifier.__table__,
-        (
-            {
-                "contact_id": cid,
-                "kind": "email",
-                "value": f"person{i}@example.com",
-                "created_at": seen,
-            }
-            for i, cid in enumerate(ids)
-        ),
-    )
-    _insert(
-        uow,
-        Consent.__table__,
-        (
-            {
-                "contact_id": cid,
-                "channel": "email",
-                "status": "granted",
-                "source": "benchmark",
-                "proof": {},
-                "recorded_at": seen,
-            }
-            for cid in ids
-        ),
-    )
+    reachable_by_email(uow, ids, at=seen)
     [document] = [d for d in catalog.shipped() if d["id"] == TEMPLATE]
     with uow.transaction() as session:
         save(session, TEMPLATE, document["channel"], document["body"], now=seen)
@@ -162,7 +122,7 @@ def build(uow: UnitOfWork, count: int) -> list[str]:
             for n, (name, price) in enumerate(chosen)
         ]
 
-    _insert(
+    insert_chunked(
         uow,
         OutboxMessage.__table__,
         (
@@ -401,7 +361,12 @@ def run(kind: str, count: int, admin_url: str, workers: int = 1) -> dict[str, An
             uow.engine.dispose()
     lealta, floor = figures["lealta"], figures["floor"]
     figures["floor_over_lealta"] = floor["messages_per_s"] / lealta["messages_per_s"]
-    figures["target_met"] = lealta["messages_per_s"] >= TARGET
+    # the target is set at 100,000 messages: a short run is mostly warming up
+    met = lealta["messages_per_s"] >= TARGET
+    figures["target_met"] = met if count >= DEFAULT_MESSAGES else None
+    verdict = {True: "met", False: "MISSED", None: "n/a, set for 100,000 messages"}[
+        figures["target_met"]
+    ]
     print(
         f"  Lealta (render + deliver + record), {workers} worker process"
         f"{'es' if workers > 1 else ''}: {lealta['messages_per_s']:,.0f} messages/s "
@@ -410,7 +375,7 @@ def run(kind: str, count: int, admin_url: str, workers: int = 1) -> dict[str, An
         f"messages/s ({floor['seconds']:.1f} s); "
         f"floor / Lealta {figures['floor_over_lealta']:.2f}x\n"
         f"  average message: {figures['average_message_bytes']:,.0f} bytes; target >= "
-        f"{TARGET:,.0f}/s: {'met' if figures['target_met'] else 'MISSED'} "
+        f"{TARGET:,.0f}/s: {verdict} "
         f"(listmonk's default rate is 100/s; its authors report ~830/s from one mail node)"
     )
     return figures
