@@ -30,17 +30,13 @@ import os
 import platform
 import random
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
 from lealta.automations import service
 from lealta.automations.runner import advance_all, advance_due
@@ -57,6 +53,7 @@ from lealta.storage.engine import make_engine
 from lealta.storage.migrate import upgrade
 from lealta.storage.unit_of_work import UnitOfWork
 from people import insert_chunked, reachable_by_email
+from scratch import scratch_database
 
 T = TypeVar("T")
 
@@ -345,28 +342,6 @@ def _warn(what: str) -> None:
     print(f"  WARNING: {what}", flush=True)
 
 
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    """A fresh SQLite file in a temporary directory."""
-    with tempfile.TemporaryDirectory(prefix="lealta-automations-") as folder:
-        yield f"sqlite:///{Path(folder) / 'lealta.db'}"
-
-
-@contextmanager
-def postgresql_database(admin_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards."""
-    name = f"lealta_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))  # generated name, not input
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _report(name: str, figures: dict[str, Any]) -> None:
     total = figures["enrolled_and_first_step_seconds"]
     verdict = {True: "met", False: "MISSED", None: "n/a, set for 1,000,000 contacts"}[
@@ -424,10 +399,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     for name in databases:
         print(f"\n{name}: {count:,} contacts", flush=True)
-        opened = (
-            sqlite_database() if name == "sqlite" else postgresql_database(options.postgres_url)
-        )
-        with opened as url:
+        with scratch_database(name, options.postgres_url) as url:
             workers = options.workers or (2 if name == "postgresql" else 1)
             print(f"  runner threads: {workers}", flush=True)
             results[name] = run_scenario(

@@ -35,15 +35,12 @@ import smtplib
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
 from lealta.bootstrap import Services
 from lealta.channels.base import Delivery
@@ -60,6 +57,7 @@ from lealta.storage.engine import make_engine
 from lealta.storage.migrate import upgrade
 from lealta.storage.unit_of_work import UnitOfWork
 from people import insert_chunked, reachable_by_email
+from scratch import scratch_database
 
 T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 TEMPLATE = "cart-reminder-1"
@@ -289,27 +287,9 @@ def smtplib_floor(port: int, sender: str, messages: Sequence[tuple[str, bytes]])
     return time.perf_counter() - started
 
 
-@contextlib.contextmanager
-def database(kind: str, admin_url: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="lealta-send-") as folder:
-            yield f"sqlite:///{Path(folder) / 'lealta.db'}"
-        return
-    name = f"lealta_send_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))  # generated name, not input
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def run(kind: str, count: int, admin_url: str, workers: int = 1) -> dict[str, Any]:
     figures: dict[str, Any] = {"database": kind, "messages": count, "workers": workers}
-    with database(kind, admin_url) as url, smtp_sink() as port:
+    with scratch_database(kind, admin_url, prefix="lealta_send") as url, smtp_sink() as port:
         upgrade(url)
         uow = UnitOfWork(make_engine(url))
         settings = Settings(  # type: ignore[call-arg]  # _env_file is pydantic-settings'
