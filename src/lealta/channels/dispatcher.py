@@ -9,8 +9,10 @@ One pass (:func:`dispatch_due`) works in three steps:
    contacts, identifiers, consent, the suppression list, recent sends for the caps. Then each
    row is decided. Unknown channel, or no address for it → ``failed``; erased or merged
    contact, no consent for the channel, an address on the suppression list, or over a
-   frequency cap → ``suppressed``; inside the contact's quiet hours → stays ``pending`` with
-   ``not_before`` moved to their end. The rest become ``claimed``, leased until
+   frequency cap → ``suppressed``; inside the contact's quiet hours → ``held``, with
+   ``not_before`` moved to their end, ``hold`` naming the rule and its setting
+   (``quiet_hours 21:00-08:00``) and ``error`` saying why in words (``quiet hours 21:00-08:00
+   in Europe/Rome until 2025-06-03 08:00 local time``). The rest become ``claimed``, leased until
    :data:`SENDING_LEASE` from now. This commits **before** any channel is called. Then,
    outside that transaction, each is rendered from its template for its person (a template
    error → ``failed``).
@@ -44,6 +46,12 @@ visits shows them (:mod:`lealta.onsite`). Messages for a channel Lealta knows bu
 has not set up (no SMTP host yet, say) wait in the outbox; a channel it does not know at all
 fails them.
 
+**Held messages** are due again when their hold ends, and sooner when the quiet hours in force
+are not the ones that held them (``hold`` differs: the setting was shrunk, moved or turned
+off): each pass reconsiders those, so they go out at once when the new hours allow it, or are
+held again until the end of the new ones. A pass reports how many it held and the earliest and
+latest moment they go out (the worker logs one line for it).
+
 Each final outcome appends an event to the contact's history (``Message Sent``, ``Message
 Failed``, ``Message Suppressed``; message id ``outbox:<id>:<status>``) so the timeline and
 automations see it.
@@ -59,7 +67,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -67,7 +75,14 @@ from lealta.automations.bulk import Statements
 from lealta.bootstrap import Services
 from lealta.channels.base import Channel, Delivery
 from lealta.channels.pacing import Pacer
-from lealta.channels.policy import FrequencyCap, QuietHours, SentTime, breached, next_allowed
+from lealta.channels.policy import (
+    FrequencyCap,
+    QuietHours,
+    SentTime,
+    breached,
+    hold_reason,
+    next_allowed,
+)
 from lealta.channels.tables import OutboxMessage, Suppression
 from lealta.contacts.profiles import identifiers_by_kind
 from lealta.contacts.tables import Consent, Contact
@@ -149,15 +164,33 @@ class DispatchReport:
     retrying: int = 0
     failed: int = 0
     suppressed: int = 0
-    postponed: int = 0
+    postponed: int = 0  # held for quiet hours
+    # When the messages held go out: the earliest and the latest of their ``not_before``.
+    held_from: dt.datetime | None = None
+    held_until: dt.datetime | None = None
 
     def add(self, other: DispatchReport) -> None:
-        """Add the counts of ``other`` to these."""
-        for name in ("claimed", "sent", "retrying", "failed", "suppressed", "postponed"):
+        """Add the counts of ``other`` to these (and widen the span of the holds)."""
+        for name in COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self._hold_span(other.held_from, other.held_until)
 
     def count(self, name: str) -> None:
         setattr(self, name, getattr(self, name) + 1)
+
+    def held(self, until: dt.datetime) -> None:
+        """Count a message held until ``until``."""
+        self.postponed += 1
+        self._hold_span(until, until)
+
+    def _hold_span(self, first: dt.datetime | None, last: dt.datetime | None) -> None:
+        if first is not None and (self.held_from is None or first < self.held_from):
+            self.held_from = first
+        if last is not None and (self.held_until is None or last > self.held_until):
+            self.held_until = last
+
+
+COUNTS = ("claimed", "sent", "retrying", "failed", "suppressed", "postponed")
 
 
 @dataclass
@@ -281,7 +314,8 @@ def _claim(
     quiet: QuietHours | None,
 ) -> _Claim:
     _lock_for_writing(session)
-    rows = _due(session, now, limit, waiting=[c for c in KNOWN_CHANNELS if c not in channels])
+    waiting = [c for c in KNOWN_CHANNELS if c not in channels]
+    rows = _due(session, now, limit, waiting=waiting, quiet=quiet)
     claim = _Claim()
     claim.report.claimed = len(rows)
     if not rows:
@@ -294,9 +328,10 @@ def _claim(
             sending.append(row)
             # counted toward caps of the messages after it in this batch
             batch.sent.setdefault(row.contact_id, []).append((now, row.channel))
-        elif status == "postpone":
-            if _change(session, row, status="pending", not_before=detail):
-                claim.report.postponed += 1
+        elif status == "hold":
+            until, reason, hold = detail
+            if _change(session, row, status="held", not_before=until, error=reason, hold=hold):
+                claim.report.held(until)
         elif _change(session, row, status=status, error=str(detail)):
             _event(session.connection(), row, status, now, reason=str(detail))
             claim.report.count(status)
@@ -318,7 +353,7 @@ def _claim(
         session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_([row.id for row in sending]))
-            .values(status="claimed", not_before=now + SENDING_LEASE)
+            .values(status="claimed", not_before=now + SENDING_LEASE, hold=None)
             .execution_options(synchronize_session=False)
         )
     return claim
@@ -363,11 +398,16 @@ def _lock_for_writing(session: Session) -> None:
 
 
 def _due(
-    session: Session, now: dt.datetime, limit: int, *, waiting: Sequence[str]
+    session: Session,
+    now: dt.datetime,
+    limit: int,
+    *,
+    waiting: Sequence[str],
+    quiet: QuietHours | None,
 ) -> list[OutboxMessage]:
-    """Pending rows due now (highest priority, then oldest, first) and rows whose lease ran
-    out (claimed or being sent by a worker that stopped), locked; none of the channels
-    ``waiting`` to be set up."""
+    """Pending rows due now (highest priority, then oldest, first), held rows to look at again
+    (see :func:`_held_due`) and rows whose lease ran out (claimed or being sent by a worker
+    that stopped), locked; none of the channels ``waiting`` to be set up."""
     dispatched = OutboxMessage.channel.not_in([*NOT_DISPATCHED, *waiting])
     due = (OutboxMessage.status == "pending", OutboxMessage.not_before <= now, dispatched)
     # Bulk (priority 0) is read straight off the (status, priority, id) index, in order; the
@@ -394,8 +434,39 @@ def _due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    rows = sorted([*expired, *pending], key=lambda row: (-row.priority, row.id))
+    held = _held_due(session, now, limit, dispatched, quiet)
+    rows = sorted([*expired, *pending, *held], key=lambda row: (-row.priority, row.id))
     return rows[:limit]
+
+
+def _held_due(
+    session: Session,
+    now: dt.datetime,
+    limit: int,
+    dispatched: ColumnElement[bool],
+    quiet: QuietHours | None,
+) -> list[OutboxMessage]:
+    """Held rows whose hold has ended, and those held by quiet hours other than ``quiet``
+    (the setting changed since: they are decided again under the hours now in force). Each
+    is read off an index of its own (``status, not_before`` and ``status, hold``), so a night's
+    worth of held messages is not read on every pass."""
+    held = OutboxMessage.status == "held"
+    if quiet is None:
+        stale: list[ColumnElement[bool]] = [OutboxMessage.hold.is_not(None)]
+    else:  # two ranges of the index rather than a != that reads every hold
+        stale = [OutboxMessage.hold < quiet.key, OutboxMessage.hold > quiet.key]
+    rows: dict[int, OutboxMessage] = {}
+    for condition in (OutboxMessage.not_before <= now, *stale):
+        if len(rows) >= limit:
+            break
+        found = session.scalars(
+            select(OutboxMessage)
+            .where(held, condition, dispatched)
+            .limit(limit - len(rows))
+            .with_for_update(skip_locked=True)
+        )
+        rows.update((row.id, row) for row in found)
+    return list(rows.values())
 
 
 def _read_batch(
@@ -438,7 +509,8 @@ def _decide(
     caps: Sequence[FrequencyCap],
     quiet: QuietHours | None,
 ) -> tuple[str, Any]:
-    """(``send`` | ``postpone`` | ``failed`` | ``suppressed``, reason or new ``not_before``)."""
+    """(``send`` | ``hold`` | ``failed`` | ``suppressed``, the reason; for ``hold`` the new
+    ``not_before``, the reason and the hold's key)."""
     channel = channels.get(row.channel)
     if channel is None:
         return "failed", f"no channel named {row.channel!r} is configured"
@@ -461,9 +533,10 @@ def _decide(
     if needed and (row.channel, _address(row.channel, recipient)) in batch.suppressed:
         return "suppressed", f"{needed} is on the suppression list"
     if quiet is not None:
-        allowed_at = next_allowed(now, _timezone(contact), quiet)
+        zone = _timezone(contact)
+        allowed_at = next_allowed(now, zone, quiet)
         if allowed_at > now:
-            return "postpone", allowed_at
+            return "hold", (allowed_at, hold_reason(quiet, zone, allowed_at), quiet.key)
     if caps:
         cap = breached(batch.sent.get(contact.id, []), now, caps, channel=row.channel)
         if cap is not None:

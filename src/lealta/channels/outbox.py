@@ -19,7 +19,9 @@ from lealta.errors import InvalidInput
 from lealta.storage.base import utcnow
 from lealta.storage.upsert import insert_ignoring
 
-STATUSES = ("pending", "claimed", "sending", "sent", "failed", "suppressed")
+STATUSES = ("pending", "held", "claimed", "sending", "sent", "failed", "suppressed")
+# Messages on their way: not sent, not given up on (``held`` ones wait for quiet hours to end).
+WAITING = ("pending", "claimed", "sending")
 MAX_LIST = 1000
 
 

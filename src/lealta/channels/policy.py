@@ -119,6 +119,13 @@ class QuietHours:
         """The end as a time of day."""
         return _clock_time(self.end, "end")
 
+    @property
+    def key(self) -> str:
+        """What a message held by these hours records as its hold: ``quiet_hours 21:00-08:00``.
+
+        A held message whose key differs from the current setting's is looked at again."""
+        return f"quiet_hours {self.start}-{self.end}"
+
     def contains(self, local: dt.time) -> bool:
         """True when the wall-clock time ``local`` falls in the window (end excluded)."""
         start, end = self.starts, self.ends
@@ -143,6 +150,22 @@ def zone_of(name: str | None) -> zoneinfo.ZoneInfo:
 def is_quiet(moment: dt.datetime, timezone: str | None, quiet: QuietHours) -> bool:
     """True when ``moment`` falls in the quiet hours of a person living in ``timezone``."""
     return quiet.contains(_utc(moment).astimezone(zone_of(timezone)).time())
+
+
+def hold_reason(quiet: QuietHours, timezone: str | None, until: dt.datetime) -> str:
+    """Why a message waits, in words: ``quiet hours 21:00-08:00 in Europe/Rome until
+    2025-06-03 08:00 local time`` (a contact without a known zone counts as UTC, and says so)."""
+    zone = zone_of(timezone)
+    if not timezone:
+        where = "UTC (the contact has no time zone)"
+    elif zone.key == "UTC" and timezone != "UTC":
+        where = f"UTC (time zone {timezone!r} is unknown)"
+    else:
+        where = zone.key
+    local = _utc(until).astimezone(zone)
+    return (
+        f"quiet hours {quiet.start}-{quiet.end} in {where} until {local:%Y-%m-%d %H:%M} local time"
+    )
 
 
 def next_allowed(now: dt.datetime, timezone: str | None, quiet: QuietHours) -> dt.datetime:

@@ -5,7 +5,9 @@ runs use the CPU and the database, so the dispatcher has a thread of its own in
 ``lealta worker``: it delivers batch after batch while messages are due, then looks again
 every ``poll`` seconds (or at once when :meth:`Sender.notify` says new messages are there).
 Every pass applies the sending policy from the settings (quiet hours, frequency caps), each
-channel's rate limit, and renders each message from its template for its person.
+channel's rate limit, and renders each message from its template for its person. Messages
+held for quiet hours are logged in one line per round of passes (how many, and from when until
+when they go out), not one per message.
 """
 
 from __future__ import annotations
@@ -92,12 +94,15 @@ class Sender:
 
     def drain(self) -> DispatchReport:
         """Send until nothing is due, with every thread; what was done (benchmarks, tests)."""
-        before = DispatchReport()
-        before.add(self.total)
+        done = DispatchReport()
 
         def work() -> None:
-            while self.pass_().claimed:
-                pass
+            while True:
+                report = self.pass_()
+                with self._total_lock:
+                    done.add(report)
+                if not report.claimed:
+                    return
 
         if self.threads == 1:
             work()
@@ -107,9 +112,7 @@ class Sender:
                 worker.start()
             for worker in workers:
                 worker.join()
-        done = DispatchReport()
-        for name in ("claimed", "sent", "retrying", "failed", "suppressed", "postponed"):
-            setattr(done, name, getattr(self.total, name) - getattr(before, name))
+        log_holds(done, self.quiet)
         return done
 
     def start(self) -> None:
@@ -136,9 +139,32 @@ class Sender:
         """The loop: batches while any message is due, then wait to be woken or polled."""
         while not self._stop.is_set():
             self._wake.clear()
+            done = DispatchReport()
             try:
-                while not self._stop.is_set() and self.pass_().claimed:
-                    pass
+                while not self._stop.is_set():
+                    report = self.pass_()
+                    done.add(report)
+                    if not report.claimed:
+                        break
+                log_holds(done, self.quiet)
             except Exception:
                 log.exception("sending failed; trying again shortly")
             self._wake.wait(self.poll)
+
+
+def log_holds(report: DispatchReport, quiet: QuietHours | None) -> None:
+    """One line for the messages ``report`` held, if any: how many, and when they go out."""
+    if not report.postponed or report.held_from is None or report.held_until is None:
+        return
+    hours = f" ({quiet.start}-{quiet.end} in each contact's time zone)" if quiet else ""
+    first, last = (
+        f"{moment:%Y-%m-%d %H:%M} UTC" for moment in (report.held_from, report.held_until)
+    )
+    span = f"at {first}" if first == last else f"between {first} and {last}"
+    log.info(
+        "held %d message%s for quiet hours%s; they go out %s (set LEALTA_QUIET_HOURS to change)",
+        report.postponed,
+        "" if report.postponed == 1 else "s",
+        hours,
+        span,
+    )

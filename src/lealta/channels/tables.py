@@ -23,6 +23,8 @@ class OutboxMessage(Base):
         # the dispatcher's order: highest priority, then oldest (a queue of a million rows is
         # read from the front, not sorted for every batch)
         Index("ix_outbox_queue", "status", "priority", "id"),
+        # held messages whose rule has changed since are found without reading every hold
+        Index("ix_outbox_held", "status", "hold"),
     )
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
@@ -42,6 +44,9 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # While ``status`` is ``held``: the rule holding it, with its setting
+    # (``quiet_hours 21:00-08:00``); ``error`` says why in words and ``not_before`` until when.
+    hold: Mapped[str | None] = mapped_column(String(64))
 
 
 class Suppression(Base):

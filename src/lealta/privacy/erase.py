@@ -144,7 +144,10 @@ def _stop_automations(session: Session, ids: list[str], *, now: dt.datetime) -> 
     )
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.contact_id.in_(ids), OutboxMessage.status.in_(("pending", "claimed")))
+        .where(
+            OutboxMessage.contact_id.in_(ids),
+            OutboxMessage.status.in_(("pending", "held", "claimed")),
+        )
         .values(status="suppressed", error="contact erased")
         .execution_options(synchronize_session=False)
     )

@@ -1,4 +1,8 @@
-"""``GET /v1/outbox``: the messages decided, being sent, sent, failed or suppressed; admin key."""
+"""``GET /v1/outbox``: messages decided, held, being sent, sent, failed or suppressed; admin key.
+
+A message ``held`` waits for the end of the contact's quiet hours: ``hold`` names the rule and
+its setting, ``error`` says why in words, ``not_before`` is when it goes out.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from lealta.rest.auth import require_admin, services
 
 router = APIRouter(prefix="/v1", tags=["outbox"], dependencies=[Depends(require_admin)])
 
-Status = Literal["pending", "claimed", "sending", "sent", "failed", "suppressed"]
+Status = Literal["pending", "held", "claimed", "sending", "sent", "failed", "suppressed"]
 
 
 class OutboxOut(BaseModel):
@@ -34,7 +38,13 @@ class OutboxOut(BaseModel):
     created_at: UtcTime
     sent_at: UtcTime | None
     provider_id: str | None = Field(description="The provider's id of the delivered message.")
-    error: str | None = Field(description="Why it failed, was suppressed, or is retrying.")
+    error: str | None = Field(
+        description="Why it failed, was suppressed, is retrying or is held (e.g. 'quiet hours "
+        "21:00-08:00 in Europe/Rome until 2025-06-03 08:00 local time')."
+    )
+    hold: str | None = Field(
+        description="While held: the rule holding it and its setting ('quiet_hours 21:00-08:00')."
+    )
 
 
 class OutboxPage(BaseModel):
@@ -46,7 +56,9 @@ class OutboxPage(BaseModel):
 @router.get("/outbox", response_model=OutboxPage)
 def list_outbox(
     request: Request,
-    status: Annotated[Status | None, Query(description="Only messages in this state.")] = None,
+    status: Annotated[
+        Status | None, Query(description="Only messages in this state (`held`: quiet hours).")
+    ] = None,
     contact_id: Annotated[str | None, Query(description="Only this contact's.")] = None,
     run_id: Annotated[str | None, Query(description="Only this workflow run's.")] = None,
     limit: Annotated[int, Query(ge=1, le=outbox.MAX_LIST)] = 100,

@@ -194,7 +194,7 @@ def test_quiet_hours_postpone_to_the_morning_in_the_contacts_zone(box: Outbox) -
     assert (report.postponed, report.sent) == (1, 1)
     assert box.email.keys() == ["lon"]
     waiting = box.row("ana")
-    assert waiting.status == "pending"
+    assert (waiting.status, waiting.hold) == ("held", "quiet_hours 21:00-08:00")
     assert waiting.not_before.replace(tzinfo=dt.UTC) == dt.datetime(2025, 6, 3, 6, 0, tzinfo=dt.UTC)
     box.clock.current = dt.datetime(2025, 6, 3, 5, 59, tzinfo=dt.UTC)
     assert box.dispatch(quiet=QuietHours()).claimed == 0

@@ -158,3 +158,21 @@ def test_next_allowed_is_never_quiet_never_earlier_and_within_a_day(
     # nothing earlier was free: one second before is quiet (or before now)
     if found > moment:
         assert is_quiet(max(moment, found - dt.timedelta(seconds=1)), zone, quiet)
+
+
+def test_a_hold_names_the_hours_the_zone_and_the_local_end() -> None:
+    from lealta.channels.policy import hold_reason
+
+    until = dt.datetime(2025, 6, 3, 6, 0, tzinfo=dt.UTC)
+    hours = QuietHours("21:00", "08:00")
+    assert hours.key == "quiet_hours 21:00-08:00"
+    assert hold_reason(hours, "Europe/Rome", until) == (
+        "quiet hours 21:00-08:00 in Europe/Rome until 2025-06-03 08:00 local time"
+    )
+    assert hold_reason(hours, None, until) == (
+        "quiet hours 21:00-08:00 in UTC (the contact has no time zone)"
+        " until 2025-06-03 06:00 local time"
+    )
+    assert hold_reason(hours, "Mars/Olympus", until).startswith(
+        "quiet hours 21:00-08:00 in UTC (time zone 'Mars/Olympus' is unknown)"
+    )
