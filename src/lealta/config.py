@@ -21,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from lealta.tracking.messages import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES
+
 PLACEHOLDER_SECRET = "change-me"
 DEFAULT_CONFIG_FILE = "lealta.toml"
 
@@ -86,6 +88,12 @@ class Settings(BaseSettings):
     channel_rate_limits
         Messages per second per channel, e.g. ``{"email": 500, "sms": 20}``; unlimited when
         a channel is not named.
+    max_body_bytes
+        The largest request body any route accepts (default 1 MiB); larger bodies are answered
+        413 as soon as the limit is passed, without reading the rest.
+    max_track_batch_bytes, max_track_message_bytes
+        The same limit for ``/v1/batch`` (default 500 KB) and for the single-message tracking
+        routes (``/v1/track``, ``/v1/identify`` …, default 32 KB). Gzip bodies count inflated.
     attribution_days
         A purchase within this many days of a click (or an open, when there was no click) is
         credited to the message (default 5).
@@ -130,6 +138,9 @@ class Settings(BaseSettings):
     send_threads: int = Field(default=1, ge=1, le=32)
     channel_rate_limits: dict[str, float] = Field(default_factory=dict)
     attribution_days: int = Field(default=5, ge=0, le=365)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_track_batch_bytes: int = Field(default=MAX_BATCH_BYTES, ge=1024)
+    max_track_message_bytes: int = Field(default=MAX_MESSAGE_BYTES, ge=1024)
 
     @property
     def base_url(self) -> str:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from lealta import __version__
 from lealta.bootstrap import Services, build
-from lealta.rest import errors
+from lealta.config import Settings
+from lealta.rest import errors, tracking
 from lealta.rest.auth import KeyCache
+from lealta.rest.limits import BodyLimits
 from lealta.rest.ratelimit import RateLimiter
 from lealta.tracking.worker import Processor
 
@@ -67,6 +70,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.state.key_cache = KeyCache()
     app.state.processor = processor
     errors.install(app)
+    app.add_middleware(BodyLimits, **body_limits(services.settings))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=services.settings.cors_origins,
@@ -76,6 +80,16 @@ def create_app(services: Services | None = None) -> FastAPI:
     )
     _include_routers(app)
     return app
+
+
+def body_limits(settings: Settings) -> dict[str, Any]:
+    """The options of :class:`BodyLimits`: the default limit and the tracking routes' own."""
+    single = {f"/v1/{kind}": settings.max_track_message_bytes for kind in tracking.KINDS}
+    return {
+        "default": settings.max_body_bytes,
+        "per_path": {**single, "/v1/batch": settings.max_track_batch_bytes},
+        "key_paths": frozenset({*single, "/v1/batch"}),
+    }
 
 
 def _include_routers(app: FastAPI) -> None:

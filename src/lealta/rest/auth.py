@@ -89,30 +89,8 @@ def authenticate(request: Request, key: str | None, *, scopes: tuple[str, ...]) 
 
     401 without a valid key, 403 when the key's scope is not allowed here, 429 over the limit.
     """
-    if not key:
-        raise ApiError(
-            401,
-            "unauthorized",
-            "an API key is required: Authorization: Bearer KEY "
-            "(tracking: Basic auth with the write key as user name)",
-            headers={"WWW-Authenticate": 'Bearer, Basic realm="lealta"'},
-        )
-    found = services(request)
-    cache: KeyCache = request.app.state.key_cache
-    caller = cache.get(key)
-    if caller is None:
-        with found.uow.transaction() as session:
-            row = verify_key(session, key)
-            caller = Caller(row.key_id, row.scope) if row else None
-        if caller is not None:
-            cache.put(key, caller)
-    if caller is None:
-        raise ApiError(401, "unauthorized", "unknown or revoked API key")
-    if caller.scope not in scopes:
-        raise ApiError(
-            403, "forbidden", f"a {caller.scope} key cannot do this; it needs {' or '.join(scopes)}"
-        )
-    settings = found.settings
+    caller = verify(request, key, scopes=scopes)
+    settings = services(request).settings
     rate = settings.track_rate_limit if caller.scope == "track" else settings.admin_rate_limit
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.allow(caller.key_id, rate)
@@ -122,6 +100,36 @@ def authenticate(request: Request, key: str | None, *, scopes: tuple[str, ...]) 
             "rate_limited",
             f"too many requests for this key; retry in {wait:.2f} s",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+    return caller
+
+
+def verify(request: Request, key: str | None, *, scopes: tuple[str, ...]) -> Caller:
+    """The caller ``key`` belongs to, if its scope is one of ``scopes`` (no rate charged).
+
+    401 without a valid key, 403 when the key's scope is not allowed here.
+    """
+    if not key:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "an API key is required: Authorization: Bearer KEY "
+            "(tracking: Basic auth with the write key as user name)",
+            headers={"WWW-Authenticate": 'Bearer, Basic realm="lealta"'},
+        )
+    cache: KeyCache = request.app.state.key_cache
+    caller = cache.get(key)
+    if caller is None:
+        with services(request).uow.transaction() as session:
+            row = verify_key(session, key)
+            caller = Caller(row.key_id, row.scope) if row else None
+        if caller is not None:
+            cache.put(key, caller)
+    if caller is None:
+        raise ApiError(401, "unauthorized", "unknown or revoked API key")
+    if caller.scope not in scopes:
+        raise ApiError(
+            403, "forbidden", f"a {caller.scope} key cannot do this; it needs {' or '.join(scopes)}"
         )
     return caller
 

@@ -31,6 +31,18 @@ class ApiError(Exception):
         self.headers = headers
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """A request body over its route's limit (413), raised while it streams in.
+
+    An HTTP exception, so that FastAPI's body parsing lets it through to the handler below.
+    """
+
+    def __init__(self, limit: int, size: int | None = None) -> None:
+        told = f"the body is {size:,} bytes" if size is not None else "the body is too large"
+        super().__init__(413, f"{told}; at most {limit:,} bytes are accepted here")
+        self.limit = limit
+
+
 def error_body(code: str, message: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
     """The JSON body of every error answer."""
     body: dict[str, Any] = {"code": code, "message": message}
@@ -76,10 +88,21 @@ def install(app: FastAPI) -> None:
             422,
         )
 
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(_request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return too_large_response(exc)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+
+
+def too_large_response(exc: BodyTooLarge) -> JSONResponse:
+    """The 413 answer; the connection is closed, as the rest of the body is not read."""
+    return JSONResponse(
+        error_body("too_large", str(exc.detail), "body"), 413, headers={"Connection": "close"}
+    )
 
 
 def _field(location: Any) -> str:

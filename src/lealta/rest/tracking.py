@@ -16,14 +16,15 @@ from fastapi import APIRouter, Request, Response
 from lealta.bootstrap import Services
 from lealta.errors import InvalidInput
 from lealta.rest.auth import authenticate, key_from_headers, services
-from lealta.rest.errors import ApiError
+from lealta.rest.errors import ApiError, BodyTooLarge
 from lealta.tracking.intake import Checked, check_batch, enqueue
-from lealta.tracking.messages import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, normalize
+from lealta.tracking.messages import normalize
 from lealta.tracking.schemas import Accepted, Batch, Message
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
 
-_SINGLE = ("track", "identify", "page", "screen", "alias", "group")
+KINDS = ("track", "identify", "page", "screen", "alias", "group")
+"""The single-message routes, ``/v1/{kind}``."""
 
 
 def _body_doc(model: type[Message] | type[Batch]) -> dict[str, Any]:
@@ -33,9 +34,8 @@ def _body_doc(model: type[Message] | type[Batch]) -> dict[str, Any]:
 
 
 async def _read(request: Request, limit: int) -> dict[str, Any]:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _too_large(int(declared), limit)
+    """The JSON object in the body; the raw body is limited by :mod:`lealta.rest.limits`,
+    the inflated one here."""
     raw = await request.body()
     if request.headers.get("content-encoding", "").lower() == "gzip":
         inflater = zlib.decompressobj(wbits=31)
@@ -44,7 +44,7 @@ async def _read(request: Request, limit: int) -> dict[str, Any]:
         except zlib.error:
             raise InvalidInput("the body is not valid gzip", field="body") from None
     if len(raw) > limit:
-        raise _too_large(len(raw), limit)
+        raise BodyTooLarge(limit)
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -52,15 +52,6 @@ async def _read(request: Request, limit: int) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object", field="body")
     return body
-
-
-def _too_large(size: int, limit: int) -> ApiError:
-    return ApiError(
-        413,
-        "too_large",
-        f"the body is {size:,} bytes; at most {limit:,} are accepted",
-        field="body",
-    )
 
 
 def _caller_key(request: Request, body: dict[str, Any]) -> str | None:
@@ -91,7 +82,7 @@ def _answer(body: bytes) -> Response:
 @router.post("/batch", response_class=Response, responses=_ANSWER, openapi_extra=_body_doc(Batch))
 async def batch(request: Request) -> Response:
     """Many messages at once; bad ones are refused one by one, the good ones are kept."""
-    body = await _read(request, MAX_BATCH_BYTES)
+    body = await _read(request, services(request).settings.max_track_batch_bytes)
     authenticate(request, _caller_key(request, body), scopes=("track", "admin"))
     found = services(request)
     checked = check_batch(body, received_at=found.clock.now())
@@ -126,7 +117,7 @@ async def batch(request: Request) -> Response:
 
 def _single(kind: str) -> Any:
     async def endpoint(request: Request) -> Response:
-        body = await _read(request, MAX_MESSAGE_BYTES)
+        body = await _read(request, services(request).settings.max_track_message_bytes)
         authenticate(request, _caller_key(request, body), scopes=("track", "admin"))
         found = services(request)
         received_at = found.clock.now()
@@ -140,7 +131,7 @@ def _single(kind: str) -> Any:
     return endpoint
 
 
-for _kind in _SINGLE:
+for _kind in KINDS:
     router.add_api_route(
         f"/{_kind}",
         _single(_kind),

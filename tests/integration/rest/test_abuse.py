@@ -1,0 +1,139 @@
+"""Hostile inputs are refused cleanly (a 4xx naming the field), never a 500, a stall or
+unbounded memory: huge and endless bodies, gzip bombs, odd dates, deep nesting, YAML bombs,
+costly template arithmetic, messages that name nobody."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.integration.conftest import Api
+
+CHUNK = 64 * 1024
+
+
+@dataclass
+class Streamed:
+    """The answer to a body streamed chunk by chunk, and how much of it the app read."""
+
+    status: int = 0
+    body: dict[str, Any] = field(default_factory=dict)
+    bytes_read: int = 0
+
+
+def _stream(api: Api, path: str, headers: dict[str, str], chunks: Iterator[bytes]) -> Streamed:
+    """Send ``chunks`` to the app as a chunked upload (no Content-Length), at the ASGI level."""
+    outcome = Streamed()
+    sent: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        chunk = next(chunks, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        outcome.bytes_read += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            outcome.status = message["status"]
+        elif message["type"] == "http.response.body":
+            sent.append(message.get("body", b""))
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+    }
+    asyncio.run(api.client.app(scope, receive, send))  # type: ignore[arg-type]
+    outcome.body = orjson.loads(b"".join(sent))
+    return outcome
+
+
+def _endless(text: bytes = b" " * CHUNK) -> Iterator[bytes]:
+    while True:
+        yield text
+
+
+def _basic(key: str) -> str:
+    return "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+
+
+def test_an_endless_chunked_batch_is_refused_once_past_its_limit(api: Api) -> None:
+    answer = _stream(
+        api,
+        "/v1/batch",
+        {"Authorization": _basic(api.track_key), "Content-Type": "application/json"},
+        _endless(),
+    )
+    assert answer.status == 413
+    assert answer.body["error"]["code"] == "too_large"
+    assert answer.body["error"]["field"] == "body"
+    assert answer.bytes_read <= api.services.settings.max_track_batch_bytes + CHUNK
+
+
+def test_an_endless_body_without_a_key_is_refused_before_a_byte_is_read(api: Api) -> None:
+    answer = _stream(api, "/v1/contacts", {"Content-Type": "application/json"}, _endless())
+    assert answer.status == 401
+    assert answer.bytes_read == 0
+    bad_key = _stream(api, "/v1/batch", {"Authorization": _basic("lk_nope_nope")}, _endless())
+    assert bad_key.status == 401
+    assert bad_key.bytes_read == 0
+
+
+def test_every_route_has_a_body_limit_even_with_a_good_key(api: Api) -> None:
+    answer = _stream(
+        api,
+        "/v1/contacts",
+        {**api.admin, "Content-Type": "application/json"},
+        _endless(),
+    )
+    assert answer.status == 413
+    assert answer.bytes_read <= api.services.settings.max_body_bytes + CHUNK
+
+
+def test_a_declared_length_over_the_limit_is_answered_at_once(api: Api) -> None:
+    answer = api.client.post(
+        "/v1/contacts",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={**api.admin, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 413
+    assert answer.json()["error"]["field"] == "body"
+    unauthenticated = api.client.post("/v1/contacts", content=b" " * (2 * 1024 * 1024))
+    assert unauthenticated.status_code == 401
+
+
+def test_a_gzip_bomb_is_inflated_no_further_than_the_limit(api: Api) -> None:
+    bomb = gzip.compress(b" " * (100 * 1024 * 1024))  # 100 MB of spaces in about 100 KB
+    assert len(bomb) < api.services.settings.max_track_batch_bytes
+    answer = api.client.post(
+        "/v1/batch",
+        content=bomb,
+        auth=api.track_auth,
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "too_large"
+
+
+@pytest.mark.parametrize("kind", ["track", "identify"])
+def test_single_message_routes_keep_their_smaller_limit(api: Api, kind: str) -> None:
+    answer = _stream(api, f"/v1/{kind}", {"Authorization": _basic(api.track_key)}, _endless())
+    assert answer.status == 413
+    assert answer.bytes_read <= api.services.settings.max_track_message_bytes + CHUNK
