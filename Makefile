@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 UV      = $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 
-.PHONY: run test lint typecheck unit spark install install-dev bench ingest clean
+.PHONY: run test test-future lint typecheck unit spark install install-dev bench ingest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,26 @@ run: $(VENV)/.installed
 	$(BIN)/lealta rfm demo/orders.csv --output demo/rfm.csv --report demo/report.html --clusters auto
 	$(BIN)/lealta serve --demo
 
-## test: lint, type checks and the whole test suite (Spark and PostgreSQL included); a
-## throwaway PostgreSQL is started when none answers on 127.0.0.1:5432, and stopped after.
+## test: lint, type checks and the whole test suite (Spark, PostgreSQL, Chromium, SMTP included);
+## installs the system programs the tests drive when missing (as root, with apt), starts a
+## throwaway PostgreSQL when none answers on 127.0.0.1:5432 (stopped after), and ends with a loud
+## summary of anything skipped and why (LEALTA_FAIL_ON_SKIP=1 makes a skip fail the run).
+PYTEST = $(BIN)/pytest -q -n auto --maxprocesses 4
 test: lint typecheck
+	@scripts/ensure-test-tools
 	@url=$$(scripts/ensure-postgres); status=0; \
-	LEALTA_TEST_POSTGRES_URL="$$url" $(BIN)/pytest -q -n auto --maxprocesses 4 || status=$$?; \
+	LEALTA_TEST_POSTGRES_URL="$$url" $(PYTEST) || status=$$?; \
+	scripts/ensure-postgres --stop; exit $$status
+
+## test-future: the suite again with the clock moved FUTURE ahead (Debian's faketime), to prove
+## no test depends on the day it runs; PostgreSQL is started outside the moved clock.
+FUTURE ?= +3y
+test-future: $(VENV)/.installed-dev
+	@scripts/ensure-test-tools
+	@url=$$(scripts/ensure-postgres); status=0; \
+	echo "the whole suite again, with the clock moved $(FUTURE): $$(faketime -f '$(FUTURE)' date)"; \
+	LEALTA_TEST_POSTGRES_URL="$$url" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	faketime -f '$(FUTURE)' $(PYTEST) -p no:cacheprovider || status=$$?; \
 	scripts/ensure-postgres --stop; exit $$status
 
 lint: $(VENV)/.installed-dev

@@ -1,0 +1,56 @@
+"""Skipped tests are never silent: a loud summary at the end says which and why, and with
+``LEALTA_FAIL_ON_SKIP=1`` (what ``.ci/run`` sets) a run with any skip fails."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+import pytest
+
+_BAR = "!" * 78
+
+
+def _skips(config: pytest.Config) -> list[Any]:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return []
+    return list(reporter.stats.get("skipped", []))
+
+
+def _reason(report: Any) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _strict() -> bool:
+    return os.environ.get("LEALTA_FAIL_ON_SKIP", "") not in ("", "0")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller decides
+        return
+    if _strict() and exitstatus == 0 and _skips(session.config):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    skips = _skips(config)
+    if not skips:
+        return
+    reasons = Counter(_reason(report) for report in skips)
+    write = terminalreporter.write_line
+    write("")
+    write(_BAR, red=True, bold=True)
+    noun = "TEST WAS" if len(skips) == 1 else "TESTS WERE"
+    write(f"{len(skips)} {noun} SKIPPED: this run did not test everything", red=True, bold=True)
+    for reason, count in reasons.most_common():
+        write(f"  {count:5d}  {reason}", red=True)
+    write("Install what is missing (`make test` does it when run as root) and run again.")
+    if _strict():
+        write("LEALTA_FAIL_ON_SKIP is set: the run fails because of these skips.", red=True)
+    write(_BAR, red=True, bold=True)
