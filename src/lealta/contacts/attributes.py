@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lealta.errors import InvalidInput
+from lealta.moments import utc_in_range
 
 TYPES = ("string", "number", "integer", "boolean", "date", "datetime", "timezone", "language")
 # Shipped declarations: what a shop expects to filter and personalise on.
@@ -131,9 +132,7 @@ def _date(value: Any) -> str:
 
 def _datetime(value: Any) -> str:
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).isoformat()
+    return utc_in_range(moment).isoformat()
 
 
 def _timezone(value: Any) -> str:

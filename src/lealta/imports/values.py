@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from lealta.errors import InvalidInput
+from lealta.moments import OutOfRange, utc_in_range
 from lealta.orders.dates import ISO
 
 CENT = Decimal("0.01")
@@ -84,7 +85,10 @@ def moment(value: Any, field: str, fmt: str | None = None) -> dt.datetime | None
     Text is read as ISO 8601 first, then with ``fmt`` (a strftime format) when given.
     """
     if isinstance(value, dt.datetime):
-        return _utc(value)
+        try:
+            return utc_in_range(value)
+        except OutOfRange as error:
+            raise InvalidInput(f"{value.isoformat()} {error}", field=field) from None
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
     cell = text(value)
@@ -92,9 +96,13 @@ def moment(value: Any, field: str, fmt: str | None = None) -> dt.datetime | None
         return None
     for reader in _readers(fmt):
         try:
-            return _utc(reader(cell))
+            found = reader(cell)
         except ValueError:
             continue
+        try:
+            return utc_in_range(found)
+        except OutOfRange as error:
+            raise InvalidInput(f"{cell!r} {error}", field=field) from None
     hint = f" (expected {fmt})" if fmt and fmt != ISO else " (expected ISO 8601, YYYY-MM-DD)"
     raise InvalidInput(f"{cell!r} is not a date{hint}", field=field)
 
@@ -152,7 +160,3 @@ def _iso(cell: str) -> dt.datetime:
     if len(cell) < 10 or not cell[:4].isdigit():  # fromisoformat also takes 20240105
         raise ValueError(cell)
     return dt.datetime.fromisoformat(cell)
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)

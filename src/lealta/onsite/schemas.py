@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lealta.contacts.schemas import UtcTime
+from lealta.moments import Moment
 from lealta.onsite.audience import EVERYONE, Audience
 
 Slug = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")]
@@ -33,8 +34,8 @@ class PlacementIn(BaseModel):
         description="Among placements a visitor qualifies for, the highest wins.",
     )
     status: Literal["active", "paused"] = "active"
-    starts_at: UtcTime | None = Field(None, description="Not shown before this moment.")
-    ends_at: UtcTime | None = Field(None, description="Not shown from this moment on.")
+    starts_at: Moment | None = Field(None, description="Not shown before this moment.")
+    ends_at: Moment | None = Field(None, description="Not shown from this moment on.")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:

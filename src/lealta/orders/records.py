@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lealta.errors import InvalidInput
+from lealta.moments import Moment
 
 
 class Item(BaseModel):
@@ -38,7 +39,9 @@ class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     id: str = Field(min_length=1, max_length=128, description="The shop's order id (unique).")
-    placed_at: dt.datetime = Field(description="When the order was placed (ISO 8601).")
+    placed_at: Moment = Field(
+        description="When the order was placed (ISO 8601; years 1900 to 2200)."
+    )
     amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2, description="Order total.")
     currency: str = Field("EUR", pattern=r"^[A-Za-z]{3}$")
     items: list[Item] = Field(default_factory=list)
@@ -46,11 +49,6 @@ class OrderIn(BaseModel):
     payment_method: str | None = Field(None, max_length=64, description="card, invoice …")
     due_date: dt.date | None = Field(None, description="Invoices: when payment is due.")
     paid_date: dt.date | None = Field(None, description="When it was paid (RFMP promptness).")
-
-    @field_validator("placed_at")
-    @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
     @field_validator("currency")
     @classmethod

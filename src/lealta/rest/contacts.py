@@ -29,6 +29,7 @@ from lealta.contacts.schemas import (
     Timeline,
 )
 from lealta.contacts.service import ContactErased, FieldConflict
+from lealta.moments import Moment
 from lealta.rest.auth import require_admin, services
 from lealta.rest.errors import ApiError
 from lealta.storage.retry import in_transaction
@@ -100,8 +101,8 @@ def search_contacts(
     stage: Annotated[str | None, Query(description="Lifecycle stage.")] = None,
     score_min: Annotated[float | None, Query(description="Stored score at least.")] = None,
     score_max: Annotated[float | None, Query(description="Stored score at most.")] = None,
-    seen_after: Annotated[dt.datetime | None, Query(description="Last seen at or after.")] = None,
-    seen_before: Annotated[dt.datetime | None, Query(description="Last seen before.")] = None,
+    seen_after: Annotated[Moment | None, Query(description="Last seen at or after.")] = None,
+    seen_before: Annotated[Moment | None, Query(description="Last seen before.")] = None,
     attribute: Annotated[
         list[str], Query(description="NAME:VALUE equality on an attribute; repeatable.")
     ] = [],  # noqa: B006 - FastAPI copies defaults

@@ -26,6 +26,7 @@ from lealta.contacts.schemas import UtcTime
 from lealta.errors import InvalidInput
 from lealta.feedback import bounces
 from lealta.feedback.reports import message_report
+from lealta.moments import Moment
 from lealta.rest.auth import Caller, authenticate, key_from_headers, require_admin, services
 from lealta.rest.errors import ApiError
 from lealta.storage.retry import in_transaction
@@ -140,8 +141,8 @@ class MessageReport(BaseModel):
 def report_messages(
     request: Request,
     by: Annotated[Grouping, Query(description="Group by this.")] = "template",
-    since: Annotated[dt.datetime | None, Query(description="Sent from (ISO 8601).")] = None,
-    until: Annotated[dt.datetime | None, Query(description="Sent before (ISO 8601).")] = None,
+    since: Annotated[Moment | None, Query(description="Sent from (ISO 8601).")] = None,
+    until: Annotated[Moment | None, Query(description="Sent before (ISO 8601).")] = None,
 ) -> MessageReport:
     """Per template, workflow step, channel or workflow: what was sent and what followed."""
     since_utc, until_utc = _utc(since), _utc(until)

@@ -21,6 +21,7 @@ from lealta.bootstrap import Services
 from lealta.errors import InvalidInput, NotFound
 from lealta.identity.service import survivor
 from lealta.imports.messages import Customer, check_customer, order_message
+from lealta.moments import Moment
 from lealta.orders.records import OrderIn
 from lealta.orders.tables import Order
 from lealta.rest.auth import Caller, require_admin, services
@@ -170,8 +171,8 @@ def list_orders(
     request: Request,
     _caller: Caller = Depends(require_admin),
     contact_id: str | None = Query(None, description="Only this contact's orders."),
-    since: dt.datetime | None = Query(None, description="Placed at or after (ISO 8601)."),
-    until: dt.datetime | None = Query(None, description="Placed before (ISO 8601)."),
+    since: Moment | None = Query(None, description="Placed at or after (ISO 8601)."),
+    until: Moment | None = Query(None, description="Placed before (ISO 8601)."),
     limit: int = Query(100, ge=1, le=1000, description="At most this many orders."),
 ) -> dict[str, Any]:
     """Stored orders, newest first."""

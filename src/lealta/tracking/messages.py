@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from lealta.errors import InvalidInput
+from lealta.moments import OutOfRange, shifted, utc_in_range
 
 TYPES = ("track", "identify", "page", "screen", "alias", "group")
 MAX_MESSAGE_BYTES = 32 * 1024
@@ -169,7 +170,10 @@ def _moment(message: Mapping[str, Any], field: str) -> dt.datetime | None:
         raise InvalidInput(
             f"{field} {value!r} is not an ISO-8601 date and time", field=field
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    try:
+        return utc_in_range(moment)
+    except OutOfRange as error:
+        raise InvalidInput(f"{field} {value!r} {error}", field=field) from None
 
 
 def _corrected(
@@ -183,8 +187,13 @@ def _corrected(
     if timestamp is None:
         return received_at
     if sent_at is None:
-        return timestamp.astimezone(dt.UTC)
-    return (received_at - (sent_at - timestamp)).astimezone(dt.UTC)
+        return timestamp
+    try:
+        return shifted(received_at, timestamp - sent_at)
+    except OutOfRange as error:
+        raise InvalidInput(
+            f"sentAt is so far from timestamp that the corrected time {error}", field="sentAt"
+        ) from None
 
 
 def iso(moment: dt.datetime) -> str:

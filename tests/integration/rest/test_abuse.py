@@ -137,3 +137,60 @@ def test_single_message_routes_keep_their_smaller_limit(api: Api, kind: str) -> 
     answer = _stream(api, f"/v1/{kind}", {"Authorization": _basic(api.track_key)}, _endless())
     assert answer.status == 413
     assert answer.bytes_read <= api.services.settings.max_track_message_bytes + CHUNK
+
+
+EDGES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1899-12-31T23:59:59Z"]
+
+
+@pytest.mark.parametrize("moment", EDGES)
+def test_out_of_range_dates_are_refused_by_tracking_naming_the_field(api: Api, moment: str) -> None:
+    message = {"userId": "u-1", "event": "E", "timestamp": moment}
+    answer = api.client.post("/v1/track", auth=api.track_auth, json=message)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["field"] == "timestamp"
+    late = {"userId": "u-1", "event": "E", "sentAt": moment}
+    answer = api.client.post("/v1/track", auth=api.track_auth, json=late)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["field"] == "sentAt"
+
+
+def test_a_sent_at_far_from_the_timestamp_is_refused(api: Api) -> None:
+    message = {
+        "userId": "u-1",
+        "event": "E",
+        "timestamp": "1901-01-01T00:00:00Z",
+        "sentAt": "2199-01-01T00:00:00Z",
+    }
+    answer = api.client.post("/v1/track", auth=api.track_auth, json=message)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["field"] == "sentAt"
+
+
+def test_a_bad_date_in_a_batch_refuses_that_message_alone(api: Api) -> None:
+    batch = [
+        {"type": "track", "userId": "u-1", "event": "Fine", "messageId": "m-1"},
+        {"type": "track", "userId": "u-1", "event": "E", "timestamp": EDGES[0]},
+        {"type": "track", "userId": "u-1", "event": "E", "timestamp": EDGES[1]},
+    ]
+    answer = api.client.post("/v1/batch", auth=api.track_auth, json={"batch": batch})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == 1
+    fields = [r["field"] for r in answer.json()["rejected"]]
+    assert fields == ["batch[1].timestamp", "batch[2].timestamp"]
+
+
+@pytest.mark.parametrize("moment", EDGES)
+def test_out_of_range_dates_in_queries_and_orders_are_refused(api: Api, moment: str) -> None:
+    for path, name in [
+        ("/v1/contacts", "seen_after"),
+        ("/v1/contacts", "seen_before"),
+        ("/v1/orders", "since"),
+        ("/v1/reports/messages", "until"),
+    ]:
+        answer = api.client.get(path, params={name: moment}, headers=api.admin)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["error"]["field"] == name
+    order = {"id": "A-1", "placed_at": moment, "amount": "10.00", "user_id": "u-1"}
+    answer = api.client.post("/v1/orders", json=order, headers=api.admin)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == "placed_at"
