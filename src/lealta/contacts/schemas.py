@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from lealta.nesting import JsonObject
+
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
     """``moment`` in UTC; a naive time (SQLite gives those back) is taken to be UTC already."""
@@ -67,7 +69,7 @@ class ContactIn(_Strict):
     """A new contact: at least one identifier; attributes, tags, lists and consent optional."""
 
     identifiers: IdentifiersIn = Field(description="At least one identifier.")
-    attributes: dict[str, Any] = Field(
+    attributes: JsonObject = Field(
         default_factory=dict,
         description="Custom attributes; declared ones (see /v1/attributes) are type-checked.",
     )
@@ -86,7 +88,7 @@ class ContactIn(_Strict):
 class ContactPatch(_Strict):
     """Changes to a contact. Attributes merge: a ``null`` value removes the attribute."""
 
-    attributes: dict[str, Any] = Field(
+    attributes: JsonObject = Field(
         default_factory=dict, description="Attributes to set; null removes one."
     )
     identifiers: dict[str, str | None] = Field(
@@ -129,7 +131,7 @@ class ConsentIn(_Strict):
 
     status: ConsentStatus
     source: str = Field(default="api", max_length=200, description="Form, import, support call …")
-    proof: dict[str, Any] = Field(
+    proof: JsonObject = Field(
         default_factory=dict, description="Evidence: IP address, user agent, form, text shown."
     )
 
@@ -237,6 +239,34 @@ class TimelineEntry(BaseModel):
     details: dict[str, Any]
 
 
+class TimelineRun(BaseModel):
+    """One of the person's trips through a workflow."""
+
+    id: str
+    workflow_id: str
+    workflow: str | None = Field(description="The workflow's name.")
+    status: str = Field(description="active, waiting, done, goal or exited.")
+    step_id: str | None = Field(description="The current step (where it waits, or ended).")
+    wake_at: UtcTime | None
+    exit_reason: str | None = Field(description="Why it left early (exited runs).")
+    entered_at: UtcTime
+    updated_at: UtcTime
+
+
+class HeldMessage(BaseModel):
+    """A message waiting for the end of the person's quiet hours."""
+
+    id: int
+    channel: str
+    template: str
+    run_id: str | None
+    until: UtcTime = Field(description="When it goes out (unless the quiet hours change).")
+    reason: str | None = Field(
+        description="Why, e.g. 'quiet hours 21:00-08:00 in Europe/Rome until 2025-06-03 "
+        "08:00 local time'."
+    )
+
+
 class TimelineSummary(BaseModel):
     """The person at a glance."""
 
@@ -252,6 +282,12 @@ class TimelineSummary(BaseModel):
     tags: list[str]
     lists: list[MembershipOut]
     consent: dict[str, ConsentOut]
+    workflow_runs: list[TimelineRun] = Field(
+        default_factory=list, description="The newest workflow runs (at most 20), newest first."
+    )
+    held_messages: list[HeldMessage] = Field(
+        default_factory=list, description="Messages held for quiet hours, soonest first."
+    )
 
 
 class Timeline(BaseModel):

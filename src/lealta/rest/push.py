@@ -26,6 +26,7 @@ from lealta.channels.webpush_crypto import VapidKeys
 from lealta.contacts.consent import record_consent
 from lealta.errors import Conflict, InvalidInput, NotFound
 from lealta.identity.service import resolve
+from lealta.nesting import JsonObject
 from lealta.rest.auth import authenticate, key_from_headers, services
 from lealta.storage.retry import in_transaction
 
@@ -46,7 +47,7 @@ class DeviceIn(BaseModel):
         description="`fcm`: an app's FCM registration token; `webpush`: a browser."
     )
     token: str | None = Field(None, description="The FCM registration token (`fcm`).")
-    subscription: dict[str, Any] | None = Field(
+    subscription: JsonObject | None = Field(
         None,
         description="The browser's `PushSubscription.toJSON()`: "
         "`{endpoint, keys: {p256dh, auth}}` (`webpush`).",
@@ -68,7 +69,7 @@ class DeviceGone(BaseModel):
 
     kind: Literal["fcm", "webpush"] | None = None
     token: str | None = Field(None, max_length=devices.MAX_TOKEN)
-    subscription: dict[str, Any] | None = None
+    subscription: JsonObject | None = None
     write_key: str | None = Field(None, alias="writeKey")
 
 

@@ -21,6 +21,7 @@ from lealta.messages.model import CHANNELS
 from lealta.messages.problems import Problem, TemplateInvalid
 from lealta.messages.tables import MessageTemplate
 from lealta.messages.validate import check
+from lealta.nesting import JsonObject
 from lealta.rest.auth import require_admin, services
 from lealta.rest.errors import error_body
 from lealta.storage.retry import in_transaction
@@ -76,7 +77,7 @@ class TemplateIn(BaseModel):
 
     channel: str = Field(description=_CHANNEL_HELP)
     description: str = Field("", max_length=500)
-    body: dict[str, Any] = Field(description="The parts: e-mail `subject`, `html`/`mjml` …")
+    body: JsonObject = Field(description="The parts: e-mail `subject`, `html`/`mjml` …")
 
 
 class ValidateIn(BaseModel):
@@ -85,7 +86,7 @@ class ValidateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: str = Field(description=_CHANNEL_HELP)
-    body: dict[str, Any]
+    body: JsonObject
 
 
 class ValidateOut(BaseModel):
@@ -101,13 +102,13 @@ class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     contact_id: str | None = Field(None, description="Render with this contact's data.")
-    payload: dict[str, Any] = Field(
+    payload: JsonObject = Field(
         default_factory=dict, description="What a workflow step would pass (`payload.*`)."
     )
     language: str | None = Field(None, description="Force a variant (default: the contact's).")
     strict: bool = Field(False, description="Fail on missing values instead of leaving blanks.")
     channel: str | None = Field(None, description="With `body`: its channel.")
-    body: dict[str, Any] | None = Field(None, description="Preview this instead of the stored one.")
+    body: JsonObject | None = Field(None, description="Preview this instead of the stored one.")
 
 
 class PreviewOut(BaseModel):

@@ -18,6 +18,7 @@ import orjson
 
 from lealta.errors import InvalidInput
 from lealta.moments import OutOfRange, shifted, utc_in_range
+from lealta.nesting import check_depth
 
 TYPES = ("track", "identify", "page", "screen", "alias", "group")
 MAX_MESSAGE_BYTES = 32 * 1024
@@ -88,6 +89,9 @@ def normalize(
         if value is not None and not isinstance(value, dict):
             raise InvalidInput(f"{field} must be a JSON object", field=field)
     _check_type_fields(message, message_type)
+    for field, value in message.items():
+        if isinstance(value, dict | list):
+            check_depth(value, field)
 
     timestamp = _moment(message, "timestamp")
     sent_at = _moment(message, "sentAt")

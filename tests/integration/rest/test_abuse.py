@@ -194,3 +194,49 @@ def test_out_of_range_dates_in_queries_and_orders_are_refused(api: Api, moment: 
     answer = api.client.post("/v1/orders", json=order, headers=api.admin)
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["field"] == "placed_at"
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("levels", [33, 300])
+def test_deeply_nested_tracking_values_are_refused_naming_the_field(api: Api, levels: int) -> None:
+    message = {"userId": "u-1", "event": "E", "properties": _nested(levels)}
+    answer = api.client.post("/v1/track", auth=api.track_auth, json=message)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["field"] == "properties"
+    batch = [
+        {"type": "identify", "userId": "u-1", "traits": _nested(levels)},
+        {"type": "track", "userId": "u-1", "event": "Fine"},
+    ]
+    answer = api.client.post("/v1/batch", auth=api.track_auth, json={"batch": batch})
+    assert answer.status_code == 200, answer.text
+    assert [r["field"] for r in answer.json()["rejected"]] == ["batch[0].traits"]
+
+
+def test_thirty_two_levels_are_kept_and_read_back(api: Api) -> None:
+    message = {"userId": "u-1", "event": "E", "properties": _nested(32)}
+    assert api.client.post("/v1/track", auth=api.track_auth, json=message).status_code == 200
+
+
+@pytest.mark.parametrize("levels", [33, 300])
+def test_a_deeply_nested_contact_is_not_stored(api: Api, levels: int) -> None:
+    contact = {"identifiers": {"email": "deep@example.com"}, "attributes": {"x": _nested(levels)}}
+    answer = api.client.post("/v1/contacts", json=contact, headers=api.admin)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == "attributes"
+    listed = api.client.get("/v1/contacts", headers=api.admin)
+    assert listed.status_code == 200
+    assert listed.json()["contacts"] == []
+
+
+def test_a_deeply_nested_preview_payload_is_refused(api: Api) -> None:
+    answer = api.client.post(
+        "/v1/templates/welcome/preview", json={"payload": _nested(300)}, headers=api.admin
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == "payload"
