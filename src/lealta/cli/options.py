@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import yaml
-
 from lealta.errors import InvalidInput
+from lealta.yaml_input import load_yaml
 
 
 def parse_breaks(text: str | None, option: str) -> tuple[float, ...] | None:
@@ -27,7 +26,7 @@ def parse_ranking(text: str | None) -> dict[str, float]:
     if not text:
         return {}
     if Path(text).is_file():
-        data = yaml.safe_load(Path(text).read_text("utf-8"))
+        data = load_yaml(Path(text).read_text("utf-8"), field="payment_ranking")
         if not isinstance(data, dict):
             raise InvalidInput(
                 f"{text}: expected a mapping of method to value", field="payment_ranking"

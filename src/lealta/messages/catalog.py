@@ -12,10 +12,9 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
-import yaml
-
-from lealta.errors import InvalidInput, NotFound
+from lealta.errors import NotFound
 from lealta.messages.model import documents
+from lealta.yaml_input import load_yaml
 
 _FOLDER = "library"
 _SUFFIX = ".yaml"
@@ -58,10 +57,4 @@ def read_documents(text: str) -> list[dict[str, Any]]:
     InvalidInput
         When the text is not YAML/JSON (with the line) or not shaped like templates.
     """
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InvalidInput(f"not valid YAML or JSON: {exc}", field="file", line=line) from None
-    return documents(data)
+    return documents(load_yaml(text, field="file"))

@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal, Self, TypeVar
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -43,6 +42,7 @@ from pydantic import (
 )
 
 from lealta.errors import InvalidInput
+from lealta.yaml_input import load_yaml
 
 Op = Literal[
     "equals",
@@ -513,10 +513,7 @@ def load_document(kind: type[M], source: str | Mapping[str, Any]) -> M:
     """
     data: Any = source
     if isinstance(source, str):
-        try:
-            data = yaml.safe_load(source)
-        except yaml.YAMLError as exc:
-            raise InvalidInput(f"not valid YAML or JSON: {exc}") from exc
+        data = load_yaml(source)
     if not isinstance(data, Mapping):
         raise InvalidInput(f"a {kind.__name__} must be a mapping, not {type(data).__name__}")
     try:

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from importlib import resources
 
-import yaml
-
 from lealta.errors import InvalidInput
 from lealta.segmentation.options import RFMOptions
 from lealta.segmentation.segments import SegmentMap, parse_segment_map
+from lealta.yaml_input import load_yaml
 
 PRESETS = ("lealta", "r-rfm", "pymc")
 
@@ -31,7 +30,7 @@ def preset_map(name: str) -> SegmentMap:
     text = (
         resources.files("lealta.segmentation").joinpath("maps", f"{name}.yaml").read_text("utf-8")
     )
-    return parse_segment_map(yaml.safe_load(text), f"{name} segment map")
+    return parse_segment_map(load_yaml(text), f"{name} segment map")
 
 
 def apply_preset(

@@ -13,9 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lealta.errors import InvalidInput
+from lealta.yaml_input import load_yaml
 
 DIMS = ("r", "f", "m", "p")
 
@@ -134,14 +133,16 @@ def load_segment_map(path: str | Path | None = None) -> SegmentMap:
             .joinpath("maps", "lealta.yaml")
             .read_text("utf-8")
         )
-        return parse_segment_map(yaml.safe_load(text), "default segment map")
+        return parse_segment_map(load_yaml(text), "default segment map")
     file = Path(path)
     try:
-        data = yaml.safe_load(file.read_text("utf-8"))
+        text = file.read_text("utf-8")
     except FileNotFoundError as exc:
         raise InvalidInput(f"{file}: no such segment map", field="segments") from exc
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{file}: not valid YAML ({exc})", field="segments") from exc
+    try:
+        data = load_yaml(text, field="segments")
+    except InvalidInput as exc:
+        raise InvalidInput(f"{file}: {exc}", field="segments", line=exc.line) from None
     return parse_segment_map(data, str(file))
 
 

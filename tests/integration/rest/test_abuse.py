@@ -240,3 +240,15 @@ def test_a_deeply_nested_preview_payload_is_refused(api: Api) -> None:
     )
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["field"] == "payload"
+
+
+@pytest.mark.parametrize("path", ["/v1/rules/scoring", "/v1/rules/lifecycle", "/v1/automations"])
+def test_yaml_bombs_and_deep_yaml_are_refused_quickly(api: Api, path: str) -> None:
+    from tests.unit.test_yaml_input import BOMB
+
+    method = api.client.post if path == "/v1/automations" else api.client.put
+    headers = {**api.admin, "Content-Type": "application/yaml"}
+    for document in [BOMB, "[" * 5000 + "]" * 5000, "a:\n" + "[" * 40 + "]" * 40, "&a [*a]"]:
+        answer = method(path, content=document.encode(), headers=headers)
+        assert answer.status_code == 400, (document[:20], answer.text)
+        assert answer.json()["error"]["code"] == "invalid_input"
