@@ -52,6 +52,8 @@ class Run(Base):
         ),
         Index("ix_workflow_runs_due", "status", "wake_at"),
         Index("ix_workflow_runs_contact", "contact_id", "workflow_id"),
+        # a workflow's runs, newest first (the runs API) and counted (statistics)
+        Index("ix_workflow_runs_workflow", "workflow_id", "entered_at"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -25,6 +25,27 @@ WAITING = ("pending", "claimed", "sending")
 MAX_LIST = 1000
 
 
+# Why a message was suppressed, from the dispatcher's reason (its ``error``), for statistics.
+SUPPRESSION_REASONS = (
+    ("no consent for ", "no_consent"),
+    ("frequency cap reached", "frequency_cap"),
+    ("contact erased", "erased"),
+    ("contact merged into ", "merged"),
+)
+
+
+def suppression_reason(error: str | None) -> str:
+    """The kind of a suppression: ``no_consent``, ``suppression_list`` (the address is on
+    it), ``frequency_cap``, ``erased``, ``merged``, or ``other``."""
+    text = error or ""
+    if text.endswith(" is on the suppression list"):
+        return "suppression_list"
+    for start, reason in SUPPRESSION_REASONS:
+        if text.startswith(start):
+            return reason
+    return "other"
+
+
 def enqueue(
     session: Session,
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from lealta.automations.service import Saved
+    from lealta.automations.tables import Run
     from lealta.bootstrap import Services
 
 automations_app = typer.Typer(help="Workflows: triggers, waits, branches and actions, as data.")
@@ -118,12 +120,68 @@ def pause_command(workflow: str = typer.Argument(..., help="Workflow id.")) -> N
 @automations_app.command("stats")
 @friendly
 def stats_command(workflow: str = typer.Argument(..., help="Workflow id.")) -> None:
-    """Entered, active, waiting, exited, goal reached, conversion, and per step (JSON)."""
+    """Entered, active, waiting, exited, goal reached, conversion; messages sent, suppressed
+    (by reason), failed, held for quiet hours and waiting; and per step (JSON)."""
     from lealta.automations.stats import workflow_stats
 
     services = _services()
     with services.uow.transaction() as session:
         typer.echo(json.dumps(workflow_stats(session, workflow), indent=2))
+
+
+@automations_app.command("runs")
+@friendly
+def runs_command(
+    workflow: str = typer.Argument(..., help="Workflow id."),
+    contact: str | None = typer.Option(None, "--contact", help="Only this contact's runs."),
+    status: str | None = typer.Option(
+        None, "--status", help="Only runs in this state: active, waiting, done, goal, exited."
+    ),
+    limit: int = typer.Option(50, "--limit", min=1, max=500, help="At most this many runs."),
+    cursor: str | None = typer.Option(None, "--cursor", help="Where the last page stopped."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (as GET .../runs does)."),
+) -> None:
+    """A workflow's runs, newest first: contact, status, current step, wake time, exit
+    reason, entered and updated times (one per line, tab-separated)."""
+    from lealta.automations import runs, service
+
+    services = _services()
+    try:
+        with services.uow.transaction() as session:
+            service.get(session, workflow)
+            found, following = runs.list_(
+                session, workflow, contact_id=contact, status=status, limit=limit, cursor=cursor
+            )
+            rows = [_run_row(run) for run in found]
+    finally:
+        services.uow.engine.dispose()
+    if as_json:
+        typer.echo(json.dumps({"runs": rows, "next": following}, indent=2))
+        return
+    for row in rows:
+        typer.echo("\t".join(str(row[k] or "-") for k in row if k != "id"))
+    if following:
+        typer.echo(f"more: --cursor {following}", err=True)
+
+
+def _run_row(run: Run) -> dict[str, str | None]:
+    return {
+        "id": run.id,
+        "contact_id": run.contact_id,
+        "status": run.status,
+        "step_id": run.step_id,
+        "wake_at": _stamp(run.wake_at),
+        "exit_reason": run.exit_reason,
+        "entered_at": _stamp(run.entered_at),
+        "updated_at": _stamp(run.updated_at),
+    }
+
+
+def _stamp(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    utc = moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return utc.isoformat().replace("+00:00", "Z")
 
 
 @automations_app.command("schema")

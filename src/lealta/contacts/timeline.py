@@ -5,6 +5,10 @@ decisions, of the contact and of every profile merged into it. Entries are order
 ``(at, kind, id)`` descending, and a page ends with a ``before`` cursor ``TIME~KIND~ID`` that
 resumes exactly after its last entry (a plain ISO time works too: strictly older entries).
 
+The summary shows the person's workflow runs (workflow, current step, status, exit reason;
+the newest :data:`RUNS_SHOWN`) and the messages held for their quiet hours, each with the
+reason and when it goes out: neither is an event in the past, so neither is an entry.
+
 Two sources would say the same thing twice, so each is shown once: a stage change as a
 ``stage`` entry (its ``Lifecycle Stage Changed`` event is left out), and an ``Order
 Completed`` event that was stored as an order as the ``order`` entry.
@@ -21,6 +25,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from lealta.automations import runs
+from lealta.channels.tables import OutboxMessage
 from lealta.contacts.profiles import (
     consent_in_force,
     identifiers_by_kind,
@@ -28,7 +34,14 @@ from lealta.contacts.profiles import (
     score_now,
     tags_of,
 )
-from lealta.contacts.schemas import Timeline, TimelineEntry, TimelineSummary, as_utc
+from lealta.contacts.schemas import (
+    HeldMessage,
+    Timeline,
+    TimelineEntry,
+    TimelineRun,
+    TimelineSummary,
+    as_utc,
+)
 from lealta.contacts.service import person_ids
 from lealta.contacts.tables import Consent, Contact
 from lealta.errors import InvalidInput
@@ -42,6 +55,8 @@ from lealta.scoring.tables import ScoreChange
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+RUNS_SHOWN = 20
+HELD_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -214,7 +229,48 @@ def summary(
         tags=tags_of(session, [contact.id]).get(contact.id, []),
         lists=memberships_of(session, [contact.id]).get(contact.id, []),
         consent=consent_in_force(session, [contact.id]).get(contact.id, {}),
+        workflow_runs=workflow_runs(session, ids),
+        held_messages=held_messages(session, ids),
     )
+
+
+def workflow_runs(session: Session, ids: Sequence[str]) -> list[TimelineRun]:
+    """The person's newest workflow runs, with where each stands."""
+    return [
+        TimelineRun(
+            id=run.id,
+            workflow_id=run.workflow_id,
+            workflow=name,
+            status=run.status,
+            step_id=run.step_id,
+            wake_at=run.wake_at,
+            exit_reason=run.exit_reason,
+            entered_at=run.entered_at,
+            updated_at=run.updated_at,
+        )
+        for run, name in runs.of_contacts(session, ids, limit=RUNS_SHOWN)
+    ]
+
+
+def held_messages(session: Session, ids: Sequence[str]) -> list[HeldMessage]:
+    """The person's messages held for quiet hours, the soonest to go out first."""
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.contact_id.in_(ids), OutboxMessage.status == "held")
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(HELD_SHOWN)
+    )
+    return [
+        HeldMessage(
+            id=row.id,
+            channel=row.channel,
+            template=row.template,
+            run_id=row.run_id,
+            until=row.not_before,
+            reason=row.error,
+        )
+        for row in rows
+    ]
 
 
 def _take(session: Session, ids: Sequence[str], cursor: Cursor | None, n: int) -> list[Row]:

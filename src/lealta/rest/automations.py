@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from lealta.automations import service
+from lealta.automations import runs, service
 from lealta.automations.definition import dump, json_schema
 from lealta.automations.stats import workflow_stats
+from lealta.contacts.schemas import UtcTime
 from lealta.rest.auth import Caller, require_admin, services
 from lealta.storage.retry import in_transaction
 
@@ -204,7 +205,63 @@ def dry_run(
 def stats(
     workflow_id: str, request: Request, _caller: Caller = Depends(require_admin)
 ) -> dict[str, Any]:
-    """Entered, active, waiting, exited, goal, conversion rate, and per step."""
+    """Entered, active, waiting, exited, goal, conversion rate; what became of the messages
+    (``messages``: sent, suppressed by reason, failed, held for quiet hours, waiting); and per
+    step."""
     with services(request).uow.transaction() as session:
         service.get(session, workflow_id)
         return workflow_stats(session, workflow_id)
+
+
+class RunOut(BaseModel):
+    """One contact's trip through the workflow."""
+
+    id: str
+    contact_id: str
+    version: int = Field(description="The workflow version the run follows.")
+    entry_key: str = Field(description="What enrolled it (the same key enrols once).")
+    status: str = Field(description="active, waiting, done, goal or exited.")
+    step_id: str | None = Field(description="The current step (where it waits, or ended).")
+    wake_at: UtcTime | None = Field(description="When a waiting run is next looked at.")
+    exit_reason: str | None = Field(description="Why it left early (exited runs).")
+    entered_at: UtcTime
+    updated_at: UtcTime
+    ended_at: UtcTime | None
+
+
+class RunPage(BaseModel):
+    """A workflow's runs, newest first."""
+
+    runs: list[RunOut]
+    next: str | None = Field(description="Pass as ``cursor`` for the next page; null at the end.")
+
+
+RunStatus = Annotated[
+    str | None, Query(description="Only runs in this state: active, waiting, done, goal, exited.")
+]
+
+
+@router.get("/{workflow_id}/runs", response_model=RunPage)
+def list_runs(
+    workflow_id: str,
+    request: Request,
+    _caller: Caller = Depends(require_admin),
+    contact: Annotated[str | None, Query(description="Only this contact's runs.")] = None,
+    status: RunStatus = None,
+    limit: Annotated[int, Query(ge=1, le=runs.MAX_LIMIT)] = runs.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(description="`next` of the previous page.")] = None,
+) -> RunPage:
+    """The workflow's runs with their state, current step, wake time and exit reason, newest
+    first, ``limit`` per page."""
+    with services(request).uow.transaction() as session:
+        service.get(session, workflow_id)
+        found, following = runs.list_(
+            session, workflow_id, contact_id=contact, status=status, limit=limit, cursor=cursor
+        )
+        return RunPage(
+            runs=[
+                RunOut.model_validate({name: getattr(run, name) for name in RunOut.model_fields})
+                for run in found
+            ],
+            next=following,
+        )

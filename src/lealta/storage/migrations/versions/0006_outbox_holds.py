@@ -1,4 +1,5 @@
-"""Outbox holds: which sending rule holds a message (quiet hours and their window).
+"""Outbox holds: which sending rule holds a message (quiet hours and their window); a
+workflow's runs by entry time.
 
 Revision ID: 0006
 Revises: 0005
@@ -22,11 +23,17 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("hold", sa.String(length=64), nullable=True))
         batch_op.create_index("ix_outbox_held", ["status", "hold"], unique=False)
+    with op.batch_alter_table("workflow_runs", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_workflow_runs_workflow", ["workflow_id", "entered_at"], unique=False
+        )
 
 
 def downgrade() -> None:
     # Held messages become plain pending ones again (due at the end of their hold).
     op.execute("UPDATE outbox SET status = 'pending' WHERE status = 'held'")
+    with op.batch_alter_table("workflow_runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_workflow_runs_workflow")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_held")
         batch_op.drop_column("hold")
