@@ -64,7 +64,8 @@ def serve_command(
     worker = _spawn_worker(log_level) if settings.process_in_server else None
     # The worker process applies events; the API process only accepts them.
     services.settings = settings.model_copy(update={"process_in_server": False})
-    typer.secho(f"\nLealta on http://{bind_host}:{bind_port}  (API docs: /docs)\n", fg="green")
+    typer.secho(f"\nLealta on http://{bind_host}:{bind_port}  (API docs: /docs)", fg="green")
+    typer.echo(quiet_hours_note(settings.quiet_hours) + "\n")
     try:
         uvicorn.run(
             create_app(services),
@@ -151,3 +152,16 @@ def worker_command(
         from lealta.channels.registry import close
 
         close(processor.sender.channels)
+
+
+def quiet_hours_note(quiet_hours: str) -> str:
+    """What the startup print says of quiet hours: whether they are on, and how to change them."""
+    if not quiet_hours:
+        return "  quiet hours: off (LEALTA_QUIET_HOURS is empty); messages go out at any hour"
+    start, end = quiet_hours.split("-")
+    return (
+        f"  quiet hours: on, {start} to {end} in each contact's time zone (UTC without one);\n"
+        "  messages decided then are held until they end (GET /v1/outbox?status=held).\n"
+        "  Change them with LEALTA_QUIET_HOURS=22:00-07:00, or turn them off with"
+        " LEALTA_QUIET_HOURS= (empty)."
+    )
