@@ -131,6 +131,20 @@ def render_value(
     return value
 
 
+def try_render(source: str, *, part: str, html: bool) -> RenderError | None:
+    """Render one template string once, without data: how it fails, if it does.
+
+    Saving a template uses it to refuse work that does not depend on data (numbers too large,
+    loops over constants that go over the budget) before any message is sent.
+    """
+    try:
+        with sandbox.rendering():
+            _render_text(source, {}, part, html, False)
+    except RenderError as exc:
+        return exc
+    return None
+
+
 def mjml_to_html(source: str) -> str:
     """Responsive HTML from MJML (``mj-include`` refused: templates are self-contained)."""
     from mjml import mjml2html

@@ -17,6 +17,10 @@ code, because a template is rendered with every customer's data:
   charged when made. String methods that pad or repeat (``ljust``, ``zfill``, ``format`` …)
   are not reachable, and ``recursive`` loops are refused. Running out raises
   :class:`LimitExceeded`. Each part's output is also capped (:data:`MAX_OUTPUT`).
+* **Bounded numbers.** Integer arithmetic is not charged by size, so it is bounded instead:
+  ``+``, ``-``, ``*`` and ``**`` refuse a result over :data:`MAX_INT_BITS` bits (about 1,200
+  digits) before computing it, so squaring a huge number again and again stops at once, and
+  float results too large to represent are refused rather than raising ``OverflowError``.
 
 Compiled templates are cached by source, so rendering one template for many people parses
 it once.
@@ -45,7 +49,8 @@ MAX_WORK = 10_000_000  # work units (≈ characters produced, loop items) per re
 MAX_STEPS = 100_000  # loop items per rendering
 MAX_OUTPUT = 2_000_000  # characters in one rendered part
 MAX_WIDTH = 1_000  # padding widths (center, indent, "%10s")
-MAX_POWER_BITS = 4_096
+MAX_INT_BITS = 4_096  # ≈ 1,233 decimal digits: far beyond any price, count or date
+MAX_POWER_BITS = MAX_INT_BITS
 # str methods that pad, repeat or expand: filters with limits do the same jobs.
 BLOCKED_STR_METHODS = frozenset(
     {"center", "expandtabs", "format", "format_map", "join", "ljust", "replace", "rjust", "zfill"}
@@ -119,7 +124,7 @@ def _size(value: Any) -> int:
 class LealtaSandbox(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox, made loud about unsafe access and bounded in work."""
 
-    intercepted_binops = frozenset({"+", "*", "**", "%"})
+    intercepted_binops = frozenset({"+", "-", "*", "**", "%"})
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # A key wins over a dict method: ``order.items`` is the order's items, not dict.items.
@@ -140,6 +145,14 @@ class LealtaSandbox(ImmutableSandboxedEnvironment):
         raise SecurityError(f"templates may not use {attribute!r} of a {type(obj).__name__} value")
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if isinstance(left, int) and isinstance(right, int):
+            _check_int_result(operator, left, right)
+        try:
+            return self._charged_binop(context, operator, left, right)
+        except OverflowError:
+            raise LimitExceeded("that number is too large for a template") from None
+
+    def _charged_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         budget = current()
         if operator == "*":
             count = right if isinstance(right, int) else left if isinstance(left, int) else 0
@@ -155,6 +168,17 @@ class LealtaSandbox(ImmutableSandboxedEnvironment):
             budget.charge(len(result))
             return result
         return super().call_binop(context, operator, left, right)
+
+
+def _check_int_result(operator: str, left: int, right: int) -> None:
+    """Refuse, before computing it, an integer result over :data:`MAX_INT_BITS` bits."""
+    bits = {
+        "+": max(left.bit_length(), right.bit_length()) + 1,
+        "-": max(left.bit_length(), right.bit_length()) + 1,
+        "*": left.bit_length() + right.bit_length(),
+    }.get(operator, 0)
+    if bits > MAX_INT_BITS:
+        raise LimitExceeded(f"that number is too large for a template (over {MAX_INT_BITS:,} bits)")
 
 
 def _check_power(base: Any, exponent: Any) -> None:

@@ -146,7 +146,20 @@ def check_source(source: str, *, part: str, html: bool = False) -> list[Problem]
             )
         )
     problems.extend(_refused_calls(tree, part))
+    if not any(p.severity == "error" for p in problems):
+        problems.extend(_over_limits(source, part=part, html=html))
     return problems
+
+
+def _over_limits(source: str, *, part: str, html: bool) -> list[Problem]:
+    """A limit the template goes over whatever the data (a rendering without any)."""
+    from lealta.messages.render import try_render
+
+    failed = try_render(source, part=part, html=html)
+    if failed is None or failed.kind != "limit":
+        return []  # anything else may depend on the data it will get
+    message = str(failed).removeprefix(f"{part}: ").removeprefix(f"{part} line {failed.line}: ")
+    return [Problem("error", part, message, failed.line)]
 
 
 def _unknown_name(name: str) -> str:

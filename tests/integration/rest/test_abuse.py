@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import gzip
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -252,3 +253,16 @@ def test_yaml_bombs_and_deep_yaml_are_refused_quickly(api: Api, path: str) -> No
         answer = method(path, content=document.encode(), headers=headers)
         assert answer.status_code == 400, (document[:20], answer.text)
         assert answer.json()["error"]["code"] == "invalid_input"
+
+
+def test_template_arithmetic_is_bounded_on_save_and_in_preview(api: Api) -> None:
+    from tests.unit.messages.test_sandbox import SQUARING
+
+    body = {"channel": "email", "body": {"subject": "Hi", "text": SQUARING}}
+    started = time.monotonic()
+    saved = api.client.put("/v1/templates/squares", json=body, headers=api.admin)
+    assert saved.status_code == 400, saved.text
+    assert "too large" in saved.text
+    preview = api.client.post("/v1/templates/squares/preview", json=body, headers=api.admin)
+    assert preview.status_code == 400, preview.text
+    assert time.monotonic() - started < 2

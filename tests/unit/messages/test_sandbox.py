@@ -61,6 +61,9 @@ def test_strict_and_lenient_rendering_refuse_alike() -> None:
         assert caught.value.kind == "sandbox"
 
 
+# 7**1300 squared 13 times: a few hundred thousand digits, seconds of CPU per multiplication.
+SQUARING = "{% set a = 7 ** 1300 %}" + "{% set a = a * a %}" * 13 + "{{ a }}"
+
 LIMITS = [
     "{{ 'a' * 100000000 }}",
     "{{ 'a'.ljust(1000000000) }}",
@@ -77,6 +80,10 @@ LIMITS = [
     "{% set x = 'a' * 100000 %}{{ x | replace('', x) }}",
     "{% macro m() %}{{ 'x' * 1000 }}{% endmacro %}{% for i in range(20000) %}{{ m() }}{% endfor %}",
     "{% for x in range(50000) %}" + "y" * 300 + "{% endfor %}",
+    SQUARING,
+    "{{ 2.0 ** 5000 }}",
+    "{% set ns = namespace(x=1) %}{% for i in range(9000) %}{% set ns.x = ns.x + ns.x %}"
+    "{% endfor %}{{ ns.x }}",
 ]
 
 
@@ -111,3 +118,20 @@ def test_ordinary_templates_stay_well_inside_the_limits() -> None:
     out = render(body, {"products": products})["text"]
     assert out.startswith("1. ITEM 0 €0.00, 2. ITEM 1 €1.00")
     assert out.endswith("item 498 / item 499 ababab 1024")
+
+
+@pytest.mark.parametrize("source", [SQUARING, "{{ 2.0 ** 5000 }}", "{{ 'a' * 100000000 }}"])
+def test_work_that_does_not_depend_on_data_is_refused_when_saved(source: str) -> None:
+    started = time.perf_counter()
+    problems = check("email", {"subject": "x", "html": f"<p>\n{source}</p>"})
+    assert time.perf_counter() - started < 1
+    (problem,) = [p for p in problems if p.severity == "error"]
+    assert problem.part == "html"
+    assert problem.line == 2
+    assert "too large" in problem.message or "too much work" in problem.message
+
+
+def test_numbers_of_ordinary_size_are_untouched() -> None:
+    body = {"text": "{{ 7 ** 1300 > 0 }} {{ 2 ** 64 - 1 }} {{ 10 * 3 - 1 }} {{ 1.5 * 2 }}"}
+    assert render(body, {})["text"] == "True 18446744073709551615 29 3.0"
+    assert check("email", {"subject": "x", **body}) == []
