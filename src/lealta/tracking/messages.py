@@ -125,7 +125,8 @@ def normalize(
 
 def _identifier(message: dict[str, Any], field: str) -> None:
     value = message.get(field)
-    if value is None:
+    if value is None:  # null is no id at all: a message naming nobody is refused below
+        message.pop(field, None)
         return
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidInput(f"{field} must be a string", field=field)

@@ -266,3 +266,31 @@ def test_template_arithmetic_is_bounded_on_save_and_in_preview(api: Api) -> None
     preview = api.client.post("/v1/templates/squares/preview", json=body, headers=api.admin)
     assert preview.status_code == 400, preview.text
     assert time.monotonic() - started < 2
+
+
+NOBODY = [
+    {"userId": None, "anonymousId": None, "event": "E"},
+    {"userId": None, "event": "E"},
+    {"anonymousId": "  ", "event": "E"},
+]
+
+
+@pytest.mark.parametrize("message", NOBODY)
+def test_a_message_whose_ids_are_all_null_is_refused_at_intake(
+    api: Api, message: dict[str, Any]
+) -> None:
+    answer = api.client.post("/v1/track", auth=api.track_auth, json=message)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["field"] == "userId"
+    batch = [{"type": "track", **message}, {"type": "track", "userId": "u-1", "event": "E"}]
+    answer = api.client.post("/v1/batch", auth=api.track_auth, json={"batch": batch})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == 1
+    assert [r["field"] for r in answer.json()["rejected"]] == ["batch[0].userId"]
+
+
+def test_an_alias_with_a_null_previous_id_is_refused(api: Api) -> None:
+    message = {"userId": "u-1", "previousId": None}
+    answer = api.client.post("/v1/alias", auth=api.track_auth, json=message)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["field"] == "previousId"
