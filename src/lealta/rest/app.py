@@ -24,7 +24,8 @@ Lealta's REST API.
 * **Tracking** (`/v1/track`, `/v1/identify`, `/v1/page`, `/v1/screen`, `/v1/alias`,
   `/v1/group`, `/v1/batch`) follows the Segment HTTP tracking spec: point a Segment or
   RudderStack SDK at this host and use a *track* key as the write key (HTTP Basic, key as user
-  name). Accepted messages are durable; a repeated `messageId` is stored once.
+  name). Accepted messages are durable; a repeated `messageId` is stored once, and answers
+  count it under `duplicates` rather than `accepted`.
 * Everything else needs an *admin* key: `Authorization: Bearer KEY`.
   Create keys with `lealta keys create --scope track|admin`.
 

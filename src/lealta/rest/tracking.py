@@ -17,7 +17,7 @@ from lealta.bootstrap import Services
 from lealta.errors import InvalidInput
 from lealta.rest.auth import authenticate, key_from_headers, services
 from lealta.rest.errors import ApiError, BodyTooLarge
-from lealta.tracking.intake import Checked, check_batch, enqueue
+from lealta.tracking.intake import Checked, check_batch, enqueue, not_yet_applied
 from lealta.tracking.messages import normalize
 from lealta.tracking.schemas import Accepted, Batch, Message
 
@@ -61,17 +61,23 @@ def _caller_key(request: Request, body: dict[str, Any]) -> str | None:
     return key
 
 
-def _save(found: Services, checked: Checked, request: Request) -> None:
-    enqueue(found.inbox.engine, checked.good, received_at=checked.received_at)
+def _save(found: Services, checked: Checked, request: Request) -> int:
+    """Store the good messages; how many were new (the rest repeat earlier messages)."""
+    fresh = not_yet_applied(found.uow.engine, checked.good)
+    stored = enqueue(found.inbox.engine, fresh, received_at=checked.received_at)
     processor = request.app.state.processor
-    if processor is not None:
+    if processor is not None and stored:
         processor.notify()
+    return stored
 
 
 _ANSWER: dict[int | str, dict[str, Any]] = {
     200: {"model": Accepted, "description": "Stored (durably)."}
 }
-_ONE_ACCEPTED = orjson.dumps({"success": True, "accepted": 1, "rejected": []})
+_ONE_ANSWERS = (
+    orjson.dumps({"success": True, "accepted": 0, "duplicates": 1, "rejected": []}),
+    orjson.dumps({"success": True, "accepted": 1, "duplicates": 0, "rejected": []}),
+)
 
 
 def _answer(body: bytes) -> Response:
@@ -95,12 +101,13 @@ async def batch(request: Request) -> Response:
             field=first.field,
         )
     # One short insert: cheaper inline than a hop to the thread pool.
-    _save(found, checked, request)
+    stored = _save(found, checked, request)
     return _answer(
         orjson.dumps(
             {
                 "success": True,
-                "accepted": len(checked.good),
+                "accepted": stored,
+                "duplicates": len(checked.good) - stored,
                 "rejected": [
                     {
                         "index": r.index,
@@ -123,8 +130,7 @@ def _single(kind: str) -> Any:
         received_at = found.clock.now()
         checked = Checked(received_at=received_at)
         checked.good.append(normalize(body, received_at=received_at, kind=kind))
-        _save(found, checked, request)
-        return _answer(_ONE_ACCEPTED)
+        return _answer(_ONE_ANSWERS[_save(found, checked, request)])
 
     endpoint.__name__ = kind
     endpoint.__doc__ = f"One ``{kind}`` message (Segment spec)."

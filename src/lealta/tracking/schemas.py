@@ -58,7 +58,11 @@ class Accepted(BaseModel):
     """The answer to an accepted request."""
 
     success: bool = True
-    accepted: int = Field(description="Messages stored (repeats of stored ids included).")
+    accepted: int = Field(description="Messages newly stored (each will be applied once).")
+    duplicates: int = Field(
+        description="Messages that repeat one already stored (the same `messageId`, or, "
+        "without one, the same content): answered with success, stored once."
+    )
     rejected: list[dict[str, Any]] = Field(
         default_factory=list, description="Per refused message: index, field, reason."
     )

@@ -119,6 +119,32 @@ def test_a_retried_message_is_stored_once_before_and_after_processing(api: Api) 
         assert session.scalar(select(func.count()).select_from(InboxMessage)) == 0
 
 
+def test_answers_count_duplicates_apart_from_new_messages(api: Api) -> None:
+    first = {"type": "track", "event": "Viewed", "userId": "u-9", "messageId": "d-1"}
+    no_id = {
+        "type": "track",
+        "event": "Viewed",
+        "userId": "u-9",
+        "timestamp": "2026-01-02T10:00:00Z",
+    }
+
+    def send(*batch: dict[str, Any]) -> tuple[int, int]:
+        answer = api.client.post("/v1/batch", auth=api.track_auth, json={"batch": list(batch)})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["accepted"], answer.json()["duplicates"]
+
+    assert send(first, no_id, no_id) == (2, 1)  # a repeat inside one request
+    assert send(first, no_id) == (0, 2)  # repeats of messages waiting in the inbox
+    api.drain()
+    assert send(first, no_id) == (0, 2)  # repeats of messages already applied
+    one = api.client.post("/v1/track", auth=api.track_auth, json=no_id)
+    assert (one.json()["accepted"], one.json()["duplicates"]) == (0, 1)
+    fresh = api.client.post("/v1/track", auth=api.track_auth, json={**no_id, "event": "New"})
+    assert (fresh.json()["accepted"], fresh.json()["duplicates"]) == (1, 0)
+    api.drain()
+    assert len(_events(api, user_id="u-9")) == 3
+
+
 def test_a_message_without_id_is_recognised_when_retried(api: Api) -> None:
     message = {
         "type": "track",
