@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from lealta.tracking.consent import DEFAULT_CATEGORIES, Channel
 from lealta.tracking.messages import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES
 
 PLACEHOLDER_SECRET = "change-me"
@@ -88,6 +89,12 @@ class Settings(BaseSettings):
     channel_rate_limits
         Messages per second per channel, e.g. ``{"email": 500, "sms": 20}``; unlimited when
         a channel is not named.
+    consent_categories
+        Which channels each category of a consent banner stands for, when tracking messages
+        carry Segment's ``context.consent.categoryPreferences``: ``{"newsletter": ["email"],
+        "push": ["push", "web_push"]}``. Category names are compared in lower case, spaces and
+        hyphens as ``_``; categories not named are ignored. The default is
+        :data:`lealta.tracking.consent.DEFAULT_CATEGORIES`.
     max_body_bytes
         The largest request body any route accepts (default 1 MiB); larger bodies are answered
         413 as soon as the limit is passed, without reading the rest.
@@ -138,6 +145,9 @@ class Settings(BaseSettings):
     send_threads: int = Field(default=1, ge=1, le=32)
     channel_rate_limits: dict[str, float] = Field(default_factory=dict)
     attribution_days: int = Field(default=5, ge=0, le=365)
+    consent_categories: dict[str, list[Channel]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_CATEGORIES.items()}
+    )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_track_batch_bytes: int = Field(default=MAX_BATCH_BYTES, ge=1024)
     max_track_message_bytes: int = Field(default=MAX_MESSAGE_BYTES, ge=1024)

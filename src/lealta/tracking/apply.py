@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lealta.automations.triggers import Triggers
 from lealta.contacts.attributes import coerce_all
-from lealta.contacts.consent import record_consent
+from lealta.contacts.consent import consents_in_force, record_consent
 from lealta.contacts.tables import (
     AttributeDefinition,
     Contact,
@@ -41,6 +41,7 @@ from lealta.scoring import service as scoring
 from lealta.scoring.engine import Applied
 from lealta.scoring.rules import ScoringEvent
 from lealta.storage.upsert import insert_ignoring
+from lealta.tracking import consent
 from lealta.tracking.messages import parse_time
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,10 @@ class Applier:
         now: dt.datetime,
         region: str,
         triggers: Triggers | None = None,
+        consent_categories: Mapping[str, Sequence[str]] = consent.DEFAULT_CATEGORIES,
     ) -> None:
         self.session = session
+        self.consent_categories = consent_categories
         self.triggers = triggers
         self.rules = rules
         self.now = now
@@ -228,8 +231,10 @@ class Applier:
             properties=_properties(message),
         )
         notes: dict[str, Any] = {}
+        self._consent(contact, message, occurred, notes)
         if seen.type == "identify":
-            self._traits(contact, seen.properties, notes)
+            traits = {k: v for k, v in seen.properties.items() if k != "consent"}
+            self._traits(contact, traits, notes)
         elif seen.type == "track":
             self._well_known(contact, seen, notes)
         self._events.append(
@@ -334,6 +339,37 @@ class Applier:
         if problems:
             notes["rejected_traits"] = problems
 
+    def _consent(
+        self,
+        contact: Contact,
+        message: Mapping[str, Any],
+        occurred: dt.datetime,
+        notes: dict[str, Any],
+    ) -> None:
+        """Record the consent the message carries (see :mod:`lealta.tracking.consent`) where
+        it changes the decision in force and is not older than it."""
+        found, problems = consent.decisions(message, self.consent_categories)
+        if problems:
+            notes["rejected_consent"] = problems
+        if not found:
+            return
+        in_force = consents_in_force(self.session, contact.id)
+        for decision in found:
+            current = in_force.get(decision.channel)
+            if current is not None and (
+                current.status == decision.status or _aware(current.recorded_at) > occurred
+            ):
+                continue
+            record_consent(
+                self.session,
+                contact.id,
+                decision.channel,
+                decision.status,
+                source="tracking",
+                at=occurred,
+                proof=_consent_proof(message, decision),
+            )
+
     def _well_known(self, contact: Contact, seen: ScoringEvent, notes: dict[str, Any]) -> None:
         meaning = catalog.meaning(seen.name)
         if meaning == catalog.ORDER:
@@ -365,6 +401,19 @@ class Applier:
         if membership is not None:
             membership.status = "unsubscribed"
             membership.updated_at = seen.occurred_at
+
+
+def _consent_proof(message: Mapping[str, Any], decision: consent.Decision) -> dict[str, Any]:
+    context = message.get("context") or {}
+    page = context.get("page")
+    proof = {
+        "messageId": message["messageId"],
+        "field": decision.found_in,
+        "ip": context.get("ip"),
+        "userAgent": context.get("userAgent"),
+        "page": page.get("url") if isinstance(page, dict) else None,
+    }
+    return {k: v for k, v in proof.items() if v is not None}
 
 
 def _name(message: Mapping[str, Any]) -> str | None:

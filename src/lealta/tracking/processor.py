@@ -125,6 +125,7 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
         now=now,
         region=services.settings.default_phone_region,
         triggers=Triggers(session, load_live(session), now=now),
+        consent_categories=services.settings.consent_categories,
     )
     with session.no_autoflush:
         applier.prefetch(messages)
