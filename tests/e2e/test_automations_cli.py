@@ -1,4 +1,5 @@
-"""``lealta automations`` end to end: import, enable, list, export, simulate, stats."""
+"""``lealta automations`` end to end: import, enable (refused while message templates are
+missing), install a shipped workflow with its templates, list, export, simulate, stats."""
 
 from __future__ import annotations
 
@@ -19,11 +20,15 @@ steps:
 
 
 def _lealta(tmp_path: Path, *args: str, code: int = 0) -> str:
+    return _run(tmp_path, "automations", *args, code=code)
+
+
+def _run(tmp_path: Path, *args: str, code: int = 0) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
     env["LEALTA_DATABASE_URL"] = f"sqlite:///{tmp_path / 'lealta.db'}"
     env["LEALTA_CONFIG_FILE"] = str(tmp_path / "none.toml")
     done = subprocess.run(
-        [sys.executable, "-m", "lealta", "automations", *args],
+        [sys.executable, "-m", "lealta", *args],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -36,7 +41,15 @@ def _lealta(tmp_path: Path, *args: str, code: int = 0) -> str:
 def test_the_automations_commands(tmp_path: Path) -> None:
     source = tmp_path / "cart.yaml"
     source.write_text(CART)
-    assert "version 1 (created)" in _lealta(tmp_path, "import", str(source), "--enable")
+    refused = _lealta(tmp_path, "import", str(source), "--enable", code=2)
+    assert "version 1 (created)" in refused
+    assert "message templates not stored yet: cart-reminder-1 (email)" in refused
+    assert "cannot be enabled" in refused
+    assert "abandoned-cart\tdraft\tv1" in _lealta(tmp_path, "list")
+    assert "cart-reminder-1: version 1 (created)" in _run(
+        tmp_path, "templates", "install", "cart-reminder-1"
+    )
+    assert "abandoned-cart: active" in _lealta(tmp_path, "enable", "abandoned-cart")
     assert "unchanged" in _lealta(tmp_path, "import", str(source))
     listed = _lealta(tmp_path, "list")
     assert "abandoned-cart\tactive\tv1" in listed
@@ -54,6 +67,18 @@ def test_the_automations_commands(tmp_path: Path) -> None:
     assert "properties" in schema
     refused = _lealta(tmp_path, "import", str(_bad(tmp_path)), code=2)
     assert "nowhere" in refused
+
+
+def test_a_shipped_workflow_installs_with_its_templates_and_enables(tmp_path: Path) -> None:
+    missing = _lealta(tmp_path, "enable", "welcome-series", code=2)
+    assert "no workflow 'welcome-series'" in missing
+    installed = _lealta(tmp_path, "templates", "--install", "welcome-series")
+    assert "welcome-series: version 1 (created)" in installed
+    assert "message templates installed: welcome, welcome-2, welcome-3" in installed
+    assert "welcome-series: active" in _lealta(tmp_path, "enable", "welcome-series")
+    again = _lealta(tmp_path, "templates", "--install", "welcome-series")
+    assert "unchanged" in again
+    assert "installed" not in again  # nothing stored twice
 
 
 def _bad(tmp_path: Path) -> Path:

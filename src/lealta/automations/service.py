@@ -2,7 +2,9 @@
 
 Editing a workflow stores a new version; runs already under way finish on the version they
 started with. A run's id derives from (workflow, contact, entry key), so a trigger seen twice
-enrols once.
+enrols once. A workflow is enabled only when every message template its send steps use is
+stored for the step's channel; installing a shipped workflow stores the shipped templates it
+uses that are not stored yet.
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lealta.automations.definition import WorkflowDefinition, dump, load_definition
+from lealta.automations.definition import SendStep, WorkflowDefinition, dump, load_definition
 from lealta.automations.tables import Run, Workflow, WorkflowVersion
 from lealta.contacts.tables import Contact, ContactTag
-from lealta.errors import InvalidInput, NotFound
+from lealta.errors import Conflict, InvalidInput, NotFound
+from lealta.messages.tables import MessageTemplate
 from lealta.segmentation.tables import ContactRfm
 from lealta.storage.upsert import insert_ignoring
 
 STATUSES = ("draft", "active", "paused")
 LIVE = ("active", "waiting")
+# Send steps on these channels carry their own target and are never rendered from a template.
+UNRENDERED_CHANNELS = frozenset({"webhook"})
 
 
 @dataclass(frozen=True)
@@ -102,13 +107,88 @@ def set_status(session: Session, workflow_id: str, status: str, *, now: dt.datet
     """Enable (``active``), pause (``paused``) or put back to ``draft``.
 
     Paused workflows enrol nobody and their runs wait where they are until resumed.
+
+    Raises
+    ------
+    Conflict
+        When enabling a workflow whose send steps use message templates that are not stored
+        for their channel (named in the message).
     """
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
     workflow = get(session, workflow_id)
+    if status == "active":
+        missing = missing_templates(session, definition(session, workflow_id))
+        if missing:
+            raise Conflict(
+                f"workflow {workflow_id!r} cannot be enabled: its send steps use message "
+                f"templates that are not stored: {', '.join(missing)}; store them first "
+                "(lealta templates install for the shipped ones, lealta templates import or "
+                "PUT /v1/templates/<id> for your own)"
+            )
     workflow.status = status
     workflow.updated_at = now
     return workflow
+
+
+def templates_used(rules: WorkflowDefinition) -> dict[str, str]:
+    """The message templates ``rules``' send steps render, by id, with their channel."""
+    return {
+        step.template: step.channel
+        for step in rules.steps
+        if isinstance(step, SendStep) and step.channel not in UNRENDERED_CHANNELS
+    }
+
+
+def missing_templates(session: Session, rules: WorkflowDefinition) -> list[str]:
+    """The templates ``rules``' send steps use that are not stored for the step's channel,
+    sorted: ``"nurture-offer (email)"``, or ``"promo (email; stored for sms)"``."""
+    used = templates_used(rules)
+    if not used:
+        return []
+    query = select(MessageTemplate.id, MessageTemplate.channel).where(
+        MessageTemplate.id.in_(sorted(used))
+    )
+    stored = {row.id: row.channel for row in session.execute(query)}
+    missing = []
+    for template_id, channel in sorted(used.items()):
+        found = stored.get(template_id)
+        if found is None:
+            missing.append(f"{template_id} ({channel})")
+        elif found != channel:
+            missing.append(f"{template_id} ({channel}; stored for {found})")
+    return missing
+
+
+@dataclass(frozen=True)
+class Installed:
+    """The outcome of installing a shipped workflow: the workflow saved, and the shipped
+    message templates stored with it (those not stored before)."""
+
+    saved: Saved
+    templates: list[str]
+
+
+def install(session: Session, template_id: str, *, now: dt.datetime) -> Installed:
+    """Save shipped workflow ``template_id`` (see :mod:`lealta.automations.catalog`) and store
+    the shipped message templates its send steps use that are not stored yet. A stored
+    template is never replaced: the user may have edited it.
+
+    Raises
+    ------
+    NotFound
+        When Lealta ships no workflow ``template_id``.
+    """
+    from lealta.automations import catalog
+    from lealta.messages import catalog as messages_catalog
+    from lealta.messages import service as messages
+
+    rules = catalog.load_template(template_id)
+    saved = save(session, catalog.template_text(template_id), now=now)
+    shipped = set(messages_catalog.shipped_ids())
+    wanted = [t for t in sorted(templates_used(rules)) if t in shipped]
+    stored = messages.install(session, wanted, now=now)
+    return Installed(saved, [r.template.id for r in stored if not isinstance(r, str)])
 
 
 def list_workflows(session: Session) -> list[Workflow]:

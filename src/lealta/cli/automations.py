@@ -33,7 +33,9 @@ def import_command(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="A workflow (YAML/JSON)."),
     enable: bool = typer.Option(False, "--enable", help="Enable it at once."),
 ) -> None:
-    """Store a workflow; an existing id gets a new version (runs under way keep theirs)."""
+    """Store a workflow; an existing id gets a new version (runs under way keep theirs).
+
+    --enable refuses (after storing it) a workflow whose message templates are not stored."""
     from lealta.automations import service
     from lealta.storage.retry import in_transaction
 
@@ -41,15 +43,18 @@ def import_command(
     now = services.clock.now()
     text = path.read_text(encoding="utf-8")
 
-    def work(session: Session) -> Saved:
+    def work(session: Session) -> tuple[Saved, list[str]]:
         saved = service.save(session, text, now=now)
-        if enable:
-            service.set_status(session, saved.workflow_id, "active", now=now)
-        return saved
+        rules = service.definition(session, saved.workflow_id)
+        return saved, service.missing_templates(session, rules)
 
-    saved = in_transaction(services.uow, work)
+    saved, missing = in_transaction(services.uow, work)
     what = "created" if saved.created else ("new version" if saved.changed else "unchanged")
     typer.echo(f"{saved.workflow_id}: version {saved.version} ({what})")
+    if missing:
+        typer.echo(f"message templates not stored yet: {', '.join(missing)}")
+    if enable:
+        _set(saved.workflow_id, "active")
 
 
 @automations_app.command("export")
@@ -271,7 +276,10 @@ def _describe(command: object) -> str:
 def templates_command(
     show: str | None = typer.Option(None, "--show", help="Print this template's YAML."),
     install: str | None = typer.Option(
-        None, "--install", help="Import this template as a workflow (paused until enabled)."
+        None,
+        "--install",
+        help="Import this template as a workflow (a draft until enabled), with the message "
+        "templates it uses that are not stored yet.",
     ),
 ) -> None:
     """The ready-made workflows Lealta ships: list, show or install one."""
@@ -286,9 +294,13 @@ def templates_command(
 
         services = _services()
         now = services.clock.now()
-        text = catalog.template_text(install)
-        saved = in_transaction(services.uow, lambda s: service.save(s, text, now=now))
-        typer.echo(f"{saved.workflow_id}: version {saved.version}; enable it when ready")
+        done = in_transaction(services.uow, lambda s: service.install(s, install, now=now))
+        saved = done.saved
+        what = "created" if saved.created else ("new version" if saved.changed else "unchanged")
+        typer.echo(f"{saved.workflow_id}: version {saved.version} ({what})")
+        if done.templates:
+            typer.echo(f"message templates installed: {', '.join(done.templates)}")
+        typer.echo(f"enable it when ready: lealta automations enable {saved.workflow_id}")
         return
     for info in catalog.templates():
         first = info.description.strip().splitlines()[0] if info.description.strip() else ""

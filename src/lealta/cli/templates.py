@@ -52,27 +52,25 @@ def _print_problems(problems: list[Problem], *, where: str = "") -> None:
         typer.secho(f"{where}{problem.severity}: {problem}", err=True, fg=colour)
 
 
-def _save_all(documents: list[dict[str, Any]], *, replace: bool = True) -> None:
+def _save_all(documents: list[dict[str, Any]]) -> None:
     from lealta.messages import service
-    from lealta.messages.tables import MessageTemplate
     from lealta.storage.retry import in_transaction
 
     def work(session: Session) -> list[Saved | str]:
-        done: list[Saved | str] = []
-        for doc in documents:
-            if not replace and session.get(MessageTemplate, doc["id"]) is not None:
-                done.append(doc["id"])
-                continue
-            done.append(
-                service.save(
-                    session, doc["id"], doc["channel"], doc["body"], doc["description"], now=now
-                )
+        return [
+            service.save(
+                session, doc["id"], doc["channel"], doc["body"], doc["description"], now=now
             )
-        return done
+            for doc in documents
+        ]
 
     with _services() as services:
         now = services.clock.now()
         results = in_transaction(services.uow, work)
+    _report(results)
+
+
+def _report(results: list[Saved | str]) -> None:
     for result in results:
         if isinstance(result, str):
             typer.echo(f"{result}: already there, left as it is (--replace to overwrite)")
@@ -217,18 +215,21 @@ def install_command(
     ),
     show: str | None = typer.Option(None, "--show", help="Print a shipped template's YAML."),
 ) -> None:
-    """Store the ready-made templates the shipped workflows use (welcome, cart-reminder-1,
-    cart-reminder-2, birthday). Existing templates are kept unless --replace."""
-    from lealta.messages import catalog
+    """Store the ready-made templates of the shipped workflows (every one by default), with
+    English and Italian copy. Existing templates are kept unless --replace."""
+    from lealta.messages import catalog, service
+    from lealta.storage.retry import in_transaction
 
     if show:
         typer.echo(catalog.shipped_text(show), nl=False)
         return
-    wanted = names or catalog.shipped_ids()
-    documents = [
-        doc for name in wanted for doc in catalog.read_documents(catalog.shipped_text(name))
-    ]
-    _save_all(documents, replace=replace)
+    with _services() as services:
+        now = services.clock.now()
+        results = in_transaction(
+            services.uow,
+            lambda session: service.install(session, names or None, replace=replace, now=now),
+        )
+    _report(results)
 
 
 @templates_app.command("schema")

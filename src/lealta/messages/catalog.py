@@ -1,9 +1,11 @@
 """Ready-made message templates shipped with Lealta, and reading template files.
 
-The files in the package folder ``library/`` fill the send steps of the shipped workflows
-(``welcome``, ``cart-reminder-1``, ``cart-reminder-2``, ``birthday``). They are ordinary
-template files: ``lealta templates install`` stores them, ``lealta templates export`` writes
-one back for editing.
+The files in the package folder ``library/`` fill every send step of the shipped workflows
+(``welcome``, ``cart-reminder-1``, ``reactivation-feedback`` …), each in English with an
+Italian variant (``it``). They are ordinary template files: ``lealta templates install``
+stores them all, installing a shipped workflow stores those it uses (see
+:func:`lealta.automations.service.install`), ``lealta templates export`` writes one back for
+editing.
 """
 
 from __future__ import annotations

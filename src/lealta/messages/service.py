@@ -26,6 +26,7 @@ from lealta.channels.tables import OutboxMessage
 from lealta.config import Settings
 from lealta.errors import InvalidInput, NotFound
 from lealta.links import Links
+from lealta.messages import catalog
 from lealta.messages import context as contexts
 from lealta.messages.model import TEMPLATE_ID, normalize_channel
 from lealta.messages.problems import Problem, RenderError
@@ -41,6 +42,7 @@ __all__ = [
     "Saved",
     "delete",
     "get",
+    "install",
     "list_",
     "render_for",
     "render_many",
@@ -146,6 +148,38 @@ def delete(session: Session, template_id: str) -> None:
     the outbox for it will fail to render."""
     session.delete(get(session, template_id))
     session.flush()
+
+
+def install(
+    session: Session,
+    template_ids: Sequence[str] | None = None,
+    *,
+    replace: bool = False,
+    now: dt.datetime | None = None,
+) -> list[Saved | str]:
+    """Store the shipped templates ``template_ids`` (every one by default), in that order.
+
+    A template already stored under the same id is kept as it is (the user may have edited
+    it), and its id comes back instead of a :class:`Saved`, unless ``replace``.
+
+    Raises
+    ------
+    NotFound
+        When Lealta ships no template of one of the ids.
+    """
+    wanted = list(template_ids) if template_ids is not None else catalog.shipped_ids()
+    documents = [
+        doc for name in wanted for doc in catalog.read_documents(catalog.shipped_text(name))
+    ]
+    done: list[Saved | str] = []
+    for doc in documents:
+        if not replace and session.get(MessageTemplate, doc["id"]) is not None:
+            done.append(doc["id"])
+            continue
+        done.append(
+            save(session, doc["id"], doc["channel"], doc["body"], doc["description"], now=now)
+        )
+    return done
 
 
 # -- rendering ----------------------------------------------------------------------------------

@@ -75,15 +75,23 @@ def templates(_caller: Caller = Depends(require_admin)) -> dict[str, Any]:
 def install(
     template_id: str, request: Request, _caller: Caller = Depends(require_admin)
 ) -> dict[str, Any]:
-    """Import a shipped template as a workflow (draft: enable it when ready)."""
-    from lealta.automations import catalog
-
-    text = catalog.template_text(template_id)
+    """Import a shipped template as a workflow (draft: enable it when ready), with the
+    shipped message templates it uses that are not stored yet (``templates_installed``;
+    stored ones are never replaced)."""
     found = services(request)
     now = found.clock.now()
-    saved = in_transaction(found.uow, lambda s: service.save(s, text, now=now))
+    done = in_transaction(found.uow, lambda s: service.install(s, template_id, now=now))
     with found.uow.transaction() as session:
-        return {**_summary(session, saved.workflow_id), "changed": saved.changed}
+        return {
+            **_summary(session, done.saved.workflow_id),
+            "changed": done.saved.changed,
+            "templates_installed": done.templates,
+            "missing_templates": _missing(session, done.saved.workflow_id),
+        }
+
+
+def _missing(session: Any, workflow_id: str) -> list[str]:
+    return service.missing_templates(session, service.definition(session, workflow_id))
 
 
 @router.get("")
@@ -106,13 +114,18 @@ def list_(request: Request, _caller: Caller = Depends(require_admin)) -> dict[st
 
 @router.post("", status_code=201, openapi_extra=_BODY)
 async def import_(request: Request, _caller: Caller = Depends(require_admin)) -> dict[str, Any]:
-    """Store a workflow (YAML or JSON); an existing id gets a new version."""
+    """Store a workflow (YAML or JSON); an existing id gets a new version.
+    ``missing_templates`` names the message templates to store before enabling it."""
     text = (await request.body()).decode("utf-8", errors="replace")
     found = services(request)
     now = found.clock.now()
     saved = in_transaction(found.uow, lambda s: service.save(s, text, now=now))
     with found.uow.transaction() as session:
-        return {**_summary(session, saved.workflow_id), "changed": saved.changed}
+        return {
+            **_summary(session, saved.workflow_id),
+            "changed": saved.changed,
+            "missing_templates": _missing(session, saved.workflow_id),
+        }
 
 
 @router.get("/{workflow_id}")
@@ -136,7 +149,8 @@ def _set_status(request: Request, workflow_id: str, status: str) -> dict[str, An
 def enable(
     workflow_id: str, request: Request, _caller: Caller = Depends(require_admin)
 ) -> dict[str, Any]:
-    """Start enrolling people and advancing runs."""
+    """Start enrolling people and advancing runs; 409 naming them when message templates
+    its send steps use are not stored."""
     return _set_status(request, workflow_id, "active")
 
 

@@ -27,6 +27,13 @@ def test_an_event_starts_a_run_in_the_live_server(server: Server) -> None:
             "/v1/automations", content=FLOW, headers={**admin, "Content-Type": "application/yaml"}
         )
         assert made.status_code == 201, made.text
+        refused = client.post("/v1/automations/hello-on-signup/enable", headers=admin)
+        assert refused.status_code == 409, refused.text
+        assert "first-tip (email), hello-pro (email)" in refused.json()["error"]["message"]
+        for template in ("hello-pro", "first-tip"):
+            body = {"channel": "email", "body": {"subject": "Hello", "text": "Welcome aboard"}}
+            stored = client.put(f"/v1/templates/{template}", json=body, headers=admin)
+            assert stored.is_success, stored.text
         assert client.post("/v1/automations/hello-on-signup/enable", headers=admin).is_success
         for user, plan in (("pro-user", "pro"), ("free-user", "free")):
             sent = client.post(

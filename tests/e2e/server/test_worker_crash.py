@@ -21,6 +21,7 @@ from lealta.bootstrap import build
 from lealta.channels.tables import OutboxMessage
 from lealta.config import Settings
 from lealta.contacts.tables import Contact
+from lealta.messages import service as messages
 
 RUNS = 1500
 FLOW = """
@@ -55,6 +56,8 @@ def test_a_killed_worker_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
             ],
         )
         service.save(session, FLOW, now=now)
+        for template in ("first", "second"):
+            messages.save(session, template, "email", {"subject": "Hi", "text": template})
         workflow = service.set_status(session, "two-messages", "active", now=now)
         live = Live(workflow, service.definition(session, "two-messages"))
         assert enroll_many(

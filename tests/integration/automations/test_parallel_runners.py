@@ -21,6 +21,7 @@ from lealta.channels.tables import OutboxMessage
 from lealta.clock import FrozenClock
 from lealta.config import Settings
 from lealta.contacts.tables import Contact
+from lealta.messages import service as messages
 from lealta.storage.unit_of_work import UnitOfWork
 
 START = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
@@ -45,6 +46,8 @@ def _setup(uow: UnitOfWork) -> Services:
             for i in range(RUNS)
         )
         service.save(session, WELCOME, now=START)
+        for template in ("hello", "reminder"):
+            messages.save(session, template, "email", {"subject": "Hi", "text": "Welcome"})
         service.set_status(session, "welcome", "active", now=START)
     with uow.transaction() as session:
         (live,) = load_live(session)

@@ -14,6 +14,7 @@ from lealta.channels.tables import OutboxMessage
 from lealta.clock import FrozenClock
 from lealta.contacts.tables import Contact
 from lealta.identity.service import merge, resolve
+from lealta.messages import service as messages
 from lealta.vouchers.tables import Voucher
 from tests.integration.conftest import Api
 
@@ -36,6 +37,8 @@ def _start(api: Api, user: str) -> str:
     with uow.transaction() as session:
         contact = resolve(session, {"user_id": user}, T0).id
         service.save(session, FLOW, now=T0)
+        for template in ("gift", "reminder"):
+            messages.save(session, template, "email", {"subject": "A gift", "text": "For you"})
         workflow = service.set_status(session, "gift", "active", now=T0)
         service.enroll(
             session,

@@ -12,6 +12,7 @@ from lealta.automations.tables import Run
 from lealta.channels.tables import OutboxMessage
 from lealta.clock import FrozenClock
 from lealta.contacts.tables import Identifier
+from lealta.messages.catalog import read_documents, shipped_text
 from lealta.vouchers.tables import Voucher
 from tests.integration.conftest import Api
 
@@ -57,6 +58,15 @@ def _outbox(api: Api) -> list[tuple[str, str]]:
     return [(contact, template) for contact, template in rows]
 
 
+def _store_templates(api: Api, *template_ids: str) -> None:
+    """Store shipped message templates through the API, as a user copying them would."""
+    for template_id in template_ids:
+        [doc] = read_documents(shipped_text(template_id))
+        body = {"channel": doc["channel"], "body": doc["body"]}
+        stored = api.client.put(f"/v1/templates/{template_id}", json=body, headers=api.admin)
+        assert stored.is_success, stored.text
+
+
 def test_an_abandoned_cart_run_from_trigger_to_goal(api: Api) -> None:
     clock = FrozenClock(START)
     api.services.clock = clock
@@ -64,6 +74,19 @@ def test_an_abandoned_cart_run_from_trigger_to_goal(api: Api) -> None:
         "/v1/automations", content=CART, headers={**api.admin, "Content-Type": "application/yaml"}
     )
     assert answer.status_code == 201, answer.text
+    assert answer.json()["missing_templates"] == [
+        "cart-reminder-1 (email)",
+        "cart-reminder-2 (email)",
+    ]
+    refused = api.client.post("/v1/automations/abandoned-cart/enable", headers=api.admin)
+    assert refused.status_code == 409
+    message = refused.json()["error"]["message"]
+    assert "cart-reminder-1 (email), cart-reminder-2 (email)" in message
+    assert (
+        api.client.get("/v1/automations/abandoned-cart", headers=api.admin).json()["status"]
+        == "draft"
+    )
+    _store_templates(api, "cart-reminder-1", "cart-reminder-2")
     assert api.client.post("/v1/automations/abandoned-cart/enable", headers=api.admin).is_success
 
     _send(api, "buyer", "Checkout Started", START, cart_id="c1")
@@ -103,7 +126,8 @@ def test_editing_a_live_workflow_keeps_runs_on_their_version(api: Api) -> None:
     api.services.clock = clock
     headers = {**api.admin, "Content-Type": "application/yaml"}
     api.client.post("/v1/automations", content=CART, headers=headers)
-    api.client.post("/v1/automations/abandoned-cart/enable", headers=api.admin)
+    _store_templates(api, "cart-reminder-1", "cart-reminder-2")
+    assert api.client.post("/v1/automations/abandoned-cart/enable", headers=api.admin).is_success
     _send(api, "early", "Checkout Started", START)
     advance_all(api.services)
     edited = CART.replace("cart-reminder-1", "cart-reminder-new")

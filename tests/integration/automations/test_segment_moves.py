@@ -16,6 +16,7 @@ from lealta.clock import FrozenClock
 from lealta.config import Settings
 from lealta.events.tables import Event
 from lealta.identity.service import resolve
+from lealta.messages import service as messages
 from lealta.storage.unit_of_work import UnitOfWork
 
 NOW = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
@@ -32,6 +33,7 @@ def test_moves_become_events_and_enrol_only_the_matching_movers(uow: UnitOfWork)
     with uow.transaction() as session:
         ids = [resolve(session, {"user_id": f"u{i}"}, NOW).id for i in range(5)]
         service.save(session, WIN_BACK, now=NOW)
+        messages.save(session, "we-miss-you", "email", {"subject": "Hi", "text": "Come back"})
         service.set_status(session, "win-back", "active", now=NOW)
     before = {ids[0]: "Champions", ids[1]: "Loyal", ids[2]: "Promising", ids[3]: "At Risk"}
     after = {ids[0]: "At Risk", ids[1]: "At Risk", ids[2]: "At Risk", ids[3]: "At Risk"}
@@ -65,6 +67,7 @@ def test_runs_that_all_start_alike_are_written_started(uow: UnitOfWork) -> None:
     with uow.transaction() as session:
         ids = [resolve(session, {"user_id": f"u{i}"}, NOW).id for i in range(3)]
         service.save(session, PAUSE_FIRST, now=NOW)
+        messages.save(session, "we-miss-you", "email", {"subject": "Hi", "text": "Come back"})
         service.set_status(session, "pause-first", "active", now=NOW)
     with uow.transaction() as session:
         segment_moves(session, {}, dict.fromkeys(ids, "At Risk"), now=NOW)

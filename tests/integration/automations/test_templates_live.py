@@ -7,7 +7,6 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from lealta.automations.catalog import template_text
 from lealta.automations.runner import advance_all
 from lealta.automations.tables import Run
 from lealta.channels.tables import OutboxMessage
@@ -21,12 +20,11 @@ PRODUCTS = [{"sku": "TEA-01", "quantity": 2, "price": 12.5}]
 
 
 def _install(api: Api, *template_ids: str) -> None:
-    headers = {**api.admin, "Content-Type": "application/yaml"}
+    """Install shipped workflows (with their message templates) and enable them."""
     for template_id in template_ids:
-        answer = api.client.post(
-            "/v1/automations", content=template_text(template_id), headers=headers
-        )
+        answer = api.client.post(f"/v1/automations/templates/{template_id}", headers=api.admin)
         assert answer.status_code == 201, answer.text
+        assert answer.json()["missing_templates"] == []
         enabled = api.client.post(f"/v1/automations/{template_id}/enable", headers=api.admin)
         assert enabled.is_success, enabled.text
 

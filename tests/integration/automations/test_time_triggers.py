@@ -12,6 +12,7 @@ from lealta.automations.tables import Run
 from lealta.contacts.tables import ContactTag
 from lealta.events.tables import Event
 from lealta.identity.service import resolve
+from lealta.messages import service as messages
 from lealta.storage.unit_of_work import UnitOfWork
 from tests.integration.conftest import Api
 
@@ -25,6 +26,7 @@ def _workflow(uow: UnitOfWork, trigger: str, workflow_id: str = "w") -> None:
     )
     with uow.transaction() as session:
         service.save(session, text, now=T0)
+        messages.save(session, "hello", "email", {"subject": "Hello", "text": "Hello"})
         service.set_status(session, workflow_id, "active", now=T0)
 
 

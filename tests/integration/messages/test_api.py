@@ -7,12 +7,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from lealta.automations.catalog import template_text
 from lealta.automations.runner import advance_all
 from lealta.channels.tables import OutboxMessage
 from lealta.clock import FrozenClock
 from lealta.contacts.tables import Identifier
-from lealta.messages import catalog, service
+from lealta.messages import service
 from lealta.messages.service import RenderRequest
 from lealta.vouchers.codes import format_code
 from lealta.vouchers.tables import Voucher
@@ -128,15 +127,10 @@ def test_the_shipped_cart_templates_show_what_the_workflow_enqueued(api: Api) ->
     start = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)
     clock = FrozenClock(start)
     api.services.clock = clock
-    headers = {**api.admin, "Content-Type": "application/yaml"}
-    created = api.client.post(
-        "/v1/automations", content=template_text("abandoned-cart"), headers=headers
-    )
+    created = api.client.post("/v1/automations/templates/abandoned-cart", headers=api.admin)
     assert created.status_code == 201, created.text
+    assert created.json()["templates_installed"] == ["cart-reminder-1", "cart-reminder-2"]
     assert api.client.post("/v1/automations/abandoned-cart/enable", headers=api.admin).is_success
-    with api.services.uow.transaction() as session:
-        for doc in catalog.shipped():
-            service.save(session, doc["id"], doc["channel"], doc["body"], doc["description"])
     _person(api, "dawdler", first_name="Rui")
     products = [
         {"name": "Sencha <green>", "price": 12.5, "quantity": 2, "url": "https://tea.example/s"},
