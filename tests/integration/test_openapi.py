@@ -19,6 +19,7 @@ EXPECTED = [
     "/v1/forms/{slug}",
     "/v1/rules/{name}",
     "/t.js",
+    "/health",
 ]
 
 
@@ -30,3 +31,10 @@ def test_docs_and_schema(api: Api) -> None:
     batch = schema["paths"]["/v1/batch"]["post"]
     assert "Accepted" in str(batch["responses"]["200"])
     assert "batch" in str(batch["requestBody"])
+
+
+def test_health_is_documented(api: Api) -> None:
+    health = api.client.get("/openapi.json").json()["paths"]["/health"]["get"]
+    assert "needs no key" in health["description"]
+    assert "503" in health["responses"]
+    assert api.client.get("/health").json()["status"] == "ok"

@@ -63,7 +63,8 @@ def list_command() -> None:
 def revoke_command(
     key_id: str = typer.Argument(..., help="The key's id (see 'lealta keys list')."),
 ) -> None:
-    """Revoke a key; it stops working at once."""
+    """Revoke a key; servers stop accepting it within 10 seconds (they cache verified keys
+    that long)."""
     import datetime as dt
 
     from lealta.keys.service import revoke_key

@@ -29,7 +29,10 @@ Lealta's REST API.
 * Everything else needs an *admin* key: `Authorization: Bearer KEY`.
   Create keys with `lealta keys create --scope track|admin`.
 
+* `GET /health` needs no key: 200 while the server runs and reaches its database, 503 when not.
+
 Errors answer `{"error": {"code", "message", "field"}}` with a 4xx status naming the field.
+Request bodies are limited per route (413 `too_large`).
 """
 
 TAGS = [
@@ -80,6 +83,9 @@ def create_app(services: Services | None = None) -> FastAPI:
         max_age=600,
     )
     _include_routers(app)
+    from lealta.console.web import install as install_console
+
+    install_console(app, services)
     return app
 
 

@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from lealta import __version__
 from lealta.rest.auth import Caller, require_admin, services
+from lealta.rest.errors import ApiError
 from lealta.tracking.tables import InboxMessage
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/health")
-def health(request: Request) -> dict[str, Any]:
-    """Liveness and database reachability (no key needed)."""
-    with services(request).uow.transaction() as session:
-        session.execute(select(1))
-    return {"status": "ok", "version": __version__}
+class Health(BaseModel):
+    """The server is up and reaches its database."""
+
+    status: Literal["ok"] = Field(description="Always `ok` in a 200 answer.")
+    version: str = Field(description="Lealta's version.")
+
+
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="Liveness and database check",
+    responses={503: {"description": "The database does not answer (`error.code`: `unavailable`)."}},
+)
+def health(request: Request) -> Health:
+    """For load balancers, orchestrators and uptime checks; needs no key.
+
+    Answers 200 once the server runs and one trivial query reaches the state database, 503
+    when that query fails. It does not check the SMTP relay or other channel providers.
+    """
+    try:
+        with services(request).uow.transaction() as session:
+            session.execute(select(1))
+    except SQLAlchemyError:
+        raise ApiError(503, "unavailable", "the database does not answer") from None
+    return Health(status="ok", version=__version__)
 
 
 @router.get("/v1/status")

@@ -80,3 +80,12 @@ def test_the_cli_prints_the_new_key_as_its_last_line(
         assert key not in listing.stdout
     finally:
         get_settings.cache_clear()
+
+
+def test_revoke_help_tells_how_long_servers_keep_accepting_the_key() -> None:
+    from lealta.rest.auth import KeyCache
+
+    result = CliRunner().invoke(app, ["keys", "revoke", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "at once" not in result.output
+    assert f"within {KeyCache().ttl:g} seconds" in result.output
