@@ -49,6 +49,7 @@ from lealta.channels.testing import RecordingChannel
 from lealta.clock import FrozenClock
 from lealta.config import Settings
 from lealta.contacts.tables import Contact, ContactTag
+from lealta.messages import service as messages
 from lealta.storage.engine import make_engine
 from lealta.storage.migrate import upgrade
 from lealta.storage.unit_of_work import UnitOfWork
@@ -139,6 +140,8 @@ def build_contacts(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, int]:
     )
     with uow.transaction() as session:
         service.save(session, WORKFLOW, now=seen)
+        for template in ("win-back-offer", "win-back-reminder"):  # enabling needs them stored
+            messages.save(session, template, "email", {"subject": "We miss you", "text": "Hi"})
         service.set_status(session, "win-back-benchmark", "active", now=seen)
         if session.get_bind().dialect.name == "postgresql":
             # A database that grew to this size would have planner statistics (autovacuum may
