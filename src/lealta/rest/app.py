@@ -89,13 +89,18 @@ def create_app(services: Services | None = None) -> FastAPI:
     return app
 
 
+# Routes that take a track key in Authorization or in the body (browsers, SDKs).
+_KEY_OR_WRITE_KEY = frozenset({"/v1/batch", "/v1/push/devices", "/v1/onsite/impressions"})
+
+
 def body_limits(settings: Settings) -> dict[str, Any]:
-    """The options of :class:`BodyLimits`: the default limit and the tracking routes' own."""
+    """The options of :class:`BodyLimits`: the default limit, the tracking routes' own, and
+    the routes whose key may come in the body (a header key is checked before it)."""
     single = {f"/v1/{kind}": settings.max_track_message_bytes for kind in tracking.KINDS}
     return {
         "default": settings.max_body_bytes,
         "per_path": {**single, "/v1/batch": settings.max_track_batch_bytes},
-        "key_paths": frozenset({*single, "/v1/batch"}),
+        "key_paths": frozenset({*single, *_KEY_OR_WRITE_KEY}),
     }
 
 

@@ -294,3 +294,10 @@ def test_an_alias_with_a_null_previous_id_is_refused(api: Api) -> None:
     answer = api.client.post("/v1/alias", auth=api.track_auth, json=message)
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["field"] == "previousId"
+
+
+@pytest.mark.parametrize("path", ["/v1/track", "/v1/push/devices", "/v1/onsite/impressions"])
+def test_a_bad_key_in_the_header_is_refused_before_the_body(api: Api, path: str) -> None:
+    answer = _stream(api, path, {"Authorization": _basic("lk_nope_nope")}, _endless())
+    assert answer.status == 401
+    assert answer.bytes_read == 0
