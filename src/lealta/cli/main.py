@@ -44,6 +44,7 @@ def _register() -> None:
     from lealta.cli.segments import segments_app
     from lealta.cli.serve import serve_command, worker_command
     from lealta.cli.templates import templates_app
+    from lealta.cli.users import users_app
 
     app.command("rfm")(rfm_command)
     app.command("cluster")(cluster_command)
@@ -53,6 +54,7 @@ def _register() -> None:
     app.add_typer(segments_app, name="segments")
     app.add_typer(db_app, name="db")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(users_app, name="users")
     app.add_typer(automations_app, name="automations")
     app.add_typer(contacts_app, name="contacts")
     app.add_typer(templates_app, name="templates")

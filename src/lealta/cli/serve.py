@@ -59,12 +59,15 @@ def serve_command(
         )
         typer.echo(f"  admin key (Authorization: Bearer …): {keys.admin}")
         typer.echo(f"  tracking write key (Segment SDKs, /t.js): {keys.track}")
+        typer.echo(f"  console sign-in: {keys.console_email} / {keys.console_password}  (admin)")
     bind_host = host or settings.host
     bind_port = port or settings.port
     worker = _spawn_worker(log_level) if settings.process_in_server else None
     # The worker process applies events; the API process only accepts them.
     services.settings = settings.model_copy(update={"process_in_server": False})
-    typer.secho(f"\nLealta on http://{bind_host}:{bind_port}  (API docs: /docs)", fg="green")
+    typer.secho(
+        f"\nLealta on http://{bind_host}:{bind_port}/  (console: /, API docs: /docs)", fg="green"
+    )
     typer.echo(quiet_hours_note(settings.quiet_hours) + "\n")
     try:
         uvicorn.run(

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import orjson
-from sqlalchemy import ColumnElement, String, and_, cast, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from lealta.contacts.attributes import BUILT_IN, check_name
@@ -46,7 +46,17 @@ class ContactFilter:
     seen_before: dt.datetime | None = None
     attributes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     segment: str | None = None
+    r: int | None = None  # RFM recency score
+    f: int | None = None  # RFM frequency score
+    arrived_after: dt.datetime | None = None  # see ``arrived_at``
     q: str | None = None
+
+
+def arrived_at() -> ColumnElement[dt.datetime]:
+    """When a contact arrived: first seen (their first event), or created when never seen.
+    A "new contact" of a period is one that arrived in it."""
+    arrived: ColumnElement[dt.datetime] = func.coalesce(Contact.first_seen_at, Contact.created_at)
+    return arrived
 
 
 def parse_attribute_filter(text: str) -> tuple[str, str]:
@@ -133,12 +143,9 @@ def filters(session: Session, wanted: ContactFilter, *, region: str) -> list[Col
         )
     if wanted.list:
         found.append(_on_list(wanted.list, wanted.list_status))
-    if wanted.segment:
-        found.append(
-            Contact.id.in_(
-                select(ContactRfm.contact_id).where(ContactRfm.segment == wanted.segment)
-            )
-        )
+    rfm = _rfm_conditions(wanted)
+    if rfm:
+        found.append(Contact.id.in_(select(ContactRfm.contact_id).where(*rfm)))
     found += _profile_filters(wanted)
     if wanted.attributes:
         declared = {**BUILT_IN, **declared_types(session)}
@@ -147,8 +154,21 @@ def filters(session: Session, wanted: ContactFilter, *, region: str) -> list[Col
     return found
 
 
+def _rfm_conditions(wanted: ContactFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if wanted.segment:
+        found.append(ContactRfm.segment == wanted.segment)
+    if wanted.r is not None:
+        found.append(ContactRfm.r == wanted.r)
+    if wanted.f is not None:
+        found.append(ContactRfm.f == wanted.f)
+    return found
+
+
 def _profile_filters(wanted: ContactFilter) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
+    if wanted.arrived_after is not None:
+        found.append(arrived_at() >= as_utc(wanted.arrived_after))
     if wanted.stage:
         found.append(Contact.lifecycle_stage == wanted.stage)
     if wanted.score_min is not None:

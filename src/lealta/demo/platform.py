@@ -8,8 +8,9 @@ so the demo always looks current.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,16 @@ from sqlalchemy import func, select
 from lealta.bootstrap import Services
 from lealta.contacts.consent import record_consent
 from lealta.contacts.tables import Contact, ContactList, Identifier, ListMembership
+from lealta.errors import NotFound
 from lealta.keys.service import create_key, verify_key
 from lealta.storage.retry import in_transaction
 from lealta.tracking.intake import enqueue
 from lealta.tracking.messages import normalize
 from lealta.tracking.processor import process_pending
+from lealta.users.service import authenticate, create_user, reset_password
 
 KEYS_FILE = Path("demo/keys.env")
+DEMO_CONSOLE_EMAIL = "demo@lealta.example"
 _LANGUAGES = {"DE": "de", "FR": "fr", "ES": "es", "PT": "pt", "IT": "it", "NL": "nl", "GB": "en"}
 _PAGES = [("Home", "/"), ("Pricing", "/pricing"), ("New in", "/new"), ("Sale", "/sale")]
 _CAMPAIGNS = [
@@ -41,6 +45,8 @@ class DemoKeys:
 
     admin: str
     track: str
+    console_email: str = ""
+    console_password: str = ""
 
 
 def ensure_demo(
@@ -56,6 +62,7 @@ def ensure_demo(
     keys = _read_keys(services) if loaded else None
     if keys is None:
         keys = _new_keys(services)
+    keys = _with_console_user(services, keys)
     if not loaded:
         load_demo(services, customers=customers, seed=seed, progress=progress or _print_progress)
     return keys
@@ -296,9 +303,36 @@ def _new_keys(services: Services) -> DemoKeys:
     with services.uow.transaction() as session:
         admin = create_key(session, scope="admin", name="demo admin", now=now).key
         track = create_key(session, scope="track", name="demo site", now=now).key
-    KEYS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    KEYS_FILE.write_text(f"LEALTA_DEMO_ADMIN_KEY={admin}\nLEALTA_DEMO_TRACK_KEY={track}\n")
     return DemoKeys(admin, track)
+
+
+def _write_keys(keys: DemoKeys) -> None:
+    KEYS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    KEYS_FILE.write_text(
+        f"LEALTA_DEMO_ADMIN_KEY={keys.admin}\nLEALTA_DEMO_TRACK_KEY={keys.track}\n"
+        f"LEALTA_DEMO_CONSOLE_EMAIL={keys.console_email}\n"
+        f"LEALTA_DEMO_CONSOLE_PASSWORD={keys.console_password}\n"
+    )
+
+
+def _with_console_user(services: Services, keys: DemoKeys) -> DemoKeys:
+    """The demo's console admin (created, or given a new password when the one kept in
+    demo/keys.env no longer signs in), written to demo/keys.env with the API keys."""
+    now = services.clock.now()
+    with services.uow.transaction() as session:
+        if keys.console_email and authenticate(
+            session, email=keys.console_email, password=keys.console_password, now=now
+        ):
+            _write_keys(keys)
+            return keys
+        password = secrets.token_urlsafe(12)
+        try:
+            reset_password(session, DEMO_CONSOLE_EMAIL, password)
+        except NotFound:
+            create_user(session, email=DEMO_CONSOLE_EMAIL, role="admin", password=password, now=now)
+    keys = replace(keys, console_email=DEMO_CONSOLE_EMAIL, console_password=password)
+    _write_keys(keys)
+    return keys
 
 
 def _read_keys(services: Services) -> DemoKeys | None:
@@ -308,7 +342,10 @@ def _read_keys(services: Services) -> DemoKeys | None:
     lines = KEYS_FILE.read_text().splitlines()
     values = dict(line.split("=", 1) for line in lines if "=" in line)
     keys = DemoKeys(
-        values.get("LEALTA_DEMO_ADMIN_KEY", ""), values.get("LEALTA_DEMO_TRACK_KEY", "")
+        values.get("LEALTA_DEMO_ADMIN_KEY", ""),
+        values.get("LEALTA_DEMO_TRACK_KEY", ""),
+        values.get("LEALTA_DEMO_CONSOLE_EMAIL", ""),
+        values.get("LEALTA_DEMO_CONSOLE_PASSWORD", ""),
     )
     with services.uow.transaction() as session:
         valid = verify_key(session, keys.admin) and verify_key(session, keys.track)

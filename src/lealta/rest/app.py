@@ -115,6 +115,7 @@ def _include_routers(app: FastAPI) -> None:
         onsite,
         orders,
         outbox,
+        overview,
         privacy,
         push,
         rules,
@@ -127,6 +128,7 @@ def _include_routers(app: FastAPI) -> None:
     )
 
     app.include_router(system.router)
+    app.include_router(overview.router)
     app.include_router(tracking.router)
     app.include_router(orders.router)
     app.include_router(forms.router)

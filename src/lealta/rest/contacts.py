@@ -107,6 +107,12 @@ def search_contacts(
         list[str], Query(description="NAME:VALUE equality on an attribute; repeatable.")
     ] = [],  # noqa: B006 - FastAPI copies defaults
     segment: Annotated[str | None, Query(description="RFM segment (contact_rfm).")] = None,
+    r: Annotated[int | None, Query(ge=1, le=9, description="RFM recency score.")] = None,
+    f: Annotated[int | None, Query(ge=1, le=9, description="RFM frequency score.")] = None,
+    arrived_after: Annotated[
+        Moment | None,
+        Query(description="First seen (or created, when never seen) at or after."),
+    ] = None,
     q: Annotated[str | None, Query(description="Substring of an e-mail address.")] = None,
     limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = search.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="`next` of the previous page.")] = None,
@@ -127,6 +133,9 @@ def search_contacts(
         seen_before=seen_before,
         attributes=tuple(search.parse_attribute_filter(a) for a in attribute),
         segment=segment,
+        r=r,
+        f=f,
+        arrived_after=arrived_after,
         q=q,
     )
     now, region = _now(request), _region(request)

@@ -6,13 +6,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from lealta import __version__
 from lealta.rest.auth import Caller, require_admin, services
 from lealta.rest.errors import ApiError
-from lealta.tracking.tables import InboxMessage
+from lealta.tracking.status import inbox_status
 
 router = APIRouter(tags=["system"])
 
@@ -46,14 +46,16 @@ def health(request: Request) -> Health:
 
 @router.get("/v1/status")
 def status(request: Request, _caller: Caller = Depends(require_admin)) -> dict[str, Any]:
-    """The tracking inbox: messages waiting to be applied and messages that failed."""
-    with services(request).uow.transaction() as session:
-        waiting = session.scalar(
-            select(func.count()).select_from(InboxMessage).where(InboxMessage.failed_at.is_(None))
-        )
-        failed = session.scalar(
-            select(func.count())
-            .select_from(InboxMessage)
-            .where(InboxMessage.failed_at.is_not(None))
-        )
-    return {"inbox": {"waiting": waiting, "failed": failed}}
+    """The tracking inbox: messages waiting to be applied, messages set aside after an error,
+    and how far behind the processor is (seconds the oldest waiting message has waited)."""
+    found = services(request)
+    with found.inbox.transaction() as session:
+        inbox = inbox_status(session)
+    return {
+        "inbox": {
+            "waiting": inbox.waiting,
+            "failed": inbox.failed,
+            "oldest_waiting_at": inbox.oldest_waiting_at,
+            "lag_seconds": round(inbox.lag_seconds(found.clock.now()), 3),
+        }
+    }

@@ -25,13 +25,16 @@ from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
 from lealta.storage.base import Base
 from lealta.tracking.tables import InboxMessage
+from lealta.users.tables import AuditEntry, ConsoleUser
 from lealta.vouchers.tables import Voucher
 
 __all__ = [
     "ApiKey",
     "AttributeDefinition",
+    "AuditEntry",
     "Base",
     "Consent",
+    "ConsoleUser",
     "Contact",
     "ContactList",
     "ContactRfm",

@@ -1,0 +1,213 @@
+"""The console's pages and how they are served: ``install(app)`` adds them to the API's app."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from lealta import __version__
+from lealta.bootstrap import Services
+from lealta.console import filters
+from lealta.console.auth import (
+    COOKIE,
+    Refused,
+    SignedIn,
+    SignInRequired,
+    check_change,
+    codec,
+    safe_next,
+    session_user,
+    signed_in,
+    signin_url,
+)
+from lealta.console.contacts_page import contacts_context
+from lealta.console.overview_page import overview_context
+from lealta.console.sessions import SessionCodec
+from lealta.console.throttle import SignInThrottle
+from lealta.users.service import authenticate, record
+
+router = APIRouter(include_in_schema=False)
+STATIC = Path(__file__).parent / "static"
+SIGNIN_COOKIE = "lealta_signin"  # double-submit token of the sign-in form (no session yet)
+
+_env = Environment(
+    loader=PackageLoader("lealta.console", "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+filters.register(_env)
+
+# The console loads nothing from elsewhere, runs no inline script, and is never framed.
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def _services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def _secure(request: Request) -> bool:
+    settings = _services(request).settings
+    return settings.environment == "production" or settings.public_url.startswith("https:")
+
+
+def render(
+    request: Request, template: str, *, user: SignedIn | None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A console page: ``template`` with the user, the version and ``context``."""
+    html = _env.get_template(template).render(
+        request=request, user=user, version=__version__, path=request.url.path, **context
+    )
+    return HTMLResponse(html, status, headers=HEADERS)
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, next: str = "/") -> Response:
+    """The sign-in form (straight to ``next`` when already signed in)."""
+    session = codec(request).read(request.cookies.get(COOKIE), now=time.time())
+    if session_user(_services(request), session) is not None:
+        return RedirectResponse(safe_next(next), 303)
+    return _signin_form(request, next=safe_next(next))
+
+
+def _signin_form(
+    request: Request, *, next: str, error: str = "", email: str = "", status: int = 200
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    answer = render(
+        request,
+        "signin.html",
+        user=None,
+        status=status,
+        next=next,
+        error=error,
+        email=email,
+        token=token,
+    )
+    answer.set_cookie(
+        SIGNIN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        max_age=3600,
+        path="/signin",
+    )
+    return answer
+
+
+@router.post("/signin", response_class=HTMLResponse)
+async def signin(request: Request) -> Response:
+    """Check the e-mail and password; on success start a session and go on to ``next``."""
+    form = await request.form()
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    target = safe_next(str(form.get("next", "/")))
+    sent, expected = str(form.get("token", "")), request.cookies.get(SIGNIN_COOKIE, "")
+    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+        return _signin_form(
+            request,
+            next=target,
+            email=email,
+            status=403,
+            error="The sign-in form had expired. Please try again.",
+        )
+    throttle: SignInThrottle = request.app.state.signin_throttle
+    client = request.client.host if request.client else "?"
+    keys = (f"email:{email.strip().lower()}", f"ip:{client}")
+    now = time.time()
+    wait = throttle.wait(keys, now=now)
+    if wait:
+        minutes = max(1, round(wait / 60))
+        return _signin_form(
+            request,
+            next=target,
+            email=email,
+            status=429,
+            error=f"Too many failed attempts. Try again in about {minutes} minute(s).",
+        )
+    services = _services(request)
+    with services.uow.transaction() as db:
+        user = authenticate(db, email=email, password=password, now=services.clock.now())
+        if user is not None:
+            record(db, user=user, action="signed in", now=services.clock.now())
+            cookie, _session = codec(request).issue(user.id, user.session_epoch, now=now)
+    if user is None:
+        throttle.failed(keys, now=now)
+        return _signin_form(
+            request,
+            next=target,
+            email=email,
+            status=401,
+            error="That e-mail and password do not match an active console user.",
+        )
+    throttle.succeeded(keys)
+    answer = RedirectResponse(target, 303)
+    answer.set_cookie(
+        COOKIE,
+        cookie,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        max_age=codec(request).lifetime,
+        path="/",
+    )
+    answer.delete_cookie(SIGNIN_COOKIE, path="/signin")
+    return answer
+
+
+@router.post("/signout")
+async def signout(request: Request, user: SignedIn = Depends(signed_in)) -> Response:
+    """End this browser's session."""
+    form = await request.form()
+    check_change(user, str(form.get("csrf", "")), "read")
+    answer = RedirectResponse("/signin", 303)
+    answer.delete_cookie(COOKIE, path="/")
+    return answer
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
+    """The landing page: the figures that matter, each linked to the people behind it."""
+    services = _services(request)
+    return render(request, "overview.html", user=user, **overview_context(services))
+
+
+def install(app: FastAPI, services: Services) -> None:
+    """Add the console to ``app``: pages, static files, sessions and their error answers."""
+    app.state.console_sessions = SessionCodec(services.settings.secret_key)
+    app.state.signin_throttle = SignInThrottle()
+    app.include_router(router)
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": signin_url(exc.next_path)})
+        return RedirectResponse(signin_url(exc.next_path), 303)
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> Response:
+        return render(request, "refused.html", user=None, status=403, reason=str(exc))
+
+
+@router.get("/contacts", response_class=HTMLResponse)
+def contacts(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
+    """Contacts, searched and filtered like ``GET /v1/contacts``, a page at a time."""
+    context = contacts_context(_services(request), dict(request.query_params))
+    return render(request, "contacts.html", user=user, **context)

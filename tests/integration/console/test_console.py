@@ -1,0 +1,148 @@
+"""The console through HTTP: sign-in, sessions, CSRF, roles, and the overview's figures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lealta.storage.base import utcnow
+from lealta.users.service import create_user, disable_user, reset_password
+from tests.integration.conftest import Api
+
+PASSWORD = "correct horse battery"
+
+
+def _user(api: Api, email: str, role: str) -> None:
+    with api.services.uow.transaction() as session:
+        create_user(session, email=email, role=role, password=PASSWORD, now=utcnow())
+
+
+def _sign_in(client: TestClient, email: str, password: str = PASSWORD, next: str = "/") -> int:
+    form = client.get(f"/signin?next={next}")
+    token = re.search(r'name="token" value="([^"]+)"', form.text)
+    assert token, form.text
+    answer = client.post(
+        "/signin",
+        data={"email": email, "password": password, "token": token[1], "next": next},
+        follow_redirects=False,
+    )
+    return answer.status_code
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found
+    return found[1]
+
+
+def test_signed_out_pages_send_to_sign_in(api: Api) -> None:
+    answer = api.client.get("/contacts?stage=Lead", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=%2Fcontacts%3Fstage%3DLead"
+    page = api.client.get("/signin").text
+    assert '<label for="email">Email</label>' in page
+    assert '<label for="password">Password</label>' in page
+    assert ">Sign in</button>" in page
+
+
+def test_signing_in_opens_the_page_asked_for(api: Api) -> None:
+    _user(api, "ana@example.com", "marketer")
+    assert _sign_in(api.client, "Ana@Example.com", next="/contacts") == 303
+    page = api.client.get("/contacts")
+    assert page.status_code == 200
+    assert "ana@example.com · marketer" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    cookie = next(c for c in api.client.cookies.jar if c.name == "lealta_session")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+
+
+def test_a_wrong_password_is_refused_and_repeated_failures_wait(api: Api) -> None:
+    _user(api, "ana@example.com", "viewer")
+    for _ in range(5):
+        assert _sign_in(api.client, "ana@example.com", "wrong password!") == 401
+    assert _sign_in(api.client, "ana@example.com") == 429  # even the right one, for a while
+
+
+def test_sign_in_needs_the_forms_token(api: Api) -> None:
+    _user(api, "ana@example.com", "viewer")
+    answer = api.client.post(
+        "/signin", data={"email": "ana@example.com", "password": PASSWORD, "token": "forged"}
+    )
+    assert answer.status_code == 403
+
+
+def test_next_never_leads_to_another_site(api: Api) -> None:
+    _user(api, "ana@example.com", "viewer")
+    form = api.client.get("/signin").text
+    token = re.search(r'name="token" value="([^"]+)"', form)
+    assert token
+    answer = api.client.post(
+        "/signin",
+        data={
+            "email": "ana@example.com",
+            "password": PASSWORD,
+            "token": token[1],
+            "next": "//evil.example/",
+        },
+        follow_redirects=False,
+    )
+    assert answer.headers["location"] == "/"
+
+
+def test_a_change_without_the_csrf_token_is_refused(api: Api) -> None:
+    _user(api, "ana@example.com", "admin")
+    _sign_in(api.client, "ana@example.com")
+    assert api.client.post("/signout", data={"csrf": "forged"}).status_code == 403
+    assert api.client.get("/", follow_redirects=False).status_code == 200  # still signed in
+    token = _csrf(api.client.get("/").text)
+    assert (
+        api.client.post("/signout", data={"csrf": token}, follow_redirects=False).status_code == 303
+    )
+    assert api.client.get("/", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("end", ["reset", "disable"])
+def test_a_reset_or_disable_ends_open_sessions(api: Api, end: str) -> None:
+    _user(api, "ana@example.com", "viewer")
+    _sign_in(api.client, "ana@example.com")
+    assert api.client.get("/", follow_redirects=False).status_code == 200
+    with api.services.uow.transaction() as session:
+        if end == "reset":
+            reset_password(session, "ana@example.com", "another long password")
+        else:
+            disable_user(session, "ana@example.com", now=utcnow())
+    assert api.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_the_overview_shows_the_same_figures_as_the_api(api: Api) -> None:
+    _user(api, "ana@example.com", "viewer")
+    for number in range(3):
+        api.client.post(
+            "/v1/identify",
+            json={"userId": f"u{number}", "traits": {"email": f"p{number}@example.com"}},
+            auth=api.track_auth,
+        )
+    api.client.post(
+        "/v1/track",
+        json={
+            "userId": "u0",
+            "event": "Order Completed",
+            "properties": {"order_id": "A1", "total": 42.5},
+        },
+        auth=api.track_auth,
+    )
+    api.drain()
+    figures = api.client.get("/v1/overview", headers=api.admin).json()
+    assert figures["contacts"] == 3
+    assert figures["windows"]["30"] == {"new_contacts": 3, "revenue": "42.50"}
+    _sign_in(api.client, "ana@example.com")
+    page = api.client.get("/").text
+    assert re.search(r"Contacts</span><strong>3</strong>", page)
+    assert "42.50" in page
+    for stage in figures["stages"]:
+        if stage["contacts"]:
+            assert f'href="/contacts?stage={stage["stage"]}"' in page
+    listed = api.client.get("/contacts?created_within=30").text
+    assert listed.count("@example.com</td>") == 3
