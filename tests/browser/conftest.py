@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 import time
 import urllib.error
@@ -166,13 +167,25 @@ def site() -> Iterator[Site]:
         _stop(server, thread)
 
 
+def _real_clock_env() -> dict[str, str]:
+    """The environment without libfaketime: under ``make test-future`` Chromium stays on the
+    real clock (it hangs under libfaketime; pages take the server's time anyway)."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith("FAKETIME")
+    }
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the whole session."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: apt-get install -y chromium chromium-driver")
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=_real_clock_env()
+        )
         yield launched
         launched.close()
 
