@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import gzip
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -61,7 +62,21 @@ def _stream(api: Api, path: str, headers: dict[str, str], chunks: Iterator[bytes
         "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 8000),
     }
-    asyncio.run(api.client.app(scope, receive, send))  # type: ignore[arg-type]
+    # In a thread of its own: a session-wide Playwright browser in this worker keeps an event
+    # loop running in the main thread, where asyncio.run would refuse to start.
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(api.client.app(scope, receive, send))  # type: ignore[arg-type]
+        except BaseException as exc:  # re-raised below, in the test's thread
+            failures.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join()
+    if failures:
+        raise failures[0]
     outcome.body = orjson.loads(b"".join(sent))
     return outcome
 
