@@ -136,6 +136,10 @@ def test_a_search_finds_a_contact(page: Any, people: dict[str, str]) -> None:
     rows = page.locator("tbody tr").all_inner_texts()
     assert len(rows) == 1
     assert "Can't Lose Them" in rows[0]
+    page.get_by_role("link", name="Old-Loyal").click()
+    page.get_by_role("heading", name="Old-Loyal").wait_for()
+    assert page.get_by_role("heading", name="Timeline").is_visible()
+    _shot(page, "contact")
 
 
 @pytest.mark.browser

@@ -29,6 +29,7 @@ from lealta.console.auth import (
 )
 from lealta.console.contacts_page import contacts_context
 from lealta.console.overview_page import overview_context
+from lealta.console.profile_page import profile_context
 from lealta.console.sessions import SessionCodec
 from lealta.console.throttle import SignInThrottle
 from lealta.users.service import authenticate, record
@@ -211,3 +212,13 @@ def contacts(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLRespo
     """Contacts, searched and filtered like ``GET /v1/contacts``, a page at a time."""
     context = contacts_context(_services(request), dict(request.query_params))
     return render(request, "contacts.html", user=user, **context)
+
+
+@router.get("/contacts/{contact_id}", response_class=HTMLResponse)
+def contact_page(
+    request: Request, contact_id: str, user: SignedIn = Depends(signed_in)
+) -> HTMLResponse:
+    """One person: profile, consent, tags and lists, workflows, and their timeline."""
+    context = profile_context(_services(request), contact_id, dict(request.query_params))
+    status = 404 if context["problem"] else 200
+    return render(request, "contact.html", user=user, status=status, **context)

@@ -146,3 +146,38 @@ def test_the_overview_shows_the_same_figures_as_the_api(api: Api) -> None:
             assert f'href="/contacts?stage={stage["stage"]}"' in page
     listed = api.client.get("/contacts?created_within=30").text
     assert listed.count("@example.com</td>") == 3
+
+
+def test_a_contact_page_shows_the_person_and_their_timeline(api: Api) -> None:
+    _user(api, "ana@example.com", "viewer")
+    api.client.post(
+        "/v1/identify",
+        json={"userId": "u9", "traits": {"email": "marta@example.com", "first_name": "Marta"}},
+        auth=api.track_auth,
+    )
+    api.client.post(
+        "/v1/track",
+        json={
+            "userId": "u9",
+            "event": "Order Completed",
+            "properties": {"order_id": "B7", "total": 19.9, "currency": "EUR"},
+        },
+        auth=api.track_auth,
+    )
+    api.drain()
+    contact = api.client.get("/v1/contacts?email=marta@example.com", headers=api.admin).json()
+    contact_id = contact["contacts"][0]["id"]
+    _sign_in(api.client, "ana@example.com")
+    listed = api.client.get("/contacts?q=marta").text
+    assert f'href="/contacts/{contact_id}">Marta</a>' in listed
+    page = api.client.get(f"/contacts/{contact_id}")
+    assert page.status_code == 200
+    assert "<h1>Marta</h1>" in page.text
+    assert "Order Completed · 19.90 EUR" in page.text
+    assert "Identified (" in page.text
+    orders_only = api.client.get(f"/contacts/{contact_id}?kind=order").text
+    assert "Order Completed · 19.90 EUR" in orders_only
+    assert "Identified (" not in orders_only
+    missing = api.client.get("/contacts/no-such-person")
+    assert missing.status_code == 404
+    assert "no-such-person" in missing.text
