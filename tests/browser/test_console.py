@@ -139,6 +139,11 @@ def test_a_search_finds_a_contact(page: Any, people: dict[str, str]) -> None:
     page.get_by_role("link", name="Old-Loyal").click()
     page.get_by_role("heading", name="Old-Loyal").wait_for()
     assert page.get_by_role("heading", name="Timeline").is_visible()
+    page.get_by_label("Add a tag").fill("called back")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.get_by_role("button", name="Remove tag called back").wait_for()
+    timeline = page.locator("ol.timeline").inner_text()
+    assert f"Tag Added “called back” by console:{people['email']}" in timeline
     _shot(page, "contact")
 
 

@@ -14,6 +14,7 @@ from lealta.scoring.rules import ScoringEvent
 from lealta.storage.upsert import insert_ignoring
 
 TAG_ADDED = "Tag Added"
+TAG_REMOVED = "Tag Removed"
 LIST_JOINED = "List Joined"
 
 
@@ -51,14 +52,30 @@ def emit(
         Triggers(session, live, now=now).on_event(contact_id, event)
 
 
-def tag_added(session: Session, contact_id: str, tag: str, *, now: dt.datetime) -> None:
-    """A tag was put on a contact."""
+def tag_added(
+    session: Session, contact_id: str, tag: str, *, now: dt.datetime, by: str | None = None
+) -> None:
+    """A tag was put on a contact (``by``: who did it, when a person did, for the timeline)."""
     emit(
         session,
         contact_id,
         TAG_ADDED,
-        {"tag": tag},
+        {"tag": tag, **({"by": by} if by else {})},
         key=f"tag:{contact_id}:{tag}:{now.isoformat()}",
+        now=now,
+    )
+
+
+def tag_removed(
+    session: Session, contact_id: str, tag: str, *, now: dt.datetime, by: str | None = None
+) -> None:
+    """A tag was taken off a contact."""
+    emit(
+        session,
+        contact_id,
+        TAG_REMOVED,
+        {"tag": tag, **({"by": by} if by else {})},
+        key=f"untag:{contact_id}:{tag}:{now.isoformat()}",
         now=now,
     )
 

@@ -6,11 +6,13 @@ import secrets
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
 from lealta import __version__
 from lealta.bootstrap import Services
@@ -28,6 +30,7 @@ from lealta.console.auth import (
     signin_url,
 )
 from lealta.console.contacts_page import contacts_context
+from lealta.console.edits import change_tag
 from lealta.console.overview_page import overview_context
 from lealta.console.profile_page import profile_context
 from lealta.console.sessions import SessionCodec
@@ -222,3 +225,16 @@ def contact_page(
     context = profile_context(_services(request), contact_id, dict(request.query_params))
     status = 404 if context["problem"] else 200
     return render(request, "contact.html", user=user, status=status, **context)
+
+
+@router.post("/contacts/{contact_id}/tags")
+async def tag_contact(
+    request: Request, contact_id: str, user: SignedIn = Depends(signed_in)
+) -> Response:
+    """Add (``action=add``) or remove (``action=remove``) a tag, then back to the contact."""
+    form = await request.form()
+    check_change(user, str(form.get("csrf", "")), "edit_contacts")
+    add = str(form.get("action", "add")) != "remove"
+    tag = str(form.get("tag", ""))
+    await run_in_threadpool(change_tag, _services(request), user, contact_id, tag, add=add)
+    return RedirectResponse(f"/contacts/{quote(contact_id, safe='')}", 303)

@@ -241,24 +241,37 @@ def _coerced(session: Session, values: Mapping[str, Any]) -> dict[str, Any]:
 # -- tags ----------------------------------------------------------------------------------
 
 
-def add_tag(session: Session, contact: Contact, tag: str, *, now: dt.datetime) -> bool:
-    """Tag ``contact``; False when it already had the tag."""
+def add_tag(
+    session: Session, contact: Contact, tag: str, *, now: dt.datetime, by: str | None = None
+) -> bool:
+    """Tag ``contact`` (a ``Tag Added`` event, with ``by`` when a person did it); False when it
+    already had the tag."""
     tag = _check_tag(tag)
     if session.get(ContactTag, (contact.id, tag)) is not None:
         return False
     session.add(ContactTag(contact_id=contact.id, tag=tag, created_at=now))
     session.flush()
-    signals.tag_added(session, contact.id, tag, now=now)
+    signals.tag_added(session, contact.id, tag, now=now, by=by)
     return True
 
 
-def remove_tag(session: Session, contact: Contact, tag: str) -> bool:
-    """Remove a tag; False when the contact did not have it."""
+def remove_tag(
+    session: Session,
+    contact: Contact,
+    tag: str,
+    *,
+    now: dt.datetime | None = None,
+    by: str | None = None,
+) -> bool:
+    """Remove a tag (a ``Tag Removed`` event when ``now`` is given); False when the contact did
+    not have it."""
     row = session.get(ContactTag, (contact.id, tag.strip()))
     if row is None:
         return False
     session.delete(row)
     session.flush()
+    if now is not None:
+        signals.tag_removed(session, contact.id, row.tag, now=now, by=by)
     return True
 
 

@@ -200,9 +200,10 @@ def tag_contact(request: Request, contact_id: ContactId, tag: str) -> dict[str, 
 @router.delete("/contacts/{contact_id}/tags/{tag}")
 def untag_contact(request: Request, contact_id: ContactId, tag: str) -> dict[str, list[str]]:
     """Remove a tag; answers the contact's tags."""
+    now = _now(request)
     with services(request).uow.transaction() as session:
         contact = service.get_live(session, contact_id)
-        service.remove_tag(session, contact, tag)
+        service.remove_tag(session, contact, tag, now=now)
         return {"tags": profiles.tags_of(session, [contact.id]).get(contact.id, [])}
 
 

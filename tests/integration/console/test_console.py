@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lealta.storage.base import utcnow
-from lealta.users.service import create_user, disable_user, reset_password
+from lealta.users.service import create_user, disable_user, list_audit, reset_password
 from tests.integration.conftest import Api
 
 PASSWORD = "correct horse battery"
@@ -181,3 +181,60 @@ def test_a_contact_page_shows_the_person_and_their_timeline(api: Api) -> None:
     missing = api.client.get("/contacts/no-such-person")
     assert missing.status_code == 404
     assert "no-such-person" in missing.text
+
+
+def _person(api: Api) -> str:
+    api.client.post(
+        "/v1/identify",
+        json={"userId": "u5", "traits": {"email": "lia@example.com"}},
+        auth=api.track_auth,
+    )
+    api.drain()
+    found = api.client.get("/v1/contacts?email=lia@example.com", headers=api.admin).json()
+    contact_id: str = found["contacts"][0]["id"]
+    return contact_id
+
+
+def test_a_marketer_tags_a_contact_and_the_timeline_says_who(api: Api) -> None:
+    _user(api, "ana@example.com", "marketer")
+    contact_id = _person(api)
+    _sign_in(api.client, "ana@example.com")
+    token = _csrf(api.client.get(f"/contacts/{contact_id}").text)
+    added = api.client.post(
+        f"/contacts/{contact_id}/tags",
+        data={"csrf": token, "action": "add", "tag": "vip"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    profile = api.client.get(f"/v1/contacts/{contact_id}", headers=api.admin).json()
+    assert profile["tags"] == ["vip"]
+    page = api.client.get(f"/contacts/{contact_id}").text
+    assert 'Tag Added “vip” <span class="muted">by console:ana@example.com</span>' in page
+    api.client.post(
+        f"/contacts/{contact_id}/tags", data={"csrf": token, "action": "remove", "tag": "vip"}
+    )
+    page = api.client.get(f"/contacts/{contact_id}").text
+    assert "Tag Removed “vip”" in page
+    with api.services.uow.transaction() as session:
+        actions = [entry.action for entry in list_audit(session)]
+    assert actions[:2] == ["tag removed", "tag added"]
+
+
+def test_a_viewer_cannot_tag_and_a_forged_post_is_refused(api: Api) -> None:
+    _user(api, "vic@example.com", "viewer")
+    _user(api, "ana@example.com", "marketer")
+    contact_id = _person(api)
+    _sign_in(api.client, "vic@example.com")
+    page = api.client.get(f"/contacts/{contact_id}").text
+    assert "Add a tag" not in page  # no form offered
+    refused = api.client.post(
+        f"/contacts/{contact_id}/tags", data={"csrf": _csrf(page), "tag": "vip"}
+    )
+    assert refused.status_code == 403
+    assert "a viewer cannot do this" in refused.text
+    api.client.cookies.clear()  # another person at the keyboard
+    _sign_in(api.client, "ana@example.com")
+    forged = api.client.post(f"/contacts/{contact_id}/tags", data={"csrf": "x", "tag": "vip"})
+    assert forged.status_code == 403
+    profile = api.client.get(f"/v1/contacts/{contact_id}", headers=api.admin).json()
+    assert profile["tags"] == []

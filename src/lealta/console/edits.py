@@ -1,0 +1,43 @@
+"""Changes made in the console: each goes through the same service as the API, is checked for
+the CSRF token and the role's permission, and is written to the audit log with who made it."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from lealta.bootstrap import Services
+from lealta.console.auth import SignedIn
+from lealta.contacts import service
+from lealta.storage.retry import in_transaction
+from lealta.users.service import record
+from lealta.users.tables import ConsoleUser
+
+
+def _author(user: SignedIn) -> str:
+    return f"console:{user.email}"
+
+
+def change_tag(services: Services, user: SignedIn, contact_id: str, tag: str, *, add: bool) -> bool:
+    """Add or remove ``tag``; False when nothing changed (already there, or already gone)."""
+    now = services.clock.now()
+
+    def work(session: Session) -> bool:
+        contact = service.get_live(session, contact_id)
+        if add:
+            changed = service.add_tag(session, contact, tag, now=now, by=_author(user))
+        else:
+            changed = service.remove_tag(session, contact, tag, now=now, by=_author(user))
+        if changed:
+            author = session.get(ConsoleUser, user.user_id)
+            if author is not None:
+                record(
+                    session,
+                    user=author,
+                    action="tag added" if add else "tag removed",
+                    target=f"contact {contact.id}",
+                    detail={"tag": tag.strip()},
+                    now=now,
+                )
+        return changed
+
+    return in_transaction(services.uow, work)
