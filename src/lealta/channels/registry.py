@@ -15,8 +15,29 @@ from typing import Any
 
 from lealta.bootstrap import Services
 from lealta.channels.base import Channel
+from lealta.config import Settings
 
 log = logging.getLogger(__name__)
+
+#: What switches each channel on (webhooks need nothing).
+ENABLED_BY = {
+    "email": "LEALTA_SMTP_HOST",
+    "sms": "LEALTA_SMS_ACCOUNT_SID",
+    "push": "LEALTA_FCM_CREDENTIALS_FILE",
+    "web_push": "LEALTA_VAPID_PRIVATE_KEY",
+    "webhook": "",
+}
+
+
+def switched_on(settings: Settings) -> dict[str, bool]:
+    """Channel name → whether the settings enable it (the rule :func:`configured` follows)."""
+    return {
+        "email": bool(settings.smtp_host),
+        "sms": bool(settings.sms_account_sid),
+        "push": bool(settings.fcm_credentials_file),
+        "web_push": bool(settings.vapid_private_key),
+        "webhook": True,
+    }
 
 
 def configured(services: Services) -> dict[str, Channel]:
@@ -28,15 +49,16 @@ def configured(services: Services) -> dict[str, Channel]:
     from lealta.channels.webpush import WebPushChannel
 
     settings = services.settings
+    on = switched_on(settings)
     found: dict[str, Channel] = {}
     found["webhook"] = WebhookChannel.from_settings(settings, clock=services.clock)
-    if settings.smtp_host:
+    if on["email"]:
         found["email"] = EmailChannel.from_settings(settings, clock=services.clock)
-    if settings.sms_account_sid:
+    if on["sms"]:
         found["sms"] = SmsChannel.from_settings(settings)
-    if settings.fcm_credentials_file:
+    if on["push"]:
         found["push"] = FcmChannel.from_settings(settings, services.uow, services.clock)
-    if settings.vapid_private_key:
+    if on["web_push"]:
         found["web_push"] = WebPushChannel.from_settings(settings, services.uow, services.clock)
     log.info("sending on: %s", ", ".join(sorted(found)))
     return found

@@ -34,7 +34,9 @@ from lealta.console.edits import change_tag
 from lealta.console.overview_page import overview_context
 from lealta.console.profile_page import profile_context
 from lealta.console.sessions import SessionCodec
+from lealta.console.settings_page import end_key, new_key, settings_context
 from lealta.console.throttle import SignInThrottle
+from lealta.errors import LealtaError
 from lealta.users.service import authenticate, record
 
 router = APIRouter(include_in_schema=False)
@@ -238,3 +240,44 @@ async def tag_contact(
     tag = str(form.get("tag", ""))
     await run_in_threadpool(change_tag, _services(request), user, contact_id, tag, add=add)
     return RedirectResponse(f"/contacts/{quote(contact_id, safe='')}", 303)
+
+
+def _admin(user: SignedIn) -> None:
+    if not user.can("manage_keys"):
+        raise Refused(f"only an admin can open the settings; you are a {user.role}")
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
+    """API keys, console users, channels and the latest changes (admins)."""
+    _admin(user)
+    return render(request, "settings.html", user=user, **settings_context(_services(request)))
+
+
+@router.post("/settings/keys", response_class=HTMLResponse)
+async def create_key_page(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
+    """Create an API key and show it this once."""
+    form = await request.form()
+    check_change(user, str(form.get("csrf", "")), "manage_keys")
+    services = _services(request)
+    scope, name = str(form.get("scope", "")), str(form.get("name", ""))
+    try:
+        issued = await run_in_threadpool(new_key, services, user, scope=scope, name=name)
+    except LealtaError as problem:
+        context = await run_in_threadpool(settings_context, services)
+        return render(
+            request, "settings.html", user=user, status=400, problem=str(problem), **context
+        )
+    context = await run_in_threadpool(settings_context, services, issued=issued)
+    return render(request, "settings.html", user=user, **context)
+
+
+@router.post("/settings/keys/{key_id}/revoke")
+async def revoke_key_page(
+    request: Request, key_id: str, user: SignedIn = Depends(signed_in)
+) -> Response:
+    """Revoke an API key."""
+    form = await request.form()
+    check_change(user, str(form.get("csrf", "")), "manage_keys")
+    await run_in_threadpool(end_key, _services(request), user, key_id)
+    return RedirectResponse("/settings", 303)

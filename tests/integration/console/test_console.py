@@ -7,6 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from lealta.keys.service import list_keys
 from lealta.storage.base import utcnow
 from lealta.users.service import create_user, disable_user, list_audit, reset_password
 from tests.integration.conftest import Api
@@ -238,3 +239,38 @@ def test_a_viewer_cannot_tag_and_a_forged_post_is_refused(api: Api) -> None:
     assert forged.status_code == 403
     profile = api.client.get(f"/v1/contacts/{contact_id}", headers=api.admin).json()
     assert profile["tags"] == []
+
+
+def test_an_admin_creates_and_revokes_an_api_key_in_the_settings(api: Api) -> None:
+    _user(api, "root@example.com", "admin")
+    _sign_in(api.client, "root@example.com")
+    page = api.client.get("/settings")
+    assert page.status_code == 200
+    assert "LEALTA_SMTP_HOST" in page.text  # e-mail is off until SMTP is set
+    created = api.client.post(
+        "/settings/keys", data={"csrf": _csrf(page.text), "name": "web shop", "scope": "track"}
+    )
+    key = re.search(r'<code class="key">([^<]+)</code>', created.text)
+    assert key, created.text
+    sent = api.client.post("/v1/track", json={"userId": "k1", "event": "Tried"}, auth=(key[1], ""))
+    assert sent.status_code == 200
+    assert key[1] not in api.client.get("/settings").text  # shown once
+    key_id = key[1].split("_")[1]
+    api.client.post(f"/settings/keys/{key_id}/revoke", data={"csrf": _csrf(page.text)})
+    with api.services.uow.transaction() as session:
+        revoked = next(k for k in list_keys(session) if k.key_id == key_id)
+        assert revoked.revoked_at is not None
+        actions = [entry.action for entry in list_audit(session)]
+    assert actions[:2] == ["key revoked", "key created"]
+
+
+def test_only_admins_open_the_settings(api: Api) -> None:
+    _user(api, "ana@example.com", "marketer")
+    _sign_in(api.client, "ana@example.com")
+    assert ">Settings</a>" not in api.client.get("/").text
+    assert api.client.get("/settings").status_code == 403
+    page = api.client.get("/").text
+    forged = api.client.post(
+        "/settings/keys", data={"csrf": _csrf(page), "name": "x", "scope": "admin"}
+    )
+    assert forged.status_code == 403
