@@ -3,11 +3,17 @@ the CSRF token and the role's permission, and is written to the audit log with w
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from lealta.bootstrap import Services
 from lealta.console.auth import SignedIn
 from lealta.contacts import service
+from lealta.contacts.schemas import Erasure
+from lealta.privacy.erase import erase_contact
+from lealta.privacy.export import export_contact
 from lealta.storage.retry import in_transaction
 from lealta.users.service import record
 from lealta.users.tables import ConsoleUser
@@ -41,3 +47,33 @@ def change_tag(services: Services, user: SignedIn, contact_id: str, tag: str, *,
         return changed
 
     return in_transaction(services.uow, work)
+
+
+def export_document(services: Services, user: SignedIn, contact_id: str) -> dict[str, Any]:
+    """Everything held on the person (as ``GET /v1/contacts/{id}/export``), audited."""
+    now = services.clock.now()
+
+    def work(session: Session) -> dict[str, Any]:
+        document = export_contact(session, contact_id, now=now)
+        _record(session, user, "contact exported", f"contact {document['contact']['id']}", now)
+        return document
+
+    return in_transaction(services.uow, work)
+
+
+def erase(services: Services, user: SignedIn, contact_id: str) -> Erasure:
+    """Erase the person (as ``DELETE /v1/contacts/{id}``), audited without personal data."""
+    now = services.clock.now()
+
+    def work(session: Session) -> Erasure:
+        done = erase_contact(session, contact_id, now=now)
+        _record(session, user, "contact erased", f"contact {done.contact_id}", now)
+        return done
+
+    return in_transaction(services.uow, work)
+
+
+def _record(session: Session, user: SignedIn, action: str, target: str, now: dt.datetime) -> None:
+    author = session.get(ConsoleUser, user.user_id)
+    if author is not None:
+        record(session, user=author, action=action, target=target, now=now)

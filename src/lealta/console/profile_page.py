@@ -55,4 +55,5 @@ def profile_context(services: Services, contact_id: str, query: dict[str, str]) 
         "kind": kind,
         "kinds": KINDS,
         "older_href": older,
+        "erase_unconfirmed": query.get("erase") == "unconfirmed",
     }

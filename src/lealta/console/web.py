@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -30,7 +31,7 @@ from lealta.console.auth import (
     signin_url,
 )
 from lealta.console.contacts_page import contacts_context
-from lealta.console.edits import change_tag
+from lealta.console.edits import change_tag, erase, export_document
 from lealta.console.overview_page import overview_context
 from lealta.console.profile_page import profile_context
 from lealta.console.sessions import SessionCodec
@@ -281,3 +282,34 @@ async def revoke_key_page(
     check_change(user, str(form.get("csrf", "")), "manage_keys")
     await run_in_threadpool(end_key, _services(request), user, key_id)
     return RedirectResponse("/settings", 303)
+
+
+@router.get("/contacts/{contact_id}/export")
+def export_page(request: Request, contact_id: str, user: SignedIn = Depends(signed_in)) -> Response:
+    """Download everything held on the person (admins; the download is audited)."""
+    if not user.can("export"):
+        raise Refused(f"only an admin can export a person's data; you are a {user.role}")
+    document = export_document(_services(request), user, contact_id)
+    name = f"lealta-contact-{document['contact']['id']}.json"
+    return Response(
+        orjson.dumps(document, option=orjson.OPT_INDENT_2),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', **HEADERS},
+    )
+
+
+ERASE_WORD = "ERASE"
+
+
+@router.post("/contacts/{contact_id}/erase", response_class=HTMLResponse)
+async def erase_page(
+    request: Request, contact_id: str, user: SignedIn = Depends(signed_in)
+) -> Response:
+    """Erase the person once the admin has typed the confirmation word."""
+    form = await request.form()
+    check_change(user, str(form.get("csrf", "")), "erase")
+    if str(form.get("confirm", "")).strip() != ERASE_WORD:
+        target = f"/contacts/{quote(contact_id, safe='')}?erase=unconfirmed"
+        return RedirectResponse(target, 303)
+    done = await run_in_threadpool(erase, _services(request), user, contact_id)
+    return render(request, "erased.html", user=user, done=done)

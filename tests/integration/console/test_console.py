@@ -274,3 +274,42 @@ def test_only_admins_open_the_settings(api: Api) -> None:
         "/settings/keys", data={"csrf": _csrf(page), "name": "x", "scope": "admin"}
     )
     assert forged.status_code == 403
+
+
+def test_an_admin_exports_and_erases_with_a_typed_confirmation(api: Api) -> None:
+    _user(api, "root@example.com", "admin")
+    contact_id = _person(api)
+    _sign_in(api.client, "root@example.com")
+    page = api.client.get(f"/contacts/{contact_id}").text
+    exported = api.client.get(f"/contacts/{contact_id}/export")
+    assert exported.status_code == 200
+    assert "attachment" in exported.headers["content-disposition"]
+    assert exported.json()["contact"]["id"] == contact_id
+    unconfirmed = api.client.post(
+        f"/contacts/{contact_id}/erase", data={"csrf": _csrf(page), "confirm": "erase"}
+    )
+    assert "Nothing was erased" in unconfirmed.text
+    assert api.client.get(f"/v1/contacts/{contact_id}", headers=api.admin).status_code == 200
+    erased = api.client.post(
+        f"/contacts/{contact_id}/erase", data={"csrf": _csrf(page), "confirm": "ERASE"}
+    )
+    assert erased.status_code == 200
+    assert "Identifiers removed" in erased.text
+    assert api.client.get(f"/v1/contacts/{contact_id}", headers=api.admin).status_code == 410
+    with api.services.uow.transaction() as session:
+        actions = [entry.action for entry in list_audit(session)]
+    assert actions[:2] == ["contact erased", "contact exported"]
+
+
+def test_a_marketer_can_neither_export_nor_erase(api: Api) -> None:
+    _user(api, "ana@example.com", "marketer")
+    contact_id = _person(api)
+    _sign_in(api.client, "ana@example.com")
+    page = api.client.get(f"/contacts/{contact_id}").text
+    assert "Erase this person" not in page
+    assert api.client.get(f"/contacts/{contact_id}/export").status_code == 403
+    refused = api.client.post(
+        f"/contacts/{contact_id}/erase", data={"csrf": _csrf(page), "confirm": "ERASE"}
+    )
+    assert refused.status_code == 403
+    assert api.client.get(f"/v1/contacts/{contact_id}", headers=api.admin).status_code == 200
