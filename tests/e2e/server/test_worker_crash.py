@@ -24,13 +24,16 @@ from lealta.contacts.tables import Contact
 from lealta.messages import service as messages
 
 RUNS = 1500
+# The wait counts from when the first step was due (at enrolment), not from when a worker got
+# to it: it must outlast a worker's start-up on a loaded machine, or the first worker runs both
+# steps of every run at once, before any kill can interrupt it.
 FLOW = """
 id: two-messages
 name: Two messages
 trigger: {type: manual}
 steps:
   - {id: first, type: send, channel: email, template: first}
-  - {id: pause, type: wait, duration: 2s}
+  - {id: pause, type: wait, duration: 8s}
   - {id: second, type: send, channel: email, template: second}
   - {id: mark, type: tag, add: [done]}
 """
