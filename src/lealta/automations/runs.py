@@ -6,37 +6,19 @@ contact searches are), so a page never repeats or skips a run while new ones sta
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from collections.abc import Sequence
 
-import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from lealta.automations.tables import Run, Workflow
 from lealta.errors import InvalidInput
+from lealta.storage.paging import decode_cursor, encode_cursor
 
 STATUSES = ("active", "waiting", "done", "goal", "exited")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-
-
-def encode_cursor(entered_at: dt.datetime, run_id: str) -> str:
-    """An opaque cursor pointing just after (entered_at, id) in newest-first order."""
-    raw = orjson.dumps([_utc(entered_at).isoformat(), run_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    """The (entered_at, id) a cursor from :func:`encode_cursor` points after."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, run_id = orjson.loads(raw)
-        return _utc(dt.datetime.fromisoformat(stamp)), str(run_id)
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
-        raise InvalidInput("the cursor is not one this API gave out", field="cursor") from None
 
 
 def list_(

@@ -34,16 +34,8 @@ def change_tag(services: Services, user: SignedIn, contact_id: str, tag: str, *,
         else:
             changed = service.remove_tag(session, contact, tag, now=now, by=_author(user))
         if changed:
-            author = session.get(ConsoleUser, user.user_id)
-            if author is not None:
-                record(
-                    session,
-                    user=author,
-                    action="tag added" if add else "tag removed",
-                    target=f"contact {contact.id}",
-                    detail={"tag": tag.strip()},
-                    now=now,
-                )
+            action = "tag added" if add else "tag removed"
+            audit(session, user, action, f"contact {contact.id}", now, {"tag": tag.strip()})
         return changed
 
     return in_transaction(services.uow, work)
@@ -55,7 +47,7 @@ def export_document(services: Services, user: SignedIn, contact_id: str) -> dict
 
     def work(session: Session) -> dict[str, Any]:
         document = export_contact(session, contact_id, now=now)
-        _record(session, user, "contact exported", f"contact {document['contact']['id']}", now)
+        audit(session, user, "contact exported", f"contact {document['contact']['id']}", now)
         return document
 
     return in_transaction(services.uow, work)
@@ -67,13 +59,21 @@ def erase(services: Services, user: SignedIn, contact_id: str) -> Erasure:
 
     def work(session: Session) -> Erasure:
         done = erase_contact(session, contact_id, now=now)
-        _record(session, user, "contact erased", f"contact {done.contact_id}", now)
+        audit(session, user, "contact erased", f"contact {done.contact_id}", now)
         return done
 
     return in_transaction(services.uow, work)
 
 
-def _record(session: Session, user: SignedIn, action: str, target: str, now: dt.datetime) -> None:
+def audit(
+    session: Session,
+    user: SignedIn,
+    action: str,
+    target: str,
+    now: dt.datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Write the change to the audit log, in the transaction that makes it."""
     author = session.get(ConsoleUser, user.user_id)
     if author is not None:
-        record(session, user=author, action=action, target=target, now=now)
+        record(session, user=author, action=action, target=target, detail=detail, now=now)

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from lealta.bootstrap import Services
 from lealta.channels.registry import ENABLED_BY, switched_on
 from lealta.console.auth import SignedIn
+from lealta.console.edits import audit
 from lealta.feedback.reports import message_report
 from lealta.keys.service import IssuedKey, create_key, list_keys, revoke_key
 from lealta.storage.retry import in_transaction
-from lealta.users.service import list_audit, list_users, record
-from lealta.users.tables import ConsoleUser
+from lealta.users.service import list_audit, list_users
 
 
 def settings_context(services: Services, *, issued: IssuedKey | None = None) -> dict[str, Any]:
@@ -40,19 +40,13 @@ def settings_context(services: Services, *, issued: IssuedKey | None = None) -> 
     return {"keys": keys, "users": users, "channels": channels, "issued": issued, "audit": audit}
 
 
-def _audit(session: Session, user: SignedIn, action: str, target: str, now: dt.datetime) -> None:
-    author = session.get(ConsoleUser, user.user_id)
-    if author is not None:
-        record(session, user=author, action=action, target=target, now=now)
-
-
 def new_key(services: Services, user: SignedIn, *, scope: str, name: str) -> IssuedKey:
     """Create an API key (audited); the plain key exists only in the answer."""
     now = services.clock.now()
 
     def work(session: Session) -> IssuedKey:
         issued = create_key(session, scope=scope, name=name.strip()[:200], now=now)
-        _audit(session, user, "key created", f"key {issued.key_id} ({scope})", now)
+        audit(session, user, "key created", f"key {issued.key_id} ({scope})", now)
         return issued
 
     return in_transaction(services.uow, work)
@@ -64,6 +58,6 @@ def end_key(services: Services, user: SignedIn, key_id: str) -> None:
 
     def work(session: Session) -> None:
         revoke_key(session, key_id, now=now)
-        _audit(session, user, "key revoked", f"key {key_id}", now)
+        audit(session, user, "key revoked", f"key {key_id}", now)
 
     in_transaction(services.uow, work)

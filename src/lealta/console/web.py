@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from lealta import __version__
 from lealta.bootstrap import Services
@@ -62,6 +63,13 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+
+
+async def _checked_form(request: Request, user: SignedIn, permission: str) -> FormData:
+    """The posted form, once its CSRF token and the user's ``permission`` are checked."""
+    form = await request.form()
+    check_change(user, str(form.get("csrf", "")), permission)
+    return form
 
 
 def _services(request: Request) -> Services:
@@ -181,8 +189,7 @@ async def signin(request: Request) -> Response:
 @router.post("/signout")
 async def signout(request: Request, user: SignedIn = Depends(signed_in)) -> Response:
     """End this browser's session."""
-    form = await request.form()
-    check_change(user, str(form.get("csrf", "")), "read")
+    await _checked_form(request, user, "read")
     answer = RedirectResponse("/signin", 303)
     answer.delete_cookie(COOKIE, path="/")
     return answer
@@ -235,8 +242,7 @@ async def tag_contact(
     request: Request, contact_id: str, user: SignedIn = Depends(signed_in)
 ) -> Response:
     """Add (``action=add``) or remove (``action=remove``) a tag, then back to the contact."""
-    form = await request.form()
-    check_change(user, str(form.get("csrf", "")), "edit_contacts")
+    form = await _checked_form(request, user, "edit_contacts")
     add = str(form.get("action", "add")) != "remove"
     tag = str(form.get("tag", ""))
     await run_in_threadpool(change_tag, _services(request), user, contact_id, tag, add=add)
@@ -258,8 +264,7 @@ def settings_page(request: Request, user: SignedIn = Depends(signed_in)) -> HTML
 @router.post("/settings/keys", response_class=HTMLResponse)
 async def create_key_page(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
     """Create an API key and show it this once."""
-    form = await request.form()
-    check_change(user, str(form.get("csrf", "")), "manage_keys")
+    form = await _checked_form(request, user, "manage_keys")
     services = _services(request)
     scope, name = str(form.get("scope", "")), str(form.get("name", ""))
     try:
@@ -278,8 +283,7 @@ async def revoke_key_page(
     request: Request, key_id: str, user: SignedIn = Depends(signed_in)
 ) -> Response:
     """Revoke an API key."""
-    form = await request.form()
-    check_change(user, str(form.get("csrf", "")), "manage_keys")
+    await _checked_form(request, user, "manage_keys")
     await run_in_threadpool(end_key, _services(request), user, key_id)
     return RedirectResponse("/settings", 303)
 
@@ -306,8 +310,7 @@ async def erase_page(
     request: Request, contact_id: str, user: SignedIn = Depends(signed_in)
 ) -> Response:
     """Erase the person once the admin has typed the confirmation word."""
-    form = await request.form()
-    check_change(user, str(form.get("csrf", "")), "erase")
+    form = await _checked_form(request, user, "erase")
     if str(form.get("confirm", "")).strip() != ERASE_WORD:
         target = f"/contacts/{quote(contact_id, safe='')}?erase=unconfirmed"
         return RedirectResponse(target, 303)

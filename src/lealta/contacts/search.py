@@ -7,12 +7,9 @@ Every filter is a SQLAlchemy expression: user values are bound, never spliced in
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from dataclasses import dataclass, field
 
-import orjson
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +20,7 @@ from lealta.contacts.tables import Contact, ContactList, ContactTag, Identifier,
 from lealta.errors import InvalidInput
 from lealta.identity.normalize import normalize
 from lealta.segmentation.tables import ContactRfm
+from lealta.storage.paging import decode_cursor, encode_cursor
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -65,22 +63,6 @@ def parse_attribute_filter(text: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise InvalidInput(f"attribute filter {text!r} must be NAME:VALUE", field="attribute")
     return check_name(name.strip()), value
-
-
-def encode_cursor(created_at: dt.datetime, contact_id: str) -> str:
-    """An opaque cursor pointing just after (created_at, id)."""
-    raw = orjson.dumps([as_utc(created_at).isoformat(), contact_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    """The (created_at, id) a cursor from :func:`encode_cursor` points after."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, contact_id = orjson.loads(raw)
-        return as_utc(dt.datetime.fromisoformat(stamp)), str(contact_id)
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
-        raise InvalidInput("the cursor is not one this API gave out", field="cursor") from None
 
 
 def search(
