@@ -110,6 +110,7 @@ def _include_routers(app: FastAPI) -> None:
         contacts,
         deliverability,
         forms,
+        jobs,
         links,
         lists,
         onsite,
@@ -119,6 +120,7 @@ def _include_routers(app: FastAPI) -> None:
         privacy,
         push,
         rules,
+        segments,
         sms,
         snippet,
         system,
@@ -131,6 +133,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(overview.router)
     app.include_router(tracking.router)
     app.include_router(orders.router)
+    app.include_router(segments.router)
+    app.include_router(jobs.router)
     app.include_router(forms.router)
     app.include_router(snippet.router)
     app.include_router(contacts.router)
