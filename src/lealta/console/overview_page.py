@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from lealta.bootstrap import Services
 from lealta.console.charts import Bar, columns, funnel
-from lealta.overview.service import Overview, compute_overview
+from lealta.overview.service import Overview
 
 
 def contacts_link(**criteria: Any) -> str:
@@ -17,16 +16,8 @@ def contacts_link(**criteria: Any) -> str:
     return "/contacts" + (f"?{urlencode(query)}" if query else "")
 
 
-def load_overview(services: Services) -> Overview:
-    """The overview now (state store and tracking inbox)."""
-    now = services.clock.now()
-    with services.uow.transaction() as session, services.inbox.transaction() as inbox:
-        return compute_overview(session, inbox, now=now)
-
-
-def overview_context(services: Services) -> dict[str, Any]:
-    """Everything ``overview.html`` shows."""
-    figures = load_overview(services)
+def overview_context(figures: Overview) -> dict[str, Any]:
+    """Everything ``overview.html`` shows for ``figures``."""
     stages = funnel(
         [
             Bar(s.stage, s.contacts, contacts_link(stage=s.stage), f"{s.stage}: {s.contacts:,}")

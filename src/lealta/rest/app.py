@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from lealta import __version__
 from lealta.bootstrap import Services, build
 from lealta.config import Settings
+from lealta.overview.summary import OverviewSummary, overview_now
 from lealta.rest import errors, tracking
 from lealta.rest.auth import KeyCache
 from lealta.rest.limits import BodyLimits
@@ -59,6 +61,7 @@ def create_app(services: Services | None = None) -> FastAPI:
         try:
             yield
         finally:
+            _app.state.overview.close()
             if processor is not None:
                 processor.stop()
 
@@ -73,6 +76,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter()
     app.state.key_cache = KeyCache()
     app.state.processor = processor
+    app.state.overview = OverviewSummary(functools.partial(overview_now, services))
     errors.install(app)
     app.add_middleware(BodyLimits, **body_limits(services.settings))
     app.add_middleware(

@@ -7,7 +7,8 @@ from fastapi.responses import HTMLResponse
 
 from lealta.console.auth import SignedIn, signed_in
 from lealta.console.overview_page import overview_context
-from lealta.console.rendering import render, services_of
+from lealta.console.rendering import render
+from lealta.overview.summary import OverviewSummary
 
 router = APIRouter(include_in_schema=False)
 
@@ -15,4 +16,5 @@ router = APIRouter(include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
     """The landing page: the figures that matter, each linked to the people behind it."""
-    return render(request, "overview.html", user=user, **overview_context(services_of(request)))
+    summary: OverviewSummary = request.app.state.overview
+    return render(request, "overview.html", user=user, **overview_context(summary.read()))

@@ -1,0 +1,126 @@
+"""The overview as the console and ``GET /v1/overview`` read it: computed live while that is
+quick, else a summary refreshed in the background and never older than a minute.
+
+Counting a small shop takes milliseconds, so its overview is always computed on the spot. At a
+million contacts the same figures take seconds: once computing takes longer than
+``live_below`` seconds, readers get the last summary (it says when it was computed), a
+background thread computes the next one every ``refresh_every`` seconds while someone has read
+it in the last ``idle_after`` seconds, and a summary older than ``max_age`` is never served: the
+reader waits for a fresh one instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lealta.overview.service import Overview, compute_overview
+
+if TYPE_CHECKING:
+    from lealta.bootstrap import Services
+
+log = logging.getLogger(__name__)
+
+
+def overview_now(services: Services) -> Overview:
+    """The overview computed now (state store and tracking inbox)."""
+    now = services.clock.now()
+    with services.uow.transaction() as session, services.inbox.transaction() as inbox:
+        return compute_overview(session, inbox, now=now)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How the summary is kept (seconds)."""
+
+    live_below: float = 1.0
+    refresh_every: float = 30.0
+    max_age: float = 60.0
+    idle_after: float = 600.0
+
+
+class OverviewSummary:
+    """One process's overview: :meth:`read` answers from it, recomputing when needed."""
+
+    def __init__(
+        self,
+        compute: Callable[[], Overview],
+        freshness: Freshness | None = None,
+        *,
+        ticks: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._compute = compute
+        self.freshness = freshness or Freshness()
+        self._ticks = ticks
+        self._lock = threading.Lock()  # one computation at a time
+        self._latest: Overview | None = None
+        self._latest_at = 0.0  # ticks when the latest summary was started
+        self._done_at = 0.0  # ticks when it was finished
+        self._took = 0.0  # seconds the latest computation took
+        self._read_at = 0.0
+        self._refresher: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @property
+    def slow(self) -> bool:
+        """True once computing the overview took longer than ``live_below``."""
+        return self._latest is not None and self._took >= self.freshness.live_below
+
+    def read(self) -> Overview:
+        """The overview to show now: live when quick, else the summary (at most ``max_age``
+        seconds old)."""
+        now = self._ticks()
+        self._read_at = now
+        latest = self._latest
+        if latest is not None and self.slow:
+            age = now - self._latest_at
+            if age < self.freshness.max_age:
+                self._ensure_refresher()
+                return latest
+        return self._refresh(asked=now)
+
+    def _refresh(self, *, asked: float) -> Overview:
+        with self._lock:
+            if self._latest is not None and self.slow and self._done_at >= asked:
+                return self._latest  # computed by another reader while this one waited
+            started = self._ticks()
+            figures = self._compute()
+            self._done_at = self._ticks()
+            self._took = self._done_at - started
+            self._latest, self._latest_at = figures, started
+            if self.slow:
+                log.info("overview took %.1f s: served from a background summary", self._took)
+            return figures
+
+    def _ensure_refresher(self) -> None:
+        if self._refresher is not None and self._refresher.is_alive():
+            return
+        self._stop.clear()
+        self._refresher = threading.Thread(
+            target=self._refresh_loop, name="lealta-overview-summary", daemon=True
+        )
+        self._refresher.start()
+
+    def _refresh_loop(self) -> None:
+        while not self._stop.is_set():
+            due = self._latest_at + self.freshness.refresh_every - self._ticks()
+            if due > 0 and self._stop.wait(due):
+                return
+            if self._ticks() - self._read_at > self.freshness.idle_after or not self.slow:
+                return  # nobody is looking, or it became quick: readers compute it
+            try:
+                self._refresh(asked=self._ticks())
+            except Exception:  # the next reader will see and raise the error
+                log.exception("refreshing the overview failed")
+                if self._stop.wait(self.freshness.refresh_every):
+                    return
+
+    def close(self) -> None:
+        """Stop the background refresher (the app shutting down)."""
+        self._stop.set()
+        if self._refresher is not None:
+            self._refresher.join(timeout=5)
