@@ -13,12 +13,34 @@ from fastapi.staticfiles import StaticFiles
 from lealta.bootstrap import Services
 from lealta.console.auth import Refused, SignInRequired, signin_url
 from lealta.console.rendering import render
-from lealta.console.routes import contacts, jobs, overview, segments, settings, signin
+from lealta.console.routes import (
+    contacts,
+    jobs,
+    journey_edit,
+    journeys,
+    messages,
+    overview,
+    reports,
+    segments,
+    settings,
+    signin,
+)
 from lealta.console.sessions import SessionCodec
 from lealta.console.throttle import SignInThrottle
 
 STATIC = Path(__file__).parent / "static"
-AREAS = (signin, overview, contacts, segments, jobs, settings)
+AREAS = (
+    signin,
+    overview,
+    contacts,
+    segments,
+    jobs,
+    journeys,
+    journey_edit,
+    messages,
+    reports,
+    settings,
+)
 
 
 def install(app: FastAPI, services: Services) -> None:

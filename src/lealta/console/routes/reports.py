@@ -1,0 +1,7 @@
+"""(Being built: see issue 12.)"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
