@@ -15,6 +15,7 @@ from lealta.contacts.tables import (
 )
 from lealta.events.tables import Event
 from lealta.forms.tables import Form
+from lealta.jobs.tables import Job
 from lealta.keys.tables import ApiKey
 from lealta.lifecycle.tables import StageChange
 from lealta.messages.tables import MessageTemplate
@@ -43,6 +44,7 @@ __all__ = [
     "Form",
     "Identifier",
     "InboxMessage",
+    "Job",
     "ListMembership",
     "MessageInteraction",
     "MessageTemplate",

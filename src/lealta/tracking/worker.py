@@ -13,6 +13,7 @@ from lealta.automations.schedules import run_time_triggers
 from lealta.bootstrap import Services
 from lealta.channels.base import Channel
 from lealta.channels.sender import Sender
+from lealta.jobs.worker import JobWorker
 from lealta.lifecycle.service import sweep_inactive
 from lealta.rulesets.service import lifecycle_model
 from lealta.storage.retry import in_transaction
@@ -38,6 +39,7 @@ class Processor:
         # delivering the outbox waits on networks: a thread of its own
         self.sender = Sender(services, self.channels, poll=poll) if self.channels else None
         self.poll = poll
+        self.jobs = JobWorker(services, poll=poll)  # background jobs: a thread of their own
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()
@@ -51,6 +53,7 @@ class Processor:
         self._thread.start()
         if self.sender is not None:
             self.sender.start()
+        self.jobs.start()
 
     def notify(self) -> None:
         """New messages are waiting."""
@@ -65,6 +68,7 @@ class Processor:
             self._thread.join(timeout)
         if self.sender is not None:
             self.sender.stop(timeout)
+        self.jobs.stop(timeout)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until the inbox was found empty after the last notify (tests, shutdown)."""

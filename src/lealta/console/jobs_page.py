@@ -1,0 +1,93 @@
+"""What the console shows of background jobs: one job's progress (``_job.html``) and the
+"recompute RFM now" panel (``_rfm_recompute.html``) any page can include.
+
+Pure functions of the services: a job becomes a plain dict of words and numbers.
+
+How a page includes the panel::
+
+    render(request, "segments.html", user=user, **recompute_context(services), ...)
+
+    {% block head %}
+    <link rel="stylesheet" href="/console/static/jobs.css?v={{ version }}">
+    {% endblock %}
+    {% include "_rfm_recompute.html" %}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from lealta.bootstrap import Services
+from lealta.contacts.schemas import as_utc
+from lealta.jobs import service
+from lealta.jobs.tables import ACTIVE, DONE, FAILED, QUEUED, Job
+from lealta.segmentation.tables import ContactRfm
+
+WAITING_AFTER = dt.timedelta(seconds=10)  # queued this long: no worker seems to be running
+
+
+def job_view(job: Job, now: dt.datetime) -> dict[str, Any]:
+    """A job as the page shows it: status, percentage, step in words, outcome."""
+    created = as_utc(job.created_at)
+    result = job.result or {}
+    segments = result.get("segments") or []
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "active": job.status in ACTIVE,
+        "done": job.status == DONE,
+        "failed": job.status == FAILED,
+        "percent": round(100 * float(job.progress or 0.0)),
+        "step": job.step or "",
+        "waiting_for_worker": job.status == QUEUED and now - created >= WAITING_AFTER,
+        "requested_by": job.requested_by,
+        "created_at": created,
+        "started_at": _utc_or_none(job.started_at),
+        "finished_at": _utc_or_none(job.finished_at),
+        "customers": int(result.get("customers") or 0),
+        "segments": len(segments),
+        "clusters": result.get("clusters"),
+        "error": job.error or "",
+    }
+
+
+def job_context(services: Services, job_id: str) -> dict[str, Any]:
+    """What ``_job.html`` needs for the job ``job_id`` (raises NotFound)."""
+    with services.uow.transaction() as session:
+        job = service.get(session, job_id)
+        return {"job": job_view(job, services.clock.now())}
+
+
+def recompute_context(services: Services) -> dict[str, Any]:
+    """What ``_rfm_recompute.html`` needs, under the one key ``recompute``.
+
+    ``recompute.job``: the latest RFM job (a :func:`job_view`) or ``None``;
+    ``recompute.computed_at``: when the RFM now in ``contact_rfm`` was computed (``None``
+    when never; every row of a run carries the same moment, so one row tells).
+    """
+    with services.uow.transaction() as session:
+        latest = service.latest(session, "rfm")
+        computed_at = session.scalars(select(ContactRfm.computed_at).limit(1)).first()
+        now = services.clock.now()
+        return {
+            "recompute": {
+                "job": job_view(latest, now) if latest is not None else None,
+                "computed_at": _utc_or_none(computed_at),
+            }
+        }
+
+
+def jobs_context(services: Services, *, limit: int = 20) -> dict[str, Any]:
+    """The latest jobs (the jobs page), with the recompute panel's context."""
+    with services.uow.transaction() as session:
+        now = services.clock.now()
+        jobs = [job_view(job, now) for job in service.list_(session, limit=limit)]
+    return {"jobs": jobs, **recompute_context(services)}
+
+
+def _utc_or_none(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else as_utc(moment)
