@@ -4,14 +4,18 @@ the CSRF token and the role's permission, and is written to the audit log with w
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lealta.automations import signals
 from lealta.bootstrap import Services
 from lealta.console.auth import SignedIn
 from lealta.contacts import service
-from lealta.contacts.schemas import Erasure
+from lealta.contacts.schemas import ContactPatch, Erasure
+from lealta.contacts.timeline_kinds import ATTRIBUTE_CHANGED, LIST_LEFT, LIST_PENDING
+from lealta.errors import InvalidInput
 from lealta.privacy.erase import erase_contact
 from lealta.privacy.export import export_contact
 from lealta.storage.retry import in_transaction
@@ -39,6 +43,106 @@ def change_tag(services: Services, user: SignedIn, contact_id: str, tag: str, *,
         return changed
 
     return in_transaction(services.uow, work)
+
+
+def change_consent(
+    services: Services, user: SignedIn, contact_id: str, channel: str, *, grant: bool
+) -> None:
+    """Grant or withdraw consent for ``channel`` (as ``PUT /v1/contacts/{id}/consent/{channel}``);
+    the decision's source is ``console`` and its proof names who made it."""
+    now = services.clock.now()
+    status = "granted" if grant else "denied"
+
+    def work(session: Session) -> None:
+        contact = service.get_live(session, contact_id)
+        proof = {"by": _author(user)}
+        service.set_consent(
+            session, contact, channel, status, source="console", proof=proof, now=now
+        )
+        detail = {"channel": channel, "status": status}
+        audit(session, user, "consent changed", f"contact {contact.id}", now, detail)
+
+    in_transaction(services.uow, work)
+
+
+def change_list(
+    services: Services, user: SignedIn, contact_id: str, slug: str, *, join: bool
+) -> str:
+    """Subscribe to (pending on a double opt-in list) or unsubscribe from list ``slug`` (as
+    ``PUT``/``DELETE /v1/contacts/{id}/lists/{slug}``); answers the membership's status. The
+    timeline shows ``List Joined``, ``List Confirmation Pending`` or ``List Left`` with who."""
+    now = services.clock.now()
+    by = _author(user)
+
+    def work(session: Session) -> str:
+        contact = service.get_live(session, contact_id)
+        if join:
+            status = service.join_list(
+                session, contact, slug, source=by, confirmed=False, now=now
+            ).status
+            if status == "pending":
+                _signal(session, contact.id, LIST_PENDING, {"list": slug}, by, now)
+        else:
+            service.leave_list(session, contact, slug, now=now)
+            status = "unsubscribed"
+            _signal(session, contact.id, LIST_LEFT, {"list": slug}, by, now)
+        detail = {"list": slug, "status": status}
+        audit(session, user, "list changed", f"contact {contact.id}", now, detail)
+        return status
+
+    return in_transaction(services.uow, work)
+
+
+def change_attribute(
+    services: Services, user: SignedIn, contact_id: str, name: str, value: str | None
+) -> None:
+    """Set attribute ``name`` (typed as declared: ``42`` for an integer, ``yes`` for a
+    boolean …) or, with ``value`` None, remove it, as ``PATCH /v1/contacts/{id}`` does.
+
+    Raises ``InvalidInput`` naming the attribute when the value does not fit its type."""
+    now = services.clock.now()
+    name = name.strip()
+    if not name:
+        raise InvalidInput("say which attribute to change", field="name")
+    if value is not None and not value.strip():
+        raise InvalidInput(
+            f"give {name} a value, or remove it with the Remove button", field=f"attributes.{name}"
+        )
+    region = services.settings.default_phone_region
+
+    def work(session: Session) -> None:
+        contact = service.get_live(session, contact_id)
+        given = None if value is None else value.strip()
+        service.update(
+            session, contact, ContactPatch(attributes={name: given}), now=now, region=region
+        )
+        stored = contact.attributes.get(name)
+        _signal(
+            session,
+            contact.id,
+            ATTRIBUTE_CHANGED,
+            {"attribute": name, "value": stored},
+            _author(user),
+            now,
+        )
+        detail = {"attribute": name, "removed": value is None}
+        audit(session, user, "attribute changed", f"contact {contact.id}", now, detail)
+
+    in_transaction(services.uow, work)
+
+
+def _signal(
+    session: Session,
+    contact_id: str,
+    name: str,
+    properties: dict[str, Any],
+    by: str,
+    now: dt.datetime,
+) -> None:
+    """An event on the person's timeline saying what a console user changed."""
+    what = hashlib.sha256(repr((name, sorted(properties.items()))).encode()).hexdigest()[:16]
+    key = f"console:{contact_id}:{now.isoformat()}:{what}"
+    signals.emit(session, contact_id, name, {**properties, "by": by}, key=key, now=now)
 
 
 def export_document(services: Services, user: SignedIn, contact_id: str) -> dict[str, Any]:

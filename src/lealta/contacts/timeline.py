@@ -12,6 +12,9 @@ reason and when it goes out: neither is an event in the past, so neither is an e
 Two sources would say the same thing twice, so each is shown once: a stage change as a
 ``stage`` entry (its ``Lifecycle Stage Changed`` event is left out), and an ``Order
 Completed`` event that was stored as an order as the ``order`` entry.
+
+A page can be limited to one kind (:mod:`lealta.contacts.timeline_kinds`) in the queries
+themselves, so each page of a filtered timeline is full until its oldest matching entry.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
@@ -44,6 +48,7 @@ from lealta.contacts.schemas import (
 )
 from lealta.contacts.service import person_ids
 from lealta.contacts.tables import Consent, Contact
+from lealta.contacts.timeline_kinds import EVENT_FAMILIES, KINDS, check_kind
 from lealta.errors import InvalidInput
 from lealta.events import catalog
 from lealta.events.tables import Event
@@ -105,7 +110,7 @@ def parse_before(text: str) -> Cursor:
             f"before must be an ISO 8601 time or a next_before value, not {text!r}",
             field="before",
         ) from None
-    if len(parts) != 3 or kind not in ("consent", "event", "order", "score", "stage"):
+    if len(parts) != 3 or kind not in KINDS:
         raise InvalidInput(f"before {text!r} is not a next_before value", field="before")
     return Cursor(at, kind, number)
 
@@ -174,17 +179,20 @@ def timeline(
     now: dt.datetime,
     limit: int = DEFAULT_LIMIT,
     before: str | None = None,
+    kind: str | None = None,
 ) -> Timeline:
-    """The summary of ``contact`` and one page of its entries, newest first."""
+    """The summary of ``contact`` and one page of its entries, newest first; only those of
+    ``kind`` (one of :data:`FILTERS`) when it is given."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+    sources = _sources(check_kind(kind))
     ids = person_ids(session, contact.id)
     cursor = parse_before(before) if before else None
     entries: list[TimelineEntry] = []
     more = True
     while more and len(entries) < limit:
         wanted = limit - len(entries)
-        batch = _take(session, ids, cursor, wanted + 1)
+        batch = _take(session, ids, cursor, wanted + 1, sources)
         more = len(batch) > wanted
         batch = batch[:wanted]
         if not batch:
@@ -273,10 +281,12 @@ def held_messages(session: Session, ids: Sequence[str]) -> list[HeldMessage]:
     ]
 
 
-def _take(session: Session, ids: Sequence[str], cursor: Cursor | None, n: int) -> list[Row]:
-    """The ``n`` newest rows after ``cursor`` across all sources."""
+def _take(
+    session: Session, ids: Sequence[str], cursor: Cursor | None, n: int, sources: Sources
+) -> list[Row]:
+    """The ``n`` newest rows after ``cursor`` across ``sources``."""
     rows: list[Row] = []
-    for source in _SOURCES:
+    for source in sources:
         rows += source(session, ids, cursor, n)
     rows.sort(key=lambda row: row.key, reverse=True)
     return rows[:n]
@@ -298,12 +308,21 @@ def _after(
     return or_(at < cursor.at, and_(at == cursor.at, row_id < cursor.id))
 
 
-def _events(session: Session, ids: Sequence[str], cursor: Cursor | None, n: int) -> list[Row]:
+def _events(
+    session: Session,
+    ids: Sequence[str],
+    cursor: Cursor | None,
+    n: int,
+    names: Sequence[str] = (),
+) -> list[Row]:
+    named = (
+        Event.name.in_(names) if names else or_(Event.name.is_(None), Event.name != STAGE_CHANGED)
+    )
     query = (
         select(Event)
         .where(
             Event.contact_id.in_(ids),
-            or_(Event.name.is_(None), Event.name != STAGE_CHANGED),
+            named,
             _after(cursor, "event", Event.occurred_at, Event.id),
         )
         .order_by(Event.occurred_at.desc(), Event.id.desc())
@@ -443,13 +462,24 @@ def _consents(session: Session, ids: Sequence[str], cursor: Cursor | None, n: in
     ]
 
 
-_SOURCES: tuple[Callable[[Session, Sequence[str], Cursor | None, int], list[Row]], ...] = (
-    _events,
-    _orders,
-    _stages,
-    _scores,
-    _consents,
-)
+Source = Callable[[Session, Sequence[str], Cursor | None, int], list[Row]]
+Sources = tuple[Source, ...]
+_BY_KIND: dict[str, Source] = {
+    "event": _events,
+    "order": _orders,
+    "stage": _stages,
+    "score": _scores,
+    "consent": _consents,
+}
+
+
+def _sources(kind: str | None) -> Sources:
+    """The sources a page of ``kind`` (None: every kind) is read from."""
+    if kind is None:
+        return tuple(_BY_KIND.values())
+    if kind in EVENT_FAMILIES:
+        return (partial(_events, names=EVENT_FAMILIES[kind]),)
+    return (_BY_KIND[kind],)
 
 
 def _order_id(row: Row) -> str:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
-from lealta.contacts import profiles, search, service, timeline
+from lealta.contacts import profiles, search, service, timeline, timeline_kinds
 from lealta.contacts.schemas import (
     AttributeDefinitionIn,
     AttributeOut,
@@ -174,11 +174,28 @@ def contact_timeline(
         str | None,
         Query(description="An ISO 8601 time, or `next_before` of the previous page."),
     ] = None,
+    kind: Annotated[
+        str | None,
+        Query(
+            description="Only entries of this kind: "
+            + ", ".join(f"`{k}`" for k in timeline_kinds.KINDS)
+            + "; or only these events: "
+            + "; ".join(
+                f"`{family}` ({', '.join(names)})"
+                for family, names in timeline_kinds.EVENT_FAMILIES.items()
+            )
+            + ". Pages are full until the oldest such entry; pass the same `kind` with `before`."
+        ),
+    ] = None,
 ) -> Timeline:
-    """The single customer view: a summary and everything that happened, newest first."""
+    """The single customer view: a summary and everything that happened, newest first
+    (``kind`` keeps one kind of entry, or one family of events; an unknown kind is a 400
+    naming the field)."""
     with services(request).uow.transaction() as session:
         contact = service.get_live(session, contact_id)
-        return timeline.timeline(session, contact, now=_now(request), limit=limit, before=before)
+        return timeline.timeline(
+            session, contact, now=_now(request), limit=limit, before=before, kind=kind
+        )
 
 
 # -- tags ----------------------------------------------------------------------------------
