@@ -37,6 +37,7 @@ def _register() -> None:
     from lealta.cli.db import db_app
     from lealta.cli.demo import demo_data
     from lealta.cli.imports import import_app
+    from lealta.cli.jobs import jobs_app
     from lealta.cli.keys import keys_app
     from lealta.cli.push import push_app
     from lealta.cli.reports import reports_app
@@ -61,6 +62,7 @@ def _register() -> None:
     app.add_typer(import_app, name="import")
     app.add_typer(push_app, name="push")
     app.add_typer(reports_app, name="reports")
+    app.add_typer(jobs_app, name="jobs")
 
 
 _register()
