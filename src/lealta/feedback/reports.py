@@ -32,12 +32,12 @@ the group ``(none)``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import Subquery, func, or_, select
 from sqlalchemy.orm import Session
 
 from lealta.automations.tables import Run
@@ -125,10 +125,7 @@ def message_report(
     until: dt.datetime | None = None,
 ) -> list[MessageStats]:
     """Numbers per group of messages sent in ``[since, until)``, most sent first."""
-    if by not in GROUPINGS:
-        raise InvalidInput(
-            f"unknown grouping {by!r}; choose from {', '.join(GROUPINGS)}", field="by"
-        )
+    group_names(by)  # refuses an unknown grouping
     if since is not None and until is not None and until <= since:
         raise InvalidInput("until must be after since", field="until")
     names, sent = _sent(by, since, until)
@@ -182,8 +179,33 @@ def _add(
         stats.revenue = Decimal(str(revenue or 0)).quantize(CENT)
 
 
+def group_names(by: str) -> list[str]:
+    """The key columns of grouping ``by``: ``["workflow", "step"]`` for steps, else ``[by]``."""
+    if by not in GROUPINGS:
+        raise InvalidInput(
+            f"unknown grouping {by!r}; choose from {', '.join(GROUPINGS)}", field="by"
+        )
+    return ["workflow", "step"] if by == "step" else [by]
+
+
+def sent_messages(
+    by: str,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    only: Mapping[str, str] | None = None,
+) -> Subquery:
+    """The messages the report counts (sent in ``[since, until)``) as a subquery of
+    ``outbox_id``, ``contact_id``, ``sent_at`` and the key columns of ``by``; ``only`` keeps
+    one group (key name → value as the report shows it, :data:`NONE` for messages without
+    one)."""
+    return _sent(by, since, until, only)[1]
+
+
 def _sent(
-    by: str, since: dt.datetime | None, until: dt.datetime | None
+    by: str,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    only: Mapping[str, str] | None = None,
 ) -> tuple[list[str], Subquery]:
     """The messages sent in the range with their group key columns, as a subquery (grouping
     by a subquery's columns keeps PostgreSQL happy with JSON path keys)."""
@@ -193,11 +215,12 @@ def _sent(
         "workflow": Run.workflow_id,
         "step": OutboxMessage.payload["step"].as_string(),
     }
-    names = ["workflow", "step"] if by == "step" else [by]
+    names = group_names(by)
     query = (
         select(
             OutboxMessage.id.label("outbox_id"),
             OutboxMessage.contact_id.label("contact_id"),
+            OutboxMessage.sent_at.label("sent_at"),
             *(keys[name].label(name) for name in names),
         )
         .outerjoin(Run, Run.id == OutboxMessage.run_id)
@@ -207,4 +230,11 @@ def _sent(
         query = query.where(OutboxMessage.sent_at >= since)
     if until is not None:
         query = query.where(OutboxMessage.sent_at < until)
+    for name, value in (only or {}).items():
+        if name not in names:
+            raise InvalidInput(f"{name!r} is not a key of the grouping by {by}", field=name)
+        column = keys[name]
+        query = query.where(
+            or_(column.is_(None), column == "") if value == NONE else column == value
+        )
     return names, query.subquery("sent")

@@ -1,0 +1,142 @@
+"""The message report over time: per day or per week, what was sent and what followed.
+
+The messages are those :func:`lealta.feedback.reports.message_report` counts (sent in
+``[since, until)``, optionally one group), placed in the bucket of the day they were **sent**
+(UTC); what happened to them afterwards counts in that bucket whenever it happened, as in the
+report (a cohort by send day). Per bucket:
+
+* ``sent``: messages sent that day;
+* ``delivered``, ``bounced``, ``opened``, ``clicked``, ``unsubscribed``, ``complained``:
+  messages of that day with at least one such interaction (messages, not people: a person
+  who received two messages that day and opened both counts twice);
+* ``converted``: orders credited to them; ``revenue``: their amounts.
+
+Two queries grouped by day do the work in the database, whatever the number of messages;
+weeks (Monday to Sunday) are days added up. Buckets with nothing sent are present, at 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lealta.channels.tables import MessageInteraction
+from lealta.errors import InvalidInput
+from lealta.feedback.reports import CENT, sent_messages
+
+BUCKETS = ("day", "week")
+KINDS = ("delivered", "bounced", "opened", "clicked", "unsubscribed", "complained")
+MAX_DAYS = 3 * 366
+_TICK = dt.timedelta(microseconds=1)
+
+
+@dataclass
+class Bucket:
+    """One day or week (``start`` is its first day)."""
+
+    start: dt.date
+    sent: int = 0
+    delivered: int = 0
+    bounced: int = 0
+    opened: int = 0
+    clicked: int = 0
+    unsubscribed: int = 0
+    complained: int = 0
+    converted: int = 0
+    revenue: Decimal = field(default_factory=lambda: Decimal("0.00"))
+
+    def add(self, other: Bucket) -> None:
+        """Add ``other``'s counts to this bucket's."""
+        for name in ("sent", *KINDS, "converted"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.revenue += other.revenue
+
+
+def bucket_start(day: dt.date, bucket: str) -> dt.date:
+    """The first day of ``day``'s bucket: itself, or the Monday of its week."""
+    return day if bucket == "day" else day - dt.timedelta(days=day.weekday())
+
+
+def trend(
+    session: Session,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    bucket: str = "day",
+    by: str = "template",
+    only: Mapping[str, str] | None = None,
+) -> list[Bucket]:
+    """The buckets of ``[since, until)``, oldest first (see the module docstring)."""
+    if bucket not in BUCKETS:
+        raise InvalidInput(f"bucket must be one of {', '.join(BUCKETS)}", field="bucket")
+    if until <= since:
+        raise InvalidInput("until must be after since", field="until")
+    if (until - since).days > MAX_DAYS:
+        raise InvalidInput(f"a period is at most {MAX_DAYS} days", field="since")
+    days = _days(session, since, until, by, only)
+    first, last = since.astimezone(dt.UTC).date(), (until - _TICK).astimezone(dt.UTC).date()
+    found: dict[dt.date, Bucket] = {}
+    day = first
+    while day <= last:
+        start = bucket_start(day, bucket)
+        found.setdefault(start, Bucket(start))
+        if day in days:
+            found[start].add(days[day])
+        day += dt.timedelta(days=1)
+    return list(found.values())
+
+
+def _days(
+    session: Session,
+    since: dt.datetime,
+    until: dt.datetime,
+    by: str,
+    only: Mapping[str, str] | None,
+) -> dict[dt.date, Bucket]:
+    sent = sent_messages(by, since, until, only)
+    moment: Any = sent.c.sent_at
+    if session.get_bind().dialect.name == "postgresql":
+        moment = func.timezone("UTC", moment)  # the UTC day, whatever the session's zone
+    day = func.date(moment)
+    days: dict[dt.date, Bucket] = {}
+
+    def at(value: Any) -> Bucket:
+        key = _as_date(value)
+        return days.setdefault(key, Bucket(key))
+
+    for value, count in session.execute(select(day, func.count()).group_by(day)):
+        at(value).sent += int(count)
+    interactions = (
+        select(
+            day,
+            MessageInteraction.kind,
+            func.count(MessageInteraction.outbox_id.distinct()),
+            func.count(MessageInteraction.order_id.distinct()),
+            func.sum(MessageInteraction.revenue),
+        )
+        .join(MessageInteraction, MessageInteraction.outbox_id == sent.c.outbox_id)
+        .where(MessageInteraction.kind.in_((*KINDS, "converted")))
+        .group_by(day, MessageInteraction.kind)
+    )
+    for value, kind, messages, orders, revenue in session.execute(interactions):
+        target = at(value)
+        if kind == "converted":
+            target.converted = int(orders)
+            target.revenue = Decimal(str(revenue or 0)).quantize(CENT)
+        else:
+            setattr(target, kind, int(messages))
+    return days
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
