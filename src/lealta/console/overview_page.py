@@ -16,6 +16,18 @@ def contacts_link(**criteria: Any) -> str:
     return "/contacts" + (f"?{urlencode(query)}" if query else "")
 
 
+def rf_cells(grid: dict[tuple[int, int], int]) -> list[list[dict[str, Any]]]:
+    """The R x F grid as rows (R 5 at the top) of cells (F 1 to 5), each linking to its
+    customers."""
+    return [
+        [
+            {"r": r, "f": f, "customers": grid.get((r, f), 0), "href": contacts_link(r=r, f=f)}
+            for f in range(1, 6)
+        ]
+        for r in range(5, 0, -1)
+    ]
+
+
 def overview_context(figures: Overview) -> dict[str, Any]:
     """Everything ``overview.html`` shows for ``figures``."""
     stages = funnel(
@@ -34,18 +46,7 @@ def overview_context(figures: Overview) -> dict[str, Any]:
         [Bar(d.day.isoformat(), float(d.revenue), tip=f"{d.day}: {d.revenue:,}") for d in days],
         title="Revenue per day, last 90 days",
     )
-    grid = [
-        [
-            {
-                "r": r,
-                "f": f,
-                "customers": figures.grid.get((r, f), 0),
-                "href": contacts_link(r=r, f=f),
-            }
-            for f in range(1, 6)
-        ]
-        for r in range(5, 0, -1)
-    ]
+    grid = rf_cells(figures.grid)
     busiest = max(figures.grid.values(), default=0) or 1
     return {
         "o": figures,

@@ -17,6 +17,7 @@ from lealta.contacts.tables import Contact
 from lealta.feedback.reports import message_report
 from lealta.orders.tables import Order
 from lealta.rulesets.service import lifecycle_model
+from lealta.segmentation.summary import rf_grid, segment_figures
 from lealta.segmentation.tables import ContactRfm
 from lealta.tracking.status import inbox_status
 
@@ -159,7 +160,7 @@ def compute_overview(
         stages=_stages(session),
         days=_days(session, now),
         segments=_segments(session),
-        grid=_grid(session),
+        grid=rf_grid(session),
         rfm_as_of=rfm_as_of,
         channels=_channels(session, now),
         workflows=_workflows(session),
@@ -216,22 +217,8 @@ def _as_date(value: Any) -> dt.date:
 
 
 def _segments(session: Session) -> list[SegmentFigure]:
-    rows = session.execute(
-        select(ContactRfm.segment, func.count(), func.sum(ContactRfm.monetary))
-        .group_by(ContactRfm.segment)
-        .order_by(func.sum(ContactRfm.monetary).desc())
-    ).all()
-    total = sum(int(n) for _, n, _ in rows) or 1
-    return [
-        SegmentFigure(str(s), int(n), float(m or 0), round(int(n) / total, 4)) for s, n, m in rows
-    ]
-
-
-def _grid(session: Session) -> dict[tuple[int, int], int]:
-    rows = session.execute(
-        select(ContactRfm.r, ContactRfm.f, func.count()).group_by(ContactRfm.r, ContactRfm.f)
-    )
-    return {(int(r), int(f)): int(n) for r, f, n in rows}
+    figures = sorted(segment_figures(session), key=lambda s: -s.revenue)
+    return [SegmentFigure(s.segment, s.customers, s.revenue, s.share) for s in figures]
 
 
 def _channels(session: Session, now: dt.datetime) -> list[ChannelFigure]:
