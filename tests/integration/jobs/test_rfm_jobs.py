@@ -160,7 +160,9 @@ def test_a_marketer_recomputes_in_the_console_and_follows_the_bar(api: Api) -> N
     )
     assert asked.status_code == 303
     assert asked.headers["location"] == "/jobs"
-    plain = api.client.post("/segments/recompute", data={"csrf": csrf}, follow_redirects=False)
+    plain = api.client.post(
+        "/segments/recompute", data={"csrf": csrf, "clusters": "auto"}, follow_redirects=False
+    )
     assert plain.headers["location"] == "/segments"
     with api.services.uow.transaction() as session:
         jobs = service.list_(session, kind="rfm")
@@ -170,6 +172,7 @@ def test_a_marketer_recomputes_in_the_console_and_follows_the_bar(api: Api) -> N
         assert len(entries) == 2
         assert entries[0].user_email == "mia@example.com"
     job_id = jobs[0].id
+    assert jobs[0].params == {}  # the second ask found the first job under way
 
     waiting = api.client.get(f"/jobs/{job_id}")
     assert waiting.status_code == 200
@@ -179,6 +182,8 @@ def test_a_marketer_recomputes_in_the_console_and_follows_the_bar(api: Api) -> N
     assert "Waiting to start" in waiting.text
 
     runner.run_next(api.services)
+    polled = api.client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
+    assert polled.headers["HX-Refresh"] == "true"  # the page reloads with the new segments
     done = api.client.get(f"/jobs/{job_id}").text
     assert "hx-trigger" not in done  # stops polling
     assert "Done:</strong> 4 customers scored into" in done

@@ -20,15 +20,19 @@ from lealta.storage.retry import in_transaction
 router = APIRouter(include_in_schema=False)
 
 
-def request_rfm(services: Services, user: SignedIn) -> str:
-    """Queue an RFM recomputation (or find the one under way), audited; the job's id."""
+def request_rfm(services: Services, user: SignedIn, *, clusters: bool = False) -> str:
+    """Queue an RFM recomputation (or find the one under way), audited; the job's id.
+
+    ``clusters``: also group the customers by K-Means, their number chosen by silhouette.
+    """
     now = services.clock.now()
+    params = {"clusters": "auto"} if clusters else {}
     job, new = service.enqueue(
-        services.uow, kind="rfm", params={}, requested_by=user.email, now=now
+        services.uow, kind="rfm", params=params, requested_by=user.email, now=now
     )
 
     def work(session: Session) -> None:
-        detail = {"job": job.id, "already_under_way": not new}
+        detail = {"job": job.id, "already_under_way": not new, **params}
         audit(session, user, "RFM recomputation requested", f"job {job.id}", now, detail)
 
     in_transaction(services.uow, work)
@@ -39,7 +43,8 @@ def request_rfm(services: Services, user: SignedIn) -> str:
 async def recompute(request: Request, user: SignedIn = Depends(signed_in)) -> Response:
     """Recompute every customer's RFM scores in the background, then back to the page."""
     form = await checked_form(request, user, "edit_segments")
-    await run_in_threadpool(request_rfm, services_of(request), user)
+    clusters = str(form.get("clusters", "")) == "auto"
+    await run_in_threadpool(request_rfm, services_of(request), user, clusters=clusters)
     return RedirectResponse(safe_next(str(form.get("back") or "/segments")), 303)
 
 
@@ -51,9 +56,16 @@ def jobs_page(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResp
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_fragment(request: Request, job_id: str, user: SignedIn = Depends(signed_in)) -> Response:
-    """One job's progress (``_job.html``), polled by itself while it runs."""
+    """One job's progress (``_job.html``), polled by itself while it runs.
+
+    When a poll finds the job done, the whole page reloads (``HX-Refresh``) so that what the
+    job changed (the segments, "last computed") shows at once, with the "Done" line.
+    """
     try:
         context = job_context(services_of(request), job_id)
     except NotFound:
         return render(request, "_job_missing.html", user=user, status=404, job_id=job_id)
-    return render(request, "_job.html", user=user, **context)
+    answer = render(request, "_job.html", user=user, **context)
+    if request.headers.get("hx-request") and context["job"]["done"]:
+        answer.headers["HX-Refresh"] = "true"
+    return answer
