@@ -1,19 +1,35 @@
-"""Finding contacts by identifier, tag, list, stage, score, activity, attribute and segment.
+"""Finding contacts by identifier, name, tag, list, stage, score, activity, attribute, RFM
+segment and cluster.
 
-Pages are ordered by ``(created_at, id)`` and cut with a keyset cursor, so a page never repeats
-or skips a contact while others are added. Merged and erased contacts are never listed.
-Every filter is a SQLAlchemy expression: user values are bound, never spliced into SQL.
+Pages are ordered by ``(created_at, id)`` (an index) and cut with a keyset cursor, so a page
+never repeats or skips a contact while others are added, and page 1,000 costs what page 1 does.
+Merged and erased contacts are never listed. Every filter is a SQLAlchemy expression: user
+values are bound, never spliced into SQL.
+
+``q``, the one search box, finds a contact by any of:
+
+* name: a part of the first and last name, any case, accents ignored (``contacts.search_name``,
+  kept folded by :mod:`lealta.contacts.names`);
+* e-mail: a part of the address;
+* phone: the number in any spelling (normalised to E.164 like identifiers);
+* id: the contact id or the user id, exactly.
+
+Parts of names and addresses are matched while walking the list in its order, so a page stops
+as soon as it is full; only a rare text reads the whole (narrow) column. Counting stops at
+:data:`COUNT_CAP` for the same reason (see :func:`count`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from lealta.contacts.attributes import BUILT_IN, check_name
+from lealta.contacts.names import fold
 from lealta.contacts.schemas import as_utc
 from lealta.contacts.service import declared_types
 from lealta.contacts.tables import Contact, ContactList, ContactTag, Identifier, ListMembership
@@ -24,6 +40,9 @@ from lealta.storage.paging import decode_cursor, encode_cursor
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+COUNT_CAP = 10_000
+_CONTACT_ID = re.compile(r"^[0-9a-f]{32}$")
+_PHONE = re.compile(r"^\+?[\d\s().-]{6,}$")
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,8 @@ class ContactFilter:
     f: int | None = None  # RFM frequency score
     arrived_after: dt.datetime | None = None  # see ``arrived_at``
     q: str | None = None
+    cluster: int | None = None  # contact_rfm.cluster
+    unseen_since: dt.datetime | None = None  # last seen before it, or never seen and older
 
 
 def arrived_at() -> ColumnElement[dt.datetime]:
@@ -55,6 +76,11 @@ def arrived_at() -> ColumnElement[dt.datetime]:
     A "new contact" of a period is one that arrived in it."""
     arrived: ColumnElement[dt.datetime] = func.coalesce(Contact.first_seen_at, Contact.created_at)
     return arrived
+
+
+def days_before(now: dt.datetime, days: int | None) -> dt.datetime | None:
+    """``days`` days before ``now`` (None for None): "seen in the last 7 days" is seen after it."""
+    return None if days is None else now - dt.timedelta(days=days)
 
 
 def parse_attribute_filter(text: str) -> tuple[str, str]:
@@ -76,11 +102,7 @@ def search(
     """One page of matching contacts and the cursor of the next page (None at the end)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-    conditions: list[ColumnElement[bool]] = [
-        Contact.merged_into.is_(None),
-        Contact.erased_at.is_(None),
-    ]
-    conditions += filters(session, wanted, region=region)
+    conditions = _live(session, wanted, region)
     if cursor:
         after, after_id = decode_cursor(cursor)
         conditions.append(
@@ -110,15 +132,8 @@ def filters(session: Session, wanted: ContactFilter, *, region: str) -> list[Col
         value = getattr(wanted, kind)
         if value:
             found.append(_has_identifier(kind, normalize(kind, value, region)))
-    if wanted.q:
-        found.append(
-            Contact.id.in_(
-                select(Identifier.contact_id).where(
-                    Identifier.kind == "email",
-                    Identifier.value.contains(wanted.q.strip().lower(), autoescape=True),
-                )
-            )
-        )
+    if wanted.q and wanted.q.strip():
+        found.append(_matches_text(wanted.q.strip(), region))
     if wanted.tag:
         found.append(
             Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag == wanted.tag))
@@ -140,6 +155,8 @@ def _rfm_conditions(wanted: ContactFilter) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if wanted.segment:
         found.append(ContactRfm.segment == wanted.segment)
+    if wanted.cluster is not None:
+        found.append(ContactRfm.cluster == wanted.cluster)
     if wanted.r is not None:
         found.append(ContactRfm.r == wanted.r)
     if wanted.f is not None:
@@ -161,7 +178,70 @@ def _profile_filters(wanted: ContactFilter) -> list[ColumnElement[bool]]:
         found.append(Contact.last_seen_at >= as_utc(wanted.seen_after))
     if wanted.seen_before is not None:
         found.append(Contact.last_seen_at < as_utc(wanted.seen_before))
+    if wanted.unseen_since is not None:
+        since = as_utc(wanted.unseen_since)
+        found.append(
+            or_(
+                Contact.last_seen_at < since,
+                and_(Contact.last_seen_at.is_(None), Contact.created_at < since),
+            )
+        )
     return found
+
+
+def _matches_text(text: str, region: str) -> ColumnElement[bool]:
+    """The search box: a part of the name or e-mail, a phone number, the contact or user id."""
+    lowered = text.lower()
+    ways: list[ColumnElement[bool]] = [_has_identifier("user_id", text)]
+    # An id or a phone number is looked up exactly (an index seek), never as a part of text.
+    if _CONTACT_ID.match(lowered):
+        return or_(Contact.id == lowered, *ways)
+    phone = _as_phone(text, region)
+    if phone:
+        return or_(_has_identifier("phone", phone), *ways)
+    ways.append(
+        Contact.id.in_(
+            select(Identifier.contact_id).where(
+                Identifier.kind == "email", Identifier.value.contains(lowered, autoescape=True)
+            )
+        )
+    )
+    name_part = fold(text)
+    if name_part:
+        ways.append(Contact.search_name.contains(name_part, autoescape=True))
+    return or_(*ways)
+
+
+def _as_phone(text: str, region: str) -> str | None:
+    """``text`` as an E.164 phone number when it reads as one, else None."""
+    if not _PHONE.match(text):
+        return None
+    try:
+        return normalize("phone", text, region)
+    except InvalidInput:
+        return None
+
+
+def _live(session: Session, wanted: ContactFilter, region: str) -> list[ColumnElement[bool]]:
+    # coalesce(...) = '' keeps SQLite from reading "merged_into IS NULL" through its index
+    # (nearly every contact) and sorting them all, instead of walking (created_at, id).
+    return [
+        func.coalesce(Contact.merged_into, "") == "",
+        Contact.erased_at.is_(None),
+        *filters(session, wanted, region=region),
+    ]
+
+
+def count(
+    session: Session, wanted: ContactFilter, *, region: str = "ES", cap: int = COUNT_CAP
+) -> tuple[int, bool]:
+    """How many contacts match, up to ``cap``; True when there are more than ``cap``.
+
+    Counting every match of a broad filter at a million contacts reads a million rows for a
+    figure nobody reads exactly; stopping past ``cap`` bounds the work to what a page shows."""
+    matching = select(Contact.id).where(*_live(session, wanted, region)).limit(cap + 1).subquery()
+    found = int(session.scalar(select(func.count()).select_from(matching)) or 0)
+    return min(found, cap), found > cap
 
 
 def _has_identifier(kind: str, value: str) -> ColumnElement[bool]:

@@ -7,8 +7,9 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from lealta.contacts.names import NAME_LENGTH, search_name
 from lealta.storage.base import Base, RowId, utcnow
 
 IDENTIFIER_KINDS = ("anonymous_id", "user_id", "email", "phone", "external_id")
@@ -26,6 +27,8 @@ class Contact(Base):
     """One person. ``merged_into`` points to the surviving profile after a merge."""
 
     __tablename__ = "contacts"
+    # The contact list's order and keyset cursor: a page is an index range, not a sort.
+    __table_args__ = (Index("ix_contacts_created_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_contact_id)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -38,6 +41,14 @@ class Contact(Base):
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     merged_into: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     erased_at: Mapped[dt.datetime | None]
+    # First and last name folded for search (see lealta.contacts.names), kept in step with
+    # ``attributes`` by the validator below: every write of attributes goes through it.
+    search_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+
+    @validates("attributes")
+    def _keep_search_name(self, _key: str, value: dict[str, Any]) -> dict[str, Any]:
+        self.search_name = search_name(value)
+        return value
 
 
 class Identifier(Base):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
@@ -113,7 +114,24 @@ def search_contacts(
         Moment | None,
         Query(description="First seen (or created, when never seen) at or after."),
     ] = None,
-    q: Annotated[str | None, Query(description="Substring of an e-mail address.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            description="The search box: a part of the name (first and last, any case, accents "
+            "ignored) or of the e-mail, a phone number in any spelling, or the contact or user "
+            "id exactly."
+        ),
+    ] = None,
+    cluster: Annotated[
+        int | None, Query(description="K-Means cluster number (contact_rfm.cluster).")
+    ] = None,
+    seen_within_days: Annotated[
+        int | None, Query(ge=1, le=36_500, description="Last seen in the last N days.")
+    ] = None,
+    unseen_for_days: Annotated[
+        int | None,
+        Query(ge=1, le=36_500, description="Not seen for N days (never-seen ones included)."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = search.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="`next` of the previous page.")] = None,
 ) -> ContactPage:
@@ -137,7 +155,12 @@ def search_contacts(
         f=f,
         arrived_after=arrived_after,
         q=q,
+        cluster=cluster,
+        unseen_since=search.days_before(_now(request), unseen_for_days),
     )
+    within = search.days_before(_now(request), seen_within_days)
+    if within is not None and (seen_after is None or within > seen_after):
+        wanted = replace(wanted, seen_after=within)
     now, region = _now(request), _region(request)
     with services(request).uow.transaction() as session:
         found, following = search.search(session, wanted, limit=limit, cursor=cursor, region=region)

@@ -26,7 +26,7 @@ class ContactRfm(Base):
     p: Mapped[int | None]
     code: Mapped[str] = mapped_column(String(8))
     segment: Mapped[str] = mapped_column(String(100), index=True)
-    cluster: Mapped[int | None]
+    cluster: Mapped[int | None] = mapped_column(index=True)  # the contact list filters by it
     cluster_name: Mapped[str | None] = mapped_column(String(100))
     as_of: Mapped[dt.datetime]
     computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
