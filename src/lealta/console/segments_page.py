@@ -18,7 +18,7 @@ from lealta.segmentation.movements import Movements, check_dates, movements, mov
 from lealta.segmentation.summary import cluster_profiles, segments_report
 
 MOVERS_PAGE = 50
-NEW, GONE = "New", "Gone"
+NEW, GONE = "Not scored yet", "No longer scored"
 
 
 def day_label(day: dt.date) -> str:
@@ -80,7 +80,7 @@ def matrix(found: Movements, order: list[str]) -> dict[str, Any]:
     totals = [sum(found.count(a, b) for a in rows) for b in cols]
     return {
         "columns": [c or GONE for c in cols],
-        "rows": [r for r in table if r["total"] or r["segment"] is not None],
+        "rows": [r for r in table if r["total"]],
         "totals": totals,
         "moved": found.moved(),
         "start_label": day_label(found.start),
@@ -142,6 +142,8 @@ def moves_context(services: Services, query: dict[str, str]) -> dict[str, Any]:
     return {
         "members": page,
         "count": count,
+        "new_label": NEW,
+        "gone_label": GONE,
         "was": before or NEW,
         "now": after or GONE,
         "start_label": day_label(start),

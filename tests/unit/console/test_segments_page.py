@@ -26,8 +26,8 @@ FOUND = Movements(
 
 def test_rows_are_first_day_segments_then_new_and_columns_end_with_gone() -> None:
     shown = matrix(FOUND, ["Champions", "At Risk", "Lost"])
-    assert [row["name"] for row in shown["rows"]] == ["Champions", "At Risk", "New"]
-    assert shown["columns"] == ["Champions", "At Risk", "Gone"]
+    assert [row["name"] for row in shown["rows"]] == ["Champions", "At Risk", "Not scored yet"]
+    assert shown["columns"] == ["Champions", "At Risk", "No longer scored"]
     champions = shown["rows"][0]
     assert [c.count for c in champions["cells"]] == [40, 10, 0]
     assert champions["total"] == 50
@@ -59,9 +59,11 @@ def test_a_cell_links_to_the_people_who_made_that_move() -> None:
     assert "was=Can%27t+Lose+Them" in moves_link(START, END, "Can't Lose Them", None)
 
 
-def test_the_new_row_is_left_out_when_nobody_is_new() -> None:
-    found = Movements(START, END, {("Lost", "Lost"): 3})
-    assert [row["name"] for row in matrix(found, [])["rows"]] == ["Lost"]
+def test_rows_nobody_was_in_are_left_out_and_columns_kept() -> None:
+    found = Movements(START, END, {("Lost", "Lost"): 3, ("Lost", "Champions"): 1})
+    shown = matrix(found, ["Champions", "Lost"])
+    assert [row["name"] for row in shown["rows"]] == ["Lost"]
+    assert shown["columns"] == ["Champions", "Lost", "No longer scored"]
 
 
 def test_dates_are_read_or_refused_naming_the_field() -> None:
