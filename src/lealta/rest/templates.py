@@ -3,11 +3,13 @@
 ``PUT /v1/templates/{id}`` validates before storing: an error answers 400 with every problem
 (part, line, message) in ``error.problems``; warnings come back with the stored template.
 ``POST /v1/templates/{id}/preview`` renders for a contact (or nobody, to see the fallbacks),
-and can preview an unsaved ``body`` under that id.
+and can preview an unsaved ``body`` under that id. ``POST /v1/templates/{id}/test-send`` sends
+an e-mail template as a test (``[Test]`` subject, never through the outbox, never counted).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from lealta.contacts.schemas import UtcTime
-from lealta.messages import service
+from lealta.messages import service, testsend
 from lealta.messages.model import CHANNELS
 from lealta.messages.problems import Problem, TemplateInvalid
 from lealta.messages.tables import MessageTemplate
@@ -26,6 +28,7 @@ from lealta.rest.auth import require_admin, services
 from lealta.rest.errors import error_body
 from lealta.storage.retry import in_transaction
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["templates"], dependencies=[Depends(require_admin)])
 
 TemplateId = Annotated[str, Path(description="The template id workflows' send steps name.")]
@@ -244,3 +247,56 @@ def preview_template(
             language=body.language,
         )
     return PreviewOut(template_id=template_id, channel=channel, parts=parts)
+
+
+class TestSendIn(BaseModel):
+    """Where to send a test, for whom to render it, and optionally an unsaved body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: str = Field(description="The address the test goes to (not a contact's).")
+    contact_id: str | None = Field(None, description="Render with this contact's data.")
+    language: str | None = Field(None, description="Force a variant (default: the contact's).")
+    channel: str | None = Field(None, description="With `body`: its channel.")
+    body: JsonObject | None = Field(None, description="Send this instead of the stored one.")
+
+
+class TestSentOut(BaseModel):
+    """A test the SMTP relay accepted."""
+
+    to: str
+    subject: str = Field(description="As sent, starting with `[Test] `.")
+    message_id: str
+
+
+@router.post(
+    "/templates/{template_id}/test-send",
+    response_model=TestSentOut,
+    responses={409: {"description": "No e-mail channel is configured."}},
+)
+def test_send_template(
+    request: Request, template_id: TemplateId, body: TestSendIn
+) -> TestSentOut | JSONResponse:
+    """Send an e-mail template as a test to ``to`` through the configured e-mail channel.
+
+    Rendered exactly as it will be sent (tracked links, open pixel, unsubscribe), with
+    ``[Test]`` before the subject and the header ``X-Lealta-Test: yes``. It never goes through
+    the outbox: reports never count it, no contact's frequency cap is used, and its links
+    record nothing when followed.
+    """
+    found = services(request)
+    try:
+        with found.uow.transaction() as session:
+            draft = testsend.draft_of(
+                session,
+                template_id,
+                channel=body.channel,
+                body=body.body,
+                contact_id=body.contact_id,
+                language=body.language,
+            )
+    except TemplateInvalid as exc:
+        return _invalid(exc)
+    sent = testsend.send_test_with_settings(found, draft, body.to)
+    log.info("test of template %s sent to %s", template_id, sent.to)
+    return TestSentOut(to=sent.to, subject=sent.subject, message_id=sent.message_id)
