@@ -125,6 +125,7 @@ def _include_routers(app: FastAPI) -> None:
         push,
         rules,
         segments,
+        simulate,
         sms,
         snippet,
         system,
@@ -146,6 +147,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(privacy.router)
     app.include_router(rules.router)
     app.include_router(automations.router)
+    app.include_router(simulate.router)
     app.include_router(vouchers.router)
     app.include_router(templates.router)
     app.include_router(onsite.router)
