@@ -4,9 +4,9 @@ A figure is named by a :class:`Figure`: a message-report cell (grouping, group k
 ``sent``, ``delivered``, ``bounced``, ``opened``, ``clicked``, ``unsubscribed``,
 ``complained``, ``converted``), a branch of an A/B split (everyone on it, or those who
 ``opened``, ``clicked`` or reached the ``goal``), the answers of a survey (one NPS category or
-all), or the bounces and complaints of a recipient domain. Each becomes one SQL query of
-distinct contact ids with the very conditions of the figure (the same subqueries the reports
-count with), read in id order with a keyset cursor: page 100 costs what page 1 does.
+all), or the bounces and complaints of recipient domains (comma-separated). Each becomes one
+SQL query of distinct contact ids with the very conditions of the figure (the same subqueries
+the reports count with), read in id order with a keyset cursor: page 100 costs what page 1 does.
 Contacts merged since are shown as the profile they were merged into.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from lealta.automations.tables import Run, RunStep
@@ -153,10 +153,16 @@ def _domain(session: Session, wanted: Figure) -> Select[Any]:
             OutboxMessage.channel == "email",
         )
     )
-    if wanted.domain == deliverability.UNKNOWN:
-        query = query.where(func.coalesce(address, "").not_like("%@%"))
-    else:
-        query = query.where(deliverability.domain_of(session, address) == wanted.domain.lower())
+    domains = [d.strip().lower() for d in wanted.domain.split(",") if d.strip()]
+    if not domains:
+        raise InvalidInput("say which domain", field="domain")
+    known = [d for d in domains if d != deliverability.UNKNOWN]
+    conditions = []
+    if known:
+        conditions.append(deliverability.domain_of(session, address).in_(known))
+    if len(known) < len(domains):
+        conditions.append(func.coalesce(address, "").not_like("%@%"))
+    query = query.where(or_(*conditions))
     return query.distinct()
 
 

@@ -125,10 +125,27 @@ def message_report(
     until: dt.datetime | None = None,
 ) -> list[MessageStats]:
     """Numbers per group of messages sent in ``[since, until)``, most sent first."""
-    group_names(by)  # refuses an unknown grouping
+    return _report(session, group_names(by), since, until)
+
+
+def message_totals(
+    session: Session, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> MessageStats:
+    """Every message sent in ``[since, until)`` as one group (people counted once even when
+    they are in several groups of a report)."""
+    found = _report(session, [], since, until)
+    return found[0] if found else MessageStats({})
+
+
+def _report(
+    session: Session,
+    names: list[str],
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> list[MessageStats]:
     if since is not None and until is not None and until <= since:
         raise InvalidInput("until must be after since", field="until")
-    names, sent = _sent(by, since, until)
+    sent = _query(names, since, until)
     keys = [sent.c[name] for name in names]
     groups: dict[tuple[str, ...], MessageStats] = {}
 
@@ -198,16 +215,16 @@ def sent_messages(
     ``outbox_id``, ``contact_id``, ``sent_at`` and the key columns of ``by``; ``only`` keeps
     one group (key name → value as the report shows it, :data:`NONE` for messages without
     one)."""
-    return _sent(by, since, until, only)[1]
+    return _query(group_names(by), since, until, only)
 
 
-def _sent(
-    by: str,
+def _query(
+    names: list[str],
     since: dt.datetime | None,
     until: dt.datetime | None,
     only: Mapping[str, str] | None = None,
-) -> tuple[list[str], Subquery]:
-    """The messages sent in the range with their group key columns, as a subquery (grouping
+) -> Subquery:
+    """The messages sent in the range with the key columns ``names``, as a subquery (grouping
     by a subquery's columns keeps PostgreSQL happy with JSON path keys)."""
     keys: dict[str, Any] = {
         "template": OutboxMessage.template,
@@ -215,7 +232,6 @@ def _sent(
         "workflow": Run.workflow_id,
         "step": OutboxMessage.payload["step"].as_string(),
     }
-    names = group_names(by)
     query = (
         select(
             OutboxMessage.id.label("outbox_id"),
@@ -232,9 +248,9 @@ def _sent(
         query = query.where(OutboxMessage.sent_at < until)
     for name, value in (only or {}).items():
         if name not in names:
-            raise InvalidInput(f"{name!r} is not a key of the grouping by {by}", field=name)
+            raise InvalidInput(f"{name!r} is not a key of this grouping", field=name)
         column = keys[name]
         query = query.where(
             or_(column.is_(None), column == "") if value == NONE else column == value
         )
-    return names, query.subquery("sent")
+    return query.subquery("sent")

@@ -127,6 +127,7 @@ def _name(session: Session, splits: dict[tuple[str, str], Split]) -> None:
     ids = {workflow for workflow, _ in splits}
     if not ids:
         return
-    names = dict(session.execute(select(Workflow.id, Workflow.name).where(Workflow.id.in_(ids))))
+    query = select(Workflow.id, Workflow.name).where(Workflow.id.in_(ids))
+    names = {str(row[0]): str(row[1]) for row in session.execute(query)}
     for split in splits.values():
         split.workflow_name = str(names.get(split.workflow) or split.workflow)

@@ -1,0 +1,257 @@
+"""The report pages through HTTP on SQLite and PostgreSQL: the same figures as the REST report,
+the CSV, the contacts behind figures, A/B verdicts, NPS, and lifting a suppression (admins,
+CSRF, audited, on the contact's timeline)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from lealta.automations.tables import RunStep
+from lealta.events.tables import Event
+from lealta.feedback.suppressions import suppress
+from lealta.feedback.surveys import answer, comment
+from lealta.users.service import list_audit
+from tests.integration.conftest import Api
+from tests.integration.console.test_console import _csrf, _sign_in, _user
+from tests.integration.feedback_reports.conftest import T0, Shop
+
+PERIOD = "from=2025-06-01&to=2025-06-30"  # the shop's messages are sent on 2025-06-02 (T0)
+SINCE, UNTIL = "2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z"
+LATER = T0 + dt.timedelta(hours=2)
+
+
+@dataclass
+class Data:
+    api: Api
+    shop: Shop
+    ana: str
+    bo: str
+    cy: str
+
+
+def _split(shop: Shop, run_id: str, branch: str) -> None:
+    with shop.uow.transaction() as session:
+        session.add(
+            RunStep(
+                run_id=run_id,
+                workflow_id="winback",
+                step_id="test",
+                outcome=f"split:{branch}",
+                at=T0,
+            )
+        )
+
+
+@pytest.fixture
+def data(api: Api) -> Data:
+    shop = Shop(api.services.uow)
+    ana, bo, cy = (shop.person(f"{n}@example.com") for n in ("ana", "bo", "cy"))
+    shop.workflow("winback")
+    for who, template, kinds in (
+        (ana, "welcome", ("opened", "clicked")),
+        (bo, "welcome", ("opened",)),
+        (cy, "sale", ()),
+    ):
+        outbox = shop.sent(who, template=template)
+        for kind in kinds:
+            shop.interact(outbox, kind, LATER)
+    # a workflow's step, with an A/B split: 20 people per branch, B clicks far more
+    people = [shop.person(f"p{i}@example.com") for i in range(40)]
+    for i, who in enumerate(people):
+        branch = "A" if i < 20 else "B"
+        run = shop.run("winback", who)
+        _split(shop, run, branch)
+        sent = shop.sent(who, template=f"winback-{branch}", run_id=run, step="mail", at=LATER)
+        clicks = 5 if branch == "A" else 15
+        if i % 20 < clicks:
+            shop.interact(sent, "clicked", LATER)
+    # an NPS answer with a comment from ana
+    first = shop.sent(ana, template="feedback", at=T0)
+    with api.services.uow.transaction() as session:
+        answer(session, outbox_id=first, score=3, survey="nps", at=LATER)
+        comment(session, outbox_id=first, survey="nps", text="Too many e-mails", at=LATER)
+    return Data(api, shop, ana, bo, cy)
+
+
+def _signed_in(api: Api, role: str) -> None:
+    _user(api, f"{role}@example.com", role)
+    assert _sign_in(api.client, f"{role}@example.com") == 303
+
+
+def test_the_page_shows_the_rest_reports_figures(data: Data) -> None:
+    _signed_in(data.api, "viewer")
+    rest = data.api.client.get(
+        "/v1/reports/messages",
+        params={"by": "template", "since": SINCE, "until": UNTIL},
+        headers=data.api.admin,
+    ).json()["rows"]
+    answer = data.api.client.get(f"/reports?by=template&{PERIOD}")
+    assert answer.status_code == 200
+    table = answer.text.split('id="table-h"')[1].split("</table>")[0]
+    for row in rest:
+        cells = re.search(
+            rf'<th scope="row">{re.escape(row["template"])}</th>(.*?)</tr>', table, re.S
+        )
+        assert cells, row["template"]
+        numbers = [int(n.replace(",", "")) for n in re.findall(r'">([\d,]+)</a>', cells[1])]
+        assert numbers[:8] == [
+            row["sent"],
+            row["delivered"],
+            row["bounced"],
+            row["opened_unique"],
+            row["clicked_unique"],
+            row["unsubscribed"],
+            row["complained"],
+            row["converters"],
+        ]
+    welcome = next(r for r in rest if r["template"] == "welcome")
+    assert (welcome["sent"], welcome["opened_unique"], welcome["clicked_unique"]) == (2, 2, 1)
+
+
+def test_the_csv_has_a_header_and_the_rest_reports_rows(data: Data) -> None:
+    _signed_in(data.api, "viewer")
+    answer = data.api.client.get(f"/reports.csv?by=step&{PERIOD}")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert (
+        "lealta-report-by-step-2025-06-01-to-2025-06-30.csv"
+        in answer.headers["content-disposition"]
+    )
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    rest = data.api.client.get(
+        "/v1/reports/messages",
+        params={"by": "step", "since": SINCE, "until": UNTIL},
+        headers=data.api.admin,
+    ).json()["rows"]
+    assert [(r["workflow"], r["step"], int(r["sent"]), int(r["clicked_unique"])) for r in rows] == [
+        (r["workflow"], r["step"], r["sent"], r["clicked_unique"]) for r in rest
+    ]
+    assert ("winback", "mail", 40, 20) in [
+        (r["workflow"], r["step"], int(r["sent"]), int(r["clicked_unique"])) for r in rows
+    ]
+    bad = data.api.client.get("/reports.csv?from=2025-13-01&to=2025-06-30")
+    assert bad.status_code == 400
+    assert "From: '2025-13-01' is not a date" in bad.text
+
+
+def test_each_count_links_to_the_people_behind_it(data: Data) -> None:
+    _signed_in(data.api, "viewer")
+    page = data.api.client.get(f"/reports?by=template&{PERIOD}").text
+    link = re.search(
+        r'href="(/reports/contacts\?[^"]*template=welcome[^"]*figure=clicked[^"]*)"', page
+    ) or re.search(
+        r'href="(/reports/contacts\?[^"]*figure=clicked[^"]*template=welcome[^"]*)"', page
+    )
+    assert link, "no link behind welcome's clicks"
+    people = data.api.client.get(link[1].replace("&amp;", "&"))
+    assert people.status_code == 200
+    assert "ana@example.com" in people.text
+    assert "bo@example.com" not in people.text
+    assert "<strong>1</strong> contact" in people.text
+
+
+def test_an_ab_split_shows_both_branches_and_the_verdict(data: Data) -> None:
+    _signed_in(data.api, "viewer")
+    page = data.api.client.get(f"/reports?{PERIOD}").text
+    splits = page.split('id="splits-h"')[1].split("</section>")[0]
+    assert "winback · split “test”" in splits
+    assert (
+        "B&#39;s click rate 75.0% vs A&#39;s 25.0%, n=20 and 20: significant at 95% (p = 0.002)"
+        in splits
+    )
+    branch_b = data.api.client.get(
+        f"/reports/contacts?kind=split&workflow=winback&step=test&branch=B&figure=clicked&{PERIOD}"
+    )
+    assert "<strong>15</strong> contacts" in branch_b.text
+
+
+def test_nps_shows_the_score_categories_and_comments(data: Data) -> None:
+    _signed_in(data.api, "viewer")
+    page = data.api.client.get(f"/reports?{PERIOD}").text
+    nps = page.split('id="nps-h"')[1].split("</section>")[0]
+    assert "<strong>-100</strong>" in nps
+    assert "“Too many e-mails”" in nps
+    detractors = data.api.client.get(
+        f"/reports/contacts?kind=nps&survey=nps&category=detractor&{PERIOD}"
+    )
+    assert "ana@example.com" in detractors.text
+
+
+def test_bad_period_is_named_not_a_500(data: Data) -> None:
+    _signed_in(data.api, "viewer")
+    answer = data.api.client.get("/reports?from=2025-06-30&to=2025-06-01")
+    assert answer.status_code == 400
+    assert "To (2025-06-01) is before from (2025-06-30)" in answer.text
+    answer = data.api.client.get("/reports/contacts?kind=message&figure=liked&" + PERIOD)
+    assert answer.status_code == 400
+    assert "unknown figure &#39;liked&#39;" in answer.text
+
+
+def _suppressed(data: Data, address: str) -> None:
+    with data.api.services.uow.transaction() as session:
+        suppress(session, channel="email", address=address, reason="bounce", source="test", at=T0)
+
+
+def test_deliverability_lists_bounces_by_domain_and_the_suppression_list(data: Data) -> None:
+    outbox = data.shop.sent(data.cy, template="sale")
+    data.shop.interact(
+        outbox, "bounced", LATER, details={"address": "cy@example.com", "bounce_type": "hard"}
+    )
+    _suppressed(data, "cy@example.com")
+    _signed_in(data.api, "viewer")
+    page = data.api.client.get(f"/reports/deliverability?{PERIOD}")
+    assert page.status_code == 200
+    assert '<th scope="row">example.com</th>' in page.text
+    assert "cy@example.com" in page.text
+    assert "Only an admin can remove an address." in page.text
+    assert 'action="/reports/deliverability/lift"' not in page.text
+    found = data.api.client.get(f"/reports/deliverability?q=nobody&{PERIOD}").text
+    assert "No suppressed address contains “nobody”." in found
+    behind = data.api.client.get(
+        f"/reports/contacts?kind=domain&domain=example.com&figure=bounced&{PERIOD}"
+    ).text
+    assert "cy@example.com" in behind
+
+
+def test_removing_a_suppression_needs_an_admin_the_form_token_and_a_reason(data: Data) -> None:
+    _suppressed(data, "bo@example.com")
+    form = {"channel": "email", "address": "bo@example.com", "reason": "she fixed her mailbox"}
+    _signed_in(data.api, "marketer")
+    page = data.api.client.get("/reports/deliverability").text
+    refused = data.api.client.post(
+        "/reports/deliverability/lift", data={**form, "csrf": _csrf(page)}
+    )
+    assert refused.status_code == 403
+    data.api.client.cookies.clear()
+    _signed_in(data.api, "admin")
+    assert data.api.client.post("/reports/deliverability/lift", data=form).status_code == 403
+    token = _csrf(data.api.client.get("/reports/deliverability").text)
+    no_reason = data.api.client.post(
+        "/reports/deliverability/lift", data={**form, "reason": " ", "csrf": token}
+    )
+    assert no_reason.status_code == 400
+    assert "give a reason" in no_reason.text
+    assert data.shop.suppression("bo@example.com") is not None
+    done = data.api.client.post("/reports/deliverability/lift", data={**form, "csrf": token})
+    assert done.status_code == 200
+    assert "bo@example.com may receive email messages again." in done.text
+    assert data.shop.suppression("bo@example.com") is None
+    with data.api.services.uow.transaction() as session:
+        entry = list_audit(session, limit=1)[0]
+        assert (entry.action, entry.user_email) == ("suppression lifted", "admin@example.com")
+        assert entry.detail["reason"] == "she fixed her mailbox"
+        assert entry.target == f"contact {data.bo}"
+        lifted = session.scalars(
+            select(Event).where(Event.contact_id == data.bo, Event.name == "Suppression Lifted")
+        ).one()
+        assert lifted.properties["by"] == "console:admin@example.com"
+    again = data.api.client.post("/reports/deliverability/lift", data={**form, "csrf": token})
+    assert again.status_code == 400
+    assert "bo@example.com is not on the email suppression list" in again.text
