@@ -72,10 +72,39 @@ def get_user(session: Session, who: str) -> ConsoleUser:
     return user
 
 
-def disable_user(session: Session, who: str, *, now: dt.datetime) -> ConsoleUser:
-    """Stop a user from signing in; their open sessions end at their next request."""
+def generate_password() -> str:
+    """A new random password (16 URL-safe characters, about 96 bits), to be shown once."""
+    return secrets.token_urlsafe(12)
+
+
+def count_admins(session: Session) -> int:
+    """How many enabled admins there are."""
+    query = select(func.count()).where(
+        ConsoleUser.role == "admin", ConsoleUser.disabled_at.is_(None)
+    )
+    return int(session.scalar(query) or 0)
+
+
+def _keep_an_admin(session: Session, user: ConsoleUser, doing: str) -> None:
+    """Refuse to take away the last enabled admin (nobody could manage users afterwards)."""
+    if user.role == "admin" and user.disabled_at is None and count_admins(session) <= 1:
+        raise Conflict(f"cannot {doing} {user.email}: they are the last admin")
+
+
+def _not_yourself(user: ConsoleUser, acting: ConsoleUser | None, doing: str) -> None:
+    if acting is not None and acting.id == user.id:
+        raise Conflict(f"you cannot {doing} yourself; ask another admin")
+
+
+def disable_user(
+    session: Session, who: str, *, now: dt.datetime, acting: ConsoleUser | None = None
+) -> ConsoleUser:
+    """Stop a user from signing in; their open sessions end at their next request. Neither the
+    last admin nor (``acting``) the user doing it can be disabled: ``Conflict``."""
     user = get_user(session, who)
+    _not_yourself(user, acting, "disable")
     if user.disabled_at is None:
+        _keep_an_admin(session, user, "disable")
         user.disabled_at = now
         user.session_epoch += 1
     return user
@@ -88,10 +117,18 @@ def enable_user(session: Session, who: str) -> ConsoleUser:
     return user
 
 
-def set_role(session: Session, who: str, role: str) -> ConsoleUser:
-    """Change a user's role (effective at their next request)."""
+def set_role(
+    session: Session, who: str, role: str, *, acting: ConsoleUser | None = None
+) -> ConsoleUser:
+    """Change a user's role (effective at their next request). The last admin keeps the role,
+    and (``acting``) nobody changes their own: ``Conflict``."""
     _check_role(role)
     user = get_user(session, who)
+    if user.role == role:
+        return user
+    _not_yourself(user, acting, "change the role of")
+    if role != "admin":
+        _keep_an_admin(session, user, "demote")
     user.role = role
     return user
 
@@ -146,10 +183,26 @@ def record(
 
 
 def list_audit(
-    session: Session, *, limit: int = 100, before: int | None = None
+    session: Session,
+    *,
+    limit: int = 100,
+    before: int | None = None,
+    user_email: str | None = None,
+    action: str | None = None,
 ) -> list[AuditEntry]:
-    """The newest audit entries first (``before``: an entry id, for the next page)."""
+    """The newest audit entries first (``before``: an entry id, for the next page), of one
+    user (by e-mail) and of one action when given."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if before is not None:
         query = query.where(AuditEntry.id < before)
+    if user_email:
+        query = query.where(AuditEntry.user_email == user_email.strip().lower())
+    if action:
+        query = query.where(AuditEntry.action == action)
     return list(session.scalars(query))
+
+
+def audit_actions(session: Session) -> list[str]:
+    """The actions the audit log holds, alphabetically (a few dozen at most)."""
+    rows = session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    return list(rows)
