@@ -117,8 +117,17 @@ def segments_context(services: Services, query: dict[str, str]) -> dict[str, Any
         "problem": problem,
         "clusters": clusters,
         "contacts_link": contacts_link,
-        "export_link": lambda name: "/segments/export.csv?" + urlencode({"segment": name}),
+        "export_link": lambda name: "/segments/export?" + urlencode({"segment": name}),
     }
+
+
+def move_sentence(before: str | None, after: str | None, start: str, end: str) -> str:
+    """ "in Champions on 1 Oct 2026 and in At Risk on 1 Nov 2026" (new, gone and stayers said
+    so)."""
+    was = f"with no segment on {start}" if before is None else f"in {before} on {start}"
+    if after is None:
+        return f"{was} and none any more on {end}"
+    return f"{was} and {'still there' if after == before else f'in {after}'} on {end}"
 
 
 def moves_context(services: Services, query: dict[str, str]) -> dict[str, Any]:
@@ -142,8 +151,7 @@ def moves_context(services: Services, query: dict[str, str]) -> dict[str, Any]:
     return {
         "members": page,
         "count": count,
-        "new_label": NEW,
-        "gone_label": GONE,
+        "sentence": move_sentence(before, after, day_label(start), day_label(end)),
         "was": before or NEW,
         "now": after or GONE,
         "start_label": day_label(start),

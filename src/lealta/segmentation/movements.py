@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
+from sqlalchemy import CTE, ColumnElement, Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from lealta.contacts.tables import Contact
@@ -75,45 +75,67 @@ def check_dates(start: dt.date, end: dt.date) -> None:
         )
 
 
-def segment_on(day: dt.date) -> Subquery:
-    """Each contact's segment at the end of ``day``: columns ``contact_id``, ``segment``
-    (``NULL`` when their latest move took them out of scoring); contacts with no move by then
-    are absent."""
+def _segment_events(until: dt.datetime) -> CTE:
+    """The segment events before ``until``, each with the segment it leaves the contact in,
+    read once through the index on the event name (materialised: SQLite would otherwise walk
+    every event in contact order to feed the window)."""
     state = case(
         (Event.name == ENTERED, Event.properties["segment"].as_string()),
         else_=Event.properties["to"].as_string(),
     )
-    rank = func.row_number().over(
-        partition_by=Event.contact_id, order_by=(Event.occurred_at.desc(), Event.id.desc())
-    )
-    ranked = (
-        select(Event.contact_id, state.label("segment"), rank.label("rank"))
+    return (
+        select(Event.contact_id, Event.occurred_at, Event.id, state.label("segment"))
         .where(
             Event.name.in_((ENTERED, LEFT)),
             Event.contact_id.is_not(None),
-            Event.occurred_at < end_of(day),
+            Event.occurred_at < until,
         )
+        .cte("segment_events")
+        .prefix_with("MATERIALIZED")
+    )
+
+
+def segments_on(start: dt.date, end: dt.date) -> Subquery:
+    """Each contact with a move by the end of ``end``: ``contact_id``, ``was`` (their segment
+    at the end of ``start``) and ``now`` (at the end of ``end``); ``NULL`` when they had none.
+    One pass over the events: two rankings of each contact's events, newest first."""
+    events = _segment_events(end_of(end))
+    newest = (events.c.occurred_at.desc(), events.c.id.desc())
+    early = events.c.occurred_at < end_of(start)
+    ranked = select(
+        events.c.contact_id,
+        events.c.segment,
+        early.label("early"),
+        func.row_number().over(partition_by=events.c.contact_id, order_by=newest).label("last"),
+        func.row_number()
+        .over(partition_by=(events.c.contact_id, early), order_by=newest)
+        .label("last_early"),
+    ).subquery()
+    pick = ranked.c
+    return (
+        select(
+            pick.contact_id,
+            func.max(case((and_(pick.early, pick.last_early == 1), pick.segment))).label("was"),
+            func.max(case((pick.last == 1, pick.segment))).label("now"),
+        )
+        .group_by(pick.contact_id)
         .subquery()
     )
-    return select(ranked.c.contact_id, ranked.c.segment).where(ranked.c.rank == 1).subquery()
 
 
-def _moves(start: dt.date, end: dt.date) -> tuple[Subquery, Subquery, Select[tuple[str]]]:
-    """Both days' segments, joined per live contact (everyone with a segment on the first day
-    had a move by the second, so the second day's contacts are all of them)."""
-    before, after = segment_on(start), segment_on(end)
+def _moves(start: dt.date, end: dt.date) -> tuple[Subquery, Select[tuple[str]]]:
+    """Both days' segments per live contact who had one on either day."""
+    states = segments_on(start, end)
     joined = (
-        select(after.c.contact_id)
-        .select_from(after)
-        .outerjoin(before, before.c.contact_id == after.c.contact_id)
-        .join(Contact, Contact.id == after.c.contact_id)
+        select(states.c.contact_id)
+        .join(Contact, Contact.id == states.c.contact_id)
         .where(
             Contact.merged_into.is_(None),
             Contact.erased_at.is_(None),
-            or_(before.c.segment.is_not(None), after.c.segment.is_not(None)),
+            or_(states.c.was.is_not(None), states.c.now.is_not(None)),
         )
     )
-    return before, after, joined
+    return states, joined
 
 
 def movements(session: Session, start: dt.date, end: dt.date) -> Movements:
@@ -125,10 +147,10 @@ def movements(session: Session, start: dt.date, end: dt.date) -> Movements:
         When ``start`` is after ``end`` (field ``from``).
     """
     check_dates(start, end)
-    before, after, joined = _moves(start, end)
+    states, joined = _moves(start, end)
     rows = session.execute(
-        joined.with_only_columns(before.c.segment, after.c.segment, func.count()).group_by(
-            before.c.segment, after.c.segment
+        joined.with_only_columns(states.c.was, states.c.now, func.count()).group_by(
+            states.c.was, states.c.now
         )
     ).all()
     return Movements(start, end, {(a, b): int(n) for a, b, n in rows})
@@ -139,10 +161,10 @@ def movers(
 ) -> ColumnElement[bool]:
     """A condition on ``Contact.id``: the contacts in ``before`` on ``start`` and ``after`` on
     ``end`` (``None``: new / gone), for contact lists and exports."""
-    was, now, joined = _moves(start, end)
+    states, joined = _moves(start, end)
     matches = [
-        was.c.segment.is_(None) if before is None else was.c.segment == before,
-        now.c.segment.is_(None) if after is None else now.c.segment == after,
+        states.c.was.is_(None) if before is None else states.c.was == before,
+        states.c.now.is_(None) if after is None else states.c.now == after,
     ]
     return Contact.id.in_(joined.where(and_(*matches)))
 

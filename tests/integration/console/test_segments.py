@@ -162,7 +162,7 @@ def test_a_segments_csv_lists_its_people_and_the_download_is_audited(
     _user(api, "vic@example.com", "viewer")
     _sign_in(api, "vic@example.com")
     segment, size = Counter(two_runs["second"].values()).most_common(1)[0]
-    answer = api.client.get("/segments/export.csv", params={"segment": segment})
+    answer = api.client.get("/segments/export", params={"segment": segment})
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(answer.text)))
@@ -176,7 +176,7 @@ def test_a_segments_csv_lists_its_people_and_the_download_is_audited(
     with api.services.uow.transaction() as session:
         entry = list_audit(session)[0]
     assert entry.action == "segment downloaded"
-    assert api.client.get("/segments/export.csv?segment=Nobody").status_code == 404
+    assert api.client.get("/segments/export?segment=Nobody").status_code == 404
 
 
 def test_bad_dates_name_the_field(api: Api) -> None:

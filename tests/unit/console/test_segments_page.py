@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from lealta.console.segments_page import day_label, matrix, moves_link, parse_day
+from lealta.console.segments_page import day_label, matrix, move_sentence, moves_link, parse_day
 from lealta.errors import InvalidInput
 from lealta.segmentation.movements import Movements
 
@@ -73,3 +73,18 @@ def test_dates_are_read_or_refused_naming_the_field() -> None:
         parse_day("03/02/2026", "to", START)
     assert refused.value.field == "to"
     assert day_label(dt.date(2026, 3, 9)) == "9 Mar 2026"
+
+
+def test_a_move_is_said_in_words() -> None:
+    assert move_sentence("Champions", "At Risk", "1 Oct", "1 Nov") == (
+        "in Champions on 1 Oct and in At Risk on 1 Nov"
+    )
+    assert move_sentence(None, "Lost", "1 Oct", "1 Nov") == (
+        "with no segment on 1 Oct and in Lost on 1 Nov"
+    )
+    assert move_sentence("Lost", None, "1 Oct", "1 Nov") == (
+        "in Lost on 1 Oct and none any more on 1 Nov"
+    )
+    assert move_sentence("Lost", "Lost", "1 Oct", "1 Nov") == (
+        "in Lost on 1 Oct and still there on 1 Nov"
+    )

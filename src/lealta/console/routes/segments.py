@@ -74,7 +74,7 @@ def _pages(services: Services, segment: str) -> Iterator[list[Member]]:
         after = page[-1].id
 
 
-@router.get("/segments/export.csv")
+@router.get("/segments/export")
 def export(request: Request, segment: str = "", user: SignedIn = Depends(signed_in)) -> Response:
     """The contacts of a segment as CSV (id, e-mail, name, scores, segment, cluster, recency,
     orders, revenue), streamed page by page. Any console user may download a segment's list
