@@ -90,7 +90,7 @@ def _read(
         "p": profile,
         "s": page.profile,
         "name": display_name(profile.attributes, emails, profile.id),
-        "charts": _charts(session, ids, now),
+        "charts": _charts(session, ids, now, profile.score),
         "rfm": _rfm(session, ids, profile, page, now),
         "consent": _consent(profile),
         "lists": _lists(session, profile),
@@ -125,7 +125,7 @@ def _href(contact_id: str, *, anchor: str, **params: str | None) -> str:
     return f"/contacts/{quote(contact_id, safe='')}{query}#{anchor}"
 
 
-def _charts(session: Session, ids: list[str], now: dt.datetime) -> dict[str, Any]:
+def _charts(session: Session, ids: list[str], now: dt.datetime, current: float) -> dict[str, Any]:
     scores = history.score_history(session, ids)
     stages = history.stage_history(session, ids)
     points = [
@@ -134,7 +134,7 @@ def _charts(session: Session, ids: list[str], now: dt.datetime) -> dict[str, Any
     ]
     steps = [Step(s.at, s.to_stage, f"rule {s.rule}") for s in stages]
     return {
-        "score": Markup(score_line(points, now=now, title="Lead score over time")),
+        "score": Markup(score_line(points, now=now, title="Lead score over time", current=current)),
         "score_changes": len(points),
         "stages": Markup(stage_path(steps, now=now, title="Lifecycle stages reached")),
         "stage_list": [(s.to_stage, short_date(s.at, now), long_date(s.at)) for s in stages],

@@ -64,13 +64,16 @@ def score_line(
     *,
     now: dt.datetime,
     title: str,
-    width: int = 360,
-    height: int = 120,
+    current: float | None = None,
+    width: int = 480,
+    height: int = 130,
 ) -> str:
     """A step line of the score from its first change until ``now``; each change a dot.
 
     The score holds its value until the next change (a step), and the last value runs on to
-    ``now``. The y axis starts at 0 (or lower, for a negative score). Empty without points.
+    ``now``; a ``current`` score that differs (points fade with time) ends the line with a
+    dotted drop to a hollow dot. The y axis starts at 0 (or lower, for a negative score).
+    Empty without points.
     """
     if not points:
         return ""
@@ -78,8 +81,12 @@ def score_line(
     start = _utc(points[0].at)
     end = max(_utc(now), _utc(points[-1].at))
     span = (end - start).total_seconds() or 1.0
-    low = min(0.0, *(p.value for p in points))
-    high = max(*(p.value for p in points), low + 1)
+    values = [p.value for p in points]
+    faded = current is not None and abs(current - values[-1]) >= 0.05
+    if faded and current is not None:
+        values.append(current)
+    low = min(0.0, *values)
+    high = max(*values, low + 1)
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def x(moment: dt.datetime) -> float:
@@ -105,6 +112,14 @@ def score_line(
         parts.append(
             f'<circle cx="{x(point.at):.1f}" cy="{y(point.value):.1f}" r="3.5" fill="{LINE}" '
             f'stroke="#fff" stroke-width="1"><title>{escape(tip)}</title></circle>'
+        )
+    if faded and current is not None:
+        end_x, last_y = left + plot_w, y(points[-1].value)
+        parts.append(_line(end_x, last_y, end_x, y(current), stroke=LINE, dash=True))
+        tip = f"now: {format_number(current, 1)} (points fade with time)"
+        parts.append(
+            f'<circle cx="{end_x:.1f}" cy="{y(current):.1f}" r="3.5" fill="#fff" '
+            f'stroke="{LINE}" stroke-width="2"><title>{escape(tip)}</title></circle>'
         )
     parts.append(svg_text(left, height - 5, short_date(start, now), SMALL))
     parts.append(svg_text(left + plot_w, height - 5, "now", f"{SMALL} {END}"))
