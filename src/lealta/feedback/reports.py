@@ -155,7 +155,8 @@ def _report(
             groups[key] = MessageStats(dict(zip(names, key, strict=True)))
         return groups[key]
 
-    for *values, count in session.execute(select(*keys, func.count()).group_by(*keys)):
+    counts = select(*keys, func.count()).select_from(sent).group_by(*keys)
+    for *values, count in session.execute(counts):
         stats(values).sent += int(count)
     interactions = (
         select(
@@ -167,6 +168,7 @@ def _report(
             func.count(MessageInteraction.order_id.distinct()),
             func.sum(MessageInteraction.revenue),
         )
+        .select_from(sent)
         .join(MessageInteraction, MessageInteraction.outbox_id == sent.c.outbox_id)
         .group_by(*keys, MessageInteraction.kind)
     )

@@ -111,6 +111,9 @@ def test_the_page_shows_the_rest_reports_figures(data: Data) -> None:
             row["complained"],
             row["converters"],
         ]
+    cards = answer.text.split('aria-label="Totals"')[1].split("</section>")[0]
+    sent = sum(r["sent"] for r in rest)
+    assert re.search(rf"Messages sent</span><strong>{sent}</strong>", cards)
     welcome = next(r for r in rest if r["template"] == "welcome")
     assert (welcome["sent"], welcome["opened_unique"], welcome["clicked_unique"]) == (2, 2, 1)
 
