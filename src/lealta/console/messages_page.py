@@ -146,7 +146,6 @@ def list_context(services: Services, query: Mapping[str, str]) -> dict[str, Any]
                     "channel": CHANNEL_WORDS.get(row.channel, row.channel),
                     "description": row.description,
                     "languages": languages_of(row.body),
-                    "subject": str(row.body.get("subject") or row.body.get("title") or ""),
                     "updated_at": row.updated_at,
                     "version": row.version,
                     "journeys": journeys.get(row.id, []),

@@ -141,7 +141,7 @@ def preview_of(services: Services, draft: Draft) -> dict[str, Any]:
         except LealtaError as exc:
             return {"problems": [Problem("error", "contact", str(exc))], "parts": {}}
     headers = dict(parts.get("headers") or {})
-    pixel = re.search(r"""<img src="([^"]*/l/o/[^"]*)\"""", str(parts.get("html") or ""))
+    pixel = re.search(r"""<img src="([^"]*/l/o/[^"]*)"[^>]*>""", str(parts.get("html") or ""))
     text = str(parts.get("text") or "")
     return {
         "problems": [],
@@ -149,6 +149,9 @@ def preview_of(services: Services, draft: Draft) -> dict[str, Any]:
         "channel": draft.channel,
         "links": tracked_links(links, parts),
         "pixel": html_lib.unescape(pixel.group(1)) if pixel else "",
+        # The frame leaves the (invisible) pixel out: loading it would only ask Lealta to
+        # record an open of no message. It is listed under the preview instead.
+        "pixel_tag": pixel.group(0) if pixel else "",
         "unsubscribe_header": headers.get("List-Unsubscribe", ""),
         "sms": measure(text) if draft.channel == "sms" else None,
         "webhook_body": (
@@ -179,7 +182,8 @@ def frame_html(preview: Mapping[str, Any] | None) -> str:
     short note when there is none to show."""
     parts = (preview or {}).get("parts") or {}
     if isinstance(parts.get("html"), str) and parts["html"].strip():
-        return str(parts["html"])
+        pixel = (preview or {}).get("pixel_tag") or ""
+        return str(parts["html"]).replace(pixel, "") if pixel else str(parts["html"])
     problems = (preview or {}).get("problems") or []
     note = (
         f"Cannot show this message yet: {problems[0]}"

@@ -116,8 +116,8 @@ async def save_message(
 ) -> Response:
     """Save the editor's form (``action=save``), or add or remove a language of the draft."""
     form = await checked_form(request, user, EDIT)
-    stored = await run_in_threadpool(_stored, request, template_id)
-    return await _save(request, user, form, template_id, stored[0], stored[1], [])
+    channel, body, version = await run_in_threadpool(_stored, request, template_id)
+    return await _save(request, user, form, template_id, channel, body, [], version=version)
 
 
 async def _save(
@@ -130,6 +130,7 @@ async def _save(
     problems: list[Problem],
     *,
     is_new: bool = False,
+    version: int | None = None,
 ) -> Response:
     services = services_of(request)
     fields = _fields(form)
@@ -162,6 +163,7 @@ async def _save(
             contact_id=fields.get("contact") or None,
             language=fields.get("language") or None,
             is_new=is_new,
+            version=version,
         )
     )
     context["adding"] = fields.get("new_language", "") if language_problem else ""
@@ -261,10 +263,10 @@ def _exists(request: Request, template_id: str) -> bool:
         return session.get(MessageTemplate, template_id) is not None
 
 
-def _stored(request: Request, template_id: str) -> tuple[str, dict[str, Any]]:
+def _stored(request: Request, template_id: str) -> tuple[str, dict[str, Any], int]:
     with services_of(request).uow.transaction() as session:
         row = service.get(session, template_id)
-        return row.channel, dict(row.body)
+        return row.channel, dict(row.body), row.version
 
 
 def _with_languages(body: dict[str, Any], codes: list[str]) -> dict[str, Any]:
