@@ -131,12 +131,12 @@ def test_an_rf_cell_opens_the_customers_in_it(page: Any, people: dict[str, str])
 @pytest.mark.browser
 def test_a_search_finds_a_contact(page: Any, people: dict[str, str]) -> None:
     page.get_by_role("link", name="Contacts", exact=True).click()
-    page.get_by_label("Search e-mail").fill(f"old-loyal-{people['suffix']}")
-    page.get_by_role("button", name="Search").click()
+    page.get_by_label("Search by name, e-mail, phone or id").fill(f"old-loyal-{people['suffix']}")
+    page.get_by_role("button", name="Show contacts").click()
     rows = page.locator("tbody tr").all_inner_texts()
     assert len(rows) == 1
     assert "Can't Lose Them" in rows[0]
-    page.get_by_role("link", name="Old-Loyal").click()
+    page.get_by_role("link", name="Old-Loyal", exact=True).click()
     page.get_by_role("heading", name="Old-Loyal").wait_for()
     assert page.get_by_role("heading", name="Timeline").is_visible()
     page.get_by_label("Add a tag").fill("called back")
