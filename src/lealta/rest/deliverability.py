@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lealta.contacts.schemas import UtcTime
 from lealta.errors import InvalidInput
-from lealta.feedback import bounces
+from lealta.feedback import bounces, deliverability
 from lealta.feedback.reports import message_report
 from lealta.moments import Moment
 from lealta.rest.auth import Caller, authenticate, key_from_headers, require_admin, services
@@ -160,3 +160,68 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is None:
         return None
     return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class SuppressionOut(BaseModel):
+    """An address no message goes to on a channel."""
+
+    id: int
+    channel: str
+    address: str
+    reason: str = Field(description="bounce, complaint, unsubscribe, stop, invalid_token, manual …")
+    source: str = Field(description="Who put it there (a provider, `api`, a channel).")
+    created_at: UtcTime
+
+
+class SuppressionPage(BaseModel):
+    """Suppressions, newest first; pass `before` for the next page."""
+
+    suppressions: list[SuppressionOut]
+    total: int = Field(description="How many match, in all.")
+    before: int | None = Field(description="The `before` of the next page (null at the end).")
+
+
+class Lifted(BaseModel):
+    """A suppression lifted; `contact_id` is the contact owning the address, if any."""
+
+    channel: str
+    address: str
+    contact_id: str | None
+
+
+@router.get("/suppressions", response_model=SuppressionPage, dependencies=[Depends(require_admin)])
+def list_suppressions(
+    request: Request,
+    q: Annotated[str, Query(description="A part of the address (any case).")] = "",
+    channel: Annotated[str | None, Query(description="Only this channel's.")] = None,
+    before: Annotated[int | None, Query(description="From the previous page's `before`.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> SuppressionPage:
+    """The suppression list, searched by address, newest first."""
+    with services(request).uow.transaction() as session:
+        page = deliverability.search(session, text=q, channel=channel, before=before, limit=limit)
+        rows = [SuppressionOut.model_validate(row, from_attributes=True) for row in page.rows]
+    return SuppressionPage(suppressions=rows, total=page.total, before=page.before)
+
+
+@router.delete("/suppressions/{channel}/{address}", response_model=Lifted)
+def lift_suppression(
+    request: Request,
+    caller: Annotated[Caller, Depends(require_admin)],
+    channel: str,
+    address: str,
+    reason: Annotated[str, Query(description="Why the address may receive messages again.")],
+) -> Lifted:
+    """Take an address off the suppression list; the reason goes on the owner's timeline
+    (`Suppression Lifted`). 404 when it was not on the list."""
+    found = services(request)
+    by = f"api:{caller.key_id}"
+    now = found.clock.now()
+
+    def work(session: Session) -> str:
+        return deliverability.lift(
+            session, channel=channel, address=address, reason=reason, by=by, now=now
+        )
+
+    owner = in_transaction(found.uow, work)
+    return Lifted(channel=channel, address=address.strip(), contact_id=owner or None)

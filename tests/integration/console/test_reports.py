@@ -258,3 +258,29 @@ def test_removing_a_suppression_needs_an_admin_the_form_token_and_a_reason(data:
     again = data.api.client.post("/reports/deliverability/lift", data={**form, "csrf": token})
     assert again.status_code == 400
     assert "bo@example.com is not on the email suppression list" in again.text
+
+
+def test_the_api_lists_and_lifts_suppressions_with_the_same_service(data: Data) -> None:
+    _suppressed(data, "ana@example.com")
+    _suppressed(data, "cy@example.com")
+    found = data.api.client.get("/v1/suppressions?q=ANA", headers=data.api.admin).json()
+    assert found["total"] == 1
+    assert [s["address"] for s in found["suppressions"]] == ["ana@example.com"]
+    assert data.api.client.get("/v1/suppressions").status_code == 401
+    no_reason = data.api.client.delete(
+        "/v1/suppressions/email/ana@example.com", headers=data.api.admin
+    )
+    assert no_reason.status_code == 422
+    lifted = data.api.client.delete(
+        "/v1/suppressions/email/Ana@Example.com?reason=asked+by+phone", headers=data.api.admin
+    )
+    assert lifted.status_code == 200
+    assert lifted.json()["contact_id"] == data.ana
+    assert data.shop.suppression("ana@example.com") is None
+    assert data.shop.events(data.ana, "Suppression Lifted")[0].properties["reason"] == (
+        "asked by phone"
+    )
+    again = data.api.client.delete(
+        "/v1/suppressions/email/ana@example.com?reason=again", headers=data.api.admin
+    )
+    assert again.status_code == 404
