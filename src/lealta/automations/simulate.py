@@ -344,25 +344,15 @@ class _Describer:
         elif outcome == "exit":
             reason = log.detail.get("reason", "done")
             self.add(moment, log.step_id, "end", f"Leaves the workflow ({reason})")
-            self._end("done", log.step_id, f"Left at '{log.step_id}' ({reason})")
-        elif (
-            outcome
-            in (
-                "tagged",
-                "listed",
-                "scored",
-                "attribute_set",
-                "stage_set",
-                "webhook",
-                "workflow_started",
-            )
-            and step is not None
-        ):
-            self.add(moment, log.step_id, "action", words.step(step))
+            day = self._day(moment)
+            self._end("done", log.step_id, f"Leaves at '{log.step_id}' ({reason}) on day {day}")
         elif outcome in ("loop", "missing_date"):
             self.add(moment, log.step_id, "end", f"Stopped: {outcome.replace('_', ' ')}")
             self._end("exited", log.step_id, f"Stopped at '{log.step_id}' ({outcome})")
         return waiting if outcome != "entered" else None
+
+    def _day(self, moment: dt.datetime) -> str:
+        return f"{(moment - self.result.start).total_seconds() / 86400:.4g}"
 
     def _end(self, status: str, step_id: str | None, text: str) -> None:
         self.result.status, self.result.end_step, self.result.ending = status, step_id, text
@@ -393,7 +383,10 @@ class _Describer:
 
     def _send(self, moment: dt.datetime, command: engine.Send) -> None:
         entry = self.add(
-            moment, command.step_id, "message", f"Is sent the {command.channel} {command.template}"
+            moment,
+            command.step_id,
+            "message",
+            f"Gets the {words.CHANNELS.get(command.channel, command.channel)} {command.template}",
         )
         message: dict[str, Any] = {"template": command.template, "channel": command.channel}
         message["index"] = sum(1 for e in self.result.entries if e.message is not None)

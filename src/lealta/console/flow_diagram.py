@@ -266,8 +266,8 @@ def _box(
         f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="{fill}" '
         f'stroke="{stroke}" stroke-width="1.5"/>'
         f'<text x="{x + 10}" y="{y + 20}" font-size="12" fill="{stroke}" font-weight="600">'
-        f"{escape(truncate(title, 34))}</text>"
-        f'<text x="{x + 10}" y="{y + 41}" fill="#111827">{escape(truncate(what, 35))}</text>'
+        f"{escape(truncate(title, 32))}</text>"
+        f'<text x="{x + 10}" y="{y + 41}" fill="#111827">{escape(truncate(what, 31))}</text>'
         f'<text x="{x + 10}" y="{y + 64}" font-size="11.5" fill="#374151">'
         f"{escape(numbers)}</text></a>"
     )
