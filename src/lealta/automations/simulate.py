@@ -344,8 +344,8 @@ class _Describer:
         elif outcome == "exit":
             reason = log.detail.get("reason", "done")
             self.add(moment, log.step_id, "end", f"Leaves the workflow ({reason})")
-            day = self._day(moment)
-            self._end("done", log.step_id, f"Leaves at '{log.step_id}' ({reason}) on day {day}")
+            on_day = self._day(moment)
+            self._end("done", log.step_id, f"Leaves at '{log.step_id}' ({reason}) on day {on_day}")
         elif outcome in ("loop", "missing_date"):
             self.add(moment, log.step_id, "end", f"Stopped: {outcome.replace('_', ' ')}")
             self._end("exited", log.step_id, f"Stopped at '{log.step_id}' ({outcome})")
