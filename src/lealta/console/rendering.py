@@ -14,6 +14,7 @@ from lealta import __version__
 from lealta.bootstrap import Services
 from lealta.console import filters
 from lealta.console.auth import Refused, SignedIn, check_change
+from lealta.users.roles import PERMISSIONS
 
 _env = Environment(
     loader=PackageLoader("lealta.console", "templates"),
@@ -57,7 +58,9 @@ async def checked_form(request: Request, user: SignedIn, permission: str) -> For
 def require(user: SignedIn, permission: str, doing: str) -> None:
     """Refuse (403) a page to a user whose role lacks ``permission``; ``doing`` says what."""
     if not user.can(permission):
-        raise Refused(f"only an admin can {doing}; you are a {user.role}")
+        least = PERMISSIONS.get(permission, "admin")
+        who = "an admin" if least == "admin" else f"a {least} or an admin"
+        raise Refused(f"only {who} can {doing}; you are a {user.role}")
 
 
 def render(
