@@ -133,7 +133,7 @@ def filters(session: Session, wanted: ContactFilter, *, region: str) -> list[Col
         if value:
             found.append(_has_identifier(kind, normalize(kind, value, region)))
     if wanted.q and wanted.q.strip():
-        found.append(_matches_text(wanted.q.strip(), region))
+        found.append(_matches_text(session, wanted.q.strip(), region))
     if wanted.tag:
         found.append(
             Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag == wanted.tag))
@@ -189,27 +189,35 @@ def _profile_filters(wanted: ContactFilter) -> list[ColumnElement[bool]]:
     return found
 
 
-def _matches_text(text: str, region: str) -> ColumnElement[bool]:
+def _matches_text(session: Session, text: str, region: str) -> ColumnElement[bool]:
     """The search box: a part of the name or e-mail, a phone number, the contact or user id."""
     lowered = text.lower()
-    ways: list[ColumnElement[bool]] = [_has_identifier("user_id", text)]
-    # An id or a phone number is looked up exactly (an index seek), never as a part of text.
-    if _CONTACT_ID.match(lowered):
-        return or_(Contact.id == lowered, *ways)
-    phone = _as_phone(text, region)
+    # Exact keys are looked up first (index seeks) and passed on as bound ids, so PostgreSQL
+    # does not turn "id IN (subquery) OR …" into a scan of every contact.
+    kinds = [("user_id", text)]
+    phone = None if _CONTACT_ID.match(lowered) else _as_phone(text, region)
     if phone:
-        return or_(_has_identifier("phone", phone), *ways)
-    ways.append(
+        kinds.append(("phone", phone))
+    exact = [lowered] if _CONTACT_ID.match(lowered) else []
+    exact += session.scalars(
+        select(Identifier.contact_id).where(
+            or_(*(and_(Identifier.kind == k, Identifier.value == v) for k, v in kinds))
+        )
+    )
+    found: ColumnElement[bool] = Contact.id.in_(exact)
+    if _CONTACT_ID.match(lowered) or phone:  # an id or a phone number is never a part of text
+        return found
+    name_part = fold(text)
+    parts: list[ColumnElement[bool]] = [
         Contact.id.in_(
             select(Identifier.contact_id).where(
                 Identifier.kind == "email", Identifier.value.contains(lowered, autoescape=True)
             )
         )
-    )
-    name_part = fold(text)
+    ]
     if name_part:
-        ways.append(Contact.search_name.contains(name_part, autoescape=True))
-    return or_(*ways)
+        parts.append(Contact.search_name.contains(name_part, autoescape=True))
+    return or_(found, *parts) if exact else or_(*parts)
 
 
 def _as_phone(text: str, region: str) -> str | None:
