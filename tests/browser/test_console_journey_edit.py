@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from lealta.automations import catalog, service
+from lealta.messages import catalog as messages_catalog
+from lealta.messages import service as messages
 from lealta.users.service import create_user
 from tests.browser.conftest import Lealta
 
@@ -33,7 +35,12 @@ def journey(lealta: Lealta) -> dict[str, str]:
     )
     with lealta.services.uow.transaction() as session:
         create_user(session, email=email, role="marketer", password=PASSWORD, now=now)
-        service.install(session, "inactive-reactivation", now=now)  # its message templates
+        # only its message templates: the shipped journey itself stays uninstalled, for the
+        # journeys tests that install it from the library on the same server
+        rules = catalog.load_template("inactive-reactivation")
+        shipped = set(messages_catalog.shipped_ids())
+        used = sorted(t for t in service.templates_used(rules) if t in shipped)
+        messages.install(session, used, now=now)
         service.save(session, text, now=now)
     return {"email": email, "id": workflow_id}
 
