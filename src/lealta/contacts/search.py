@@ -198,6 +198,9 @@ def _matches_text(session: Session, text: str, region: str) -> ColumnElement[boo
     phone = None if _CONTACT_ID.match(lowered) else _as_phone(text, region)
     if phone:
         kinds.append(("phone", phone))
+    address = _as_email(text, region)
+    if address:
+        kinds.append(("email", address))
     exact = [lowered] if _CONTACT_ID.match(lowered) else []
     exact += session.scalars(
         select(Identifier.contact_id).where(
@@ -205,7 +208,9 @@ def _matches_text(session: Session, text: str, region: str) -> ColumnElement[boo
         )
     )
     found: ColumnElement[bool] = Contact.id.in_(exact)
-    if _CONTACT_ID.match(lowered) or phone:  # an id or a phone number is never a part of text
+    # An id, a phone number or a whole e-mail address is looked up, never searched as a part
+    # of names and addresses (which reads every row at a million contacts).
+    if _CONTACT_ID.match(lowered) or phone or address:
         return found
     name_part = fold(text)
     parts: list[ColumnElement[bool]] = [
@@ -218,6 +223,19 @@ def _matches_text(session: Session, text: str, region: str) -> ColumnElement[boo
     if name_part:
         parts.append(Contact.search_name.contains(name_part, autoescape=True))
     return or_(found, *parts) if exact else or_(*parts)
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+
+
+def _as_email(text: str, region: str) -> str | None:
+    """``text`` as a whole e-mail address when it reads as one, else None."""
+    if not _EMAIL.match(text.strip()):
+        return None
+    try:
+        return normalize("email", text, region)
+    except InvalidInput:
+        return None
 
 
 def _as_phone(text: str, region: str) -> str | None:

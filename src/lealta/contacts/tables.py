@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from lealta.contacts.names import NAME_LENGTH, search_name
@@ -27,8 +27,19 @@ class Contact(Base):
     """One person. ``merged_into`` points to the surviving profile after a merge."""
 
     __tablename__ = "contacts"
-    # The contact list's order and keyset cursor: a page is an index range, not a sort.
-    __table_args__ = (Index("ix_contacts_created_id", "created_at", "id"),)
+    __table_args__ = (
+        # The contact list's order and keyset cursor: a page is an index range, not a sort.
+        Index("ix_contacts_created_id", "created_at", "id"),
+        # Only merged contacts: nearly every row is NULL, and a full index on it makes
+        # SQLite's statistics say "a million rows per value", so lookups of who was merged
+        # into a person (every profile page) scanned the table.
+        Index(
+            "ix_contacts_merged_into",
+            "merged_into",
+            sqlite_where=text("merged_into IS NOT NULL"),
+            postgresql_where=text("merged_into IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_contact_id)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -39,7 +50,7 @@ class Contact(Base):
     score_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     first_seen_at: Mapped[dt.datetime | None]
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    merged_into: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"))
     erased_at: Mapped[dt.datetime | None]
     # First and last name folded for search (see lealta.contacts.names), kept in step with
     # ``attributes`` by the validator below: every write of attributes goes through it.

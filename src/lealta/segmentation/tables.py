@@ -29,4 +29,5 @@ class ContactRfm(Base):
     cluster: Mapped[int | None] = mapped_column(index=True)  # the contact list filters by it
     cluster_name: Mapped[str | None] = mapped_column(String(100))
     as_of: Mapped[dt.datetime]
-    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # indexed: the latest scoring's time is the key of the segment figures' cache
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

@@ -109,3 +109,13 @@ def test_counting_stops_past_the_cap(api: Api, people: dict[str, str]) -> None:
         assert search.count(session, search.ContactFilter()) == (3, False)
         assert search.count(session, search.ContactFilter(), cap=2) == (2, True)
         assert search.count(session, search.ContactFilter(q="garcia")) == (1, False)
+
+
+def test_a_whole_address_finds_that_person_and_a_part_finds_everyone_sharing_it(
+    api: Api, people: dict[str, str]
+) -> None:
+    create(api, identifiers={"email": "diana@shop.example"})
+    assert _emails(api, q="ana@shop.example") == ["ana@shop.example"]
+    assert _emails(api, q=" ANA@Shop.Example ") == ["ana@shop.example"]
+    assert _emails(api, q="ana@shop") == ["ana@shop.example", "diana@shop.example"]
+    assert _emails(api, q="nobody@shop.example") == []
