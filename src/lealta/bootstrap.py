@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from lealta.clock import Clock, SystemClock
 from lealta.config import Settings, get_settings
 from lealta.storage.engine import make_engine
+from lealta.storage.memo import Memo
 from lealta.storage.migrate import upgrade
 from lealta.storage.unit_of_work import UnitOfWork
 
@@ -27,6 +28,7 @@ class Services:
     uow: UnitOfWork
     clock: Clock = field(default_factory=SystemClock)
     inbox: UnitOfWork = field(default=None)  # type: ignore[assignment]
+    memo: Memo = field(default_factory=Memo)  # figures kept while their data is unchanged
 
     def __post_init__(self) -> None:
         if self.inbox is None:

@@ -14,8 +14,8 @@ from lealta.bootstrap import Services
 from lealta.console.overview_page import contacts_link, rf_cells
 from lealta.errors import InvalidInput
 from lealta.segmentation.members import members_page
-from lealta.segmentation.movements import Movements, check_dates, movements, movers, run_days
-from lealta.segmentation.summary import cluster_profiles, segments_report
+from lealta.segmentation.movements import Movements, check_dates, movers
+from lealta.segmentation.remembered import clusters, default_days, moves, segments_report
 
 MOVERS_PAGE = 50
 NEW, GONE = "Not scored yet", "No longer scored"
@@ -92,17 +92,18 @@ def segments_context(services: Services, query: dict[str, str]) -> dict[str, Any
     """Everything ``segments.html`` shows for this query string (``from``, ``to``)."""
     today = services.clock.now().date()
     problem = ""
+    memo = services.memo
     with services.uow.transaction() as session:
-        report = segments_report(session)
-        first, second = run_days(session, today=today)
+        report = segments_report(memo, session)
+        first, second = default_days(memo, session, today=today)
         try:
             start = parse_day(query.get("from"), "from", first)
             end = parse_day(query.get("to"), "to", second)
             check_dates(start, end)
         except InvalidInput as exc:
             problem, start, end = str(exc), first, second
-        found = movements(session, start, end)
-        clusters = cluster_profiles(session)
+        found = moves(memo, session, start, end)
+        profiles = clusters(memo, session)
     order = list(report.definitions)
     return {
         "report": report,
@@ -115,7 +116,7 @@ def segments_context(services: Services, query: dict[str, str]) -> dict[str, Any
         "start": start,
         "end": end,
         "problem": problem,
-        "clusters": clusters,
+        "clusters": profiles,
         "contacts_link": contacts_link,
         "export_link": lambda name: "/segments/export?" + urlencode({"segment": name}),
     }
@@ -140,7 +141,7 @@ def moves_context(services: Services, query: dict[str, str]) -> dict[str, Any]:
     before, after = query.get("was") or None, query.get("now") or None
     last = query.get("after", "")
     with services.uow.transaction() as session:
-        count = movements(session, start, end).count(before, after)
+        count = moves(services.memo, session, start, end).count(before, after)
         found = members_page(
             session, movers(start, end, before, after), after=last, limit=MOVERS_PAGE + 1
         )

@@ -11,13 +11,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from lealta.rest.auth import require_admin, services
-from lealta.segmentation.movements import Movements, movements
+from lealta.segmentation import remembered
+from lealta.segmentation.movements import Movements
 from lealta.segmentation.summary import (
     ClusterProfile,
     SegmentsReport,
-    cluster_profiles,
-    latest_scoring,
-    segments_report,
 )
 from lealta.segmentation.wording import map_for
 
@@ -137,8 +135,9 @@ def clusters_out(as_of: dt.datetime | None, profiles: list[ClusterProfile]) -> C
 def list_segments(request: Request) -> SegmentsOut:
     """The latest RFM scoring's segments: customers, share, revenue, orders, average order
     value, mean scores and each segment's definition in words; and the R x F grid."""
-    with services(request).uow.transaction() as session:
-        return segments_out(segments_report(session))
+    found = services(request)
+    with found.uow.transaction() as session:
+        return segments_out(remembered.segments_report(found.memo, session))
 
 
 @router.get("/segments/movements", response_model=MovementsOut)
@@ -154,8 +153,9 @@ def segment_movements(
     """How many contacts were in each segment on ``from`` and in which on ``to`` (new: none on
     ``from``; gone: none on ``to``), from the ``Segment Entered`` / ``Segment Left`` events each
     RFM recomputation records. 400 when ``from`` is after ``to``."""
-    with services(request).uow.transaction() as session:
-        found = movements(session, start, end)
+    store = services(request)
+    with store.uow.transaction() as session:
+        found = remembered.moves(store.memo, session, start, end)
         order = map_for(found.segments()).segment_names
     return movements_out(found, order)
 
@@ -164,5 +164,7 @@ def segment_movements(
 def list_clusters(request: Request) -> ClustersOut:
     """The clusters of the latest scoring (``lealta rfm --from-store --clusters auto``): size,
     mean recency, frequency and spend, and the name those give."""
-    with services(request).uow.transaction() as session:
-        return clusters_out(latest_scoring(session).as_of, cluster_profiles(session))
+    store = services(request)
+    with store.uow.transaction() as session:
+        report = remembered.segments_report(store.memo, session)
+        return clusters_out(report.scoring.as_of, remembered.clusters(store.memo, session))
