@@ -25,8 +25,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, String, and_, cast, exists, false, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lealta.contacts.attributes import BUILT_IN, check_name
 from lealta.contacts.names import fold
@@ -125,8 +125,11 @@ def search(
     return page, encode_cursor(page[-1].created_at, page[-1].id)
 
 
-def filters(session: Session, wanted: ContactFilter, *, region: str) -> list[ColumnElement[bool]]:
-    """The SQL conditions of ``wanted``."""
+def filters(
+    session: Session, wanted: ContactFilter, *, region: str, walk: bool = True
+) -> list[ColumnElement[bool]]:
+    """The SQL conditions of ``wanted``; ``walk``: phrased for reading a page in list order
+    (else for counting: see :func:`_among`)."""
     found: list[ColumnElement[bool]] = []
     for kind in ("email", "phone", "user_id", "external_id"):
         value = getattr(wanted, kind)
@@ -135,14 +138,12 @@ def filters(session: Session, wanted: ContactFilter, *, region: str) -> list[Col
     if wanted.q and wanted.q.strip():
         found.append(_matches_text(session, wanted.q.strip(), region))
     if wanted.tag:
-        found.append(
-            Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag == wanted.tag))
-        )
+        found.append(_among(session, walk, ContactTag.contact_id, ContactTag.tag == wanted.tag))
     if wanted.list:
-        found.append(_on_list(wanted.list, wanted.list_status))
+        found.append(_on_list(session, walk, wanted.list, wanted.list_status))
     rfm = _rfm_conditions(wanted)
     if rfm:
-        found.append(Contact.id.in_(select(ContactRfm.contact_id).where(*rfm)))
+        found.append(_among(session, walk, ContactRfm.contact_id, *rfm))
     found += _profile_filters(wanted)
     if wanted.attributes:
         declared = {**BUILT_IN, **declared_types(session)}
@@ -248,13 +249,15 @@ def _as_phone(text: str, region: str) -> str | None:
         return None
 
 
-def _live(session: Session, wanted: ContactFilter, region: str) -> list[ColumnElement[bool]]:
+def _live(
+    session: Session, wanted: ContactFilter, region: str, *, walk: bool = True
+) -> list[ColumnElement[bool]]:
     # coalesce(...) = '' keeps SQLite from reading "merged_into IS NULL" through its index
     # (nearly every contact) and sorting them all, instead of walking (created_at, id).
     return [
         func.coalesce(Contact.merged_into, "") == "",
         Contact.erased_at.is_(None),
-        *filters(session, wanted, region=region),
+        *filters(session, wanted, region=region, walk=walk),
     ]
 
 
@@ -265,7 +268,8 @@ def count(
 
     Counting every match of a broad filter at a million contacts reads a million rows for a
     figure nobody reads exactly; stopping past ``cap`` bounds the work to what a page shows."""
-    matching = select(Contact.id).where(*_live(session, wanted, region)).limit(cap + 1).subquery()
+    conditions = _live(session, wanted, region, walk=False)
+    matching = select(Contact.id).where(*conditions).limit(cap + 1).subquery()
     found = int(session.scalar(select(func.count()).select_from(matching)) or 0)
     return min(found, cap), found > cap
 
@@ -276,16 +280,46 @@ def _has_identifier(kind: str, value: str) -> ColumnElement[bool]:
     )
 
 
-def _on_list(slug: str, status: str) -> ColumnElement[bool]:
+def _on_list(session: Session, walk: bool, slug: str, status: str) -> ColumnElement[bool]:
     if status not in ("subscribed", "pending", "unsubscribed"):
         raise InvalidInput(
             "list_status must be subscribed, pending or unsubscribed", field="list_status"
         )
-    return Contact.id.in_(
-        select(ListMembership.contact_id)
-        .join(ContactList, ContactList.id == ListMembership.list_id)
-        .where(ContactList.slug == slug, ListMembership.status == status)
+    list_id = session.scalar(select(ContactList.id).where(ContactList.slug == slug))
+    if list_id is None:
+        return false()
+    return _among(
+        session,
+        walk,
+        ListMembership.contact_id,
+        ListMembership.list_id == list_id,
+        ListMembership.status == status,
     )
+
+
+# Above this many matching rows, a filter on another table is phrased as EXISTS: the page
+# walks contacts in list order and probes each (it finds 50 among many quickly); below it, as
+# IN: the few matches are looked up and sorted. The break-even is about sqrt(50 x contacts).
+DENSE = 5_000
+
+
+def _among(
+    session: Session,
+    walk: bool,
+    contact: InstrumentedAttribute[str],
+    *where: ColumnElement[bool],
+) -> ColumnElement[bool]:
+    """Contacts with a row of ``contact``'s table meeting ``where``, phrased for the planner
+    by how many rows match (SQLite would otherwise sort every match of a broad filter). A
+    count (``walk`` False) always reads the matches themselves: it stops after a cap of them,
+    while walking all contacts for a sparse filter would read them all."""
+    if not walk:
+        return Contact.id.in_(select(contact).where(*where))
+    probe = select(contact).where(*where).limit(DENSE + 1).subquery()
+    many = int(session.scalar(select(func.count()).select_from(probe)) or 0) > DENSE
+    if many:
+        return exists(select(contact).where(contact == Contact.id, *where))
+    return Contact.id.in_(select(contact).where(*where))
 
 
 def _attribute_equals(name: str, value: str, kind: str | None) -> ColumnElement[bool]:

@@ -119,3 +119,20 @@ def test_a_whole_address_finds_that_person_and_a_part_finds_everyone_sharing_it(
     assert _emails(api, q=" ANA@Shop.Example ") == ["ana@shop.example"]
     assert _emails(api, q="ana@shop") == ["ana@shop.example", "diana@shop.example"]
     assert _emails(api, q="nobody@shop.example") == []
+
+
+@pytest.mark.parametrize("dense", [0, 1_000_000], ids=["exists", "in"])
+def test_filters_on_other_tables_find_the_same_people_however_they_are_phrased(
+    api: Api, people: dict[str, str], monkeypatch: pytest.MonkeyPatch, dense: int
+) -> None:
+    # Broad filters read contacts in list order and probe each (EXISTS), narrow ones look
+    # their few matches up (IN): the answer is the same either way, and so is the count.
+    monkeypatch.setattr(search, "DENSE", dense)
+    for who in ("marta", "ana"):
+        answer = api.client.put(f"/v1/contacts/{people[who]}/tags/vip", headers=api.admin)
+        assert answer.status_code < 300, answer.text
+    assert _emails(api, tag="vip") == ["ana@shop.example", "m.g@shop.example"]
+    assert _emails(api, segment="Loyal", cluster=2) == ["m.g@shop.example"]
+    assert _emails(api, tag="vip", segment="Loyal") == ["m.g@shop.example"]
+    with api.services.uow.transaction() as session:
+        assert search.count(session, search.ContactFilter(tag="vip")) == (2, False)
