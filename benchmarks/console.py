@@ -40,6 +40,7 @@ from lealta.config import Settings
 
 CHUNK = 20_000
 TARGET_MS = 300.0
+DOWNLOAD = "segment CSV (whole file)"  # a download, not a page: timed, not held to the target
 STAGES = ("Prospect", "Visitor", "Lead", "Customer", "Loyal")
 STAGE_WEIGHTS = (30, 30, 15, 18, 7)
 TAGS = ("vip", "newsletter", "b2b", "wholesale", "returns", "gift", "eco", "student", "press")
@@ -407,7 +408,11 @@ def pages(services: Services) -> list[tuple[str, str]]:
         ("contact: orders only", f"/contacts/{customer}?kind=order"),
         ("contact: someone", f"/contacts/{someone}"),
         ("segments", "/segments"),
-        ("segment CSV (first bytes)", f"/segments/export?segment={segment}"),
+        (DOWNLOAD, f"/segments/export?segment={segment}"),
+        ("journeys", "/journeys"),
+        ("messages (templates)", "/messages"),
+        ("reports, last 30 days", "/reports?period=30"),
+        ("deliverability", "/reports/deliverability"),
         ("settings", "/settings"),
         ("audit log", "/settings/audit"),
     ]
@@ -426,8 +431,7 @@ def time_pages(services: Services, requests: int) -> list[dict[str, Any]]:
             took = []
             for _ in range(requests):
                 started = time.perf_counter()
-                with client.stream("GET", path) as answer:
-                    next(answer.iter_bytes(), b"")  # a download counts to its first bytes
+                answer = client.get(path)
                 took.append((time.perf_counter() - started) * 1000)
             took.sort()
             results.append(
@@ -435,6 +439,7 @@ def time_pages(services: Services, requests: int) -> list[dict[str, Any]]:
                     "page": label,
                     "path": path,
                     "status": answer.status_code,
+                    "bytes": len(answer.content),
                     "p50_ms": statistics.median(took),
                     "p95_ms": took[min(len(took) - 1, round(0.95 * (len(took) - 1)))],
                 }
@@ -455,6 +460,8 @@ def _print(engine: str, sizes: Sizes, results: list[dict[str, Any]]) -> None:
             print(f"  {row['page']:30} {row['status']:>6} {'':>8} {'':>8}  page missing")
             continue
         verdict = "ok" if row["p95_ms"] < TARGET_MS and row["status"] == 200 else "SLOW"
+        if row["page"] == DOWNLOAD:
+            verdict = f"download, {row['bytes'] / 1e6:.1f} MB"
         if row["status"] != 200:
             verdict = f"answered {row['status']}"
         print(
@@ -503,7 +510,10 @@ def main(argv: list[str] | None = None) -> int:
         results = time_pages(services, args.requests)
         _print(engine, sizes, results)
         report[engine] = results
-        slow |= any(r.get("p95_ms", 0) >= TARGET_MS or r["status"] != 200 for r in results)
+        slow |= any(
+            (r.get("p95_ms", 0) >= TARGET_MS and r["page"] != DOWNLOAD) or r["status"] != 200
+            for r in results
+        )
         services.uow.engine.dispose()
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
