@@ -25,7 +25,18 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, String, and_, cast, exists, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lealta.contacts.attributes import BUILT_IN, check_name
@@ -41,6 +52,8 @@ from lealta.storage.paging import decode_cursor, encode_cursor
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 COUNT_CAP = 10_000
+TEXT_COUNT_CAP = 1_000  # the count of a search box text that many contacts share
+DENSE_TEXT = "lealta_dense_text"  # session.info: this transaction's search text is common
 _CONTACT_ID = re.compile(r"^[0-9a-f]{32}$")
 _PHONE = re.compile(r"^\+?[\d\s().-]{6,}$")
 
@@ -136,7 +149,7 @@ def filters(
         if value:
             found.append(_has_identifier(kind, normalize(kind, value, region)))
     if wanted.q and wanted.q.strip():
-        found.append(_matches_text(session, wanted.q.strip(), region))
+        found.append(_matches_text(session, wanted.q.strip(), region, walk=walk))
     if wanted.tag:
         found.append(_among(session, walk, ContactTag.contact_id, ContactTag.tag == wanted.tag))
     if wanted.list:
@@ -190,7 +203,7 @@ def _profile_filters(wanted: ContactFilter) -> list[ColumnElement[bool]]:
     return found
 
 
-def _matches_text(session: Session, text: str, region: str) -> ColumnElement[bool]:
+def _matches_text(session: Session, text: str, region: str, *, walk: bool) -> ColumnElement[bool]:
     """The search box: a part of the name or e-mail, a phone number, the contact or user id."""
     lowered = text.lower()
     # Exact keys are looked up first (index seeks) and passed on as bound ids, so PostgreSQL
@@ -213,17 +226,39 @@ def _matches_text(session: Session, text: str, region: str) -> ColumnElement[boo
     # of names and addresses (which reads every row at a million contacts).
     if _CONTACT_ID.match(lowered) or phone or address:
         return found
-    name_part = fold(text)
-    parts: list[ColumnElement[bool]] = [
-        Contact.id.in_(
-            select(Identifier.contact_id).where(
-                Identifier.kind == "email", Identifier.value.contains(lowered, autoescape=True)
-            )
+    parts = _text_parts(session, lowered, fold(text), walk=walk)
+    return or_(found, parts) if exact else parts
+
+
+def _text_parts(session: Session, lowered: str, name: str, *, walk: bool) -> ColumnElement[bool]:
+    """A part of the name or of an e-mail address. Both are found by scanning an index, not
+    the tables (the folded name with the id; the addresses by kind and value with their row
+    id). When few contacts match, their ids are looked up. When many do, a page walks
+    contacts in list order testing each (it stops after a page); a count (``walk`` False)
+    reads the matches from the indexes, which costs the same however many match."""
+    in_address = Identifier.value.contains(lowered, autoescape=True)
+    in_name = Contact.search_name.contains(name, autoescape=True)
+    addresses = select(Identifier.id).where(Identifier.kind == "email", in_address)
+    sources = [select(Identifier.contact_id).where(Identifier.id.in_(addresses))]
+    if name:  # names first: a common one fills the probe before any address is read
+        sources.insert(0, select(Contact.id).where(in_name))
+    # The matches are read once per transaction (a page and its count ask the same), up to
+    # DENSE of them: few are passed on as bound ids; many are tested contact by contact.
+    probes: dict[tuple[str, str], list[str]] = session.info.setdefault("lealta_text_probes", {})
+    if (lowered, name) not in probes:
+        probes[lowered, name] = list(session.scalars(union_all(*sources).limit(DENSE + 1)))
+    matched = probes[lowered, name]
+    if len(matched) <= DENSE:
+        return Contact.id.in_(set(matched))
+    session.info[DENSE_TEXT] = True
+    if not walk:
+        return Contact.id.in_(union_all(*sources))
+    has_address = exists(
+        select(Identifier.id).where(
+            Identifier.contact_id == Contact.id, Identifier.kind == "email", in_address
         )
-    ]
-    if name_part:
-        parts.append(Contact.search_name.contains(name_part, autoescape=True))
-    return or_(found, *parts) if exact else or_(*parts)
+    )
+    return or_(has_address, in_name) if name else has_address
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
@@ -269,6 +304,11 @@ def count(
     Counting every match of a broad filter at a million contacts reads a million rows for a
     figure nobody reads exactly; stopping past ``cap`` bounds the work to what a page shows."""
     conditions = _live(session, wanted, region, walk=False)
+    if session.info.get(DENSE_TEXT):
+        # Many contacts share this part of a name or address: walk the list up to a smaller
+        # cap rather than gather every match ("More than 1,000 contacts").
+        cap = min(cap, TEXT_COUNT_CAP)
+        conditions = _live(session, wanted, region, walk=True)
     matching = select(Contact.id).where(*conditions).limit(cap + 1).subquery()
     found = int(session.scalar(select(func.count()).select_from(matching)) or 0)
     return min(found, cap), found > cap

@@ -136,3 +136,18 @@ def test_filters_on_other_tables_find_the_same_people_however_they_are_phrased(
     assert _emails(api, tag="vip", segment="Loyal") == ["m.g@shop.example"]
     with api.services.uow.transaction() as session:
         assert search.count(session, search.ContactFilter(tag="vip")) == (2, False)
+
+
+@pytest.mark.parametrize("dense", [0, 1_000_000], ids=["walked", "looked-up"])
+def test_a_part_of_a_name_or_address_finds_the_same_people_however_common_it_is(
+    api: Api, people: dict[str, str], monkeypatch: pytest.MonkeyPatch, dense: int
+) -> None:
+    monkeypatch.setattr(search, "DENSE", dense)
+    assert _emails(api, q="mart") == ["jose@mail.example", "m.g@shop.example"]
+    assert _emails(api, q="shop.example") == ["ana@shop.example", "m.g@shop.example"]
+    assert _emails(api, q="mart", cluster=1) == ["jose@mail.example"]
+    assert _emails(api, q="zzzq") == []
+    monkeypatch.setattr(search, "TEXT_COUNT_CAP", 1)
+    with api.services.uow.transaction() as session:
+        counted = search.count(session, search.ContactFilter(q="mart"))
+    assert counted == ((1, True) if dense == 0 else (2, False))
