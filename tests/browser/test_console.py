@@ -172,3 +172,52 @@ def test_pages_fit_a_phone(browser: Any, lealta: Lealta, people: dict[str, str])
             _shot(page, name)
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_every_page_in_the_navigation_opens_without_errors(
+    page: Any, lealta: Lealta, people: dict[str, str]
+) -> None:
+    links = page.locator("header nav a")
+    targets = [
+        href
+        for href in (links.nth(i).get_attribute("href") for i in range(links.count()))
+        if href and href.startswith("/")
+    ]
+    assert {"/", "/contacts", "/segments", "/journeys", "/messages", "/reports"} <= set(targets)
+    for target in [*targets, "/reports/deliverability", "/jobs"]:
+        answer = page.goto(lealta.url + target)
+        assert answer is not None, target
+        assert answer.status == 200, target
+        if target == "/docs":  # the API docs: Swagger UI, from Lealta's own copy
+            page.get_by_text("Lealta", exact=False).first.wait_for()
+            page.locator(".opblock").first.wait_for()
+            continue
+        page.locator("main h1").first.wait_for()
+    page.goto(lealta.url + f"/contacts?q={people['suffix']}")
+    page.get_by_role("link", name="Fresh-A", exact=True).click()
+    page.get_by_role("heading", name="Fresh-A").wait_for()
+    # the page fixture asserts, when the test ends, that no page logged an error (a request
+    # to another host, which this machine cannot resolve, would be one)
+
+
+@pytest.mark.browser
+def test_a_viewer_reads_a_contact_but_is_offered_no_change(
+    context: Any, lealta: Lealta, people: dict[str, str]
+) -> None:
+    email = f"viewer-{people['suffix']}@example.com"
+    with lealta.services.uow.transaction() as session:
+        create_user(
+            session, email=email, role="viewer", password=PASSWORD, now=dt.datetime.now(dt.UTC)
+        )
+    page = context.new_page()
+    page.goto(lealta.url + f"/contacts?q={people['suffix']}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Fresh-A", exact=True).click()
+    page.get_by_role("heading", name="Fresh-A").wait_for()
+    assert page.get_by_label("Add a tag").count() == 0
+    assert page.get_by_role("button", name="Erase").count() == 0
+    assert page.locator("header nav a", has_text="Settings").count() == 0
+    _shot(page, "contact-viewer")

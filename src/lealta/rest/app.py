@@ -71,6 +71,8 @@ def create_app(services: Services | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served by lealta.rest.docs from the vendored Swagger UI
+        redoc_url=None,
     )
     app.state.services = services
     app.state.rate_limiter = RateLimiter()
@@ -113,6 +115,7 @@ def _include_routers(app: FastAPI) -> None:
         automations,
         contacts,
         deliverability,
+        docs,
         forms,
         jobs,
         links,
@@ -135,6 +138,7 @@ def _include_routers(app: FastAPI) -> None:
     )
 
     app.include_router(system.router)
+    app.include_router(docs.router)
     app.include_router(overview.router)
     app.include_router(tracking.router)
     app.include_router(orders.router)
