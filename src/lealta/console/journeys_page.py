@@ -4,6 +4,14 @@ live counts and versions, the people waiting at a step with its messages' figure
 Every figure is counted set-wise (grouped per workflow, step or status in one query each, never
 per person); lists of people are pages cut with a keyset cursor.
 
+Counting reads a workflow's whole step log and its messages, which takes seconds at a million
+runs. So the figures come from a :class:`lealta.overview.summary.Summaries` per process and
+store: counted on the spot while that takes under ``FRESHNESS.live_below`` seconds (every small
+shop, and the tests), else served from a summary recounted in the background every
+``refresh_every`` seconds and never older than ``max_age`` (one minute). The counts are the same
+queries either way; only their age differs. The page's lists of people and the workflow's
+definition and versions are always read live.
+
 Definitions, per step (runs of every version of the workflow):
 
 * ``entered``: entries into the step (the step log's ``entered`` lines);
@@ -17,6 +25,8 @@ those contacts placed from the run's entry until the goal was reached, per curre
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -38,6 +48,7 @@ from lealta.contacts.profiles import identifiers_by_kind
 from lealta.contacts.tables import Contact
 from lealta.errors import InvalidInput, NotFound
 from lealta.orders.tables import Order
+from lealta.overview.summary import Freshness, Summaries
 from lealta.storage.paging import decode_cursor, encode_cursor
 from lealta.users.tables import AuditEntry
 
@@ -45,6 +56,59 @@ PEOPLE_PAGE = 50
 LIVE = ("active", "waiting")
 ENDED = ("done", "exited", "goal")
 STATUS_WORDS = {"draft": "Draft", "active": "Active", "paused": "Paused"}
+# Pages must answer in under half a second: figures taking a quarter of that come from a summary.
+FRESHNESS = Freshness(live_below=0.25)
+
+
+# -- the figures, live while quick, else from a summary at most a minute old ------------------
+
+_summaries: dict[int, Summaries[tuple[str, ...], Any]] = {}
+_summaries_lock = threading.Lock()
+
+
+def figures(services: Services) -> Summaries[tuple[str, ...], Any]:
+    """The process's summaries of the Journeys figures for this store (made when first read,
+    dropped with ``services``)."""
+    key = id(services)
+    with _summaries_lock:
+        found = _summaries.get(key)
+        if found is None:
+            owner = weakref.ref(services)  # the summaries must not keep ``services`` alive
+            found = Summaries(lambda what: _count(owner, what), FRESHNESS, name="journeys")
+            _summaries[key] = found
+            weakref.finalize(services, _forget, key)
+        return found
+
+
+def _forget(key: int) -> None:
+    with _summaries_lock:
+        gone = _summaries.pop(key, None)
+    if gone is not None:
+        gone.close()
+
+
+def _count(owner: weakref.ref[Services], what: tuple[str, ...]) -> Any:
+    services = owner()
+    if services is None:
+        raise RuntimeError("the store these figures were kept for is closed")
+    with services.uow.transaction() as session:
+        if what == ("list",):
+            return {
+                "counts": _status_counts(session),
+                "converted": _converted(session, None),
+                "revenue": _revenue(session, None),
+            }
+        kind, workflow_id, *rest = what
+        if kind == "workflow":
+            return {
+                "stats": workflow_stats(session, workflow_id),
+                "ended": _ended(session, workflow_id),
+                "converted": _converted(session, workflow_id).get(workflow_id, 0),
+                "revenue": _revenue(session, workflow_id).get(workflow_id, {}),
+            }
+        if kind == "reactions":
+            return _reactions(session, workflow_id, rest[0])
+    raise ValueError(f"no such figures: {what}")
 
 
 def journey_url(workflow_id: str, tail: str = "") -> str:
@@ -67,11 +131,10 @@ def people_url(workflow_id: str, **query: str) -> str:
 
 def list_context(services: Services) -> dict[str, Any]:
     """The stored workflows with their figures, and the shipped library."""
+    found = figures(services).read(("list",))
+    counts, converted, revenue = found["counts"], found["converted"], found["revenue"]
     with services.uow.transaction() as session:
         stored = service.list_workflows(session)
-        counts = _status_counts(session)
-        converted = _converted(session, None)
-        revenue = _revenue(session, None)
     rows = []
     for workflow in stored:
         by_status = counts.get(workflow.id, {})
@@ -186,9 +249,11 @@ def detail_context(
     with services.uow.transaction() as session:
         workflow = service.get(session, workflow_id)
         rules = service.definition(session, workflow_id)
-        counts, stats = step_counts(session, workflow_id, rules)
-        converted = _converted(session, workflow_id).get(workflow_id, 0)
-        revenue = money_words(_revenue(session, workflow_id).get(workflow_id, {}))
+    found = figures(services).read(("workflow", workflow_id))
+    counts, stats = _step_figures(rules, found["stats"], found["ended"])
+    converted = found["converted"]
+    revenue = money_words(found["revenue"])
+    with services.uow.transaction() as session:
         missing = service.missing_templates(session, rules)
         history = versions(session, workflow_id)
         diff = _diff(session, workflow_id, workflow.current_version, query)
@@ -231,7 +296,11 @@ def step_counts(
     session: Session, workflow_id: str, rules: WorkflowDefinition
 ) -> tuple[dict[str, flow_diagram.StepCounts], dict[str, Any]]:
     """Each step's live figures (see the module docstring), and the workflow's statistics."""
-    stats = workflow_stats(session, workflow_id)
+    return _step_figures(rules, workflow_stats(session, workflow_id), _ended(session, workflow_id))
+
+
+def _ended(session: Session, workflow_id: str) -> dict[str, int]:
+    """Per step: the runs that ended there."""
     ended: dict[str, int] = defaultdict(int)
     for step_id, count in session.execute(
         select(Run.step_id, func.count())
@@ -240,6 +309,12 @@ def step_counts(
     ):
         if step_id is not None:
             ended[step_id] += int(count)
+    return dict(ended)
+
+
+def _step_figures(
+    rules: WorkflowDefinition, stats: dict[str, Any], ended: Mapping[str, int]
+) -> tuple[dict[str, flow_diagram.StepCounts], dict[str, Any]]:
     found = {}
     for step in rules.steps:
         figures = stats["steps"].get(step.id, {})
@@ -323,12 +398,17 @@ def step_context(
         workflow = service.get(session, workflow_id)
         rules = service.definition(session, workflow_id)
         step = rules.step(step_id)
-        counts, stats = step_counts(session, workflow_id, rules)
         people, following = _people(
             session, workflow_id, ("waiting",), step_id, query.get("cursor") or None
         )
-        messages = stats["steps"].get(step_id, {}).get("messages")
-        reactions = _reactions(session, workflow_id, step_id) if isinstance(step, SendStep) else {}
+    found = figures(services).read(("workflow", workflow_id))
+    counts, stats = _step_figures(rules, found["stats"], found["ended"])
+    messages = stats["steps"].get(step_id, {}).get("messages")
+    reactions = (
+        figures(services).read(("reactions", workflow_id, step_id))
+        if isinstance(step, SendStep)
+        else {}
+    )
     branches = [
         {
             "label": words.branch(step, label),

@@ -1,7 +1,11 @@
-"""The overview as the console and ``GET /v1/overview`` read it: computed live while that is
-quick, else a summary refreshed in the background and never older than a minute.
+"""Figures that take seconds at a million contacts, as readers get them: computed live while
+that is quick, else a summary refreshed in the background and never older than a minute.
 
-Counting a small shop takes milliseconds, so its overview is always computed on the spot. At a
+:class:`Summary` keeps one such figure (the overview as the console and ``GET /v1/overview``
+read it is :class:`OverviewSummary`); :class:`Summaries` keeps one per key (a workflow's
+diagram counts, say), each made when first read.
+
+Counting a small shop takes milliseconds, so its figures are always computed on the spot. At a
 million contacts the same figures take seconds: once computing takes longer than
 ``live_below`` seconds, readers get the last summary (it says when it was computed), a
 background thread computes the next one every ``refresh_every`` seconds while someone has read
@@ -14,9 +18,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from lealta.overview.service import Overview, compute_overview
 
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
     from lealta.bootstrap import Services
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def overview_now(services: Services) -> Overview:
@@ -43,35 +48,42 @@ class Freshness:
     idle_after: float = 600.0
 
 
-class OverviewSummary:
-    """One process's overview: :meth:`read` answers from it, recomputing when needed."""
+class Summary(Generic[T]):
+    """One figure: :meth:`read` answers from it, recomputing when needed."""
 
     def __init__(
         self,
-        compute: Callable[[], Overview],
+        compute: Callable[[], T],
         freshness: Freshness | None = None,
         *,
         ticks: Callable[[], float] = time.monotonic,
+        name: str = "summary",
     ) -> None:
         self._compute = compute
         self.freshness = freshness or Freshness()
+        self.name = name
         self._ticks = ticks
         self._lock = threading.Lock()  # one computation at a time
-        self._latest: Overview | None = None
+        self._latest: T | None = None
         self._latest_at = 0.0  # ticks when the latest summary was started
         self._done_at = 0.0  # ticks when it was finished
         self._took = 0.0  # seconds the latest computation took
-        self._read_at = 0.0
+        self._read_at = ticks()  # a new summary counts as just read
         self._refresher: threading.Thread | None = None
         self._stop = threading.Event()
 
     @property
     def slow(self) -> bool:
-        """True once computing the overview took longer than ``live_below``."""
+        """True once computing the figure took longer than ``live_below``."""
         return self._latest is not None and self._took >= self.freshness.live_below
 
-    def read(self) -> Overview:
-        """The overview to show now: live when quick, else the summary (at most ``max_age``
+    @property
+    def idle(self) -> bool:
+        """True when nobody has read it for ``idle_after`` seconds."""
+        return self._ticks() - self._read_at > self.freshness.idle_after
+
+    def read(self) -> T:
+        """The figure to show now: live when quick, else the summary (at most ``max_age``
         seconds old)."""
         now = self._ticks()
         self._read_at = now
@@ -83,7 +95,7 @@ class OverviewSummary:
                 return latest
         return self._refresh(asked=now)
 
-    def _refresh(self, *, asked: float) -> Overview:
+    def _refresh(self, *, asked: float) -> T:
         with self._lock:
             if self._latest is not None and self.slow and self._done_at >= asked:
                 return self._latest  # computed by another reader while this one waited
@@ -93,7 +105,7 @@ class OverviewSummary:
             self._took = self._done_at - started
             self._latest, self._latest_at = figures, started
             if self.slow:
-                log.info("overview took %.1f s: served from a background summary", self._took)
+                log.info("%s took %.1f s: served from a background summary", self.name, self._took)
             return figures
 
     def _ensure_refresher(self) -> None:
@@ -101,7 +113,7 @@ class OverviewSummary:
             return
         self._stop.clear()
         self._refresher = threading.Thread(
-            target=self._refresh_loop, name="lealta-overview-summary", daemon=True
+            target=self._refresh_loop, name=f"lealta-{self.name}-summary", daemon=True
         )
         self._refresher.start()
 
@@ -110,12 +122,12 @@ class OverviewSummary:
             due = self._latest_at + self.freshness.refresh_every - self._ticks()
             if due > 0 and self._stop.wait(due):
                 return
-            if self._ticks() - self._read_at > self.freshness.idle_after or not self.slow:
+            if self.idle or not self.slow:
                 return  # nobody is looking, or it became quick: readers compute it
             try:
                 self._refresh(asked=self._ticks())
             except Exception:  # the next reader will see and raise the error
-                log.exception("refreshing the overview failed")
+                log.exception("refreshing the %s failed", self.name)
                 if self._stop.wait(self.freshness.refresh_every):
                     return
 
@@ -124,3 +136,71 @@ class OverviewSummary:
         self._stop.set()
         if self._refresher is not None:
             self._refresher.join(timeout=5)
+
+
+class OverviewSummary(Summary[Overview]):
+    """One process's overview (see the module docstring)."""
+
+    def __init__(
+        self,
+        compute: Callable[[], Overview],
+        freshness: Freshness | None = None,
+        *,
+        ticks: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(compute, freshness, ticks=ticks, name="overview")
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class Summaries(Generic[K, T]):
+    """One :class:`Summary` per key, made when first read; those nobody has read for
+    ``idle_after`` seconds are dropped when another key is first read (so a process that
+    looked at many workflows once does not keep them all)."""
+
+    def __init__(
+        self,
+        compute: Callable[[K], T],
+        freshness: Freshness | None = None,
+        *,
+        ticks: Callable[[], float] = time.monotonic,
+        name: str = "summary",
+    ) -> None:
+        self._compute = compute
+        self.freshness = freshness or Freshness()
+        self._ticks = ticks
+        self.name = name
+        self._lock = threading.Lock()
+        self._each: dict[K, Summary[T]] = {}
+
+    def read(self, key: K) -> T:
+        """The figure for ``key`` (see :meth:`Summary.read`)."""
+        return self._summary(key).read()
+
+    def _summary(self, key: K) -> Summary[T]:
+        with self._lock:
+            found = self._each.get(key)
+            if found is None:
+                for old, summary in list(self._each.items()):
+                    if summary.idle:
+                        summary.close()
+                        del self._each[old]
+                found = Summary(
+                    lambda: self._compute(key),
+                    self.freshness,
+                    ticks=self._ticks,
+                    name=f"{self.name} {key}",
+                )
+                self._each[key] = found
+            return found
+
+    def __len__(self) -> int:
+        return len(self._each)
+
+    def close(self) -> None:
+        """Stop every background refresher."""
+        with self._lock:
+            for summary in self._each.values():
+                summary.close()
+            self._each.clear()

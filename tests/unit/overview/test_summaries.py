@@ -1,0 +1,62 @@
+"""One summary per key (a workflow's counts, say): each computed with its key, served from the
+summary once slow, and those nobody reads dropped."""
+
+from __future__ import annotations
+
+from lealta.overview.summary import Freshness, Summaries
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_each_key_has_its_own_summary_computed_with_that_key() -> None:
+    ticks = Ticks()
+    calls: list[str] = []
+
+    def compute(key: str) -> str:
+        calls.append(key)
+        ticks.now += 2.0  # slow: later reads come from the summary
+        return f"{key}#{calls.count(key)}"
+
+    freshness = Freshness(live_below=1.0, refresh_every=1_000.0, max_age=60.0)
+    summaries: Summaries[str, str] = Summaries(compute, freshness, ticks=ticks)
+    try:
+        assert summaries.read("a") == "a#1"
+        assert summaries.read("b") == "b#1"
+        assert summaries.read("a") == "a#1"  # from a's summary, not recounted
+        assert calls == ["a", "b"]
+        ticks.now += 70  # too old: recounted for the reader
+        assert summaries.read("b") == "b#2"
+        assert len(summaries) == 2
+    finally:
+        summaries.close()
+
+
+def test_quick_figures_are_counted_for_every_reader() -> None:
+    counted: list[int] = []
+
+    def compute(key: int) -> int:
+        counted.append(key)
+        return len(counted)
+
+    summaries: Summaries[int, int] = Summaries(compute, Freshness(live_below=10.0))
+    assert [summaries.read(1), summaries.read(1), summaries.read(2)] == [1, 2, 3]
+
+
+def test_summaries_nobody_reads_are_dropped_when_another_is_made() -> None:
+    ticks = Ticks()
+    freshness = Freshness(live_below=1.0, idle_after=600.0)
+    summaries: Summaries[str, str] = Summaries(lambda key: key, freshness, ticks=ticks)
+    summaries.read("old")
+    summaries.read("kept")
+    ticks.now += 500
+    summaries.read("kept")
+    ticks.now += 200  # "old" unread for 700 s, "kept" for 200 s
+    summaries.read("new")
+    assert len(summaries) == 2
+    assert set(summaries._each) == {"kept", "new"}
