@@ -25,6 +25,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_queue", "status", "priority", "id"),
         # held messages whose rule has changed since are found without reading every hold
         Index("ix_outbox_held", "status", "hold"),
+        # reports read the messages sent in a period
+        Index("ix_outbox_sent_at", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
@@ -96,7 +98,11 @@ class MessageInteraction(Base):
     conversions); every interaction is also an event on the contact's timeline."""
 
     __tablename__ = "message_interactions"
-    __table_args__ = (Index("ix_message_interactions_outbox_kind", "outbox_id", "kind"),)
+    __table_args__ = (
+        Index("ix_message_interactions_outbox_kind", "outbox_id", "kind"),
+        # reports read one kind's interactions (conversions) without reading every message
+        Index("ix_message_interactions_kind_outbox", "kind", "outbox_id"),
+    )
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))

@@ -37,17 +37,31 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Subquery, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from lealta.automations.tables import Run
 from lealta.channels.tables import MessageInteraction, OutboxMessage
 from lealta.errors import InvalidInput
+from lealta.feedback.rollup import (
+    MOST_DIRTY,
+    MessageDay,
+    as_date,
+    day_ranges,
+    dirty_days,
+    grouped_rows,
+    in_ranges,
+    key_columns,
+    marks,
+    midnight,
+)
 
 GROUPINGS = ("template", "step", "channel", "workflow")
 NONE = "(none)"
 # The interactions counted per message (distinct outbox rows).
 _PER_MESSAGE = ("delivered", "bounced", "unsubscribed", "complained")
+# The interactions whose people (and orders) are counted once over the period.
+_ONCE = ("opened", "clicked", "converted")
 CENT = Decimal("0.01")
 
 
@@ -155,47 +169,172 @@ def _report(
             groups[key] = MessageStats(dict(zip(names, key, strict=True)))
         return groups[key]
 
-    counts = select(*keys, func.count()).select_from(sent).group_by(*keys)
-    for *values, count in session.execute(counts):
-        stats(values).sent += int(count)
-    interactions = (
+    for _, key, kind, messages, total, revenue in additive(session, names, since, until):
+        _add_additive(stats(key), kind, messages, total, revenue)
+    # people and orders counted once do not add up over days: read from the period's rows
+    once = (
         select(
             *keys,
             MessageInteraction.kind,
-            func.count(MessageInteraction.id),
-            func.count(MessageInteraction.outbox_id.distinct()),
             func.count(sent.c.contact_id.distinct()),
             func.count(MessageInteraction.order_id.distinct()),
-            func.sum(MessageInteraction.revenue),
         )
         .select_from(sent)
         .join(MessageInteraction, MessageInteraction.outbox_id == sent.c.outbox_id)
+        .where(MessageInteraction.kind.in_(_ONCE))
         .group_by(*keys, MessageInteraction.kind)
     )
-    for row in session.execute(interactions):
-        *values, kind, total, messages, contacts, orders, revenue = row
-        _add(stats(values), kind, int(total), int(messages), int(contacts), int(orders), revenue)
+    for *values, kind, contacts, orders in session.execute(once):
+        _add_once(stats(values), kind, int(contacts), int(orders))
     return sorted(groups.values(), key=lambda s: (-s.sent, s.label))
 
 
-def _add(
-    stats: MessageStats,
-    kind: str,
-    total: int,
-    messages: int,
-    contacts: int,
-    orders: int,
-    revenue: Any,
-) -> None:
-    if kind in _PER_MESSAGE:
+def _add_additive(stats: MessageStats, kind: str, messages: int, total: int, revenue: Any) -> None:
+    if kind == "sent":
+        stats.sent = total
+    elif kind in _PER_MESSAGE:
         setattr(stats, kind, messages)
     elif kind == "opened":
-        stats.opened_unique, stats.opened_total = contacts, total
+        stats.opened_total = total
     elif kind == "clicked":
-        stats.clicked_unique, stats.clicked_total = contacts, total
+        stats.clicked_total = total
+    elif kind == "converted":
+        stats.revenue = Decimal(str(revenue or 0)).quantize(CENT)
+
+
+def _add_once(stats: MessageStats, kind: str, contacts: int, orders: int) -> None:
+    if kind == "opened":
+        stats.opened_unique = contacts
+    elif kind == "clicked":
+        stats.clicked_unique = contacts
     elif kind == "converted":
         stats.converted, stats.converters = orders, contacts
-        stats.revenue = Decimal(str(revenue or 0)).quantize(CENT)
+
+
+Figures = list[tuple[dt.date | None, tuple[Any, ...], str, int, int, Any]]
+
+
+def additive(
+    session: Session,
+    names: list[str],
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    only: Mapping[str, str] | None = None,
+    *,
+    daily: bool = False,
+) -> Figures:
+    """The figures that add up (see :mod:`lealta.feedback.rollup`) of the messages sent in
+    ``[since, until)`` per group of ``names`` (and per send day when ``daily``): rows of
+    (day or ``None``, key values, kind, messages, total, revenue). Whole days the rollup has
+    are read from it, touched days and partial days at the ends from the rows."""
+    period_rows, rollup_days = _plan(session, since, until)
+    found: dict[tuple[Any, ...], list[Any]] = {}
+
+    def add(
+        day: Any, values: Sequence[Any], kind: str, messages: Any, total: Any, rev: Any
+    ) -> None:
+        key_day = as_date(day) if daily else None
+        key = (key_day, tuple(NONE if v is None or v == "" else str(v) for v in values), kind)
+        entry = found.setdefault(key, [0, 0, Decimal(0)])
+        entry[0] += int(messages or 0)
+        entry[1] += int(total or 0)
+        entry[2] += Decimal(str(rev or 0))
+
+    if rollup_days is not None:
+        columns = [getattr(MessageDay, name) for name in names]
+        by_day = [MessageDay.day] if daily else []
+        query = (
+            select(
+                *by_day,
+                *columns,
+                MessageDay.kind,
+                func.sum(MessageDay.messages),
+                func.sum(MessageDay.total),
+                func.sum(MessageDay.revenue),
+            )
+            .where(rollup_days, *_only(dict(zip(names, columns, strict=True)), names, only))
+            .group_by(*by_day, *columns, MessageDay.kind)
+        )
+        for row in session.execute(query):
+            day, rest = (row[0], row[1:]) if daily else (None, row)
+            *values, kind, messages, total, rev = rest
+            add(day, values, kind, messages, total, rev)
+    where = and_(period_rows, *_only(key_columns(), names, only))
+    computed = grouped_rows(session, where)
+    columns = [computed.c[name] for name in names]
+    by_day = [computed.c.day] if daily else []
+    query = select(
+        *by_day,
+        *columns,
+        computed.c.kind,
+        func.sum(computed.c.messages),
+        func.sum(computed.c.total),
+        func.sum(computed.c.revenue),
+    ).group_by(*by_day, *columns, computed.c.kind)
+    for row in session.execute(query):
+        day, rest = (row[0], row[1:]) if daily else (None, row)
+        *values, kind, messages, total, rev = rest
+        add(day, values, kind, messages, total, rev)
+    return [
+        (day, values, kind, int(v[0]), int(v[1]), v[2]) for (day, values, kind), v in found.items()
+    ]
+
+
+def _only(
+    columns: Mapping[str, Any], names: list[str], only: Mapping[str, str] | None
+) -> list[ColumnElement[bool]]:
+    conditions = []
+    for name, value in (only or {}).items():
+        if name not in names:
+            raise InvalidInput(f"{name!r} is not a key of this grouping", field=name)
+        conditions.append(columns[name] == ("" if value == NONE else value))
+    return conditions
+
+
+def _plan(
+    session: Session, since: dt.datetime | None, until: dt.datetime | None
+) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+    """Which messages of ``[since, until)`` are read from the rows (a condition on the
+    outbox), and which days from the rollup (a condition on ``message_days``, ``None`` for
+    none): whole days the sweep has rolled up and nobody touched since come from the rollup."""
+    period: list[ColumnElement[bool]] = []
+    if since is not None:
+        period.append(OutboxMessage.sent_at >= since)
+    if until is not None:
+        period.append(OutboxMessage.sent_at < until)
+    everything = and_(true(), *period)
+    mark = marks(session)
+    if mark is None:
+        return everything, None
+    first = end = None
+    edges: list[tuple[dt.datetime, dt.datetime]] = []
+    if since is not None:
+        first = since.astimezone(dt.UTC).date()
+        if midnight(first) < since:
+            first += dt.timedelta(days=1)
+            edges.append((since, midnight(first)))
+    if until is not None:
+        end = until.astimezone(dt.UTC).date()
+        if midnight(end) < until:
+            edges.append((midnight(end), until))
+    if first is not None and end is not None and first >= end:
+        return everything, None
+    dirty = {
+        day
+        for day in dirty_days(session, mark)
+        if (first is None or day >= first) and (end is None or day < end)
+    }
+    if len(dirty) > MOST_DIRTY:
+        return everything, None
+    days: list[ColumnElement[bool]] = []
+    if first is not None:
+        days.append(MessageDay.day >= first)
+    if end is not None:
+        days.append(MessageDay.day < end)
+    if dirty:
+        days.append(MessageDay.day.not_in(sorted(dirty)))
+    rows = and_(everything, in_ranges([*edges, *day_ranges(dirty)]))
+    return rows, and_(true(), *days)
 
 
 def group_names(by: str) -> list[str]:

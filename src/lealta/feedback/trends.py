@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from lealta.channels.tables import MessageInteraction
 from lealta.errors import InvalidInput
-from lealta.feedback.reports import CENT, sent_messages
+from lealta.feedback.reports import CENT, additive, group_names, sent_messages
+from lealta.feedback.rollup import as_date, send_day
 
 BUCKETS = ("day", "week")
 KINDS = ("delivered", "bounced", "opened", "clicked", "unsubscribed", "complained")
@@ -99,44 +100,34 @@ def _days(
     by: str,
     only: Mapping[str, str] | None,
 ) -> dict[dt.date, Bucket]:
-    sent = sent_messages(by, since, until, only)
-    moment: Any = sent.c.sent_at
-    if session.get_bind().dialect.name == "postgresql":
-        moment = func.timezone("UTC", moment)  # the UTC day, whatever the session's zone
-    day = func.date(moment)
     days: dict[dt.date, Bucket] = {}
 
     def at(value: Any) -> Bucket:
-        key = _as_date(value)
+        key = as_date(value)
         return days.setdefault(key, Bucket(key))
 
-    for value, count in session.execute(select(day, func.count()).group_by(day)):
-        at(value).sent += int(count)
-    interactions = (
-        select(
-            day,
-            MessageInteraction.kind,
-            func.count(MessageInteraction.outbox_id.distinct()),
-            func.count(MessageInteraction.order_id.distinct()),
-            func.sum(MessageInteraction.revenue),
-        )
+    names = group_names(by)
+    for day, _, kind, messages, total, revenue in additive(
+        session, names, since, until, only, daily=True
+    ):
+        target = at(day)
+        if kind == "sent":
+            target.sent += total
+        elif kind == "converted":
+            target.revenue += Decimal(str(revenue or 0))
+        elif kind in KINDS:
+            setattr(target, kind, getattr(target, kind) + messages)
+    # orders are counted once a day: read from the rows (conversions only)
+    sent = sent_messages(by, since, until, only)
+    sent_day = send_day(session, sent.c.sent_at)
+    orders = (
+        select(sent_day, func.count(MessageInteraction.order_id.distinct()))
         .join(MessageInteraction, MessageInteraction.outbox_id == sent.c.outbox_id)
-        .where(MessageInteraction.kind.in_((*KINDS, "converted")))
-        .group_by(day, MessageInteraction.kind)
+        .where(MessageInteraction.kind == "converted")
+        .group_by(sent_day)
     )
-    for value, kind, messages, orders, revenue in session.execute(interactions):
-        target = at(value)
-        if kind == "converted":
-            target.converted = int(orders)
-            target.revenue = Decimal(str(revenue or 0)).quantize(CENT)
-        else:
-            setattr(target, kind, int(messages))
+    for value, count in session.execute(orders):
+        at(value).converted = int(count)
+    for bucket in days.values():
+        bucket.revenue = bucket.revenue.quantize(CENT)
     return days
-
-
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])

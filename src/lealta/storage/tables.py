@@ -14,6 +14,7 @@ from lealta.contacts.tables import (
     ListMembership,
 )
 from lealta.events.tables import Event
+from lealta.feedback import rollup as _rollup  # noqa: F401 - registers message_days
 from lealta.forms.tables import Form
 from lealta.jobs.tables import Job
 from lealta.keys.tables import ApiKey

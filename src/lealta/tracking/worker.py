@@ -13,6 +13,7 @@ from lealta.automations.schedules import run_time_triggers
 from lealta.bootstrap import Services
 from lealta.channels.base import Channel
 from lealta.channels.sender import Sender
+from lealta.feedback import rollup
 from lealta.jobs.worker import JobWorker
 from lealta.lifecycle.service import sweep_inactive
 from lealta.rulesets.service import lifecycle_model
@@ -46,6 +47,7 @@ class Processor:
         self._thread: threading.Thread | None = None
         self._last_sweep: float | None = None
         self._last_minute: float | None = None
+        self._last_rollup: float | None = None
 
     def start(self) -> None:
         """Start the loop in a daemon thread."""
@@ -87,6 +89,7 @@ class Processor:
                 self._idle.set()
                 self._sweep_if_due()
                 self._time_triggers_if_due()
+                self._rollup_if_due()
             except Exception:
                 log.exception("the processor loop failed; retrying shortly")
                 time.sleep(self.poll)
@@ -100,6 +103,14 @@ class Processor:
         started = in_transaction(self.services.uow, lambda s: run_time_triggers(s, now=now))
         if started:
             log.info("time triggers started runs: %s", started)
+
+    def _rollup_if_due(self) -> None:
+        # the reports' daily rollup: the days touched since the last run, once a minute
+        if self._last_rollup is not None and time.monotonic() - self._last_rollup < 60:
+            return
+        self._last_rollup = time.monotonic()
+        now = self.services.clock.now()
+        in_transaction(self.services.uow, lambda s: rollup.sweep(s, now=now))
 
     def _sweep_if_due(self) -> None:
         if self._last_sweep is not None and time.monotonic() - self._last_sweep < SWEEP_EVERY:

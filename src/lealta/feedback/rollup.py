@@ -1,0 +1,257 @@
+"""The daily rollup of message figures, so reports read days instead of every message.
+
+**What it holds.** ``message_days`` has one row per send day (UTC), channel, template,
+workflow, step and figure ``kind``: ``sent`` (messages sent that day) or an interaction kind
+(``delivered``, ``bounced``, ``opened``, ``clicked``, ``unsubscribed``, ``complained``,
+``converted``) with ``messages`` (distinct messages with at least one such interaction),
+``total`` (interactions recorded) and ``revenue`` (their amounts). Every one of these adds up
+across days and groups (a message is sent on one day, in one group), so a period's figure is a
+sum of days. Missing keys are stored as ``""`` (the report shows them as ``(none)``).
+
+What does **not** add up is kept out: people counted once (``opened_unique``,
+``clicked_unique``, ``converters``) and orders counted once (``converted``) are read from the
+rows of the period by :mod:`lealta.feedback.reports` (opens, clicks and conversions only,
+through the ``outbox (sent_at)`` index).
+
+**How it is kept exact.** The worker's sweep (:func:`sweep`, every minute) recomputes whole
+days: the days touched since its marks (messages with a newer id or sent at or after the last
+sweep, and the send days of interactions with a newer id, each looked back by a margin that
+covers transactions still open at the last sweep) are deleted and rebuilt from the rows in one
+transaction, so a retried or repeated sweep writes the same rows again (never counts twice).
+Between sweeps, readers ask :func:`dirty_days` for the days touched since and read those
+days from the rows, the others from the rollup: a report is exact at any moment, and the
+rollup only decides how much is read. Before the first sweep (no marks) reports read rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Numeric,
+    String,
+    Text,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from lealta.automations.tables import Run
+from lealta.channels.tables import MessageInteraction, OutboxMessage
+from lealta.storage.base import Base
+
+KINDS = ("delivered", "bounced", "opened", "clicked", "unsubscribed", "complained", "converted")
+KEYS = ("channel", "template", "workflow", "step")
+# Look-backs covering rows committed after a sweep read past them (open transactions).
+ID_MARGIN = 5_000
+TIME_MARGIN = dt.timedelta(minutes=15)
+# More touched days than this and readers take the rows of the whole period.
+MOST_DIRTY = 62
+_DAY = dt.timedelta(days=1)
+
+
+class MessageDay(Base):
+    """One day's figure of one group of messages (see the module docstring)."""
+
+    __tablename__ = "message_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    template: Mapped[str] = mapped_column(String(200), primary_key=True)
+    workflow: Mapped[str] = mapped_column(String(200), primary_key=True)
+    step: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=Decimal("0.00"))
+
+
+class RollupMark(Base):
+    """How far the sweep has rolled up: the newest message and interaction ids it saw and
+    the moment it started (one row, ``id = 1``)."""
+
+    __tablename__ = "message_days_marks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    interaction_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    swept_at: Mapped[dt.datetime]
+
+
+def send_day(session: Session, moment: Any) -> ColumnElement[Any]:
+    """The UTC day of ``moment`` in the database's own words (a date, or ISO text)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", moment))
+    return func.date(moment)
+
+
+def as_date(value: Any) -> dt.date:
+    """A day as the database returned it (date, datetime or ISO text) as a date."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def midnight(day: dt.date) -> dt.datetime:
+    """The first moment of ``day`` (UTC)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def day_ranges(days: Iterable[dt.date]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Consecutive days joined into ``[start, end)`` moments, oldest first."""
+    ranges: list[list[dt.datetime]] = []
+    for day in sorted(set(days)):
+        start = midnight(day)
+        if ranges and ranges[-1][1] == start:
+            ranges[-1][1] = start + _DAY
+        else:
+            ranges.append([start, start + _DAY])
+    return [(start, end) for start, end in ranges]
+
+
+def in_ranges(ranges: Sequence[tuple[dt.datetime, dt.datetime]]) -> ColumnElement[bool]:
+    """``outbox.sent_at`` falls in one of ``ranges`` (false when there are none)."""
+    if not ranges:
+        return false()
+    return or_(
+        *(
+            and_(OutboxMessage.sent_at >= start, OutboxMessage.sent_at < end)
+            for start, end in ranges
+        )
+    )
+
+
+def key_columns() -> dict[str, ColumnElement[Any]]:
+    """The group columns of a message, ``""`` when it has none."""
+    return {
+        "channel": func.coalesce(OutboxMessage.channel, ""),
+        "template": func.coalesce(OutboxMessage.template, ""),
+        "workflow": func.coalesce(Run.workflow_id, ""),
+        "step": func.coalesce(OutboxMessage.payload["step"].as_string(), ""),
+    }
+
+
+def grouped_rows(session: Session, where: ColumnElement[bool]) -> Any:
+    """The rollup's rows computed from the messages sent matching ``where``: per day, group
+    and kind, ``messages``, ``total`` and ``revenue`` (a union of two grouped selects)."""
+    day = send_day(session, OutboxMessage.sent_at).label("day")
+    keys = [column.label(name) for name, column in key_columns().items()]
+    sent = (
+        select(
+            day,
+            *keys,
+            literal("sent").label("kind"),
+            func.count().label("messages"),
+            func.count().label("total"),
+            literal(0).label("revenue"),
+        )
+        .select_from(OutboxMessage)
+        .outerjoin(Run, Run.id == OutboxMessage.run_id)
+        .where(OutboxMessage.status == "sent", where)
+        .group_by(day, *keys)
+    )
+    followed = (
+        select(
+            day,
+            *keys,
+            MessageInteraction.kind.label("kind"),
+            func.count(MessageInteraction.outbox_id.distinct()).label("messages"),
+            func.count(MessageInteraction.id).label("total"),
+            func.coalesce(func.sum(MessageInteraction.revenue), 0).label("revenue"),
+        )
+        .select_from(OutboxMessage)
+        .join(MessageInteraction, MessageInteraction.outbox_id == OutboxMessage.id)
+        .outerjoin(Run, Run.id == OutboxMessage.run_id)
+        .where(OutboxMessage.status == "sent", MessageInteraction.kind.in_(KINDS), where)
+        .group_by(day, *keys, MessageInteraction.kind)
+    )
+    return union_all(sent, followed).subquery("computed")
+
+
+def marks(session: Session) -> RollupMark | None:
+    """The sweep's marks (``None`` before the first sweep)."""
+    return session.get(RollupMark, 1)
+
+
+def dirty_days(session: Session, mark: RollupMark) -> set[dt.date]:
+    """The send days touched since ``mark`` (with the margins of the module docstring)."""
+    day = send_day(session, OutboxMessage.sent_at)
+    sent = (
+        select(day)
+        .where(
+            OutboxMessage.status == "sent",
+            or_(
+                OutboxMessage.sent_at >= mark.swept_at - TIME_MARGIN,
+                OutboxMessage.id > mark.outbox_id - ID_MARGIN,
+            ),
+        )
+        .distinct()
+    )
+    followed = (
+        select(day)
+        .select_from(MessageInteraction)
+        .join(OutboxMessage, OutboxMessage.id == MessageInteraction.outbox_id)
+        .where(
+            MessageInteraction.id > mark.interaction_id - ID_MARGIN,
+            OutboxMessage.status == "sent",
+            OutboxMessage.sent_at.is_not(None),
+        )
+        .distinct()
+    )
+    return {as_date(v) for v in session.scalars(sent) if v} | {
+        as_date(v) for v in session.scalars(followed) if v
+    }
+
+
+def rebuild(session: Session, days: Iterable[dt.date] | None) -> None:
+    """Recompute the rollup of ``days`` (every day when ``None``) from the rows."""
+    if days is None:
+        session.execute(delete(MessageDay))
+        where: ColumnElement[bool] = OutboxMessage.sent_at.is_not(None)
+    else:
+        wanted = sorted(set(days))
+        if not wanted:
+            return
+        session.execute(delete(MessageDay).where(MessageDay.day.in_(wanted)))
+        where = in_ranges(day_ranges(wanted))
+    computed = grouped_rows(session, where)
+    names = ["day", *KEYS, "kind", "messages", "total", "revenue"]
+    session.execute(insert(MessageDay).from_select(names, select(*(computed.c[n] for n in names))))
+
+
+def sweep(session: Session, *, now: dt.datetime) -> int:
+    """Roll up the days touched since the last sweep (every day the first time, ``-1``);
+    how many days were rebuilt."""
+    mark = session.get(RollupMark, 1, with_for_update=True)
+    newest_outbox = int(session.scalar(select(func.max(OutboxMessage.id))) or 0)
+    newest_interaction = int(session.scalar(select(func.max(MessageInteraction.id))) or 0)
+    if mark is None:
+        rebuild(session, None)
+        session.add(
+            RollupMark(
+                id=1, outbox_id=newest_outbox, interaction_id=newest_interaction, swept_at=now
+            )
+        )
+        session.flush()
+        return -1
+    touched = dirty_days(session, mark)
+    rebuild(session, touched)
+    mark.outbox_id, mark.interaction_id = newest_outbox, newest_interaction
+    mark.swept_at = now
+    session.flush()
+    return len(touched)
