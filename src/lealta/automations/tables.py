@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, Text
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lealta.storage.base import Base, RowId, utcnow
+
+# Queries for goal rows say ``outcome = 'goal'`` literally, so the partial index applies.
+GOAL = text("outcome = 'goal'")
 
 
 class Workflow(Base):
@@ -54,6 +57,9 @@ class Run(Base):
         Index("ix_workflow_runs_contact", "contact_id", "workflow_id"),
         # a workflow's runs, newest first (the runs API) and counted (statistics)
         Index("ix_workflow_runs_workflow", "workflow_id", "entered_at"),
+        # who waits (or ended) at a step, newest first (a step's page, keyset-paged), and the
+        # runs per step and status counted from the index alone (the diagram)
+        Index("ix_workflow_runs_step", "workflow_id", "step_id", "status", "entered_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -77,11 +83,24 @@ class RunStep(Base):
     """A step a run went through, with what it did (for statistics and the timeline)."""
 
     __tablename__ = "workflow_run_steps"
-    __table_args__ = (Index("ix_workflow_run_steps_run", "run_id", "id"),)
+    __table_args__ = (
+        Index("ix_workflow_run_steps_run", "run_id", "id"),
+        # a workflow's step log counted per step and outcome from the index alone (the diagram)
+        Index("ix_workflow_run_steps_counts", "workflow_id", "step_id", "outcome"),
+        # the few runs that reached a goal, with when (conversions and their revenue)
+        Index(
+            "ix_workflow_run_steps_goal",
+            "workflow_id",
+            "run_id",
+            "at",
+            sqlite_where=GOAL,
+            postgresql_where=GOAL,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("workflow_runs.id"))
-    workflow_id: Mapped[str] = mapped_column(String(100), index=True)
+    workflow_id: Mapped[str] = mapped_column(String(100))
     step_id: Mapped[str] = mapped_column(String(100))
     outcome: Mapped[str] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -40,7 +40,7 @@ from lealta.automations import catalog, service
 from lealta.automations import wording as words
 from lealta.automations.definition import SendStep, WorkflowDefinition
 from lealta.automations.stats import workflow_stats
-from lealta.automations.tables import Run, RunStep, WorkflowVersion
+from lealta.automations.tables import GOAL, Run, RunStep, WorkflowVersion
 from lealta.bootstrap import Services
 from lealta.channels.tables import MessageInteraction, OutboxMessage
 from lealta.console import flow_diagram, versions_diff
@@ -56,8 +56,11 @@ PEOPLE_PAGE = 50
 LIVE = ("active", "waiting")
 ENDED = ("done", "exited", "goal")
 STATUS_WORDS = {"draft": "Draft", "active": "Active", "paused": "Paused"}
-# Pages must answer in under half a second: figures taking a quarter of that come from a summary.
+# Pages must answer in under half a second: figures taking a quarter of that come from a summary,
+# if they counted at least LARGE runs (or reactions): a small shop's figures are always live,
+# however busy the machine.
 FRESHNESS = Freshness(live_below=0.25)
+LARGE = 20_000
 
 
 # -- the figures, live while quick, else from a summary at most a minute old ------------------
@@ -74,7 +77,9 @@ def figures(services: Services) -> Summaries[tuple[str, ...], Any]:
         found = _summaries.get(key)
         if found is None:
             owner = weakref.ref(services)  # the summaries must not keep ``services`` alive
-            found = Summaries(lambda what: _count(owner, what), FRESHNESS, name="journeys")
+            found = Summaries(
+                lambda what: _count(owner, what), FRESHNESS, name="journeys", large=_large
+            )
             _summaries[key] = found
             weakref.finalize(services, _forget, key)
         return found
@@ -85,6 +90,17 @@ def _forget(key: int) -> None:
         gone = _summaries.pop(key, None)
     if gone is not None:
         gone.close()
+
+
+def _large(found: Any) -> bool:
+    """Whether counted figures are many: runs of the workflows, else reactions."""
+    if "counts" in found:  # the list
+        runs = sum(n for statuses in found["counts"].values() for n in statuses.values())
+    elif "stats" in found:
+        runs = found["stats"]["entered"]
+    else:
+        runs = sum(found.values())
+    return bool(runs >= LARGE)
 
 
 def _count(owner: weakref.ref[Services], what: tuple[str, ...]) -> Any:
@@ -195,7 +211,8 @@ def _status_counts(session: Session) -> dict[str, dict[str, int]]:
 
 
 def _goal_rows(workflow_id: str | None) -> Any:
-    query = select(RunStep.workflow_id, RunStep.run_id, RunStep.at).where(RunStep.outcome == "goal")
+    # ``outcome = 'goal'`` as a literal: the condition of the goal rows' partial index
+    query = select(RunStep.workflow_id, RunStep.run_id, RunStep.at).where(GOAL)
     if workflow_id is not None:
         query = query.where(RunStep.workflow_id == workflow_id)
     return query.subquery("goals")
@@ -461,7 +478,9 @@ def _people(
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the workflow's runs in ``statuses`` (at ``step_id``), newest first, with who."""
-    query = select(Run).where(Run.workflow_id == workflow_id, Run.status.in_(statuses))
+    # at a step: read from ix_workflow_runs_step (workflow, step, status, entry, id) in order
+    status = Run.status == statuses[0] if len(statuses) == 1 else Run.status.in_(statuses)
+    query = select(Run).where(Run.workflow_id == workflow_id, status)
     if step_id is not None:
         query = query.where(Run.step_id == step_id)
     if cursor:

@@ -58,10 +58,12 @@ class Summary(Generic[T]):
         *,
         ticks: Callable[[], float] = time.monotonic,
         name: str = "summary",
+        large: Callable[[T], bool] | None = None,
     ) -> None:
         self._compute = compute
         self.freshness = freshness or Freshness()
         self.name = name
+        self._large = large
         self._ticks = ticks
         self._lock = threading.Lock()  # one computation at a time
         self._latest: T | None = None
@@ -74,8 +76,12 @@ class Summary(Generic[T]):
 
     @property
     def slow(self) -> bool:
-        """True once computing the figure took longer than ``live_below``."""
-        return self._latest is not None and self._took >= self.freshness.live_below
+        """True once computing the figure took longer than ``live_below`` (and, with ``large``,
+        the figure says it counted a lot: a busy machine alone never makes a small count stale)."""
+        latest = self._latest
+        if latest is None or self._took < self.freshness.live_below:
+            return False
+        return self._large is None or self._large(latest)
 
     @property
     def idle(self) -> bool:
@@ -166,11 +172,13 @@ class Summaries(Generic[K, T]):
         *,
         ticks: Callable[[], float] = time.monotonic,
         name: str = "summary",
+        large: Callable[[T], bool] | None = None,
     ) -> None:
         self._compute = compute
         self.freshness = freshness or Freshness()
         self._ticks = ticks
         self.name = name
+        self._large = large
         self._lock = threading.Lock()
         self._each: dict[K, Summary[T]] = {}
 
@@ -191,6 +199,7 @@ class Summaries(Generic[K, T]):
                     self.freshness,
                     ticks=self._ticks,
                     name=f"{self.name} {key}",
+                    large=self._large,
                 )
                 self._each[key] = found
             return found

@@ -60,3 +60,23 @@ def test_summaries_nobody_reads_are_dropped_when_another_is_made() -> None:
     summaries.read("new")
     assert len(summaries) == 2
     assert set(summaries._each) == {"kept", "new"}
+
+
+def test_a_slow_but_small_figure_is_still_counted_for_every_reader() -> None:
+    ticks = Ticks()
+    counted: list[int] = []
+
+    def compute(key: str) -> int:
+        counted.append(1)
+        ticks.now += 5.0  # a busy machine: slow though small
+        return len(counted) * (1_000 if key == "big" else 1)
+
+    freshness = Freshness(live_below=1.0, refresh_every=1_000.0)
+    summaries: Summaries[str, int] = Summaries(
+        compute, freshness, ticks=ticks, large=lambda n: n >= 1_000
+    )
+    try:
+        assert [summaries.read("small"), summaries.read("small")] == [1, 2]
+        assert [summaries.read("big"), summaries.read("big")] == [3_000, 3_000]
+    finally:
+        summaries.close()
