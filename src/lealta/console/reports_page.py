@@ -20,7 +20,7 @@ from lealta.feedback.reports import (
     MessageStats,
     group_names,
     message_report,
-    message_totals,
+    report_and_totals,
 )
 from lealta.feedback.splits import split_results
 from lealta.feedback.trends import Bucket, trend
@@ -205,8 +205,7 @@ def reports_context(services: Services, query: Mapping[str, str]) -> dict[str, A
         context.update(problem=str(problem), problem_field=problem.field or "")
         period, by = period_from({}, now=now), "workflow"
     with services.uow.transaction() as session:
-        rows = message_report(session, by=by, since=period.since, until=period.until)
-        totals = message_totals(session, since=period.since, until=period.until)
+        rows, totals = report_and_totals(session, by=by, since=period.since, until=period.until)
         buckets = trend(session, since=period.since, until=period.until, bucket=period.bucket)
         splits = split_results(session, since=period.since, until=period.until)
         surveys = nps(session, since=period.since, until=period.until)

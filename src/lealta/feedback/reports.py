@@ -37,23 +37,35 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Subquery,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from lealta.automations.tables import Run
 from lealta.channels.tables import MessageInteraction, OutboxMessage
 from lealta.errors import InvalidInput
 from lealta.feedback.rollup import (
-    MOST_DIRTY,
     MessageDay,
+    RollupMark,
     as_date,
-    day_ranges,
-    dirty_days,
     grouped_rows,
     in_ranges,
     key_columns,
     marks,
     midnight,
+    new_interactions,
+    not_rolled_up,
+    since_sweep,
 )
 
 GROUPINGS = ("template", "step", "channel", "workflow")
@@ -139,7 +151,7 @@ def message_report(
     until: dt.datetime | None = None,
 ) -> list[MessageStats]:
     """Numbers per group of messages sent in ``[since, until)``, most sent first."""
-    return _report(session, group_names(by), since, until)
+    return _report(session, group_names(by), since, until)[0]
 
 
 def message_totals(
@@ -147,8 +159,18 @@ def message_totals(
 ) -> MessageStats:
     """Every message sent in ``[since, until)`` as one group (people counted once even when
     they are in several groups of a report)."""
-    found = _report(session, [], since, until)
-    return found[0] if found else MessageStats({})
+    return _report(session, [], since, until, totals=True)[1]
+
+
+def report_and_totals(
+    session: Session,
+    *,
+    by: str = "template",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> tuple[list[MessageStats], MessageStats]:
+    """:func:`message_report` and :func:`message_totals` in one pass over the period."""
+    return _report(session, group_names(by), since, until, totals=True)
 
 
 def _report(
@@ -156,12 +178,15 @@ def _report(
     names: list[str],
     since: dt.datetime | None,
     until: dt.datetime | None,
-) -> list[MessageStats]:
+    *,
+    totals: bool = False,
+) -> tuple[list[MessageStats], MessageStats]:
     if since is not None and until is not None and until <= since:
         raise InvalidInput("until must be after since", field="until")
     sent = _query(names, since, until)
     keys = [sent.c[name] for name in names]
     groups: dict[tuple[str, ...], MessageStats] = {}
+    everyone = MessageStats({})
 
     def stats(values: Sequence[Any]) -> MessageStats:
         key = tuple(NONE if v is None or v == "" else str(v) for v in values)
@@ -169,24 +194,51 @@ def _report(
             groups[key] = MessageStats(dict(zip(names, key, strict=True)))
         return groups[key]
 
+    summed: dict[str, list[Any]] = {}
     for _, key, kind, messages, total, revenue in additive(session, names, since, until):
         _add_additive(stats(key), kind, messages, total, revenue)
-    # people and orders counted once do not add up over days: read from the period's rows
-    once = (
+        entry = summed.setdefault(kind, [0, 0, Decimal(0)])
+        entry[0], entry[1], entry[2] = entry[0] + messages, entry[1] + total, entry[2] + revenue
+    for kind, (messages, total, revenue) in summed.items():
+        _add_additive(everyone, kind, messages, total, revenue)
+    # people and orders counted once do not add up over days or groups: read from the
+    # period's rows once (opens, clicks and conversions only), counted per group and in all
+    pairs = (
         select(
             *keys,
-            MessageInteraction.kind,
-            func.count(sent.c.contact_id.distinct()),
-            func.count(MessageInteraction.order_id.distinct()),
+            MessageInteraction.kind.label("kind"),
+            sent.c.contact_id.label("contact_id"),
+            MessageInteraction.order_id.label("order_id"),
         )
         .select_from(sent)
         .join(MessageInteraction, MessageInteraction.outbox_id == sent.c.outbox_id)
         .where(MessageInteraction.kind.in_(_ONCE))
-        .group_by(*keys, MessageInteraction.kind)
+        .cte("once")
     )
-    for *values, kind, contacts, orders in session.execute(once):
-        _add_once(stats(values), kind, int(contacts), int(orders))
-    return sorted(groups.values(), key=lambda s: (-s.sent, s.label))
+    counts = (
+        func.count(pairs.c.contact_id.distinct()),
+        func.count(pairs.c.order_id.distinct()),
+    )
+    grouped = [pairs.c[name] for name in names]
+    parts = [
+        select(literal(1).label("level"), *grouped, pairs.c.kind, *counts).group_by(
+            *grouped, pairs.c.kind
+        )
+    ]
+    if totals and names:
+        nothing = [literal(None, String()).label(name) for name in names]
+        parts.append(
+            select(literal(0).label("level"), *nothing, pairs.c.kind, *counts).group_by(
+                pairs.c.kind
+            )
+        )
+    for level, *values, kind, contacts, orders in session.execute(union_all(*parts)):
+        target = stats(values) if level == 1 and names else everyone
+        _add_once(target, kind, int(contacts), int(orders))
+        if not names:
+            _add_once(stats(values), kind, int(contacts), int(orders))
+    found = sorted(groups.values(), key=lambda s: (-s.sent, s.label))
+    return found, everyone
 
 
 def _add_additive(stats: MessageStats, kind: str, messages: int, total: int, revenue: Any) -> None:
@@ -227,54 +279,55 @@ def additive(
     ``[since, until)`` per group of ``names`` (and per send day when ``daily``): rows of
     (day or ``None``, key values, kind, messages, total, revenue). Whole days the rollup has
     are read from it, touched days and partial days at the ends from the rows."""
-    period_rows, rollup_days = _plan(session, since, until)
+    plan = _plan(session, since, until)
     found: dict[tuple[Any, ...], list[Any]] = {}
 
-    def add(
-        day: Any, values: Sequence[Any], kind: str, messages: Any, total: Any, rev: Any
-    ) -> None:
-        key_day = as_date(day) if daily else None
-        key = (key_day, tuple(NONE if v is None or v == "" else str(v) for v in values), kind)
-        entry = found.setdefault(key, [0, 0, Decimal(0)])
-        entry[0] += int(messages or 0)
-        entry[1] += int(total or 0)
-        entry[2] += Decimal(str(rev or 0))
-
-    if rollup_days is not None:
-        columns = [getattr(MessageDay, name) for name in names]
-        by_day = [MessageDay.day] if daily else []
-        query = (
-            select(
-                *by_day,
-                *columns,
-                MessageDay.kind,
-                func.sum(MessageDay.messages),
-                func.sum(MessageDay.total),
-                func.sum(MessageDay.revenue),
-            )
-            .where(rollup_days, *_only(dict(zip(names, columns, strict=True)), names, only))
-            .group_by(*by_day, *columns, MessageDay.kind)
-        )
-        for row in session.execute(query):
+    def add(rows: Any) -> None:
+        for row in rows:
             day, rest = (row[0], row[1:]) if daily else (None, row)
             *values, kind, messages, total, rev = rest
-            add(day, values, kind, messages, total, rev)
-    where = and_(period_rows, *_only(key_columns(), names, only))
-    computed = grouped_rows(session, where)
-    columns = [computed.c[name] for name in names]
-    by_day = [computed.c.day] if daily else []
-    query = select(
-        *by_day,
-        *columns,
-        computed.c.kind,
-        func.sum(computed.c.messages),
-        func.sum(computed.c.total),
-        func.sum(computed.c.revenue),
-    ).group_by(*by_day, *columns, computed.c.kind)
-    for row in session.execute(query):
-        day, rest = (row[0], row[1:]) if daily else (None, row)
-        *values, kind, messages, total, rev = rest
-        add(day, values, kind, messages, total, rev)
+            key_day = as_date(day) if daily else None
+            key = (key_day, tuple(NONE if v is None or v == "" else str(v) for v in values), kind)
+            entry = found.setdefault(key, [0, 0, Decimal(0)])
+            entry[0] += int(messages or 0)
+            entry[1] += int(total or 0)
+            entry[2] += Decimal(str(rev or 0))
+
+    def summed(table: Any, columns: Any, where: Any = None) -> Any:
+        by_day = [columns["day"]] if daily else []
+        keys = [columns[name] for name in names]
+        query = select(
+            *by_day,
+            *keys,
+            columns["kind"],
+            func.sum(columns["messages"]),
+            func.sum(columns["total"]),
+            func.sum(columns["revenue"]),
+        )
+        if table is not None:
+            query = query.select_from(table)
+        if where is not None:
+            query = query.where(where)
+        return session.execute(query.group_by(*by_day, *keys, columns["kind"]))
+
+    wanted = and_(true(), *_only(key_columns(), names, only))
+    if plan.days is not None and plan.mark is not None:
+        columns = {c.name: c for c in MessageDay.__table__.columns}
+        wanted_days = and_(plan.days, *_only(columns, names, only))
+        add(summed(MessageDay.__table__, columns, wanted_days))
+        # what happened since the sweep, counted once: messages sent since, with everything
+        # that followed them, and new interactions with the messages it had rolled up
+        for part in plan.rows:
+            computed = grouped_rows(session, and_(part, wanted))
+            add(summed(None, computed.c))
+        new = new_interactions(session, plan.mark)
+        if new is not None:
+            changed = since_sweep(session, plan.mark, new, and_(plan.whole_days, wanted))
+            add(summed(None, changed.c))
+    else:
+        for part in plan.rows:
+            computed = grouped_rows(session, and_(part, wanted))
+            add(summed(None, computed.c))
     return [
         (day, values, kind, int(v[0]), int(v[1]), v[2]) for (day, values, kind), v in found.items()
     ]
@@ -291,12 +344,21 @@ def _only(
     return conditions
 
 
-def _plan(
-    session: Session, since: dt.datetime | None, until: dt.datetime | None
-) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
-    """Which messages of ``[since, until)`` are read from the rows (a condition on the
-    outbox), and which days from the rollup (a condition on ``message_days``, ``None`` for
-    none): whole days the sweep has rolled up and nobody touched since come from the rollup."""
+@dataclass(frozen=True)
+class _Plan:
+    """Where the figures of a period come from: ``days`` of the rollup (``None``: none), and
+    the messages read from the rows (``rows``, a condition on the outbox: partial days at the
+    ends and what was sent since the sweep, as disjoint parts each read on an index);
+    ``whole_days`` bounds the rollup's days on the
+    outbox for :func:`since_sweep`."""
+
+    rows: list[ColumnElement[bool]]
+    days: ColumnElement[bool] | None = None
+    whole_days: ColumnElement[bool] = field(default_factory=true)
+    mark: RollupMark | None = None
+
+
+def _plan(session: Session, since: dt.datetime | None, until: dt.datetime | None) -> _Plan:
     period: list[ColumnElement[bool]] = []
     if since is not None:
         period.append(OutboxMessage.sent_at >= since)
@@ -305,36 +367,30 @@ def _plan(
     everything = and_(true(), *period)
     mark = marks(session)
     if mark is None:
-        return everything, None
+        return _Plan([everything])
     first = end = None
     edges: list[tuple[dt.datetime, dt.datetime]] = []
+    whole: list[ColumnElement[bool]] = []
+    days: list[ColumnElement[bool]] = []
     if since is not None:
         first = since.astimezone(dt.UTC).date()
         if midnight(first) < since:
             first += dt.timedelta(days=1)
             edges.append((since, midnight(first)))
+        whole.append(OutboxMessage.sent_at >= midnight(first))
+        days.append(MessageDay.day >= first)
     if until is not None:
         end = until.astimezone(dt.UTC).date()
         if midnight(end) < until:
             edges.append((midnight(end), until))
-    if first is not None and end is not None and first >= end:
-        return everything, None
-    dirty = {
-        day
-        for day in dirty_days(session, mark)
-        if (first is None or day >= first) and (end is None or day < end)
-    }
-    if len(dirty) > MOST_DIRTY:
-        return everything, None
-    days: list[ColumnElement[bool]] = []
-    if first is not None:
-        days.append(MessageDay.day >= first)
-    if end is not None:
+        whole.append(OutboxMessage.sent_at < midnight(end))
         days.append(MessageDay.day < end)
-    if dirty:
-        days.append(MessageDay.day.not_in(sorted(dirty)))
-    rows = and_(everything, in_ranges([*edges, *day_ranges(dirty)]))
-    return rows, and_(true(), *days)
+    if first is not None and end is not None and first >= end:
+        return _Plan([everything])
+    in_whole = and_(true(), *whole)
+    rows = [and_(everything, in_ranges(edges))] if edges else []
+    rows += [and_(in_whole, part) for part in not_rolled_up(session, mark)]
+    return _Plan(rows, and_(true(), *days), in_whole, mark)
 
 
 def group_names(by: str) -> list[str]:

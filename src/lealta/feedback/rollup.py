@@ -13,14 +13,21 @@ What does **not** add up is kept out: people counted once (``opened_unique``,
 rows of the period by :mod:`lealta.feedback.reports` (opens, clicks and conversions only,
 through the ``outbox (sent_at)`` index).
 
-**How it is kept exact.** The worker's sweep (:func:`sweep`, every minute) recomputes whole
-days: the days touched since its marks (messages with a newer id or sent at or after the last
-sweep, and the send days of interactions with a newer id, each looked back by a margin that
-covers transactions still open at the last sweep) are deleted and rebuilt from the rows in one
-transaction, so a retried or repeated sweep writes the same rows again (never counts twice).
-Between sweeps, readers ask :func:`dirty_days` for the days touched since and read those
-days from the rows, the others from the rollup: a report is exact at any moment, and the
-rollup only decides how much is read. Before the first sweep (no marks) reports read rows.
+**How it is kept exact.** The worker's sweep (:func:`sweep`, once a minute) rebuilds whole
+days from the rows, each in one transaction: the days touched since its marks (messages with a
+newer id or sent since the last sweep, and the send days of interactions with a newer id, each
+looked back by a margin covering transactions still open at the last sweep) are deleted and
+recomputed, so a retried, repeated or crashed sweep writes the same rows again and nothing is
+counted twice. What a day's rows count is fixed by the marks (:func:`rolled_up`): messages with
+an id up to ``outbox_id`` sent before ``swept_at``, with their interactions up to
+``interaction_id``.
+
+Readers add what came since, exactly and cheaply (:mod:`lealta.feedback.reports`): the
+messages sent since the sweep read from the rows with everything that followed them
+(:func:`not_rolled_up`), and for the rolled-up messages only the interactions recorded since
+(:func:`since_sweep`: each adds to the totals, and adds its message to ``messages`` unless it
+already had one of that kind). Partial days at the ends of a period are read from the rows.
+Before the first sweep (no marks) reports read the rows only.
 """
 
 from __future__ import annotations
@@ -38,16 +45,19 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    case,
     delete,
+    exists,
     false,
     func,
     insert,
     literal,
     or_,
     select,
+    true,
     union_all,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from lealta.automations.tables import Run
 from lealta.channels.tables import MessageInteraction, OutboxMessage
@@ -58,8 +68,8 @@ KEYS = ("channel", "template", "workflow", "step")
 # Look-backs covering rows committed after a sweep read past them (open transactions).
 ID_MARGIN = 5_000
 TIME_MARGIN = dt.timedelta(minutes=15)
-# More touched days than this and readers take the rows of the whole period.
-MOST_DIRTY = 62
+# Up to this many messages or interactions since the sweep are read by id.
+NEWS = 20_000
 _DAY = dt.timedelta(days=1)
 
 
@@ -146,9 +156,13 @@ def key_columns() -> dict[str, ColumnElement[Any]]:
     }
 
 
-def grouped_rows(session: Session, where: ColumnElement[bool]) -> Any:
+def grouped_rows(
+    session: Session, where: ColumnElement[bool], *, interactions_upto: int | None = None
+) -> Any:
     """The rollup's rows computed from the messages sent matching ``where``: per day, group
-    and kind, ``messages``, ``total`` and ``revenue`` (a union of two grouped selects)."""
+    and kind, ``messages``, ``total`` and ``revenue`` (a union of two grouped selects);
+    ``interactions_upto`` leaves out interactions with a greater id."""
+    upto = true() if interactions_upto is None else MessageInteraction.id <= interactions_upto
     day = send_day(session, OutboxMessage.sent_at).label("day")
     keys = [column.label(name) for name, column in key_columns().items()]
     sent = (
@@ -177,10 +191,93 @@ def grouped_rows(session: Session, where: ColumnElement[bool]) -> Any:
         .select_from(OutboxMessage)
         .join(MessageInteraction, MessageInteraction.outbox_id == OutboxMessage.id)
         .outerjoin(Run, Run.id == OutboxMessage.run_id)
-        .where(OutboxMessage.status == "sent", MessageInteraction.kind.in_(KINDS), where)
+        .where(OutboxMessage.status == "sent", MessageInteraction.kind.in_(KINDS), where, upto)
         .group_by(day, *keys, MessageInteraction.kind)
     )
     return union_all(sent, followed).subquery("computed")
+
+
+def rolled_up(mark: RollupMark) -> ColumnElement[bool]:
+    """The messages the rollup counts: those there when the sweep ran (id and send time up
+    to its marks). Their interactions up to ``mark.interaction_id`` are counted too."""
+    return and_(OutboxMessage.id <= mark.outbox_id, OutboxMessage.sent_at < mark.swept_at)
+
+
+def not_rolled_up(session: Session, mark: RollupMark) -> list[ColumnElement[bool]]:
+    """The messages sent since the sweep (the rollup counts none of them), as conditions on
+    the outbox: their ids when there are at most :data:`NEWS` (the usual minute's worth, read
+    by id), else two disjoint ranges (newer ids, older ones sent since)."""
+    newer = OutboxMessage.id > mark.outbox_id
+    resent = and_(OutboxMessage.id <= mark.outbox_id, OutboxMessage.sent_at >= mark.swept_at)
+    ids: list[int] = []
+    for part in (newer, resent):
+        ids += session.scalars(select(OutboxMessage.id).where(part).limit(NEWS + 1))
+        if len(ids) > NEWS:
+            return [newer, resent]
+    return [OutboxMessage.id.in_(ids)] if ids else []
+
+
+def new_interactions(session: Session, mark: RollupMark) -> ColumnElement[bool] | None:
+    """The interactions recorded since the sweep, as a condition (``None``: there are none);
+    by id when there are at most :data:`NEWS`."""
+    ids = list(
+        session.scalars(
+            select(MessageInteraction.id)
+            .where(MessageInteraction.id > mark.interaction_id)
+            .limit(NEWS + 1)
+        )
+    )
+    if not ids:
+        return None
+    return (
+        MessageInteraction.id.in_(ids)
+        if len(ids) <= NEWS
+        else MessageInteraction.id > mark.interaction_id
+    )
+
+
+def since_sweep(
+    session: Session, mark: RollupMark, new: ColumnElement[bool], where: ColumnElement[bool]
+) -> Any:
+    """What the interactions recorded since the sweep (``new``, from
+    :func:`new_interactions`) add to the rolled-up messages matching
+    ``where``, in the rollup's columns: each interaction to ``total`` and ``revenue``, and
+    its message to ``messages`` unless it had one of that kind already (then it is counted)."""
+    day = send_day(session, OutboxMessage.sent_at).label("day")
+    keys = [column.label(name) for name, column in key_columns().items()]
+    older = aliased(MessageInteraction)
+    counted = (
+        exists()
+        .where(
+            older.outbox_id == MessageInteraction.outbox_id,
+            older.kind == MessageInteraction.kind,
+            older.id <= mark.interaction_id,
+        )
+        .correlate(MessageInteraction)
+    )
+    first = case((counted, None), else_=MessageInteraction.outbox_id)
+    return (
+        select(
+            day,
+            *keys,
+            MessageInteraction.kind.label("kind"),
+            func.count(first.distinct()).label("messages"),
+            func.count(MessageInteraction.id).label("total"),
+            func.coalesce(func.sum(MessageInteraction.revenue), 0).label("revenue"),
+        )
+        .select_from(MessageInteraction)
+        .join(OutboxMessage, OutboxMessage.id == MessageInteraction.outbox_id)
+        .outerjoin(Run, Run.id == OutboxMessage.run_id)
+        .where(
+            new,
+            MessageInteraction.kind.in_(KINDS),
+            OutboxMessage.status == "sent",
+            rolled_up(mark),
+            where,
+        )
+        .group_by(day, *keys, MessageInteraction.kind)
+        .subquery("since_sweep")
+    )
 
 
 def marks(session: Session) -> RollupMark | None:
@@ -218,8 +315,9 @@ def dirty_days(session: Session, mark: RollupMark) -> set[dt.date]:
     }
 
 
-def rebuild(session: Session, days: Iterable[dt.date] | None) -> None:
-    """Recompute the rollup of ``days`` (every day when ``None``) from the rows."""
+def rebuild(session: Session, days: Iterable[dt.date] | None, mark: RollupMark) -> None:
+    """Recompute the rollup of ``days`` (every day when ``None``) from the rows, counting
+    what ``mark`` says it counts (:func:`rolled_up`)."""
     if days is None:
         session.execute(delete(MessageDay))
         where: ColumnElement[bool] = OutboxMessage.sent_at.is_not(None)
@@ -229,7 +327,9 @@ def rebuild(session: Session, days: Iterable[dt.date] | None) -> None:
             return
         session.execute(delete(MessageDay).where(MessageDay.day.in_(wanted)))
         where = in_ranges(day_ranges(wanted))
-    computed = grouped_rows(session, where)
+    computed = grouped_rows(
+        session, and_(where, rolled_up(mark)), interactions_upto=mark.interaction_id
+    )
     names = ["day", *KEYS, "kind", "messages", "total", "revenue"]
     session.execute(insert(MessageDay).from_select(names, select(*(computed.c[n] for n in names))))
 
@@ -237,21 +337,20 @@ def rebuild(session: Session, days: Iterable[dt.date] | None) -> None:
 def sweep(session: Session, *, now: dt.datetime) -> int:
     """Roll up the days touched since the last sweep (every day the first time, ``-1``);
     how many days were rebuilt."""
-    mark = session.get(RollupMark, 1, with_for_update=True)
-    newest_outbox = int(session.scalar(select(func.max(OutboxMessage.id))) or 0)
-    newest_interaction = int(session.scalar(select(func.max(MessageInteraction.id))) or 0)
-    if mark is None:
-        rebuild(session, None)
-        session.add(
-            RollupMark(
-                id=1, outbox_id=newest_outbox, interaction_id=newest_interaction, swept_at=now
-            )
-        )
+    old = session.get(RollupMark, 1, with_for_update=True)
+    new = RollupMark(
+        id=1,
+        outbox_id=int(session.scalar(select(func.max(OutboxMessage.id))) or 0),
+        interaction_id=int(session.scalar(select(func.max(MessageInteraction.id))) or 0),
+        swept_at=now,
+    )
+    if old is None:
+        rebuild(session, None, new)
+        session.add(new)
         session.flush()
         return -1
-    touched = dirty_days(session, mark)
-    rebuild(session, touched)
-    mark.outbox_id, mark.interaction_id = newest_outbox, newest_interaction
-    mark.swept_at = now
+    touched = dirty_days(session, old)
+    rebuild(session, touched, new)
+    old.outbox_id, old.interaction_id, old.swept_at = new.outbox_id, new.interaction_id, now
     session.flush()
     return len(touched)

@@ -16,7 +16,12 @@ from sqlalchemy import delete, select
 from lealta.automations.tables import Run, Workflow, WorkflowVersion
 from lealta.channels.tables import MessageInteraction, OutboxMessage
 from lealta.feedback import rollup
-from lealta.feedback.reports import GROUPINGS, message_report, message_totals
+from lealta.feedback.reports import (
+    GROUPINGS,
+    message_report,
+    message_totals,
+    report_and_totals,
+)
 from lealta.feedback.rollup import MessageDay, RollupMark, dirty_days, marks, sweep
 from lealta.feedback.trends import trend
 from lealta.identity.service import resolve
@@ -132,6 +137,8 @@ def figures(uow: UnitOfWork) -> list[Any]:
                     [s.as_dict() for s in message_report(session, by=by, since=since, until=until)]
                 )
             found.append(message_totals(session, since=since, until=until).as_dict())
+            rows, totals = report_and_totals(session, by="step", since=since, until=until)
+            found.append(([r.as_dict() for r in rows], totals.as_dict()))
         for bucket in ("day", "week"):
             found.append(trend(session, since=T0, until=end, bucket=bucket))
         found.append(
