@@ -5,8 +5,8 @@ Loads one workflow (the shipped ``inactive-reactivation``) with ``--runs`` runs,
 its step log (about six rows: entered the branch, took it, the send step queued its message,
 the wait), a message per run in the outbox (sent, suppressed, failed or waiting), opens and
 clicks for some, and orders for the runs that reached the goal, into a throwaway database:
-a temporary SQLite file and/or a PostgreSQL database named ``lealta_bench_journeys`` (dropped
-and made again). Then, through the app in process (signed in as an admin, as
+a temporary SQLite file and/or a PostgreSQL database named ``lealta_bench_journeys`` (made
+afresh, dropped at the end). Then, through the app in process (signed in as an admin, as
 ``benchmarks/console.py`` does), each page is requested ``--requests`` times:
 
 * before: every figure counted for every request (what the pages did before the summary);
@@ -219,6 +219,13 @@ def _fresh_postgres(server: str) -> str:
     return make_url(server).set(database=DATABASE).render_as_string(hide_password=False)
 
 
+def _drop_postgres(server: str) -> None:
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}"'))
+    admin.dispose()
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
@@ -296,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
             before = time_pages(url, args.requests, summarised=False)
             after = time_pages(url, args.requests, summarised=True)
             _print(engine, counts, before, after)
+            if engine == "postgresql":
+                _drop_postgres(args.postgres_url)
     return 0
 
 
