@@ -207,6 +207,13 @@ class Summaries(Generic[K, T]):
     def __len__(self) -> int:
         return len(self._each)
 
+    def forget(self, matches: Callable[[K], bool]) -> None:
+        """Drop the summaries whose key ``matches``: after a change the reader's own action
+        made (enabling a workflow, ending its runs), the next read counts afresh."""
+        with self._lock:
+            for key in [key for key in self._each if matches(key)]:
+                self._each.pop(key).close()
+
     def close(self) -> None:
         """Stop every background refresher."""
         with self._lock:

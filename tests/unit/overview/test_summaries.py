@@ -80,3 +80,20 @@ def test_a_slow_but_small_figure_is_still_counted_for_every_reader() -> None:
         assert [summaries.read("big"), summaries.read("big")] == [3_000, 3_000]
     finally:
         summaries.close()
+
+
+def test_forgetting_a_key_makes_the_next_read_count_afresh() -> None:
+    counted: list[str] = []
+
+    def compute(key: str) -> str:
+        counted.append(key)
+        return f"{key}-{len(counted)}"
+
+    summaries = Summaries(compute, Freshness(live_below=0.0))
+    try:
+        first = summaries.read("a")
+        assert summaries.read("a") == first  # slow (live_below=0): from the summary
+        summaries.forget(lambda key: key == "a")
+        assert summaries.read("a") != first
+    finally:
+        summaries.close()

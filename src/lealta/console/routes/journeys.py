@@ -16,6 +16,7 @@ from lealta.console import journeys_actions as actions
 from lealta.console.auth import SignedIn, signed_in
 from lealta.console.journeys_page import (
     detail_context,
+    figures,
     journey_url,
     list_context,
     people_context,
@@ -158,6 +159,8 @@ async def _change(
             query={},
             **context,
         )
+    # the marketer sees the effect of their own change at once, however big the workflow
+    figures(services).forget(lambda key: key == ("list",) or workflow_id in key[1:2])
     return RedirectResponse(f"{journey_url(workflow_id)}?{done}=1", 303)
 
 
