@@ -28,6 +28,16 @@ messages sent since the sweep read from the rows with everything that followed t
 (:func:`since_sweep`: each adds to the totals, and adds its message to ``messages`` unless it
 already had one of that kind). Partial days at the ends of a period are read from the rows.
 Before the first sweep (no marks) reports read the rows only.
+
+**Limits.** People counted once over a period cannot be summed from days, so they stay
+``O(opens and clicks of the period)``: about 0.1 s for 80,000, but about 10 s on SQLite for six
+million (exact alternatives: per-period caches, or a table of distinct contact, group, kind and
+day; HyperLogLog would be approximate). A sweep rebuilds every day an interaction touched, so
+late opens spread over many send days cost that many days' rebuilds (applying the new rows as
+deltas, as readers do, would cost only the new rows). A row committed after a sweep with an id
+below its marks (a transaction open across it) is missed until the next sweep rebuilds its day
+(within the margins). Erasing a contact empties its messages' payload (the step), which moves
+them to step ``(none)`` in the rows but not in days already rolled up.
 """
 
 from __future__ import annotations
