@@ -283,6 +283,8 @@ def load_shop(services: Services, sizes: Sizes, now: dt.datetime) -> None:
     )
     from lealta.segmentation.store import rfm_from_store
 
+    with services.uow.transaction() as session:  # planner statistics for the bulk-loaded rows
+        session.execute(text("ANALYZE"))
     for label, as_of in (("a month ago", now - dt.timedelta(days=30)), ("today", now)):
         started = time.perf_counter()
         rfm_from_store(services, as_of=as_of.date(), clusters=5)
