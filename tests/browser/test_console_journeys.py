@@ -80,7 +80,7 @@ def test_install_read_try_and_enable_the_reactivation(
     page = desktop
     name = catalog.load_template(REACTIVATION).name
     assert name == "Inactive customers, easy reactivation"
-    page.get_by_role("link", name="Journeys").click()
+    page.get_by_role("link", name="Journeys", exact=True).click()
     page.get_by_role("heading", name="Library").wait_for()
     _shot(page, "journeys")
     page.get_by_role("button", name=f"Use this: {name}").click()
