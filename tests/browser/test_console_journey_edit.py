@@ -59,6 +59,9 @@ def _signed_in(context: Any, lealta: Lealta, journey: dict[str, str]) -> tuple[A
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Edit “Inactive customers, easy reactivation”").wait_for()
+    # htmx wires the editor's fields once the document has loaded: a change before that would
+    # go unheard
+    page.wait_for_load_state("load")
     return page, errors
 
 

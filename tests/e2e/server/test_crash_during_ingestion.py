@@ -61,8 +61,10 @@ def _send(
             )
             answer = connection.getresponse()
             answer.read()
-        except OSError:
-            return  # the server died under us: this batch was not acknowledged
+        except (OSError, http.client.HTTPException):
+            # the server died under us (refused, reset, or cut mid-answer): this batch was
+            # not acknowledged
+            return
         sent.append(number)
         if answer.status == 200:
             acked.extend(f"c{client}-b{number}-{i}" for i in range(BATCH))
