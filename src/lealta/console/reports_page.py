@@ -5,6 +5,8 @@ every figure (``/reports/contacts?…``). Each figure comes with the link to its
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,7 @@ from lealta.feedback.reports import (
 )
 from lealta.feedback.splits import split_results
 from lealta.feedback.trends import Bucket, trend
+from lealta.overview.summary import Freshness, Summaries
 
 PERIODS = (7, 30, 90)
 DEFAULT_DAYS = 30
@@ -48,6 +51,12 @@ COLUMNS = (
 )
 # The figure of the contacts page behind each column.
 FIGURE_OF = {"opened_unique": "opened", "clicked_unique": "clicked"}
+# People counted once over a period (opened, clicked, bought) cannot be summed from the daily
+# rollup: at ten million message events they take seconds to count. A report taking longer
+# than a quarter of a second over at least LARGE messages comes from a summary recounted in
+# the background and never older than a minute; a small shop's report is always live.
+FRESHNESS = Freshness(live_below=0.25)
+LARGE = 20_000
 
 
 @dataclass(frozen=True)
@@ -204,12 +213,12 @@ def reports_context(services: Services, query: Mapping[str, str]) -> dict[str, A
     except InvalidInput as problem:
         context.update(problem=str(problem), problem_field=problem.field or "")
         period, by = period_from({}, now=now), "workflow"
-    with services.uow.transaction() as session:
-        rows, totals = report_and_totals(session, by=by, since=period.since, until=period.until)
-        buckets = trend(session, since=period.since, until=period.until, bucket=period.bucket)
-        splits = split_results(session, since=period.since, until=period.until)
-        surveys = nps(session, since=period.since, until=period.until)
+    found = report_figures(services).read((period.start, period.end, by))
+    rows, totals, buckets = found["rows"], found["totals"], found["buckets"]
     context.update(
+        computed_at=found["computed_at"],
+        splits=found["splits"],
+        surveys=found["surveys"],
         period=period,
         by=by,
         key_names=group_names(by),
@@ -219,12 +228,60 @@ def reports_context(services: Services, query: Mapping[str, str]) -> dict[str, A
         total_link=lambda figure: behind_link(period, kind="message", by="channel", figure=figure),
         time_chart=time_chart(period, buckets),
         revenue_chart=revenue_chart(period, buckets),
-        splits=splits,
-        surveys=surveys,
         behind=lambda **criteria: behind_link(period, **criteria),
         csv_href="/reports.csv?" + urlencode({"by": by, **period.query()}),
     )
     return context
+
+
+_summaries: dict[int, Summaries[tuple[dt.date, dt.date, str], dict[str, Any]]] = {}
+_summaries_lock = threading.Lock()
+
+
+def report_figures(services: Services) -> Summaries[tuple[dt.date, dt.date, str], dict[str, Any]]:
+    """The process's summaries of report figures per (first day, last day, grouping) for this
+    store (made when first read, dropped with ``services``)."""
+    key = id(services)
+    with _summaries_lock:
+        found = _summaries.get(key)
+        if found is None:
+            owner = weakref.ref(services)  # the summaries must not keep ``services`` alive
+            found = Summaries(
+                lambda what: _count(owner, what),
+                FRESHNESS,
+                name="reports",
+                large=lambda figures: figures["totals"].sent >= LARGE,
+            )
+            _summaries[key] = found
+            weakref.finalize(services, _forget, key)
+        return found
+
+
+def _forget(key: int) -> None:
+    with _summaries_lock:
+        gone = _summaries.pop(key, None)
+    if gone is not None:
+        gone.close()
+
+
+def _count(owner: weakref.ref[Services], what: tuple[dt.date, dt.date, str]) -> dict[str, Any]:
+    services = owner()
+    if services is None:
+        raise RuntimeError("the store these figures were kept for is closed")
+    first, last, by = what
+    period = Period(first, last, "custom")
+    since, until = period.since, period.until
+    computed_at = services.clock.now()
+    with services.uow.transaction() as session:
+        rows, totals = report_and_totals(session, by=by, since=since, until=until)
+        return {
+            "computed_at": computed_at,
+            "rows": rows,
+            "totals": totals,
+            "buckets": trend(session, since=since, until=until, bucket=period.bucket),
+            "splits": split_results(session, since=since, until=until),
+            "surveys": nps(session, since=since, until=until),
+        }
 
 
 CSV_COLUMNS = (

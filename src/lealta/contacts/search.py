@@ -289,8 +289,14 @@ def _live(
 ) -> list[ColumnElement[bool]]:
     # coalesce(...) = '' keeps SQLite from reading "merged_into IS NULL" through its index
     # (nearly every contact) and sorting them all, instead of walking (created_at, id).
+    # PostgreSQL estimates the plain test right (nearly every row) but guesses the expression
+    # rare, and then plans a broad filter as if it matched a handful.
+    postgres = session.get_bind().dialect.name == "postgresql"
+    unmerged = (
+        Contact.merged_into.is_(None) if postgres else func.coalesce(Contact.merged_into, "") == ""
+    )
     return [
-        func.coalesce(Contact.merged_into, "") == "",
+        unmerged,
         Contact.erased_at.is_(None),
         *filters(session, wanted, region=region, walk=walk),
     ]
