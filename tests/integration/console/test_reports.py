@@ -284,3 +284,36 @@ def test_the_api_lists_and_lifts_suppressions_with_the_same_service(data: Data) 
         "/v1/suppressions/email/ana@example.com?reason=again", headers=data.api.admin
     )
     assert again.status_code == 404
+
+
+def _sent_total(page: str) -> int:
+    cards = page.split('aria-label="Totals"')[1].split("</section>")[0]
+    found = re.search(r"Messages sent</span><strong>([\d,]+)</strong>", cards)
+    assert found, cards
+    return int(found[1].replace(",", ""))
+
+
+def test_a_large_slow_report_is_served_from_a_summary_a_small_one_live(
+    data: Data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lealta.console import reports_page
+    from lealta.overview.summary import Freshness
+
+    _signed_in(data.api, "viewer")
+    first = _sent_total(data.api.client.get(f"/reports?{PERIOD}").text)
+    data.shop.sent(data.cy, template="sale")
+    # a small shop's report is live, however slow the machine
+    assert _sent_total(data.api.client.get(f"/reports?{PERIOD}").text) == first + 1
+
+    # counted "slowly" over "many" messages: the next reader gets the summary, which says
+    # when it was counted, until it is recounted
+    monkeypatch.setattr(reports_page, "LARGE", 1)
+    monkeypatch.setattr(reports_page, "FRESHNESS", Freshness(live_below=0.0, refresh_every=600))
+    reports_page._forget(id(data.api.services))
+    counted = data.api.client.get(f"/reports?{PERIOD}").text
+    assert _sent_total(counted) == first + 1
+    data.shop.sent(data.cy, template="sale")
+    again = data.api.client.get(f"/reports?{PERIOD}").text
+    assert _sent_total(again) == first + 1  # from the summary
+    assert "Figures as of" in again
+    reports_page._forget(id(data.api.services))
