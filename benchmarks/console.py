@@ -40,6 +40,14 @@ from lealta.config import Settings
 
 CHUNK = 20_000
 TARGET_MS = 300.0
+CAMPAIGN_TARGET_MS = 500.0  # issue 12: journey diagrams, simulations and reports
+
+
+def target_ms(page: str) -> float:
+    """The p95 a page must stay under: 500 ms for journeys and reports, else 300 ms."""
+    return CAMPAIGN_TARGET_MS if page.startswith(("journey ", "report")) else TARGET_MS
+
+
 DOWNLOAD = "segment CSV (whole file)"  # a download, not a page: timed, not held to the target
 STAGES = ("Prospect", "Visitor", "Lead", "Customer", "Loyal")
 STAGE_WEIGHTS = (30, 30, 15, 18, 7)
@@ -57,6 +65,7 @@ EVENTS = (
 )
 FIRST = ("Anna", "Marco", "Giulia", "Luca", "Sofia", "Paolo", "Emma", "Jonas", "Lea", "Noah")
 LAST = ("Rossi", "Bianchi", "Müller", "Schmidt", "Martin", "Bernard", "Smith", "Jones", "Costa")
+JOURNEY = "inactive-reactivation"  # loaded with the campaigns (see ``load_campaigns``)
 RICH_EVENTS = 20_000  # the busiest person's history (the contact page's worst case)
 
 
@@ -337,6 +346,47 @@ def _postgres_services(server: str, sizes: Sizes) -> tuple[Services, bool]:
     return build(_settings(url)), loaded
 
 
+def _campaigns_loaded(services: Services, engine: str) -> bool:
+    with services.uow.transaction() as session:
+        if engine == "sqlite":
+            path = make_url(services.settings.database_url).database
+            return Path(str(path)).with_suffix(".campaigns").exists()
+        found = session.scalar(text("SELECT to_regclass('public.bench_campaigns') IS NOT NULL"))
+        return bool(found)
+
+
+def load_campaigns(services: Services, engine: str, args: argparse.Namespace) -> None:
+    """Ten million message events on top of the shop: ``--campaign-messages`` sent e-mails
+    with about four interactions each over 60 days (``reports.grow``, rolled up as the worker
+    does), and the shipped reactivation journey, active, with ``--runs`` runs on the shop's
+    first contacts, their step log, messages, reactions and goal orders (``journeys.load``)."""
+    import journeys
+    import reports
+    from lealta.channels.tables import MessageInteraction, OutboxMessage
+
+    print(f"Adding {args.campaign_messages:,} campaign e-mails and {args.runs:,} journey runs:")
+    reports.grow(services, args.campaign_messages)
+    with services.uow.transaction() as session:
+        first_id = int(session.scalar(select(func.max(OutboxMessage.id))) or 0) + 1
+    started = time.perf_counter()
+    counts = journeys.load(services, args.runs, people=False, first_id=first_id, key="journey")
+    print(f"  journey: {counts} in {time.perf_counter() - started:.0f} s")
+    with services.uow.transaction() as session:
+        if engine == "postgresql":  # the journey's messages were given their ids
+            session.execute(
+                text("SELECT setval(pg_get_serial_sequence('outbox', 'id'), max(id)) FROM outbox")
+            )
+        session.execute(text("ANALYZE"))
+        messages = int(session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+        reactions = int(session.scalar(select(func.count()).select_from(MessageInteraction)) or 0)
+        if engine == "postgresql":
+            session.execute(text("CREATE TABLE bench_campaigns (at text)"))
+    if engine == "sqlite":
+        path = make_url(services.settings.database_url).database
+        Path(str(path)).with_suffix(".campaigns").write_text(str(messages + reactions))
+    print(f"  message events now: {messages + reactions:,} ({messages:,} messages)")
+
+
 def prepare(engine: str, sizes: Sizes, args: argparse.Namespace) -> Services:
     """The services of a loaded data set on ``engine`` (loading it the first time)."""
     from lealta.users.service import create_user
@@ -359,6 +409,8 @@ def prepare(engine: str, sizes: Sizes, args: argparse.Namespace) -> Services:
         else:
             with services.uow.transaction() as session:
                 session.execute(text("CREATE TABLE bench_loaded (at text)"))
+    if args.campaign_messages and not _campaigns_loaded(services, engine):
+        load_campaigns(services, engine, args)
     return services
 
 
@@ -387,6 +439,7 @@ def _signed_in_client(services: Services) -> Any:
 
 def pages(services: Services) -> list[tuple[str, str]]:
     """(label, path) of every console page, on real ids of the data set."""
+    from lealta.automations.tables import Workflow
     from lealta.contacts.tables import Contact
     from lealta.segmentation.tables import ContactRfm
 
@@ -397,6 +450,7 @@ def pages(services: Services) -> list[tuple[str, str]]:
             select(ContactRfm.segment).group_by(ContactRfm.segment).order_by(func.count().desc())
         )
         someone = session.scalar(select(Contact.id).order_by(Contact.created_at).offset(500))
+        journey = session.scalar(select(Workflow.id).where(Workflow.id == JOURNEY))
     return [
         ("overview", "/"),
         ("contacts", "/contacts"),
@@ -412,8 +466,28 @@ def pages(services: Services) -> list[tuple[str, str]]:
         ("segments", "/segments"),
         (DOWNLOAD, f"/segments/export?segment={segment}"),
         ("journeys", "/journeys"),
+        *(
+            [
+                ("journey diagram", f"/journeys/{JOURNEY}"),
+                ("journey step: waiting", f"/journeys/{JOURNEY}/steps/window"),
+                ("journey step: e-mail", f"/journeys/{JOURNEY}/steps/seasonal"),
+                (
+                    "journey try: clicks day 2",
+                    f"/journeys/{JOURNEY}/try?contact={customer}&day=2&kind=clicked"
+                    "&detail=reactivation-seasonal",
+                ),
+                (
+                    "journey dry run: segment",
+                    f"/journeys/{JOURNEY}/try?dry=1&audience=segment&value={segment}",
+                ),
+            ]
+            if journey
+            else []
+        ),
         ("messages (templates)", "/messages"),
         ("reports, last 30 days", "/reports?period=30"),
+        ("reports by step, 90 days", "/reports?period=90&by=step"),
+        ("report: who clicked", "/reports/contacts?kind=message&by=channel&figure=clicked"),
         ("deliverability", "/reports/deliverability"),
         ("settings", "/settings"),
         ("audit log", "/settings/audit"),
@@ -421,12 +495,15 @@ def pages(services: Services) -> list[tuple[str, str]]:
 
 
 def time_pages(services: Services, requests: int) -> list[dict[str, Any]]:
-    """p50/p95 server time of each page (after one untimed request)."""
+    """p50/p95 server time of each page after a first request, timed apart: the first of a
+    process may count what later ones read from a summary."""
     client = _signed_in_client(services)
     results = []
     try:
         for label, path in pages(services):
+            started = time.perf_counter()
             first = client.get(path)
+            first_ms = (time.perf_counter() - started) * 1000
             if first.status_code == 404:
                 results.append({"page": label, "path": path, "status": 404})
                 continue
@@ -442,6 +519,7 @@ def time_pages(services: Services, requests: int) -> list[dict[str, Any]]:
                     "path": path,
                     "status": answer.status_code,
                     "bytes": len(answer.content),
+                    "first_ms": first_ms,
                     "p50_ms": statistics.median(took),
                     "p95_ms": took[min(len(took) - 1, round(0.95 * (len(took) - 1)))],
                 }
@@ -454,20 +532,22 @@ def time_pages(services: Services, requests: int) -> list[dict[str, Any]]:
 def _print(engine: str, sizes: Sizes, results: list[dict[str, Any]]) -> None:
     print(
         f"\n{engine}: {sizes.contacts:,} contacts, {sizes.events:,} events; "
-        f"target p95 < {TARGET_MS:.0f} ms"
+        f"target p95 < {TARGET_MS:.0f} ms ({CAMPAIGN_TARGET_MS:.0f} ms for journeys and reports)"
     )
-    print(f"  {'page':30} {'status':>6} {'p50 ms':>8} {'p95 ms':>8}  verdict")
+    print(f"  {'page':30} {'status':>6} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8}  verdict")
     for row in results:
         if "p95_ms" not in row:
-            print(f"  {row['page']:30} {row['status']:>6} {'':>8} {'':>8}  page missing")
+            print(f"  {row['page']:30} {row['status']:>6} {'':>9} {'':>8} {'':>8}  page missing")
             continue
-        verdict = "ok" if row["p95_ms"] < TARGET_MS and row["status"] == 200 else "SLOW"
+        verdict = (
+            "ok" if row["p95_ms"] < target_ms(row["page"]) and row["status"] == 200 else "SLOW"
+        )
         if row["page"] == DOWNLOAD:
             verdict = f"download, {row['bytes'] / 1e6:.1f} MB"
         if row["status"] != 200:
             verdict = f"answered {row['status']}"
         print(
-            f"  {row['page']:30} {row['status']:>6} {row['p50_ms']:>8.1f} "
+            f"  {row['page']:30} {row['status']:>6} {row['first_ms']:>9.0f} {row['p50_ms']:>8.1f} "
             f"{row['p95_ms']:>8.1f}  {verdict}"
         )
 
@@ -498,12 +578,23 @@ def main(argv: list[str] | None = None) -> int:
         help="a PostgreSQL server to create the benchmark's database on "
         "($LEALTA_TEST_POSTGRES_URL)",
     )
+    parser.add_argument(
+        "--campaign-messages",
+        type=_number,
+        default=2_000_000,
+        help="campaign e-mails added with about four interactions each, for ten million "
+        "message events (2,000,000; 0: none)",
+    )
+    parser.add_argument(
+        "--runs", type=_number, default=200_000, help="runs of the reactivation journey (200,000)"
+    )
     parser.add_argument("--quick", action="store_true", help="20,000 contacts, 200,000 events")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     sizes = Sizes(20_000, 200_000) if args.quick else Sizes(args.contacts, args.events)
     if args.quick:
         args.requests = min(args.requests, 5)
+        args.campaign_messages, args.runs = 20_000, 2_000
     engines = ("sqlite", "postgresql") if args.engine == "both" else (args.engine,)
     report: dict[str, Any] = {"contacts": sizes.contacts, "events": sizes.events}
     slow = False
@@ -513,7 +604,8 @@ def main(argv: list[str] | None = None) -> int:
         _print(engine, sizes, results)
         report[engine] = results
         slow |= any(
-            (r.get("p95_ms", 0) >= TARGET_MS and r["page"] != DOWNLOAD) or r["status"] != 200
+            (r.get("p95_ms", 0) >= target_ms(r["page"]) and r["page"] != DOWNLOAD)
+            or r["status"] != 200
             for r in results
         )
         services.uow.engine.dispose()

@@ -113,11 +113,16 @@ def _path(i: int) -> tuple[str, str, list[tuple[str, str]]]:
     return "waiting", "wait-reminder", [*log, ("wait-reminder", "entered")]
 
 
-def load(services: Services, runs: int) -> dict[str, int]:
-    """The workflow and its runs, step log, messages, reactions and orders."""
+def load(
+    services: Services, runs: int, *, people: bool = True, first_id: int = 1, key: str = "bench"
+) -> dict[str, int]:
+    """The workflow and its runs, step log, messages, reactions and orders; ``people``: also
+    the admin and the contacts (else the store's contacts ``0`` to ``runs - 1`` are used);
+    outbox ids start at ``first_id``, idempotency keys and order ids with ``key``."""
     now = services.clock.now()
     with services.uow.transaction() as session:
-        create_user(session, email=ADMIN, role="admin", password=PASSWORD, now=now)
+        if people:
+            create_user(session, email=ADMIN, role="admin", password=PASSWORD, now=now)
         service.install(session, WORKFLOW, now=now)
         service.set_status(session, WORKFLOW, "active", now=now)
 
@@ -128,7 +133,7 @@ def load(services: Services, runs: int) -> dict[str, int]:
         {"id": _contact_id(i), "attributes": {"first_name": f"P{i}"}, "created_at": now}
         for i in range(runs)
     )
-    counts = {"contacts": _insert(services, Contact, contacts)}
+    counts = {"contacts": _insert(services, Contact, contacts) if people else 0}
 
     def run_rows() -> Iterator[dict[str, Any]]:
         for i in range(runs):
@@ -165,8 +170,8 @@ def load(services: Services, runs: int) -> dict[str, int]:
             step = "feedback" if i % 4 == 0 else "seasonal"
             fate = MESSAGE_FATES[i % len(MESSAGE_FATES)]
             yield {
-                "id": i + 1,
-                "idempotency_key": f"bench-{i}",
+                "id": first_id + i,
+                "idempotency_key": f"{key}-{i}",
                 "contact_id": _contact_id(i),
                 "run_id": _run_id(i),
                 "channel": "email",
@@ -180,10 +185,16 @@ def load(services: Services, runs: int) -> dict[str, int]:
 
     def reactions() -> Iterator[dict[str, Any]]:
         for i in range(0, runs, 3):  # a third open, a ninth click
-            yield {"outbox_id": i + 1, "contact_id": _contact_id(i), "kind": "opened", "at": now}
+            outbox_id = first_id + i
+            yield {
+                "outbox_id": outbox_id,
+                "contact_id": _contact_id(i),
+                "kind": "opened",
+                "at": now,
+            }
             if i % 9 == 0:
                 yield {
-                    "outbox_id": i + 1,
+                    "outbox_id": outbox_id,
                     "contact_id": _contact_id(i),
                     "kind": "clicked",
                     "at": now,
@@ -193,7 +204,7 @@ def load(services: Services, runs: int) -> dict[str, int]:
         for i in range(runs):
             if _path(i)[0] == "goal":
                 yield {
-                    "external_id": f"bench-{i}",
+                    "external_id": f"{key}-{i}",
                     "contact_id": _contact_id(i),
                     "amount": Decimal("42.50"),
                     "currency": "EUR",

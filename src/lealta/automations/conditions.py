@@ -15,9 +15,11 @@ count, so a condition never sees the future.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -35,6 +37,10 @@ from lealta.scoring.rules import Condition, Op, conditions_hold, describe_errors
 
 ORDER_COMPLETED = "Order Completed"
 MESSAGE_EVENTS = {"opened": "Email Opened", "clicked": "Email Clicked"}
+
+
+def _when(event: EventView) -> datetime:
+    return event.occurred_at
 
 
 def _aware_utc(moment: datetime, what: str) -> datetime:
@@ -79,6 +85,12 @@ class ContactView:
     timezone: str | None = None
     events: Sequence[EventView] = ()
 
+    def __post_init__(self) -> None:
+        events = tuple(self.events)
+        if any(a.occurred_at > b.occurred_at for a, b in pairwise(events)):
+            events = tuple(sorted(events, key=_when))
+        object.__setattr__(self, "events", events)  # oldest first, always
+
 
 def event_matches(event: EventView, name: str, where: Sequence[Condition]) -> bool:
     """Whether ``event`` is named ``name`` (case-insensitively) and meets every condition.
@@ -112,8 +124,18 @@ class _Scene:
     now: datetime
     entered_at: datetime
 
-    def past_events(self) -> list[EventView]:
-        return [event for event in self.contact.events if event.occurred_at <= self.now]
+    def past_events(self) -> Sequence[EventView]:
+        """The contact's events up to now, oldest first."""
+        events = self.contact.events
+        return events[: bisect_right(events, self.now, key=_when)]
+
+    def events_after(self, moment: datetime) -> Sequence[EventView]:
+        """The events after ``moment`` up to now, oldest first (a look at a long history
+        reads only its end)."""
+        events = self.contact.events
+        return events[
+            bisect_right(events, moment, key=_when) : bisect_right(events, self.now, key=_when)
+        ]
 
 
 def _kind_required(schema: dict[str, Any]) -> None:
@@ -266,13 +288,10 @@ class EventCountCondition(_Spec):
 
     def _holds(self, scene: _Scene) -> bool:
         since = None if self.within_days is None else scene.now - timedelta(days=self.within_days)
-        named = [
-            event
-            for event in scene.past_events()
-            if (since is None or event.occurred_at > since)
-            and (not self.since_entered or event.occurred_at > scene.entered_at)
-            and event_matches(event, self.event, ())
-        ]
+        if self.since_entered:
+            since = scene.entered_at if since is None else max(since, scene.entered_at)
+        seen = scene.past_events() if since is None else scene.events_after(since)
+        named = [event for event in seen if event_matches(event, self.event, ())]
         if self.latest:
             named = sorted(named, key=lambda event: event.occurred_at)[-1:]
         count = sum(1 for event in named if conditions_hold(self.where, event.properties))
@@ -293,10 +312,8 @@ class MessageCondition(_Spec):
     def _holds(self, scene: _Scene) -> bool:
         wanted = MESSAGE_EVENTS[self.action]
         return any(
-            event.occurred_at > scene.entered_at
-            and event_matches(event, wanted, ())
-            and event.properties.get("template") == self.template
-            for event in scene.past_events()
+            event_matches(event, wanted, ()) and event.properties.get("template") == self.template
+            for event in scene.events_after(scene.entered_at)
         )
 
 
@@ -307,8 +324,8 @@ class PurchasedSinceEntered(_Spec):
 
     def _holds(self, scene: _Scene) -> bool:
         return any(
-            event.occurred_at > scene.entered_at and event_matches(event, ORDER_COMPLETED, ())
-            for event in scene.past_events()
+            event_matches(event, ORDER_COMPLETED, ())
+            for event in scene.events_after(scene.entered_at)
         )
 
 

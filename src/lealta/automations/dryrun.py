@@ -16,6 +16,10 @@ from lealta.contacts.tables import Contact, ContactTag
 from lealta.segmentation.tables import ContactRfm
 
 CHUNK = 500
+# Nobody does anything new in a dry run: between wake times only conditions over a window of
+# days ("no order in the last 30 days") can change, so runs are looked at every six hours
+# rather than every hour (four times less work over hundreds of people, the same counts).
+LOOK_EVERY_HOURS = 6.0
 
 
 def audience(
@@ -58,7 +62,10 @@ def dry_run(
     for start in range(0, len(contact_ids), CHUNK):
         views = contact_views(session, contact_ids[start : start + CHUNK], now=now)
         for view in views.values():
-            for _moment, item in engine.simulate(definition, view, start=now, days=days):
+            simulated = engine.simulate(
+                definition, view, start=now, days=days, step_hours=LOOK_EVERY_HOURS
+            )
+            for _moment, item in simulated:
                 if isinstance(item, engine.StepLog):
                     outcomes.setdefault(item.step_id, Counter())[item.outcome.split(" ")[0]] += 1
                 else:

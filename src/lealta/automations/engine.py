@@ -663,13 +663,22 @@ class _Simulation:
     ) -> None:
         self.definition = definition
         self.contact = contact
+        self.history = sorted(contact.events, key=lambda event: event.occurred_at)
         self.coming = sorted(events, key=lambda event: event.occurred_at)
         self.tick = tick
         self.run_id = f"simulation:{definition.id}:{contact.id}"
+        self._seen: tuple[int, ContactView] | None = None  # (events come so far, the view)
 
     def seen_at(self, moment: datetime) -> ContactView:
-        known = [*self.contact.events, *(e for e in self.coming if e.occurred_at <= moment)]
-        return replace(self.contact, events=tuple(sorted(known, key=lambda e: e.occurred_at)))
+        """The contact with their history and the events come by ``moment``; the same view
+        until another event comes (a long history is sorted once, not at every look)."""
+        come = sum(1 for event in self.coming if event.occurred_at <= moment)
+        if self._seen is not None and self._seen[0] == come:
+            return self._seen[1]
+        known = sorted([*self.history, *self.coming[:come]], key=lambda e: e.occurred_at)
+        view = replace(self.contact, events=tuple(known))
+        self._seen = (come, view)
+        return view
 
     def next_moment(self, after: datetime, state: RunState, tick_at: datetime) -> datetime:
         moments = [tick_at]
