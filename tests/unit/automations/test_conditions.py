@@ -139,3 +139,22 @@ def test_evaluation_needs_aware_times() -> None:
 def test_bad_conditions_are_refused(spec: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         SPEC.validate_python(spec)
+
+
+def test_events_given_in_any_order_are_kept_oldest_first_and_read_around_the_entry() -> None:
+    entered = T0 + timedelta(days=10)
+    orders = [event("Order Completed", T0 + timedelta(days=d)) for d in (12, 3, 30, 10)]
+    someone = contact(events=orders)
+    assert [e.occurred_at for e in someone.events] == sorted(e.occurred_at for e in orders)
+    bought: Any = {"kind": "purchased_since_entered"}
+    since_entry: Any = {"kind": "event_count", "event": "Order Completed", "since_entered": True}
+    adapter = TypeAdapter(ConditionSpec)
+    goal, count = adapter.validate_python(bought), adapter.validate_python(since_entry)
+    # the order on day 10 is at the entry, not after it; the one on day 30 is still to come
+    assert not evaluate(goal, someone, now=T0 + timedelta(days=11), entered_at=entered)
+    assert evaluate(goal, someone, now=T0 + timedelta(days=12), entered_at=entered)
+    count_lte: Any = {**since_entry, "gte": 1, "lte": 1}
+    at_most_one = adapter.validate_python(count_lte)
+    assert evaluate(at_most_one, someone, now=T0 + timedelta(days=29), entered_at=entered)
+    assert not evaluate(at_most_one, someone, now=T0 + timedelta(days=30), entered_at=entered)
+    assert evaluate(count, someone, now=T0 + timedelta(days=30), entered_at=entered)
