@@ -41,6 +41,7 @@ FIRST_EMAIL = "reactivation-seasonal"  # no order history: the seasonal branch
 FIRST_STEP = "seasonal"  # the step that sends it
 NEW_SUBJECT = "{{ contact.first_name }}, we kept a spring offer for you"
 CUSTOMER = "carla@shop.example"
+VIEWER = "onlooker@example.com"
 LAPSED = "Customer Lapsed"  # the shop's own signal, mapped to Inactive by a lifecycle rule
 
 
@@ -121,6 +122,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             admin = create_key(session, scope="admin", name="campaign test", now=now).key
             track = create_key(session, scope="track", name="shop", now=now).key
             create_user(session, email=marketer, role="marketer", password=PASSWORD, now=now)
+            create_user(session, email=VIEWER, role="viewer", password=PASSWORD, now=now)
         services.uow.engine.dispose()
         log = folder / "serve.log"
         with log.open("wb") as output:
@@ -283,5 +285,34 @@ def test_edit_try_enable_and_the_email_arrives_with_the_new_subject(
         assert page.get_by_role("link", name=CUSTOMER).count() or contact_id in page.content()
         _shot(page, "journey-step")
         assert errors == []
+    finally:
+        context.close()
+    _a_viewer_reads_the_journey_but_cannot_change_it(browser, server)
+
+
+def _a_viewer_reads_the_journey_but_cannot_change_it(browser: Any, server: Server) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/journeys/{REACTIVATION}")
+        page.get_by_label("Email").fill(VIEWER)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.locator("svg.flow").wait_for()
+        for action in ("Edit", "Pause", "Enable"):
+            assert page.get_by_role("link", name=action, exact=True).count() == 0
+            assert page.get_by_role("button", name=action, exact=True).count() == 0
+        answer = page.goto(f"{server.url}/journeys/{REACTIVATION}/edit")
+        assert answer is not None
+        assert answer.status == 403
+        _shot(page, "journey-edit-viewer")
+        # a forged form post with the viewer's own session and token is refused too
+        page.goto(f"{server.url}/journeys/{REACTIVATION}")
+        token = page.locator("input[name=csrf]").first.get_attribute("value") or ""
+        posted = page.request.post(
+            f"{server.url}/journeys/{REACTIVATION}/yaml", form={"csrf": token, "yaml": "id: x"}
+        )
+        assert posted.status == 403
     finally:
         context.close()
