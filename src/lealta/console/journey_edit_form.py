@@ -2,7 +2,9 @@
 read back into the definition. Pure.
 
 Field names say where a value goes: ``t.event`` (the trigger), ``e.max_active`` (entry rules),
-``g.c.kind`` (the goal's condition), ``s.<step id>.duration_amount`` (a step), and for
+``g.c.kind`` (the goal's condition), ``s.<step id>.duration_amount`` (a step), where a
+step goes (``s.<id>.then``/``else``/``on_event``/``on_timeout``, ``s.<id>.b<n>.next`` for a
+split's branch n, ``s.<id>.next`` for a linear step, empty meaning the following step), and for
 conditions ``<prefix>kind`` with ``<prefix><n>.`` for the conditions inside ``all``/``any``
 and ``<prefix>x.`` inside ``not``. A field left out of the form keeps the draft's value, so
 settings the form does not show (an event's ``where`` tests, a send's ``data``) survive.

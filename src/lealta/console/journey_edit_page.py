@@ -1,6 +1,7 @@
 """The journey editor's view model: the trigger, entry rules, goal and the steps in the order
-runs meet them (branches nested and labelled), each with the fields of its kind and its
-problems; and the posted form read back into a definition. Pure."""
+runs meet them (branches nested and labelled), each with the fields of its kind, where it goes
+(a "goes to" choice of the journey's steps per arm, or for ``next``) and its problems; and the
+posted form read back into a definition. Pure."""
 
 from __future__ import annotations
 
@@ -50,6 +51,12 @@ KIND_WORDS = {
     "start_workflow": "Start another journey",
 }
 ARM_LABELS = {"then": "Yes", "else": "No", "on_event": "When it happens", "on_timeout": "Timed out"}
+ROUTE_LABELS = {
+    "then": "Yes goes to",
+    "else": "No goes to",
+    "on_event": "When the event happens, goes to",
+    "on_timeout": "When the wait times out, goes to",
+}
 
 
 # -- reading the form ----------------------------------------------------------------------
@@ -147,12 +154,25 @@ def _read_step(form: Form, prefix: str, step: dict[str, Any]) -> None:
             branch["percent"] = _text(form, f"{prefix}b{n}.percent", branch.get("percent"))
     elif kind == "exit":
         step["reason"] = _text(form, prefix + "reason", step.get("reason"))
-    for label, _ in arms(step):
-        field = prefix + "to." + label
-        if form.get(field):
-            editing._set_arm(step, label, form[field])
+    _read_routes(form, prefix, step)
     if "currency" in step and step["currency"] is None:
         del step["currency"]
+
+
+def _read_routes(form: Form, prefix: str, step: dict[str, Any]) -> None:
+    """Where the step sends runs, from its "goes to" choices: each arm of a branching step
+    (an empty choice keeps the draft's target), or a linear step's ``next`` (empty: none)."""
+    if step.get("type") == "split":
+        for n, branch in enumerate(step.get("branches") or []):
+            if isinstance(branch, dict) and (chosen := _text(form, f"{prefix}b{n}.next", "")):
+                branch["next"] = chosen
+    elif is_linear(step):
+        if prefix + "next" in form:
+            step["next"] = _optional(form, prefix + "next", step.get("next"))
+    else:
+        for label, _ in arms(step):
+            if chosen := _text(form, prefix + label, ""):
+                step[label] = chosen
 
 
 # -- fields of each part -------------------------------------------------------------------
@@ -420,6 +440,77 @@ def arm_words(step: Mapping[str, Any], label: str) -> str:
     return ARM_LABELS.get(label, label)
 
 
+# -- where each step goes -----------------------------------------------------------------
+
+
+def step_choices(nodes: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Every step of the outline as a place runs may go, in the order the outline shows
+    them: ``(id, words)``, the words being the id, a dash and the step's summary."""
+    found: list[tuple[str, str]] = []
+    for node in nodes:
+        found.append((node["id"], f"{node['id']} \N{EN DASH} {summary(node['step'])}"))
+        for arm in node["arms"]:
+            found.extend(step_choices(arm["nodes"]))
+    return found
+
+
+def route_fields(
+    document: Mapping[str, Any], step: Mapping[str, Any], choices: list[tuple[str, str]]
+) -> list[Field]:
+    """The step's "goes to" choices: one per arm of a branching step (``then``/``else``,
+    ``on_event``/``on_timeout``, each split branch's ``next``), a linear step's optional
+    ``next``; none for an exit, which ends the run."""
+    step_id = str(step.get("id"))
+    prefix = f"s.{step_id}."
+    options = [
+        (value, f"{words} (this step again)" if value == step_id else words)
+        for value, words in choices
+    ]
+    if step.get("type") == "split":
+        return [
+            _route(f"{prefix}b{n}.next", f"Branch {b.get('name')} goes to", b.get("next"), options)
+            for n, b in enumerate(step.get("branches") or [])
+            if isinstance(b, dict)
+        ]
+    if is_linear(step):
+        default = ("", _carry_on_words(document, step_id, dict(choices)))
+        return [_route(prefix + "next", "Then goes to", step.get("next"), [default, *options])]
+    return [
+        _route(prefix + label, ROUTE_LABELS.get(label, f"{label} goes to"), target, options)
+        for label, target in arms(step)
+    ]
+
+
+def _carry_on_words(document: Mapping[str, Any], step_id: str, words: dict[str, str]) -> str:
+    """What a linear step without ``next`` does: go on to the step after it in the list, or
+    end the run when it is the last one."""
+    steps = [s for s in document.get("steps") or [] if isinstance(s, dict)]
+    n = editing.position({"steps": steps}, step_id)
+    plain = [*steps[:n], {**steps[n], "next": None}, *steps[n + 1 :]]
+    after = following({"steps": plain}, n)
+    if after is None:
+        return "End the run here"
+    return f"Carry on to the next step ({words.get(after, after)})"
+
+
+def _route(name: str, label: str, target: Any, options: list[tuple[str, str]]) -> Field:
+    """One "goes to" select; a target that is not one of the steps stays shown as it is, for
+    the validator's error to be read against."""
+    value = "" if target is None else str(target)
+    pairs = list(options)
+    if value not in dict(pairs):
+        missing = "Choose a step" if value == "" else f"{value} (not a step of this journey)"
+        pairs.insert(0, (value, missing))
+    return {
+        "name": name,
+        "label": label,
+        "value": value,
+        "kind": "select",
+        "options": pairs,
+        "swaps": True,
+    }
+
+
 def place_problems(found: list[Problem]) -> dict[str, list[Problem]]:
     """Problems by the step (or part) they concern."""
     placed: dict[str, list[Problem]] = {}
@@ -502,16 +593,23 @@ def edit_context(
     ids = [str(s.get("id")) for s in steps]
     main, rest = outline(document)
 
+    choices = step_choices(main) + step_choices(rest)
+    problems = list(found or [])
+    placed = place_problems(problems)
+
     def attach(nodes: list[dict[str, Any]]) -> None:
         for node in nodes:
             node["view"] = step_view(node["step"], templates)
+            node["view"]["routes"] = route_fields(document, node["step"], choices)
+            if node["id"] in placed:  # a target's error is the step's (the validator's words)
+                for route in node["view"]["routes"]:
+                    route["describedby"] = f"problems-{node['id']}"
             for arm in node["arms"]:
                 arm["words"] = arm_words(node["step"], arm["label"])
                 attach(arm["nodes"])
 
     attach(main)
     attach(rest)
-    problems = list(found or [])
     by_field: dict[str, list[Problem]] = {}
     for problem in problems:
         if name := problem_input(problem):
@@ -525,7 +623,7 @@ def edit_context(
         "unreached": rest,
         "step_ids": ids,
         "problems": problems,
-        "by_place": place_problems(problems),
+        "by_place": placed,
         "fields_wrong": set(by_field),
         "by_field": by_field,
         "insertable": [(kind, KIND_WORDS[kind]) for kind in editing.INSERTABLE],
