@@ -1,6 +1,6 @@
 """The journey editor in Chromium, as a marketer uses it: change the first e-mail's template and
-a wait, save, see version 2; an invalid split shows its error on the step; the YAML view; on a
-laptop and a phone. Screenshots go to ``test-artifacts/console/``."""
+a wait, save, see version 2; an invalid split shows its error on the step; re-point a branch;
+the YAML view; on a laptop and a phone. Screenshots go to ``test-artifacts/console/``."""
 
 from __future__ import annotations
 
@@ -116,6 +116,31 @@ def test_the_condition_kind_swaps_its_fields(page: Any) -> None:
     page.get_by_label("Tag", exact=True).first.wait_for()
     assert page.locator("#f-s--has-history--c--tag").count() == 1
     assert page.locator("#f-s--has-history--c--event").count() == 0
+
+
+@pytest.mark.browser
+def test_a_marketer_repoints_a_branch(page: Any, lealta: Lealta, journey: dict[str, str]) -> None:
+    card = page.locator("#step-interacted > .step-card")
+    no = card.get_by_label("No goes to")
+    assert no.input_value() == "last-chance"
+    assert "reminder \N{EN DASH} Send email “offer-reminder”" in no.inner_text()
+    no.focus()
+    no.select_option("reminder")
+    page.get_by_text("Changes not saved yet.").wait_for()
+    # the outline is redrawn at once: the last chance e-mail is no longer reached
+    page.get_by_role("heading", name="Not reached from the start").wait_for()
+    assert page.evaluate("document.activeElement.id") == "f-s--interacted--else"
+    assert card.get_by_label("No goes to").input_value() == "reminder"
+    _shot(page, "journey-edit-repoint")
+    page.get_by_role("button", name="Save as version").first.click()
+    page.get_by_text("Saved as version").first.wait_for()
+    with lealta.services.uow.transaction() as session:
+        rules = service.definition(session, journey["id"])
+    assert rules.successors("interacted") == {
+        "branch:then": "partially-active",
+        "branch:else": "reminder",
+    }
+    assert rules.successors("last-chance") == {"next": "no-reaction"}  # kept, unreached
 
 
 @pytest.mark.browser

@@ -139,6 +139,77 @@ def test_an_invalid_split_shows_its_error_on_the_step_and_saves_nothing(api: Api
     assert _version(api) == 1
 
 
+def test_a_marketer_repoints_a_branch_and_a_step(api: Api) -> None:
+    client = _sign_in(api, "marketer")
+    page = client.get(EDIT).text
+    assert '<label for="f-s--interacted--else">No goes to</label>' in page
+    assert '<label for="f-s--seasonal--next">Then goes to</label>' in page
+    assert "window \N{EN DASH} Wait 5 days</option>" in page
+    fields = _fields(page)
+    assert (fields["s.interacted.else"], fields["s.seasonal.next"]) == ("last-chance", "")
+    fields["s.interacted.else"] = "reminder"
+    fields["s.seasonal.next"] = "interacted"  # skip the five days' wait
+    fields["s.expiring.next"] = ""  # carry on to the next step in the list
+    fields["op"] = "save"
+    saved = client.post(EDIT, data=fields, follow_redirects=False)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"{EDIT}?saved=2"
+    with api.services.uow.transaction() as session:
+        rules = service.definition(session, JOURNEY)
+        assert rules.successors("interacted") == {
+            "branch:then": "partially-active",
+            "branch:else": "reminder",
+        }
+        assert rules.successors("seasonal") == {"next": "interacted"}
+        assert rules.successors("expiring") == {"next": "last-chance"}
+        assert service.definition(session, JOURNEY, 1).step("interacted").else_ == "last-chance"  # type: ignore[union-attr]
+    again = _fields(client.get(EDIT).text)
+    assert (again["s.interacted.else"], again["s.expiring.next"]) == ("reminder", "")
+
+
+def test_a_new_splits_branch_is_pointed_elsewhere_before_saving(api: Api) -> None:
+    client = _sign_in(api, "marketer")
+    fields = _fields(client.get(EDIT).text)
+    fields["op"] = "insert|after|window"
+    fields["ins.window"] = "split"
+    fields = _fields(client.post(EDIT, data=fields).text)
+    assert (fields["s.split-1.b0.next"], fields["s.split-1.b1.next"]) == (
+        "interacted",
+        "interacted",
+    )
+    fields["s.split-1.b1.next"] = "done"
+    fields["op"] = "refresh"  # what htmx asks for when a choice changes: the outline redrawn
+    draft = client.post(EDIT, data=fields)
+    assert "Changes not saved yet" in draft.text
+    fields = _fields(draft.text)
+    assert fields["s.split-1.b1.next"] == "done"
+    fields["op"] = "save"
+    assert client.post(EDIT, data=fields, follow_redirects=False).status_code == 303
+    with api.services.uow.transaction() as session:
+        rules = service.definition(session, JOURNEY)
+        assert rules.successors("split-1") == {"split:A": "interacted", "split:B": "done"}
+        assert rules.successors("window") == {"next": "split-1"}
+
+
+def test_a_target_that_is_no_step_shows_the_validators_error_on_its_step(api: Api) -> None:
+    client = _sign_in(api, "marketer")
+    fields = _fields(client.get(EDIT).text)
+    fields["s.interacted.else"] = "gone"
+    fields["op"] = "save"
+    answer = client.post(EDIT, data=fields, follow_redirects=False)
+    assert answer.status_code == 422
+    step = answer.text[answer.text.index('id="step-interacted"') :]
+    card = step[: step.index('class="arms"')]
+    assert "else refers to unknown step &#39;gone&#39;" in card
+    assert (
+        'id="f-s--interacted--else" name="s.interacted.else" aria-describedby="problems-interacted"'
+        in card
+    )
+    assert '<option value="gone" selected>gone (not a step of this journey)</option>' in card
+    assert '<a href="#step-interacted">interacted</a>' in answer.text  # the summary links to it
+    assert _version(api) == 1
+
+
 def test_deleting_a_step_that_ends_a_branch_says_why_it_cannot(api: Api) -> None:
     client = _sign_in(api, "marketer")
     fields = _fields(client.get(EDIT).text)
