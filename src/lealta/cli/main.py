@@ -39,6 +39,7 @@ def _register() -> None:
     from lealta.cli.imports import import_app
     from lealta.cli.jobs import jobs_app
     from lealta.cli.keys import keys_app
+    from lealta.cli.loyalty import loyalty_app
     from lealta.cli.push import push_app
     from lealta.cli.reports import reports_app
     from lealta.cli.rfm import rfm_command
@@ -63,6 +64,7 @@ def _register() -> None:
     app.add_typer(push_app, name="push")
     app.add_typer(reports_app, name="reports")
     app.add_typer(jobs_app, name="jobs")
+    app.add_typer(loyalty_app, name="loyalty")
 
 
 _register()
