@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lealta.automations import engine
 from lealta.automations.definition import WorkflowDefinition
+from lealta.automations.needs import event_names
 from lealta.automations.runner import contact_views
 from lealta.contacts.tables import Contact, ContactTag
 from lealta.segmentation.tables import ContactRfm
@@ -59,8 +60,11 @@ def dry_run(
     """
     outcomes: dict[str, Counter[str]] = {}
     commands: Counter[str] = Counter()
+    names = event_names(definition)  # of a long history, only what the workflow can test
     for start in range(0, len(contact_ids), CHUNK):
-        views = contact_views(session, contact_ids[start : start + CHUNK], now=now)
+        views = contact_views(
+            session, contact_ids[start : start + CHUNK], now=now, event_names=names
+        )
         for view in views.values():
             simulated = engine.simulate(
                 definition, view, start=now, days=days, step_hours=LOOK_EVERY_HOURS

@@ -20,6 +20,8 @@ import datetime as dt
 from typing import Any
 
 from lealta.automations.conditions import (
+    MESSAGE_EVENTS,
+    ORDER_COMPLETED,
     AllOf,
     AnyOf,
     AttributeCondition,
@@ -111,6 +113,34 @@ def needs(rules: WorkflowDefinition, step_id: str | None, *, waiting: bool) -> f
         if isinstance(step, IfStep):
             found |= condition_needs(step.condition)
     return frozenset(found)
+
+
+def event_names(rules: WorkflowDefinition) -> frozenset[str] | None:
+    """Every event name the workflow's conditions and event waits can test, lower-cased and
+    case-folded (names match whatever their case); None when some condition may test any
+    event. A simulation or a dry run loads only these of a long history."""
+    names: set[str] = set()
+    pending: list[Any] = [rules.goal.condition] if rules.goal is not None else []
+    for step in rules.steps:
+        if isinstance(step, IfStep):
+            pending.append(step.condition)
+        elif isinstance(step, WaitForEventStep):
+            names.add(step.event)
+    while pending:
+        current = pending.pop()
+        if isinstance(current, AllOf | AnyOf):
+            pending.extend(current.conditions)
+        elif isinstance(current, Not):
+            pending.append(current.condition)
+        elif isinstance(current, EventCountCondition):
+            names.add(current.event)
+        elif isinstance(current, MessageCondition):
+            names.add(MESSAGE_EVENTS[current.action])
+        elif isinstance(current, PurchasedSinceEntered):
+            names.add(ORDER_COMPLETED)
+        elif "events" in _BY_CONDITION.get(type(current), PARTS):
+            return None  # a kind this module does not know: it may read any event
+    return frozenset({name.lower() for name in names} | {name.casefold() for name in names})
 
 
 def first_waits(rules: WorkflowDefinition) -> list[tuple[str, dt.timedelta | None]]:

@@ -35,6 +35,7 @@ from lealta.automations import engine
 from lealta.automations import wording as words
 from lealta.automations.conditions import MESSAGE_EVENTS, ORDER_COMPLETED, ContactView, EventView
 from lealta.automations.definition import WorkflowDefinition
+from lealta.automations.needs import event_names
 from lealta.automations.views import contact_views
 from lealta.config import Settings
 from lealta.contacts.tables import Contact, Identifier
@@ -214,7 +215,8 @@ def simulate(
     """
     if not 0 < days <= MAX_DAYS:
         raise InvalidInput(f"days must be above 0 and at most {MAX_DAYS}", field="days")
-    view = contact_views(session, [contact_id], now=now).get(contact_id)
+    names = event_names(rules)  # of a long history, only what the workflow can test
+    view = contact_views(session, [contact_id], now=now, event_names=names).get(contact_id)
     if view is None:
         raise NotFound(f"no live contact {contact_id!r}")
     result = Simulation(contact_id, now, days)

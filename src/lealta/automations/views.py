@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, String, Text, any_, bindparam, null, select, type_coerce
+from sqlalchemy import Connection, String, Text, any_, bindparam, func, null, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -30,16 +30,27 @@ HISTORY_DAYS = 400
 
 
 def contact_views(
-    session: Session, contact_ids: Sequence[str], *, now: dt.datetime
+    session: Session,
+    contact_ids: Sequence[str],
+    *,
+    now: dt.datetime,
+    event_names: Collection[str] | None = None,
 ) -> dict[str, ContactView]:
-    """What the engine sees of each live contact (everything), in a fixed number of queries."""
-    return views(session, dict.fromkeys(contact_ids, PARTS), now=now)
+    """What the engine sees of each live contact (everything; of the events, only those
+    named in ``event_names``, lower-case, when given), in a fixed number of queries."""
+    return views(session, dict.fromkeys(contact_ids, PARTS), now=now, event_names=event_names)
 
 
 def views(
-    session: Session, needs: Mapping[str, Iterable[str]], *, now: dt.datetime
+    session: Session,
+    needs: Mapping[str, Iterable[str]],
+    *,
+    now: dt.datetime,
+    event_names: Collection[str] | None = None,
 ) -> dict[str, ContactView]:
-    """Views of the live contacts among ``needs``' keys, each with the parts its value names.
+    """Views of the live contacts among ``needs``' keys, each with the parts its value names
+    (the events named in ``event_names``, lower-case, when given: see
+    :func:`lealta.automations.needs.event_names`).
 
     Erased and merged contacts, and ids of no contact, get no view.
     """
@@ -65,7 +76,7 @@ def views(
     lists = _lists(connection, wanted["lists"])
     consent = _consent(connection, wanted["consent"])
     rfm = _rfm(connection, wanted["rfm"])
-    events = _events(connection, wanted["events"], now)
+    events = _events(connection, wanted["events"], now, event_names)
     model = scoring_model(session) if wanted["score"] else None
     found: dict[str, ContactView] = {}
     for contact_id, stored, stage, score_state, erased_at, merged_into in contacts:
@@ -159,17 +170,24 @@ def _rfm(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[str | No
 
 
 def _events(
-    connection: Connection, ids: Sequence[str], now: dt.datetime
+    connection: Connection,
+    ids: Sequence[str],
+    now: dt.datetime,
+    names: Collection[str] | None = None,
 ) -> dict[str, tuple[EventView, ...]]:
-    """The contacts' events of the last :data:`HISTORY_DAYS` days, oldest first."""
-    if not ids:
+    """The contacts' events of the last :data:`HISTORY_DAYS` days, oldest first (only those
+    whose lower-cased name is in ``names``, when given)."""
+    if not ids or (names is not None and not names):
         return {}
     found: dict[str, list[EventView]] = defaultdict(list)
     since = now - dt.timedelta(days=HISTORY_DAYS)
+    query = select(Event.contact_id, Event.name, Event.type, Event.occurred_at, Event.properties)
+    if names is not None:
+        query = query.where(func.lower(Event.name).in_(sorted(names)))
     rows = connection.execute(
-        select(Event.contact_id, Event.name, Event.type, Event.occurred_at, Event.properties)
-        .where(among(connection, Event.contact_id, ids), Event.occurred_at >= since)
-        .order_by(Event.occurred_at, Event.id)
+        query.where(among(connection, Event.contact_id, ids), Event.occurred_at >= since).order_by(
+            Event.occurred_at, Event.id
+        )
     )
     for contact_id, name, kind, at, properties in rows:
         found[contact_id].append(EventView(name, kind, _aware(at), properties or {}))

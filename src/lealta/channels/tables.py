@@ -20,6 +20,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "not_before"),
+        # the newest sent or failed message of one channel (is it working?)
+        Index("ix_outbox_channel_health", "channel", "status", "not_before"),
         # the dispatcher's order: highest priority, then oldest (a queue of a million rows is
         # read from the front, not sorted for every batch)
         Index("ix_outbox_queue", "status", "priority", "id"),

@@ -20,8 +20,8 @@ from lealta.automations.service import templates_used
 from lealta.automations.tables import Workflow, WorkflowVersion
 from lealta.bootstrap import Services
 from lealta.console.messages_preview import contact_choice, preview_of
+from lealta.console.reports_page import period_from, report_figures
 from lealta.errors import InvalidInput, LealtaError
-from lealta.feedback.reports import message_report
 from lealta.messages import service
 from lealta.messages.model import CHANNELS, TEMPLATE_ID, normalize_language
 from lealta.messages.problems import Problem
@@ -83,7 +83,7 @@ PARTS["web_push"] = PARTS["push"]
 
 def reports_link(template_id: str) -> str:
     """The campaign report of one template over the last 30 days."""
-    return "/reports?" + urlencode({"by": "template", "template": template_id, "days": DAYS})
+    return "/reports?" + urlencode({"by": "template", "template": template_id, "period": DAYS})
 
 
 def used_by(session: Session) -> dict[str, list[dict[str, str]]]:
@@ -125,14 +125,13 @@ def list_context(services: Services, query: Mapping[str, str]) -> dict[str, Any]
     """Everything ``messages.html`` shows: templates matching ``q`` (in the id or the
     description), each with its journeys and its last 30 days."""
     q = (query.get("q") or "").strip()
-    now = services.clock.now()
+    # the figures of the report each row links to (the same summary when that is large)
+    period = period_from({"period": str(DAYS)}, now=services.clock.now())
+    figures = report_figures(services).read((period.start, period.end, "template"))
+    stats = {s.key["template"]: s for s in figures["rows"]}
     with services.uow.transaction() as session:
         rows = service.list_(session)
         journeys = used_by(session)
-        stats = {
-            s.key["template"]: s
-            for s in message_report(session, by="template", since=now - dt.timedelta(days=DAYS))
-        }
         templates = []
         for row in rows:
             if q and q.casefold() not in f"{row.id} {row.description}".casefold():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lealta.storage.base import Base, RowId, utcnow
@@ -15,7 +15,11 @@ class Event(Base):
     """One event. ``message_id`` is unique: a retried delivery never stores it twice."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_contact_time", "contact_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_events_contact_time", "contact_id", "occurred_at"),
+        # a contact's events of some names, whatever their case (simulations, dry runs)
+        Index("ix_events_contact_name_time", "contact_id", func.lower(text("name")), "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(128), unique=True)

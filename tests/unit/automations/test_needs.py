@@ -135,3 +135,12 @@ def test_the_engine_decides_alike_with_only_the_needed_parts(who: ContactView) -
     kept = needs(rules, "pause", waiting=True)
     partial = engine.advance(rules, started.state, contact=_without(who, kept), now=later)
     assert partial == full
+
+
+def test_event_names_are_those_the_workflow_can_test_in_any_case() -> None:
+    from lealta.automations.catalog import load_template
+    from lealta.automations.needs import event_names
+
+    names = event_names(load_template("inactive-reactivation"))
+    # the history branch counts orders, the goal is a purchase, the follow-up reads clicks
+    assert names == {"order completed", "email clicked"}
