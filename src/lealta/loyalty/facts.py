@@ -68,22 +68,40 @@ def customer_facts(run: Any, program: LoyaltyProgram) -> Any:
     still count. The run must score in Lealta's convention (5 = best) with the programme's
     levels.
     """
-    from lealta.orders.cleaning import clean
     from lealta.segmentation.joins import attach
-    from lealta.segmentation.metrics import purchase_key
 
-    options = run.options.with_(window_days=None, since=None)
-    rows = clean(
+    facts = purchase_facts(
         run.engine,
         run.source,
         run.detection.columns,
-        options,
+        run.options,
+        program,
         date_format=run.date_format,
         as_of=run.as_of,
     )
-    rows = rows.filter(rows.reason.isnull())
-    key = purchase_key(rows, options, run.detection.columns.order is not None)
-    facts = window_facts(rows, as_of=run.as_of, windows=program.windows(), purchase=key)
     scores = [f"{dim}_score" for dim in program.dimension_names]
     details = [c for c in ("email", "name") if c in run.customers.columns]
     return attach(facts, run.customers, ["customer_id"], [*details, *scores])
+
+
+def purchase_facts(
+    engine: Any,
+    source: Any,
+    columns: Any,
+    options: Any,
+    program: LoyaltyProgram,
+    *,
+    date_format: str | None,
+    as_of: dt.date,
+) -> Any:
+    """:func:`window_facts` of the usable purchases of ``source`` (an order source read with
+    ``columns``, cleaned by the rules of :mod:`lealta.orders.cleaning` under ``options``,
+    their window and start date left out), for the windows of ``program``."""
+    from lealta.orders.cleaning import clean
+    from lealta.segmentation.metrics import purchase_key
+
+    options = options.with_(window_days=None, since=None)
+    rows = clean(engine, source, columns, options, date_format=date_format, as_of=as_of)
+    rows = rows.filter(rows.reason.isnull())
+    key = purchase_key(rows, options, columns.order is not None)
+    return window_facts(rows, as_of=as_of, windows=program.windows(), purchase=key)

@@ -213,6 +213,10 @@ def rfm_from_store(
                 computed_at=services.clock.now(),
                 progress=_phase(tell, SAVE),
             )
+        from lealta.loyalty.service import after_rfm  # a programme in force is applied
+
+        tell(1.0, "Reviewing loyalty tiers")
+        frame.attrs["lealta"]["loyalty"] = after_rfm(services, as_of=as_of, options=options)
     tell(1.0, f"Scored {len(frame):,} customers")
     return frame
 

@@ -19,6 +19,7 @@ from lealta.forms.tables import Form
 from lealta.jobs.tables import Job
 from lealta.keys.tables import ApiKey
 from lealta.lifecycle.tables import StageChange
+from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange
 from lealta.messages.tables import MessageTemplate
 from lealta.onsite.tables import OnsitePlacement
 from lealta.orders.tables import Order
@@ -41,12 +42,14 @@ __all__ = [
     "ContactList",
     "ContactRfm",
     "ContactTag",
+    "ContactTier",
     "Event",
     "Form",
     "Identifier",
     "InboxMessage",
     "Job",
     "ListMembership",
+    "LoyaltyProgramVersion",
     "MessageInteraction",
     "MessageTemplate",
     "OnsitePlacement",
@@ -59,6 +62,7 @@ __all__ = [
     "ScoreChange",
     "StageChange",
     "Suppression",
+    "TierChange",
     "Voucher",
     "Workflow",
     "WorkflowVersion",

@@ -1,0 +1,394 @@
+"""The loyalty programme in the state store, and tier reviews over every customer at once.
+
+* The programme is kept versioned (``loyalty_programs``): saving validates the whole
+  document and adds a version; the highest version is in force. With none saved, there is
+  no programme and no review runs.
+* :func:`apply_program` reviews every customer: their facts (RFM scores from ``contact_rfm``,
+  orders and spend in the programme's windows from the ``orders`` table) go through the
+  slice-1 assignment (:mod:`lealta.loyalty.assign`, on DuckDB), the status rules
+  (:mod:`lealta.loyalty.status`) decide each tier, and the result replaces
+  ``contact_tiers`` in chunked bulk writes. Each change is a ``loyalty_tier_changes`` row and
+  an event on the contact (``Loyalty Tier Upgraded`` / ``Loyalty Tier Downgraded``, with
+  ``from`` and ``to`` in its properties) that starts the workflows it triggers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Table, delete, func, select
+from sqlalchemy.orm import Session
+
+from lealta.errors import InvalidInput, NotFound
+from lealta.loyalty.program import LoyaltyProgram, dump, load_program
+from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange
+
+if TYPE_CHECKING:
+    from lealta.bootstrap import Services
+
+UPGRADED = "Loyalty Tier Upgraded"
+DOWNGRADED = "Loyalty Tier Downgraded"
+CHUNK = 5_000
+NO_PROGRAM = (
+    "no loyalty programme is in force: save one with PUT /v1/loyalty/program or "
+    "`lealta loyalty import FILE`"
+)
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The programme in force and its version."""
+
+    program: LoyaltyProgram
+    version: int
+    saved_at: dt.datetime
+
+
+@dataclass
+class Review:
+    """What a review did: customers per tier afterwards, and the moves."""
+
+    version: int
+    as_of: dt.date
+    customers: int = 0
+    tiers: dict[str, int] = field(default_factory=dict)
+    upgraded: int = 0
+    downgraded: int = 0
+    seconds: float = 0.0
+
+
+# -- the programme ----------------------------------------------------------------------------
+
+
+def get(session: Session) -> Stored | None:
+    """The programme in force (the highest saved version), if any."""
+    row = session.scalar(
+        select(LoyaltyProgramVersion).order_by(LoyaltyProgramVersion.version.desc()).limit(1)
+    )
+    if row is None:
+        return None
+    return Stored(load_program(row.body), row.version, row.saved_at)
+
+
+def require(session: Session) -> Stored:
+    """The programme in force.
+
+    Raises
+    ------
+    NotFound
+        When none was saved yet.
+    """
+    found = get(session)
+    if found is None:
+        raise NotFound(NO_PROGRAM)
+    return found
+
+
+def save(session: Session, source: str | Mapping[str, Any], *, now: dt.datetime) -> Stored:
+    """Validate ``source`` (YAML/JSON text or a mapping) whole and save it as a new version.
+
+    Raises
+    ------
+    InvalidInput
+        When the document is invalid (the field is the first problem's place).
+    """
+    program = load_program(source)
+    latest = session.scalar(select(func.max(LoyaltyProgramVersion.version))) or 0
+    row = LoyaltyProgramVersion(
+        version=latest + 1, name=program.name, body=dump(program), saved_at=now
+    )
+    session.add(row)
+    session.flush()
+    return Stored(program, row.version, now)
+
+
+# -- reviews ----------------------------------------------------------------------------------
+
+
+def apply_program(
+    services: Services,
+    *,
+    now: dt.datetime | None = None,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+) -> Review | None:
+    """Review every customer's tier under the programme in force (None: there is none).
+
+    ``now`` (default: the services' clock) is the review's time: its day is the day of the
+    status rules. ``as_of`` ends the orders and spend windows (default: the as-of date of the
+    latest RFM computation in ``contact_rfm``, else ``now``'s day).
+
+    Raises
+    ------
+    InvalidInput
+        When the programme scores RFMP and the stored RFM has no payment scores.
+    """
+    import time
+
+    started = time.perf_counter()
+    now = now or services.clock.now()
+    tell = progress or _silent
+    with services.uow.transaction() as session:
+        stored = get(session)
+        if stored is None:
+            return None
+        scores, rfm_as_of = _stored_scores(session, stored.program)
+    as_of = as_of or rfm_as_of or now.date()
+    tell(0.0, "Reading orders")
+    assigned = _assigned(services, stored.program, scores, as_of)
+    tell(0.5, f"Reviewing {len(assigned):,} customers")
+    review = Review(stored.version, as_of)
+    with services.uow.transaction() as session:
+        _lock(session, stored.version)
+        current = _current(session)
+        from lealta.loyalty.status import review as decide
+
+        state, changes = decide(current, assigned, stored.program, today=now.date())
+        tell(0.6, f"Saving the tiers of {len(state):,} customers")
+        _write_state(session, state, stored.version, now)
+        tell(0.9, f"Recording {len(changes):,} tier changes")
+        _record_changes(session, changes, stored.version, now)
+    review.customers = len(state)
+    counts = state["tier"].value_counts()
+    review.tiers = {name: int(counts.get(name, 0)) for name in stored.program.tier_names()}
+    review.upgraded = int((changes["direction"] == "up").sum())
+    review.downgraded = len(changes) - review.upgraded
+    review.seconds = time.perf_counter() - started
+    tell(1.0, f"Reviewed {len(assigned):,} customers")
+    return review
+
+
+def after_rfm(services: Services, *, as_of: dt.date, options: Mapping[str, Any]) -> Review | None:
+    """The review that follows an RFM computation from the store with ``options`` (those of
+    :func:`lealta.segmentation.store.rfm_from_store`). None when no programme is in force, or
+    when the computation does not fit it: other score levels (``bins``, 5 by default), or no
+    payment scores for an RFMP programme."""
+    with services.uow.transaction() as session:
+        stored = get(session)
+    if stored is None or stored.program.levels != (options.get("bins") or 5):
+        return None
+    if stored.program.dimensions == "rfmp" and not options.get("payment"):
+        return None
+    return apply_program(services, as_of=as_of)
+
+
+def _silent(_fraction: float, _step: str) -> None:
+    """No one is following the progress."""
+
+
+def _stored_scores(session: Session, program: LoyaltyProgram) -> tuple[Any, dt.date | None]:
+    """The scores in ``contact_rfm`` as facts columns, and the computation's as-of date."""
+    import pandas as pd
+
+    from lealta.segmentation.tables import ContactRfm
+
+    rows = session.execute(
+        select(ContactRfm.contact_id, ContactRfm.r, ContactRfm.f, ContactRfm.m, ContactRfm.p)
+    ).all()
+    frame = pd.DataFrame(
+        rows, columns=["customer_id", "r_score", "f_score", "m_score", "p_score"]
+    ).astype({"r_score": "Int64", "f_score": "Int64", "m_score": "Int64", "p_score": "Int64"})
+    if program.dimensions == "rfmp" and len(frame) and frame["p_score"].isna().all():
+        raise InvalidInput(
+            "the programme scores RFMP but the stored RFM has no payment scores: run RFM "
+            "from the store with payment (e.g. `lealta rfm --from-store --payment promptness`)",
+            field="dimensions",
+        )
+    as_of = session.scalar(select(func.max(ContactRfm.as_of)))
+    return frame, as_of.date() if as_of is not None else None
+
+
+def _assigned(services: Services, program: LoyaltyProgram, scores: Any, as_of: dt.date) -> Any:
+    """Each customer's qualified tier (``contact_id``, ``tier_rank``, ``score_sum``,
+    ``qualified_by``), the slice-1 assignment over the store's facts."""
+    import ibis
+
+    from lealta.engines import connect
+    from lealta.loyalty.assign import assign_tiers
+    from lealta.loyalty.facts import purchase_facts
+    from lealta.orders.columns import detect_columns
+    from lealta.orders.sources import open_source
+    from lealta.segmentation.joins import attach
+    from lealta.segmentation.options import RFMOptions
+    from lealta.segmentation.store import STORE_COLUMNS, export_orders
+
+    engine = connect("duckdb")
+    with tempfile.TemporaryDirectory(prefix="lealta-loyalty-") as folder:
+        path = Path(folder) / "orders.parquet"
+        with services.uow.transaction() as session:
+            export_orders(session, path)
+        source = open_source(engine, path)
+        roles: dict[str, str | None] = dict(STORE_COLUMNS)
+        columns = detect_columns(source.columns, roles, ()).columns
+        facts = purchase_facts(
+            engine, source, columns, RFMOptions(cancel_pattern=""), program,
+            date_format=None, as_of=as_of,
+        )  # fmt: skip
+        dims = [f"{dim}_score" for dim in program.dimension_names]
+        stored = engine.con.create_table(
+            "loyalty_scores",
+            ibis.memtable(
+                scores[["customer_id", *dims]],
+                schema={"customer_id": "string", **dict.fromkeys(dims, "int64")},
+            ),
+            overwrite=True,
+        )
+        assigned = assign_tiers(attach(facts, stored, ["customer_id"], dims), program)
+        frame = engine.execute(
+            assigned.select(
+                contact_id=assigned.customer_id,
+                tier_rank=assigned.tier_rank,
+                score_sum=assigned.score_sum,
+                qualified_by=assigned.qualified_by,
+            )
+        )
+    return frame
+
+
+def _lock(session: Session, version: int) -> None:
+    """One review at a time (PostgreSQL; SQLite writers are one at a time anyway)."""
+    session.execute(
+        select(LoyaltyProgramVersion.version)
+        .where(LoyaltyProgramVersion.version == version)
+        .with_for_update()
+    )
+
+
+def _current(session: Session) -> Any:
+    import pandas as pd
+
+    from lealta.loyalty.status import CURRENT_COLUMNS
+
+    rows = session.execute(
+        select(
+            ContactTier.contact_id,
+            ContactTier.tier,
+            ContactTier.since,
+            ContactTier.until,
+            ContactTier.falling_since,
+        )
+    ).all()
+    return pd.DataFrame(rows, columns=list(CURRENT_COLUMNS))
+
+
+TIERS = cast(Table, ContactTier.__table__)
+CHANGES = cast(Table, TierChange.__table__)
+
+
+def _write_state(session: Session, state: Any, version: int, now: dt.datetime) -> None:
+    """Replace ``contact_tiers`` with ``state``, in chunks."""
+    from lealta.automations import bulk
+
+    session.execute(delete(ContactTier))
+    connection = session.connection()
+    records = _records(state)
+    shared = {"program_version": version, "computed_at": now}
+    for start in range(0, len(records), CHUNK):
+        bulk.insert_rows(connection, TIERS, records[start : start + CHUNK], shared=shared)
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """Rows of ``frame`` with plain Python values (None for missing ones)."""
+    import pandas as pd
+
+    columns = list(frame.columns)
+    out = []
+    for values in frame.itertuples(index=False, name=None):
+        out.append(
+            {c: (None if v is None or v is pd.NA or v != v else _plain(v)) for c, v in zip(
+                columns, values, strict=True
+            )}
+        )  # fmt: skip
+    return out
+
+
+def _plain(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _record_changes(session: Session, changes: Any, version: int, now: dt.datetime) -> None:
+    """History rows, events and the workflows those events start."""
+    from lealta.automations import bulk
+    from lealta.automations.sweeps import EVENTS
+
+    if changes.empty:
+        return
+    connection = session.connection()
+    records = _records(changes)
+    history = [
+        {
+            "contact_id": r["contact_id"],
+            "from_tier": r["from_tier"],
+            "to_tier": r["to_tier"],
+            "reason": r["reason"][:500],
+        }
+        for r in records
+    ]
+    stamp = now.isoformat()
+    events = [
+        {
+            "message_id": f"loyalty:{r['contact_id']}:{stamp}"[:128],
+            "contact_id": r["contact_id"],
+            "name": UPGRADED if r["direction"] == "up" else DOWNGRADED,
+            "properties": _properties(r),
+        }
+        for r in records
+    ]
+    shared_event = {
+        "type": "track",
+        "context": {"source": "lealta"},
+        "occurred_at": now,
+        "received_at": now,
+    }
+    for start in range(0, len(records), CHUNK):
+        bulk.insert_rows(
+            connection,
+            CHANGES,
+            history[start : start + CHUNK],
+            shared={"changed_at": now, "program_version": version},
+        )
+        bulk.insert_rows(
+            connection,
+            EVENTS,
+            events[start : start + CHUNK],
+            shared=shared_event,
+            skip_conflicts_on=["message_id"],
+        )
+    _start_workflows(session, events, now)
+
+
+def _properties(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {"from": record["from_tier"], "to": record["to_tier"], "reason": record["reason"]}
+
+
+def _start_workflows(session: Session, events: list[dict[str, Any]], now: dt.datetime) -> None:
+    """Enrol the contacts whose tier event triggers an active workflow (set-wise)."""
+    from lealta.automations.definition import EventTrigger
+    from lealta.automations.sweeps import enroll_many
+    from lealta.automations.triggers import load_live
+    from lealta.scoring.rules import conditions_hold
+
+    for live in load_live(session):
+        trigger = live.rules.trigger
+        if not isinstance(trigger, EventTrigger):
+            continue
+        wanted = trigger.event.casefold()
+        movers = [
+            e["contact_id"]
+            for e in events
+            if e["name"].casefold() == wanted and conditions_hold(trigger.where, e["properties"])
+        ]
+        if movers:
+            enroll_many(session, live, movers, entry_key=f"loyalty:{now.isoformat()}", now=now)
