@@ -1,4 +1,4 @@
-"""Bounces and complaints from e-mail providers: acting on them.
+"""Bounces, complaints and deliveries from e-mail providers: acting on them.
 
 ``POST /v1/feedback/bounces`` hands the body to :func:`receive`, which reads it
 (:mod:`lealta.feedback.providers`: generic JSON, Amazon SES via SNS, SendGrid, Mailgun,
@@ -16,6 +16,13 @@ soft bounces of the address fall within :data:`SOFT_WINDOW`. Each event is recor
 ``bounced``/``complained`` on the message (and so on the contact's timeline), or, for a message
 not found, an ``Email Bounced``/``Complaint Received`` event on the contact owning the address.
 The provider's event id is the dedupe key, so a replayed webhook changes nothing.
+
+**Deliveries** (:func:`deliver`) are recorded as ``delivered`` on the message their ids name
+(the header, custom argument or provider id above; never the recent-e-mail guess, which would
+credit another message), once per provider event id, as SMS delivery reports are: through
+:func:`~lealta.feedback.service.record`, so an ``Email Delivered`` event goes on the contact's
+timeline as ``SMS Delivered`` does. They suppress nobody and change no consent. A delivery
+naming no message Lealta sent is counted as ignored.
 
 **Authorisation** of providers that cannot send credentials: :func:`webhook_token`, a secret
 derived from the secret key, passed as ``?token=``.
@@ -66,7 +73,8 @@ def token_matches(secret_key: str, token: str) -> bool:
 
 @dataclass
 class Received:
-    """What :func:`receive` did with a webhook body."""
+    """What :func:`receive` did with a webhook body (``events``: bounces, complaints, and
+    deliveries of messages Lealta sent; ``ignored``: everything else)."""
 
     provider: str
     events: int = 0
@@ -89,11 +97,43 @@ def receive(
 ) -> Received:
     """Parse a webhook body and apply its events (see the module docstring); never commits."""
     parsed = parse(document, now=now, provider=provider)
-    outcome = Received(parsed.provider, len(parsed.events), ignored=parsed.ignored)
+    outcome = Received(parsed.provider, ignored=parsed.ignored)
     outcome.subscribe_url = parsed.subscribe_url
     for event in parsed.events:
-        apply(session, event, outcome, soft_limit=soft_limit, soft_window=soft_window)
+        if event.kind == "delivery":
+            deliver(session, event, outcome)
+        else:
+            outcome.events += 1
+            apply(session, event, outcome, soft_limit=soft_limit, soft_window=soft_window)
     return outcome
+
+
+def deliver(session: Session, event: FeedbackEvent, outcome: Received) -> None:
+    """Record a delivery once on the e-mail it names; ignored when it names none of ours."""
+    owner = find_contact(session, "email", event.email)
+    message = named_message(session, event, owner.id if owner is not None else None)
+    if message is None:
+        outcome.ignored += 1
+        return
+    outcome.events += 1
+    details = {
+        "address": event.email,
+        "provider": event.provider,
+        "feedback_id": event.event_id,
+        **{k: v for k, v in event.details.items() if v is not None},
+    }
+    written = record(
+        session,
+        outbox_id=message.id,
+        kind="delivered",
+        at=event.occurred_at,
+        details=details,
+        dedupe_key=event.dedupe_key,
+    )
+    if written is None:
+        outcome.duplicates += 1
+    else:
+        outcome.applied += 1
 
 
 def apply(
@@ -146,22 +186,9 @@ def find_message(
 ) -> tuple[OutboxMessage | None, str]:
     """The e-mail the event is about, and how it was found (``id``, ``recent`` or ``none``);
     ``owner_id`` is the contact owning the address, whose recent e-mails are the fallback."""
-    if event.outbox_id is not None:
-        row = session.get(OutboxMessage, event.outbox_id)
-        if row is not None and row.channel == "email":
-            return row, "id"
-    if event.message_ids:
-        spellings = [s for bare in event.message_ids for s in (bare, f"<{bare}>")]
-        rows = session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.provider_id.in_(spellings))
-            .order_by(OutboxMessage.id.desc())
-            .limit(20)
-        ).all()
-        # A provider's request id may be shared by several recipients: the owner's comes first.
-        mine = [row for row in rows if row.contact_id == owner_id]
-        if mine or rows:
-            return (mine or rows)[0], "id"
+    named = named_message(session, event, owner_id)
+    if named is not None:
+        return named, "id"
     if owner_id is None:
         return None, "none"
     recent = session.scalar(
@@ -177,6 +204,30 @@ def find_message(
         .limit(1)
     )
     return (recent, "recent") if recent is not None else (None, "none")
+
+
+def named_message(
+    session: Session, event: FeedbackEvent, owner_id: str | None
+) -> OutboxMessage | None:
+    """The e-mail the event's outbox id or message ids name; among several sharing a provider
+    id, the latest to ``owner_id``'s contact."""
+    if event.outbox_id is not None:
+        row = session.get(OutboxMessage, event.outbox_id)
+        if row is not None and row.channel == "email":
+            return row
+    if event.message_ids:
+        spellings = [s for bare in event.message_ids for s in (bare, f"<{bare}>")]
+        rows = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.provider_id.in_(spellings))
+            .order_by(OutboxMessage.id.desc())
+            .limit(20)
+        ).all()
+        # A provider's request id may be shared by several recipients: the owner's comes first.
+        mine = [row for row in rows if row.contact_id == owner_id]
+        if mine or rows:
+            return (mine or rows)[0]
+    return None
 
 
 def _note_once(

@@ -1,26 +1,31 @@
-"""Reading the bounce and complaint webhooks of e-mail providers into one shape. Pure.
+"""Reading the bounce, complaint and delivery webhooks of e-mail providers into one shape. Pure.
 
 Each format gives :class:`FeedbackEvent` values (:func:`parse`; :func:`detect` tells the format):
 
-* ``generic``: ``{"type": "bounce"|"complaint", "email", "bounce_type": "hard"|"soft",
-  "message_id"?, "reason"?, "occurred_at"?, "id"?, "outbox_id"?}``, or a list of them. Without
-  ``id`` the event id derives from type, address, time and message id.
-* ``ses``: Amazon SES ``Bounce``/``Complaint`` notifications, inside an Amazon SNS envelope
-  (``{"Type": "Notification", "Message": "<json>"}``) or bare. ``bounceType: Permanent`` is
-  hard, ``Transient`` and ``Undetermined`` soft. An SNS ``SubscriptionConfirmation`` is not
-  fetched: its ``SubscribeURL`` is handed back for a person to open.
+* ``generic``: ``{"type": "bounce"|"complaint"|"delivery", "email", "bounce_type":
+  "hard"|"soft", "message_id"?, "reason"?, "occurred_at"?, "id"?, "outbox_id"?}``, or a list of
+  them (``bounce_type`` only for a bounce). Without ``id`` the event id derives from type,
+  address, time and message id; for a delivery, from address, message id and outbox id only
+  (a message is delivered once, and a replay without ``occurred_at`` has another time).
+* ``ses``: Amazon SES ``Bounce``/``Complaint``/``Delivery`` notifications (``notificationType``,
+  or ``eventType`` from event publishing), inside an Amazon SNS envelope (``{"Type":
+  "Notification", "Message": "<json>"}``) or bare. ``bounceType: Permanent`` is hard,
+  ``Transient`` and ``Undetermined`` soft; a delivery is one event per ``delivery.recipients``
+  entry. An SNS ``SubscriptionConfirmation`` is not fetched: its ``SubscribeURL`` is handed
+  back for a person to open.
 * ``sendgrid``: the Event Webhook's array; ``bounce`` (``type: blocked`` is soft),
-  ``dropped`` (``Bounced Address``/``Invalid`` hard, ``Spam Reporting Address`` a complaint)
-  and ``spamreport``.
+  ``dropped`` (``Bounced Address``/``Invalid`` hard, ``Spam Reporting Address`` a complaint),
+  ``spamreport`` and ``delivered``.
 * ``mailgun``: ``{"signature", "event-data"}``; ``failed`` with ``severity`` ``permanent``
-  (hard) or ``temporary`` (soft), and ``complained``.
+  (hard) or ``temporary`` (soft), ``complained`` and ``delivered``.
 * ``postmark``: the Bounce (``RecordType: Bounce``; ``HardBounce``, ``BadEmailAddress`` and
   ``ManuallyDeactivated`` hard, ``SoftBounce``, ``Transient``, ``DnsError``, ``Blocked`` …
-  soft) and Spam Complaint webhooks.
+  soft), Spam Complaint and Delivery (``Recipient``, ``DeliveredAt``) webhooks.
 
-Events of other kinds (deliveries, opens, deferrals, auto-replies) are counted as ignored, as
-are provider events naming no valid address. A body in none of these shapes, or missing what
-its format requires, is refused with :class:`~lealta.errors.InvalidInput` naming the field.
+Events of other kinds (opens, clicks, deferrals, SendGrid's ``processed``, unsubscribes,
+auto-replies) are counted as ignored, as are provider events naming no valid address. A body in
+none of these shapes, or missing what its format requires, is refused with
+:class:`~lealta.errors.InvalidInput` naming the field.
 
 Each event carries the ids that may name the message: the ``Message-ID`` header Lealta set (no
 angle brackets), the provider's own id, and the outbox id from the ``X-Lealta-Message`` header
@@ -49,13 +54,13 @@ _KEY_ROOM = 100  # dedupe keys also name events (128 characters at most)
 
 @dataclass(frozen=True)
 class FeedbackEvent:
-    """One bounce or complaint about one address, in Lealta's words."""
+    """One bounce, complaint or delivery about one address, in Lealta's words."""
 
     provider: str
     event_id: str
-    kind: str  # "bounce" | "complaint"
+    kind: str  # "bounce" | "complaint" | "delivery"
     email: str
-    bounce_type: str | None  # "hard" | "soft" for bounces, None for complaints
+    bounce_type: str | None  # "hard" | "soft" for bounces, None for the others
     occurred_at: dt.datetime
     reason: str = ""
     message_ids: tuple[str, ...] = ()
@@ -122,7 +127,7 @@ def detect(document: Any) -> str:
     raise InvalidInput(
         "unrecognised feedback format: expected the generic JSON ({type, email, bounce_type, "
         "…}), an Amazon SNS/SES notification, a SendGrid event array, a Mailgun "
-        "{signature, event-data} body or a Postmark Bounce/SpamComplaint webhook; "
+        "{signature, event-data} body or a Postmark Bounce/SpamComplaint/Delivery webhook; "
         + _shape(document),
         field="body",
     )
@@ -140,7 +145,7 @@ def _shape(document: Any) -> str:
 class _Generic(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    type: str = Field(pattern="^(bounce|complaint)$")
+    type: str = Field(pattern="^(bounce|complaint|delivery)$")
     email: str = Field(min_length=3, max_length=320)
     bounce_type: str | None = Field(None, pattern="^(hard|soft)$")
     message_id: str | None = Field(None, max_length=998)
@@ -168,7 +173,11 @@ def _generic(document: Any, now: dt.datetime) -> Parsed:
         email = normalize_email(entry.email)
         occurred = _aware(entry.occurred_at) if entry.occurred_at else now
         message_ids = _ids(entry.message_id)
-        event_id = entry.id or _digest(entry.type, email, occurred.isoformat(), *message_ids)
+        if entry.type == "delivery":
+            names = (*message_ids, str(entry.outbox_id or ""))
+        else:
+            names = (occurred.isoformat(), *message_ids)
+        event_id = entry.id or _digest(entry.type, email, *names)
         events.append(
             FeedbackEvent(
                 provider="generic",
@@ -207,7 +216,7 @@ def _ses(document: Any, now: dt.datetime) -> Parsed:
 
 def _ses_notification(note: Mapping[str, Any], where: str) -> Parsed:
     kind = note.get("notificationType") or note.get("eventType")
-    if kind not in ("Bounce", "Complaint"):
+    if kind not in ("Bounce", "Complaint", "Delivery"):
         if kind is None:
             raise InvalidInput("notificationType is missing", field=f"{where}notificationType")
         return Parsed("ses", ignored=1)
@@ -220,6 +229,8 @@ def _ses_notification(note: Mapping[str, Any], where: str) -> Parsed:
         if isinstance(h, Mapping)
     }
     outbox_id = _int(headers.get(HEADER))
+    if kind == "Delivery":
+        return _ses_delivery(note, mail, where, message_ids, outbox_id)
     if kind == "Bounce":
         body = _mapping(note.get("bounce"), f"{where}bounce")
         recipients, list_name = body.get("bouncedRecipients"), "bouncedRecipients"
@@ -259,6 +270,39 @@ def _ses_notification(note: Mapping[str, Any], where: str) -> Parsed:
     return Parsed("ses", tuple(events), ignored)
 
 
+def _ses_delivery(
+    note: Mapping[str, Any],
+    mail: Mapping[str, Any],
+    where: str,
+    message_ids: tuple[str, ...],
+    outbox_id: int | None,
+) -> Parsed:
+    """One delivery per recipient; SES's message id and the address make the event id."""
+    body = _mapping(note.get("delivery"), f"{where}delivery")
+    recipients = body.get("recipients")
+    if not isinstance(recipients, list):
+        raise InvalidInput("recipients must be a list", field=f"{where}delivery.recipients")
+    ses_id = _text(mail, "messageId", f"{where}mail.")
+    occurred = _when(body.get("timestamp"), f"{where}delivery.timestamp")
+    emails = [_email(recipient) for recipient in recipients]
+    events = tuple(
+        FeedbackEvent(
+            provider="ses",
+            event_id=f"delivery:{ses_id}:{email}",
+            kind="delivery",
+            email=email,
+            bounce_type=None,
+            occurred_at=occurred,
+            message_ids=message_ids,
+            outbox_id=outbox_id,
+            details={"response": body.get("smtpResponse")},
+        )
+        for email in emails
+        if email is not None
+    )
+    return Parsed("ses", events, len(emails) - len(events))
+
+
 _SENDGRID_DROPPED: dict[str, tuple[str, str | None]] = {
     "Bounced Address": ("bounce", "hard"),
     "Invalid": ("bounce", "hard"),
@@ -280,6 +324,8 @@ def _sendgrid(document: Any, now: dt.datetime) -> Parsed:
             kind, bounce = _SENDGRID_DROPPED[str(entry["reason"])]
         elif name == "spamreport":
             kind, bounce = "complaint", None
+        elif name == "delivered":
+            kind, bounce = "delivery", None
         else:
             ignored += 1
             continue
@@ -303,7 +349,11 @@ def _sendgrid(document: Any, now: dt.datetime) -> Parsed:
                 reason=str(entry.get("reason") or name),
                 message_ids=_ids(entry.get("smtp-id"), sg_id.split(".filter")[0], sg_id),
                 outbox_id=_int(entry.get(CUSTOM_ARG)),
-                details={"event": name, "status": entry.get("status")},
+                details={
+                    "event": name,
+                    "status": entry.get("status"),
+                    "response": entry.get("response"),
+                },
             )
         )
     return Parsed("sendgrid", tuple(events), ignored)
@@ -322,6 +372,8 @@ def _mailgun(document: Any, now: dt.datetime) -> Parsed:
         kind, bounce = "bounce", "hard" if severity == "permanent" else "soft"
     elif name == "complained":
         kind, bounce = "complaint", None
+    elif name == "delivered":
+        kind, bounce = "delivery", None
     else:
         return Parsed("mailgun", ignored=1)
     email = _email(data.get("recipient"))
@@ -359,6 +411,8 @@ def _postmark(document: Any, now: dt.datetime) -> Parsed:
     record_type = record_.get("RecordType")
     kind_name = str(record_.get("Type") or "")
     bounce: str | None
+    if record_type == "Delivery":
+        return _postmark_delivery(record_)
     if record_type == "SpamComplaint":
         kind, bounce = "complaint", None
     elif record_type == "Bounce" and kind_name in _POSTMARK_HARD | _POSTMARK_SOFT:
@@ -381,6 +435,27 @@ def _postmark(document: Any, now: dt.datetime) -> Parsed:
         message_ids=_ids(record_.get("MessageID")),
         outbox_id=_int(outbox),
         details={"type": kind_name, "type_code": record_.get("TypeCode")},
+    )
+    return Parsed("postmark", (event,))
+
+
+def _postmark_delivery(record_: Mapping[str, Any]) -> Parsed:
+    """A Delivery has no id of its own: one per message and recipient, which name it."""
+    email = _email(record_.get("Recipient"))
+    if email is None:
+        raise InvalidInput("Recipient is not an e-mail address", field="Recipient")
+    metadata = _sub(record_, "Metadata")
+    outbox = metadata.get(CUSTOM_ARG) or metadata.get("X-Lealta-Message")
+    event = FeedbackEvent(
+        provider="postmark",
+        event_id=f"Delivery:{_text(record_, 'MessageID', '')}:{email}",
+        kind="delivery",
+        email=email,
+        bounce_type=None,
+        occurred_at=_when(record_.get("DeliveredAt"), "DeliveredAt"),
+        message_ids=_ids(record_.get("MessageID")),
+        outbox_id=_int(outbox),
+        details={"response": record_.get("Details")},
     )
     return Parsed("postmark", (event,))
 

@@ -1,7 +1,8 @@
 """Delivery feedback and message reports.
 
-* ``POST /v1/feedback/bounces``: bounces and complaints from e-mail providers (generic JSON,
-  Amazon SES through SNS, SendGrid, Mailgun, Postmark; see :mod:`lealta.feedback.bounces`).
+* ``POST /v1/feedback/bounces``: bounces, complaints and deliveries from e-mail providers
+  (generic JSON, Amazon SES through SNS, SendGrid, Mailgun, Postmark; see
+  :mod:`lealta.feedback.bounces`).
   Authorised by an admin key (``Authorization: Bearer KEY``, or Basic with the key as user
   name, which providers accept in the URL as ``https://KEY@host/…``), or by
   ``?token=…`` for providers that cannot send credentials: ``lealta reports webhook-url``
@@ -56,10 +57,15 @@ class FeedbackOut(BaseModel):
     """What was done with the body."""
 
     provider: Provider = Field(description="The format the body was read as.")
-    events: int = Field(description="Bounces and complaints found.")
+    events: int = Field(
+        description="Bounces and complaints found, and deliveries of messages Lealta sent."
+    )
     applied: int = Field(description="Events acted on now.")
     duplicates: int = Field(description="Events seen before (replays); nothing was done.")
-    ignored: int = Field(description="Events of other kinds (deliveries, opens, deferrals).")
+    ignored: int = Field(
+        description="Events of other kinds (opens, deferrals …) and deliveries of messages "
+        "Lealta did not send."
+    )
     unmatched: int = Field(description="Events whose message was not found (still acted on).")
     suppressed: list[str] = Field(description="Addresses on the suppression list after this.")
     subscribe_url: str | None = Field(
@@ -77,8 +83,9 @@ async def receive_bounces(
         Provider | None, Query(description="Read the body as this format (detected if omitted).")
     ] = None,
 ) -> FeedbackOut:
-    """Bounces and complaints: hard bounces and complaints suppress the address; complaints
-    withdraw e-mail consent; soft bounces suppress after 3 in 30 days. Replays are harmless."""
+    """Bounces, complaints and deliveries: hard bounces and complaints suppress the address;
+    complaints withdraw e-mail consent; soft bounces suppress after 3 in 30 days; deliveries
+    count as delivered on their message. Replays are harmless."""
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise ApiError(

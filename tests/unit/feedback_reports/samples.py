@@ -92,6 +92,48 @@ def ses_complaint(
     }
 
 
+def ses_delivery(
+    *recipients: str,
+    message_id: str = MESSAGE_ID,
+    ses_id: str = "0102018f1b2c3d4e-aaaabbbb-cccc-dddd-eeee-ffff00002222-000000",
+    at: str = "2025-06-02T10:00:01.546Z",
+    outbox_header: str | None = None,
+    event_publishing: bool = False,
+) -> dict[str, Any]:
+    """An SES delivery notification (``eventType`` when it comes from event publishing)."""
+    to = list(recipients or ("ana@example.com",))
+    headers = [{"name": "To", "value": ", ".join(to)}, {"name": "Message-ID", "value": message_id}]
+    if outbox_header is not None:
+        headers.append({"name": "X-Lealta-Message", "value": outbox_header})
+    return {
+        "eventType" if event_publishing else "notificationType": "Delivery",
+        "mail": {
+            "timestamp": "2025-06-02T10:00:01.000Z",
+            "source": "news@shop.example",
+            "sourceArn": "arn:aws:ses:eu-west-1:123456789012:identity/shop.example",
+            "sendingAccountId": "123456789012",
+            "messageId": ses_id,
+            "destination": to,
+            "headersTruncated": False,
+            "headers": headers,
+            "commonHeaders": {
+                "from": ["Shop <news@shop.example>"],
+                "to": to,
+                "messageId": message_id,
+                "subject": "Our summer collection",
+            },
+        },
+        "delivery": {
+            "timestamp": at,
+            "processingTimeMillis": 546,
+            "recipients": to,
+            "smtpResponse": "250 2.6.0 Message received",
+            "remoteMtaIp": "192.0.2.20",
+            "reportingMTA": "a8-70.smtp-out.eu-west-1.amazonses.com",
+        },
+    }
+
+
 def sns(
     notification: dict[str, Any], *, sns_id: str = "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324"
 ) -> dict[str, Any]:
@@ -214,6 +256,30 @@ def sendgrid(
     ]
 
 
+def sendgrid_delivered(
+    email: str = "ana@example.com",
+    *,
+    smtp_id: str = MESSAGE_ID,
+    event_id: str = "sg-delivered-7",
+    ts: int = 1748858450,
+) -> list[dict[str, Any]]:
+    """A SendGrid Event Webhook batch with one ``delivered`` event."""
+    return [
+        {
+            "email": email,
+            "timestamp": ts,
+            "smtp-id": smtp_id,
+            "event": "delivered",
+            "category": ["summer"],
+            "sg_event_id": event_id,
+            "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+            "response": "250 2.0.0 OK 1748858450 d1si123.1 - gsmtp",
+            "tls": 1,
+            "ip": "168.1.1.1",
+        }
+    ]
+
+
 def mailgun(
     email: str = "ana@example.com",
     *,
@@ -255,6 +321,15 @@ def mailgun(
             "description": "No such user" if severity == "permanent" else "Mailbox full",
             "attempt-no": 1,
             "tls": True,
+        }
+    elif event == "delivered":
+        data["delivery-status"] = {
+            "code": 250,
+            "message": "OK",
+            "description": "",
+            "attempt-no": 1,
+            "tls": True,
+            "mx-host": "mx.example.com",
         }
     return {
         "signature": {
@@ -299,6 +374,32 @@ def postmark_bounce(
         "Subject": "Our summer collection",
         "Content": "Return-Path: <>\r\n…",
     }
+
+
+def postmark_delivery(
+    email: str = "ana@example.com",
+    *,
+    message_id: str = "883953f4-6105-42a2-a16a-77a8eac79483",
+    at: str = "2025-06-02T06:00:01.9070259-04:00",
+    metadata: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Postmark's Delivery webhook (no id of its own)."""
+    return {
+        "RecordType": "Delivery",
+        "ServerID": 23,
+        "MessageStream": "broadcast",
+        "MessageID": message_id,
+        "Recipient": email,
+        "Tag": "summer",
+        "DeliveredAt": at,
+        "Details": "smtp;250 2.0.0 OK",
+        "Metadata": metadata or {},
+    }
+
+
+def generic_delivery(email: str = "ana@example.com", **fields: Any) -> dict[str, Any]:
+    """The generic format's delivery; ``fields`` adds ``message_id``, ``outbox_id``, ``id`` …"""
+    return {"type": "delivery", "email": email, **fields}
 
 
 def postmark_complaint(email: str = "ana@example.com", *, complaint_id: int = 42) -> dict[str, Any]:

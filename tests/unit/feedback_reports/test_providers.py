@@ -1,4 +1,4 @@
-"""Every provider's bounce and complaint webhook reads into the same events."""
+"""Every provider's bounce, complaint and delivery webhook reads into the same events."""
 
 from __future__ import annotations
 
@@ -50,31 +50,61 @@ def test_an_sns_subscription_is_not_fetched_but_its_url_is_handed_back() -> None
     assert parsed.subscribe_url.startswith("https://sns.eu-west-1.amazonaws.com/?Action=Confirm")
 
 
-def test_an_ses_delivery_is_ignored() -> None:
-    note = samples.ses_bounce()
-    note["notificationType"] = "Delivery"
-    parsed = parse(samples.sns(note), now=NOW)
-    assert (parsed.events, parsed.ignored) == ((), 1)
+def test_an_ses_delivery_is_one_delivery_per_recipient() -> None:
+    body = samples.ses_delivery("Ana@Example.com", "bea@example.com", outbox_header="31")
+    parsed = parse(samples.sns(body), now=NOW)
+    assert [(e.provider, e.kind, e.email) for e in parsed.events] == [
+        ("ses", "delivery", "ana@example.com"),
+        ("ses", "delivery", "bea@example.com"),
+    ]
+    ana = parsed.events[0]
+    assert ana.bounce_type is None
+    assert ana.occurred_at == dt.datetime(2025, 6, 2, 10, 0, 1, 546000, tzinfo=dt.UTC)
+    assert ana.message_ids[0] == BARE_ID
+    assert ana.outbox_id == 31
+    assert ana.details["response"] == "250 2.6.0 Message received"
+    assert ana.dedupe_key == only(samples.ses_delivery("ana@example.com")).dedupe_key
+    assert ana.dedupe_key != parsed.events[1].dedupe_key
 
 
-def test_a_sendgrid_batch_keeps_bounces_drops_and_spam_reports_only() -> None:
+def test_an_ses_delivery_from_event_publishing_reads_the_same_and_skips_odd_recipients() -> None:
+    parsed = parse(
+        samples.ses_delivery("ana@example.com", "nobody", event_publishing=True), now=NOW
+    )
+    assert [(e.kind, e.email) for e in parsed.events] == [("delivery", "ana@example.com")]
+    assert parsed.ignored == 1
+
+
+def test_a_sendgrid_batch_keeps_bounces_drops_spam_reports_and_deliveries() -> None:
     parsed = parse(samples.sendgrid(), now=NOW)
     assert parsed.provider == "sendgrid"
     found = {(e.email, e.kind, e.bounce_type) for e in parsed.events}
     assert found == {
+        ("ana@example.com", "delivery", None),
         ("ana@example.com", "bounce", "hard"),
         ("bea@example.com", "bounce", "soft"),  # a block is not the address's fault
         ("carl@example.com", "bounce", "hard"),  # dropped: already bounced at SendGrid
         ("eva@example.com", "complaint", None),
     }
-    assert parsed.ignored == 4  # processed, delivered, an unsubscribed drop, an open
-    bounce = next(e for e in parsed.events if e.email == "ana@example.com")
+    assert parsed.ignored == 3  # processed, an unsubscribed drop, an open
+    bounce = next(e for e in parsed.events if e.kind == "bounce" and e.email == "ana@example.com")
     assert bounce.event_id == "sg-bounce-1"
     assert bounce.occurred_at == dt.datetime.fromtimestamp(1748858700, dt.UTC)
     assert BARE_ID in bounce.message_ids
     assert "14c5d75ce93.dfd.64b469" in bounce.message_ids
     spam = next(e for e in parsed.events if e.kind == "complaint")
     assert spam.outbox_id == 77
+
+
+def test_a_sendgrid_delivered_event_names_its_message() -> None:
+    event = only(samples.sendgrid_delivered("Ana@Example.com"))
+    assert (event.provider, event.kind, event.bounce_type) == ("sendgrid", "delivery", None)
+    assert (event.email, event.event_id) == ("ana@example.com", "sg-delivered-7")
+    assert event.dedupe_key == "fb:sendgrid:sg-delivered-7"
+    assert event.occurred_at == dt.datetime.fromtimestamp(1748858450, dt.UTC)
+    assert BARE_ID in event.message_ids
+    assert "14c5d75ce93.dfd.64b469" in event.message_ids
+    assert event.details["response"].startswith("250 2.0.0 OK")
 
 
 @pytest.mark.parametrize(("severity", "expected"), [("permanent", "hard"), ("temporary", "soft")])
@@ -91,6 +121,15 @@ def test_a_mailgun_complaint_and_an_open() -> None:
     assert parse(samples.mailgun(event="opened"), now=NOW).ignored == 1
 
 
+def test_a_mailgun_delivery_names_its_message_and_the_outbox_row() -> None:
+    event = only(samples.mailgun(event="delivered", variables={"lealta_message": "9"}))
+    assert (event.provider, event.kind, event.bounce_type) == ("mailgun", "delivery", None)
+    assert event.message_ids == (BARE_ID,)
+    assert event.outbox_id == 9
+    assert event.event_id == "G9Bn5sl1TC6nu79C8C0bwg:1748858700.512"
+    assert event.details["status"] == 250
+
+
 def test_a_postmark_hard_bounce_keeps_its_offset_time_in_utc() -> None:
     event = only(samples.postmark_bounce(metadata={"lealta_message": "5"}))
     assert (event.kind, event.bounce_type) == ("bounce", "hard")
@@ -104,6 +143,29 @@ def test_postmark_soft_bounces_complaints_and_auto_replies() -> None:
     complaint = only(samples.postmark_complaint())
     assert (complaint.kind, complaint.outbox_id) == ("complaint", 12)
     assert parse(samples.postmark_bounce(kind="AutoResponder"), now=NOW).ignored == 1
+
+
+def test_a_postmark_delivery_is_named_by_its_message_and_recipient() -> None:
+    event = only(samples.postmark_delivery("Ana@Example.com", metadata={"lealta_message": "5"}))
+    assert (event.provider, event.kind, event.bounce_type) == ("postmark", "delivery", None)
+    assert event.email == "ana@example.com"
+    assert event.occurred_at == dt.datetime(2025, 6, 2, 10, 0, 1, 907025, tzinfo=dt.UTC)
+    assert event.outbox_id == 5
+    assert event.message_ids == ("883953f4-6105-42a2-a16a-77a8eac79483",)
+    assert event.event_id == "Delivery:883953f4-6105-42a2-a16a-77a8eac79483:ana@example.com"
+
+
+def test_a_generic_delivery_without_id_or_time_has_the_same_id_on_every_replay() -> None:
+    body = samples.generic_delivery("Ana@Example.com", message_id="<m1@shop.example>")
+    first = parse(body, now=NOW).events[0]
+    later = parse(body, now=NOW + dt.timedelta(hours=1)).events[0]
+    assert (first.kind, first.email, first.bounce_type) == ("delivery", "ana@example.com", None)
+    assert first.message_ids == ("m1@shop.example",)
+    assert first.occurred_at == NOW
+    assert first.dedupe_key == later.dedupe_key
+    assert first.dedupe_key != only({**body, "outbox_id": 4}).dedupe_key
+    assert only({**body, "id": "d-1", "bounce_type": "hard"}).bounce_type is None
+    assert only({**body, "id": "d-1"}).dedupe_key == "fb:generic:d-1"
 
 
 def test_the_generic_format_one_or_many() -> None:
@@ -162,6 +224,18 @@ def test_very_long_provider_ids_make_short_dedupe_keys() -> None:
         ),
         ({"Type": "Notification", "TopicArn": "t", "Message": "{nope"}, "Message", "not a JSON"),
         ({"notificationType": "Bounce", "mail": {}}, "bounce", "must be a JSON object"),
+        ({"notificationType": "Delivery", "mail": {}}, "delivery", "must be a JSON object"),
+        (
+            {"eventType": "Delivery", "mail": {}, "delivery": {"recipients": "a@example.com"}},
+            "delivery.recipients",
+            "must be a list",
+        ),
+        (
+            {"RecordType": "Delivery", "Recipient": "a@example.com", "MessageID": "m"},
+            "DeliveredAt",
+            "not a time",
+        ),
+        ({"RecordType": "Delivery", "Recipient": "nobody"}, "Recipient", "not an e-mail"),
         (
             {"event-data": {"event": "failed", "recipient": "a@example.com"}},
             "event-data.severity",
