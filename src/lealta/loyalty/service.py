@@ -205,8 +205,28 @@ def _stored_scores(session: Session, program: LoyaltyProgram) -> tuple[Any, dt.d
 
 
 def _assigned(services: Services, program: LoyaltyProgram, scores: Any, as_of: dt.date) -> Any:
-    """Each customer's qualified tier (``contact_id``, ``tier_rank``, ``score_sum``,
-    ``qualified_by``), the slice-1 assignment over the store's facts."""
+    """Each customer's qualified tier and progress (:data:`ASSIGNED`), the slice-1
+    assignment over the store's facts."""
+    from lealta.segmentation.store import export_orders
+
+    with tempfile.TemporaryDirectory(prefix="lealta-loyalty-") as folder:
+        path = Path(folder) / "orders.parquet"
+        with services.uow.transaction() as session:
+            export_orders(session, path)
+        return assign_orders(path, program, scores, as_of)
+
+
+ASSIGNED = (
+    "contact_id", "tier_rank", "score_sum", "qualified_by", "next_tier", "orders_to_next",
+    "spend_to_next", "progress",
+)  # fmt: skip
+
+
+def assign_orders(orders: Any, program: LoyaltyProgram, scores: Any, as_of: dt.date) -> Any:
+    """:data:`ASSIGNED` per customer of ``orders`` (the store's export: a Parquet path or an
+    Arrow table of :data:`lealta.segmentation.store.STORE_COLUMNS`) with ``scores``
+    (``customer_id`` and the programme's ``*_score`` columns, Lealta's convention), as a
+    pandas DataFrame. Windows end the day before ``as_of``."""
     import ibis
 
     from lealta.engines import connect
@@ -216,39 +236,27 @@ def _assigned(services: Services, program: LoyaltyProgram, scores: Any, as_of: d
     from lealta.orders.sources import open_source
     from lealta.segmentation.joins import attach
     from lealta.segmentation.options import RFMOptions
-    from lealta.segmentation.store import STORE_COLUMNS, export_orders
+    from lealta.segmentation.store import STORE_COLUMNS
 
     engine = connect("duckdb")
-    with tempfile.TemporaryDirectory(prefix="lealta-loyalty-") as folder:
-        path = Path(folder) / "orders.parquet"
-        with services.uow.transaction() as session:
-            export_orders(session, path)
-        source = open_source(engine, path)
-        roles: dict[str, str | None] = dict(STORE_COLUMNS)
-        columns = detect_columns(source.columns, roles, ()).columns
-        facts = purchase_facts(
-            engine, source, columns, RFMOptions(cancel_pattern=""), program,
-            date_format=None, as_of=as_of,
-        )  # fmt: skip
-        dims = [f"{dim}_score" for dim in program.dimension_names]
-        stored = engine.con.create_table(
-            "loyalty_scores",
-            ibis.memtable(
-                scores[["customer_id", *dims]],
-                schema={"customer_id": "string", **dict.fromkeys(dims, "int64")},
-            ),
-            overwrite=True,
-        )
-        assigned = assign_tiers(attach(facts, stored, ["customer_id"], dims), program)
-        frame = engine.execute(
-            assigned.select(
-                contact_id=assigned.customer_id,
-                tier_rank=assigned.tier_rank,
-                score_sum=assigned.score_sum,
-                qualified_by=assigned.qualified_by,
-            )
-        )
-    return frame
+    source = open_source(engine, orders)
+    roles: dict[str, str | None] = dict(STORE_COLUMNS)
+    columns = detect_columns(source.columns, roles, ()).columns
+    facts = purchase_facts(
+        engine, source, columns, RFMOptions(cancel_pattern=""), program,
+        date_format=None, as_of=as_of,
+    )  # fmt: skip
+    dims = [f"{dim}_score" for dim in program.dimension_names]
+    stored = engine.con.create_table(
+        "loyalty_scores",
+        ibis.memtable(
+            scores[["customer_id", *dims]],
+            schema={"customer_id": "string", **dict.fromkeys(dims, "int64")},
+        ),
+        overwrite=True,
+    )
+    assigned = assign_tiers(attach(facts, stored, ["customer_id"], dims), program)
+    return engine.execute(assigned.select(*ASSIGNED[1:], contact_id=assigned.customer_id))
 
 
 def _lock(session: Session, version: int) -> None:
@@ -392,3 +400,102 @@ def _start_workflows(session: Session, events: list[dict[str, Any]], now: dt.dat
         ]
         if movers:
             enroll_many(session, live, movers, entry_key=f"loyalty:{now.isoformat()}", now=now)
+
+
+# -- one contact, for the shop ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Card:
+    """A contact's loyalty as the shop shows it: the stored tier (None: in no tier) and their
+    progress worked out now from their orders and stored scores."""
+
+    contact_id: str
+    stored: Stored
+    tier: ContactTier | None
+    progress: dict[str, Any] | None
+
+
+def card(session: Session, contact_id: str, *, now: dt.datetime) -> Card:
+    """The loyalty card of the contact ``contact_id`` is (or was merged into).
+
+    Progress toward the next tier above the contact's tier counts their orders up to ``now``
+    (today's included); it is None when there is no tier above, or the missing part is a
+    score rather than orders or spend.
+
+    Raises
+    ------
+    NotFound
+        No programme in force, or no such contact.
+    ContactErased
+        The contact was erased.
+    """
+    from lealta.contacts.service import get as get_contact
+
+    stored = require(session)
+    contact, _merged = get_contact(session, contact_id)
+    tier = session.get(ContactTier, contact.id)
+    assigned = assign_orders(
+        _orders_of(session, contact.id),
+        stored.program,
+        _scores_of(session, contact.id),
+        now.date() + dt.timedelta(days=1),
+    )
+    return Card(contact.id, stored, tier, _progress(assigned, stored.program, tier))
+
+
+def _orders_of(session: Session, contact_id: str) -> Any:
+    """The contact's orders as an Arrow table shaped like the store's export."""
+    import pyarrow as pa
+
+    from lealta.orders.tables import Order
+
+    rows = session.execute(
+        select(Order.external_id, Order.placed_at, Order.amount).where(
+            Order.contact_id == contact_id
+        )
+    ).all()
+    moments = [m.astimezone(dt.UTC).replace(tzinfo=None) if m.tzinfo else m for _, m, _ in rows]
+    count = len(rows)
+    return pa.table(
+        {
+            "customer_id": pa.array([contact_id] * count, pa.string()),
+            "order_id": pa.array([r[0] for r in rows], pa.string()),
+            "placed_at": pa.array(moments, pa.timestamp("us")),
+            "amount": pa.array([float(r[2]) for r in rows], pa.float64()),
+            "payment_method": pa.array([None] * count, pa.string()),
+            "due_date": pa.array([None] * count, pa.date32()),
+            "paid_date": pa.array([None] * count, pa.date32()),
+            "email": pa.array([None] * count, pa.string()),
+        }
+    )
+
+
+def _scores_of(session: Session, contact_id: str) -> Any:
+    import pandas as pd
+
+    from lealta.segmentation.tables import ContactRfm
+
+    row = session.get(ContactRfm, contact_id)
+    values = [[contact_id, row.r, row.f, row.m, row.p]] if row else []
+    return pd.DataFrame(values, columns=["customer_id", "r_score", "f_score", "m_score", "p_score"])
+
+
+def _progress(
+    assigned: Any, program: LoyaltyProgram, tier: ContactTier | None
+) -> dict[str, Any] | None:
+    if assigned.empty:
+        return None
+    first = _records(assigned)[0]
+    toward = first["next_tier"]
+    held = tier.tier_rank if tier else 0
+    if toward is None or program.tier_names().index(toward) + 1 <= held:
+        return None
+    if first["progress"] is None:
+        return None
+    return {
+        "next_tier": toward,
+        "orders": first["orders_to_next"],
+        "spend": first["spend_to_next"],
+        "words": first["progress"],
+    }

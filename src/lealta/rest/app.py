@@ -45,6 +45,7 @@ TAGS = [
     {"name": "forms", "description": "Sign-up forms and the web tracking snippet."},
     {"name": "privacy", "description": "Export and erase everything held on a person."},
     {"name": "automations", "description": "Workflows: triggers, waits, branches, actions."},
+    {"name": "loyalty", "description": "Loyalty programme, tiers and each contact's benefits."},
     {"name": "system", "description": "Health and status."},
 ]
 
@@ -120,6 +121,7 @@ def _include_routers(app: FastAPI) -> None:
         jobs,
         links,
         lists,
+        loyalty,
         onsite,
         orders,
         outbox,
@@ -150,6 +152,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(lists.router)
     app.include_router(privacy.router)
     app.include_router(rules.router)
+    app.include_router(loyalty.router)
+    app.include_router(loyalty.cards)
     app.include_router(automations.router)
     app.include_router(simulate.router)
     app.include_router(vouchers.router)

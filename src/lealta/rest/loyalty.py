@@ -1,0 +1,203 @@
+"""The loyalty programme (admin key) and a contact's loyalty card for the shop.
+
+* ``GET|PUT /v1/loyalty/program``: the programme in force with its version; a PUT (JSON, or
+  YAML with ``Content-Type: application/yaml``) is validated whole and saved as a new version.
+* ``POST /v1/loyalty/assign``: review every customer's tier now.
+* ``GET /v1/contacts/{id}/loyalty``: tier, since, until, benefits with their codes and the
+  progress to the next tier. An admin key reads anyone. A track (write) key reads only the
+  visitor it identifies: it must present ``userId`` or ``anonymousId`` (as the site's
+  tracking sends them), and they must lead to the contact asked for, else 403. The write key
+  is public in a web page, so a visitor's ids are what guard their card: sites should not
+  use guessable user ids, and the shop's server should read with an admin key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from lealta.identity.service import find_contact
+from lealta.loyalty import service
+from lealta.loyalty.program import dump
+from lealta.rest.auth import Caller, authenticate, key_from_headers, require_admin, services
+from lealta.rest.contacts import ContactId, ContactRoute
+from lealta.rest.errors import ApiError
+from lealta.storage.retry import in_transaction
+
+router = APIRouter(prefix="/v1/loyalty", tags=["loyalty"])
+cards = APIRouter(prefix="/v1", tags=["loyalty"], route_class=ContactRoute)
+MAX_ID = 200
+
+
+class ProgramOut(BaseModel):
+    """The programme in force."""
+
+    version: int = Field(description="Raised by one at each save.")
+    saved_at: dt.datetime
+    program: dict[str, Any]
+
+
+class ReviewOut(BaseModel):
+    """What a review did."""
+
+    version: int = Field(description="The programme version applied.")
+    as_of: dt.date = Field(description="The day the orders and spend windows end (excluded).")
+    customers: int = Field(description="Customers in a tier after the review.")
+    tiers: dict[str, int] = Field(description="Customers per tier, lowest first.")
+    upgraded: int
+    downgraded: int
+    seconds: float
+
+
+class ProgressOut(BaseModel):
+    """What is missing to reach the next tier."""
+
+    next_tier: str
+    orders: int | None = Field(description="Fewest more orders that alone reach it.")
+    spend: float | None = Field(description="Least more spend that alone reaches it.")
+    words: str = Field(description="e.g. '2 more orders or €140 to Gold'.")
+
+
+class LoyaltyOut(BaseModel):
+    """A contact's loyalty, for the shop's checkout and pages."""
+
+    contact_id: str
+    program: str
+    program_version: int
+    currency: str
+    tier: str | None = Field(description="None: in no tier (not eligible, or no orders).")
+    since: dt.date | None
+    until: dt.date | None = Field(description="The tier is kept at least until this day.")
+    qualified_by: str | None
+    score_sum: int | None
+    benefits: list[dict[str, Any]] = Field(description="Each with the code the checkout reads.")
+    progress: ProgressOut | None
+
+
+def _program_out(stored: service.Stored) -> dict[str, Any]:
+    return {"version": stored.version, "saved_at": stored.saved_at, "program": dump(stored.program)}
+
+
+@router.get("/program", response_model=ProgramOut)
+def read_program(request: Request, _caller: Caller = Depends(require_admin)) -> dict[str, Any]:
+    """The programme in force and its version (404 while none is saved)."""
+    with services(request).uow.transaction() as session:
+        return _program_out(service.require(session))
+
+
+@router.put(
+    "/program",
+    response_model=ProgramOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/yaml": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def replace_program(
+    request: Request, _caller: Caller = Depends(require_admin)
+) -> dict[str, Any]:
+    """Save a new version of the programme (JSON or YAML; see ``lealta loyalty schema``).
+
+    The whole document is validated first: a bad one is refused (400) with every problem
+    named by its place (``tiers[Gold].qualify.score_sum: …``) and ``field`` the first one.
+    Tiers are not reviewed until ``POST /v1/loyalty/assign`` or the next RFM computation.
+    """
+    text = (await request.body()).decode("utf-8", errors="replace")
+    found = services(request)
+    now = found.clock.now()
+    stored = in_transaction(found.uow, lambda session: service.save(session, text, now=now))
+    return _program_out(stored)
+
+
+@router.post("/assign", response_model=ReviewOut)
+def assign(request: Request, _caller: Caller = Depends(require_admin)) -> dict[str, Any]:
+    """Review every customer's tier now (RFM scores as last computed, orders as stored)."""
+    review = service.apply_program(services(request))
+    if review is None:
+        raise ApiError(404, "not_found", service.NO_PROGRAM)
+    return dataclasses.asdict(review)
+
+
+def _visitor_id(value: str | None, field: str) -> str | None:
+    value = (value or "").strip() or None
+    if value is not None and len(value) > MAX_ID:
+        raise ApiError(400, "invalid_input", f"{field} is at most {MAX_ID} characters", field=field)
+    return value
+
+
+@cards.get("/contacts/{contact_id}/loyalty", response_model=LoyaltyOut)
+def contact_loyalty(
+    request: Request,
+    contact_id: ContactId,
+    user_id: Annotated[str | None, Query(alias="userId")] = None,
+    anonymous_id: Annotated[str | None, Query(alias="anonymousId")] = None,
+) -> dict[str, Any]:
+    """The contact's tier, since and until when, benefits with codes, and progress.
+
+    Admin key: any contact. Track key: only the visitor identified by ``userId`` or
+    ``anonymousId``, which must lead to this contact (403 otherwise).
+    """
+    caller = authenticate(request, key_from_headers(request), scopes=("track", "admin"))
+    uid = _visitor_id(user_id, "userId")
+    aid = _visitor_id(anonymous_id, "anonymousId")
+    found = services(request)
+    now = found.clock.now()
+
+    def work(session: Session) -> dict[str, Any]:
+        if caller.scope != "admin":
+            _check_visitor(session, contact_id, uid, aid)
+        return _card_out(service.card(session, contact_id, now=now))
+
+    return in_transaction(found.uow, work)
+
+
+def _check_visitor(session: Session, contact_id: str, uid: str | None, aid: str | None) -> None:
+    """Refuse a track key unless the visitor's ids lead to ``contact_id`` (merges followed)."""
+    from lealta.identity.service import survivor
+
+    if uid is None and aid is None:
+        raise ApiError(
+            403,
+            "forbidden",
+            "a track key reads only the identified visitor's loyalty: give userId or anonymousId",
+        )
+    try:
+        wanted = survivor(session, contact_id).id
+    except LookupError:
+        wanted = None
+    for kind, value in (("user_id", uid), ("anonymous_id", aid)):
+        visitor = find_contact(session, kind, value) if value else None
+        if visitor is not None and wanted is not None and visitor.id == wanted:
+            return
+    raise ApiError(
+        403, "forbidden", "a track key reads only the loyalty of the visitor it identifies"
+    )
+
+
+def _card_out(found: service.Card) -> dict[str, Any]:
+    program = found.stored.program
+    tier = found.tier
+    benefits = program.benefits_of(tier.tier) if tier else []
+    return {
+        "contact_id": found.contact_id,
+        "program": program.name,
+        "program_version": found.stored.version,
+        "currency": program.currency,
+        "tier": tier.tier if tier else None,
+        "since": tier.since if tier else None,
+        "until": tier.until if tier else None,
+        "qualified_by": tier.qualified_by if tier else None,
+        "score_sum": tier.score_sum if tier else None,
+        "benefits": [b.model_dump(mode="json") for b in benefits],
+        "progress": found.progress,
+    }
