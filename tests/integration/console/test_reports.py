@@ -116,6 +116,8 @@ def test_the_page_shows_the_rest_reports_figures(data: Data) -> None:
     assert re.search(rf"Messages sent</span><strong>{sent}</strong>", cards)
     welcome = next(r for r in rest if r["template"] == "welcome")
     assert (welcome["sent"], welcome["opened_unique"], welcome["clicked_unique"]) == (2, 2, 1)
+    # nothing reported delivered: the page says why rather than showing a bare 0
+    assert 'id="no-deliveries"' in answer.text
 
 
 def test_the_csv_has_a_header_and_the_rest_reports_rows(data: Data) -> None:
