@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -239,3 +241,115 @@ def _print(console: Any, run: Any, program: Any, summary: Any, output: Any, secs
     if output:
         console.print(f"wrote tiers: [bold]{output}[/]")
     console.print(f"[dim]{int(summary['customers'].sum()):,} customers in {secs:.1f} s[/]")
+
+
+# -- the programme and tiers in the store -----------------------------------------------------
+
+
+@contextmanager
+def _services() -> Iterator[Any]:
+    """The services of the process's settings; their connections closed at the end."""
+    from lealta.bootstrap import build
+
+    services = build()
+    try:
+        yield services
+    finally:
+        services.uow.engine.dispose()
+
+
+def _stored_yaml() -> str:
+    import yaml
+
+    from lealta.loyalty import service
+    from lealta.loyalty.program import dump
+
+    with _services() as services, services.uow.transaction() as session:
+        stored = service.require(session)
+        saved = f"{stored.saved_at:%Y-%m-%d %H:%M}"
+        header = f"# programme in force: version {stored.version}, saved {saved}\n"
+        return header + yaml.safe_dump(dump(stored.program), sort_keys=False, allow_unicode=True)
+
+
+@loyalty_app.command("show")
+@friendly
+def show_command() -> None:
+    """Print the programme in force (as YAML, with its version)."""
+    typer.echo(_stored_yaml(), nl=False)
+
+
+@loyalty_app.command("export")
+@friendly
+def export_command(
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the YAML here instead of to stdout."
+    ),
+) -> None:
+    """Export the programme in force as YAML (`lealta loyalty import` reads it back)."""
+    text = _stored_yaml()
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}", err=True)
+
+
+@loyalty_app.command("import")
+@friendly
+def import_command(
+    program: Path = typer.Argument(..., help="The programme file, YAML or JSON."),
+) -> None:
+    """Validate a programme file and save it as the new version in force.
+
+    Tiers are reviewed at the next `lealta loyalty apply` or RFM computation from the store.
+    """
+    from lealta.errors import UnreadableFile
+    from lealta.loyalty import service
+
+    try:
+        text = program.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableFile(
+            f"cannot read the programme {program}: {exc}", field="program"
+        ) from None
+    with _services() as services, services.uow.transaction() as session:
+        stored = service.save(session, text, now=services.clock.now())
+    typer.echo(
+        f"saved programme {stored.program.name!r} as version {stored.version}: "
+        f"{', '.join(stored.program.tier_names())}"
+    )
+
+
+@loyalty_app.command("apply")
+@friendly
+def apply_command(quiet: p.Quiet = False) -> None:
+    """Review every customer's tier now, from the stored RFM scores and orders."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from lealta.errors import NotFound
+    from lealta.loyalty import service
+
+    console = Console(stderr=True, quiet=quiet)
+
+    def tell(fraction: float, step: str) -> None:
+        console.print(f"[dim]{fraction:4.0%}[/] {step}")
+
+    with _services() as services:
+        review = service.apply_program(services, progress=tell)
+    if review is None:
+        raise NotFound(service.NO_PROGRAM)
+    if quiet:
+        return
+    table = Table(title=f"Tiers (programme version {review.version})", title_justify="left")
+    table.add_column("Tier")
+    table.add_column("Customers", justify="right")
+    for name, count in reversed(list(review.tiers.items())):
+        table.add_row(name, f"{count:,}")
+    out = Console()
+    out.print(table)
+    out.print(
+        f"{review.customers:,} customers in a tier; {review.upgraded:,} up, "
+        f"{review.downgraded:,} down; windows end {review.as_of:%Y-%m-%d}; "
+        f"{review.seconds:.1f} s"
+    )
