@@ -353,3 +353,26 @@ def apply_command(quiet: p.Quiet = False) -> None:
         f"{review.downgraded:,} down; windows end {review.as_of:%Y-%m-%d}; "
         f"{review.seconds:.1f} s"
     )
+
+
+@loyalty_app.command("identity-secret")
+@friendly
+def identity_secret_command(
+    user_id: str | None = typer.Option(
+        None, "--user-id", help="Also print the userHash of this user id (to check your code)."
+    ),
+) -> None:
+    """Print the secret the shop's server signs user ids with, so that a page may read the
+    visitor's own loyalty card with the public track key:
+    userHash = hex(HMAC-SHA256(secret, userId)), sent as ?userId=…&userHash=…
+
+    Keep it on the server: a page that knew it could read anyone's card. It is derived from
+    LEALTA_SECRET_KEY and changes with it.
+    """
+    from lealta.config import get_settings
+    from lealta.loyalty.visitors import identity_secret, user_hash
+
+    secret = identity_secret(get_settings().secret_key)
+    typer.echo(secret)
+    if user_id is not None:
+        typer.echo(f"userHash of {user_id!r}: {user_hash(secret, user_id)}", err=True)

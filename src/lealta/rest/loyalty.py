@@ -4,11 +4,10 @@
   YAML with ``Content-Type: application/yaml``) is validated whole and saved as a new version.
 * ``POST /v1/loyalty/assign``: review every customer's tier now.
 * ``GET /v1/contacts/{id}/loyalty``: tier, since, until, benefits with their codes and the
-  progress to the next tier. An admin key reads anyone. A track (write) key reads only the
-  visitor it identifies: it must present ``userId`` or ``anonymousId`` (as the site's
-  tracking sends them), and they must lead to the contact asked for, else 403. The write key
-  is public in a web page, so a visitor's ids are what guard their card: sites should not
-  use guessable user ids, and the shop's server should read with an admin key.
+  progress to the next tier. An admin key reads anyone. A track (write) key, public in the
+  shop's pages, reads only the visitor it identifies: by ``anonymousId`` (the snippet's
+  random id) or by ``userId`` signed with ``userHash`` (see :mod:`lealta.loyalty.visitors`),
+  and the id must lead to the contact asked for, else 403.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from lealta.identity.service import find_contact
 from lealta.loyalty import service
 from lealta.loyalty.program import dump
+from lealta.loyalty.visitors import hash_matches
 from lealta.rest.auth import Caller, authenticate, key_from_headers, require_admin, services
 from lealta.rest.contacts import ContactId, ContactRoute
 from lealta.rest.errors import ApiError
@@ -141,17 +141,38 @@ def contact_loyalty(
     contact_id: ContactId,
     user_id: Annotated[str | None, Query(alias="userId")] = None,
     anonymous_id: Annotated[str | None, Query(alias="anonymousId")] = None,
+    user_hash: Annotated[
+        str | None,
+        Query(
+            alias="userHash",
+            description="With a track key and userId: hex HMAC-SHA256 of the userId under "
+            "the identity secret (`lealta loyalty identity-secret`), computed by the shop's "
+            "server.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """The contact's tier, since and until when, benefits with codes, and progress.
 
-    Admin key: any contact. Track key: only the visitor identified by ``userId`` or
-    ``anonymousId``, which must lead to this contact (403 otherwise).
+    Admin key: any contact. Track key: only the visitor identified by ``anonymousId`` (the
+    snippet's random id) or by ``userId`` signed with ``userHash``, which must lead to this
+    contact (403 otherwise).
     """
     caller = authenticate(request, key_from_headers(request), scopes=("track", "admin"))
     uid = _visitor_id(user_id, "userId")
     aid = _visitor_id(anonymous_id, "anonymousId")
     found = services(request)
     now = found.clock.now()
+    if caller.scope != "admin" and uid is not None:
+        if not user_hash:
+            raise ApiError(
+                403,
+                "forbidden",
+                "a track key proves a userId with userHash (signed by the shop's server: "
+                "see `lealta loyalty identity-secret`)",
+                field="userHash",
+            )
+        if not hash_matches(found.settings.secret_key, uid, user_hash):
+            raise ApiError(403, "forbidden", "userHash does not sign this userId", field="userHash")
 
     def work(session: Session) -> dict[str, Any]:
         if caller.scope != "admin":

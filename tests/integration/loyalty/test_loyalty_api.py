@@ -6,6 +6,7 @@ import datetime as dt
 
 from lealta.clock import FrozenClock
 from lealta.loyalty.program import load_program
+from lealta.loyalty.visitors import identity_secret, user_hash
 from tests.integration.conftest import Api
 from tests.integration.loyalty.helpers import PROGRAM, ids, post_orders
 
@@ -105,18 +106,39 @@ def test_a_track_key_reads_only_the_visitor_it_identifies(api: Api) -> None:
     put_program(api)
     api.client.post("/v1/loyalty/assign", headers=api.admin)
     who = ids(api, "ana", "ben")
-    own = api.client.get(
-        f"/v1/contacts/{who['ana']}/loyalty", params={"userId": "ana"}, auth=api.track_auth
-    )
+    secret = identity_secret(api.services.settings.secret_key)
+    signed = {"userId": "ana", "userHash": user_hash(secret, "ana")}
+    own = api.client.get(f"/v1/contacts/{who['ana']}/loyalty", params=signed, auth=api.track_auth)
     assert own.status_code == 200
     assert own.json()["contact_id"] == who["ana"]
-    for params in ({"userId": "ben"}, {}, {"anonymousId": "nobody"}):
+    for params in (
+        {"userId": "ana"},  # the public write key and a guessable id prove nothing
+        {"userId": "ana", "userHash": user_hash(secret, "ben")},
+        {"userId": "ana", "userHash": user_hash("another secret", "ana")},
+        {"userId": "ben", "userHash": user_hash(secret, "ben")},  # someone else's card
+        {},
+        {"anonymousId": "nobody"},
+    ):
         other = api.client.get(
             f"/v1/contacts/{who['ana']}/loyalty", params=params, auth=api.track_auth
         )
         assert other.status_code == 403, params
+    # the snippet's random anonymous id, once linked to her, needs no signature
+    linked = {"userId": "ana", "anonymousId": "8b0f3c1e-anon-ana"}
+    assert api.client.post("/v1/identify", json=linked, auth=api.track_auth).is_success
+    api.drain()
+    by_cookie = api.client.get(
+        f"/v1/contacts/{who['ana']}/loyalty",
+        params={"anonymousId": "8b0f3c1e-anon-ana"},
+        auth=api.track_auth,
+    )
+    assert by_cookie.status_code == 200
+    unsigned = api.client.get(
+        f"/v1/contacts/{who['ana']}/loyalty", params={"userId": "ana"}, auth=api.track_auth
+    )
+    assert unsigned.json()["error"]["field"] == "userHash"
     missing = api.client.get(
-        "/v1/contacts/nosuchcontact/loyalty", params={"userId": "ana"}, auth=api.track_auth
+        "/v1/contacts/nosuchcontact/loyalty", params=signed, auth=api.track_auth
     )
     assert missing.status_code == 403
     assert (
