@@ -190,3 +190,19 @@ def test_rejects_file_of_json_lines_holds_the_record(store: str, tmp_path: Path)
     rows = list(csv.DictReader(io.StringIO(rejects.read_text())))
     assert [(r["line"], r["field"]) for r in rows] == [("2", "userId")]
     assert rows[0]["record"] == '{"event":"Viewed"}'
+
+
+def test_rfm_from_store_reviews_the_loyalty_tiers_of_the_programme_in_force(
+    store: str, tmp_path: Path
+) -> None:
+    path = uci_prefix(tmp_path)
+    lealta("import", "orders", path)
+    program = Path(__file__).parents[2] / "src/lealta/loyalty/examples/genius.yaml"
+    code, _, stderr = lealta("loyalty", "import", program)
+    assert code == 0, stderr
+    code, _, stderr = lealta("rfm", "--from-store", "-o", tmp_path / "scores.csv")
+    assert code == 0, stderr
+    assert "loyalty tiers reviewed:" in stderr
+    [(members,)] = query(store, "SELECT count(*) FROM contact_tiers")
+    [(scored,)] = query(store, "SELECT count(*) FROM contact_rfm")
+    assert 0 < members <= scored

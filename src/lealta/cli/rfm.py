@@ -234,8 +234,10 @@ def _execute_from_store(request: Any) -> None:
 
     services = build()
     saved: list[int] = []
+    as_of: list[Any] = []
 
     def save(run: Any, clustering: Any) -> None:
+        as_of.append(run.as_of)
         frame = run.to_pandas()
         if clustering is not None:
             frame = frame.merge(clustering.labels, on="customer_id", how="left")
@@ -250,3 +252,20 @@ def _execute_from_store(request: Any) -> None:
         )
     if not request.quiet:
         typer.echo(f"saved the RFM of {saved[0]:,} contacts (contact_rfm)", err=True)
+    _review_loyalty(services, request, as_of=as_of[0])
+
+
+def _review_loyalty(services: Any, request: Any, *, as_of: Any) -> None:
+    """A loyalty programme in force is applied after the scores are saved, as after every
+    RFM computation from the store (``rfm_from_store``)."""
+    from lealta.loyalty.service import after_rfm
+
+    options = {"bins": request.options.bins, "payment": request.options.payment}
+    review = after_rfm(services, as_of=as_of, options=options)
+    if review is not None and not request.quiet:
+        tiers = ", ".join(f"{name} {count:,}" for name, count in review.tiers.items())
+        typer.echo(
+            f"loyalty tiers reviewed: {tiers or 'nobody in a tier'} "
+            f"({review.upgraded:,} up, {review.downgraded:,} down)",
+            err=True,
+        )
