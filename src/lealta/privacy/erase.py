@@ -3,9 +3,11 @@
 What goes, what stays and why:
 
 * **Deleted**: identifiers (so the e-mail or phone can start a new contact), tags, list
-  memberships, the ``contact_rfm`` row and the score ledger; attributes, stage, score and
-  seen-times on the contact row are cleared. The contact row itself stays, marked
-  ``erased_at``, so that its id answers 410 Gone and the rows below keep a valid owner.
+  memberships, the ``contact_rfm`` row, the score ledger, and the loyalty tier with its
+  history (reviews leave erased contacts out, so their kept orders earn no tier again);
+  attributes, stage, score and seen-times on the contact row are cleared. The contact row
+  itself stays, marked ``erased_at``, so that its id answers 410 Gone and the rows below
+  keep a valid owner.
 * **Anonymised, kept**: events keep only type, name, message id and times (anonymous id,
   user id, properties and context are emptied), so event counts over time stay right. Stage
   changes keep from/to/rule/time (their causing event is dropped) for funnel reports.
@@ -36,6 +38,7 @@ from lealta.contacts.service import get_live, person_ids
 from lealta.contacts.tables import Consent, Contact, ContactTag, Identifier, ListMembership
 from lealta.events.tables import Event
 from lealta.lifecycle.tables import StageChange
+from lealta.loyalty.tables import ContactTier, TierChange
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
@@ -61,6 +64,8 @@ def erase_contact(session: Session, contact_id: str, *, now: dt.datetime) -> Era
     memberships = _delete(session, ListMembership, ids)
     scores = _delete(session, ScoreChange, ids)
     _delete(session, ContactRfm, ids)
+    _delete(session, ContactTier, ids)
+    _delete(session, TierChange, ids)
     events = _count(session, Event, ids)
     session.execute(
         update(Event)

@@ -2,7 +2,8 @@
 
 The document covers the contact and every profile merged into it: identifiers, attributes,
 tags, list memberships, consent history with its proof, events, orders, stage and score
-history and the latest RFM row. Times are ISO 8601 in UTC, amounts decimal strings.
+history, the latest RFM row, and the loyalty tier with its history. Times are ISO 8601 in
+UTC, amounts decimal strings.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from lealta.contacts.tables import (
 )
 from lealta.events.tables import Event
 from lealta.lifecycle.tables import StageChange
+from lealta.loyalty.tables import ContactTier, TierChange
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
 from lealta.vouchers.tables import Voucher
@@ -117,6 +119,14 @@ def export_contact(session: Session, contact_id: str, *, now: dt.datetime) -> di
             ("rule_id", "points", "score_after", "event_key", "occurred_at"),
         ),
         "rfm": _rfm(session, ids),
+        "loyalty_tier": _tier(session, ids),
+        "loyalty_tier_history": _rows(
+            session,
+            TierChange,
+            ids,
+            TierChange.changed_at,
+            ("from_tier", "to_tier", "reason", "program_version", "changed_at"),
+        ),
         "workflow_runs": _rows(
             session,
             Run,
@@ -230,6 +240,28 @@ def _rfm(session: Session, ids: list[str]) -> dict[str, Any] | None:
             "cluster",
             "cluster_name",
             "as_of",
+            "computed_at",
+        ),
+    )
+
+
+def _tier(session: Session, ids: list[str]) -> dict[str, Any] | None:
+    """The person's current tier: the survivor's (a merge drops the merged profile's)."""
+    found = session.scalars(select(ContactTier).where(ContactTier.contact_id.in_(ids)))
+    rows = {row.contact_id: row for row in found}
+    row = next((rows[i] for i in ids if i in rows), None)
+    if row is None:
+        return None
+    return _columns(
+        row,
+        (
+            "tier",
+            "since",
+            "until",
+            "falling_since",
+            "score_sum",
+            "qualified_by",
+            "program_version",
             "computed_at",
         ),
     )

@@ -16,6 +16,7 @@ from lealta.contacts.tables import Consent, Contact, ContactTag, Identifier, Lis
 from lealta.events.tables import Event
 from lealta.identity.service import merge
 from lealta.lifecycle.tables import StageChange
+from lealta.loyalty.tables import ContactTier, TierChange
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
@@ -28,7 +29,8 @@ T0 = dt.datetime(2025, 3, 1, 9, tzinfo=dt.UTC)
 @pytest.fixture
 def ana(api: Api) -> str:
     """A contact with a bit of everything: identifiers, attributes, a tag, a list, consent with
-    proof, tracked events with an order, stages, scores and an RFM row."""
+    proof, tracked events with an order, stages, scores, an RFM row and a loyalty tier with
+    its history."""
     api.services.clock = FrozenClock(T0)
     api.client.post("/v1/lists", headers=api.admin, json={"slug": "news", "name": "News"})
     contact = create(
@@ -83,6 +85,34 @@ def ana(api: Api) -> str:
                 as_of=T0,
             )
         )
+        session.add(
+            ContactTier(
+                contact_id=contact_id,
+                tier="Silver",
+                tier_rank=2,
+                since=dt.date(2025, 3, 1),
+                until=dt.date(2026, 12, 31),
+                falling_since=None,
+                score_sum=8,
+                qualified_by="at least 2 orders in 365 days",
+                program_version=1,
+                computed_at=T0,
+            )
+        )
+        session.add_all(
+            TierChange(
+                contact_id=contact_id,
+                from_tier=before,
+                to_tier=after,
+                changed_at=T0 + dt.timedelta(days=days),
+                reason=reason,
+                program_version=1,
+            )
+            for before, after, days, reason in (
+                (None, "Member", 0, "first order"),
+                ("Member", "Silver", 1, "at least 2 orders in 365 days"),
+            )
+        )
     return contact_id
 
 
@@ -120,6 +150,22 @@ def test_the_export_holds_everything_and_downloads_as_a_file(api: Api, ana: str)
     assert [s["to_stage"] for s in document["stage_history"]] == ["Prospect", "Visitor", "Customer"]
     assert {s["rule_id"] for s in document["score_history"]} == {"pricing-page", "page-view"}
     assert document["rfm"]["segment"] == "New Customers"
+    assert document["loyalty_tier"] == {
+        "tier": "Silver",
+        "since": "2025-03-01",
+        "until": "2026-12-31",
+        "falling_since": None,
+        "score_sum": 8,
+        "qualified_by": "at least 2 orders in 365 days",
+        "program_version": 1,
+        "computed_at": T0.isoformat(),
+    }
+    assert [
+        (h["from_tier"], h["to_tier"], h["changed_at"]) for h in document["loyalty_tier_history"]
+    ] == [
+        (None, "Member", T0.isoformat()),
+        ("Member", "Silver", (T0 + dt.timedelta(days=1)).isoformat()),
+    ]
     assert document["merged_profiles"] == []
 
 
@@ -134,7 +180,8 @@ def test_erasure_deletes_identifiers_anonymises_events_and_is_recorded(api: Api,
     assert (report["tags"], report["list_memberships"]) == (1, 1)
     assert report["orders_kept"] == 1
     with api.services.uow.transaction() as session:
-        for table in (Identifier, ContactTag, ListMembership, ContactRfm, ScoreChange):
+        gone = (Identifier, ContactTag, ListMembership, ContactRfm, ScoreChange)
+        for table in (*gone, ContactTier, TierChange):
             assert session.scalars(select(table).where(table.contact_id == ana)).all() == []
         contact = session.get(Contact, ana)
         assert contact is not None
@@ -194,9 +241,22 @@ def test_erasing_a_survivor_erases_the_profiles_merged_into_it(api: Api) -> None
         assert source is not None
         assert into is not None
         merge(session, source, into=into, now=dt.datetime.now(dt.UTC))
+        # loyalty rows still on the merged profile (merges from before they dropped them)
+        session.add(
+            ContactTier(
+                contact_id=new["id"], tier="Gold", tier_rank=3, since=dt.date(2025, 3, 1),
+                until=None, falling_since=None, score_sum=None, qualified_by="4 orders",
+                program_version=1,
+            )
+        )  # fmt: skip
+        session.add(
+            TierChange(contact_id=new["id"], to_tier="Gold", reason="4 orders", program_version=1)
+        )
     exported = api.client.get(f"/v1/contacts/{new['id']}/export", headers=api.admin).json()
     assert exported["contact"]["merged_ids"] == [new["id"]]
     assert sorted(t["tag"] for t in exported["tags"]) == ["a", "b"]
+    assert exported["loyalty_tier"]["tier"] == "Gold"
+    assert [h["to_tier"] for h in exported["loyalty_tier_history"]] == ["Gold"]
     report = api.client.delete(f"/v1/contacts/{new['id']}", headers=api.admin).json()
     assert (report["contact_id"], report["contacts"], report["tags"]) == (old["id"], 2, 2)
     with api.services.uow.transaction() as session:
@@ -204,6 +264,8 @@ def test_erasing_a_survivor_erases_the_profiles_merged_into_it(api: Api) -> None
         assert merged is not None
         assert merged.erased_at is not None
         assert session.scalars(select(Identifier)).all() == []
+        assert session.scalars(select(ContactTier)).all() == []
+        assert session.scalars(select(TierChange)).all() == []
         # The merge moved the SMS consent to the survivor; the erasure withdrew it there.
         (sms,) = session.scalars(
             select(Consent).where(Consent.contact_id == old["id"], Consent.status == "denied")
