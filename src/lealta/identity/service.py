@@ -21,6 +21,7 @@ from lealta.contacts.tables import Consent, Contact, ContactTag, Identifier, Lis
 from lealta.events.tables import Event
 from lealta.identity.normalize import normalize
 from lealta.lifecycle.tables import StageChange
+from lealta.loyalty.tables import ContactTier, TierChange
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
@@ -99,17 +100,19 @@ def _age(contact: Contact) -> tuple[dt.datetime, str]:
 def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime) -> None:
     """Move everything of ``source`` to ``into``; ``source`` keeps resolving to ``into``.
 
-    Identifiers, events, orders, consent records and stage history move; tags and list
-    memberships are united (``into``'s own membership of a list wins); attributes are united
-    (``into``'s values win); the stage is the later of the two in the lifecycle order; the
-    score is recomputed from the united history. The merge is recorded as an event.
+    Identifiers, events, orders, consent records, stage and loyalty tier history move; tags
+    and list memberships are united (``into``'s own membership of a list wins); attributes
+    are united (``into``'s values win); the stage is the later of the two in the lifecycle
+    order; the score is recomputed from the united history. The RFM row and the loyalty tier
+    of ``source`` are dropped: the next RFM computation and tier review judge the survivor
+    on the united orders. The merge is recorded as an event.
     """
     from lealta.rulesets.service import lifecycle_model, scoring_model
     from lealta.scoring.service import recompute_contact
 
     session.flush()
     moved = (Identifier, Event, Order, Consent, StageChange, Run, OutboxMessage, Voucher)
-    for table in (*moved, MessageInteraction, PushDevice):
+    for table in (*moved, TierChange, MessageInteraction, PushDevice):
         session.execute(
             update(table).where(table.contact_id == source.id).values(contact_id=into.id)
         )
@@ -117,6 +120,7 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
     _unite(session, ListMembership, ListMembership.list_id, source.id, into.id)
     session.execute(delete(ScoreChange).where(ScoreChange.contact_id == source.id))
     session.execute(delete(ContactRfm).where(ContactRfm.contact_id == source.id))
+    session.execute(delete(ContactTier).where(ContactTier.contact_id == source.id))
     into.attributes = {**source.attributes, **into.attributes}
     into.lifecycle_stage = _later_stage(
         lifecycle_model(session), into.lifecycle_stage, source.lifecycle_stage

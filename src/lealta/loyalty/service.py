@@ -10,6 +10,9 @@
   ``contact_tiers`` in chunked bulk writes. Each change is a ``loyalty_tier_changes`` row and
   an event on the contact (``Loyalty Tier Upgraded`` / ``Loyalty Tier Downgraded``, with
   ``from`` and ``to`` in its properties) that starts the workflows it triggers.
+* Erased contacts and contacts merged into another are no members: a review leaves them out
+  (an erased person's orders stay in the store with their id), so they get no tier, keep
+  none and get no tier event.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from lealta.errors import InvalidInput, NotFound
@@ -146,10 +149,11 @@ def apply_program(
     review = Review(stored.version, as_of)
     with services.uow.transaction() as session:
         _lock(session, stored.version)
-        current = _current(session)
+        gone = _gone(session)
+        current = _without(_current(session), gone)
         from lealta.loyalty.status import review as decide
 
-        state, changes = decide(current, assigned, stored.program, today=now.date())
+        state, changes = decide(current, _without(assigned, gone), stored.program, today=now.date())
         tell(0.6, f"Saving the tiers of {len(state):,} customers")
         _write_state(session, state, stored.version, now)
         tell(0.9, f"Recording {len(changes):,} tier changes")
@@ -283,6 +287,27 @@ def _current(session: Session) -> Any:
         )
     ).all()
     return pd.DataFrame(rows, columns=list(CURRENT_COLUMNS))
+
+
+def _gone(session: Session) -> set[str]:
+    """Contacts no review may give a tier: erased ones (their orders stay, with their id) and
+    those merged into another (the survivor is the member)."""
+    from lealta.contacts.tables import Contact
+
+    return set(
+        session.scalars(
+            select(Contact.id).where(
+                or_(Contact.erased_at.is_not(None), Contact.merged_into.is_not(None))
+            )
+        )
+    )
+
+
+def _without(frame: Any, gone: set[str]) -> Any:
+    """``frame`` without the rows of the contacts in ``gone``."""
+    if not gone:
+        return frame
+    return frame[~frame["contact_id"].isin(gone)].reset_index(drop=True)
 
 
 TIERS = cast(Table, ContactTier.__table__)
