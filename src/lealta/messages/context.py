@@ -21,6 +21,12 @@ The keys, as templates use them:
     ``segment``, ``code``, ``r``, ``f``, ``m``, ``p``, ``recency_days``, ``frequency``,
     ``monetary``, ``payment``, ``cluster``, ``cluster_name``, ``as_of``; absent before the
     first ``lealta rfm --from-store``.
+``loyalty``
+    The contact's loyalty status under the programme in force: ``tier``, ``since``,
+    ``until``, ``qualified_by``, ``score_sum``, ``next_tier`` (the tier above, if any),
+    ``program``, ``currency`` and ``benefits`` (each with ``type``, ``code`` and its
+    settings: ``percent``, ``amount``, ``min_order`` …); absent without a programme or when
+    the contact is in no tier.
 ``vouchers``
     The contact's vouchers still usable (not redeemed, not expired), newest first.
 ``voucher``
@@ -86,6 +92,7 @@ def contexts_for(
     rfm = {row.contact_id: _rfm(row) for row in rfm_of(session, ids)}
     purchases = _purchases(session, ids)
     vouchers = _open_vouchers(session, ids, now)
+    loyalty = _loyalty(session, ids)
     model = scoring_model(session)
     found: dict[str, dict[str, Any]] = {}
     for contact in contacts:
@@ -99,7 +106,38 @@ def contexts_for(
             context["last_order"] = context["purchases"][0]
         if contact.id in rfm:
             context["rfm"] = rfm[contact.id]
+        if contact.id in loyalty:
+            context["loyalty"] = loyalty[contact.id]
         found[contact.id] = context
+    return found
+
+
+def _loyalty(session: Session, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each contact's tier with its benefits under the programme in force (two queries)."""
+    from lealta.loyalty.service import get as programme_in_force
+    from lealta.loyalty.tables import ContactTier
+
+    stored = programme_in_force(session)
+    if stored is None or not ids:
+        return {}
+    program = stored.program
+    names = [tier.name for tier in program.tiers]
+    found: dict[str, dict[str, Any]] = {}
+    for row in session.scalars(select(ContactTier).where(ContactTier.contact_id.in_(ids))):
+        if row.tier not in names:
+            continue  # a tier of an older programme, until the next review
+        above = names.index(row.tier) + 1
+        found[row.contact_id] = {
+            "tier": row.tier,
+            "since": row.since,
+            "until": row.until,
+            "qualified_by": row.qualified_by,
+            "score_sum": row.score_sum,
+            "next_tier": names[above] if above < len(names) else None,
+            "program": program.name,
+            "currency": program.currency,
+            "benefits": [b.model_dump(mode="json") for b in program.benefits_of(row.tier)],
+        }
     return found
 
 

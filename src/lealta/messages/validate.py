@@ -46,6 +46,10 @@ CONTEXT: dict[str, frozenset[str]] = {
     "voucher": frozenset(
         {"code", "display", "kind", "value", "currency", "issued_at", "expires_at"}
     ),
+    "loyalty": frozenset(
+        {"tier", "since", "until", "qualified_by", "score_sum", "next_tier", "program",
+         "currency", "benefits"}
+    ),
     "trigger": frozenset({"name", "event", "type", "properties", "occurred_at", "at"}),
     "links": frozenset({"unsubscribe", "preferences", "survey"}),
     "shop": frozenset({"name", "email", "url"}),

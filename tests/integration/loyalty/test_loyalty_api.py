@@ -144,3 +144,34 @@ def test_a_track_key_reads_only_the_visitor_it_identifies(api: Api) -> None:
     assert (
         api.client.get("/v1/contacts/nosuchcontact/loyalty", headers=api.admin).status_code == 404
     )
+
+
+def test_templates_see_the_tier_and_its_benefit_codes(api: Api) -> None:
+    api.services.clock = FrozenClock(dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC))
+    today = dt.date(2026, 6, 1)
+    post_orders(
+        api,
+        [
+            ("ana", "a1", today - dt.timedelta(days=30), "100"),
+            ("ana", "a2", today - dt.timedelta(days=20), "50"),
+        ],
+    )
+    put_program(api)
+    assert api.client.post("/v1/loyalty/assign", headers=api.admin).status_code == 200
+    body = {
+        "subject": "You are {{ loyalty.tier }}",
+        "text": (
+            "{% for b in loyalty.benefits %}{{ b.code }} {% endfor %}"
+            "next: {{ loyalty.next_tier }}, until {{ loyalty.until }}"
+        ),
+    }
+    who = ids(api, "ana")
+    shown = api.client.post(
+        "/v1/templates/tier-news/preview",
+        json={"contact_id": who["ana"], "channel": "email", "body": body},
+        headers=api.admin,
+    )
+    assert shown.status_code == 200, shown.text
+    parts = shown.json()["parts"]
+    assert parts["subject"] == "You are Silver"
+    assert parts["text"].strip() == f"SHIP50 SILVER5 next: Gold, until {today.year + 1}-12-31"
