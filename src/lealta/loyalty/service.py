@@ -119,13 +119,16 @@ def apply_program(
     *,
     now: dt.datetime | None = None,
     as_of: dt.date | None = None,
+    orders: Path | None = None,
     progress: Progress | None = None,
 ) -> Review | None:
     """Review every customer's tier under the programme in force (None: there is none).
 
     ``now`` (default: the services' clock) is the review's time: its day is the day of the
     status rules. ``as_of`` ends the orders and spend windows (default: the as-of date of the
-    latest RFM computation in ``contact_rfm``, else ``now``'s day).
+    latest RFM computation in ``contact_rfm``, else ``now``'s day). ``orders`` is the store's
+    orders already exported by :func:`lealta.segmentation.store.export_orders` (an RFM run's
+    file); without it the review exports them itself.
 
     Raises
     ------
@@ -144,7 +147,7 @@ def apply_program(
         scores, rfm_as_of = _stored_scores(session, stored.program)
     as_of = as_of or rfm_as_of or now.date()
     tell(0.0, "Reading orders")
-    assigned = _assigned(services, stored.program, scores, as_of)
+    assigned = _assigned(services, stored.program, scores, as_of, orders)
     tell(0.5, f"Reviewing {len(assigned):,} customers")
     review = Review(stored.version, as_of)
     with services.uow.transaction() as session:
@@ -168,18 +171,25 @@ def apply_program(
     return review
 
 
-def after_rfm(services: Services, *, as_of: dt.date, options: Mapping[str, Any]) -> Review | None:
+def after_rfm(
+    services: Services,
+    *,
+    as_of: dt.date,
+    options: Mapping[str, Any],
+    orders: Path | None = None,
+) -> Review | None:
     """The review that follows an RFM computation from the store with ``options`` (those of
-    :func:`lealta.segmentation.store.rfm_from_store`). None when no programme is in force, or
-    when the computation does not fit it: other score levels (``bins``, 5 by default), or no
-    payment scores for an RFMP programme."""
+    :func:`lealta.segmentation.store.rfm_from_store`), reading the orders file it read
+    (``orders``) rather than exporting the orders again. None when no programme is in force,
+    or when the computation does not fit it: other score levels (``bins``, 5 by default), or
+    no payment scores for an RFMP programme."""
     with services.uow.transaction() as session:
         stored = get(session)
     if stored is None or stored.program.levels != (options.get("bins") or 5):
         return None
     if stored.program.dimensions == "rfmp" and not options.get("payment"):
         return None
-    return apply_program(services, as_of=as_of)
+    return apply_program(services, as_of=as_of, orders=orders)
 
 
 def _silent(_fraction: float, _step: str) -> None:
@@ -188,15 +198,13 @@ def _silent(_fraction: float, _step: str) -> None:
 
 def _stored_scores(session: Session, program: LoyaltyProgram) -> tuple[Any, dt.date | None]:
     """The scores in ``contact_rfm`` as facts columns, and the computation's as-of date."""
-    import pandas as pd
 
     from lealta.segmentation.tables import ContactRfm
 
-    rows = session.execute(
-        select(ContactRfm.contact_id, ContactRfm.r, ContactRfm.f, ContactRfm.m, ContactRfm.p)
-    ).all()
-    frame = pd.DataFrame(
-        rows, columns=["customer_id", "r_score", "f_score", "m_score", "p_score"]
+    frame = _frame(
+        session,
+        select(ContactRfm.contact_id, ContactRfm.r, ContactRfm.f, ContactRfm.m, ContactRfm.p),
+        ["customer_id", "r_score", "f_score", "m_score", "p_score"],
     ).astype({"r_score": "Int64", "f_score": "Int64", "m_score": "Int64", "p_score": "Int64"})
     if program.dimensions == "rfmp" and len(frame) and frame["p_score"].isna().all():
         raise InvalidInput(
@@ -208,11 +216,19 @@ def _stored_scores(session: Session, program: LoyaltyProgram) -> tuple[Any, dt.d
     return frame, as_of.date() if as_of is not None else None
 
 
-def _assigned(services: Services, program: LoyaltyProgram, scores: Any, as_of: dt.date) -> Any:
+def _assigned(
+    services: Services,
+    program: LoyaltyProgram,
+    scores: Any,
+    as_of: dt.date,
+    orders: Path | None,
+) -> Any:
     """Each customer's qualified tier and progress (:data:`ASSIGNED`), the slice-1
-    assignment over the store's facts."""
+    assignment over the store's facts (``orders``, else exported here)."""
     from lealta.segmentation.store import export_orders
 
+    if orders is not None:
+        return assign_orders(orders, program, scores, as_of)
     with tempfile.TemporaryDirectory(prefix="lealta-loyalty-") as folder:
         path = Path(folder) / "orders.parquet"
         with services.uow.transaction() as session:
@@ -273,20 +289,29 @@ def _lock(session: Session, version: int) -> None:
 
 
 def _current(session: Session) -> Any:
-    import pandas as pd
-
     from lealta.loyalty.status import CURRENT_COLUMNS
 
-    rows = session.execute(
-        select(
-            ContactTier.contact_id,
-            ContactTier.tier,
-            ContactTier.since,
-            ContactTier.until,
-            ContactTier.falling_since,
-        )
-    ).all()
-    return pd.DataFrame(rows, columns=list(CURRENT_COLUMNS))
+    query = select(
+        ContactTier.contact_id,
+        ContactTier.tier,
+        ContactTier.since,
+        ContactTier.until,
+        ContactTier.falling_since,
+    )
+    return _frame(session, query, list(CURRENT_COLUMNS))
+
+
+def _frame(session: Session, query: Any, columns: list[str]) -> Any:
+    """The rows of ``query`` as a pandas DataFrame of ``columns``, built column by column
+    (far quicker than from a million row objects)."""
+    import pandas as pd
+
+    rows = session.execute(query).all()
+    values = list(zip(*rows, strict=True)) or [()] * len(columns)
+    return pd.DataFrame(
+        {name: pd.Series(list(v), dtype=object) for name, v in zip(columns, values, strict=True)},
+        columns=columns,
+    )
 
 
 def _gone(session: Session) -> set[str]:
@@ -328,27 +353,22 @@ def _write_state(session: Session, state: Any, version: int, now: dt.datetime) -
 
 def _records(frame: Any) -> list[dict[str, Any]]:
     """Rows of ``frame`` with plain Python values (None for missing ones)."""
+    columns = list(frame.columns)
+    values = [_plain_values(frame[column]) for column in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _plain_values(column: Any) -> list[Any]:
+    """A column's values as Python objects (numpy numbers become ``int``/``float``), with
+    None for every missing value (None, NaN, NaT, ``pd.NA``)."""
     import pandas as pd
 
-    columns = list(frame.columns)
-    out = []
-    for values in frame.itertuples(index=False, name=None):
-        out.append(
-            {c: (None if v is None or v is pd.NA or v != v else _plain(v)) for c, v in zip(
-                columns, values, strict=True
-            )}
-        )  # fmt: skip
-    return out
-
-
-def _plain(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
+    values = column.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    return list(values)
 
 
 def _record_changes(session: Session, changes: Any, version: int, now: dt.datetime) -> None:

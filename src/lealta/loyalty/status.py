@@ -66,38 +66,31 @@ def review(
         how="outer",
     )
     had = frame["tier"].notna().to_numpy()
-    cur = np.array(
-        [ranks.get(n.casefold(), 0) if isinstance(n, str) else 0 for n in frame["tier"]],
-        dtype="int64",
-    )
+    cur = _ranks(frame["tier"], ranks)
     qual = pd.to_numeric(frame["tier_rank"]).fillna(0).astype("int64").to_numpy()
     kept = rules.kept_until(today)
-    until = frame["until"].to_numpy(dtype=object)
-    falling = frame["falling_since"].to_numpy(dtype=object)
+    until = _days(frame["until"])
+    day = np.datetime64(today, "D")
 
     below = qual < cur
-    falling = np.array(
-        [(today if _missing(f) else f) if b else None for f, b in zip(falling, below, strict=True)],
-        dtype=object,
-    )
-    start = [
-        max(f, u + dt.timedelta(days=1)) if u is not None and not pd.isna(u) else f
-        for f, u in zip(falling[below], until[below], strict=True)
-    ]
-    due = np.zeros(len(frame), dtype=bool)
-    due[below] = [s + dt.timedelta(days=rules.grace_days) <= today for s in start]
+    falling = np.where(below, _days(frame["falling_since"]), np.datetime64("NaT", "D"))
+    falling[below & np.isnat(falling)] = day
+    # a fall counts from the first review below, or from the day after ``until`` if later
+    start = np.where(np.isnat(until), falling, np.maximum(falling, until + 1))
+    due = below & (start + rules.grace_days <= day)
     floor = np.maximum(qual, cur - rules.max_steps_down) if rules.max_steps_down else qual
     new = np.where(below, np.where(due, floor, cur), qual)
 
     moved = (new != cur) | (had & (cur == 0) & (new == 0))
     renewed = (new == cur) & ~below & (new > 0)
-    new_until = np.array(until, dtype=object)
-    new_until[moved] = kept
+    new_until = until.copy()
+    kept_day = np.datetime64(kept, "D") if kept is not None else np.datetime64("NaT", "D")
+    new_until[moved] = kept_day
     if kept is not None:
-        new_until[renewed] = [
-            kept if u is None or pd.isna(u) else max(u, kept) for u in until[renewed]
-        ]
-    falling[moved] = None
+        new_until[renewed] = np.where(
+            np.isnat(until[renewed]), kept_day, np.maximum(until[renewed], kept_day)
+        )
+    falling[moved] = np.datetime64("NaT", "D")
     since = frame["since"].to_numpy(dtype=object).copy()
     since[moved] = today
 
@@ -105,21 +98,23 @@ def review(
     holding = below & ~due
     reason[holding] = [
         _holding(f, u, rules.grace_days, today)
-        for f, u in zip(falling[holding], until[holding], strict=True)
+        for f, u in zip(_dates(falling[holding]), _dates(until[holding]), strict=True)
     ]
     stepped = below & due & (new > qual)
     reason[stepped] = f"at most {rules.max_steps_down} tier(s) down per review"
 
-    old_names = frame["tier"].to_numpy(dtype=object)
-    new_names = np.array([names.get(int(r)) for r in new], dtype=object)
+    old_names = frame["tier"].to_numpy(dtype=object).copy()
+    old_names[~had] = None
+    lookup = np.array([None, *(names[rank] for rank in sorted(names))], dtype=object)
+    new_names = lookup[new]
     state = pd.DataFrame(
         {
             "contact_id": frame["contact_id"],
             "tier": new_names,
             "tier_rank": new,
             "since": since,
-            "until": new_until,
-            "falling_since": falling,
+            "until": _dates(new_until),
+            "falling_since": _dates(falling),
             "score_sum": frame["score_sum"],
             "qualified_by": reason,
         }
@@ -127,18 +122,49 @@ def review(
     up = new > cur
     why = [
         f"qualified: {r}" if u else f"no longer qualifies for {o}" + (f"; {r}" if s else "")
-        for r, u, o, s in zip(reason, up, old_names, stepped, strict=True)
+        for r, u, o, s in zip(
+            reason[moved], up[moved], old_names[moved], stepped[moved], strict=True
+        )
     ]
     changes = pd.DataFrame(
         {
-            "contact_id": frame["contact_id"],
-            "from_tier": [o if h else None for o, h in zip(old_names, had, strict=True)],
-            "to_tier": new_names,
-            "direction": np.where(up, "up", "down"),
-            "reason": why,
+            "contact_id": frame["contact_id"][moved].to_numpy(dtype=object),
+            "from_tier": old_names[moved],
+            "to_tier": new_names[moved],
+            "direction": np.where(up, "up", "down")[moved],
+            "reason": np.array(why, dtype=object),
         }
-    )[moved].reset_index(drop=True)
+    )
     return state, changes
+
+
+def _ranks(names: Any, ranks: dict[str, int]) -> Any:
+    """Each tier name's rank (case-insensitive; 0 for none or a tier the programme lacks)."""
+    import numpy as np
+    import pandas as pd
+
+    values = names.to_numpy(dtype=object)
+    known = pd.notna(values)
+    out = np.zeros(len(values), dtype="int64")
+    if known.any():
+        folded = pd.Series(values[known], dtype=object).str.casefold()
+        out[known] = folded.map(ranks).fillna(0).to_numpy(dtype="int64")
+    return out
+
+
+def _days(column: Any) -> Any:
+    """A column of ``datetime.date`` or null as a numpy ``datetime64[D]`` array (NaT)."""
+    import numpy as np
+    import pandas as pd
+
+    values = column.to_numpy(dtype=object).copy()
+    values[pd.isna(values)] = None
+    return np.asarray(values, dtype="datetime64[D]")
+
+
+def _dates(days: Any) -> Any:
+    """``datetime64[D]`` values as ``datetime.date`` objects, None for NaT."""
+    return days.astype(object)
 
 
 def _holding(falling: dt.date, until: Any, grace: int, today: dt.date) -> str:

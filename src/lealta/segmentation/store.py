@@ -198,25 +198,27 @@ def rfm_from_store(
     with orders_file(services, progress=_phase(tell, READ)) as path:
         tell(SCORE[0], "Scoring customers")
         frame = api.rfm(path, columns=STORE_COLUMNS, **options)
-    tell(SCORE[1], f"Scored {len(frame):,} customers")
-    if wanted:
-        tell(CLUSTER[0], f"Clustering {len(frame):,} customers")
-        frame = api.cluster(frame, k=k, k_range=cluster_range, seed=seed)
-        tell(CLUSTER[1], f"Clustered {len(frame):,} customers")
-    if write:
-        as_of = dt.date.fromisoformat(frame.attrs["lealta"]["as_of"])
-        with services.uow.transaction() as session:
-            save_results(
-                session,
-                frame,
-                as_of=as_of,
-                computed_at=services.clock.now(),
-                progress=_phase(tell, SAVE),
-            )
-        from lealta.loyalty.service import after_rfm  # a programme in force is applied
+        tell(SCORE[1], f"Scored {len(frame):,} customers")
+        if wanted:
+            tell(CLUSTER[0], f"Clustering {len(frame):,} customers")
+            frame = api.cluster(frame, k=k, k_range=cluster_range, seed=seed)
+            tell(CLUSTER[1], f"Clustered {len(frame):,} customers")
+        if write:
+            as_of = dt.date.fromisoformat(frame.attrs["lealta"]["as_of"])
+            with services.uow.transaction() as session:
+                save_results(
+                    session,
+                    frame,
+                    as_of=as_of,
+                    computed_at=services.clock.now(),
+                    progress=_phase(tell, SAVE),
+                )
+            from lealta.loyalty.service import after_rfm  # reviewed on the orders just read
 
-        tell(1.0, "Reviewing loyalty tiers")
-        frame.attrs["lealta"]["loyalty"] = after_rfm(services, as_of=as_of, options=options)
+            tell(1.0, "Reviewing loyalty tiers")
+            frame.attrs["lealta"]["loyalty"] = after_rfm(
+                services, as_of=as_of, options=options, orders=path
+            )
     tell(1.0, f"Scored {len(frame):,} customers")
     return frame
 

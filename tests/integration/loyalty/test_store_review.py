@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from lealta.events.tables import Event
 from lealta.loyalty import service
 from lealta.loyalty.tables import TierChange
+from lealta.segmentation import store
 from lealta.segmentation.store import rfm_from_store
 from tests.integration.conftest import Api
 from tests.integration.loyalty.helpers import PROGRAM, at, ids, post_orders, tiers
@@ -48,6 +52,24 @@ def test_rfm_from_the_store_assigns_the_programme_in_force(api: Api) -> None:
     assert ana.qualified_by == "at least €500 spent in 365 days"
     assert ana.score_sum is not None
     assert 3 <= ana.score_sum <= 15
+
+
+def test_the_review_after_rfm_reads_the_orders_the_rfm_run_exported(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post_orders(api, [("ana", "a1", D(2026, 1, 10), "100"), ("ana", "a2", D(2026, 2, 1), "9")])
+    save_program(api)
+    exported: list[Path] = []
+    export = store.export_orders
+
+    def counted(session: Any, path: Path, **options: Any) -> int:
+        exported.append(path)
+        return export(session, path, **options)
+
+    monkeypatch.setattr(store, "export_orders", counted)
+    rfm_from_store(at(api.services, D(2026, 3, 1)), as_of="2026-03-01")
+    assert len(exported) == 1
+    assert [t.tier for t in tiers(api).values()] == ["Silver"]
 
 
 def test_without_a_programme_rfm_from_the_store_assigns_nothing(api: Api) -> None:
