@@ -250,18 +250,18 @@ def _execute_from_store(request: Any) -> None:
         execute_rfm(
             dataclasses.replace(request, file=path, columns=dict(STORE_COLUMNS), on_finished=save)
         )
-    if not request.quiet:
-        typer.echo(f"saved the RFM of {saved[0]:,} contacts (contact_rfm)", err=True)
-    _review_loyalty(services, request, as_of=as_of[0])
+        if not request.quiet:
+            typer.echo(f"saved the RFM of {saved[0]:,} contacts (contact_rfm)", err=True)
+        _review_loyalty(services, request, as_of=as_of[0], orders=path)
 
 
-def _review_loyalty(services: Any, request: Any, *, as_of: Any) -> None:
+def _review_loyalty(services: Any, request: Any, *, as_of: Any, orders: Path) -> None:
     """A loyalty programme in force is applied after the scores are saved, as after every
-    RFM computation from the store (``rfm_from_store``)."""
+    RFM computation from the store (``rfm_from_store``), from the orders the run read."""
     from lealta.loyalty.service import after_rfm
 
     options = {"bins": request.options.bins, "payment": request.options.payment}
-    review = after_rfm(services, as_of=as_of, options=options)
+    review = after_rfm(services, as_of=as_of, options=options, orders=orders)
     if review is not None and not request.quiet:
         tiers = ", ".join(f"{name} {count:,}" for name, count in review.tiers.items())
         typer.echo(
