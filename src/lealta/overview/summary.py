@@ -9,8 +9,9 @@ Counting a small shop takes milliseconds, so its figures are always computed on 
 million contacts the same figures take seconds: once computing takes longer than
 ``live_below`` seconds, readers get the last summary (it says when it was computed), a
 background thread computes the next one every ``refresh_every`` seconds while someone has read
-it in the last ``idle_after`` seconds, and a summary older than ``max_age`` is never served: the
-reader waits for a fresh one instead.
+it in the last ``idle_after`` seconds, and a summary older than ``max_age`` (or than twice the
+time the last count took, when counting takes longer than that) is never served: the reader
+waits for a fresh one instead.
 """
 
 from __future__ import annotations
@@ -96,10 +97,17 @@ class Summary(Generic[T]):
         latest = self._latest
         if latest is not None and self.slow:
             age = now - self._latest_at
-            if age < self.freshness.max_age:
+            if age < self.oldest:
                 self._ensure_refresher()
                 return latest
         return self._refresh(asked=now)
+
+    @property
+    def oldest(self) -> float:
+        """The age past which the summary is not shown: ``max_age``, or twice the time the
+        last count took when that is longer (a count of two minutes cannot give figures
+        younger than two minutes: without this, every reader would count again)."""
+        return max(self.freshness.max_age, 2 * self._took)
 
     def _refresh(self, *, asked: float) -> T:
         with self._lock:

@@ -124,3 +124,20 @@ def test_a_small_store_is_counted_live_even_when_the_machine_is_slow() -> None:
     assert summary.read().inbox_waiting == 1
     assert not summary.slow
     assert summary.read().inbox_waiting == 2  # a change shows at once
+
+
+def test_a_count_slower_than_a_minute_is_still_served_from_its_summary() -> None:
+    ticks = Ticks()
+    compute = Counting(ticks, cost=90.0)  # ten million rows on a small machine
+    freshness = Freshness(live_below=0.25, refresh_every=1_000.0, max_age=60.0)
+    summary = OverviewSummary(compute, freshness, ticks=ticks)
+    try:
+        assert summary.read().inbox_waiting == 1
+        assert summary.oldest == 180.0
+        ticks.now += 10  # 100 s after the count started: older than a minute, yet the freshest
+        assert summary.read().inbox_waiting == 1
+        assert compute.calls == 1
+        ticks.now += 100  # 200 s: past twice the count's time, the reader waits for a new one
+        assert summary.read().inbox_waiting == 2
+    finally:
+        summary.close()
