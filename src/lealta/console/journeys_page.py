@@ -25,8 +25,6 @@ those contacts placed from the run's entry until the goal was reached, per curre
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -48,7 +46,7 @@ from lealta.contacts.profiles import identifiers_by_kind
 from lealta.contacts.tables import Contact
 from lealta.errors import InvalidInput, NotFound
 from lealta.orders.tables import Order
-from lealta.overview.summary import Freshness, Summaries
+from lealta.overview.summary import Freshness, PerStore, Summaries
 from lealta.storage.paging import decode_cursor, encode_cursor
 from lealta.users.tables import AuditEntry
 
@@ -65,31 +63,11 @@ LARGE = 20_000
 
 # -- the figures, live while quick, else from a summary at most a minute old ------------------
 
-_summaries: dict[int, Summaries[tuple[str, ...], Any]] = {}
-_summaries_lock = threading.Lock()
-
 
 def figures(services: Services) -> Summaries[tuple[str, ...], Any]:
     """The process's summaries of the Journeys figures for this store (made when first read,
     dropped with ``services``)."""
-    key = id(services)
-    with _summaries_lock:
-        found = _summaries.get(key)
-        if found is None:
-            owner = weakref.ref(services)  # the summaries must not keep ``services`` alive
-            found = Summaries(
-                lambda what: _count(owner, what), FRESHNESS, name="journeys", large=_large
-            )
-            _summaries[key] = found
-            weakref.finalize(services, _forget, key)
-        return found
-
-
-def _forget(key: int) -> None:
-    with _summaries_lock:
-        gone = _summaries.pop(key, None)
-    if gone is not None:
-        gone.close()
+    return _kept.of(services)
 
 
 def _large(found: Any) -> bool:
@@ -103,10 +81,7 @@ def _large(found: Any) -> bool:
     return bool(runs >= LARGE)
 
 
-def _count(owner: weakref.ref[Services], what: tuple[str, ...]) -> Any:
-    services = owner()
-    if services is None:
-        raise RuntimeError("the store these figures were kept for is closed")
+def _count(services: Services, what: tuple[str, ...]) -> Any:
     with services.uow.transaction() as session:
         if what == ("list",):
             return {
@@ -125,6 +100,9 @@ def _count(owner: weakref.ref[Services], what: tuple[str, ...]) -> Any:
         if kind == "reactions":
             return _reactions(session, workflow_id, rest[0])
     raise ValueError(f"no such figures: {what}")
+
+
+_kept = PerStore(_count, lambda: FRESHNESS, name="journeys", large=_large)
 
 
 def journey_url(workflow_id: str, tail: str = "") -> str:

@@ -5,8 +5,6 @@ every figure (``/reports/contacts?…``). Each figure comes with the link to its
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +24,7 @@ from lealta.feedback.reports import (
 )
 from lealta.feedback.splits import split_results
 from lealta.feedback.trends import Bucket, trend
-from lealta.overview.summary import Freshness, Summaries
+from lealta.overview.summary import Freshness, PerStore, Summaries
 
 PERIODS = (7, 30, 90)
 DEFAULT_DAYS = 30
@@ -234,40 +232,21 @@ def reports_context(services: Services, query: Mapping[str, str]) -> dict[str, A
     return context
 
 
-_summaries: dict[int, Summaries[tuple[dt.date, dt.date, str], dict[str, Any]]] = {}
-_summaries_lock = threading.Lock()
+_kept: PerStore[tuple[dt.date, dt.date, str], dict[str, Any]]
 
 
 def report_figures(services: Services) -> Summaries[tuple[dt.date, dt.date, str], dict[str, Any]]:
     """The process's summaries of report figures per (first day, last day, grouping) for this
     store (made when first read, dropped with ``services``)."""
-    key = id(services)
-    with _summaries_lock:
-        found = _summaries.get(key)
-        if found is None:
-            owner = weakref.ref(services)  # the summaries must not keep ``services`` alive
-            found = Summaries(
-                lambda what: _count(owner, what),
-                FRESHNESS,
-                name="reports",
-                large=lambda figures: figures["totals"].sent >= LARGE,
-            )
-            _summaries[key] = found
-            weakref.finalize(services, _forget, key)
-        return found
+    return _kept.of(services)
 
 
-def _forget(key: int) -> None:
-    with _summaries_lock:
-        gone = _summaries.pop(key, None)
-    if gone is not None:
-        gone.close()
+def forget_figures(services: Services) -> None:
+    """Drop this store's report summaries: the next read counts afresh."""
+    _kept.forget(services)
 
 
-def _count(owner: weakref.ref[Services], what: tuple[dt.date, dt.date, str]) -> dict[str, Any]:
-    services = owner()
-    if services is None:
-        raise RuntimeError("the store these figures were kept for is closed")
+def _count(services: Services, what: tuple[dt.date, dt.date, str]) -> dict[str, Any]:
     first, last, by = what
     period = Period(first, last, "custom")
     since, until = period.since, period.until
@@ -282,6 +261,14 @@ def _count(owner: weakref.ref[Services], what: tuple[dt.date, dt.date, str]) -> 
             "splits": split_results(session, since=since, until=until),
             "surveys": nps(session, since=since, until=until),
         }
+
+
+_kept = PerStore(
+    _count,
+    lambda: FRESHNESS,
+    name="reports",
+    large=lambda figures: figures["totals"].sent >= LARGE,
+)
 
 
 CSV_COLUMNS = (

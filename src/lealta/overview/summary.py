@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -239,3 +240,59 @@ class Summaries(Generic[K, T]):
             for summary in self._each.values():
                 summary.close()
             self._each.clear()
+
+
+class PerStore(Generic[K, T]):
+    """One :class:`Summaries` per store (``Services``) of this process, made when first read
+    and dropped with the store; ``compute(services, key)`` counts, ``freshness()`` and
+    ``large`` are read when a store's summaries are made (so tests and benchmarks may change
+    them). The summaries hold the store weakly: they never keep it alive."""
+
+    def __init__(
+        self,
+        compute: Callable[[Services, K], T],
+        freshness: Callable[[], Freshness],
+        *,
+        name: str,
+        large: Callable[[T], bool] | None = None,
+    ) -> None:
+        self._compute = compute
+        self._freshness = freshness
+        self._name = name
+        self._large = large
+        self._lock = threading.Lock()
+        self._each: dict[int, Summaries[K, T]] = {}
+
+    def of(self, services: Services) -> Summaries[K, T]:
+        """The summaries of ``services``' store."""
+        key = id(services)
+        with self._lock:
+            found = self._each.get(key)
+            if found is None:
+                owner = weakref.ref(services)
+                found = Summaries(
+                    lambda what: self._compute(_alive(owner), what),
+                    self._freshness(),
+                    name=self._name,
+                    large=self._large,
+                )
+                self._each[key] = found
+                weakref.finalize(services, self._drop, key)
+            return found
+
+    def forget(self, services: Services) -> None:
+        """Drop ``services``' summaries: the next read counts afresh."""
+        self._drop(id(services))
+
+    def _drop(self, key: int) -> None:
+        with self._lock:
+            gone = self._each.pop(key, None)
+        if gone is not None:
+            gone.close()
+
+
+def _alive(owner: weakref.ref[Services]) -> Services:
+    services = owner()
+    if services is None:
+        raise RuntimeError("the store these figures were kept for is closed")
+    return services

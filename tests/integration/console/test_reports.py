@@ -311,11 +311,11 @@ def test_a_large_slow_report_is_served_from_a_summary_a_small_one_live(
     # when it was counted, until it is recounted
     monkeypatch.setattr(reports_page, "LARGE", 1)
     monkeypatch.setattr(reports_page, "FRESHNESS", Freshness(live_below=0.0, refresh_every=600))
-    reports_page._forget(id(data.api.services))
+    reports_page.forget_figures(data.api.services)
     counted = data.api.client.get(f"/reports?{PERIOD}").text
     assert _sent_total(counted) == first + 1
     data.shop.sent(data.cy, template="sale")
     again = data.api.client.get(f"/reports?{PERIOD}").text
     assert _sent_total(again) == first + 1  # from the summary
     assert "Figures as of" in again
-    reports_page._forget(id(data.api.services))
+    reports_page.forget_figures(data.api.services)
