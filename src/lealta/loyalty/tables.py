@@ -58,3 +58,17 @@ class TierChange(Base):
     changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     reason: Mapped[str] = mapped_column(String(500))
     program_version: Mapped[int]
+
+
+class TierOverride(Base):
+    """A tier given by decision ("VIP by decision"): kept whatever the reviews find until
+    ``until`` (inclusive; null: until removed), with who set it and why."""
+
+    __tablename__ = "loyalty_overrides"
+
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    until: Mapped[dt.date | None] = mapped_column(Date)
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -19,7 +19,7 @@ from lealta.forms.tables import Form
 from lealta.jobs.tables import Job
 from lealta.keys.tables import ApiKey
 from lealta.lifecycle.tables import StageChange
-from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange
+from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange, TierOverride
 from lealta.messages.tables import MessageTemplate
 from lealta.onsite.tables import OnsitePlacement
 from lealta.orders.tables import Order
@@ -63,6 +63,7 @@ __all__ = [
     "StageChange",
     "Suppression",
     "TierChange",
+    "TierOverride",
     "Voucher",
     "Workflow",
     "WorkflowVersion",
