@@ -1,11 +1,12 @@
-"""The loyalty tables: the programme's versions, each contact's tier, and the tier history."""
+"""The loyalty tables: the programme's versions, each contact's tier, the tier history, and
+the points ledger."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lealta.storage.base import Base, RowId, utcnow
@@ -72,3 +73,39 @@ class TierOverride(Base):
     until: Mapped[dt.date | None] = mapped_column(Date)
     set_by: Mapped[str] = mapped_column(String(200))
     set_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PointsEntry(Base):
+    """One immutable entry of a contact's points ledger (rows are only ever added).
+
+    ``seq`` numbers a contact's entries 1, 2, 3 … and is unique with the contact: two writers
+    that read the same last entry cannot both add the next one, so ``balance`` (the balance
+    after this entry, never below 0) is a true running total. ``key`` is unique per contact:
+    a retried earn, bonus, return or redemption finds its entry instead of adding another.
+    ``points`` is signed (credits above 0); ``expires_on`` is the day a credit's points are
+    gone (null: never, and always null on debits).
+    """
+
+    __tablename__ = "loyalty_points"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "seq", name="uq_loyalty_points_contact_seq"),
+        UniqueConstraint("contact_id", "key", name="uq_loyalty_points_contact_key"),
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
+        Index("ix_loyalty_points_order", "order_id", "kind"),
+        Index("ix_loyalty_points_expires", "expires_on"),
+    )
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"))
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    points: Mapped[int]
+    balance: Mapped[int]
+    key: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    order_id: Mapped[str | None] = mapped_column(String(128))
+    voucher_code: Mapped[str | None] = mapped_column(String(32))
+    rule: Mapped[str | None] = mapped_column(String(64))
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

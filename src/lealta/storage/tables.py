@@ -19,7 +19,13 @@ from lealta.forms.tables import Form
 from lealta.jobs.tables import Job
 from lealta.keys.tables import ApiKey
 from lealta.lifecycle.tables import StageChange
-from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange, TierOverride
+from lealta.loyalty.tables import (
+    ContactTier,
+    LoyaltyProgramVersion,
+    PointsEntry,
+    TierChange,
+    TierOverride,
+)
 from lealta.messages.tables import MessageTemplate
 from lealta.onsite.tables import OnsitePlacement
 from lealta.orders.tables import Order
@@ -55,6 +61,7 @@ __all__ = [
     "OnsitePlacement",
     "Order",
     "OutboxMessage",
+    "PointsEntry",
     "PushDevice",
     "RuleSet",
     "Run",
