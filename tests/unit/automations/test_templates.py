@@ -55,6 +55,7 @@ TEMPLATE_IDS = [
     "inactive-reactivation",
     "lifecycle-nurture",
     "loyal-customers",
+    "loyalty-tier-welcome",
     "purchase-streak",
     "regulars",
     "seasonal-reengagement",

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 import pytest
 
 from lealta.automations import catalog as workflows
 from lealta.automations.definition import EventTrigger, SendStep, VoucherStep, WorkflowDefinition
+from lealta.loyalty.program import load_program
 from lealta.messages import catalog
 from lealta.messages.context import message_context
 from lealta.messages.render import render
@@ -30,7 +32,29 @@ TRIGGERS: dict[str, dict[str, Any]] = {
     },
     "File Downloaded": {"file": "brewing-guide.pdf", "title": "The brewing guide"},
     "Form Submitted": {"form": "newsletter"},
+    "Loyalty Tier Upgraded": {"from": "Silver", "to": "Gold", "reason": "5 orders in 730 days"},
 }
+GENIUS = load_program(
+    resources.files("lealta.loyalty").joinpath("examples/genius.yaml").read_text("utf-8")
+)
+
+
+def loyalty_of(tier: str) -> dict[str, Any]:
+    """The ``loyalty`` context of a member of ``tier`` of the shipped Genius programme, as
+    :mod:`lealta.messages.context` builds it."""
+    names = GENIUS.tier_names()
+    above = names.index(tier) + 1
+    return {
+        "tier": tier,
+        "since": NOW.date() - dt.timedelta(days=1),
+        "until": dt.date(NOW.year + 1, 12, 31),
+        "qualified_by": "5 orders in 730 days",
+        "score_sum": 12,
+        "next_tier": names[above] if above < len(names) else None,
+        "program": GENIUS.name,
+        "currency": GENIUS.currency,
+        "benefits": [b.model_dump(mode="json") for b in GENIUS.benefits_of(tier)],
+    }
 
 
 def _uses() -> list[tuple[str, str, WorkflowDefinition]]:
@@ -64,6 +88,7 @@ def _context(rules: WorkflowDefinition, language: str) -> dict[str, Any]:
         "last_order": order,
         "vouchers": [],
         "now": NOW,
+        "loyalty": loyalty_of("Gold"),
     }
     payload: dict[str, Any] = {"workflow": rules.id, "saved": {}}
     vouchers = {}
@@ -152,3 +177,89 @@ def test_the_cart_reminders_list_the_cart_in_italian() -> None:
     second = render(SHIPPED["cart-reminder-2"]["body"], _context(rules, "it"))
     assert "Teapot" in second["html"]
     assert "(ancora 7 giorni)" in second["html"]
+
+
+def _loyalty_mail(template_id: str, language: str, loyalty: Any) -> dict[str, str]:
+    """``template_id`` rendered for Giulia in ``language`` with ``loyalty`` as her loyalty
+    context (None: she is in no tier any more when it is sent)."""
+    rules = workflows.load_template("loyalty-tier-welcome")
+    context = _context(rules, language)
+    if loyalty is None:
+        del context["loyalty"]
+    else:
+        context["loyalty"] = loyalty
+    doc = SHIPPED[template_id]
+    parts = render(doc["body"], context, channel=doc["channel"])
+    return {name: " ".join(str(value).split()) for name, value in parts.items()}
+
+
+def test_the_tier_welcome_names_the_tier_and_lists_every_benefit_with_its_code() -> None:
+    gold = loyalty_of("Gold")
+    codes = [b["code"] for b in gold["benefits"]]
+    assert codes == ["GENIUS-BDAY", "GENIUS15", "GENIUS-SHIP-ALL", "GENIUS-EARLY"]
+    english = _loyalty_mail("loyalty-tier-welcome", "en", gold)
+    assert english["subject"] == "Giulia, you are now Gold"
+    for part in ("html", "text"):
+        assert all(code in english[part] for code in codes)
+        assert "15% off every order" in english[part]
+        assert "Free shipping on every order" in english[part]
+        assert "Sales open to you 48 hours before everyone else" in english[part]
+        assert "A birthday gift: €5 voucher" in english[part]
+        assert "(up from Silver)" in english[part]
+        assert "Next up: Platinum." in english[part]
+        assert f"until at least 31 December {NOW.year + 1}" in english[part]
+    italian = _loyalty_mail("loyalty-tier-welcome", "it", gold)
+    assert italian["subject"] == "Giulia, ora sei Gold"
+    for part in ("html", "text"):
+        assert all(code in italian[part] for code in codes)
+        assert "15% di sconto su ogni ordine" in italian[part]
+        assert "Il prossimo livello: Platinum." in italian[part]
+        assert f"almeno fino al 31 dicembre {NOW.year + 1}" in italian[part]
+
+
+def test_the_tier_welcome_words_amounts_in_the_programme_currency_per_language() -> None:
+    member = {
+        **loyalty_of("Member"),
+        "currency": "EUR",
+        "benefits": [
+            {"type": "fixed_discount", "code": "TEN", "amount": 10.0, "min_order": 80.0},
+            {"type": "free_shipping", "code": "SHIP", "min_order": 49.9},
+            {"type": "shipping_discount", "code": "HALF", "percent": 50.0, "amount": None},
+            {"type": "percent_discount", "code": "P", "percent": 7.5, "description": "On toys."},
+        ],
+    }
+    english = _loyalty_mail("loyalty-tier-welcome", "en", member)["text"]
+    assert "€10.00 off orders of €80.00 or more Code at checkout: TEN" in english
+    assert "Free shipping on orders of €49.90 or more" in english
+    assert "50% off shipping" in english
+    assert "7.5% off every order (On toys.)" in english
+    italian = _loyalty_mail("loyalty-tier-welcome", "it", member)["text"]
+    assert "10,00 € di sconto sugli ordini da 80,00 € in su" in italian
+    assert "7,5% di sconto su ogni ordine" in italian
+
+
+def test_the_top_tier_welcome_says_there_is_nothing_above() -> None:
+    top = {**loyalty_of("Platinum"), "until": None}
+    english = _loyalty_mail("loyalty-tier-welcome", "en", top)
+    assert "Platinum is our highest tier." in english["html"]
+    assert "Next up" not in english["html"]
+    assert "until at least" not in english["text"]
+    assert "GENIUS-PREVIEW" in english["text"]
+    assert "New collections a week early." in english["text"]  # the benefit's description
+
+
+def test_a_member_in_no_tier_when_it_is_sent_gets_no_broken_mail() -> None:
+    welcome = _loyalty_mail("loyalty-tier-welcome", "en", None)
+    assert welcome["subject"] == "Giulia, you are now Gold"  # the tier the event named
+    reminder = _loyalty_mail("loyalty-tier-reminder", "it", None)
+    assert reminder["subject"] == "I tuoi vantaggi ti aspettano, Giulia"
+    for parts in (welcome, reminder):
+        assert "Code" not in parts["text"]
+        assert "Codice" not in parts["text"]
+
+
+def test_the_tier_reminder_shows_the_codes_of_the_tier_held_when_sent() -> None:
+    english = _loyalty_mail("loyalty-tier-reminder", "en", loyalty_of("Silver"))
+    assert english["subject"] == "Your Silver benefits are waiting, Giulia"
+    assert "Code at checkout: GENIUS10" in english["text"]
+    assert "GENIUS10" in english["html"]
