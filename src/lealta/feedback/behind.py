@@ -5,9 +5,19 @@ A figure is named by a :class:`Figure`: a message-report cell (grouping, group k
 ``complained``, ``converted``), a branch of an A/B split (everyone on it, or those who
 ``opened``, ``clicked`` or reached the ``goal``), the answers of a survey (one NPS category or
 all), or the bounces and complaints of recipient domains (comma-separated). Each becomes one
-SQL query of distinct contact ids with the very conditions of the figure (the same subqueries
-the reports count with), read in id order with a keyset cursor: page 100 costs what page 1 does.
+SQL query of contact ids with the very conditions of the figure (the same subqueries the
+reports count with), read in id order with a keyset cursor: page 100 costs what page 1 does.
 Contacts merged since are shown as the profile they were merged into.
+
+**Two ways to the same page.** When a figure has few rows (at most :data:`DENSE`), they are
+read and their distinct contacts sorted (*gather*). When it has many (the people who clicked
+a month of campaigns: millions of clicks of a fifth of the contacts), gathering them takes
+seconds, so the page *walks* the contacts in id order instead and probes each with an EXISTS
+on the figure's own rows (through the message events' contact index): 50 people among many are
+found after a few hundred probes, and the count stops at :data:`COUNT_CAP` of them, as the
+contacts search does with its broad filters. Both give the same people in the same order (every
+row's contact is a row of ``contacts``). NPS answers (the newest answer of each message) are
+always gathered: they are few, and their "newest" cannot be probed per contact.
 """
 
 from __future__ import annotations
@@ -15,10 +25,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lealta.automations.tables import Run, RunStep
 from lealta.channels.tables import MessageInteraction, OutboxMessage
@@ -41,6 +51,9 @@ SPLIT_FIGURES = ("people", "opened", "clicked", "goal")
 KINDS = ("message", "split", "nps", "domain")
 COUNT_CAP = 10_000
 PAGE = 50
+# Above this many rows of a figure its people are found by walking contacts (module docstring).
+DENSE = 5_000
+Path = Literal["walk", "gather"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +74,21 @@ class Figure:
     domain: str = ""
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """A figure's rows as a query of one column ``contact_id`` (not distinct), the column to
+    probe a contact with, or ``None`` when the rows cannot be probed per contact."""
+
+    query: Select[Any]
+    contact: ColumnElement[Any] | InstrumentedAttribute[Any] | None
+
+
 def contact_ids(session: Session, wanted: Figure) -> Select[Any]:
     """The distinct contacts behind ``wanted``, as a query of one column ``contact_id``."""
+    return _rows(session, wanted).query.distinct()
+
+
+def _rows(session: Session, wanted: Figure) -> _Rows:
     if wanted.until <= wanted.since:
         raise InvalidInput("until must be after since", field="until")
     if wanted.kind == "message":
@@ -76,7 +102,7 @@ def contact_ids(session: Session, wanted: Figure) -> Select[Any]:
     raise InvalidInput(f"unknown figure kind {wanted.kind!r}; choose from {', '.join(KINDS)}")
 
 
-def _message(wanted: Figure) -> Select[Any]:
+def _message(wanted: Figure) -> _Rows:
     if wanted.figure not in MESSAGE_FIGURES:
         raise InvalidInput(
             f"unknown figure {wanted.figure!r}; choose from {', '.join(MESSAGE_FIGURES)}",
@@ -90,10 +116,10 @@ def _message(wanted: Figure) -> Select[Any]:
             (MessageInteraction.outbox_id == sent.c.outbox_id)
             & (MessageInteraction.kind == wanted.figure),
         )
-    return query.distinct()
+    return _Rows(query, sent.c.contact_id)
 
 
-def _split(wanted: Figure) -> Select[Any]:
+def _split(wanted: Figure) -> _Rows:
     if wanted.figure not in SPLIT_FIGURES:
         raise InvalidInput(
             f"unknown figure {wanted.figure!r}; choose from {', '.join(SPLIT_FIGURES)}",
@@ -123,10 +149,10 @@ def _split(wanted: Figure) -> Select[Any]:
             (MessageInteraction.outbox_id == OutboxMessage.id)
             & (MessageInteraction.kind == wanted.figure),
         )
-    return query.distinct()
+    return _Rows(query, Run.contact_id)
 
 
-def _nps(wanted: Figure) -> Select[Any]:
+def _nps(wanted: Figure) -> _Rows:
     answers = nps.in_force(wanted.since, wanted.until, wanted.survey or None)
     query = select(answers.c.contact_id.label("contact_id"))
     if wanted.category:
@@ -135,10 +161,10 @@ def _nps(wanted: Figure) -> Select[Any]:
                 f"category must be one of {', '.join(nps.CATEGORIES)}", field="category"
             )
         query = query.where(answers.c.category == wanted.category)
-    return query.distinct()
+    return _Rows(query, None)
 
 
-def _domain(session: Session, wanted: Figure) -> Select[Any]:
+def _domain(session: Session, wanted: Figure) -> _Rows:
     kinds = {"bounced": ("bounced",), "complained": ("complained",)}.get(
         wanted.figure, ("bounced", "complained")
     )
@@ -163,7 +189,7 @@ def _domain(session: Session, wanted: Figure) -> Select[Any]:
     if len(known) < len(domains):
         conditions.append(func.coalesce(address, "").not_like("%@%"))
     query = query.where(or_(*conditions))
-    return query.distinct()
+    return _Rows(query, MessageInteraction.contact_id)
 
 
 @dataclass(frozen=True)
@@ -187,18 +213,45 @@ class People:
     more: bool
 
 
-def people(session: Session, wanted: Figure, *, after: str = "", limit: int = PAGE) -> People:
-    """The page of contacts behind ``wanted`` whose ids follow ``after``."""
-    found = contact_ids(session, wanted).subquery("behind")
-    query = select(found.c.contact_id)
-    if after:
-        query = query.where(found.c.contact_id > after)
-    ids = [str(i) for i in session.scalars(query.order_by(found.c.contact_id).limit(limit + 1))]
+def people(
+    session: Session,
+    wanted: Figure,
+    *,
+    after: str = "",
+    limit: int = PAGE,
+    path: Path | None = None,
+) -> People:
+    """The page of contacts behind ``wanted`` whose ids follow ``after``; ``path`` forces one
+    way to it (see the module docstring; chosen by the figure's rows when ``None``)."""
+    rows = _rows(session, wanted)
+    chosen = path or choose_path(session, rows)
+    if chosen == "walk" and rows.contact is not None:
+        matches = exists(rows.query.where(rows.contact == Contact.id))
+        query = select(Contact.id).where(matches)
+        page = query.where(Contact.id > after) if after else query
+        ids = [str(i) for i in session.scalars(page.order_by(Contact.id).limit(limit + 1))]
+        capped = query.limit(COUNT_CAP + 1).subquery("capped")
+    else:
+        found = rows.query.distinct().subquery("behind")
+        query = select(found.c.contact_id)
+        if after:
+            query = query.where(found.c.contact_id > after)
+        ids = [str(i) for i in session.scalars(query.order_by(found.c.contact_id).limit(limit + 1))]
+        capped = select(found.c.contact_id).limit(COUNT_CAP + 1).subquery("capped")
     following = ids[limit - 1] if len(ids) > limit else ""
-    capped = select(found.c.contact_id).limit(COUNT_CAP + 1).subquery("capped")
     total = int(session.scalar(select(func.count()).select_from(capped)) or 0)
     shown = _people(session, ids[:limit])
     return People(shown, following, min(total, COUNT_CAP), total > COUNT_CAP)
+
+
+def choose_path(session: Session, rows: _Rows) -> Path:
+    """``walk`` when the figure has more than :data:`DENSE` rows and can be probed per
+    contact, else ``gather`` (read the first ``DENSE + 1`` rows to know)."""
+    if rows.contact is None:
+        return "gather"
+    probe = rows.query.limit(DENSE + 1).subquery("probe")
+    many = int(session.scalar(select(func.count()).select_from(probe)) or 0) > DENSE
+    return "walk" if many else "gather"
 
 
 def _people(session: Session, ids: list[str]) -> list[Person]:
