@@ -15,6 +15,10 @@ A programme is YAML or JSON validated by pydantic (the JSON Schema is :func:`jso
         qualify: {any: [{score_sum: 12}, {spend: 1000}]}
         benefits: [{type: percent_discount, code: GOLD10, percent: 10}]
 
+An optional ``points:`` section adds a points ledger (earning per currency unit with tier
+multipliers, bonus points for events, expiry, redemption into vouchers): see
+:class:`PointsRules` and :mod:`lealta.loyalty.points`.
+
 A customer below the ``eligibility`` rule is in no tier. Among eligible customers, tiers are
 tried from the highest down; the first whose ``qualify`` rule holds is the customer's tier.
 Qualifying rules are described in :mod:`lealta.loyalty.rules`, benefits in
@@ -41,6 +45,7 @@ from lealta.loyalty.rules import (
     leaves,
     windows,
 )
+from lealta.scoring.rules import Condition
 from lealta.yaml_input import load_yaml
 
 Name = Annotated[str, Field(min_length=1, max_length=64)]
@@ -96,6 +101,121 @@ class StatusRules(_Model):
         return None
 
 
+class BonusRule(_Model):
+    """Bonus points for an event (a review, a referral, an app opening …), with caps.
+
+    Caps count the points this rule gave the contact on the event's day (UTC), in its
+    calendar month, and ever; an event that would pass a cap gets what is left under it.
+    """
+
+    event: Name = Field(description="The event's name, e.g. 'Review Submitted'.")
+    name: Name | None = Field(
+        default=None, description="The rule's name in the ledger and caps (default: the event)."
+    )
+    where: list[Condition] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Conditions on the event's properties, as in workflow triggers.",
+    )
+    points: int = Field(ge=1, le=1_000_000, description="Points per event.")
+    max_per_day: int | None = Field(default=None, ge=1, description="Points cap per day.")
+    max_per_month: int | None = Field(default=None, ge=1, description="Points cap per month.")
+    max_lifetime: int | None = Field(default=None, ge=1, description="Points cap ever.")
+
+    @property
+    def label(self) -> str:
+        """The rule's name (its event's when none is given)."""
+        return self.name or self.event
+
+
+class RedeemOption(_Model):
+    """What a customer may turn points into: a voucher of the existing vouchers module."""
+
+    code: Name = Field(description="The option's code, named in a redemption (e.g. 'EUR5').")
+    points: int = Field(ge=1, le=100_000_000, description="Points the voucher costs.")
+    kind: Literal["amount", "percent", "free_shipping"] = Field(
+        description="The voucher: an amount off, a percentage off, or free shipping."
+    )
+    value: float = Field(
+        default=0, ge=0, le=1_000_000, description="Amount (programme currency) or percent."
+    )
+    valid_days: int | None = Field(
+        default=None, ge=1, le=3660, description="The voucher expires this many days after."
+    )
+
+    @model_validator(mode="after")
+    def _value_fits(self) -> Self:
+        if self.kind == "percent" and not 0 < self.value <= 100:
+            raise ValueError("a percent voucher's value is above 0 and at most 100")
+        if self.kind == "amount" and self.value <= 0:
+            raise ValueError("an amount voucher's value must be above 0")
+        return self
+
+
+class PointsRules(_Model):
+    """The points ledger's rules: earning, bonuses, expiry, redemption, the value of a point."""
+
+    per_unit: float = Field(
+        default=1, gt=0, le=1000, description="Points per currency unit of an order (floored)."
+    )
+    multipliers: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per tier name: the earning multiplier of its members (default 1).",
+    )
+    bonuses: list[BonusRule] = Field(default_factory=list, max_length=50)
+    expire_after_days: int | None = Field(
+        default=None, ge=1, le=3660, description="Earned points expire after (none: never)."
+    )
+    warn_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="'Loyalty Points Expiring' this many days before points expire.",
+    )
+    redeem: list[RedeemOption] = Field(default_factory=list, max_length=50)
+    min_balance: int = Field(
+        default=0, ge=0, description="A redemption needs at least this balance before it."
+    )
+    point_value: float = Field(
+        default=0.01,
+        ge=0,
+        le=1000,
+        description="What one point is worth in the programme currency (the liability report).",
+    )
+    earn_lookback_days: int = Field(
+        default=30,
+        ge=1,
+        le=3660,
+        description="Orders placed (and events that occurred) more than this many days ago "
+        "earn nothing: switching points on does not credit years of history.",
+    )
+
+    def option(self, code: str) -> RedeemOption:
+        """The redemption option called ``code`` (case-insensitive).
+
+        Raises
+        ------
+        InvalidInput
+            When there is none (``field="option"``).
+        """
+        for option in self.redeem:
+            if option.code.casefold() == code.casefold():
+                return option
+        known = ", ".join(o.code for o in self.redeem) or "none"
+        raise InvalidInput(
+            f"no redemption option {code!r}; the options are {known}", field="option"
+        )
+
+    def multiplier(self, tier: str | None) -> float:
+        """The earning multiplier of a member of ``tier`` (1 for no tier or none set)."""
+        if tier is None:
+            return 1.0
+        for name, factor in self.multipliers.items():
+            if name.casefold() == tier.casefold():
+                return factor
+        return 1.0
+
+
 class _Placed(ValueError):
     """A programme-wide problem found at ``where`` (a path such as ``tiers[Gold].qualify``)."""
 
@@ -131,6 +251,9 @@ class LoyaltyProgram(_Model):
         "same type replaces the lower one.",
     )
     status: StatusRules = StatusRules()
+    points: PointsRules | None = Field(
+        default=None, description="The points ledger (none: the programme has no points)."
+    )
 
     @model_validator(mode="after")
     def _check_programme(self) -> Self:
@@ -148,7 +271,30 @@ class LoyaltyProgram(_Model):
         for leaf, where in self._leaves():
             self._check_scores(leaf, where)
         self._check_codes()
+        if self.points is not None:
+            self._check_points(self.points)
         return self
+
+    def _check_points(self, points: PointsRules) -> None:
+        names = {name.casefold() for name in self.tier_names()}
+        for tier, factor in points.multipliers.items():
+            if tier.casefold() not in names:
+                raise _Placed(f"points.multipliers.{tier}", f"no tier {tier!r}")
+            if not 0 <= factor <= 100:
+                raise _Placed(f"points.multipliers.{tier}", "a multiplier is 0 to 100")
+        codes: set[str] = set()
+        for index, option in enumerate(points.redeem):
+            if option.code.casefold() in codes:
+                raise _Placed(f"points.redeem[{index}].code", f"{option.code!r} appears twice")
+            codes.add(option.code.casefold())
+        rules: set[str] = set()
+        for index, bonus in enumerate(points.bonuses):
+            if bonus.label.casefold() in rules:
+                raise _Placed(
+                    f"points.bonuses[{index}].name",
+                    f"two bonus rules are called {bonus.label!r}; name them apart",
+                )
+            rules.add(bonus.label.casefold())
 
     def _leaves(self) -> Iterator[tuple[Leaf, str]]:
         if self.eligibility is not None:
@@ -338,8 +484,11 @@ def json_schema() -> dict[str, Any]:
 
 
 __all__ = [
+    "BonusRule",
     "LoyaltyProgram",
+    "PointsRules",
     "QualifyingRule",
+    "RedeemOption",
     "StatusRules",
     "Tier",
     "dump",
