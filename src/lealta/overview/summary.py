@@ -12,6 +12,12 @@ background thread computes the next one every ``refresh_every`` seconds while so
 it in the last ``idle_after`` seconds, and a summary older than ``max_age`` (or than twice the
 time the last count took, when counting takes longer than that) is never served: the reader
 waits for a fresh one instead.
+
+A page cannot wait for a count of a minute or two (the campaign reports' first count after a
+restart, at ten million message events). :meth:`Summary.within` counts in the background
+instead and waits at most the seconds it is given: it answers ``None`` ("counting…") when the
+count is not done by then, and the reader asks again later; the count goes on and its figures
+are there for the next reader.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_COUNTING = threading.Lock()  # guards starting background counts (held for microseconds)
 
 
 def overview_now(services: Services) -> Overview:
@@ -75,6 +82,8 @@ class Summary(Generic[T]):
         self._read_at = ticks()  # a new summary counts as just read
         self._refresher: threading.Thread | None = None
         self._stop = threading.Event()
+        self._counting: tuple[threading.Thread, threading.Event] | None = None
+        self._failure: BaseException | None = None  # of the last count in the background
 
     @property
     def slow(self) -> bool:
@@ -102,6 +111,48 @@ class Summary(Generic[T]):
                 self._ensure_refresher()
                 return latest
         return self._refresh(asked=now)
+
+    def within(self, wait: float) -> T | None:
+        """The figure to show now, as :meth:`read` gives it, but never after waiting longer
+        than ``wait`` seconds: when it must be counted, the count runs in the background and
+        ``None`` means it is still counting (ask again later; the next reader gets it). An
+        error of that count is raised to the reader who asks after it failed."""
+        now = self._ticks()
+        self._read_at = now
+        latest = self._latest
+        if latest is not None and self.slow and now - self._latest_at < self.oldest:
+            self._ensure_refresher()
+            return latest
+        done = self._count_behind(asked=now)
+        if not done.wait(wait):
+            return None
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
+        return self._latest
+
+    def _count_behind(self, *, asked: float) -> threading.Event:
+        """The event set when a count in the background is over (one started now, or the one
+        already running)."""
+        with _COUNTING:
+            running = self._counting
+            if running is not None and running[0].is_alive():
+                return running[1]
+            done = threading.Event()
+
+            def count() -> None:
+                try:
+                    self._refresh(asked=asked)
+                except Exception as failure:  # raised to the next reader of within()
+                    log.exception("counting the %s failed", self.name)
+                    self._failure = failure
+                finally:
+                    done.set()
+
+            thread = threading.Thread(target=count, name=f"lealta-{self.name}-count", daemon=True)
+            self._counting = (thread, done)
+            thread.start()
+            return done
 
     @property
     def oldest(self) -> float:
@@ -205,6 +256,11 @@ class Summaries(Generic[K, T]):
     def read(self, key: K) -> T:
         """The figure for ``key`` (see :meth:`Summary.read`)."""
         return self._summary(key).read()
+
+    def within(self, key: K, wait: float) -> T | None:
+        """The figure for ``key`` after at most ``wait`` seconds, ``None`` while it is being
+        counted (see :meth:`Summary.within`)."""
+        return self._summary(key).within(wait)
 
     def _summary(self, key: K) -> Summary[T]:
         with self._lock:

@@ -319,3 +319,41 @@ def test_a_large_slow_report_is_served_from_a_summary_a_small_one_live(
     assert _sent_total(again) == first + 1  # from the summary
     assert "Figures as of" in again
     reports_page.forget_figures(data.api.services)
+
+
+def test_a_long_first_count_answers_counting_and_the_figures_follow(
+    data: Data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from lealta.console import reports_page
+
+    gate = threading.Event()
+    counting = reports_page.report_and_totals  # type: ignore[attr-defined]
+
+    def held(*args: object, **kw: object) -> object:
+        assert gate.wait(30), "the test never let the count finish"
+        return counting(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reports_page, "report_and_totals", held)
+    monkeypatch.setattr(reports_page, "WAIT", 0.2)
+    reports_page.forget_figures(data.api.services)
+    _signed_in(data.api, "viewer")
+    started = time.monotonic()
+    page = data.api.client.get(f"/reports?{PERIOD}")
+    assert time.monotonic() - started < 5  # the page did not wait for the count
+    assert page.status_code == 200
+    assert "Counting…" in page.text
+    assert '<meta http-equiv="refresh" content="5">' in page.text
+    assert 'aria-label="Totals"' not in page.text
+    gate.set()
+    for _ in range(100):  # as the page reloads itself: the figures arrive when counted
+        page = data.api.client.get(f"/reports?{PERIOD}")
+        if "Counting…" not in page.text:
+            break
+        time.sleep(0.1)
+    assert _sent_total(page.text) == 44  # 3 e-mails, 40 of the split, 1 survey
+    assert "http-equiv" not in page.text
+    assert "Figures as of" in page.text
+    reports_page.forget_figures(data.api.services)
