@@ -63,6 +63,7 @@ class Review:
     tiers: dict[str, int] = field(default_factory=dict)
     upgraded: int = 0
     downgraded: int = 0
+    at_risk: int = 0
     seconds: float = 0.0
 
 
@@ -121,6 +122,8 @@ def apply_program(
     as_of: dt.date | None = None,
     orders: Path | None = None,
     progress: Progress | None = None,
+    only_if: Callable[[Session], bool] | None = None,
+    then: Callable[[Session, Review], None] | None = None,
 ) -> Review | None:
     """Review every customer's tier under the programme in force (None: there is none).
 
@@ -129,6 +132,12 @@ def apply_program(
     latest RFM computation in ``contact_rfm``, else ``now``'s day). ``orders`` is the store's
     orders already exported by :func:`lealta.segmentation.store.export_orders` (an RFM run's
     file); without it the review exports them itself.
+
+    Contacts with a tier by decision (:mod:`lealta.loyalty.overrides`) keep it while it
+    lasts; customers who start falling get a ``Loyalty Tier At Risk`` event
+    (:mod:`lealta.loyalty.risk`). ``only_if`` is asked under the review's lock before anything
+    is written (False: another worker did this review; nothing is written, None returned) and
+    ``then`` runs in the same transaction after the writes (a schedule's mark).
 
     Raises
     ------
@@ -152,20 +161,33 @@ def apply_program(
     review = Review(stored.version, as_of)
     with services.uow.transaction() as session:
         _lock(session, stored.version)
-        gone = _gone(session)
-        current = _without(_current(session), gone)
+        if only_if is not None and not only_if(session):
+            return None
+        from lealta.loyalty.overrides import active, impose
+        from lealta.loyalty.risk import at_risk
         from lealta.loyalty.status import review as decide
 
-        state, changes = decide(current, _without(assigned, gone), stored.program, today=now.date())
+        today = now.date()
+        gone = _gone(session)
+        current = _without(_current(session), gone)
+        assigned = _without(assigned, gone)
+        state, changes = decide(current, assigned, stored.program, today=today)
+        kept = {c: o for c, o in active(session, today).items() if c not in gone}
+        state, changes = impose(current, state, changes, kept, stored.program, today=today)
         tell(0.6, f"Saving the tiers of {len(state):,} customers")
         _write_state(session, state, stored.version, now)
         tell(0.9, f"Recording {len(changes):,} tier changes")
         _record_changes(session, changes, stored.version, now)
-    review.customers = len(state)
-    counts = state["tier"].value_counts()
-    review.tiers = {name: int(counts.get(name, 0)) for name in stored.program.tier_names()}
-    review.upgraded = int((changes["direction"] == "up").sum())
-    review.downgraded = len(changes) - review.upgraded
+        risky = at_risk(current, state, assigned, stored.program, today=today)
+        _record_risks(session, risky, now)
+        review.at_risk = len(risky)
+        review.customers = len(state)
+        counts = state["tier"].value_counts()
+        review.tiers = {name: int(counts.get(name, 0)) for name in stored.program.tier_names()}
+        review.upgraded = int((changes["direction"] == "up").sum())
+        review.downgraded = len(changes) - review.upgraded
+        if then is not None:
+            then(session, review)
     review.seconds = time.perf_counter() - started
     tell(1.0, f"Reviewed {len(assigned):,} customers")
     return review
@@ -417,6 +439,48 @@ def _record_changes(session: Session, changes: Any, version: int, now: dt.dateti
             EVENTS,
             events[start : start + CHUNK],
             shared=shared_event,
+            skip_conflicts_on=["message_id"],
+        )
+    _start_workflows(session, events, now)
+
+
+def _record_risks(session: Session, risky: Any, now: dt.datetime) -> None:
+    """``Loyalty Tier At Risk`` events (one per fall: the id names its first day) and the
+    workflows they start."""
+    from lealta.automations import bulk
+    from lealta.automations.sweeps import EVENTS
+    from lealta.loyalty.risk import AT_RISK
+
+    if risky.empty:
+        return
+    day = now.date().isoformat()
+    events = [
+        {
+            "message_id": f"loyalty-risk:{r['contact_id']}:{day}"[:128],
+            "contact_id": r["contact_id"],
+            "name": AT_RISK,
+            "properties": {
+                "tier": r["tier"],
+                "to_tier": r["to_tier"],
+                "drops_on": r["drops_on"].isoformat(),
+                "keep": r["keep"],
+            },
+        }
+        for r in _records(risky)
+    ]
+    shared = {
+        "type": "track",
+        "context": {"source": "lealta"},
+        "occurred_at": now,
+        "received_at": now,
+    }
+    connection = session.connection()
+    for start in range(0, len(events), CHUNK):
+        bulk.insert_rows(
+            connection,
+            EVENTS,
+            events[start : start + CHUNK],
+            shared=shared,
             skip_conflicts_on=["message_id"],
         )
     _start_workflows(session, events, now)

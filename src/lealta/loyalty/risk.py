@@ -1,0 +1,97 @@
+"""A tier about to drop: who starts falling at a review, when they drop, what keeps them. Pure.
+
+A customer *starts falling* at the review that first finds them qualifying below their tier
+(:mod:`lealta.loyalty.status` sets ``falling_since`` to that day). That review, and only that
+one, makes a ``Loyalty Tier At Risk`` event for them (once per fall: its id names the fall's
+first day), with:
+
+* ``tier``: the tier they hold; ``to_tier``: the tier they would drop to (null: none);
+* ``drops_on``: the first day a review takes them down if nothing changes: the later of the
+  fall's first day and the day after the tier's ``until``, plus ``grace_days``;
+* ``keep``: what keeps the tier, in words: ``1 more order keeps you Gold`` when orders or
+  spend are all that is missing, else the tier's rule (``qualifying for Gold again: at least
+  4 orders in 365 days``).
+
+A customer who drops at the very review that finds them below (no ``until`` left and no
+grace) gets the downgrade event instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from lealta.loyalty.program import LoyaltyProgram
+from lealta.loyalty.wording import describe
+
+AT_RISK = "Loyalty Tier At Risk"
+RISK_COLUMNS = ("contact_id", "tier", "to_tier", "drops_on", "keep")
+
+
+def drops_on(falling_since: dt.date, until: dt.date | None, grace_days: int) -> dt.date:
+    """The first day a falling customer goes down if nothing changes."""
+    start = falling_since if until is None else max(falling_since, until + dt.timedelta(days=1))
+    return start + dt.timedelta(days=grace_days)
+
+
+def keep_words(tier: str, next_tier: Any, progress: Any, program: LoyaltyProgram) -> str:
+    """What keeps ``tier``: the progress toward it when it is the next tier up from the one
+    the customer qualifies for (``2 more orders or €140 keeps you Gold``), else its rule."""
+    suffix = f" to {tier}"
+    if next_tier == tier and isinstance(progress, str) and progress.endswith(suffix):
+        return f"{progress.removesuffix(suffix)} keeps you {tier}"
+    rule = program.tier(tier).qualify
+    if rule is None:
+        return f"staying eligible keeps you {tier}"
+    return f"qualifying for {tier} again: {describe(rule, program)}"
+
+
+def at_risk(
+    current: Any, state: Any, assigned: Any, program: LoyaltyProgram, *, today: dt.date
+) -> Any:
+    """The customers who start falling at this review, as a pandas DataFrame of
+    :data:`RISK_COLUMNS` (``drops_on`` a ``datetime.date``).
+
+    ``current`` is the tiers before the review (``contact_id``, ``falling_since``), ``state``
+    after it (:data:`lealta.loyalty.status.STATE_COLUMNS`), ``assigned`` the assignment
+    (``contact_id``, ``tier_rank``, ``next_tier``, ``progress``).
+    """
+    import pandas as pd
+
+    rules = program.status
+    was_falling = set(current["contact_id"][current["falling_since"].notna()])
+    starts = state[
+        state["falling_since"].map(lambda day: day == today)
+        & ~state["contact_id"].isin(list(was_falling))
+    ]
+    if starts.empty:
+        return pd.DataFrame(columns=list(RISK_COLUMNS))
+    facts = {
+        cid: (rank, nxt, words)
+        for cid, rank, nxt, words in zip(
+            assigned["contact_id"],
+            assigned["tier_rank"],
+            assigned["next_tier"],
+            assigned["progress"],
+            strict=True,
+        )
+    }
+    names = program.tier_names()
+    rows = []
+    for cid, tier, rank, until in zip(
+        starts["contact_id"], starts["tier"], starts["tier_rank"], starts["until"], strict=True
+    ):
+        qual, nxt, words = facts.get(cid, (None, None, None))
+        qualified = 0 if qual is None or pd.isna(qual) else int(qual)
+        steps = rules.max_steps_down
+        floor = max(qualified, int(rank) - steps) if steps else qualified
+        rows.append(
+            {
+                "contact_id": cid,
+                "tier": tier,
+                "to_tier": names[floor - 1] if floor > 0 else None,
+                "drops_on": drops_on(today, None if pd.isna(until) else until, rules.grace_days),
+                "keep": keep_words(tier, nxt, words, program),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(RISK_COLUMNS))
