@@ -55,6 +55,7 @@ TEMPLATE_IDS = [
     "inactive-reactivation",
     "lifecycle-nurture",
     "loyal-customers",
+    "loyalty-tier-reminder",
     "loyalty-tier-welcome",
     "purchase-streak",
     "regulars",
@@ -162,8 +163,12 @@ def test_templates_start_only_workflows_the_catalog_ships() -> None:
         for step in load_template(template_id).steps
         if step.type == "start_workflow"
     }
-    assert started == {("loyal-customers", "regulars")}
+    assert started == {
+        ("loyal-customers", "regulars"),
+        ("loyalty-tier-welcome", "loyalty-tier-reminder"),
+    }
     assert load_template("regulars").trigger.type == "manual"
+    assert load_template("loyalty-tier-reminder").trigger.type == "manual"
 
 
 def test_no_template_forces_a_lifecycle_stage() -> None:
