@@ -172,12 +172,7 @@ def _domain(session: Session, wanted: Figure) -> _Rows:
     query = (
         select(MessageInteraction.contact_id.label("contact_id"))
         .join(OutboxMessage, OutboxMessage.id == MessageInteraction.outbox_id)
-        .where(
-            MessageInteraction.kind.in_(kinds),
-            MessageInteraction.at >= wanted.since,
-            MessageInteraction.at < wanted.until,
-            OutboxMessage.channel == "email",
-        )
+        .where(*deliverability.troubles(session, wanted.since, wanted.until, kinds))
     )
     domains = [d.strip().lower() for d in wanted.domain.split(",") if d.strip()]
     if not domains:
