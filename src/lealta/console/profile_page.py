@@ -1,8 +1,9 @@
 """The contact page's view model: the profile (identity, attributes, stage, score, RFM), the
-score and stage histories as small charts, consent, tags and lists, orders, messages with
-their opens and clicks, workflow runs, vouchers and one page of the timeline, filtered by kind
-in the query. The same services as ``GET /v1/contacts/{id}``, ``…/timeline``, ``…/consent``,
-``GET /v1/outbox``, ``GET /v1/vouchers``; everything is read in one transaction."""
+score and stage histories as small charts, the loyalty card, consent, tags and lists, orders,
+messages with their opens and clicks, workflow runs, vouchers and one page of the timeline,
+filtered by kind in the query. The same services as ``GET /v1/contacts/{id}``,
+``…/timeline``, ``…/consent``, ``GET /v1/outbox``, ``GET /v1/vouchers``, ``…/loyalty``;
+everything is read in one transaction."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lealta.bootstrap import Services
 from lealta.console import profile_words as words
+from lealta.console.loyalty_card import loyalty_card
 from lealta.console.sparklines import Point, Step, long_date, score_line, short_date, stage_path
 from lealta.contacts import history, profiles, service, timeline
 from lealta.contacts.schemas import Profile, Timeline
@@ -102,6 +104,7 @@ def _read(
         "messages_older": _href(profile.id, messages_before=messages.next, anchor="messages"),
         "messages_paged": bool(query.get("messages_before")),
         "vouchers": _vouchers(session, profile.id, now),
+        "loyalty": loyalty_card(session, profile.id, ids, now),
         "vouchers_shown": VOUCHERS_SHOWN,
         "entries": [_entry(e, now) for e in page.entries],
         "kind": kind,

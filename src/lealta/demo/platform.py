@@ -91,6 +91,7 @@ def load_demo(
         if progress:
             progress("applying demo events", done, len(messages))
     _subscribe_newsletter(services, seed)
+    _loyalty_program(services)
     _rfm(services)
     _message_templates(services)
     return len(messages)
@@ -288,6 +289,13 @@ def _subscribe_newsletter(services: Services, seed: int) -> None:
                 record_consent(session, owner, "email", "granted", source="demo", at=now)
 
     in_transaction(services.uow, work)
+
+
+def _loyalty_program(services: Services) -> None:
+    """The example loyalty programme, in force before the RFM run that reviews the tiers."""
+    from lealta.demo.loyalty import save_demo_program
+
+    save_demo_program(services)
 
 
 def _rfm(services: Services) -> None:

@@ -1,0 +1,178 @@
+"""The Loyalty pages: the programme in force with its figures (``/loyalty``), the people behind
+a figure (``/loyalty/people``), the programme editor with its preview and versions
+(``/loyalty/program``) and "Review tiers now" (``POST /loyalty/review``).
+
+Everyone signed in reads them. Marketers and admins edit the programme (``edit_segments``:
+the tiers are customer segments); only admins run a review from the console, since it writes
+every customer's tier and starts the workflows tier events trigger. Every change carries the
+CSRF token and is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from lealta.console.auth import Refused, SignedIn, signed_in
+from lealta.console.edits import audit
+from lealta.console.loyalty_card import progress_words
+from lealta.console.loyalty_page import (
+    loyalty_context,
+    people_context,
+    preview_view,
+    versions_context,
+)
+from lealta.console.loyalty_yaml import Problem, check
+from lealta.console.rendering import checked_form, render, services_of
+from lealta.demo.loyalty import example_text
+from lealta.errors import InvalidInput, LealtaError
+from lealta.loyalty import service
+from lealta.loyalty.preview import preview
+from lealta.storage.retry import in_transaction
+
+router = APIRouter(include_in_schema=False)
+EDIT = "edit_segments"
+MAX_TEXT = 200_000
+
+
+@router.get("/loyalty", response_class=HTMLResponse)
+def loyalty(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
+    """The programme in force, members and revenue per tier, migrations, benefit use."""
+    context = loyalty_context(services_of(request), dict(request.query_params))
+    status = 400 if context["problem"] else 200
+    return render(
+        request, "loyalty.html", user=user, status=status, notice=_notice(request), **context
+    )
+
+
+def _notice(request: Request) -> str:
+    reviewed = request.query_params.get("reviewed", "")
+    if reviewed.isdigit():
+        return f"Tiers reviewed: {int(reviewed):,} customers are in a tier now."
+    return ""
+
+
+@router.get("/loyalty/people", response_class=HTMLResponse)
+def people(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
+    """The people in a tier now, or who moved between two tiers, a page at a time."""
+    try:
+        context = people_context(services_of(request), dict(request.query_params))
+    except InvalidInput as problem:
+        return render(request, "loyalty_people.html", user=user, status=400, problem=str(problem))
+    return render(request, "loyalty_people.html", user=user, problem="", **context)
+
+
+def _editor(
+    request: Request,
+    user: SignedIn,
+    *,
+    text: str | None = None,
+    status: int = 200,
+    problems: list[Problem] | None = None,
+    previewed: dict[str, Any] | None = None,
+    notice: str = "",
+) -> HTMLResponse:
+    context = versions_context(services_of(request))
+    shown = context["text"] if text is None else text
+    return render(
+        request,
+        "loyalty_program.html",
+        user=user,
+        status=status,
+        editable=user.can(EDIT),
+        shown=shown,
+        problems=problems or [],
+        previewed=previewed,
+        notice=notice,
+        **context,
+    )
+
+
+@router.get("/loyalty/program", response_class=HTMLResponse)
+def program_page(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
+    """The programme's YAML (``?example=genius``: the shipped example to start from), its
+    versions with what changed; editable by marketers and admins."""
+    text = example_text() if request.query_params.get("example") == "genius" else None
+    saved = request.query_params.get("saved", "")
+    notice = ""
+    if saved.isdigit():
+        notice = (
+            f"Saved as version {saved}. It applies from the next review (after the next RFM "
+            "run, or Review tiers now)."
+        )
+    return _editor(request, user, text=text, notice=notice)
+
+
+@router.post("/loyalty/program", response_class=HTMLResponse)
+async def program_post(request: Request, user: SignedIn = Depends(signed_in)) -> Response:
+    """Preview the edited programme (``op=preview``: customers per tier, nothing written) or
+    save it as a new version (``op=save``)."""
+    form = await checked_form(request, user, EDIT)
+    text = str(form.get("yaml", ""))
+    if len(text) > MAX_TEXT:
+        problem = Problem("", f"the programme is too long ({len(text):,} characters)", None)
+        return _editor(request, user, text=text[:MAX_TEXT], status=422, problems=[problem])
+    program, problems = check(text)
+    if program is None:
+        return await run_in_threadpool(
+            lambda: _editor(request, user, text=text, status=422, problems=problems)
+        )
+    services = services_of(request)
+    if str(form.get("op", "preview")) != "save":
+        try:
+            found = await run_in_threadpool(preview, services, program)
+        except InvalidInput as exc:
+            problem = Problem(exc.field or "", str(exc), None)
+            return _editor(request, user, text=text, status=422, problems=[problem])
+        shown = preview_view(found, program.currency)
+        return await run_in_threadpool(lambda: _editor(request, user, text=text, previewed=shown))
+    now = services.clock.now()
+
+    def work(session: Session) -> int:
+        stored = service.save(session, text, now=now)
+        detail = {"version": stored.version, "name": stored.program.name}
+        audit(session, user, "loyalty programme saved", "loyalty programme", now, detail)
+        return stored.version
+
+    version: int = await run_in_threadpool(in_transaction, services.uow, work)
+    return RedirectResponse("/loyalty/program?" + urlencode({"saved": version}), 303)
+
+
+@router.post("/loyalty/review")
+async def review(request: Request, user: SignedIn = Depends(signed_in)) -> Response:
+    """Review every customer's tier under the programme in force now (admins; audited)."""
+    await checked_form(request, user, "read")
+    if user.role != "admin":
+        raise Refused(f"only an admin can review the tiers now; you are a {user.role}")
+    services = services_of(request)
+    done = await run_in_threadpool(service.apply_program, services)
+    now = services.clock.now()
+    customers = done.customers if done else 0
+
+    def work(session: Session) -> None:
+        detail: dict[str, Any] = {"customers": customers}
+        if done is not None:
+            detail |= {"version": done.version, "up": done.upgraded, "down": done.downgraded}
+        audit(session, user, "loyalty tiers reviewed", "loyalty programme", now, detail)
+
+    await run_in_threadpool(in_transaction, services.uow, work)
+    return RedirectResponse("/loyalty?" + urlencode({"reviewed": customers}), 303)
+
+
+@router.get("/loyalty/progress/{contact_id}", response_class=HTMLResponse)
+def progress(request: Request, contact_id: str, user: SignedIn = Depends(signed_in)) -> Response:
+    """The contact's progress to the next tier, in words (a fragment of the contact page)."""
+    services = services_of(request)
+    try:
+        with services.uow.transaction() as session:
+            found = progress_words(session, contact_id, services.clock.now())
+    except LealtaError as problem:
+        return render(
+            request, "_loyalty_progress.html", user=user, status=404, problem=str(problem)
+        )
+    return render(request, "_loyalty_progress.html", user=user, problem="", words=found["words"])
