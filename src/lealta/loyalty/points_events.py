@@ -1,0 +1,103 @@
+"""Points events on the contact's timeline, each a workflow trigger: ``Loyalty Points Earned``
+for every credit (earned, bonus, added by hand) and ``Loyalty Points Expiring`` once per
+contact and expiry day, ``warn_days`` before. Written set-wise; the workflows they trigger
+start as the tier events' do (:func:`lealta.loyalty.service._start_workflows`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lealta.events.tables import Event
+from lealta.loyalty.tables import PointsEntry
+from lealta.storage.upsert import insert_ignoring
+
+EARNED = "Loyalty Points Earned"
+EXPIRING = "Loyalty Points Expiring"
+CHUNK = 1000
+
+
+def earned(session: Session, entries: Sequence[PointsEntry], *, now: dt.datetime) -> int:
+    """A ``Loyalty Points Earned`` event per credit in ``entries``; how many were written."""
+    events = [
+        {
+            "message_id": f"points:{e.contact_id}:{e.seq}",
+            "contact_id": e.contact_id,
+            "name": EARNED,
+            "properties": {
+                "points": e.points,
+                "balance": e.balance,
+                "kind": e.kind,
+                "order_id": e.order_id,
+                "rule": e.rule,
+                "reason": e.reason,
+                "expires_on": e.expires_on.isoformat() if e.expires_on else None,
+            },
+        }
+        for e in entries
+        if e.points > 0
+    ]
+    return record(session, events, now=now)
+
+
+def expiring(
+    session: Session, warnings: Sequence[tuple[str, dt.date, int, int]], *, now: dt.datetime
+) -> int:
+    """A ``Loyalty Points Expiring`` event per (contact, expiry day, points, balance) not
+    warned of yet; how many were new."""
+    events = [
+        {
+            "message_id": f"points-expiring:{cid}:{day.isoformat()}",
+            "contact_id": cid,
+            "name": EXPIRING,
+            "properties": {
+                "points": points,
+                "expires_on": day.isoformat(),
+                "days_left": (day - now.date()).days,
+                "balance": balance,
+            },
+        }
+        for cid, day, points, balance in warnings
+    ]
+    return record(session, events, now=now)
+
+
+def record(session: Session, events: list[dict[str, Any]], *, now: dt.datetime) -> int:
+    """Write the events whose ``message_id`` is new and start the workflows they trigger;
+    how many were new (a replayed sweep writes none and starts nothing)."""
+    from lealta.loyalty.service import _start_workflows
+
+    new: list[dict[str, Any]] = []
+    for start in range(0, len(events), CHUNK):
+        part = events[start : start + CHUNK]
+        seen = set(
+            session.scalars(
+                select(Event.message_id).where(
+                    Event.message_id.in_([e["message_id"] for e in part])
+                )
+            )
+        )
+        fresh = [e for e in part if e["message_id"] not in seen]
+        insert_ignoring(
+            session,
+            Event.__table__,
+            [
+                {
+                    **e,
+                    "type": "track",
+                    "context": {"source": "lealta"},
+                    "occurred_at": now,
+                    "received_at": now,
+                }
+                for e in fresh
+            ],
+            conflict=["message_id"],
+        )
+        new += fresh
+    if new:
+        _start_workflows(session, new, now)
+    return len(new)
