@@ -36,7 +36,12 @@ KNOWN = (
     KnownEvent(
         "Order Completed", ORDER, "Stores an order (order_id, total, products …); makes a Customer."
     ),
-    KnownEvent("Order Refunded", ORDER + "_refund", "Recorded for analytics and scoring."),
+    KnownEvent(
+        "Order Refunded",
+        ORDER + "_refund",
+        "Analytics and scoring; with order_id, takes back the loyalty points the order earned "
+        "(its share when total is below the order's amount).",
+    ),
     KnownEvent("Product Viewed", PRODUCT, "Scoring and segments."),
     KnownEvent("Product Added", CART, "Scoring and segments."),
     KnownEvent("Cart Viewed", CART, "Scoring and segments."),
