@@ -376,3 +376,8 @@ def identity_secret_command(
     typer.echo(secret)
     if user_id is not None:
         typer.echo(f"userHash of {user_id!r}: {user_hash(secret, user_id)}", err=True)
+
+
+from lealta.cli.loyalty_overrides import override_app  # noqa: E402  (it imports this module)
+
+loyalty_app.add_typer(override_app, name="override")

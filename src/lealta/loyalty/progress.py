@@ -10,6 +10,7 @@ largest spend shortfall. See :mod:`lealta.loyalty.assign` for the columns this f
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import itertools
 import operator
@@ -19,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from lealta.loyalty.facts import orders_column, spend_column
 from lealta.loyalty.program import LoyaltyProgram
-from lealta.loyalty.rules import AllRule, AnyRule, Leaf, OrdersRule, QualifyingRule, SpendRule
+from lealta.loyalty.rules import (
+    AllRule,
+    AnyRule,
+    Leaf,
+    OrdersRule,
+    QualifyingRule,
+    SpendRule,
+    windows,
+)
 from lealta.loyalty.wording import currency_prefix
 
 if TYPE_CHECKING:
@@ -221,3 +230,30 @@ def _grouped(n: Any) -> Any:
         head = (n // 1000**power).cast("string")
         branches.append(((n >= 1000**power) & (n < 10**9), head.concat(*pieces)))
     return ibis.cases(*branches, else_=n.cast("string"))
+
+
+def deadline(
+    order_days: Sequence[dt.date], program: LoyaltyProgram, tier: str, *, today: dt.date
+) -> dt.date | None:
+    """The day before which the progress to ``tier`` must be made, as it stands today.
+
+    The rule: the orders and spend windows roll, so what a customer has now counts only
+    while it stays inside its window. The progress holds until the first day one of the
+    orders counted today leaves one of the windows the tier's rules (and the eligibility)
+    read; from that day more is needed. An order placed on day ``X`` counts in a window of
+    ``d`` days through day ``X + d - 1``: the deadline is the least ``X + d`` over the
+    windows and the orders inside them. None when no order counts yet (nothing can lapse)
+    or the tier reads no orders or spend.
+    """
+    rules = [program.eligibility, program.tier(tier).qualify]
+    lengths: set[int] = set()
+    for rule in rules:
+        if rule is not None:
+            lengths |= windows(rule, program.window_days)
+    found: list[dt.date] = []
+    for days in lengths:
+        start = today + dt.timedelta(days=1) - dt.timedelta(days=days)
+        inside = [day for day in order_days if start <= day <= today]
+        if inside:
+            found.append(min(inside) + dt.timedelta(days=days))
+    return min(found) if found else None

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from lealta.errors import InvalidInput, NotFound
 from lealta.loyalty.program import LoyaltyProgram, dump, load_program
-from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange
+from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange, TierOverride
 
 if TYPE_CHECKING:
     from lealta.bootstrap import Services
@@ -523,6 +523,8 @@ class Card:
     stored: Stored
     tier: ContactTier | None
     progress: dict[str, Any] | None
+    decision: TierOverride | None = None  # the tier is by decision (in force), and why
+    keep: dict[str, Any] | None = None  # a falling tier: to_tier, drops_on, keep (words)
 
 
 def card(session: Session, contact_id: str, *, now: dt.datetime) -> Card:
@@ -544,13 +546,26 @@ def card(session: Session, contact_id: str, *, now: dt.datetime) -> Card:
     stored = require(session)
     contact, _merged = get_contact(session, contact_id)
     tier = session.get(ContactTier, contact.id)
+    orders = _orders_of(session, contact.id)
     assigned = assign_orders(
-        _orders_of(session, contact.id),
+        orders,
         stored.program,
         _scores_of(session, contact.id),
         now.date() + dt.timedelta(days=1),
     )
-    return Card(contact.id, stored, tier, _progress(assigned, stored.program, tier))
+    from lealta.loyalty.overrides import active
+
+    decision = active(session, now.date(), [contact.id]).get(contact.id)
+    if decision is not None and (tier is None or tier.tier != decision.tier):
+        decision = None  # set under another programme version: the next review places it
+    return Card(
+        contact.id,
+        stored,
+        tier,
+        _progress(assigned, stored.program, tier, now.date(), _days_of(orders)),
+        decision,
+        _keep(assigned, stored.program, tier),
+    )
 
 
 def _orders_of(session: Session, contact_id: str) -> Any:
@@ -590,8 +605,39 @@ def _scores_of(session: Session, contact_id: str) -> Any:
     return pd.DataFrame(values, columns=["customer_id", "r_score", "f_score", "m_score", "p_score"])
 
 
-def _progress(
+def _days_of(orders: Any) -> list[dt.date]:
+    """The days of an Arrow table of orders (:func:`_orders_of`)."""
+    return [moment.date() for moment in orders.column("placed_at").to_pylist()]
+
+
+def _keep(
     assigned: Any, program: LoyaltyProgram, tier: ContactTier | None
+) -> dict[str, Any] | None:
+    """For a tier that is falling: the tier it drops to, the day, and what keeps it."""
+    from lealta.loyalty.overrides import rank_of
+    from lealta.loyalty.risk import drops_on, keep_words
+
+    if tier is None or tier.falling_since is None or rank_of(program, tier.tier) == 0:
+        return None
+    first = _records(assigned)[0] if not assigned.empty else {}
+    qualified = int(first.get("tier_rank") or 0)
+    rank = rank_of(program, tier.tier)
+    steps = program.status.max_steps_down
+    floor = max(qualified, rank - steps) if steps else qualified
+    name = program.tier_names()[rank - 1]
+    return {
+        "to_tier": program.tier_names()[floor - 1] if floor > 0 else None,
+        "drops_on": drops_on(tier.falling_since, tier.until, program.status.grace_days),
+        "words": keep_words(name, first.get("next_tier"), first.get("progress"), program),
+    }
+
+
+def _progress(
+    assigned: Any,
+    program: LoyaltyProgram,
+    tier: ContactTier | None,
+    today: dt.date | None = None,
+    order_days: list[dt.date] | None = None,
 ) -> dict[str, Any] | None:
     if assigned.empty:
         return None
@@ -602,9 +648,19 @@ def _progress(
         return None
     if first["progress"] is None:
         return None
+    from lealta.loyalty.progress import deadline
+    from lealta.loyalty.wording import day_words
+
+    words = first["progress"]
+    before = None
+    if today is not None and order_days is not None:
+        before = deadline(order_days, program, toward, today=today)
+        if before is not None:
+            words = f"{words} before {day_words(before, today)}"
     return {
         "next_tier": toward,
         "orders": first["orders_to_next"],
         "spend": first["spend_to_next"],
-        "words": first["progress"],
+        "words": words,
+        "before": before,
     }

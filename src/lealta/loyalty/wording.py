@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import TYPE_CHECKING
 
@@ -68,3 +69,10 @@ def describe(rule: QualifyingRule, program: LoyaltyProgram) -> str:
         grouped = several and isinstance(child, inner | ScoresRule) and not child.label
         parts.append(f"({text})" if grouped else text)
     return joiner.join(parts)
+
+
+def day_words(day: dt.date, today: dt.date) -> str:
+    """A day as a customer reads it: ``31 March``, with the year when it is not this one
+    (``2 January 2028``)."""
+    text = f"{day.day} {day:%B}"
+    return text if day.year == today.year else f"{text} {day.year}"

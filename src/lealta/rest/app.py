@@ -122,6 +122,7 @@ def _include_routers(app: FastAPI) -> None:
         links,
         lists,
         loyalty,
+        loyalty_overrides,
         onsite,
         orders,
         outbox,
@@ -154,6 +155,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(rules.router)
     app.include_router(loyalty.router)
     app.include_router(loyalty.cards)
+    app.include_router(loyalty_overrides.router)
     app.include_router(automations.router)
     app.include_router(simulate.router)
     app.include_router(vouchers.router)

@@ -60,7 +60,29 @@ class ProgressOut(BaseModel):
     next_tier: str
     orders: int | None = Field(description="Fewest more orders that alone reach it.")
     spend: float | None = Field(description="Least more spend that alone reaches it.")
-    words: str = Field(description="e.g. '2 more orders or €140 to Gold'.")
+    words: str = Field(description="e.g. '2 more orders or €140 to Gold before 31 March'.")
+    before: dt.date | None = Field(
+        default=None,
+        description="The first day an order counted now leaves its window (more is needed "
+        "from then on); none when nothing can lapse.",
+    )
+
+
+class DecisionOut(BaseModel):
+    """The tier is given by decision, not earned (see PUT .../loyalty/override)."""
+
+    reason: str
+    until: dt.date | None = Field(description="Last day of the decision; none: until removed.")
+    set_by: str
+    set_at: dt.datetime
+
+
+class KeepOut(BaseModel):
+    """The tier is falling: what happens if nothing changes, and what keeps it."""
+
+    to_tier: str | None = Field(description="The tier it drops to (none: no tier).")
+    drops_on: dt.date = Field(description="The first day a review takes the tier down.")
+    words: str = Field(description="e.g. '1 more order keeps you Gold'.")
 
 
 class LoyaltyOut(BaseModel):
@@ -77,6 +99,12 @@ class LoyaltyOut(BaseModel):
     score_sum: int | None
     benefits: list[dict[str, Any]] = Field(description="Each with the code the checkout reads.")
     progress: ProgressOut | None
+    by_decision: DecisionOut | None = Field(
+        default=None, description="Set when the tier is given by decision, with why and until."
+    )
+    keep: KeepOut | None = Field(
+        default=None, description="Set while the tier is falling: the drop and what keeps it."
+    )
 
 
 def _program_out(stored: service.Stored) -> dict[str, Any]:
@@ -221,4 +249,18 @@ def _card_out(found: service.Card) -> dict[str, Any]:
         "score_sum": tier.score_sum if tier else None,
         "benefits": [b.model_dump(mode="json") for b in benefits],
         "progress": found.progress,
+        "by_decision": _decision_out(found),
+        "keep": found.keep,
+    }
+
+
+def _decision_out(found: service.Card) -> dict[str, Any] | None:
+    decision = found.decision
+    if decision is None:
+        return None
+    return {
+        "reason": decision.reason,
+        "until": decision.until,
+        "set_by": decision.set_by,
+        "set_at": decision.set_at,
     }
