@@ -82,8 +82,7 @@ class Summary(Generic[T]):
         self._read_at = ticks()  # a new summary counts as just read
         self._refresher: threading.Thread | None = None
         self._stop = threading.Event()
-        # the count in the background: its thread, set when over, when it began (monotonic)
-        self._counting: tuple[threading.Thread, threading.Event, float] | None = None
+        self._counting: tuple[threading.Thread, threading.Event] | None = None
         self._failure: BaseException | None = None  # of the last count in the background
 
     @property
@@ -114,33 +113,31 @@ class Summary(Generic[T]):
         return self._refresh(asked=now)
 
     def within(self, wait: float) -> T | None:
-        """The figure to show now, as :meth:`read` gives it, but never later than ``wait``
-        seconds after its count began: when it must be counted, the count runs in the
-        background and ``None`` means it is still counting (ask again later; the next reader
-        gets it). A reader arriving while a count runs waits only what is left of the first
-        reader's ``wait``. An error of that count is raised to the reader who asks after it
-        failed."""
+        """The figure to show now, as :meth:`read` gives it, but never after waiting longer
+        than ``wait`` seconds: when it must be counted, the count runs in the background and
+        ``None`` means it is still counting (ask again later; the next reader gets it). An
+        error of that count is raised to the reader who asks after it failed."""
         now = self._ticks()
         self._read_at = now
         latest = self._latest
         if latest is not None and self.slow and now - self._latest_at < self.oldest:
             self._ensure_refresher()
             return latest
-        done, began = self._count_behind(asked=now)
-        if not done.wait(max(wait - (time.monotonic() - began), 0.0)):
+        done = self._count_behind(asked=now)
+        if not done.wait(wait):
             return None
         failure, self._failure = self._failure, None
         if failure is not None:
             raise failure
         return self._latest
 
-    def _count_behind(self, *, asked: float) -> tuple[threading.Event, float]:
-        """The event set when a count in the background is over, and when it began (one
-        started now, or the one already running)."""
+    def _count_behind(self, *, asked: float) -> threading.Event:
+        """The event set when a count in the background is over (one started now, or the one
+        already running)."""
         with _COUNTING:
             running = self._counting
             if running is not None and running[0].is_alive():
-                return running[1], running[2]
+                return running[1]
             done = threading.Event()
 
             def count() -> None:
@@ -153,10 +150,9 @@ class Summary(Generic[T]):
                     done.set()
 
             thread = threading.Thread(target=count, name=f"lealta-{self.name}-count", daemon=True)
-            began = time.monotonic()
-            self._counting = (thread, done, began)
+            self._counting = (thread, done)
             thread.start()
-            return done, began
+            return done
 
     @property
     def oldest(self) -> float:

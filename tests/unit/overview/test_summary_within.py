@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -88,15 +87,3 @@ def test_summaries_count_each_key_in_the_background() -> None:
     gates["a"].set()
     assert kept.within("a", 5) == "A"
     kept.close()
-
-
-def test_readers_during_a_count_wait_only_what_is_left_of_the_first_wait() -> None:
-    count = Gated()
-    summary: Summary[int] = Summary(count, Freshness(live_below=0.0), large=lambda _: True)
-    assert summary.within(0.2) is None
-    started = time.monotonic()
-    assert summary.within(5) is None  # the count began over 0.2 s ago: no further wait
-    assert time.monotonic() - started < 1
-    count.gate.set()
-    assert summary.within(5) == 1
-    summary.close()
