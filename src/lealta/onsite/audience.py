@@ -4,6 +4,7 @@ An audience is data kept on the placement (``OnsitePlacement.audience``)::
 
     {"version": 1, "segments": ["Champions", "Loyal Customers"], "tags": ["vip"],
      "exclude_tags": ["unsubscribed-banner"], "score_min": 20}
+    {"version": 1, "tiers": ["Gold", "Platinum"]}
 
 Each criterion given must hold (they are and-ed); within one criterion any value will do (a
 visitor in *any* of ``segments``, with *any* of ``tags``, subscribed to *any* of ``lists`` …).
@@ -11,9 +12,12 @@ visitor in *any* of ``segments``, with *any* of ``tags``, subscribed to *any* of
 both ends.
 
 An empty audience matches everyone, anonymous visitors included. Any criterion about the
-person (segments, clusters, tags, lists, stages, score) needs a profile, so anonymous visitors
-never match one. Consent plays no part: on-site content is shown on the shop's own page to
-whoever is looking at it, nothing is sent to anyone.
+person (segments, clusters, tags, lists, stages, score, loyalty tiers) needs a profile, so
+anonymous visitors never match one. ``tiers`` holds the loyalty tiers (of the programme in
+force) whose members see the placement; the caller says which tier the visitor holds, and
+only for a visitor who proved to be the member (see :mod:`lealta.onsite.service`). Consent
+plays no part: on-site content is shown on the shop's own page to whoever is looking at it,
+nothing is sent to anyone.
 """
 
 from __future__ import annotations
@@ -44,6 +48,10 @@ class Audience(BaseModel):
     stages: Names = Field(default_factory=list, description="Lifecycle stages.")
     score_min: Annotated[FiniteFloat | None, Field(description="Lead score at least this.")] = None
     score_max: Annotated[FiniteFloat | None, Field(description="Lead score at most this.")] = None
+    tiers: Names = Field(
+        default_factory=list,
+        description="Members of any of these loyalty tiers (the programme in force).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -66,6 +74,7 @@ class Audience(BaseModel):
             or self.stages
             or self.score_min is not None
             or self.score_max is not None
+            or self.tiers
         )
 
     def needs(self) -> frozenset[str]:
@@ -95,12 +104,14 @@ def parse(data: Any) -> Audience:
         raise InvalidInput(f"audience: {describe_errors(exc)}", field="audience") from None
 
 
-def matches(audience: Audience, view: ContactView | None) -> bool:
-    """Whether the visitor whose profile is ``view`` (``None``: anonymous) is in ``audience``."""
+def matches(audience: Audience, view: ContactView | None, *, tier: str | None = None) -> bool:
+    """Whether the visitor whose profile is ``view`` (``None``: anonymous) is in ``audience``;
+    ``tier`` is the loyalty tier they hold (``None``: none, or not proven)."""
     if view is None:
         return not audience.about_the_person()
     return all(
         (
+            not audience.tiers or tier in audience.tiers,
             not audience.segments or view.segment in audience.segments,
             not audience.clusters or view.cluster in audience.clusters,
             not audience.tags or not view.tags.isdisjoint(audience.tags),

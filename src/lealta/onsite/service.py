@@ -16,6 +16,15 @@ Functions take a session and never commit.
    smallest id) whose dates include now and whose audience the visitor is in
    (:mod:`lealta.onsite.audience`).
 
+**Loyalty tiers.** A placement for members of some tiers (audience ``tiers``: "You are Gold:
+shipping is on us") is shown only to a visitor who *proved* to be the member: their
+``anonymousId`` (the snippet's random id, kept in their own cookie) must lead to the member's
+profile. A ``userId`` alone proves nothing (the track key is public and user ids are often
+guessable), so it never shows tier content, as the loyalty card
+(``GET /v1/contacts/{id}/loyalty``) refuses an unsigned ``userId``. The tier is the one the
+last review gave (``contact_tiers``), if it belongs to the programme in force; the
+placement's template sees it as ``{{ loyalty.tier }}`` with its ``benefits`` and their codes.
+
 Consent plays no part (nothing is sent to anyone: the visitor is looking at the page). A
 template that fails to render is skipped (logged; a workflow's message is marked ``failed``)
 and the next candidate is tried, so a broken template never breaks the shop's page.
@@ -372,9 +381,10 @@ class _Chooser:
         if not candidates:
             return {}
         view = self._view(contact, candidates)
+        tier = self._tier(contact, candidates)
         shown: dict[str, Shown] = {}
         for placement in candidates:
-            if placement.slot in shown or not matches(parse(placement.audience), view):
+            if placement.slot in shown or not matches(parse(placement.audience), view, tier=tier):
                 continue
             found = self._show_placement(placement, view)
             if found is not None:
@@ -390,6 +400,28 @@ class _Chooser:
         for placement in candidates:
             parts |= parse(placement.audience).needs()
         return views(self.session, {contact.id: parts}, now=self.now).get(contact.id)
+
+    def _tier(self, contact: Contact | None, candidates: Sequence[OnsitePlacement]) -> str | None:
+        """The loyalty tier of ``contact`` when a candidate needs it and the visitor proved to
+        be them (see the module docstring); None otherwise."""
+        if contact is None or not any(parse(p.audience).tiers for p in candidates):
+            return None
+        if not self._proven(contact):
+            return None
+        return tier_of(self.session, contact.id)
+
+    def _proven(self, contact: Contact) -> bool:
+        """Whether the visitor's anonymous id leads to ``contact`` (merged profiles followed)."""
+        anonymous_id = self.visitor.get("a")
+        if not anonymous_id:
+            return False
+        found = find_contact(self.session, "anonymous_id", anonymous_id)
+        if found is None:
+            return False
+        try:
+            return survivor(self.session, found.id).id == contact.id
+        except LookupError:
+            return False
 
     def _show_placement(self, placement: OnsitePlacement, view: ContactView | None) -> Shown | None:
         try:
@@ -445,6 +477,21 @@ class _Chooser:
     def _impression_url(self, claims: Mapping[str, Any]) -> str:
         token = self.tokens.sign("impression", claims)
         return f"{self.base}/v1/onsite/impressions?token={quote(token)}"
+
+
+def tier_of(session: Session, contact_id: str) -> str | None:
+    """The loyalty tier ``contact_id`` holds under the programme in force (None: no
+    programme, no tier, or a tier the programme no longer has, until the next review)."""
+    from lealta.loyalty.service import get as programme_in_force
+    from lealta.loyalty.tables import ContactTier
+
+    row = session.get(ContactTier, contact_id)
+    if row is None:
+        return None
+    stored = programme_in_force(session)
+    if stored is None or row.tier not in stored.program.tier_names():
+        return None
+    return row.tier
 
 
 def _candidates(session: Session, slots: Sequence[str]) -> list[OnsitePlacement]:
