@@ -123,6 +123,7 @@ def _include_routers(app: FastAPI) -> None:
         lists,
         loyalty,
         loyalty_overrides,
+        loyalty_points,
         onsite,
         orders,
         outbox,
@@ -156,6 +157,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(loyalty.router)
     app.include_router(loyalty.cards)
     app.include_router(loyalty_overrides.router)
+    app.include_router(loyalty_points.router)
     app.include_router(automations.router)
     app.include_router(simulate.router)
     app.include_router(vouchers.router)

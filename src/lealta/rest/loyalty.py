@@ -27,6 +27,7 @@ from lealta.loyalty.visitors import hash_matches
 from lealta.rest.auth import Caller, authenticate, key_from_headers, require_admin, services
 from lealta.rest.contacts import ContactId, ContactRoute
 from lealta.rest.errors import ApiError
+from lealta.rest.loyalty_points import BalanceOut, card_points
 from lealta.storage.retry import in_transaction
 
 router = APIRouter(prefix="/v1/loyalty", tags=["loyalty"])
@@ -104,6 +105,10 @@ class LoyaltyOut(BaseModel):
     )
     keep: KeepOut | None = Field(
         default=None, description="Set while the tier is falling: the drop and what keeps it."
+    )
+    points: BalanceOut | None = Field(
+        default=None,
+        description="The points balance and what expires soon (null: the programme has no points).",
     )
 
 
@@ -205,7 +210,8 @@ def contact_loyalty(
     def work(session: Session) -> dict[str, Any]:
         if caller.scope != "admin":
             _check_visitor(session, contact_id, uid, aid)
-        return _card_out(service.card(session, contact_id, now=now))
+        card = _card_out(service.card(session, contact_id, now=now))
+        return card | {"points": card_points(session, card["contact_id"], now=now)}
 
     return in_transaction(found.uow, work)
 
