@@ -46,3 +46,15 @@ def test_an_order_within_the_two_weeks_ends_the_reminder_as_a_conversion() -> No
 def test_an_order_placed_before_the_upgrade_does_not_count() -> None:
     timeline = play("loyalty-tier-reminder", MEMBER, days=30, events=[order(T0 - DAY)])
     assert commands(timeline, T0) == [(14 * DAY, "send email loyalty-tier-reminder")]
+
+
+# -- a tier about to drop ------------------------------------------------------------------
+
+
+def test_a_member_at_risk_is_told_at_once_and_an_order_is_the_goal() -> None:
+    rules = load_template("loyalty-tier-at-risk")
+    assert rules.trigger == EventTrigger(event="Loyalty Tier At Risk")
+    assert rules.entry.reenter == "always"  # the event comes once per fall
+    timeline = play("loyalty-tier-at-risk", MEMBER, days=10)
+    assert commands(timeline, T0) == [(timedelta(0), "send email loyalty-tier-at-risk")]
+    assert ending(timeline, T0) == (timedelta(0), "exit: told")

@@ -4,6 +4,7 @@ render in English and Italian for a realistic contact with what the workflow han
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -33,6 +34,12 @@ TRIGGERS: dict[str, dict[str, Any]] = {
     "File Downloaded": {"file": "brewing-guide.pdf", "title": "The brewing guide"},
     "Form Submitted": {"form": "newsletter"},
     "Loyalty Tier Upgraded": {"from": "Silver", "to": "Gold", "reason": "5 orders in 730 days"},
+    "Loyalty Tier At Risk": {
+        "tier": "Gold",
+        "to_tier": "Silver",
+        "drops_on": (NOW.date() + dt.timedelta(days=30)).isoformat(),
+        "keep": "1 more order keeps you Gold",
+    },
 }
 GENIUS = load_program(
     resources.files("lealta.loyalty").joinpath("examples/genius.yaml").read_text("utf-8")
@@ -263,3 +270,47 @@ def test_the_tier_reminder_shows_the_codes_of_the_tier_held_when_sent() -> None:
     assert english["subject"] == "Your Silver benefits are waiting, Giulia"
     assert "Code at checkout: GENIUS10" in english["text"]
     assert "GENIUS10" in english["html"]
+
+
+def _at_risk(language: str, **properties: Any) -> dict[str, str]:
+    """The at-risk e-mail for Giulia (Gold) in ``language``, the event carrying
+    ``properties`` (None drops one; nothing given: those of :data:`TRIGGERS`)."""
+    rules = workflows.load_template("loyalty-tier-at-risk")
+    context = _context(rules, language)
+    given = {**TRIGGERS["Loyalty Tier At Risk"], **properties}
+    context["trigger"]["properties"] = {k: v for k, v in given.items() if v is not None}
+    doc = SHIPPED["loyalty-tier-at-risk"]
+    parts = render(doc["body"], context, channel=doc["channel"])
+    parts["html"] = re.sub(r"<[^>]+>", " ", parts["html"])  # the words a reader sees
+    words = {name: " ".join(str(value).split()) for name, value in parts.items()}
+    words["html"] = re.sub(r" ([.,:])", r"\1", words["html"])
+    return words
+
+
+def test_the_at_risk_mail_says_what_keeps_the_tier_and_when_it_would_drop() -> None:
+    drops = NOW.date() + dt.timedelta(days=30)
+    english = _at_risk("en")
+    assert english["subject"] == "1 more order keeps you Gold, Giulia"
+    for part in ("html", "text"):
+        assert "The good news: 1 more order keeps you Gold." in english[part]
+        assert f"on {drops.day} {drops:%B} {drops.year} you would move to Silver" in english[part]
+        assert "GENIUS15" in english[part]  # what Gold still gives meanwhile
+    italian = _at_risk("it")
+    assert italian["subject"] == "Giulia, mantieni il tuo livello Gold"
+    assert "passeresti al livello Silver" in italian["text"]
+    assert "keeps you" not in italian["text"]  # the engine's words are English
+
+
+def test_the_at_risk_mail_reads_well_when_the_rule_is_not_about_orders() -> None:
+    english = _at_risk(
+        "en", keep="qualifying for Gold again: a score sum of 12 or more", to_tier=None
+    )
+    assert english["subject"] == "Keep your Gold status, Giulia"
+    assert "you would move out of the programme" in english["text"]
+    assert "Qualifying for Gold again: a score sum of 12 or more" in english["text"]
+
+
+def test_the_at_risk_mail_without_the_events_details_falls_back_to_the_tier_held() -> None:
+    english = _at_risk("en", tier=None, to_tier=None, drops_on=None, keep=None)
+    assert english["subject"] == "Keep your Gold status, Giulia"  # loyalty.tier
+    assert "soon you would move out of the programme" in english["text"]
