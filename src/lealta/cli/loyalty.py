@@ -381,3 +381,7 @@ def identity_secret_command(
 from lealta.cli.loyalty_overrides import override_app  # noqa: E402  (it imports this module)
 
 loyalty_app.add_typer(override_app, name="override")
+
+from lealta.cli.loyalty_points import points_app  # noqa: E402
+
+loyalty_app.add_typer(points_app, name="points")
