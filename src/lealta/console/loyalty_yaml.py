@@ -28,9 +28,21 @@ class Problem:
 
 
 def to_yaml(program: LoyaltyProgram) -> str:
-    """The programme as YAML, keys in the documented order, defaults written out."""
-    text: str = yaml.safe_dump(dump(program), sort_keys=False, allow_unicode=True, width=100)
+    """The programme as YAML, keys in the documented order, settings written out (empty
+    descriptions left out)."""
+    text: str = yaml.safe_dump(
+        _without_empty(dump(program)), sort_keys=False, allow_unicode=True, width=100
+    )
     return text
+
+
+def _without_empty(data: Any) -> Any:
+    """``data`` without its empty text values (``description: ''``)."""
+    if isinstance(data, dict):
+        return {k: _without_empty(v) for k, v in data.items() if v != ""}
+    if isinstance(data, list):
+        return [_without_empty(v) for v in data]
+    return data
 
 
 def check(text: str) -> tuple[LoyaltyProgram | None, list[Problem]]:
