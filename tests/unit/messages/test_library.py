@@ -313,4 +313,8 @@ def test_the_at_risk_mail_reads_well_when_the_rule_is_not_about_orders() -> None
 def test_the_at_risk_mail_without_the_events_details_falls_back_to_the_tier_held() -> None:
     english = _at_risk("en", tier=None, to_tier=None, drops_on=None, keep=None)
     assert english["subject"] == "Keep your Gold status, Giulia"  # loyalty.tier
-    assert "soon you would move out of the programme" in english["text"]
+    assert (
+        "no longer quite enough for Gold, and without an order soon you could lose it."
+        in (english["text"])
+    )
+    assert "out of the programme" not in english["text"]  # not known without the event
