@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     attribution_days
         A purchase within this many days of a click (or an open, when there was no click) is
         credited to the message (default 5).
+    loyalty_review_hour, loyalty_orders_every
+        The worker reviews every customer's loyalty tier once a day at the first pass at or
+        after this hour, UTC (default 3; ``-1``: never), and every this many seconds the
+        customers whose orders arrived since (default 60; ``0``: never). See
+        :mod:`lealta.loyalty.schedule`.
     """
 
     model_config = SettingsConfigDict(env_prefix="LEALTA_", env_file=".env", extra="ignore")
@@ -151,6 +156,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_track_batch_bytes: int = Field(default=MAX_BATCH_BYTES, ge=1024)
     max_track_message_bytes: int = Field(default=MAX_MESSAGE_BYTES, ge=1024)
+    loyalty_review_hour: int = Field(default=3, ge=-1, le=23)
+    loyalty_orders_every: float = Field(default=60.0, ge=0)
 
     @property
     def base_url(self) -> str:

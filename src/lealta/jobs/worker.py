@@ -9,6 +9,7 @@ import threading
 
 from lealta.bootstrap import Services
 from lealta.jobs.runner import run_next
+from lealta.loyalty.schedule import LoyaltySchedule
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ class JobWorker:
         self.poll = poll
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # the scheduled loyalty reviews are long like jobs: they share this thread
+        self.loyalty = LoyaltySchedule(services)
 
     def start(self) -> None:
         """Start the loop in a daemon thread."""
@@ -41,4 +44,6 @@ class JobWorker:
                     pass
             except Exception:
                 log.exception("the jobs loop failed; retrying shortly")
+            if not self._stop.is_set():
+                self.loyalty.run_if_due()
             self._stop.wait(self.poll)
