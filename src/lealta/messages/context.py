@@ -26,7 +26,11 @@ The keys, as templates use them:
     ``until``, ``qualified_by``, ``score_sum``, ``next_tier`` (the tier above, if any),
     ``program``, ``currency`` and ``benefits`` (each with ``type``, ``code`` and its
     settings: ``percent``, ``amount``, ``min_order`` …); absent without a programme or when
-    the contact is in no tier.
+    the contact is in no tier. With a programme with points, ``points``: ``balance``,
+    ``value`` (in ``currency``), ``expiring`` (``expires_on`` and ``points`` per day, soonest
+    first, within the programme's ``warn_days``, at least 30 days) and ``next_expiry`` (the
+    first of them, or none); a contact in no tier who holds points gets ``loyalty`` with
+    ``tier`` none and the points.
 ``vouchers``
     The contact's vouchers still usable (not redeemed, not expired), newest first.
 ``voucher``
@@ -93,6 +97,7 @@ def contexts_for(
     purchases = _purchases(session, ids)
     vouchers = _open_vouchers(session, ids, now)
     loyalty = _loyalty(session, ids)
+    _points(session, ids, now, loyalty)
     model = scoring_model(session)
     found: dict[str, dict[str, Any]] = {}
     for contact in contacts:
@@ -139,6 +144,38 @@ def _loyalty(session: Session, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
             "benefits": [b.model_dump(mode="json") for b in program.benefits_of(row.tier)],
         }
     return found
+
+
+def _points(
+    session: Session, ids: Sequence[str], now: dt.datetime, found: dict[str, dict[str, Any]]
+) -> None:
+    """Add ``points`` to each contact's loyalty context (three queries); a contact in no tier
+    who holds points gets a loyalty context with ``tier`` None."""
+    from lealta.loyalty.ledger import balances
+    from lealta.loyalty.service import get as programme_in_force
+
+    stored = programme_in_force(session) if ids else None
+    if stored is None or stored.program.points is None:
+        return
+    program = stored.program
+    for cid, held in balances(session, ids, program, today=now.date()).items():
+        expiring = [{"expires_on": day, "points": points} for day, points in held.expiring]
+        entry = found.setdefault(
+            cid,
+            {
+                "tier": None,
+                "next_tier": program.tiers[0].name,
+                "program": program.name,
+                "currency": program.currency,
+                "benefits": [],
+            },
+        )
+        entry["points"] = {
+            "balance": held.balance,
+            "value": held.value,
+            "expiring": expiring,
+            "next_expiry": expiring[0] if expiring else None,
+        }
 
 
 def _contact(

@@ -288,3 +288,28 @@ def test_a_programme_without_points_sweeps_nothing(api: Api) -> None:
     with_points(api, "name: Plain\ntiers: [{name: Member}]\n")
     order(api, "jo", "j-1", START - DAY, "45")
     assert sweep(api.services) is None
+
+
+def test_templates_see_the_balance_and_what_expires_even_in_no_tier(api: Api) -> None:
+    clock = with_points(api)
+    order(api, "kim", "k-1", START - DAY, "250")
+    cid = ids(api, "kim")["kim"]
+    sweep(api.services)
+    clock.advance(days=70)  # 20 days before the 250 points expire
+    body = {
+        "subject": "{{ loyalty.points.balance }} points ({{ loyalty.points.value }} EUR)",
+        "text": (
+            "tier: {{ loyalty.tier or 'none' }}; {{ loyalty.points.next_expiry.points }} "
+            "expire on {{ loyalty.points.next_expiry.expires_on }}"
+        ),
+    }
+    shown = api.client.post(
+        "/v1/templates/points-news/preview",
+        json={"contact_id": cid, "channel": "email", "body": body},
+        headers=api.admin,
+    )
+    assert shown.status_code == 200, shown.text
+    parts = shown.json()["parts"]
+    assert parts["subject"] == "250 points (2.50 EUR)"
+    expiry = (START + 90 * DAY).date()
+    assert parts["text"].strip() == f"tier: none; 250 expire on {expiry.isoformat()}"
