@@ -2,8 +2,8 @@
 
 The document covers the contact and every profile merged into it: identifiers, attributes,
 tags, list memberships, consent history with its proof, events, orders, stage and score
-history, the latest RFM row, and the loyalty tier with its history. Times are ISO 8601 in
-UTC, amounts decimal strings.
+history, the latest RFM row, the loyalty tier with its history, and the loyalty points
+ledger. Times are ISO 8601 in UTC, amounts decimal strings.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from lealta.contacts.tables import (
 )
 from lealta.events.tables import Event
 from lealta.lifecycle.tables import StageChange
-from lealta.loyalty.tables import ContactTier, TierChange
+from lealta.loyalty.tables import ContactTier, PointsEntry, TierChange
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
 from lealta.vouchers.tables import Voucher
@@ -126,6 +126,24 @@ def export_contact(session: Session, contact_id: str, *, now: dt.datetime) -> di
             ids,
             TierChange.changed_at,
             ("from_tier", "to_tier", "reason", "program_version", "changed_at"),
+        ),
+        "loyalty_points": _rows(
+            session,
+            PointsEntry,
+            ids,
+            PointsEntry.id,
+            (
+                "seq",
+                "kind",
+                "points",
+                "balance",
+                "reason",
+                "order_id",
+                "voucher_code",
+                "rule",
+                "expires_on",
+                "created_at",
+            ),
         ),
         "workflow_runs": _rows(
             session,
