@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from lealta.clock import FrozenClock
 from lealta.identity.service import find_contact
 from lealta.loyalty import reports, service
 from lealta.loyalty.preview import preview
 from lealta.loyalty.program import load_program
+from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange
 from lealta.orders.tables import Order
 from lealta.users.service import create_user
 from tests.browser.conftest import Lealta
@@ -109,15 +110,19 @@ def shop(lealta: Lealta) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def reviewed(lealta: Lealta, shop: dict[str, Any]) -> dict[str, Any]:
-    """The programme saved, and tiers reviewed twice."""
+def reviewed(lealta: Lealta, shop: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The programme saved, and tiers reviewed twice; afterwards the shared server has no
+    programme again (the other modules' RFM runs would review tiers otherwise)."""
     with lealta.services.uow.transaction() as session:
         service.save(session, PROGRAM, now=shop["now"] - dt.timedelta(days=30))
     _review(lealta, FIRST, shop["now"])
     _review(lealta, SECOND, shop["now"])
     first = (shop["now"] - dt.timedelta(days=FIRST)).date()
     second = (shop["now"] - dt.timedelta(days=SECOND)).date()
-    return {**shop, "first": first, "second": second}
+    yield {**shop, "first": first, "second": second}
+    with lealta.services.uow.transaction() as session:
+        for table in (TierChange, ContactTier, LoyaltyProgramVersion):
+            session.execute(delete(table))
 
 
 def _signed_in(browser: Any, lealta: Lealta, email: str, path: str, viewport: Any) -> Any:
