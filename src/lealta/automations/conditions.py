@@ -7,6 +7,7 @@ Conditions are data, a union discriminated on ``kind``::
       - {kind: attribute, name: country, op: equals, value: ES}
       - {kind: event_count, event: Order Completed, within_days: 30, gte: 2}
       - {kind: not, condition: {kind: tag, tag: vip}}
+      - {kind: loyalty_tier, at_least: Gold}     # or {kind: loyalty_tier, in: [Gold, Platinum]}
 
 Property tests reuse :class:`lealta.scoring.rules.Condition` (attributes are tested like event
 properties), so there is one implementation of the operators. Only events at or before ``now``
@@ -70,7 +71,9 @@ class ContactView:
     ``unsubscribed``); ``consent`` maps channels to the decision in force (``granted``,
     ``denied``, ``pending``). ``segment`` is the RFM segment, ``cluster`` the K-Means cluster's
     name. ``timezone`` is the contact's IANA time zone when known (None: the workflow's).
-    ``events`` are the recent events the runner loaded, oldest first.
+    ``events`` are the recent events the runner loaded, oldest first. ``tier`` is the
+    contact's loyalty tier (None: in no tier) and ``tier_ranks`` the ranks of the
+    programme's tiers in force by case-folded name (1 = lowest), for ``loyalty_tier``.
     """
 
     id: str
@@ -84,6 +87,8 @@ class ContactView:
     consent: Mapping[str, str] = field(default_factory=dict)
     timezone: str | None = None
     events: Sequence[EventView] = ()
+    tier: str | None = None
+    tier_ranks: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         events = tuple(self.events)
@@ -329,6 +334,57 @@ class PurchasedSinceEntered(_Spec):
         )
 
 
+class LoyaltyTierCondition(_Spec):
+    """The contact's loyalty tier: in any tier (``{kind: loyalty_tier}``: a member, eligible
+    for loyalty campaigns), at least a tier (``at_least: Gold``) or one of some tiers
+    (``in: [Gold, Platinum]``). Tier names ignore case; a name the programme in force does
+    not have makes the condition false (workflows are checked against the programme when
+    saved, see :func:`unknown_tiers`)."""
+
+    kind: Literal["loyalty_tier"] = "loyalty_tier"
+    at_least: str | None = Field(default=None, min_length=1, max_length=64)
+    in_: list[str] | None = Field(default=None, alias="in", min_length=1)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Self:
+        if self.at_least is not None and self.in_ is not None:
+            raise ValueError("loyalty_tier condition: give at_least or in, not both")
+        return self
+
+    def names(self) -> list[str]:
+        """The tier names the condition mentions."""
+        return [self.at_least] if self.at_least is not None else list(self.in_ or [])
+
+    def _holds(self, scene: _Scene) -> bool:
+        contact = scene.contact
+        if contact.tier is None:
+            return False
+        if self.at_least is not None:
+            have = contact.tier_ranks.get(contact.tier.casefold(), 0)
+            need = contact.tier_ranks.get(self.at_least.casefold())
+            return need is not None and have >= need
+        if self.in_ is not None:
+            return contact.tier.casefold() in {name.casefold() for name in self.in_}
+        return True
+
+
+def unknown_tiers(condition: Any, tier_names: Sequence[str]) -> list[str]:
+    """The tier names ``condition`` (and the conditions inside it) mentions that are not
+    among ``tier_names`` (case-insensitive), for a clear refusal when a workflow is saved."""
+    known = {name.casefold() for name in tier_names}
+    found: list[str] = []
+    pending = [condition]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, AllOf | AnyOf):
+            pending.extend(current.conditions)
+        elif isinstance(current, Not):
+            pending.append(current.condition)
+        elif isinstance(current, LoyaltyTierCondition):
+            found += [name for name in current.names() if name.casefold() not in known]
+    return found
+
+
 class AllOf(_Spec):
     """Every condition holds (true when there are none)."""
 
@@ -371,6 +427,7 @@ ConditionSpec = Annotated[
     | EventCountCondition
     | MessageCondition
     | PurchasedSinceEntered
+    | LoyaltyTierCondition
     | AllOf
     | AnyOf
     | Not,

@@ -29,6 +29,7 @@ from lealta.automations.conditions import (
     ConsentCondition,
     EventCountCondition,
     ListCondition,
+    LoyaltyTierCondition,
     MessageCondition,
     Not,
     PurchasedSinceEntered,
@@ -58,6 +59,7 @@ _BY_CONDITION: dict[type, frozenset[str]] = {
     EventCountCondition: frozenset({"events"}),
     MessageCondition: frozenset({"events"}),
     PurchasedSinceEntered: frozenset({"events"}),
+    LoyaltyTierCondition: frozenset(),  # the tier comes with the contact row
 }
 
 

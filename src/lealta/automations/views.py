@@ -1,8 +1,9 @@
 """What the engine sees of contacts: their views, loaded for a whole batch at once.
 
-One query for the contact rows and one per part (tags, lists, consent, RFM, recent events),
-each over the batch's contacts; the score is decayed to ``now`` from the stored state. A part
-that no contact of the batch needs (see :mod:`lealta.automations.needs`) costs no query; a
+One query for the contact rows (with their loyalty tier) and one per part (tags, lists,
+consent, RFM, recent events), each over the batch's contacts; the score is decayed to ``now``
+from the stored state (the programme's tier ranks are read once when a contact has a tier). A
+part that no contact of the batch needs (see :mod:`lealta.automations.needs`) costs no query; a
 contact that does not need a part gets it empty.
 """
 
@@ -22,6 +23,7 @@ from lealta.automations.conditions import ContactView, EventView
 from lealta.automations.needs import PARTS
 from lealta.contacts.tables import Consent, Contact, ContactList, ContactTag, ListMembership
 from lealta.events.tables import Event
+from lealta.loyalty.tables import ContactTier
 from lealta.rulesets.service import scoring_model
 from lealta.scoring import engine as scoring
 from lealta.segmentation.tables import ContactRfm
@@ -70,8 +72,12 @@ def views(
             json_column(Contact.score_state) if wanted["score"] else null(),
             Contact.erased_at,
             Contact.merged_into,
-        ).where(among(connection, Contact.id, ids))
+            ContactTier.tier,
+        )
+        .outerjoin(ContactTier, ContactTier.contact_id == Contact.id)
+        .where(among(connection, Contact.id, ids))
     ).all()
+    ranks = _tier_ranks(session) if any(row[-1] is not None for row in contacts) else {}
     tags = _tags(connection, wanted["tags"])
     lists = _lists(connection, wanted["lists"])
     consent = _consent(connection, wanted["consent"])
@@ -79,7 +85,7 @@ def views(
     events = _events(connection, wanted["events"], now, event_names)
     model = scoring_model(session) if wanted["score"] else None
     found: dict[str, ContactView] = {}
-    for contact_id, stored, stage, score_state, erased_at, merged_into in contacts:
+    for contact_id, stored, stage, score_state, erased_at, merged_into, tier in contacts:
         if erased_at is not None or merged_into is not None:
             continue
         attributes = from_json(stored) or {}
@@ -96,8 +102,21 @@ def views(
             consent=consent.get(contact_id, {}),
             timezone=attributes.get("timezone") or None,
             events=events.get(contact_id, ()),
+            tier=tier,
+            tier_ranks=ranks,
         )
     return found
+
+
+def _tier_ranks(session: Session) -> dict[str, int]:
+    """The ranks of the loyalty programme's tiers in force by case-folded name (1 = lowest);
+    empty without a programme."""
+    from lealta.loyalty.service import get
+
+    stored = get(session)
+    if stored is None:
+        return {}
+    return {name.casefold(): rank for rank, name in enumerate(stored.program.tier_names(), 1)}
 
 
 def among(connection: Connection, column: Any, values: Sequence[str]) -> Any:

@@ -25,6 +25,7 @@ LABELS = {
     "stage": "Stage",
     "segment": "RFM segment",
     "cluster": "Cluster",
+    "tier": "Loyalty tier",
     "tag": "Tag",
     "list": "List",
     "score_min": "Score at least",
@@ -152,6 +153,7 @@ def wanted_from(query: dict[str, str], *, now: dt.datetime) -> search.ContactFil
         stage=query.get("stage") or None,
         segment=query.get("segment") or None,
         cluster=_cluster(query),
+        tier=query.get("tier") or None,
         tag=query.get("tag") or None,
         list=query.get("list") or None,
         score_min=score_min,
@@ -206,6 +208,14 @@ def matching_text(total: int, more: bool) -> str:
     return f"{total:,} contact" + ("" if total == 1 else "s")
 
 
+def _tiers(session: Any) -> list[tuple[str, str]]:
+    """The loyalty programme's tiers (none without a programme), highest first."""
+    from lealta.loyalty.service import get
+
+    stored = get(session)
+    return [(t, t) for t in reversed(stored.program.tier_names())] if stored else []
+
+
 def contacts_context(services: Services, query: dict[str, str]) -> dict[str, Any]:
     """Everything ``contacts.html`` shows for this query string."""
     chosen = {name: query[name].strip() for name in FILTERS if query.get(name, "").strip()}
@@ -225,6 +235,7 @@ def contacts_context(services: Services, query: dict[str, str]) -> dict[str, Any
         offered = choices.choices(session)
         attributes = sorted({*BUILT_IN, *declared_types(session)})
         context.update(choices=offered, options=options(offered, attributes))
+        context["options"]["tier"] = _tiers(session)
         context["chips"] = chips(chosen, dict(offered.clusters))
         try:
             wanted = wanted_from(chosen, now=now)

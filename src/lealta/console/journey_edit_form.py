@@ -36,6 +36,7 @@ CONDITION_KINDS = {
     "stage": "Lifecycle stage is",
     "segment": "RFM segment is",
     "cluster": "Cluster is",
+    "loyalty_tier": "Loyalty tier is",
     "score": "Lead score is between",
     "attribute": "Attribute",
     "consent": "Consent for a channel",
@@ -138,6 +139,7 @@ def blank_condition(kind: str) -> dict[str, Any]:
         "stage": {"in": []},
         "segment": {"in": []},
         "cluster": {"in": []},
+        "loyalty_tier": {},
         "score": {"gte": 0},
         "consent": {"channel": "email"},
         "event_count": {"event": "Order Completed", "gte": 1},
@@ -172,6 +174,9 @@ def read_condition(form: Form, prefix: str, base: Any) -> Any:
     found["since_entered"] = _flag(form, prefix + "since_entered", found.get("since_entered"))
     if kind == "attribute":
         found["value"] = _attribute_value(form, prefix, found)
+    if kind == "loyalty_tier":  # blank fields: in any tier
+        found["at_least"] = _optional(form, prefix + "at_least", found.get("at_least"))
+        found["in"] = found.get("in") or None
     return {key: value for key, value in found.items() if value is not None}
 
 
@@ -250,6 +255,20 @@ def condition_fields(condition: Any, prefix: str, templates: list[str]) -> dict[
         fields.append(
             _input(prefix + "in", "Any of (comma-separated)", ", ".join(data.get("in") or []))
         )
+    elif kind == "loyalty_tier":
+        fields += [
+            _input(
+                prefix + "at_least",
+                "At least (a tier, optional)",
+                data.get("at_least"),
+                hint="Leave both empty for any tier (a member).",
+            ),
+            _input(
+                prefix + "in",
+                "Or one of (comma-separated, optional)",
+                ", ".join(data.get("in") or []),
+            ),
+        ]
     elif kind == "score":
         fields += [
             _input(prefix + "gte", "At least", data.get("gte"), kind="number"),
@@ -299,6 +318,12 @@ def condition_words(condition: Any) -> str:
         return f"{'has' if data.get('present', True) else 'lacks'} tag “{data.get('tag')}”"
     if kind in ("stage", "segment", "cluster"):
         return f"{kind} is {' or '.join(data.get('in') or [])}"
+    if kind == "loyalty_tier":
+        if data.get("at_least"):
+            return f"loyalty tier {data['at_least']} or above"
+        if data.get("in"):
+            return f"loyalty tier is {' or '.join(data['in'])}"
+        return "in a loyalty tier"
     if kind == "purchased_since_entered":
         return "bought since entering"
     return CONDITION_KINDS.get(str(kind), str(kind)).lower()

@@ -1,5 +1,5 @@
 """Finding contacts by identifier, name, tag, list, stage, score, activity, attribute, RFM
-segment and cluster.
+segment, cluster and loyalty tier.
 
 Pages are ordered by ``(created_at, id)`` (an index) and cut with a keyset cursor, so a page
 never repeats or skips a contact while others are added, and page 1,000 costs what page 1 does.
@@ -82,6 +82,7 @@ class ContactFilter:
     q: str | None = None
     cluster: int | None = None  # contact_rfm.cluster
     unseen_since: dt.datetime | None = None  # last seen before it, or never seen and older
+    tier: str | None = None  # loyalty tier, any case (checked against the programme)
 
 
 def arrived_at() -> ColumnElement[dt.datetime]:
@@ -154,6 +155,8 @@ def filters(
         found.append(_among(session, walk, ContactTag.contact_id, ContactTag.tag == wanted.tag))
     if wanted.list:
         found.append(_on_list(session, walk, wanted.list, wanted.list_status))
+    if wanted.tier:
+        found.append(_in_tier(session, walk, wanted.tier))
     rfm = _rfm_conditions(wanted)
     if rfm:
         found.append(_among(session, walk, ContactRfm.contact_id, *rfm))
@@ -176,6 +179,22 @@ def _rfm_conditions(wanted: ContactFilter) -> list[ColumnElement[bool]]:
     if wanted.f is not None:
         found.append(ContactRfm.f == wanted.f)
     return found
+
+
+def _in_tier(session: Session, walk: bool, name: str) -> ColumnElement[bool]:
+    """Contacts in the loyalty tier ``name`` (any case), read off ``contact_tiers``' tier
+    index; the name is checked against the programme in force (stored names are its
+    spelling)."""
+    from lealta.loyalty.service import get
+    from lealta.loyalty.tables import ContactTier
+
+    stored = get(session)
+    if stored is None:
+        raise InvalidInput(
+            "no loyalty programme is in force: no contact is in a tier", field="tier"
+        )
+    tier = stored.program.tier(name.strip()).name
+    return _among(session, walk, ContactTier.contact_id, ContactTier.tier == tier)
 
 
 def _profile_filters(wanted: ContactFilter) -> list[ColumnElement[bool]]:
