@@ -21,6 +21,7 @@ APP = "app"
 STORE = "store"
 PRODUCT = "product"
 SIGNUP = "signup"
+LOYALTY = "loyalty"  # made by Lealta's tier reviews (lealta.loyalty), not tracked
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,18 @@ KNOWN = (
     KnownEvent("App Opened", APP, "Activity; scoring."),
     KnownEvent("App Installed", APP, "Activity."),
     KnownEvent("Store Visited", STORE, "Activity in a physical store."),
+    KnownEvent(
+        "Loyalty Tier Upgraded", LOYALTY, "Made by a tier review or a decision: from, to, reason."
+    ),
+    KnownEvent(
+        "Loyalty Tier Downgraded", LOYALTY, "Made by a tier review or a decision: from, to, reason."
+    ),
+    KnownEvent(
+        "Loyalty Tier At Risk",
+        LOYALTY,
+        "Made once per fall by the review that finds a customer below their tier: tier, "
+        "to_tier, drops_on, keep.",
+    ),
 )
 
 _BY_KEY = {"".join(k.name.lower().split()): k for k in KNOWN}
