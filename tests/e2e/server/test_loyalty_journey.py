@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -40,24 +41,26 @@ WORKFLOW = "loyalty-tier-welcome"
 REMINDER = "loyalty-tier-reminder"  # the workflow the welcome starts, and its e-mail
 
 
-@pytest.fixture
-def shop(tmp_path: Path) -> Iterator[tuple[Server, Mailroom]]:
-    """``lealta serve`` (with its worker) on a fresh SQLite store, sending e-mail to an aiosmtpd
-    server in this process; no quiet hours, since the test may run at any hour."""
+@contextmanager
+def _serving(folder: Path, **settings: str) -> Iterator[tuple[Server, Mailroom]]:
+    """``lealta serve`` (with its worker) on a fresh SQLite store in ``folder``, sending e-mail
+    to an aiosmtpd server in this process; no quiet hours, since the test may run at any hour;
+    ``settings`` are more ``LEALTA_*`` variables."""
     room = Mailroom()
     with smtp_server(room) as smtp_port:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
         env.update(
-            LEALTA_DATABASE_URL=f"sqlite:///{tmp_path / 'lealta.db'}",
+            LEALTA_DATABASE_URL=f"sqlite:///{folder / 'lealta.db'}",
             LEALTA_ENVIRONMENT="test",
             LEALTA_SECRET_KEY="loyalty-journey-secret",
-            LEALTA_CONFIG_FILE=str(tmp_path / "absent.toml"),
+            LEALTA_CONFIG_FILE=str(folder / "absent.toml"),
             LEALTA_SMTP_HOST="127.0.0.1",
             LEALTA_SMTP_PORT=str(smtp_port),
             LEALTA_EMAIL_FROM="Tea Shop <news@tea.example>",
             LEALTA_QUIET_HOURS="",
+            **settings,
         )
-        running = Server(tmp_path, free_port(), env)
+        running = Server(folder, free_port(), env)
         running.admin_key = running.cli("keys", "create", "--scope", "admin").splitlines()[-1]
         running.track_key = running.cli("keys", "create", "--scope", "track").splitlines()[-1]
         running.start()
@@ -65,6 +68,36 @@ def shop(tmp_path: Path) -> Iterator[tuple[Server, Mailroom]]:
             yield running, room
         finally:
             running.stop()
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[tuple[Server, Mailroom]]:
+    """A server whose worker reviews no tiers by itself: the test asks for each review."""
+    with _serving(tmp_path, LEALTA_LOYALTY_REVIEW_HOUR="-1", LEALTA_LOYALTY_ORDERS_EVERY="0") as up:
+        yield up
+
+
+@pytest.fixture
+def shop_reviewing_orders(tmp_path: Path) -> Iterator[tuple[Server, Mailroom]]:
+    """A server whose worker reviews every customer once a day from 00:00 UTC (so at once)
+    and, from then on, the customers with new orders every second."""
+    with _serving(tmp_path, LEALTA_LOYALTY_REVIEW_HOUR="0", LEALTA_LOYALTY_ORDERS_EVERY="1") as up:
+        yield up
+
+
+def _setup(client: httpx.Client) -> None:
+    """The programme, and the welcome workflow with the reminder it starts, installed from the
+    library with their e-mails and enabled."""
+    saved = client.put(
+        "/v1/loyalty/program", content=PROGRAM, headers={"Content-Type": "application/yaml"}
+    )
+    assert saved.status_code == 200, saved.text
+    for workflow in (WORKFLOW, REMINDER):
+        installed = client.post(f"/v1/automations/templates/{workflow}")
+        assert installed.status_code == 201, installed.text
+        assert installed.json()["templates_installed"] == [workflow]
+        enabled = client.post(f"/v1/automations/{workflow}/enable")
+        assert enabled.status_code == 200, enabled.text
 
 
 def _wait_for(check: Callable[[], Any], what: str, server: Server, timeout: float = 60) -> Any:
@@ -144,18 +177,7 @@ def test_orders_a_review_and_the_welcome_e_mail_shows_the_new_tier_and_its_codes
     server, room = shop
     admin = {"Authorization": f"Bearer {server.admin_key}"}
     with httpx.Client(base_url=server.url, timeout=30, headers=admin) as client:
-        saved = client.put(
-            "/v1/loyalty/program",
-            content=PROGRAM,
-            headers={"Content-Type": "application/yaml"},
-        )
-        assert saved.status_code == 200, saved.text
-        for workflow in (WORKFLOW, REMINDER):
-            installed = client.post(f"/v1/automations/templates/{workflow}")
-            assert installed.status_code == 201, installed.text
-            assert installed.json()["templates_installed"] == [workflow]
-            enabled = client.post(f"/v1/automations/{workflow}/enable")
-            assert enabled.status_code == 200, enabled.text
+        _setup(client)
 
         carla = _customer(
             client, server, "carla", {"email": "carla@example.com", "first_name": "Carla"}
@@ -237,3 +259,34 @@ def test_orders_a_review_and_the_welcome_e_mail_shows_the_new_tier_and_its_codes
         assert (reminders["entered"], reminders["waiting"]) == (2, 2)  # one each, in 14 days
         time.sleep(1)  # nothing else is on its way: the reminders wait two weeks
         assert len(room.received) == 3
+
+
+def test_orders_arriving_move_a_customer_up_and_the_welcome_follows_without_asking(
+    shop_reviewing_orders: tuple[Server, Mailroom],
+) -> None:
+    server, room = shop_reviewing_orders
+    admin = {"Authorization": f"Bearer {server.admin_key}"}
+    with httpx.Client(base_url=server.url, timeout=30, headers=admin) as client:
+        _setup(client)
+
+        def daily_review_done() -> bool:
+            marks = client.get("/v1/jobs", params={"kind": "loyalty_review"}).json()["jobs"]
+            return any(job["id"] == "loyalty-review-daily" for job in marks)
+
+        # the day's full review (nobody has ordered yet) starts the reviews of new orders
+        _wait_for(daily_review_done, "the worker's daily review", server)
+        dora = _customer(
+            client, server, "dora", {"email": "dora@example.com", "first_name": "Dora"}
+        )
+        _orders(client, server, [("dora", "d-1", 3, "520.00")])  # Gold: €500 in a year
+        # no review asked for: the worker reviews Dora as her orders arrive
+        _wait_for(lambda: room.received, "the welcome e-mail", server)
+        [gold] = _mail_to(room, "dora@example.com")
+        assert gold["Subject"] == "Dora, you are now Gold"
+        html, text = _parts(gold)
+        for part in (html, text):
+            assert all(code in part for code in ("SHIP50", "GOLD10", "GOLD-EARLY"))
+        card = client.get(f"/v1/contacts/{dora}/loyalty").json()
+        assert card["tier"] == "Gold"
+        orders_mark = client.get("/v1/jobs/loyalty-review-orders").json()
+        assert orders_mark["result"]["upgraded"] == 1  # the partial review moved her up
