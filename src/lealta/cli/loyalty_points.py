@@ -107,6 +107,7 @@ def history_command(
                 "order_id": r.order_id,
                 "voucher_code": r.voucher_code,
                 "expires_on": r.expires_on.isoformat() if r.expires_on else None,
+                "unrecovered": r.unrecovered,
                 "actor": r.actor,
             }
             for r in rows
@@ -202,7 +203,8 @@ def liability_command(as_json: bool = JsonOption) -> None:
     typer.echo(f"{report.expiring_30_days:,} points expire in the next 30 days")
     typer.echo(
         f"ever: {report.earned:,} earned, {report.redeemed:,} redeemed, {report.expired:,} "
-        f"expired, {report.returned:,} taken back for returns, {report.adjusted:+,} adjusted"
+        f"expired, {report.returned:,} taken back for returns ({report.not_recovered:,} not "
+        f"recovered), {report.adjusted:+,} adjusted"
     )
 
 

@@ -53,6 +53,7 @@ class Entry:
     voucher_code: str | None = None
     rule: str | None = None
     expires_on: dt.date | None = None
+    unrecovered: int | None = None
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,7 @@ def append(
         voucher_code=entry.voucher_code,
         rule=entry.rule,
         expires_on=entry.expires_on,
+        unrecovered=entry.unrecovered,
         actor=actor[:200],
         created_at=now,
     )
@@ -403,13 +405,14 @@ class Liability:
     redeemed: int
     expired: int
     returned: int
+    not_recovered: int
     adjusted: int
 
 
 def liability(session: Session, program: LoyaltyProgram, *, today: dt.date) -> Liability:
     """Every balance added up (points outstanding, never below 0 per contact) with its value
-    at the programme's ``point_value``, the points that expire in the next 30 days, and the
-    points ever moved per kind."""
+    at the programme's ``point_value``, the points that expire in the next 30 days, the
+    points ever moved per kind, and those returns could not take back."""
     found = points_of(program)
     totals = dict(
         session.execute(
@@ -442,6 +445,9 @@ def liability(session: Session, program: LoyaltyProgram, *, today: dt.date) -> L
         redeemed=-int(totals.get(rules.REDEEM, 0)),
         expired=-int(totals.get(rules.EXPIRE, 0)),
         returned=-int(totals.get(rules.RETURN, 0)),
+        not_recovered=int(
+            session.scalar(select(func.coalesce(func.sum(PointsEntry.unrecovered), 0))) or 0
+        ),
         adjusted=int(totals.get(rules.ADJUST, 0)),
     )
 

@@ -124,6 +124,23 @@ def expiring_between(
     return found
 
 
+def held_lots(credits: Iterable[Credit], debits: int) -> list[Credit]:
+    """The points still held, per expiry day (never-expiring ones last), once ``debits`` have
+    spent the soonest-expiring first: what a merge moves to the surviving profile."""
+    by_day: dict[dt.date | None, int] = {}
+    for credit in credits:
+        if credit.points > 0:
+            by_day[credit.expires_on] = by_day.get(credit.expires_on, 0) + credit.points
+    left = debits
+    held: list[Credit] = []
+    for day in sorted(by_day, key=lambda d: (d is None, d or dt.date.min)):
+        spent = min(left, by_day[day])
+        left -= spent
+        if by_day[day] > spent:
+            held.append(Credit(by_day[day] - spent, day))
+    return held
+
+
 def expiry_day(earned: dt.date, expire_after_days: int | None) -> dt.date | None:
     """The day points earned on ``earned`` expire (they are gone from that day)."""
     if expire_after_days is None:

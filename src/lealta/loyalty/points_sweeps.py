@@ -16,6 +16,8 @@ again when a concurrent writer took the next entry number).
 * **Returns**: an ``Order Refunded`` event naming an ``order_id`` that earned points takes
   them back (the refunded share when its ``total``/``revenue``/``amount`` is below the
   order's amount), never below 0: the entry says how many could not be taken back.
+* **Merges**: the points a merged profile still holds move to the profile it was merged
+  into, each expiry day kept (a debit on one, credits on the other, keys ``merge-*``).
 * **Expiry**: points whose expiry day has come are written off in one ``expire`` entry per
   contact and day; ``Loyalty Points Expiring`` is told once per contact and expiry day,
   ``warn_days`` before.
@@ -65,6 +67,7 @@ class Swept:
     expired_contacts: int = 0
     expired: int = 0
     warned: int = 0
+    merged: int = 0
 
 
 def sweep(services: Services, *, now: dt.datetime | None = None) -> Swept | None:
@@ -77,6 +80,7 @@ def sweep(services: Services, *, now: dt.datetime | None = None) -> Swept | None
     if stored is None or stored.program.points is None:
         return None
     program, found = stored.program, Swept()
+    move_merged(services.uow, program, now, found)
     earn_orders(services.uow, program, now, found)
     earn_bonuses(services.uow, program, now, found)
     take_back_returns(services.uow, program, now, found)
@@ -155,6 +159,7 @@ def _append_many(
                 voucher_code=entry.voucher_code,
                 rule=entry.rule,
                 expires_on=entry.expires_on,
+                unrecovered=entry.unrecovered,
                 actor=ACTOR,
                 created_at=now,
             )
@@ -164,6 +169,71 @@ def _append_many(
     session.add_all(rows)
     session.flush()
     return rows
+
+
+# -- merges -----------------------------------------------------------------------------------
+
+
+def move_merged(uow: UnitOfWork, program: LoyaltyProgram, now: dt.datetime, found: Swept) -> None:
+    """Move the points of profiles merged into another to the survivor, expiry days kept."""
+    with uow.transaction() as session:
+        merged = sorted(
+            set(
+                session.scalars(
+                    select(PointsEntry.contact_id)
+                    .join(Contact, Contact.id == PointsEntry.contact_id)
+                    .where(Contact.merged_into.is_not(None))
+                )
+            )
+        )
+        holding = [cid for cid, last in ledger.lasts(session, merged).items() if last.balance > 0]
+    for source in holding:
+        moved = ledger.write(uow, functools.partial(_move, source=source, now=now))
+        found.merged += moved
+
+
+def _move(session: Session, source: str, now: dt.datetime) -> int:
+    from lealta.identity.service import survivor
+
+    into = survivor(session, source)
+    if into.erased_at is not None or into.id == source:
+        return 0
+    credits, debits = _all_credits(session, source)
+    lots = rules.held_lots(credits, debits)
+    total = min(sum(lot.points for lot in lots), ledger.last(session, source).balance)
+    if total <= 0:
+        return 0
+    planned = [
+        (
+            source,
+            ledger.Entry(rules.ADJUST, -total, f"merge-out:{into.id}", f"merged into {into.id}"),
+        )
+    ] + [
+        (
+            into.id,
+            ledger.Entry(
+                rules.ADJUST,
+                lot.points,
+                f"merge-in:{source}:{index}",
+                f"merged from {source}",
+                expires_on=lot.expires_on,
+            ),
+        )
+        for index, lot in enumerate(lots)
+    ]
+    _append_many(session, planned, now=now)
+    return total
+
+
+def _all_credits(session: Session, contact_id: str) -> tuple[list[rules.Credit], int]:
+    """Every credit of the contact (expiring or not) and every point debited."""
+    rows = session.execute(
+        select(PointsEntry.points, PointsEntry.expires_on).where(
+            PointsEntry.contact_id == contact_id
+        )
+    ).all()
+    credits = [rules.Credit(p, day) for p, day in rows if p > 0]
+    return credits, sum(-p for p, _ in rows if p < 0)
 
 
 # -- orders -----------------------------------------------------------------------------------
@@ -391,8 +461,18 @@ def _earned(session: Session, orders: Sequence[str]) -> dict[str, tuple[str, int
             .where(PointsEntry.order_id.in_(part), PointsEntry.kind == rules.EARN)
         ).all()
         for order_id, cid, points, amount in rows:
-            found[str(order_id)] = (cid, points, Decimal(str(amount or 0)))
+            found[str(order_id)] = (_survivor(session, cid), points, Decimal(str(amount or 0)))
     return found
+
+
+def _survivor(session: Session, contact_id: str) -> str:
+    """The profile ``contact_id`` was merged into (itself when it was not)."""
+    from lealta.identity.service import survivor
+
+    try:
+        return survivor(session, contact_id).id
+    except LookupError:
+        return contact_id
 
 
 def _return(
@@ -400,16 +480,22 @@ def _return(
 ) -> tuple[list[PointsEntry], int]:
     """The return entries of these refunds, and the points they could not take back."""
     orders = sorted({item[1] for item in part})
-    returned = dict(
-        session.execute(
-            select(PointsEntry.order_id, func.sum(-PointsEntry.points))
+    settled = func.sum(-PointsEntry.points + func.coalesce(PointsEntry.unrecovered, 0))
+    returned: dict[str, int] = {
+        str(order): int(total or 0)
+        for order, total in session.execute(
+            select(PointsEntry.order_id, settled)
             .where(PointsEntry.order_id.in_(orders), PointsEntry.kind == rules.RETURN)
             .group_by(PointsEntry.order_id)
         ).all()
-    )
+    }
     contacts = sorted({item[3][0] for item in part})
     keys = sorted({f"return:{item[0]}" for item in part})
-    done = _done(session, contacts, keys)
+    done = {  # by key alone: a refund handled before its profile was merged stays handled
+        (cid, key)
+        for key in session.scalars(select(PointsEntry.key).where(PointsEntry.key.in_(keys)))
+        for cid in contacts
+    }
     balances = {cid: last.balance for cid, last in ledger.lasts(session, contacts).items()}
     planned: list[tuple[str, ledger.Entry]] = []
     lost = 0
@@ -418,7 +504,7 @@ def _return(
         if (cid, key) in done:
             continue
         share = refund / amount if refund is not None and amount > 0 else None
-        before = int(returned.get(order_id) or 0)
+        before = returned.get(order_id, 0)
         back = rules.take_back(earned, before, share, balances.get(cid, 0))
         if back.taken == 0 and back.lost == 0:
             continue
@@ -431,7 +517,17 @@ def _return(
             because += f"; {back.lost} not recovered (already spent)"
             lost += back.lost
         planned.append(
-            (cid, ledger.Entry(rules.RETURN, -back.taken, key, because, order_id=order_id))
+            (
+                cid,
+                ledger.Entry(
+                    rules.RETURN,
+                    -back.taken,
+                    key,
+                    because,
+                    order_id=order_id,
+                    unrecovered=back.lost or None,
+                ),
+            )
         )
     return _append_many(session, planned, now=now), lost
 

@@ -83,7 +83,8 @@ class PointsEntry(Base):
     after this entry, never below 0) is a true running total. ``key`` is unique per contact:
     a retried earn, bonus, return or redemption finds its entry instead of adding another.
     ``points`` is signed (credits above 0); ``expires_on`` is the day a credit's points are
-    gone (null: never, and always null on debits).
+    gone (null: never, and always null on debits). ``unrecovered`` is what a return should
+    have taken back but could not (spent already; the balance never goes below 0).
     """
 
     __tablename__ = "loyalty_points"
@@ -107,5 +108,6 @@ class PointsEntry(Base):
     voucher_code: Mapped[str | None] = mapped_column(String(32))
     rule: Mapped[str | None] = mapped_column(String(64))
     expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    unrecovered: Mapped[int | None]
     actor: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

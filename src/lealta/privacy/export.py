@@ -142,6 +142,7 @@ def export_contact(session: Session, contact_id: str, *, now: dt.datetime) -> di
                 "voucher_code",
                 "rule",
                 "expires_on",
+                "unrecovered",
                 "created_at",
             ),
         ),

@@ -71,6 +71,9 @@ class EntryOut(BaseModel):
     voucher_code: str | None = Field(description="The voucher a redemption paid out.")
     rule: str | None = Field(description="The bonus rule that gave the points.")
     expires_on: dt.date | None = Field(description="A credit's expiry day (null: never).")
+    unrecovered: int | None = Field(
+        description="A return: points it could not take back (spent already)."
+    )
     actor: str = Field(description="Who wrote it: `worker`, or the API key (`key:<id>`).")
     created_at: UtcTime
 
@@ -137,6 +140,9 @@ class LiabilityOut(BaseModel):
     redeemed: int = Field(description="Points ever turned into vouchers.")
     expired: int = Field(description="Points ever expired.")
     returned: int = Field(description="Points ever taken back for returned orders.")
+    not_recovered: int = Field(
+        description="Points returns should have taken back but could not (already spent)."
+    )
     adjusted: int = Field(description="Net points ever adjusted by hand.")
 
 
@@ -153,6 +159,7 @@ class SweepOut(BaseModel):
     expired_contacts: int
     expired: int = Field(description="Points expired.")
     warned: int = Field(description="'Loyalty Points Expiring' events written.")
+    merged: int = Field(description="Points moved from merged profiles to their survivors.")
 
 
 def entry_out(entry: PointsEntry) -> EntryOut:
@@ -167,6 +174,7 @@ def entry_out(entry: PointsEntry) -> EntryOut:
         voucher_code=entry.voucher_code,
         rule=entry.rule,
         expires_on=entry.expires_on,
+        unrecovered=entry.unrecovered,
         actor=entry.actor,
         created_at=entry.created_at,
     )

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from lealta.automations.tables import Run
+from lealta.contacts.tables import Contact
 from lealta.errors import Conflict, InvalidInput, NotFound
+from lealta.identity.service import merge
 from lealta.loyalty import ledger, service
 from lealta.loyalty.points_sweeps import sweep
 from lealta.loyalty.tables import ContactTier
@@ -313,3 +315,32 @@ def test_templates_see_the_balance_and_what_expires_even_in_no_tier(api: Api) ->
     assert parts["subject"] == "250 points (2.50 EUR)"
     expiry = (START + 90 * DAY).date()
     assert parts["text"].strip() == f"tier: none; 250 expire on {expiry.isoformat()}"
+
+
+def test_a_merged_profile_s_points_move_to_the_survivor_with_their_expiry(api: Api) -> None:
+    clock = with_points(api)
+    order(api, "lea", "l-1", START - DAY, "100")
+    order(api, "max", "m-1", START - DAY, "80")
+    who = ids(api, "lea", "max")
+    sweep(api.services)
+    clock.advance(days=10)
+    _adjust(api, who["max"], 30, "no-expiry-later", reason="welcome gift")
+    _adjust(api, who["max"], -90, "spend", reason="phone order")  # the soonest points first
+    with api.services.uow.transaction() as session:
+        source, into = session.get(Contact, who["max"]), session.get(Contact, who["lea"])
+        assert source is not None
+        assert into is not None
+        merge(session, source, into=into, now=clock.now())
+    swept = sweep(api.services)
+    assert swept is not None
+    assert swept.merged == 20
+    moved = [(e.kind, e.points, e.balance, e.expires_on) for e in entries(api, who["max"])]
+    assert moved[-1] == ("adjust", -20, 0, None)
+    kept = [(e.points, e.balance, e.expires_on, e.reason) for e in entries(api, who["lea"])]
+    assert kept[1:] == [(20, 120, (START + 100 * DAY).date(), f"merged from {who['max']}")]
+    assert sweep(api.services).merged == 0  # type: ignore[union-attr]
+    # the merged profile's order, refunded now, takes its points from the survivor
+    track(api, "lea", "Order Refunded", clock.now(), order_id="m-1")
+    sweep(api.services)
+    last = entries(api, who["lea"])[-1]
+    assert (last.kind, last.points, last.balance) == ("return", -80, 40)

@@ -111,6 +111,24 @@ def test_what_expires_soon_is_listed_per_day_after_what_is_already_due() -> None
     assert rules.expiring_between(CREDITS, 200, D(2026, 2, 1), D(2026, 12, 31)) == []
 
 
+def test_the_points_held_per_expiry_day_after_spending_the_soonest_first() -> None:
+    assert rules.held_lots(CREDITS, 0) == [
+        rules.Credit(100, D(2026, 3, 1)),
+        rules.Credit(50, D(2026, 4, 1)),
+        rules.Credit(30, D(2026, 6, 1)),
+        rules.Credit(70, None),
+    ]
+    assert rules.held_lots(CREDITS, 120) == [
+        rules.Credit(30, D(2026, 4, 1)),
+        rules.Credit(30, D(2026, 6, 1)),
+        rules.Credit(70, None),
+    ]
+    assert rules.held_lots(CREDITS, 200) == [rules.Credit(50, None)]
+    assert rules.held_lots(CREDITS, 250) == []
+    same_day = [rules.Credit(10, D(2026, 3, 1)), rules.Credit(5, D(2026, 3, 1))]
+    assert rules.held_lots(same_day, 0) == [rules.Credit(15, D(2026, 3, 1))]
+
+
 def test_the_expiry_day_and_value_of_points() -> None:
     assert rules.expiry_day(D(2026, 1, 31), 30) == D(2026, 3, 2)
     assert rules.expiry_day(D(2026, 1, 31), None) is None

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("voucher_code", sa.String(length=32), nullable=True),
         sa.Column("rule", sa.String(length=64), nullable=True),
         sa.Column("expires_on", sa.Date(), nullable=True),
+        sa.Column("unrecovered", sa.Integer(), nullable=True),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("balance >= 0", name=op.f("ck_loyalty_points_balance_not_negative")),
