@@ -141,7 +141,7 @@ def _vouchers_view(
             "tier": tier or NO_TIER,
             "vouchers": by_tier[tier].vouchers if tier in by_tier else 0,
             "customers": by_tier[tier].customers if tier in by_tier else 0,
-            "codes": [b.code for b in program.benefits_of(tier)] if tier else [],
+            "href": people_link(tier=tier or ""),
         }
         for tier in order
         if tier is not None or tier in by_tier
