@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from lealta.clock import FrozenClock
+from lealta.contacts.tables import Contact
 from lealta.identity.service import find_contact
 from lealta.loyalty import reports, service
 from lealta.loyalty.preview import preview
@@ -344,6 +345,17 @@ def test_the_contact_page_shows_the_loyalty_card(
     assert "Next tier" not in card.inner_text()  # the top tier
     moves = card.locator("ul.moves li").all_inner_texts()
     assert [m.split(" on ")[0] for m in moves] == ["Moved up from Silver to Gold", "Joined Silver"]
+
+    with lealta.services.uow.transaction() as session:
+        lead = Contact(attributes={"first_name": f"Lead-{reviewed['suffix']}"})
+        session.add(lead)
+        session.flush()
+        lead_id = lead.id
+    page.goto(lealta.url + f"/contacts/{lead_id}")
+    card = page.locator("#loyalty")
+    assert card.locator(".tier-name").inner_text() == "In no tier"
+    card.get_by_text("No order yet: a first order makes them a customer").wait_for()
+    assert "No tier change recorded." in card.inner_text()
 
 
 @pytest.mark.browser

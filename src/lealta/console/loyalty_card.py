@@ -75,11 +75,15 @@ def loyalty_card(
 
 
 def progress_words(session: Session, contact_id: str, now: dt.datetime) -> dict[str, str]:
-    """What the contact still needs for the next tier above theirs (``words`` empty when
-    there is none, or the missing part is a score rather than orders or spend)."""
+    """What the contact still needs for the next tier above theirs: ``words`` (empty when
+    there is none, or the missing part is a score rather than orders or spend) and
+    ``ordered`` (empty when the contact has no order yet, so nothing was judged)."""
+    from lealta.orders.tables import Order
+
     found = service.card(session, contact_id, now=now)
     progress = found.progress or {}
+    ordered = session.scalar(select(Order.id).where(Order.contact_id == found.contact_id).limit(1))
     return {
         "words": str(progress.get("words") or ""),
-        "next_tier": str(progress.get("next_tier") or ""),
+        "ordered": "yes" if ordered is not None else "",
     }
