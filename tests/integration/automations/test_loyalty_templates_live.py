@@ -132,3 +132,44 @@ def test_the_fall_e_mail_names_the_drop_day_the_lower_tier_and_what_keeps_gold(
     words = _fall(api)
     assert "on 31 January 2028 you would move to Silver" in words["text"]
     assert "The good news: " in words["text"]
+
+
+def test_the_seasonal_invitation_goes_only_to_quiet_big_spenders_in_a_tier(api: Api) -> None:
+    eligible_only = PROGRAM.replace(
+        "window_days: 365\n", "window_days: 365\neligibility: {orders: 2}\n"
+    )
+    answer = api.client.put(
+        "/v1/loyalty/program",
+        content=eligible_only,
+        headers=api.admin | {"Content-Type": "application/yaml"},
+    )
+    assert answer.status_code == 200, answer.text
+    _install(api, "loyalty-seasonal-reengagement")
+    post_orders(
+        api,
+        [
+            ("ana", "a1", D(2025, 12, 1), "180"),  # a big order, then a small one: eligible
+            ("ana", "a2", D(2026, 6, 1), "40"),
+            ("ben", "b1", D(2026, 5, 1), "150"),  # one big order: below eligibility
+            ("cleo", "c1", D(2025, 11, 1), "120"),  # eligible, but ordered lately
+            ("cleo", "c2", D(2026, 10, 20), "30"),
+        ],
+    )
+    review = _review(api, D(2026, 10, 31))
+    assert review.tiers == {"Member": 0, "Silver": 2, "Gold": 0}
+    who = ids(api, "ana", "ben", "cleo")
+    november = at(api.services, D(2026, 11, 1))
+    api.services.clock = november.clock  # the API enrols on 1 November too
+    for name in ("ana", "ben", "cleo"):
+        enrolled = api.client.post(
+            "/v1/automations/loyalty-seasonal-reengagement/runs",
+            json={"contact_id": who[name], "entry_key": "season-2026"},
+            headers=api.admin,
+        )
+        assert enrolled.json()["enrolled"], enrolled.text
+    advance_all(november)
+    sent = _outbox(api)
+    assert [(contact, template) for contact, template, _ in sent] == [
+        (who["ana"], "season-is-back")
+    ]
+    assert sent[0][2]["saved"]["voucher"]  # the 15% voucher the e-mail shows
