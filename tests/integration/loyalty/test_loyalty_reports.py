@@ -9,6 +9,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from lealta.console.loyalty_card import loyalty_card, progress_words
+from lealta.contacts.tables import Contact
 from lealta.errors import InvalidInput
 from lealta.loyalty import reports, service
 from lealta.loyalty.preview import preview
@@ -157,3 +159,28 @@ def test_a_preview_sees_new_orders_and_refuses_rfmp_without_payment_scores(
     with pytest.raises(InvalidInput) as refused:
         preview(services, rfmp)
     assert refused.value.field == "dimensions"
+
+
+def test_the_card_on_the_contact_page(api: Api, shop: dict[str, str]) -> None:
+    now = dt.datetime.combine(SECOND, dt.time(12), tzinfo=dt.UTC)
+    with api.services.uow.transaction() as session:
+        lead = Contact(attributes={"first_name": "Lead"})
+        session.add(lead)
+        session.flush()
+        cruz = loyalty_card(session, shop["cruz"], [shop["cruz"]], now)
+        dora = progress_words(session, shop["dora"], now)
+        ana = progress_words(session, shop["ana"], now)
+        nobody = loyalty_card(session, lead.id, [lead.id], now)
+        none_yet = progress_words(session, lead.id, now)
+    assert cruz is not None
+    assert (cruz["tier"], cruz["since"], cruz["until"]) == ("Silver", "1 Apr 2026", "31 Dec 2027")
+    assert [b["code"] for b in cruz["benefits"]] == ["SHIP50", "SILVER5"]
+    assert [(h["text"], h["date"]) for h in cruz["history"]] == [
+        ("Moved up from Member to Silver", "1 Apr 2026"),
+        ("Joined Member", "1 Mar 2026"),
+    ]
+    assert dora == {"words": "1 more order to Silver before 21 February 2027", "ordered": "yes"}
+    assert ana == {"words": "", "ordered": "yes"}  # Gold is the top tier
+    assert nobody is not None
+    assert (nobody["tier"], nobody["history"]) == (None, [])
+    assert none_yet == {"words": "", "ordered": ""}

@@ -175,4 +175,11 @@ def progress(request: Request, contact_id: str, user: SignedIn = Depends(signed_
         return render(
             request, "_loyalty_progress.html", user=user, status=404, problem=str(problem)
         )
-    return render(request, "_loyalty_progress.html", user=user, problem="", words=found["words"])
+    return render(
+        request,
+        "_loyalty_progress.html",
+        user=user,
+        problem="",
+        words=found["words"],
+        ordered=found["ordered"],
+    )
