@@ -491,9 +491,13 @@ def _properties(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _start_workflows(session: Session, events: list[dict[str, Any]], now: dt.datetime) -> None:
-    """Enrol the contacts whose tier event triggers an active workflow (set-wise)."""
+    """Enrol the contacts whose tier event triggers an active workflow (set-wise); each new
+    run keeps its event as its trigger (templates read ``trigger.properties``)."""
+    from sqlalchemy import bindparam, update
+
     from lealta.automations.definition import EventTrigger
-    from lealta.automations.sweeps import enroll_many
+    from lealta.automations.service import run_id
+    from lealta.automations.sweeps import RUNS, enroll_many
     from lealta.automations.triggers import load_live
     from lealta.scoring.rules import conditions_hold
 
@@ -503,12 +507,36 @@ def _start_workflows(session: Session, events: list[dict[str, Any]], now: dt.dat
             continue
         wanted = trigger.event.casefold()
         movers = [
-            e["contact_id"]
+            e
             for e in events
             if e["name"].casefold() == wanted and conditions_hold(trigger.where, e["properties"])
         ]
-        if movers:
-            enroll_many(session, live, movers, entry_key=f"loyalty:{now.isoformat()}", now=now)
+        if not movers:
+            continue
+        key = f"loyalty:{now.isoformat()}"
+        contacts = [e["contact_id"] for e in movers]
+        if not enroll_many(session, live, contacts, entry_key=key, now=now):
+            continue
+        kept = [
+            {
+                "run": run_id(live.workflow.id, e["contact_id"], key),
+                "kept": {
+                    "event": e["name"],
+                    "type": "track",
+                    "properties": e["properties"],
+                    "at": now.isoformat(),
+                    "message_id": e["message_id"],
+                },
+            }
+            for e in movers
+        ]
+        statement = (
+            update(RUNS)
+            .where(RUNS.c.id == bindparam("run"), RUNS.c.trigger.is_(None))
+            .values(trigger=bindparam("kept"))
+        )
+        for start in range(0, len(kept), CHUNK):
+            session.connection().execute(statement, kept[start : start + CHUNK])
 
 
 # -- one contact, for the shop ----------------------------------------------------------------
