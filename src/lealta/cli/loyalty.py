@@ -350,8 +350,8 @@ def apply_command(quiet: p.Quiet = False) -> None:
     out.print(table)
     out.print(
         f"{review.customers:,} customers in a tier; {review.upgraded:,} up, "
-        f"{review.downgraded:,} down; windows end {review.as_of:%Y-%m-%d}; "
-        f"{review.seconds:.1f} s"
+        f"{review.downgraded:,} down, {review.at_risk:,} at risk; "
+        f"windows end {review.as_of:%Y-%m-%d}; {review.seconds:.1f} s"
     )
 
 

@@ -52,6 +52,7 @@ class ReviewOut(BaseModel):
     tiers: dict[str, int] = Field(description="Customers per tier, lowest first.")
     upgraded: int
     downgraded: int
+    at_risk: int = Field(default=0, description="Customers who started falling (an event each).")
     seconds: float
 
 
