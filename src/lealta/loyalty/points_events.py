@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lealta.events.tables import Event
-from lealta.loyalty.tables import PointsEntry
 from lealta.storage.upsert import insert_ignoring
 
 EARNED = "Loyalty Points Earned"
@@ -21,7 +20,30 @@ EXPIRING = "Loyalty Points Expiring"
 CHUNK = 1000
 
 
-def earned(session: Session, entries: Sequence[PointsEntry], *, now: dt.datetime) -> int:
+class Credited(Protocol):
+    """An entry as its event needs it (a stored entry, or one a sweep just wrote)."""
+
+    @property
+    def contact_id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def points(self) -> int: ...
+    @property
+    def balance(self) -> int: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def order_id(self) -> str | None: ...
+    @property
+    def rule(self) -> str | None: ...
+    @property
+    def expires_on(self) -> dt.date | None: ...
+
+
+def earned(session: Session, entries: Sequence[Credited], *, now: dt.datetime) -> int:
     """A ``Loyalty Points Earned`` event per credit in ``entries``; how many were written."""
     events = [
         {

@@ -31,9 +31,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Table, and_, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from lealta.contacts.tables import Contact
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from lealta.storage.unit_of_work import UnitOfWork
 
 BATCH = 500
+ENTRIES = cast(Table, PointsEntry.__table__)
 ACTOR = "worker"
 REFUNDED = "Order Refunded"
 
@@ -129,16 +130,34 @@ def _done(session: Session, contacts: Sequence[str], keys: Sequence[str]) -> set
     return {(cid, key) for cid, key in rows}
 
 
+@dataclass(frozen=True)
+class Written:
+    """An entry a sweep wrote, as the events about it need it."""
+
+    contact_id: str
+    seq: int
+    kind: str
+    points: int
+    balance: int
+    reason: str
+    order_id: str | None
+    rule: str | None
+    expires_on: dt.date | None
+
+
 def _append_many(
     session: Session, planned: Sequence[tuple[str, ledger.Entry]], *, now: dt.datetime
-) -> list[PointsEntry]:
+) -> list[Written]:
     """Add the planned entries (contact, entry) not added before, numbering each contact's
-    after its last; an entry that would take a balance below 0 is left out."""
+    after its last; an entry that would take a balance below 0 is left out. One
+    INSERT of many rows (a concurrent writer's entry with the same number fails it whole,
+    and :func:`lealta.loyalty.ledger.write` runs the batch again)."""
     contacts = sorted({cid for cid, _ in planned})
     keys = sorted({e.key for _, e in planned})
     done = _done(session, contacts, keys)
     state = ledger.lasts(session, contacts)
-    rows: list[PointsEntry] = []
+    rows: list[dict[str, Any]] = []
+    written: list[Written] = []
     for cid, entry in planned:
         if (cid, entry.key) in done:
             continue
@@ -146,29 +165,36 @@ def _append_many(
         after = before.balance + entry.points
         if after < 0:
             continue
+        reason = entry.reason[: ledger.MAX_REASON]
         rows.append(
-            PointsEntry(
-                contact_id=cid,
-                seq=before.seq + 1,
-                kind=entry.kind,
-                points=entry.points,
-                balance=after,
-                key=entry.key,
-                reason=entry.reason[: ledger.MAX_REASON],
-                order_id=entry.order_id,
-                voucher_code=entry.voucher_code,
-                rule=entry.rule,
-                expires_on=entry.expires_on,
-                unrecovered=entry.unrecovered,
-                actor=ACTOR,
-                created_at=now,
-            )
+            {
+                "contact_id": cid,
+                "seq": before.seq + 1,
+                "kind": entry.kind,
+                "points": entry.points,
+                "balance": after,
+                "key": entry.key,
+                "reason": reason,
+                "order_id": entry.order_id,
+                "voucher_code": entry.voucher_code,
+                "rule": entry.rule,
+                "expires_on": entry.expires_on,
+                "unrecovered": entry.unrecovered,
+            }
         )
+        written.append(
+            Written(
+                cid, before.seq + 1, entry.kind, entry.points, after, reason,
+                entry.order_id, entry.rule, entry.expires_on,
+            )
+        )  # fmt: skip
         state[cid] = ledger.Last(before.seq + 1, after)
         done.add((cid, entry.key))
-    session.add_all(rows)
-    session.flush()
-    return rows
+    if rows:  # not COPY: a lost race must fail as an IntegrityError, which write() retries
+        session.execute(
+            insert(ENTRIES), [{**row, "actor": ACTOR, "created_at": now} for row in rows]
+        )
+    return written
 
 
 # -- merges -----------------------------------------------------------------------------------
@@ -289,7 +315,7 @@ def _order_entry(found: PointsRules, row: Any, now: dt.datetime) -> tuple[str, l
 
 def _credit(
     session: Session, planned: Sequence[tuple[str, ledger.Entry]], now: dt.datetime
-) -> list[PointsEntry]:
+) -> list[Written]:
     rows = _append_many(session, planned, now=now)
     points_events.earned(session, rows, now=now)
     return rows
@@ -347,7 +373,7 @@ def _credit_bonuses(
     contacts: Sequence[str],
     part: Sequence[tuple[Any, BonusRule]],
     now: dt.datetime,
-) -> list[PointsEntry]:
+) -> list[Written]:
     used = _used(session, contacts, now)
     keys = {f"event:{row[1]}" for row, _ in part}
     done = _done(session, contacts, sorted(keys))
@@ -477,7 +503,7 @@ def _survivor(session: Session, contact_id: str) -> str:
 
 def _return(
     session: Session, part: Sequence[tuple[str, str, Decimal | None, Any]], now: dt.datetime
-) -> tuple[list[PointsEntry], int]:
+) -> tuple[list[Written], int]:
     """The return entries of these refunds, and the points they could not take back."""
     orders = sorted({item[1] for item in part})
     settled = func.sum(-PointsEntry.points + func.coalesce(PointsEntry.unrecovered, 0))
@@ -568,7 +594,7 @@ def expire(uow: UnitOfWork, program: LoyaltyProgram, now: dt.datetime, found: Sw
 
 def _expire(
     session: Session, contacts: Sequence[str], today: dt.date, now: dt.datetime
-) -> list[PointsEntry]:
+) -> list[Written]:
     planned = [
         (
             cid,
