@@ -96,6 +96,18 @@ KNOWN = (
         "Made once per fall by the review that finds a customer below their tier: tier, "
         "to_tier, drops_on, keep.",
     ),
+    KnownEvent(
+        "Loyalty Points Earned",
+        LOYALTY,
+        "Made by the points sweep per credit (order, bonus event, adjustment): points, "
+        "balance, kind, order_id, rule, reason, expires_on.",
+    ),
+    KnownEvent(
+        "Loyalty Points Expiring",
+        LOYALTY,
+        "Made once per contact and expiry day, warn_days before: points, expires_on, "
+        "days_left, balance.",
+    ),
 )
 
 _BY_KEY = {"".join(k.name.lower().split()): k for k in KNOWN}
