@@ -56,7 +56,7 @@ def _write_mark(session: Session, mark_id: str, now: dt.datetime, result: dict[s
         session.add(row)
     row.params = {"scope": "all" if mark_id == FULL_MARK else "new orders"}
     row.status, row.progress, row.step = DONE, 1.0, "Done"
-    row.started_at = row.finished_at = row.heartbeat_at = now
+    row.created_at = row.started_at = row.finished_at = row.heartbeat_at = now  # listed as latest
     row.result = result
     session.flush()
 

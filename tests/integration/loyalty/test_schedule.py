@@ -163,3 +163,46 @@ def test_two_workers_passing_at_once_review_the_new_orders_once(api: Api) -> Non
             .where(Event.contact_id == who["ana"], Event.name == "Loyalty Tier Upgraded")
         )
     assert count == 2  # Member at the daily review, Silver once
+
+
+def test_a_year_of_passes_puts_a_customer_at_risk_once_per_fall(api: Api) -> None:
+    post_orders(api, [("ben", "b1", D(2026, 1, 5), "20"), ("ben", "b2", D(2026, 1, 6), "20")])
+    with api.services.uow.transaction() as session:
+        program = PROGRAM.replace("keep_until: end_of_next_year", "keep_days: 30")
+        service.save(session, program, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    (ben,) = ids(api, "ben").values()
+
+    def daily(day: D) -> None:
+        assert review_all_if_due(api.services, hour=3, now=moment(day, 4)) is not None
+
+    daily(D(2026, 2, 1))
+    assert (tiers(api)[ben].tier, tiers(api)[ben].until) == ("Silver", D(2026, 3, 2))
+    daily(D(2027, 1, 20))  # his orders left the 365-day window: the fall starts
+    daily(D(2027, 1, 25))  # still falling: no second warning
+    post_orders(api, [("ben", "b3", D(2027, 1, 26), "20")])
+    new_orders(api.services, D(2027, 1, 26))  # one order is not enough: left as he was
+    assert tiers(api)[ben].falling_since == D(2027, 1, 20)
+    post_orders(api, [("ben", "b4", D(2027, 1, 27), "20")])
+    new_orders(api.services, D(2027, 1, 27))  # two: Silver renewed, the fall is over
+    row = tiers(api)[ben]
+    assert (row.tier, row.falling_since, row.until) == ("Silver", None, D(2027, 2, 25))
+    daily(D(2028, 2, 1))  # a year on: a new fall, a new warning
+    daily(D(2028, 3, 1))
+    assert tiers(api)[ben].tier == "Silver"  # 30 days' grace from 1 February
+    daily(D(2028, 3, 2))
+    assert tiers(api)[ben].tier == "Member"
+    with api.services.uow.transaction() as session:
+        seen = [
+            (e.name, e.occurred_at.date(), e.properties.get("drops_on"), e.properties.get("keep"))
+            for e in session.scalars(
+                select(Event)
+                .where(Event.contact_id == ben, Event.name.like("Loyalty%"))
+                .order_by(Event.occurred_at, Event.id)
+            )
+        ]
+    assert seen == [
+        ("Loyalty Tier Upgraded", D(2026, 2, 1), None, None),
+        ("Loyalty Tier At Risk", D(2027, 1, 20), "2027-02-19", "2 more orders keeps you Silver"),
+        ("Loyalty Tier At Risk", D(2028, 2, 1), "2028-03-02", "2 more orders keeps you Silver"),
+        ("Loyalty Tier Downgraded", D(2028, 3, 2), None, None),
+    ]
