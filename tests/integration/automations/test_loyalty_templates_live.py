@@ -7,11 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
-
 from lealta.automations.runner import advance_all
 from lealta.bootstrap import Services
 from lealta.loyalty import service as loyalty
+from lealta.loyalty.points_sweeps import sweep
 from lealta.messages.service import render_for
 from tests.integration.automations.test_templates_live import _install, _outbox
 from tests.integration.conftest import Api
@@ -120,18 +119,15 @@ def test_a_member_who_starts_falling_is_told_once_with_the_codes_kept_meanwhile(
     assert "Code at checkout: SHIP50" in words["text"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runs started by a tier review carry no trigger: loyalty.service._start_workflows "
-    "enrols through automations.sweeps.enroll_many, which keeps no event on the run, so "
-    "templates see no trigger.properties (tier, to_tier, drops_on, keep)",
-)
 def test_the_fall_e_mail_names_the_drop_day_the_lower_tier_and_what_keeps_gold(
     api: Api,
 ) -> None:
     words = _fall(api)
     assert "on 31 January 2028 you would move to Silver" in words["text"]
-    assert "The good news: " in words["text"]
+    assert words["subject"] == "Keep your Gold status"  # the rule is more than an order away
+    assert (
+        "To stay Gold, you need at least 4 orders in 365 days or at least €500 spent in 365 days."
+    ) in words["text"]
 
 
 def test_the_seasonal_invitation_goes_only_to_quiet_big_spenders_in_a_tier(api: Api) -> None:
@@ -173,3 +169,41 @@ def test_the_seasonal_invitation_goes_only_to_quiet_big_spenders_in_a_tier(api: 
         (who["ana"], "season-is-back")
     ]
     assert sent[0][2]["saved"]["voucher"]  # the 15% voucher the e-mail shows
+
+
+POINTS = """
+points:
+  per_unit: 1
+  expire_after_days: 365
+  warn_days: 30
+  point_value: 0.01
+"""
+
+
+def test_points_about_to_expire_are_told_with_the_balance_and_its_value(api: Api) -> None:
+    answer = api.client.put(
+        "/v1/loyalty/program",
+        content=PROGRAM + POINTS,
+        headers=api.admin | {"Content-Type": "application/yaml"},
+    )
+    assert answer.status_code == 200, answer.text
+    _install(api, "loyalty-points-expiring")
+    post_orders(api, [("ana", "a1", D(2026, 3, 1), "120.40")])
+    credited = at(api.services, D(2026, 3, 2))
+    assert sweep(credited, now=credited.clock.now()).earned == 120  # expire on 2 March 2027
+    early = at(api.services, D(2027, 1, 20))
+    assert sweep(early, now=early.clock.now()).warned == 0  # 41 days ahead: not yet
+    advance_all(early)
+    assert _outbox(api) == []
+    warned = at(api.services, D(2027, 2, 10))
+    assert sweep(warned, now=warned.clock.now()).warned == 1
+    advance_all(warned)
+    [told] = _outbox(api)
+    assert told[1] == "loyalty-points-expiring"
+    words = _words(api, D(2027, 2, 10), told)
+    assert words["subject"] == "120 of your points expire on 2 March 2027"
+    assert "120 of them on 2 March 2027, in 20 days." in words["text"]
+    assert "Your balance: 120 points = €1.20" in words["text"]
+    assert "member your next order" not in words["text"]  # Ana holds points, but no tier
+    again = at(api.services, D(2027, 2, 11))
+    assert sweep(again, now=again.clock.now()).warned == 0  # told once per expiry day

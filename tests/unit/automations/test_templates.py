@@ -55,6 +55,7 @@ TEMPLATE_IDS = [
     "inactive-reactivation",
     "lifecycle-nurture",
     "loyal-customers",
+    "loyalty-points-expiring",
     "loyalty-seasonal-reengagement",
     "loyalty-tier-at-risk",
     "loyalty-tier-reminder",

@@ -40,6 +40,12 @@ TRIGGERS: dict[str, dict[str, Any]] = {
         "drops_on": (NOW.date() + dt.timedelta(days=30)).isoformat(),
         "keep": "1 more order keeps you Gold",
     },
+    "Loyalty Points Expiring": {
+        "points": 120,
+        "expires_on": (NOW.date() + dt.timedelta(days=14)).isoformat(),
+        "days_left": 14,
+        "balance": 480,
+    },
 }
 GENIUS = load_program(
     resources.files("lealta.loyalty").joinpath("examples/genius.yaml").read_text("utf-8")
@@ -307,7 +313,8 @@ def test_the_at_risk_mail_reads_well_when_the_rule_is_not_about_orders() -> None
     )
     assert english["subject"] == "Keep your Gold status, Giulia"
     assert "you would move out of the programme" in english["text"]
-    assert "Qualifying for Gold again: a score sum of 12 or more" in english["text"]
+    assert "To stay Gold, you need a score sum of 12 or more." in english["text"]
+    assert "good news" not in english["text"]
 
 
 def test_the_at_risk_mail_without_the_events_details_falls_back_to_the_tier_held() -> None:
