@@ -51,6 +51,9 @@ def job_view(job: Job, now: dt.datetime) -> dict[str, Any]:
         "customers": int(result.get("customers") or 0),
         "segments": len(segments),
         "clusters": result.get("clusters"),
+        "upgraded": int(result.get("upgraded") or 0),  # a loyalty_tiers review
+        "downgraded": int(result.get("downgraded") or 0),
+        "at_risk": int(result.get("at_risk") or 0),
         "error": job.error or "",
     }
 
@@ -79,6 +82,14 @@ def recompute_context(services: Services) -> dict[str, Any]:
                 "computed_at": _utc_or_none(computed_at),
             }
         }
+
+
+def loyalty_review_context(services: Services) -> dict[str, Any]:
+    """The latest "Review tiers now" job (a :func:`job_view`, under ``review_job``) or None."""
+    with services.uow.transaction() as session:
+        latest = service.latest(session, "loyalty_tiers")
+        now = services.clock.now()
+        return {"review_job": job_view(latest, now) if latest is not None else None}
 
 
 def jobs_context(services: Services, *, limit: int = 20) -> dict[str, Any]:

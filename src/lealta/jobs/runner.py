@@ -43,7 +43,30 @@ def run_rfm(services: Services, params: dict[str, Any], progress: Progress) -> d
     }
 
 
-KINDS: dict[str, Work] = {"rfm": run_rfm}
+def run_loyalty_tiers(
+    services: Services, _params: dict[str, Any], progress: Progress
+) -> dict[str, Any]:
+    """Review every customer's tier under the programme in force (as "Review tiers now" in
+    the console, :func:`lealta.loyalty.service.apply_program`); fails when there is none."""
+    from lealta.loyalty.service import apply_program
+
+    review = apply_program(services, progress=progress)
+    if review is None:
+        raise LealtaError("there is no loyalty programme to review the tiers by")
+    return {
+        "version": review.version,
+        "as_of": review.as_of.isoformat(),
+        "customers": review.customers,
+        "members": sum(review.tiers.values()),
+        "tiers": review.tiers,
+        "upgraded": review.upgraded,
+        "downgraded": review.downgraded,
+        "at_risk": review.at_risk,
+        "seconds": round(review.seconds, 3),
+    }
+
+
+KINDS: dict[str, Work] = {"rfm": run_rfm, "loyalty_tiers": run_loyalty_tiers}
 
 
 class Reporter:

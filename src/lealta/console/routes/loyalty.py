@@ -1,6 +1,7 @@
 """The Loyalty pages: the programme in force with its figures (``/loyalty``), the people behind
 a figure (``/loyalty/people``), the programme editor with its preview and versions
-(``/loyalty/program``) and "Review tiers now" (``POST /loyalty/review``).
+(``/loyalty/program``) and "Review tiers now" (``POST /loyalty/review``: a background job,
+followed at ``/loyalty/review/{job_id}``).
 
 Everyone signed in reads them. Marketers and admins edit the programme (``edit_segments``:
 the tiers are customer segments); only admins run a review from the console, since it writes
@@ -18,8 +19,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from lealta.bootstrap import Services
 from lealta.console.auth import Refused, SignedIn, signed_in
 from lealta.console.edits import audit
+from lealta.console.jobs_page import job_context, loyalty_review_context
 from lealta.console.loyalty_card import progress_words
 from lealta.console.loyalty_page import (
     loyalty_context,
@@ -30,7 +33,8 @@ from lealta.console.loyalty_page import (
 from lealta.console.loyalty_yaml import Problem, check
 from lealta.console.rendering import checked_form, render, services_of
 from lealta.demo.loyalty import example_text
-from lealta.errors import InvalidInput, LealtaError
+from lealta.errors import InvalidInput, LealtaError, NotFound
+from lealta.jobs import service as jobs
 from lealta.loyalty import service
 from lealta.loyalty.preview import preview
 from lealta.storage.retry import in_transaction
@@ -42,19 +46,20 @@ MAX_TEXT = 200_000
 
 @router.get("/loyalty", response_class=HTMLResponse)
 def loyalty(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
-    """The programme in force, members and revenue per tier, migrations, benefit use."""
-    context = loyalty_context(services_of(request), dict(request.query_params))
+    """The programme in force, members and revenue per tier, migrations, benefit use, points
+    liability, and the latest "Review tiers now" job."""
+    services = services_of(request)
+    context = loyalty_context(services, dict(request.query_params))
     status = 400 if context["problem"] else 200
     return render(
-        request, "loyalty.html", user=user, status=status, notice=_notice(request), **context
+        request,
+        "loyalty.html",
+        user=user,
+        status=status,
+        notice="",
+        **context,
+        **loyalty_review_context(services),
     )
-
-
-def _notice(request: Request) -> str:
-    reviewed = request.query_params.get("reviewed", "")
-    if reviewed.isdigit():
-        return f"Tiers reviewed: {int(reviewed):,} customers are in a tier now."
-    return ""
 
 
 @router.get("/loyalty/people", response_class=HTMLResponse)
@@ -145,23 +150,46 @@ async def program_post(request: Request, user: SignedIn = Depends(signed_in)) ->
 
 @router.post("/loyalty/review")
 async def review(request: Request, user: SignedIn = Depends(signed_in)) -> Response:
-    """Review every customer's tier under the programme in force now (admins; audited)."""
+    """Review every customer's tier under the programme in force, in the background (a
+    ``loyalty_tiers`` job run by the worker; the one under way when asked twice). Admins
+    only; audited. Back to the Loyalty page, which follows the job."""
     await checked_form(request, user, "read")
     if user.role != "admin":
         raise Refused(f"only an admin can review the tiers now; you are a {user.role}")
-    services = services_of(request)
-    done = await run_in_threadpool(service.apply_program, services)
+    await run_in_threadpool(request_review, services_of(request), user)
+    return RedirectResponse("/loyalty#review", 303)
+
+
+def request_review(services: Services, user: SignedIn) -> str:
+    """Queue a review of every customer's tier (or find the one under way), audited; the
+    job's id."""
     now = services.clock.now()
-    customers = done.customers if done else 0
+    job, new = jobs.enqueue(
+        services.uow, kind="loyalty_tiers", params={}, requested_by=user.email, now=now
+    )
 
     def work(session: Session) -> None:
-        detail: dict[str, Any] = {"customers": customers}
-        if done is not None:
-            detail |= {"version": done.version, "up": done.upgraded, "down": done.downgraded}
-        audit(session, user, "loyalty tiers reviewed", "loyalty programme", now, detail)
+        detail = {"job": job.id, "already_under_way": not new}
+        audit(session, user, "loyalty tier review requested", f"job {job.id}", now, detail)
 
-    await run_in_threadpool(in_transaction, services.uow, work)
-    return RedirectResponse("/loyalty?" + urlencode({"reviewed": customers}), 303)
+    in_transaction(services.uow, work)
+    return job.id
+
+
+@router.get("/loyalty/review/{job_id}", response_class=HTMLResponse)
+def review_job(request: Request, job_id: str, user: SignedIn = Depends(signed_in)) -> Response:
+    """The review job's progress (``_loyalty_job.html``), polled by itself while it runs; when
+    a poll finds it done the page reloads (``HX-Refresh``) to show the new figures."""
+    try:
+        context = job_context(services_of(request), job_id)
+    except NotFound:
+        return render(request, "_job_missing.html", user=user, status=404, job_id=job_id)
+    if context["job"]["kind"] != "loyalty_tiers":
+        return render(request, "_job_missing.html", user=user, status=404, job_id=job_id)
+    answer = render(request, "_loyalty_job.html", user=user, **context)
+    if request.headers.get("hx-request") and not context["job"]["active"]:
+        answer.headers["HX-Refresh"] = "true"
+    return answer
 
 
 @router.get("/loyalty/progress/{contact_id}", response_class=HTMLResponse)
