@@ -1,8 +1,9 @@
 """The loyalty journey end to end, against a real ``lealta serve`` sending through a real SMTP
 server (aiosmtpd): a programme is saved, the shipped "Welcome to a new loyalty tier" workflow
 and the reminder it starts are installed from the library and enabled, orders arrive through
-the API, tier reviews run (``POST /v1/loyalty/assign``), and the welcome e-mails arrive naming
-each customer's new tier and the codes of its benefits, in the customer's language."""
+the API, tier reviews run (``POST /v1/loyalty/assign``, or the worker's own review of the
+customers whose orders just arrived), and the welcome e-mails arrive naming each customer's
+new tier and the codes of its benefits, in the customer's language."""
 
 from __future__ import annotations
 
@@ -248,6 +249,7 @@ def test_orders_a_review_and_the_welcome_e_mail_shows_the_new_tier_and_its_codes
         html, text = _parts(gold)
         for part in (html, text):
             assert all(code in part for code in codes)
+            assert "(up from Member)" in part  # the tier event's own details
             assert "10% off every order" in part
             assert "Sales open to you 48 hours before everyone else" in part
             assert "Gold is our highest tier." in part
