@@ -310,6 +310,7 @@ def test_a_large_slow_report_is_served_from_a_summary_a_small_one_live(
     # counted "slowly" over "many" messages: the next reader gets the summary, which says
     # when it was counted, until it is recounted
     monkeypatch.setattr(reports_page, "LARGE", 1)
+    monkeypatch.setattr(reports_page, "WAIT", 30.0)  # however busy the machine
     monkeypatch.setattr(reports_page, "FRESHNESS", Freshness(live_below=0.0, refresh_every=600))
     reports_page.forget_figures(data.api.services)
     counted = data.api.client.get(f"/reports?{PERIOD}").text
@@ -338,6 +339,7 @@ def test_a_long_first_count_answers_counting_and_the_figures_follow(
 
     monkeypatch.setattr(reports_page, "report_and_totals", held)
     monkeypatch.setattr(reports_page, "WAIT", 0.2)
+    monkeypatch.setattr(reports_page, "LARGE", 40)  # the period's 44 messages are "many"
     reports_page.forget_figures(data.api.services)
     _signed_in(data.api, "viewer")
     started = time.monotonic()
@@ -356,4 +358,31 @@ def test_a_long_first_count_answers_counting_and_the_figures_follow(
     assert _sent_total(page.text) == 44  # 3 e-mails, 40 of the split, 1 survey
     assert "http-equiv" not in page.text
     assert "Figures as of" in page.text
+    reports_page.forget_figures(data.api.services)
+
+
+def test_a_small_shops_slow_count_is_waited_for(
+    data: Data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from lealta.console import reports_page
+
+    gate = threading.Event()
+    counting = reports_page.report_and_totals  # type: ignore[attr-defined]
+
+    def held(*args: object, **kw: object) -> object:
+        assert gate.wait(30), "the timer never let the count finish"
+        return counting(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reports_page, "report_and_totals", held)
+    monkeypatch.setattr(reports_page, "WAIT", 0.1)
+    reports_page.forget_figures(data.api.services)
+    _signed_in(data.api, "viewer")
+    timer = threading.Timer(0.5, gate.set)  # a count slower than WAIT, of 44 messages
+    timer.start()
+    page = data.api.client.get(f"/reports?{PERIOD}").text
+    timer.join()
+    assert "Counting…" not in page
+    assert _sent_total(page) == 44
     reports_page.forget_figures(data.api.services)
