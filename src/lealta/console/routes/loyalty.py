@@ -36,7 +36,7 @@ from lealta.demo.loyalty import example_text
 from lealta.errors import InvalidInput, LealtaError, NotFound
 from lealta.jobs import service as jobs
 from lealta.loyalty import service
-from lealta.loyalty.preview import preview
+from lealta.loyalty.preview import preview, warm_in_background
 from lealta.storage.retry import in_transaction
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +50,8 @@ def loyalty(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLRespon
     liability, and the latest "Review tiers now" job."""
     services = services_of(request)
     context = loyalty_context(services, dict(request.query_params))
+    if context["stored"] is not None and user.can(EDIT):
+        warm_in_background(services)  # the editor's preview and the cards, ready sooner
     status = 400 if context["problem"] else 200
     return render(
         request,
@@ -103,6 +105,8 @@ def program_page(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLR
     """The programme's YAML (``?example=genius``: the shipped example to start from), its
     versions with what changed; editable by marketers and admins."""
     text = example_text() if request.query_params.get("example") == "genius" else None
+    if user.can(EDIT):  # the first "Preview" then finds the facts read and the engine ready
+        warm_in_background(services_of(request))
     saved = request.query_params.get("saved", "")
     notice = ""
     if saved.isdigit():
