@@ -60,10 +60,7 @@ def at_risk(
 
     rules = program.status
     was_falling = set(current["contact_id"][current["falling_since"].notna()])
-    starts = state[
-        state["falling_since"].map(lambda day: day == today)
-        & ~state["contact_id"].isin(list(was_falling))
-    ]
+    starts = state[(state["falling_since"] == today) & ~state["contact_id"].isin(list(was_falling))]
     if starts.empty:
         return pd.DataFrame(columns=list(RISK_COLUMNS))
     facts = {
