@@ -14,6 +14,12 @@ Rules, applied at every review on day ``today``:
   reached. Qualifying for their tier again ends the fall.
 * A current tier the programme no longer has counts as no tier (the customer's qualified
   tier replaces it).
+
+Around these rules, the review keeps tiers given by decision while they last
+(:mod:`lealta.loyalty.overrides`: once one ends, the tier is held like any other, so a fall
+and its grace follow, never a drop on the spot), and warns once per fall
+(:mod:`lealta.loyalty.risk`: ``Loyalty Tier At Risk`` at the review that sets
+``falling_since``). Partial reviews (:mod:`lealta.loyalty.partial`) take only the upward part.
 """
 
 from __future__ import annotations
