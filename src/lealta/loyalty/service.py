@@ -10,10 +10,6 @@
   ``contact_tiers`` in chunked bulk writes. Each change is a ``loyalty_tier_changes`` row and
   an event on the contact (``Loyalty Tier Upgraded`` / ``Loyalty Tier Downgraded``, with
   ``from`` and ``to`` in its properties) that starts the workflows it triggers.
-* Contacts with a tier by decision keep it while it lasts (:mod:`lealta.loyalty.overrides`);
-  a customer who starts falling gets one ``Loyalty Tier At Risk`` event per fall
-  (:mod:`lealta.loyalty.risk`). The worker runs a review daily and partial reviews of the
-  customers whose orders arrive (:mod:`lealta.loyalty.schedule`, :mod:`lealta.loyalty.partial`).
 * Erased contacts and contacts merged into another are no members: a review leaves them out
   (an erased person's orders stay in the store with their id), so they get no tier, keep
   none and get no tier event.
@@ -398,9 +394,9 @@ def _plain_values(column: Any) -> list[Any]:
 
 
 def _record_changes(session: Session, changes: Any, version: int, now: dt.datetime) -> None:
-    """History rows, events and the workflows those events start and wake."""
+    """History rows, events and the workflows those events start."""
     from lealta.automations import bulk
-    from lealta.automations.recording import record_events
+    from lealta.automations.sweeps import EVENTS
 
     if changes.empty:
         return
@@ -425,6 +421,12 @@ def _record_changes(session: Session, changes: Any, version: int, now: dt.dateti
         }
         for r in records
     ]
+    shared_event = {
+        "type": "track",
+        "context": {"source": "lealta"},
+        "occurred_at": now,
+        "received_at": now,
+    }
     for start in range(0, len(records), CHUNK):
         bulk.insert_rows(
             connection,
@@ -432,13 +434,21 @@ def _record_changes(session: Session, changes: Any, version: int, now: dt.dateti
             history[start : start + CHUNK],
             shared={"changed_at": now, "program_version": version},
         )
-    record_events(session, events, entry_key=f"loyalty:{stamp}", now=now)
+        bulk.insert_rows(
+            connection,
+            EVENTS,
+            events[start : start + CHUNK],
+            shared=shared_event,
+            skip_conflicts_on=["message_id"],
+        )
+    _start_workflows(session, events, now)
 
 
 def _record_risks(session: Session, risky: Any, now: dt.datetime) -> None:
     """``Loyalty Tier At Risk`` events (one per fall: the id names its first day) and the
-    workflows they start and wake (a fall already warned of starts nothing again)."""
-    from lealta.automations.recording import record_events
+    workflows they start."""
+    from lealta.automations import bulk
+    from lealta.automations.sweeps import EVENTS
     from lealta.loyalty.risk import AT_RISK
 
     if risky.empty:
@@ -458,11 +468,75 @@ def _record_risks(session: Session, risky: Any, now: dt.datetime) -> None:
         }
         for r in _records(risky)
     ]
-    record_events(session, events, entry_key=f"loyalty:{now.isoformat()}", now=now)
+    shared = {
+        "type": "track",
+        "context": {"source": "lealta"},
+        "occurred_at": now,
+        "received_at": now,
+    }
+    connection = session.connection()
+    for start in range(0, len(events), CHUNK):
+        bulk.insert_rows(
+            connection,
+            EVENTS,
+            events[start : start + CHUNK],
+            shared=shared,
+            skip_conflicts_on=["message_id"],
+        )
+    _start_workflows(session, events, now)
 
 
 def _properties(record: Mapping[str, Any]) -> dict[str, Any]:
     return {"from": record["from_tier"], "to": record["to_tier"], "reason": record["reason"]}
+
+
+def _start_workflows(session: Session, events: list[dict[str, Any]], now: dt.datetime) -> None:
+    """Enrol the contacts whose tier event triggers an active workflow (set-wise); each new
+    run keeps its event as its trigger (templates read ``trigger.properties``)."""
+    from sqlalchemy import bindparam, update
+
+    from lealta.automations.definition import EventTrigger
+    from lealta.automations.service import run_id
+    from lealta.automations.sweeps import RUNS, enroll_many
+    from lealta.automations.triggers import load_live
+    from lealta.scoring.rules import conditions_hold
+
+    for live in load_live(session):
+        trigger = live.rules.trigger
+        if not isinstance(trigger, EventTrigger):
+            continue
+        wanted = trigger.event.casefold()
+        movers = [
+            e
+            for e in events
+            if e["name"].casefold() == wanted and conditions_hold(trigger.where, e["properties"])
+        ]
+        if not movers:
+            continue
+        key = f"loyalty:{now.isoformat()}"
+        contacts = [e["contact_id"] for e in movers]
+        if not enroll_many(session, live, contacts, entry_key=key, now=now):
+            continue
+        kept = [
+            {
+                "run": run_id(live.workflow.id, e["contact_id"], key),
+                "kept": {
+                    "event": e["name"],
+                    "type": "track",
+                    "properties": e["properties"],
+                    "at": now.isoformat(),
+                    "message_id": e["message_id"],
+                },
+            }
+            for e in movers
+        ]
+        statement = (
+            update(RUNS)
+            .where(RUNS.c.id == bindparam("run"), RUNS.c.trigger.is_(None))
+            .values(trigger=bindparam("kept"))
+        )
+        for start in range(0, len(kept), CHUNK):
+            session.connection().execute(statement, kept[start : start + CHUNK])
 
 
 # -- one contact, for the shop ----------------------------------------------------------------
