@@ -10,6 +10,10 @@
   ``contact_tiers`` in chunked bulk writes. Each change is a ``loyalty_tier_changes`` row and
   an event on the contact (``Loyalty Tier Upgraded`` / ``Loyalty Tier Downgraded``, with
   ``from`` and ``to`` in its properties) that starts the workflows it triggers.
+* Contacts with a tier by decision keep it while it lasts (:mod:`lealta.loyalty.overrides`);
+  a customer who starts falling gets one ``Loyalty Tier At Risk`` event per fall
+  (:mod:`lealta.loyalty.risk`). The worker runs a review daily and partial reviews of the
+  customers whose orders arrive (:mod:`lealta.loyalty.schedule`, :mod:`lealta.loyalty.partial`).
 * Erased contacts and contacts merged into another are no members: a review leaves them out
   (an erased person's orders stay in the store with their id), so they get no tier, keep
   none and get no tier event.
