@@ -118,3 +118,18 @@ def test_a_tier_by_decision_counts_in_search_and_conditions(api: Api) -> None:
         dan = views(session, {who["dan"]: frozenset()}, now=now)[who["dan"]]
     gold = SPEC.validate_python({"kind": "loyalty_tier", "at_least": "Gold"})
     assert evaluate(gold, dan, now=now, entered_at=now)
+
+
+def test_the_contacts_page_renders_the_tier_filter(api: Api) -> None:
+    from tests.integration.console.test_journeys import _sign_in
+
+    who = setup(api)
+    client = _sign_in(api, "viewer")
+    page = client.get("/contacts", params={"tier": "Silver"})
+    assert page.status_code == 200
+    assert '<select id="f-tier" name="tier"' in page.text
+    assert '<option value="Silver" selected>Silver</option>' in page.text
+    assert who["ben"] in page.text
+    assert who["ana"] not in page.text
+    refused = client.get("/contacts", params={"tier": "Bronze"})
+    assert "no tier &#39;Bronze&#39;; the tiers are Member, Silver, Gold" in refused.text
