@@ -145,6 +145,15 @@ class Written:
     expires_on: dt.date | None
 
 
+def _anyone_done(
+    session: Session, contacts: Sequence[str], keys: Sequence[str]
+) -> set[tuple[str, str]]:
+    """Like :func:`_done` for keys entered for any contact: an event credited to a profile
+    that was merged since has moved to the survivor, and must not be credited again."""
+    found = set(session.scalars(select(PointsEntry.key).where(PointsEntry.key.in_(keys))))
+    return {(cid, key) for key in found for cid in contacts}
+
+
 def _append_many(
     session: Session, planned: Sequence[tuple[str, ledger.Entry]], *, now: dt.datetime
 ) -> list[Written]:
@@ -376,7 +385,7 @@ def _credit_bonuses(
 ) -> list[Written]:
     used = _used(session, contacts, now)
     keys = {f"event:{row[1]}" for row, _ in part}
-    done = _done(session, contacts, sorted(keys))
+    done = _anyone_done(session, contacts, sorted(keys))  # events move with merges
     expires = rules.expiry_day(now.date(), found.expire_after_days)
     planned: list[tuple[str, ledger.Entry]] = []
     for row, bonus in part:
@@ -517,11 +526,7 @@ def _return(
     }
     contacts = sorted({item[3][0] for item in part})
     keys = sorted({f"return:{item[0]}" for item in part})
-    done = {  # by key alone: a refund handled before its profile was merged stays handled
-        (cid, key)
-        for key in session.scalars(select(PointsEntry.key).where(PointsEntry.key.in_(keys)))
-        for cid in contacts
-    }
+    done = _anyone_done(session, contacts, keys)  # a refund handled before a merge stays so
     balances = {cid: last.balance for cid, last in ledger.lasts(session, contacts).items()}
     planned: list[tuple[str, ledger.Entry]] = []
     lost = 0
