@@ -9,6 +9,7 @@ import threading
 
 from lealta.bootstrap import Services
 from lealta.jobs.runner import run_next
+from lealta.loyalty.points_sweeps import PointsSchedule
 from lealta.loyalty.schedule import LoyaltySchedule
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ class JobWorker:
         self._thread: threading.Thread | None = None
         # the scheduled loyalty reviews are long like jobs: they share this thread
         self.loyalty = LoyaltySchedule(services)
+        self.points = PointsSchedule(services)  # the loyalty points sweep, every 5 minutes
 
     def start(self) -> None:
         """Start the loop in a daemon thread."""
@@ -46,4 +48,5 @@ class JobWorker:
                 log.exception("the jobs loop failed; retrying shortly")
             if not self._stop.is_set():
                 self.loyalty.run_if_due()
+                self.points.run_if_due()
             self._stop.wait(self.poll)

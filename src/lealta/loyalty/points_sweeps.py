@@ -25,6 +25,7 @@ again when a concurrent writer took the next entry number).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections import defaultdict
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from lealta.storage.unit_of_work import UnitOfWork
 
 BATCH = 500
+EVERY = 300.0  # seconds between the worker's sweeps: points show up within five minutes
 ENTRIES = cast(Table, PointsEntry.__table__)
 ACTOR = "worker"
 REFUNDED = "Order Refunded"
@@ -88,6 +90,34 @@ def sweep(services: Services, *, now: dt.datetime | None = None) -> Swept | None
     expire(services.uow, program, now, found)
     warn(services.uow, program, now, found)
     return found
+
+
+class PointsSchedule:
+    """The worker's points sweep every :data:`EVERY` seconds, in the jobs thread (a first
+    sweep over a month of orders may take a while; tracked events keep flowing beside it)."""
+
+    def __init__(self, services: Services, *, every: float = EVERY) -> None:
+        self.services = services
+        self.every = every
+        self._last: float | None = None
+
+    def run_if_due(self) -> Swept | None:
+        """Sweep when :data:`EVERY` seconds passed since the last one; never raises."""
+        import logging
+        import time
+
+        if self._last is not None and time.monotonic() - self._last < self.every:
+            return None
+        self._last = time.monotonic()
+        log = logging.getLogger(__name__)
+        try:
+            found = sweep(self.services)
+        except Exception:
+            log.exception("the loyalty points sweep failed; trying again at the next pass")
+            return None
+        if found is not None and any(dataclasses.astuple(found)):
+            log.info("loyalty points sweep: %s", found)
+        return found
 
 
 def _batches(items: Sequence[Any], contact_of: Any) -> Iterable[tuple[list[str], list[Any]]]:

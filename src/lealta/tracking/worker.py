@@ -22,7 +22,6 @@ from lealta.tracking.processor import process_pending
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY = 3600.0
-POINTS_EVERY = 300.0  # loyalty points: orders and events credited within five minutes
 
 
 class Processor:
@@ -49,7 +48,6 @@ class Processor:
         self._last_sweep: float | None = None
         self._last_minute: float | None = None
         self._last_rollup: float | None = None
-        self._last_points: float | None = None
 
     def start(self) -> None:
         """Start the loop in a daemon thread."""
@@ -92,7 +90,6 @@ class Processor:
                 self._sweep_if_due()
                 self._time_triggers_if_due()
                 self._rollup_if_due()
-                self._points_if_due()
             except Exception:
                 log.exception("the processor loop failed; retrying shortly")
                 time.sleep(self.poll)
@@ -125,14 +122,3 @@ class Processor:
         )
         if moved:
             log.info("inactivity sweep moved %d contacts", moved)
-
-    def _points_if_due(self) -> None:
-        # the loyalty points sweep (lealta.loyalty.points_sweeps), every POINTS_EVERY seconds
-        if self._last_points is not None and time.monotonic() - self._last_points < POINTS_EVERY:
-            return
-        self._last_points = time.monotonic()
-        from lealta.loyalty.points_sweeps import sweep as points_sweep
-
-        swept = points_sweep(self.services)
-        if swept is not None and (swept.orders or swept.bonuses or swept.returns or swept.expired):
-            log.info("loyalty points sweep: %s", swept)
