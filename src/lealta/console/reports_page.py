@@ -64,6 +64,7 @@ LARGE = 20_000
 # the background, are there. A period of fewer messages is counted while the reader waits,
 # however busy the machine.
 WAIT = 1.0
+ROLLUP_WAIT = 1.0  # then, for the figures that add up (from the rollup: a fraction of a second)
 RELOAD = 5
 
 
@@ -221,17 +222,22 @@ def reports_context(services: Services, query: Mapping[str, str]) -> dict[str, A
     except InvalidInput as problem:
         context.update(problem=str(problem), problem_field=problem.field or "")
         period, by = period_from({}, now=now), "workflow"
-    context.update(period=period, by=by, counting=False, reload=RELOAD)
+    context.update(period=period, by=by, counting=False, partial=False, reload=RELOAD)
     key = (period.start, period.end, by)
     kept = report_figures(services)
     found = kept.within(key, WAIT) if _many(services, period) else kept.read(key)
     if found is None:
+        # meanwhile, what adds up comes from the daily rollup at once (people: "…")
+        found = _quick.of(services).within(key, ROLLUP_WAIT)
         context.update(
             counting=True,
+            partial=found is not None,
             csv_href="/reports.csv?" + urlencode({"by": by, **period.query()}),
         )
-        return context
-    rows, totals, buckets = found["rows"], found["totals"], found["buckets"]
+        if found is None:
+            return context
+    rows, totals = found["rows"], found["totals"]
+    buckets = found.get("buckets", [])
     context.update(
         computed_at=found["computed_at"],
         splits=found["splits"],
@@ -243,8 +249,8 @@ def reports_context(services: Services, query: Mapping[str, str]) -> dict[str, A
         totals=totals,
         total_rates=totals.rates(),
         total_link=lambda figure: behind_link(period, kind="message", by="channel", figure=figure),
-        time_chart=time_chart(period, buckets),
-        revenue_chart=revenue_chart(period, buckets),
+        time_chart=time_chart(period, buckets) if buckets else "",
+        revenue_chart=revenue_chart(period, buckets) if buckets else "",
         behind=lambda **criteria: behind_link(period, **criteria),
         csv_href="/reports.csv?" + urlencode({"by": by, **period.query()}),
     )
@@ -277,29 +283,47 @@ def report_figures(services: Services) -> Summaries[tuple[dt.date, dt.date, str]
 def forget_figures(services: Services) -> None:
     """Drop this store's report summaries: the next read counts afresh."""
     _kept.forget(services)
+    _quick.forget(services)
 
 
-def _count(services: Services, what: tuple[dt.date, dt.date, str]) -> dict[str, Any]:
+def _count(
+    services: Services, what: tuple[dt.date, dt.date, str], *, people: bool = True
+) -> dict[str, Any]:
     first, last, by = what
     period = Period(first, last, "custom")
     since, until = period.since, period.until
     computed_at = services.clock.now()
     with services.uow.transaction() as session:
-        rows, totals = report_and_totals(session, by=by, since=since, until=until)
-        return {
+        rows, totals = report_and_totals(session, by=by, since=since, until=until, people=people)
+        found = {
             "computed_at": computed_at,
             "rows": rows,
             "totals": totals,
-            "buckets": trend(session, since=since, until=until, bucket=period.bucket),
             "splits": split_results(session, since=since, until=until),
             "surveys": nps(session, since=since, until=until),
         }
+        if people:  # the charts read conversions from the rows: with the people
+            found["buckets"] = trend(session, since=since, until=until, bucket=period.bucket)
+        return found
+
+
+def _rolled_up(services: Services, what: tuple[dt.date, dt.date, str]) -> dict[str, Any]:
+    """The figures that add up (from the rollup), A/B splits and NPS, without the people
+    counted once or the charts: what the page shows while those are counted."""
+    return _count(services, what, people=False)
 
 
 _kept = PerStore(
     _count,
     lambda: FRESHNESS,
     name="reports",
+    large=lambda figures: figures["totals"].sent >= LARGE,
+)
+# Read only while the whole figures are counted, so kept as briefly as the whole ones.
+_quick = PerStore(
+    _rolled_up,
+    lambda: FRESHNESS,
+    name="reports rollup",
     large=lambda figures: figures["totals"].sent >= LARGE,
 )
 

@@ -170,9 +170,13 @@ def report_and_totals(
     by: str = "template",
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    people: bool = True,
 ) -> tuple[list[MessageStats], MessageStats]:
-    """:func:`message_report` and :func:`message_totals` in one pass over the period."""
-    return _report(session, group_names(by), since, until, totals=True)
+    """:func:`message_report` and :func:`message_totals` in one pass over the period; without
+    ``people``, only the figures that add up (from the rollup, in a fraction of a second at
+    any size): the people and orders counted once (``opened_unique``, ``clicked_unique``,
+    ``converted``, ``converters``) are left at 0."""
+    return _report(session, group_names(by), since, until, totals=True, people=people)
 
 
 def _report(
@@ -182,6 +186,7 @@ def _report(
     until: dt.datetime | None,
     *,
     totals: bool = False,
+    people: bool = True,
 ) -> tuple[list[MessageStats], MessageStats]:
     if since is not None and until is not None and until <= since:
         raise InvalidInput("until must be after since", field="until")
@@ -205,7 +210,7 @@ def _report(
     # people and orders counted once do not add up over days or groups: read from the
     # period's rows once, counted per group and in all (see :func:`_once`)
     once = _once(session, sent, names, since, until, totals)
-    for level, *values, kind, contacts, orders in session.execute(once):
+    for level, *values, kind, contacts, orders in session.execute(once) if people else []:
         target = stats(values) if level == 1 and names else everyone
         _add_once(target, kind, int(contacts), int(orders))
         if not names:
