@@ -9,17 +9,18 @@ statements, not one transaction per person.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from lealta.automations import bulk, service
+from lealta.automations import admission, bulk, service
 from lealta.automations.tables import Run, RunStep
 from lealta.automations.triggers import load_live
 from lealta.automations.uniform import Start, uniform_start
-from lealta.contacts.tables import ContactTag
 from lealta.events.tables import Event
 
 ENTERED = "Segment Entered"
@@ -29,6 +30,7 @@ ANALYZE_AFTER = 10_000
 EVENTS = cast(Table, Event.__table__)
 RUNS = cast(Table, Run.__table__)
 STEPS = cast(Table, RunStep.__table__)
+log = logging.getLogger(__name__)
 
 
 def segment_moves(
@@ -90,30 +92,47 @@ def segment_moves(
 def enroll_many(
     session: Session, live: Any, contact_ids: Sequence[str], *, entry_key: str, now: dt.datetime
 ) -> int:
-    """Enrol many contacts in one workflow with bulk statements; returns how many were new.
+    """Enrol many contacts in one workflow with bulk statements; returns how many were new
+    (see :func:`enrol_set`, which also says who was refused and why)."""
+    return enrol_set(session, live, contact_ids, entry_key=entry_key, now=now).started
 
-    The entry rules are applied set-wise: contacts with a live run (``max_active``), with any
-    run when re-entry is ``never``, or carrying a suppressing tag are left out.
+
+@dataclass(frozen=True)
+class Enrolled:
+    """What a bulk enrolment did: runs started, and contacts refused per reason (the entry
+    rule that kept them out: see :mod:`lealta.automations.admission`)."""
+
+    started: int
+    refused: dict[str, int]
+    admitted: list[str]
+
+
+def enrol_set(
+    session: Session, live: Any, contact_ids: Sequence[str], *, entry_key: str, now: dt.datetime
+) -> Enrolled:
+    """Enrol many contacts in one workflow with bulk statements.
+
+    The entry rules are those of one enrolment (:func:`lealta.automations.service.may_enter`:
+    contact gone, ``max_active``, ``reenter``, ``reenter_after_days``, suppressing tags and
+    segments), applied set-wise by :func:`lealta.automations.admission.admit`. The refusals
+    are counted per reason in the result and logged (``lealta.automations.sweeps``, info).
     """
     workflow, rules = live.workflow, live.rules
     if workflow.status != "active" or not contact_ids:
-        return 0
-    wanted = set(contact_ids)
-    statuses = ("active", "waiting") if rules.entry.reenter != "never" else None
-    query = select(Run.contact_id).where(Run.workflow_id == workflow.id)
-    if statuses is not None:
-        query = query.where(Run.status.in_(statuses))
-    busy = set(session.scalars(query))
-    if rules.entry.suppress_tags:
-        busy |= set(
-            session.scalars(
-                select(ContactTag.contact_id).where(ContactTag.tag.in_(rules.entry.suppress_tags))
-            )
+        return Enrolled(0, {}, [])
+    found = admission.admit(session, workflow.id, rules.entry, contact_ids, now=now)
+    refused = found.reasons()
+    if refused:
+        log.info(
+            "workflow %s: %d refused entry (%s)",
+            workflow.id,
+            len(found.refused),
+            ", ".join(f"{reason}: {count}" for reason, count in sorted(refused.items())),
         )
     # In run id order: the runs table, its key and, later, the step log grow at one end
     # instead of all over their indexes, and the runner (which takes runs due at the same
     # moment in table order) writes each batch's step log into one stretch of its index.
-    chosen = sorted((service.run_id(workflow.id, cid, entry_key), cid) for cid in wanted - busy)
+    chosen = sorted((service.run_id(workflow.id, cid, entry_key), cid) for cid in found.admitted)
     connection = session.connection()
     shared = {
         "workflow_id": workflow.id,
@@ -149,7 +168,7 @@ def enroll_many(
         # The runner claims along the (status, wake_at) index; planner statistics that do not
         # know these rows yet would have it sort every due run on each claim instead.
         connection.exec_driver_sql("ANALYZE workflow_runs")
-    return len(chosen)
+    return Enrolled(len(chosen), refused, found.admitted)
 
 
 def _log_starts(

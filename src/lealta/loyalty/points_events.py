@@ -1,7 +1,8 @@
 """Points events on the contact's timeline, each a workflow trigger: ``Loyalty Points Earned``
 for every credit (earned, bonus, added by hand) and ``Loyalty Points Expiring`` once per
-contact and expiry day, ``warn_days`` before. Written set-wise; the workflows they trigger
-start as the tier events' do (:func:`lealta.loyalty.service._start_workflows`)."""
+contact and expiry day, ``warn_days`` before. Written set-wise; like the tier events, they
+start the workflows they trigger and wake the runs waiting for them as a tracked event does
+(:func:`lealta.automations.recording.record_events`)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from lealta.events.tables import Event
-from lealta.storage.upsert import insert_ignoring
 
 EARNED = "Loyalty Points Earned"
 EXPIRING = "Loyalty Points Expiring"
-CHUNK = 1000
 
 
 class Credited(Protocol):
@@ -89,37 +85,10 @@ def expiring(
 
 
 def record(session: Session, events: list[dict[str, Any]], *, now: dt.datetime) -> int:
-    """Write the events whose ``message_id`` is new and start the workflows they trigger;
-    how many were new (a replayed sweep writes none and starts nothing)."""
-    from lealta.loyalty.service import _start_workflows
+    """Write the events whose ``message_id`` is new, start the workflows they trigger and wake
+    the runs waiting for them (:func:`lealta.automations.recording.record_events`, the path
+    the tier events take too); how many were new (a replayed sweep writes none and starts
+    nothing)."""
+    from lealta.automations.recording import record_events
 
-    new: list[dict[str, Any]] = []
-    for start in range(0, len(events), CHUNK):
-        part = events[start : start + CHUNK]
-        seen = set(
-            session.scalars(
-                select(Event.message_id).where(
-                    Event.message_id.in_([e["message_id"] for e in part])
-                )
-            )
-        )
-        fresh = [e for e in part if e["message_id"] not in seen]
-        insert_ignoring(
-            session,
-            Event.__table__,
-            [
-                {
-                    **e,
-                    "type": "track",
-                    "context": {"source": "lealta"},
-                    "occurred_at": now,
-                    "received_at": now,
-                }
-                for e in fresh
-            ],
-            conflict=["message_id"],
-        )
-        new += fresh
-    if new:
-        _start_workflows(session, new, now)
-    return len(new)
+    return len(record_events(session, events, entry_key=f"loyalty:{now.isoformat()}", now=now))

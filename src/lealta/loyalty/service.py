@@ -398,9 +398,9 @@ def _plain_values(column: Any) -> list[Any]:
 
 
 def _record_changes(session: Session, changes: Any, version: int, now: dt.datetime) -> None:
-    """History rows, events and the workflows those events start."""
+    """History rows, events and the workflows those events start and wake."""
     from lealta.automations import bulk
-    from lealta.automations.sweeps import EVENTS
+    from lealta.automations.recording import record_events
 
     if changes.empty:
         return
@@ -425,12 +425,6 @@ def _record_changes(session: Session, changes: Any, version: int, now: dt.dateti
         }
         for r in records
     ]
-    shared_event = {
-        "type": "track",
-        "context": {"source": "lealta"},
-        "occurred_at": now,
-        "received_at": now,
-    }
     for start in range(0, len(records), CHUNK):
         bulk.insert_rows(
             connection,
@@ -438,21 +432,13 @@ def _record_changes(session: Session, changes: Any, version: int, now: dt.dateti
             history[start : start + CHUNK],
             shared={"changed_at": now, "program_version": version},
         )
-        bulk.insert_rows(
-            connection,
-            EVENTS,
-            events[start : start + CHUNK],
-            shared=shared_event,
-            skip_conflicts_on=["message_id"],
-        )
-    _start_workflows(session, events, now)
+    record_events(session, events, entry_key=f"loyalty:{stamp}", now=now)
 
 
 def _record_risks(session: Session, risky: Any, now: dt.datetime) -> None:
     """``Loyalty Tier At Risk`` events (one per fall: the id names its first day) and the
-    workflows they start."""
-    from lealta.automations import bulk
-    from lealta.automations.sweeps import EVENTS
+    workflows they start and wake (a fall already warned of starts nothing again)."""
+    from lealta.automations.recording import record_events
     from lealta.loyalty.risk import AT_RISK
 
     if risky.empty:
@@ -472,75 +458,11 @@ def _record_risks(session: Session, risky: Any, now: dt.datetime) -> None:
         }
         for r in _records(risky)
     ]
-    shared = {
-        "type": "track",
-        "context": {"source": "lealta"},
-        "occurred_at": now,
-        "received_at": now,
-    }
-    connection = session.connection()
-    for start in range(0, len(events), CHUNK):
-        bulk.insert_rows(
-            connection,
-            EVENTS,
-            events[start : start + CHUNK],
-            shared=shared,
-            skip_conflicts_on=["message_id"],
-        )
-    _start_workflows(session, events, now)
+    record_events(session, events, entry_key=f"loyalty:{now.isoformat()}", now=now)
 
 
 def _properties(record: Mapping[str, Any]) -> dict[str, Any]:
     return {"from": record["from_tier"], "to": record["to_tier"], "reason": record["reason"]}
-
-
-def _start_workflows(session: Session, events: list[dict[str, Any]], now: dt.datetime) -> None:
-    """Enrol the contacts whose tier event triggers an active workflow (set-wise); each new
-    run keeps its event as its trigger (templates read ``trigger.properties``)."""
-    from sqlalchemy import bindparam, update
-
-    from lealta.automations.definition import EventTrigger
-    from lealta.automations.service import run_id
-    from lealta.automations.sweeps import RUNS, enroll_many
-    from lealta.automations.triggers import load_live
-    from lealta.scoring.rules import conditions_hold
-
-    for live in load_live(session):
-        trigger = live.rules.trigger
-        if not isinstance(trigger, EventTrigger):
-            continue
-        wanted = trigger.event.casefold()
-        movers = [
-            e
-            for e in events
-            if e["name"].casefold() == wanted and conditions_hold(trigger.where, e["properties"])
-        ]
-        if not movers:
-            continue
-        key = f"loyalty:{now.isoformat()}"
-        contacts = [e["contact_id"] for e in movers]
-        if not enroll_many(session, live, contacts, entry_key=key, now=now):
-            continue
-        kept = [
-            {
-                "run": run_id(live.workflow.id, e["contact_id"], key),
-                "kept": {
-                    "event": e["name"],
-                    "type": "track",
-                    "properties": e["properties"],
-                    "at": now.isoformat(),
-                    "message_id": e["message_id"],
-                },
-            }
-            for e in movers
-        ]
-        statement = (
-            update(RUNS)
-            .where(RUNS.c.id == bindparam("run"), RUNS.c.trigger.is_(None))
-            .values(trigger=bindparam("kept"))
-        )
-        for start in range(0, len(kept), CHUNK):
-            session.connection().execute(statement, kept[start : start + CHUNK])
 
 
 # -- one contact, for the shop ----------------------------------------------------------------

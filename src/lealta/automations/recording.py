@@ -1,0 +1,153 @@
+"""Recording, many at once, the events Lealta itself derives (tier changes, points credited or
+expiring) so that they do what a tracked event does to workflows: start the workflows they
+trigger and wake the runs that wait for an event.
+
+A tracked event goes through :meth:`lealta.automations.triggers.Triggers.on_event`, one
+contact at a time: it enrols the contact where the event triggers a workflow, keeping the
+event as the run's trigger, then wakes the contact's waiting runs (``wake_at = now``), so a
+``wait_for_event`` run sees the event at once instead of at its timeout. A loyalty review
+records hundreds of thousands of events at once; here the same happens set-wise: the events
+are written with a few statements per chunk, each event-triggered workflow enrols its
+contacts with :func:`lealta.automations.sweeps.enrol_set` (the entry rules of one enrolment,
+set-wise), and one ``UPDATE`` per chunk of contacts wakes their waiting runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from lealta.automations import bulk
+from lealta.automations.definition import EventTrigger
+from lealta.automations.service import run_id
+from lealta.automations.tables import Run
+from lealta.automations.triggers import load_live
+from lealta.automations.views import among
+from lealta.events.tables import Event
+from lealta.scoring.rules import conditions_hold
+
+CHUNK = 5000
+EVENTS = cast(Table, Event.__table__)
+RUNS = cast(Table, Run.__table__)
+
+
+def record_events(
+    session: Session, events: Sequence[dict[str, Any]], *, entry_key: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """Write the ``events`` (``message_id``, ``contact_id``, ``name``, ``properties``) whose
+    ``message_id`` is new, as ``track`` events that occurred ``now``, then start and wake the
+    workflows they concern (:func:`start_and_wake`); the new ones (a replay writes none and
+    starts nothing)."""
+    connection = session.connection()
+    new: list[dict[str, Any]] = []
+    for start in range(0, len(events), CHUNK):
+        part = list({e["message_id"]: e for e in events[start : start + CHUNK]}.values())
+        seen = set(
+            session.scalars(
+                select(Event.message_id).where(
+                    among(connection, Event.message_id, [e["message_id"] for e in part])
+                )
+            )
+        )
+        fresh = [e for e in part if e["message_id"] not in seen]
+        bulk.insert_rows(
+            connection,
+            EVENTS,
+            [
+                {
+                    "message_id": e["message_id"],
+                    "contact_id": e["contact_id"],
+                    "name": e["name"],
+                    "properties": e["properties"],
+                }
+                for e in fresh
+            ],
+            shared={
+                "type": "track",
+                "context": {"source": "lealta"},
+                "occurred_at": now,
+                "received_at": now,
+            },
+            skip_conflicts_on=["message_id"],
+        )
+        new += fresh
+    start_and_wake(session, new, entry_key=entry_key, now=now)
+    return new
+
+
+def start_and_wake(
+    session: Session, events: Sequence[dict[str, Any]], *, entry_key: str, now: dt.datetime
+) -> dict[str, int]:
+    """Do to workflows what these (recorded) events do when tracked, set-wise; runs started
+    per workflow id.
+
+    Every active workflow an event triggers (its name and ``where``) enrols the event's
+    contacts under ``entry_key`` with the entry rules applied (the refused are counted and
+    logged by :func:`lealta.automations.sweeps.enrol_set`); each new run keeps its event as
+    its trigger (templates read ``trigger.properties``). Then the waiting runs of every
+    contact with an event are made due now, so a ``wait_for_event`` sees it at once.
+    """
+    from lealta.automations.sweeps import enrol_set
+
+    if not events:
+        return {}
+    connection = session.connection()
+    started: dict[str, int] = {}
+    for live in load_live(session):
+        trigger = live.rules.trigger
+        if not isinstance(trigger, EventTrigger):
+            continue
+        wanted = trigger.event.casefold()
+        movers: dict[str, dict[str, Any]] = {}
+        for e in events:  # a contact's first matching event starts their run
+            if (
+                e["name"].casefold() == wanted
+                and e["contact_id"] not in movers
+                and conditions_hold(trigger.where, e["properties"])
+            ):
+                movers[e["contact_id"]] = e
+        if not movers:
+            continue
+        done = enrol_set(session, live, list(movers), entry_key=entry_key, now=now)
+        started[live.workflow.id] = done.started
+        kept = [
+            {
+                "run": run_id(live.workflow.id, contact_id, entry_key),
+                "kept": {
+                    "event": movers[contact_id]["name"],
+                    "type": "track",
+                    "properties": movers[contact_id]["properties"],
+                    "at": now.isoformat(),
+                    "message_id": movers[contact_id]["message_id"],
+                },
+            }
+            for contact_id in done.admitted
+        ]
+        statement = (
+            update(RUNS)
+            .where(RUNS.c.id == bindparam("run"), RUNS.c.trigger.is_(None))
+            .values(trigger=bindparam("kept"))
+        )
+        for start in range(0, len(kept), CHUNK):
+            connection.execute(statement, kept[start : start + CHUNK])
+    wake(session, [e["contact_id"] for e in events], now=now)
+    return started
+
+
+def wake(session: Session, contact_ids: Sequence[str], *, now: dt.datetime) -> None:
+    """Make the waiting runs of ``contact_ids`` due ``now`` (what a tracked event does to its
+    contact's runs): the runner then sees whether the event they wait for came. A run waiting
+    for a time keeps its own wake-up time in its state, so waking it early changes nothing."""
+    ids = list(dict.fromkeys(contact_ids))
+    connection = session.connection()
+    for start in range(0, len(ids), CHUNK):
+        connection.execute(
+            update(RUNS)
+            .where(among(connection, RUNS.c.contact_id, ids[start : start + CHUNK]))
+            .where(RUNS.c.status == "waiting")
+            .values(wake_at=now)
+        )
