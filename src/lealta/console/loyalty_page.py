@@ -3,7 +3,10 @@ tier over a period, the tier migration matrix between two dates and benefit use
 (``loyalty.html``); the people behind any of those figures (``loyalty_people.html``); and the
 programme editor with its preview and versions (``loyalty_program.html``).
 
-Figures come from :mod:`lealta.loyalty.reports`; every count links to the people behind it.
+Figures come from :mod:`lealta.loyalty.reports`; every count links to the people behind it:
+the contacts list filtered by tier for the members of a tier, the Loyalty pages' own list for
+a cell of the matrix or those in no tier. The points liability comes from
+:func:`lealta.loyalty.ledger.liability` when the programme has points.
 """
 
 from __future__ import annotations
@@ -43,6 +46,15 @@ def people_link(**query: str | None) -> str:
     return "/loyalty/people?" + urlencode(given)
 
 
+def members_link(tier: str | None) -> str:
+    """The people in ``tier`` now: the contacts list filtered by tier (``/contacts?tier=``,
+    with its search, columns and export); those in no tier (which that filter cannot say) on
+    the Loyalty pages' own list."""
+    if tier:
+        return "/contacts?" + urlencode({"tier": tier})
+    return people_link(tier="")
+
+
 def _tiers_view(program: LoyaltyProgram, members: dict[str, int]) -> list[dict[str, Any]]:
     """The tiers, highest first, with their rule, benefits and members."""
     total = sum(members.values()) or 1
@@ -61,7 +73,7 @@ def _tiers_view(program: LoyaltyProgram, members: dict[str, int]) -> list[dict[s
                 ],
                 "members": count,
                 "share": count / total,
-                "href": people_link(tier=tier.name),
+                "href": members_link(tier.name),
             }
         )
     return shown
@@ -92,7 +104,7 @@ def _revenue_view(program: LoyaltyProgram, rows: list[reports.TierRevenue]) -> l
                 "revenue": main,
                 "other": [(cur, amount) for cur, amount in amounts if cur != program.currency],
                 "average": main / orders if orders else None,
-                "href": people_link(tier=tier or ""),
+                "href": members_link(tier),
             }
         )
     return shown
@@ -141,7 +153,7 @@ def _vouchers_view(
             "tier": tier or NO_TIER,
             "vouchers": by_tier[tier].vouchers if tier in by_tier else 0,
             "customers": by_tier[tier].customers if tier in by_tier else 0,
-            "href": people_link(tier=tier or ""),
+            "href": members_link(tier),
         }
         for tier in order
         if tier is not None or tier in by_tier
@@ -216,6 +228,7 @@ def loyalty_context(services: Services, query: dict[str, str]) -> dict[str, Any]
         ever = reports.vouchers_ever_redeemed(session)
         reviewed = reports.last_review(session)
         first = reports.first_change(session)
+        owed = _liability(session, program, today)
     tiers = _tiers_view(program, members)
     return {
         "stored": stored,
@@ -240,6 +253,33 @@ def loyalty_context(services: Services, query: dict[str, str]) -> dict[str, Any]
         "vouchers": _vouchers_view(program, vouchers),
         "vouchers_in_period": sum(v.vouchers for v in vouchers),
         "vouchers_ever": ever,
+        "liability": owed,
+    }
+
+
+def _liability(session: Session, program: LoyaltyProgram, today: dt.date) -> dict[str, Any] | None:
+    """Points outstanding and their value, what expires in 30 days and the points ever moved
+    per kind; None when the programme has no points."""
+    from lealta.loyalty.ledger import liability
+
+    if program.points is None:
+        return None
+    found = liability(session, program, today=today)
+    return {
+        "points": found.points,
+        "value": found.value,
+        "currency": found.currency,
+        "point_value": found.point_value,
+        "holders": found.holders,
+        "expiring": found.expiring_30_days,
+        "moved": [
+            ("Earned", found.earned),
+            ("Redeemed", found.redeemed),
+            ("Expired", found.expired),
+            ("Taken back by returns", found.returned),
+            ("Adjusted", found.adjusted),
+            ("Not recovered from returns", found.not_recovered),
+        ],
     }
 
 

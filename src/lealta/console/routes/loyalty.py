@@ -11,6 +11,7 @@ CSRF token and is audited.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,11 +32,13 @@ from lealta.console.loyalty_page import (
     versions_context,
 )
 from lealta.console.loyalty_yaml import Problem, check
+from lealta.console.profile_page import profile_context
 from lealta.console.rendering import checked_form, render, services_of
+from lealta.console.routes.contacts import back_to
 from lealta.demo.loyalty import example_text
 from lealta.errors import InvalidInput, LealtaError, NotFound
 from lealta.jobs import service as jobs
-from lealta.loyalty import service
+from lealta.loyalty import overrides, service
 from lealta.loyalty.preview import preview, warm_in_background
 from lealta.storage.retry import in_transaction
 
@@ -196,6 +199,73 @@ def review_job(request: Request, job_id: str, user: SignedIn = Depends(signed_in
     return answer
 
 
+@router.post("/contacts/{contact_id}/loyalty/override")
+async def override(
+    request: Request, contact_id: str, user: SignedIn = Depends(signed_in)
+) -> Response:
+    """Put the contact in a tier by decision (``op=set``: ``tier``, ``reason``, ``until``
+        optional) or end the decision (``op=remove``); admins only, audited. Back to the contact's
+        card; a refused change shows the page again with the reason beside the form (400, as the
+    page's other forms)."""
+    form = await checked_form(request, user, "read")
+    if user.role != "admin":
+        raise Refused(f"only an admin can decide a tier; you are a {user.role}")
+    services = services_of(request)
+    op = str(form.get("op", "set"))
+    typed = {key: str(form.get(key, "")) for key in ("tier", "reason", "until")}
+    now = services.clock.now()
+
+    def work(session: Session) -> None:
+        if op == "remove":
+            done = overrides.remove_override(session, contact_id, now=now)
+            detail: dict[str, Any] = {"contact": done.contact_id, "tier": done.after}
+            audit(
+                session, user, "loyalty decision removed", f"contact {done.contact_id}", now, detail
+            )
+            return
+        until = _day(typed["until"])
+        done = overrides.set_override(
+            session,
+            contact_id,
+            tier=typed["tier"],
+            reason=typed["reason"],
+            until=until,
+            set_by=user.email,
+            now=now,
+        )
+        detail = {"contact": done.contact_id, "tier": done.after, "before": done.before}
+        detail |= {"reason": typed["reason"].strip(), "until": typed["until"] or None}
+        audit(session, user, "loyalty tier decided", f"contact {done.contact_id}", now, detail)
+
+    try:
+        await run_in_threadpool(in_transaction, services.uow, work)
+    except LealtaError as problem:
+        context = await run_in_threadpool(
+            profile_context,
+            services,
+            contact_id,
+            {},
+            edit_section="loyalty",
+            edit_problem=str(problem),
+            typed=typed,
+        )
+        status = context.pop("status")
+        return render(
+            request, "contact.html", user=user, status=status if status != 200 else 400, **context
+        )
+    return back_to(contact_id, "loyalty")
+
+
+def _day(text: str) -> dt.date | None:
+    """``until`` as typed: empty (no end) or a day ``YYYY-MM-DD``."""
+    if not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"until {text!r} is not a day (YYYY-MM-DD)", field="until") from None
+
+
 @router.get("/loyalty/progress/{contact_id}", response_class=HTMLResponse)
 def progress(request: Request, contact_id: str, user: SignedIn = Depends(signed_in)) -> Response:
     """The contact's progress to the next tier, in words (a fragment of the contact page)."""
@@ -214,4 +284,7 @@ def progress(request: Request, contact_id: str, user: SignedIn = Depends(signed_
         problem="",
         words=found["words"],
         ordered=found["ordered"],
+        keep=found["keep"],
+        drops_on=found["drops_on"],
+        drops_to=found["drops_to"],
     )
