@@ -224,11 +224,17 @@ def reports_context(services: Services, query: Mapping[str, str]) -> dict[str, A
         period, by = period_from({}, now=now), "workflow"
     context.update(period=period, by=by, counting=False, partial=False, reload=RELOAD)
     key = (period.start, period.end, by)
-    kept = report_figures(services)
-    found = kept.within(key, WAIT) if _many(services, period) else kept.read(key)
+    kept, quick = report_figures(services), _quick.of(services)
+    if _many(services, period):
+        found = kept.within(key, 0.0)  # the figures kept, or their count begins
+        if found is None:
+            quick.within(key, 0.0)  # the rollup's figures are counted beside them
+            found = kept.within(key, WAIT)
+    else:
+        found = kept.read(key)
     if found is None:
         # meanwhile, what adds up comes from the daily rollup at once (people: "…")
-        found = _quick.of(services).within(key, ROLLUP_WAIT)
+        found = quick.within(key, ROLLUP_WAIT)
         context.update(
             counting=True,
             partial=found is not None,

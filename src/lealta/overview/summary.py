@@ -139,6 +139,7 @@ class Summary(Generic[T]):
             if running is not None and running[0].is_alive():
                 return running[1]
             done = threading.Event()
+            self._failure = None  # an older count's error is not this one's
 
             def count() -> None:
                 try:
