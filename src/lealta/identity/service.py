@@ -21,7 +21,7 @@ from lealta.contacts.tables import Consent, Contact, ContactTag, Identifier, Lis
 from lealta.events.tables import Event
 from lealta.identity.normalize import normalize
 from lealta.lifecycle.tables import StageChange
-from lealta.loyalty.tables import ContactTier, TierChange
+from lealta.loyalty.tables import TierChange
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
@@ -103,10 +103,13 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
     Identifiers, events, orders, consent records, stage and loyalty tier history move; tags
     and list memberships are united (``into``'s own membership of a list wins); attributes
     are united (``into``'s values win); the stage is the later of the two in the lifecycle
-    order; the score is recomputed from the united history. The RFM row and the loyalty tier
-    of ``source`` are dropped: the next RFM computation and tier review judge the survivor
-    on the united orders. The merge is recorded as an event.
+    order; the score is recomputed from the united history. The RFM row of ``source`` is
+    dropped: the next RFM computation judges the survivor on the united orders. The survivor
+    keeps the better loyalty tier of the two and one tier by decision (rules in
+    :mod:`lealta.loyalty.merging`) until the next tier review. The merge is recorded as an
+    event.
     """
+    from lealta.loyalty.merging import unite as unite_loyalty
     from lealta.rulesets.service import lifecycle_model, scoring_model
     from lealta.scoring.service import recompute_contact
 
@@ -120,7 +123,7 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
     _unite(session, ListMembership, ListMembership.list_id, source.id, into.id)
     session.execute(delete(ScoreChange).where(ScoreChange.contact_id == source.id))
     session.execute(delete(ContactRfm).where(ContactRfm.contact_id == source.id))
-    session.execute(delete(ContactTier).where(ContactTier.contact_id == source.id))
+    unite_loyalty(session, source.id, into.id, now=now)
     into.attributes = {**source.attributes, **into.attributes}
     into.lifecycle_stage = _later_stage(
         lifecycle_model(session), into.lifecycle_stage, source.lifecycle_stage

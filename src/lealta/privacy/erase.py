@@ -4,8 +4,9 @@ What goes, what stays and why:
 
 * **Deleted**: identifiers (so the e-mail or phone can start a new contact), tags, list
   memberships, the ``contact_rfm`` row, the score ledger, the loyalty tier with its
-  history (reviews leave erased contacts out, so their kept orders earn no tier again) and
-  the loyalty points ledger (the points sweep leaves erased contacts out too);
+  history (reviews leave erased contacts out, so their kept orders earn no tier again), the
+  tier given by decision (its reason may name the person) and the loyalty points ledger
+  (the points sweep leaves erased contacts out too);
   attributes, stage, score and seen-times on the contact row are cleared. The contact row
   itself stays, marked ``erased_at``, so that its id answers 410 Gone and the rows below
   keep a valid owner.
@@ -39,7 +40,7 @@ from lealta.contacts.service import get_live, person_ids
 from lealta.contacts.tables import Consent, Contact, ContactTag, Identifier, ListMembership
 from lealta.events.tables import Event
 from lealta.lifecycle.tables import StageChange
-from lealta.loyalty.tables import ContactTier, PointsEntry, TierChange
+from lealta.loyalty.tables import ContactTier, PointsEntry, TierChange, TierOverride
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
@@ -67,6 +68,7 @@ def erase_contact(session: Session, contact_id: str, *, now: dt.datetime) -> Era
     _delete(session, ContactRfm, ids)
     _delete(session, ContactTier, ids)
     _delete(session, TierChange, ids)
+    _delete(session, TierOverride, ids)
     _delete(session, PointsEntry, ids)
     events = _count(session, Event, ids)
     session.execute(

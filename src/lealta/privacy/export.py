@@ -2,8 +2,9 @@
 
 The document covers the contact and every profile merged into it: identifiers, attributes,
 tags, list memberships, consent history with its proof, events, orders, stage and score
-history, the latest RFM row, the loyalty tier with its history, and the loyalty points
-ledger. Times are ISO 8601 in UTC, amounts decimal strings.
+history, the latest RFM row, the loyalty tier with its history, the tiers given by decision
+(with their reason, expired ones too), and the loyalty points ledger. Times are ISO 8601 in
+UTC, amounts decimal strings.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from lealta.contacts.tables import (
 )
 from lealta.events.tables import Event
 from lealta.lifecycle.tables import StageChange
-from lealta.loyalty.tables import ContactTier, PointsEntry, TierChange
+from lealta.loyalty.tables import ContactTier, PointsEntry, TierChange, TierOverride
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
 from lealta.vouchers.tables import Voucher
@@ -126,6 +127,13 @@ def export_contact(session: Session, contact_id: str, *, now: dt.datetime) -> di
             ids,
             TierChange.changed_at,
             ("from_tier", "to_tier", "reason", "program_version", "changed_at"),
+        ),
+        "loyalty_overrides": _rows(
+            session,
+            TierOverride,
+            ids,
+            TierOverride.set_at,
+            ("tier", "reason", "until", "set_by", "set_at"),
         ),
         "loyalty_points": _rows(
             session,
