@@ -4,7 +4,9 @@ Editing a workflow stores a new version; runs already under way finish on the ve
 started with. A run's id derives from (workflow, contact, entry key), so a trigger seen twice
 enrols once. A workflow is enabled only when every message template its send steps use is
 stored for the step's channel; installing a shipped workflow stores the shipped templates it
-uses that are not stored yet.
+uses that are not stored yet. A workflow whose ``loyalty_tier`` conditions name a tier the
+loyalty programme in force does not have (or name tiers while no programme is in force) is
+refused when saved: such a condition would silently never hold.
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lealta.automations.definition import SendStep, WorkflowDefinition, dump, load_definition
+from lealta.automations.conditions import unknown_tiers
+from lealta.automations.definition import (
+    IfStep,
+    SendStep,
+    WorkflowDefinition,
+    dump,
+    load_definition,
+)
 from lealta.automations.tables import Run, Workflow, WorkflowVersion
 from lealta.contacts.tables import Contact, ContactTag
 from lealta.errors import Conflict, InvalidInput, NotFound
@@ -43,8 +52,16 @@ class Saved:
 
 
 def save(session: Session, source: str | Mapping[str, Any], *, now: dt.datetime) -> Saved:
-    """Store a definition (YAML/JSON text or mapping) as a new workflow or a new version."""
+    """Store a definition (YAML/JSON text or mapping) as a new workflow or a new version.
+
+    Raises
+    ------
+    InvalidInput
+        When the definition is invalid, or a ``loyalty_tier`` condition names a tier the
+        programme in force does not have (see :func:`check_tier_names`).
+    """
     definition = load_definition(source)
+    check_tier_names(session, definition)
     document = dump(definition)
     workflow = session.get(Workflow, definition.id)
     if workflow is None:
@@ -82,6 +99,48 @@ def save(session: Session, source: str | Mapping[str, Any], *, now: dt.datetime)
     )
     session.flush()
     return Saved(workflow.id, workflow.current_version, created=False, changed=True)
+
+
+def check_tier_names(session: Session, rules: WorkflowDefinition) -> None:
+    """Refuse ``loyalty_tier`` conditions (in ``if`` steps and the goal) that name a tier the
+    loyalty programme in force does not have, or that name tiers while no programme is in
+    force. A bare ``{kind: loyalty_tier}`` (any tier) is always accepted.
+
+    Raises
+    ------
+    InvalidInput
+        Naming the step (``field`` ``steps.<id>.condition`` or ``goal.condition``), the
+        unknown tiers and the programme's tiers.
+    """
+    from lealta.loyalty import service as loyalty
+
+    places = [
+        (f"step {step.id!r}", f"steps.{step.id}.condition", step.condition)
+        for step in rules.steps
+        if isinstance(step, IfStep)
+    ]
+    if rules.goal is not None:
+        places.append(("the goal", "goal.condition", rules.goal.condition))
+    stored = loyalty.get(session)
+    known = stored.program.tier_names() if stored is not None else []
+    for where, field, condition in places:
+        unknown = unknown_tiers(condition, known)
+        if not unknown:
+            continue
+        names = ", ".join(repr(name) for name in unknown)
+        if stored is None:
+            raise InvalidInput(
+                f"workflow {rules.id!r}: {where}: a loyalty_tier condition names tiers "
+                f"({names}) but no loyalty programme is in force; save a programme first "
+                "(PUT /v1/loyalty/program or lealta loyalty import), or use "
+                "{kind: loyalty_tier} for any tier",
+                field=field,
+            )
+        raise InvalidInput(
+            f"workflow {rules.id!r}: {where}: no loyalty tier {names} in the programme in "
+            f"force; its tiers are {', '.join(known)}",
+            field=field,
+        )
 
 
 def get(session: Session, workflow_id: str) -> Workflow:
