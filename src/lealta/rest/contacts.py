@@ -132,6 +132,16 @@ def search_contacts(
         int | None,
         Query(ge=1, le=36_500, description="Not seen for N days (never-seen ones included)."),
     ] = None,
+    tier: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="Loyalty tier, any case (e.g. `gold`): contacts holding it now, by "
+            "their orders or by decision. A tier the programme in force does not have, or "
+            "any tier while no programme is in force, is a 400 naming `tier`.",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = search.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="`next` of the previous page.")] = None,
 ) -> ContactPage:
@@ -157,6 +167,7 @@ def search_contacts(
         q=q,
         cluster=cluster,
         unseen_since=search.days_before(_now(request), unseen_for_days),
+        tier=tier,
     )
     within = search.days_before(_now(request), seen_within_days)
     if within is not None and (seen_after is None or within > seen_after):
