@@ -179,8 +179,11 @@ def test_the_card_on_the_contact_page(api: Api, shop: dict[str, str]) -> None:
         ("Moved up from Member to Silver", "1 Apr 2026"),
         ("Joined Member", "1 Mar 2026"),
     ]
-    assert dora == {"words": "1 more order to Silver before 21 February 2027", "ordered": "yes"}
-    assert ana == {"words": "", "ordered": "yes"}  # Gold is the top tier
+    steady = {"keep": "", "drops_on": "", "drops_to": ""}  # no tier falling
+    words = "1 more order to Silver before 21 February 2027"
+    assert dora == {"words": words, "ordered": "yes", **steady}
+    assert ana == {"words": "", "ordered": "yes", **steady}  # Gold is the top tier
+    assert (cruz["decision"], cruz["points"]) == (None, None)  # no decision, no points
     assert nobody is not None
     assert (nobody["tier"], nobody["history"]) == (None, [])
-    assert none_yet == {"words": "", "ordered": ""}
+    assert none_yet == {"words": "", "ordered": "", **steady}

@@ -7,7 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import parse_qs, urlsplit
 
-from lealta.console.loyalty_page import _matrix_view, _revenue_view, _vouchers_view, people_link
+from lealta.console.loyalty_page import (
+    _matrix_view,
+    _revenue_view,
+    _vouchers_view,
+    members_link,
+    people_link,
+)
 from lealta.loyalty.program import load_program
 from lealta.loyalty.reports import TierRevenue, TierVouchers
 from lealta.segmentation.movements import Movements
@@ -41,6 +47,8 @@ def test_revenue_rows_follow_the_tiers_with_no_tier_and_old_tiers_after() -> Non
     assert gold["average"] == 80.0
     assert shown[1]["average"] is None  # Silver: no order
     assert shown[3]["href"] == "/loyalty/people?tier="
+    assert gold["href"] == "/contacts?tier=Gold"  # the contacts list, filtered by tier
+    assert shown[4]["href"] == "/contacts?tier=Bronze"
 
 
 def test_vouchers_list_every_tier_and_no_tier_only_when_used() -> None:
@@ -80,6 +88,12 @@ def test_the_matrix_orders_tiers_highest_first_and_links_each_cell() -> None:
     assert parse_qs(urlsplit(joined.href).query, keep_blank_values=True)["was"] == [""]
     assert view["totals"] == [2, 5, 4, 0]
     assert view["moved"] == 6
+
+
+def test_members_of_a_tier_are_the_contacts_filtered_by_it_and_no_tier_our_own_list() -> None:
+    assert members_link("Gold & co") == "/contacts?tier=Gold+%26+co"
+    assert members_link(None) == "/loyalty/people?tier="
+    assert members_link("") == "/loyalty/people?tier="
 
 
 def test_people_links_keep_an_empty_tier() -> None:
