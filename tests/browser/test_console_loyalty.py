@@ -490,12 +490,13 @@ def test_points_decisions_and_a_falling_tier_on_the_card(
 def test_the_pages_fit_a_phone(
     browser: Any, lealta: Lealta, reviewed: dict[str, Any], opened: list[Any]
 ) -> None:
-    for path, name in (
-        ("/loyalty", "loyalty-phone"),
-        ("/loyalty/program", "loyalty-program-phone"),
-        (f"/contacts/{reviewed['ids']['climber']}", "loyalty-card-phone"),
+    for path, name, role in (
+        ("/loyalty", "loyalty-phone", "marketer"),
+        ("/loyalty/program", "loyalty-program-phone", "marketer"),
+        (f"/contacts/{reviewed['ids']['climber']}", "loyalty-card-phone", "marketer"),
+        (f"/contacts/{reviewed['ids']['member']}", "loyalty-card-admin-phone", "admin"),
     ):
-        page = _open(opened, browser, lealta, reviewed["users"]["marketer"], path, viewport=PHONE)
+        page = _open(opened, browser, lealta, reviewed["users"][role], path, viewport=PHONE)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{path} is {overflow}px wider than the phone"
         _shot(page, name)
