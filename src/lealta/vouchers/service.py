@@ -2,7 +2,9 @@
 
 Codes are stored in their canonical form (see :mod:`lealta.vouchers.codes`): whatever way a
 customer types one, it is found. Issuing is idempotent on its key, so an automation step
-replayed after a crash hands out the same voucher. Redeeming is a compare-and-set on
+replayed after a crash hands out the same voucher, and it is part of the caller's
+transaction: a voucher issued in a transaction that rolls back is gone (no savepoint, see
+:func:`_insert_unless_taken`). Redeeming is a compare-and-set on
 ``redeemed_at``: of two concurrent redemptions exactly one wins, on SQLite as on PostgreSQL.
 """
 
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lealta.contacts.service import get_live, person_ids
@@ -76,17 +79,27 @@ def issue(
     }
     for _ in range(_CODE_TRIES):
         code = normalize_code(new_code(prefix=prefix))
-        try:
-            with session.begin_nested():  # a code collision must not undo the caller's work
-                insert_ignoring(
-                    session, Voucher.__table__, [{**row, "code": code}], conflict=["issue_key"]
-                )
-        except IntegrityError:
-            continue
+        _insert_unless_taken(session, {**row, "code": code})
         found = session.scalar(select(Voucher).where(Voucher.issue_key == key))
         if found is not None:
-            return found
+            return found  # ours, or a concurrent issue's with the same key
+        # the code was taken (by another voucher): try another
     raise Conflict(f"could not find a free voucher code in {_CODE_TRIES} tries")
+
+
+def _insert_unless_taken(session: Session, row: dict[str, object]) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING`` of one voucher: nothing is written when its issue
+    key or its code is taken already, and no error is raised.
+
+    No savepoint: a taken code must neither undo the caller's work (an error would abort a
+    PostgreSQL transaction) nor be caught in a ``SAVEPOINT``. On SQLite a savepoint opened
+    before the transaction's first write *is* the transaction (pysqlite sends no ``BEGIN``
+    before it), and releasing it commits the voucher on its own, so it survived the
+    caller's rollback.
+    """
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    session.execute(module.insert(Voucher.__table__).on_conflict_do_nothing(), [row])
 
 
 def get(session: Session, code: str) -> Voucher:
