@@ -27,9 +27,9 @@ from lealta.jobs import service as jobs
 from lealta.loyalty import reports, service
 from lealta.loyalty.preview import preview
 from lealta.loyalty.program import load_program
-from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange
+from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange, TierOverride
 from lealta.orders.tables import Order
-from lealta.users.service import create_user
+from lealta.users.service import create_user, list_audit
 from tests.browser.conftest import Lealta
 
 PASSWORD = "a long console password"
@@ -468,6 +468,11 @@ def test_points_decisions_and_a_falling_tier_on_the_card(
         page.wait_for_url(f"**/contacts/{member}#loyalty")
         assert page.locator("#loyalty .decision").count() == 0
         assert page.locator("#loyalty .tier-name").inner_text() == "Gold"  # kept until today
+        with lealta.services.uow.transaction() as session:
+            assert session.get(TierOverride, member) is None
+            done = [(e.action, e.user_email) for e in list_audit(session)[:5]]
+        assert ("loyalty decision removed", admin) in done
+        assert ("loyalty tier decided", admin) in done
 
         page.goto(lealta.url + "/loyalty")
         liability = page.locator("#points")
