@@ -86,6 +86,10 @@ def grow(services: Any, count: int) -> None:
                     "kind": kind,
                     "at": now,
                     "details": {},
+                    # every row names both (an executemany takes its columns from the first
+                    # row, so a batch starting with an open would drop every conversion's)
+                    "order_id": None,
+                    "revenue": None,
                 }
                 if kind == "converted":
                     row.update(order_id=f"grow-{people}-{i}", revenue=Decimal("42.50"))
