@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _WARMING = threading.Lock()
+_WARMED: dict[int, tuple[Any, ...]] = {}  # per store (its memo): what the last warm-up saw
 
 
 @dataclass(frozen=True)
@@ -130,12 +131,17 @@ def _rfm_of(program: LoyaltyProgram) -> LoyaltyProgram:
 
 def warm(services: Services) -> None:
     """A preview of the programme in force, thrown away: what the next preview needs is then
-    ready (see the module docstring). Never raises (it only saves time)."""
+    ready (see the module docstring). Done once per state of the store, programme version and
+    day (a page opened again finds it done). Never raises (it only saves time)."""
     try:
         with services.uow.transaction() as session:
             stored = service.get(session)
+            signature = _signature(session)
         prepared.warm_up()
         if stored is None:
+            return
+        done = ("loyalty-preview-warm", signature, stored.version, services.clock.now().date())
+        if _WARMED.get(id(services.memo)) == done:
             return
         preview(services, stored.program)
         now = services.clock.now()
@@ -143,6 +149,7 @@ def warm(services: Services) -> None:
             someone = session.scalar(select(Order.contact_id).limit(1))
             if someone is not None:
                 service.card(session, someone, now=now)
+        _WARMED[id(services.memo)] = done
     except Exception:  # a store being changed, an RFMP programme without payment scores
         log.debug("could not warm the loyalty preview", exc_info=True)
 

@@ -13,7 +13,7 @@ from lealta.console.loyalty_card import loyalty_card, progress_words
 from lealta.contacts.tables import Contact
 from lealta.errors import InvalidInput
 from lealta.loyalty import reports, service
-from lealta.loyalty.preview import preview
+from lealta.loyalty.preview import preview, warm
 from lealta.loyalty.program import load_program
 from lealta.loyalty.tables import ContactTier, TierChange
 from lealta.segmentation.members import members_page
@@ -143,6 +143,20 @@ def test_a_preview_counts_each_tier_and_writes_nothing(api: Api, shop: dict[str,
         after = session.scalar(select(func.count()).select_from(TierChange))
         assert after == changes_before
         assert session.scalar(select(func.count()).select_from(ContactTier)) == 4
+
+
+def test_a_warm_up_leaves_the_facts_ready_and_writes_nothing(
+    api: Api, shop: dict[str, str]
+) -> None:
+    services = at(api.services, SECOND + dt.timedelta(days=1))
+    with api.services.uow.transaction() as session:
+        changes_before = session.scalar(select(func.count()).select_from(TierChange))
+    warm(services)
+    first = preview(services, load_program(PROGRAM))
+    assert first.reused  # the warm-up read the facts
+    assert {t.tier: t.preview for t in first.tiers}["Gold"] == 1
+    with api.services.uow.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(TierChange)) == changes_before
 
 
 def test_a_preview_sees_new_orders_and_refuses_rfmp_without_payment_scores(
