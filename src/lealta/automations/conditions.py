@@ -8,6 +8,7 @@ Conditions are data, a union discriminated on ``kind``::
       - {kind: event_count, event: Order Completed, within_days: 30, gte: 2}
       - {kind: not, condition: {kind: tag, tag: vip}}
       - {kind: loyalty_tier, at_least: Gold}     # or {kind: loyalty_tier, in: [Gold, Platinum]}
+      - {kind: loyalty_points, gte: 500}         # the points balance now (also lte)
 
 Property tests reuse :class:`lealta.scoring.rules.Condition` (attributes are tested like event
 properties), so there is one implementation of the operators. Only events at or before ``now``
@@ -74,6 +75,8 @@ class ContactView:
     ``events`` are the recent events the runner loaded, oldest first. ``tier`` is the
     contact's loyalty tier (None: in no tier) and ``tier_ranks`` the ranks of the
     programme's tiers in force by case-folded name (1 = lowest), for ``loyalty_tier``.
+    ``points`` is the contact's loyalty points balance now (the running balance of their
+    latest ledger entry; 0 without one), for ``loyalty_points``.
     """
 
     id: str
@@ -89,6 +92,7 @@ class ContactView:
     events: Sequence[EventView] = ()
     tier: str | None = None
     tier_ranks: Mapping[str, int] = field(default_factory=dict)
+    points: int = 0
 
     def __post_init__(self) -> None:
         events = tuple(self.events)
@@ -368,6 +372,27 @@ class LoyaltyTierCondition(_Spec):
         return True
 
 
+class LoyaltyPointsCondition(_Spec):
+    """The contact's loyalty points balance now is within ``gte``..``lte`` (whole points,
+    both inclusive, at least one given); a contact without a ledger entry has 0 points."""
+
+    kind: Literal["loyalty_points"] = "loyalty_points"
+    gte: int | None = Field(default=None, ge=0)
+    lte: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> Self:
+        if self.gte is None and self.lte is None:
+            raise ValueError("loyalty_points condition: give gte, lte or both")
+        if self.gte is not None and self.lte is not None and self.gte > self.lte:
+            raise ValueError(f"loyalty_points condition: gte {self.gte} is above lte {self.lte}")
+        return self
+
+    def _holds(self, scene: _Scene) -> bool:
+        held = scene.contact.points
+        return (self.gte is None or held >= self.gte) and (self.lte is None or held <= self.lte)
+
+
 def unknown_tiers(condition: Any, tier_names: Sequence[str]) -> list[str]:
     """The tier names ``condition`` (and the conditions inside it) mentions that are not
     among ``tier_names`` (case-insensitive), for a clear refusal when a workflow is saved."""
@@ -428,6 +453,7 @@ ConditionSpec = Annotated[
     | MessageCondition
     | PurchasedSinceEntered
     | LoyaltyTierCondition
+    | LoyaltyPointsCondition
     | AllOf
     | AnyOf
     | Not,

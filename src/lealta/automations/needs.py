@@ -7,11 +7,11 @@ run stands (up to the next ``wait`` or ``wait_for_event``, whose durations are a
 positive) and names the parts their conditions test, so the runner skips the queries nobody
 in the batch needs.
 
-Parts: ``tags``, ``lists``, ``score``, ``rfm`` (segment and cluster), ``consent`` and
-``events``. The contact row itself (attributes, stage, time zone, whether it still exists) is
-always loaded. A condition kind this module does not know needs every part. (The runner adds
-``consent`` for runs under way of workflows that exit on unsubscribing: it checks that
-before calling the engine.)
+Parts: ``tags``, ``lists``, ``score``, ``rfm`` (segment and cluster), ``consent``,
+``events`` and ``points`` (the loyalty points balance). The contact row itself (attributes,
+stage, time zone, loyalty tier, whether it still exists) is always loaded. A condition kind
+this module does not know needs every part. (The runner adds ``consent`` for runs under way
+of workflows that exit on unsubscribing: it checks that before calling the engine.)
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from lealta.automations.conditions import (
     ConsentCondition,
     EventCountCondition,
     ListCondition,
+    LoyaltyPointsCondition,
     LoyaltyTierCondition,
     MessageCondition,
     Not,
@@ -46,7 +47,7 @@ from lealta.automations.definition import (
 )
 from lealta.automations.durations import parse_duration
 
-PARTS = frozenset({"tags", "lists", "score", "rfm", "consent", "events"})
+PARTS = frozenset({"tags", "lists", "score", "rfm", "consent", "events", "points"})
 _BY_CONDITION: dict[type, frozenset[str]] = {
     AttributeCondition: frozenset(),
     StageCondition: frozenset(),
@@ -60,6 +61,7 @@ _BY_CONDITION: dict[type, frozenset[str]] = {
     MessageCondition: frozenset({"events"}),
     PurchasedSinceEntered: frozenset({"events"}),
     LoyaltyTierCondition: frozenset(),  # the tier comes with the contact row
+    LoyaltyPointsCondition: frozenset({"points"}),
 }
 
 

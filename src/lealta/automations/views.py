@@ -1,10 +1,11 @@
 """What the engine sees of contacts: their views, loaded for a whole batch at once.
 
 One query for the contact rows (with their loyalty tier) and one per part (tags, lists,
-consent, RFM, recent events), each over the batch's contacts; the score is decayed to ``now``
-from the stored state (the programme's tier ranks are read once when a contact has a tier). A
-part that no contact of the batch needs (see :mod:`lealta.automations.needs`) costs no query; a
-contact that does not need a part gets it empty.
+consent, RFM, recent events, loyalty points balances), each over the batch's contacts; the
+score is decayed to ``now`` from the stored state (the programme's tier ranks are read once
+when a contact has a tier). A part that no contact of the batch needs (see
+:mod:`lealta.automations.needs`) costs no query; a contact that does not need a part gets it
+empty (a balance of 0).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def views(
     consent = _consent(connection, wanted["consent"])
     rfm = _rfm(connection, wanted["rfm"])
     events = _events(connection, wanted["events"], now, event_names)
+    points = _points(session, wanted["points"])
     model = scoring_model(session) if wanted["score"] else None
     found: dict[str, ContactView] = {}
     for contact_id, stored, stage, score_state, erased_at, merged_into, tier in contacts:
@@ -104,8 +106,17 @@ def views(
             events=events.get(contact_id, ()),
             tier=tier,
             tier_ranks=ranks,
+            points=points.get(contact_id, 0),
         )
     return found
+
+
+def _points(session: Session, ids: Sequence[str]) -> dict[str, int]:
+    """The loyalty points balance of each of ``ids`` that has a ledger entry: the running
+    balance of its latest entry (one query over the batch)."""
+    from lealta.loyalty.ledger import lasts
+
+    return {contact_id: last.balance for contact_id, last in lasts(session, ids).items()}
 
 
 def _tier_ranks(session: Session) -> dict[str, int]:

@@ -37,6 +37,7 @@ CONDITION_KINDS = {
     "segment": "RFM segment is",
     "cluster": "Cluster is",
     "loyalty_tier": "Loyalty tier is",
+    "loyalty_points": "Loyalty points balance is between",
     "score": "Lead score is between",
     "attribute": "Attribute",
     "consent": "Consent for a channel",
@@ -140,6 +141,7 @@ def blank_condition(kind: str) -> dict[str, Any]:
         "segment": {"in": []},
         "cluster": {"in": []},
         "loyalty_tier": {},
+        "loyalty_points": {"gte": 0},
         "score": {"gte": 0},
         "consent": {"channel": "email"},
         "event_count": {"event": "Order Completed", "gte": 1},
@@ -269,6 +271,17 @@ def condition_fields(condition: Any, prefix: str, templates: list[str]) -> dict[
                 ", ".join(data.get("in") or []),
             ),
         ]
+    elif kind == "loyalty_points":
+        fields += [
+            _input(prefix + "gte", "At least (points)", data.get("gte"), kind="number"),
+            _input(
+                prefix + "lte",
+                "At most (points, optional)",
+                data.get("lte"),
+                kind="number",
+                hint="The balance now; a contact without points has 0.",
+            ),
+        ]
     elif kind == "score":
         fields += [
             _input(prefix + "gte", "At least", data.get("gte"), kind="number"),
@@ -324,9 +337,19 @@ def condition_words(condition: Any) -> str:
         if data.get("in"):
             return f"loyalty tier is {' or '.join(data['in'])}"
         return "in a loyalty tier"
+    if kind == "loyalty_points":
+        return _points_words(data.get("gte"), data.get("lte"))
     if kind == "purchased_since_entered":
         return "bought since entering"
     return CONDITION_KINDS.get(str(kind), str(kind)).lower()
+
+
+def _points_words(low: Any, high: Any) -> str:
+    if low not in (None, "") and high not in (None, ""):
+        return f"loyalty points between {low} and {high}"
+    if high not in (None, ""):
+        return f"loyalty points at most {high}"
+    return f"loyalty points at least {low if low not in (None, '') else 0}"
 
 
 # -- field specs ---------------------------------------------------------------------------

@@ -91,7 +91,15 @@ def test_an_unknown_condition_kind_needs_everything() -> None:
     class Strange:
         pass
 
-    assert condition_needs(Strange()) == {"tags", "lists", "score", "rfm", "consent", "events"}
+    assert condition_needs(Strange()) == {
+        "tags",
+        "lists",
+        "score",
+        "rfm",
+        "consent",
+        "events",
+        "points",
+    }
 
 
 def _without(view: ContactView, kept: frozenset[str]) -> ContactView:
