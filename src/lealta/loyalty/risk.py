@@ -8,9 +8,14 @@ first day), with:
 * ``tier``: the tier they hold; ``to_tier``: the tier they would drop to (null: none);
 * ``drops_on``: the first day a review takes them down if nothing changes: the later of the
   fall's first day and the day after the tier's ``until``, plus ``grace_days``;
-* ``keep``: what keeps the tier, in words: ``1 more order keeps you Gold`` when orders or
-  spend are all that is missing, else the tier's rule (``qualifying for Gold again: at least
-  4 orders in 365 days``).
+* ``keep``: what keeps the tier, in English words: ``1 more order keeps you Gold`` when
+  orders or spend are all that is missing, else the tier's rule (``qualifying for Gold again:
+  at least 4 orders in 365 days``);
+* the same in numbers, for templates in any language: ``keep_orders`` (the fewest more orders
+  that alone keep the tier), ``keep_spend`` (the least more spend that alone keeps it) and
+  ``keep_before`` (the day by which: ``drops_on``, an order before it counts); the two
+  amounts are null when orders or spend alone do not keep it (a score is missing too, or
+  the tier is not the next one up from the tier qualified for).
 
 A customer who drops at the very review that finds them below (no ``until`` left and no
 grace) gets the downgrade event instead.
@@ -19,13 +24,14 @@ grace) gets the downgrade event instead.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from lealta.loyalty.program import LoyaltyProgram
 from lealta.loyalty.wording import describe
 
 AT_RISK = "Loyalty Tier At Risk"
-RISK_COLUMNS = ("contact_id", "tier", "to_tier", "drops_on", "keep")
+RISK_COLUMNS = ("contact_id", "tier", "to_tier", "drops_on", "keep", "keep_orders", "keep_spend")
 
 
 def drops_on(falling_since: dt.date, until: dt.date | None, grace_days: int) -> dt.date:
@@ -54,7 +60,8 @@ def at_risk(
 
     ``current`` is the tiers before the review (``contact_id``, ``falling_since``), ``state``
     after it (:data:`lealta.loyalty.status.STATE_COLUMNS`), ``assigned`` the assignment
-    (``contact_id``, ``tier_rank``, ``next_tier``, ``progress``).
+    (``contact_id``, ``tier_rank``, ``next_tier``, ``progress``, and ``orders_to_next``,
+    ``spend_to_next`` when it has them).
     """
     import pandas as pd
 
@@ -63,13 +70,16 @@ def at_risk(
     starts = state[(state["falling_since"] == today) & ~state["contact_id"].isin(list(was_falling))]
     if starts.empty:
         return pd.DataFrame(columns=list(RISK_COLUMNS))
+    missing = [None] * len(assigned)
     facts = {
-        cid: (rank, nxt, words)
-        for cid, rank, nxt, words in zip(
+        cid: (rank, nxt, words, orders, spend)
+        for cid, rank, nxt, words, orders, spend in zip(
             assigned["contact_id"],
             assigned["tier_rank"],
             assigned["next_tier"],
             assigned["progress"],
+            assigned.get("orders_to_next", missing),
+            assigned.get("spend_to_next", missing),
             strict=True,
         )
     }
@@ -78,7 +88,7 @@ def at_risk(
     for cid, tier, rank, until in zip(
         starts["contact_id"], starts["tier"], starts["tier_rank"], starts["until"], strict=True
     ):
-        qual, nxt, words = facts.get(cid, (None, None, None))
+        qual, nxt, words, orders, spend = facts.get(cid, (None, None, None, None, None))
         qualified = 0 if qual is None or pd.isna(qual) else int(qual)
         steps = rules.max_steps_down
         floor = max(qualified, int(rank) - steps) if steps else qualified
@@ -89,6 +99,30 @@ def at_risk(
                 "to_tier": names[floor - 1] if floor > 0 else None,
                 "drops_on": drops_on(today, None if pd.isna(until) else until, rules.grace_days),
                 "keep": keep_words(tier, nxt, words, program),
+                "keep_orders": _count(orders) if nxt == tier else None,
+                "keep_spend": _amount(spend) if nxt == tier else None,
             }
         )
     return pd.DataFrame(rows, columns=list(RISK_COLUMNS))
+
+
+def properties(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``Loyalty Tier At Risk`` event's properties for one row of :func:`at_risk`."""
+    day = row["drops_on"].isoformat()
+    return {
+        "tier": row["tier"],
+        "to_tier": row["to_tier"],
+        "drops_on": day,
+        "keep": row["keep"],
+        "keep_orders": _count(row.get("keep_orders")),  # a frame may hold it as a float
+        "keep_spend": _amount(row.get("keep_spend")),
+        "keep_before": day,
+    }
+
+
+def _count(value: Any) -> int | None:
+    return None if value is None or value != value else int(value)  # NaN is not itself
+
+
+def _amount(value: Any) -> float | None:
+    return None if value is None or value != value else round(float(value), 2)

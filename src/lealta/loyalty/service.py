@@ -440,6 +440,7 @@ def _record_risks(session: Session, risky: Any, now: dt.datetime) -> None:
     workflows they start and wake (a fall already warned of starts nothing again)."""
     from lealta.automations.recording import record_events
     from lealta.loyalty.risk import AT_RISK
+    from lealta.loyalty.risk import properties as risk_properties
 
     if risky.empty:
         return
@@ -449,12 +450,7 @@ def _record_risks(session: Session, risky: Any, now: dt.datetime) -> None:
             "message_id": f"loyalty-risk:{r['contact_id']}:{day}"[:128],
             "contact_id": r["contact_id"],
             "name": AT_RISK,
-            "properties": {
-                "tier": r["tier"],
-                "to_tier": r["to_tier"],
-                "drops_on": r["drops_on"].isoformat(),
-                "keep": r["keep"],
-            },
+            "properties": risk_properties(r),
         }
         for r in _records(risky)
     ]
@@ -597,7 +593,17 @@ def _progress(
 ) -> dict[str, Any] | None:
     if assigned.empty:
         return None
-    first = _records(assigned)[0]
+    return _progress_of(_records(assigned)[0], program, tier, today, order_days)
+
+
+def _progress_of(
+    first: Mapping[str, Any],
+    program: LoyaltyProgram,
+    tier: ContactTier | None,
+    today: dt.date | None = None,
+    order_days: list[dt.date] | None = None,
+) -> dict[str, Any] | None:
+    """The progress of one customer's assignment record (see :func:`_progress`)."""
     toward = first["next_tier"]
     held = tier.tier_rank if tier else 0
     if toward is None or program.tier_names().index(toward) + 1 <= held:
@@ -620,3 +626,79 @@ def _progress(
         "words": words,
         "before": before,
     }
+
+
+def progress_of_many(
+    session: Session, contact_ids: list[str], *, now: dt.datetime
+) -> dict[str, dict[str, Any] | None]:
+    """Each contact's progress to the next tier above their tier, as on their card
+    (:func:`card`: ``next_tier``, ``orders``, ``spend``, ``before``, ``words``; None where
+    the card shows none), for many contacts at once: their orders, scores and tiers in a
+    query each and one assignment for all, whatever their number (templates rendered in a
+    batch read ``loyalty.progress`` from here). Empty without a programme in force."""
+    import pandas as pd
+
+    from lealta.loyalty import prepared
+    from lealta.segmentation.tables import ContactRfm
+
+    stored = get(session)
+    ids = sorted(set(contact_ids))
+    if stored is None or not ids:
+        return {}
+    program = stored.program
+    orders = _orders_of_many(session, ids)
+    rows = session.execute(
+        select(ContactRfm.contact_id, ContactRfm.r, ContactRfm.f, ContactRfm.m, ContactRfm.p).where(
+            ContactRfm.contact_id.in_(ids)
+        )
+    ).all()
+    scores = pd.DataFrame(
+        [list(row) for row in rows],
+        columns=["customer_id", "r_score", "f_score", "m_score", "p_score"],
+    )
+    tiers = {
+        t.contact_id: t
+        for t in session.scalars(select(ContactTier).where(ContactTier.contact_id.in_(ids)))
+    }
+    today = now.date()
+    assigned = prepared.assign(orders, program, scores, today + dt.timedelta(days=1))
+    days: dict[str, list[dt.date]] = {}
+    for cid, moment in zip(
+        orders.column("customer_id").to_pylist(),
+        orders.column("placed_at").to_pylist(),
+        strict=True,
+    ):
+        days.setdefault(cid, []).append(moment.date())
+    found: dict[str, dict[str, Any] | None] = dict.fromkeys(ids)
+    for record in _records(assigned):
+        cid = record["contact_id"]
+        if cid in found:
+            found[cid] = _progress_of(record, program, tiers.get(cid), today, days.get(cid, []))
+    return found
+
+
+def _orders_of_many(session: Session, ids: list[str]) -> Any:
+    """The orders of the contacts ``ids`` as one Arrow table shaped like :func:`_orders_of`."""
+    import pyarrow as pa
+
+    from lealta.orders.tables import Order
+
+    rows = session.execute(
+        select(Order.contact_id, Order.external_id, Order.placed_at, Order.amount).where(
+            Order.contact_id.in_(ids)
+        )
+    ).all()
+    moments = [m.astimezone(dt.UTC).replace(tzinfo=None) if m.tzinfo else m for _, _, m, _ in rows]
+    count = len(rows)
+    return pa.table(
+        {
+            "customer_id": pa.array([r[0] for r in rows], pa.string()),
+            "order_id": pa.array([r[1] for r in rows], pa.string()),
+            "placed_at": pa.array(moments, pa.timestamp("us")),
+            "amount": pa.array([float(r[3]) for r in rows], pa.float64()),
+            "payment_method": pa.array([None] * count, pa.string()),
+            "due_date": pa.array([None] * count, pa.date32()),
+            "paid_date": pa.array([None] * count, pa.date32()),
+            "email": pa.array([None] * count, pa.string()),
+        }
+    )

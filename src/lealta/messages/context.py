@@ -30,7 +30,13 @@ The keys, as templates use them:
     ``value`` (in ``currency``), ``expiring`` (``expires_on`` and ``points`` per day, soonest
     first, within the programme's ``warn_days``, at least 30 days) and ``next_expiry`` (the
     first of them, or none); a contact in no tier who holds points gets ``loyalty`` with
-    ``tier`` none and the points.
+    ``tier`` none and the points. ``progress``: toward the next tier, as on the contact's
+    loyalty card (``GET /v1/contacts/{id}/loyalty``): ``next_tier``, ``orders`` and ``spend``
+    (what alone would reach it), ``before`` (the day a counted order leaves its window, or
+    none) and ``words`` (``2 more orders or €140 to Gold before 31 March``); empty (false)
+    when there is no tier above or a score is what is missing. Worked out when a template
+    first reads it, for every contact of the batch at once (one assignment), so batches
+    whose templates do not read it pay nothing.
 ``vouchers``
     The contact's vouchers still usable (not redeemed, not expired), newest first.
 ``voucher``
@@ -56,7 +62,7 @@ The keys, as templates use them:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -98,6 +104,9 @@ def contexts_for(
     vouchers = _open_vouchers(session, ids, now)
     loyalty = _loyalty(session, ids)
     _points(session, ids, now, loyalty)
+    batch = BatchProgress(session, list(loyalty), now)
+    for cid, entry in loyalty.items():
+        entry["progress"] = Progress(batch, cid)
     model = scoring_model(session)
     found: dict[str, dict[str, Any]] = {}
     for contact in contacts:
@@ -144,6 +153,49 @@ def _loyalty(session: Session, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
             "benefits": [b.model_dump(mode="json") for b in program.benefits_of(row.tier)],
         }
     return found
+
+
+class BatchProgress:
+    """Progress to the next tier of a batch's contacts, worked out once, on first use, for
+    all of them (:func:`lealta.loyalty.service.progress_of_many`)."""
+
+    def __init__(self, session: Session, ids: Sequence[str], now: dt.datetime) -> None:
+        self.session = session
+        self.ids = list(ids)
+        self.now = now
+        self.found: dict[str, dict[str, Any] | None] | None = None
+
+    def of(self, contact_id: str) -> dict[str, Any]:
+        """The contact's progress (empty when none)."""
+        if self.found is None:
+            from lealta.loyalty.service import progress_of_many
+
+            self.found = progress_of_many(self.session, self.ids, now=self.now)
+        return self.found.get(contact_id) or {}
+
+
+class Progress(Mapping[str, Any]):
+    """``loyalty.progress`` of one contact: a read-only mapping that asks its batch on first
+    read (``{% if loyalty.progress %}``, ``loyalty.progress.words``)."""
+
+    def __init__(self, batch: BatchProgress, contact_id: str) -> None:
+        self._batch = batch
+        self._contact_id = contact_id
+
+    def _value(self) -> dict[str, Any]:
+        return self._batch.of(self._contact_id)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._value()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._value())
+
+    def __len__(self) -> int:
+        return len(self._value())
+
+    def __repr__(self) -> str:
+        return repr(self._value())
 
 
 def _points(

@@ -48,7 +48,7 @@ CONTEXT: dict[str, frozenset[str]] = {
     ),
     "loyalty": frozenset(
         {"tier", "since", "until", "qualified_by", "score_sum", "next_tier", "program",
-         "currency", "benefits", "points"}
+         "currency", "benefits", "points", "progress"}
     ),
     "trigger": frozenset({"name", "event", "type", "properties", "occurred_at", "at"}),
     "links": frozenset({"unsubscribe", "preferences", "survey"}),

@@ -207,3 +207,65 @@ def test_points_about_to_expire_are_told_with_the_balance_and_its_value(api: Api
     assert "member your next order" not in words["text"]  # Ana holds points, but no tier
     again = at(api.services, D(2027, 2, 11))
     assert sweep(again, now=again.clock.now()).warned == 0  # told once per expiry day
+
+
+def test_the_welcome_says_what_it_takes_to_reach_the_next_tier_in_english_and_italian(
+    api: Api,
+) -> None:
+    from lealta.contacts.tables import Contact
+
+    _program(api)
+    _install(api, "loyalty-tier-welcome")
+    post_orders(
+        api,
+        [
+            (name, f"{name}{n}", day, "30")
+            for name in ("ben", "gia")
+            for n, day in enumerate([D(2026, 3, 3), D(2026, 4, 1)])
+        ],
+    )
+    who = ids(api, "ben", "gia")
+    with api.services.uow.transaction() as session:
+        gia = session.get(Contact, who["gia"])
+        assert gia is not None
+        gia.attributes = {**gia.attributes, "language": "it"}
+    assert _review(api, D(2026, 5, 1)).tiers["Silver"] == 2
+    mails = {row[0]: _words(api, D(2026, 5, 1), row) for row in _outbox(api)}
+    # Gold: 4 orders or €500 in 365 days; the order of 3 March leaves them on 3 March 2027
+    assert (
+        "Next up: Gold. 2 more orders or €440 to Gold before 3 March 2027, with even more in "
+        "store." in mails[who["ben"]]["text"]
+    )
+    assert (
+        "Il prossimo livello: Gold. Ti mancano 2 ordini o 440,00 € per arrivare a Gold entro "
+        "il 3 marzo 2027, con ancora più vantaggi." in mails[who["gia"]]["text"]
+    )
+
+
+def test_the_italian_at_risk_mail_says_the_exact_orders_and_spend_that_keep_gold(
+    api: Api,
+) -> None:
+    from lealta.contacts.tables import Contact
+
+    _program(api)
+    _install(api, "loyalty-tier-at-risk")
+    days = [D(2026, 1, 10), D(2026, 2, 10), D(2026, 3, 10), D(2026, 4, 10)]
+    post_orders(api, [("gia", f"g{n}", day, "40") for n, day in enumerate(days)])
+    gia = ids(api, "gia")["gia"]
+    with api.services.uow.transaction() as session:
+        contact = session.get(Contact, gia)
+        assert contact is not None
+        contact.attributes = {**contact.attributes, "language": "it"}
+    assert _review(api, D(2026, 5, 1)).tiers["Gold"] == 1
+    # a year on, two orders of €40 in the window: Silver's worth, Gold kept to the end of 2027
+    post_orders(api, [("gia", "g5", D(2027, 3, 3), "40"), ("gia", "g6", D(2027, 4, 1), "40")])
+    assert _review(api, D(2027, 5, 1)).at_risk == 1
+    [told] = _outbox(api)
+    properties = told[2]["trigger"]["properties"]  # type: ignore[index]
+    assert (properties["keep_orders"], properties["keep_spend"]) == (2, 420.0)
+    assert properties["keep_before"] == properties["drops_on"] == "2028-01-31"
+    words = _words(api, D(2027, 5, 1), told)
+    assert (
+        "La buona notizia: ti bastano 2 ordini in più o 420,00 € di acquisti prima del "
+        "31 gennaio 2028 per restare Gold." in words["text"]
+    ), words["text"]

@@ -10,7 +10,7 @@ import pandas as pd
 from lealta.events import catalog
 from lealta.loyalty.program import load_program
 from lealta.loyalty.progress import deadline
-from lealta.loyalty.risk import AT_RISK, at_risk, drops_on, keep_words
+from lealta.loyalty.risk import AT_RISK, at_risk, drops_on, keep_words, properties
 from lealta.loyalty.service import DOWNGRADED, UPGRADED
 from lealta.loyalty.wording import day_words
 
@@ -82,7 +82,56 @@ def test_only_the_review_that_starts_a_fall_puts_a_customer_at_risk() -> None:
             "drops_on": D(2026, 3, 11),
             "keep": "qualifying for Gold again: at least 4 orders in 365 days or at least €500 "
             "spent in 90 days",
+            "keep_orders": None,  # orders alone lead to Silver first: no number keeps Gold
+            "keep_spend": None,
         }
+    ]
+
+
+def test_what_keeps_a_tier_comes_in_numbers_too_with_the_day_to_order_by() -> None:
+    today = D(2026, 3, 1)
+    current = pd.DataFrame(
+        {"contact_id": ["ana", "bea"], "falling_since": [None, None], "tier": ["Gold", "Gold"]}
+    )
+    state = pd.DataFrame(
+        {
+            "contact_id": ["ana", "bea"],
+            "tier": ["Gold", "Gold"],
+            "tier_rank": [3, 3],
+            "until": [None, D(2026, 3, 20)],
+            "falling_since": [today, today],
+        }
+    )
+    assigned = pd.DataFrame(
+        {
+            "contact_id": ["ana", "bea"],
+            "tier_rank": [2, 2],
+            "next_tier": ["Gold", "Gold"],
+            "orders_to_next": [1, None],
+            "spend_to_next": [140.0, 35.5],
+            "progress": ["1 more order or €140 to Gold", "€35.50 to Gold"],
+        }
+    )
+    rows = at_risk(current, state, assigned, PROGRAM, today=today).to_dict("records")
+    assert [properties(row) for row in rows] == [
+        {
+            "tier": "Gold",
+            "to_tier": "Silver",
+            "drops_on": "2026-03-11",
+            "keep": "1 more order or €140 keeps you Gold",
+            "keep_orders": 1,
+            "keep_spend": 140.0,
+            "keep_before": "2026-03-11",
+        },
+        {
+            "tier": "Gold",
+            "to_tier": "Silver",
+            "drops_on": "2026-03-31",  # kept until 20 March, then ten days' grace
+            "keep": "€35.50 keeps you Gold",
+            "keep_orders": None,  # orders alone do not: spend does
+            "keep_spend": 35.5,
+            "keep_before": "2026-03-31",
+        },
     ]
 
 

@@ -325,3 +325,76 @@ def test_the_at_risk_mail_without_the_events_details_falls_back_to_the_tier_held
         in (english["text"])
     )
     assert "out of the programme" not in english["text"]  # not known without the event
+
+
+MESI = [
+    "gennaio",
+    "febbraio",
+    "marzo",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "agosto",
+    "settembre",
+    "ottobre",
+    "novembre",
+    "dicembre",
+]
+
+
+def test_the_italian_at_risk_mail_says_the_exact_orders_and_spend_that_keep_the_tier() -> None:
+    drops = NOW.date() + dt.timedelta(days=30)
+    numbers = {"keep_orders": 2, "keep_spend": 140.0, "keep_before": drops.isoformat()}
+    italian = _at_risk("it", **numbers)
+    day = f"{drops.day} {MESI[drops.month - 1]} {drops.year}"  # an Italian reader's day
+    for part in ("html", "text"):
+        assert (
+            f"La buona notizia: ti bastano 2 ordini in più o 140,00 € di acquisti prima del "
+            f"{day} per restare Gold." in italian[part]
+        ), italian[part]
+        assert "ogni acquisto conta" not in italian[part]
+    one = _at_risk("it", keep_orders=1, keep_spend=None, keep_before=drops.isoformat())
+    assert f"ti basta 1 ordine in più prima del {day} per restare Gold." in one["text"]
+    spend = _at_risk("it", keep_orders=None, keep_spend=35.5, keep_before=drops.isoformat())
+    assert f"ti basta 35,50 € di acquisti prima del {day} per restare Gold." in spend["text"]
+    # without the numbers (a score is missing too): the general words
+    assert "ogni acquisto conta" in _at_risk("it")["text"]
+
+
+def _seen(parts: dict[str, str]) -> dict[str, str]:
+    """The parts with the HTML's tags taken out (the words a reader sees)."""
+    html = " ".join(re.sub(r"<[^>]+>", " ", parts["html"]).split())
+    return {**parts, "html": re.sub(r" ([.,:])", r"\1", html)}
+
+
+def test_the_tier_welcome_says_what_it_takes_to_reach_the_next_tier_and_by_when() -> None:
+    before = dt.date(NOW.year + 1, 3, 31)
+    progress = {
+        "next_tier": "Gold",
+        "orders": 2,
+        "spend": 140.0,
+        "before": before,
+        "words": "2 more orders or €140 to Gold before 31 March",
+    }
+    silver = {**loyalty_of("Silver"), "progress": progress}
+    english = _seen(_loyalty_mail("loyalty-tier-welcome", "en", silver))
+    italian = _seen(_loyalty_mail("loyalty-tier-welcome", "it", silver))
+    for part in ("html", "text"):
+        assert (
+            "Next up: Gold. 2 more orders or €140 to Gold before 31 March, with even more in "
+            "store." in english[part]
+        ), english[part]
+        assert (
+            "Il prossimo livello: Gold. Ti mancano 2 ordini o 140,00 € per arrivare a Gold "
+            f"entro il 31 marzo {before.year}, con ancora più vantaggi." in italian[part]
+        ), italian[part]
+    one = {**progress, "orders": 1, "spend": None, "before": None}
+    words = _loyalty_mail("loyalty-tier-welcome", "it", {**silver, "progress": one})["text"]
+    assert "Ti manca 1 ordine per arrivare a Gold, con ancora più vantaggi." in words
+    # no progress (a score is what is missing): the general words
+    for empty in ({}, None):
+        plain = _loyalty_mail("loyalty-tier-welcome", "en", {**silver, "progress": empty})
+        assert "Next up: Gold. Keep ordering and you will get there" in plain["text"]
+        plain_it = _loyalty_mail("loyalty-tier-welcome", "it", {**silver, "progress": empty})
+        assert "Continua così e ci arriverai" in plain_it["text"]
