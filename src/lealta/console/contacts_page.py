@@ -26,6 +26,8 @@ LABELS = {
     "segment": "RFM segment",
     "cluster": "Cluster",
     "tier": "Loyalty tier",
+    "points_min": "Points at least",
+    "points_max": "Points at most",
     "tag": "Tag",
     "list": "List",
     "score_min": "Score at least",
@@ -110,6 +112,24 @@ def _number(query: dict[str, str], name: str) -> float | None:
     return number
 
 
+def _points(query: dict[str, str]) -> tuple[int | None, int | None]:
+    """The loyalty points balance range: whole numbers of points, 0 or more."""
+    found: list[int | None] = []
+    for name in ("points_min", "points_max"):
+        text = query.get(name, "").strip()
+        if text and not text.isdigit():
+            raise InvalidInput(
+                f"{LABELS[name]}: {text!r} is not a whole number of points", field=name
+            )
+        found.append(int(text) if text else None)
+    low, high = found
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(
+            f"Points at least ({low}) is above points at most ({high})", field="points_min"
+        )
+    return low, high
+
+
 def _cluster(query: dict[str, str]) -> int | None:
     text = query.get("cluster", "").strip()
     if not text:
@@ -148,12 +168,15 @@ def wanted_from(query: dict[str, str], *, now: dt.datetime) -> search.ContactFil
         first = (now - dt.timedelta(days=within - 1)).date()
         arrived_after = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
     score_min, score_max = _scores(query)
+    points_min, points_max = _points(query)
     return search.ContactFilter(
         q=query.get("q", "").strip() or None,
         stage=query.get("stage") or None,
         segment=query.get("segment") or None,
         cluster=_cluster(query),
         tier=query.get("tier") or None,
+        points_min=points_min,
+        points_max=points_max,
         tag=query.get("tag") or None,
         list=query.get("list") or None,
         score_min=score_min,
@@ -216,6 +239,14 @@ def _tiers(session: Any) -> list[tuple[str, str]]:
     return [(t, t) for t in reversed(stored.program.tier_names())] if stored else []
 
 
+def _has_points(session: Any) -> bool:
+    """Whether the loyalty programme in force has points (its filters are offered then)."""
+    from lealta.loyalty.service import get
+
+    stored = get(session)
+    return stored is not None and stored.program.points is not None
+
+
 def contacts_context(services: Services, query: dict[str, str]) -> dict[str, Any]:
     """Everything ``contacts.html`` shows for this query string."""
     chosen = {name: query[name].strip() for name in FILTERS if query.get(name, "").strip()}
@@ -236,6 +267,9 @@ def contacts_context(services: Services, query: dict[str, str]) -> dict[str, Any
         attributes = sorted({*BUILT_IN, *declared_types(session)})
         context.update(choices=offered, options=options(offered, attributes))
         context["options"]["tier"] = _tiers(session)
+        context["options"]["points"] = _has_points(session) or any(
+            name in chosen for name in ("points_min", "points_max")
+        )
         context["chips"] = chips(chosen, dict(offered.clusters))
         try:
             wanted = wanted_from(chosen, now=now)

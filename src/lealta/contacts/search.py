@@ -1,5 +1,5 @@
 """Finding contacts by identifier, name, tag, list, stage, score, activity, attribute, RFM
-segment, cluster and loyalty tier.
+segment, cluster, loyalty tier and loyalty points balance.
 
 Pages are ordered by ``(created_at, id)`` (an index) and cut with a keyset cursor, so a page
 never repeats or skips a contact while others are added, and page 1,000 costs what page 1 does.
@@ -37,7 +37,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from lealta.contacts.attributes import BUILT_IN, check_name
 from lealta.contacts.names import fold
@@ -83,6 +83,8 @@ class ContactFilter:
     cluster: int | None = None  # contact_rfm.cluster
     unseen_since: dt.datetime | None = None  # last seen before it, or never seen and older
     tier: str | None = None  # loyalty tier, any case (checked against the programme)
+    points_min: int | None = None  # loyalty points balance now, at least (0: no entry)
+    points_max: int | None = None  # … at most
 
 
 def arrived_at() -> ColumnElement[dt.datetime]:
@@ -157,6 +159,8 @@ def filters(
         found.append(_on_list(session, walk, wanted.list, wanted.list_status))
     if wanted.tier:
         found.append(_in_tier(session, walk, wanted.tier))
+    if wanted.points_min is not None or wanted.points_max is not None:
+        found += _points_between(session, walk, wanted.points_min, wanted.points_max)
     rfm = _rfm_conditions(wanted)
     if rfm:
         found.append(_among(session, walk, ContactRfm.contact_id, *rfm))
@@ -203,6 +207,41 @@ def _in_tier(session: Session, walk: bool, name: str) -> ColumnElement[bool]:
         many = session.scalar(select(func.count()).select_from(probe.subquery()))
         walk = int(many or 0) >= DENSE_COUNT
     return _among(session, walk, ContactTier.contact_id, ContactTier.tier == tier)
+
+
+def _points_between(
+    session: Session, walk: bool, low: int | None, high: int | None
+) -> list[ColumnElement[bool]]:
+    """Contacts whose loyalty points balance now (the running balance of their latest ledger
+    entry; 0 without one) is within ``low``..``high`` (inclusive, either may be None).
+
+    Without 0 in the range, the matches are the holders of such a latest entry, read off the
+    ledger's ``(contact_id, seq)`` key (see :func:`_among`). With 0 in it, contacts without an
+    entry match too: the condition is then "not among the holders above ``high``", a set read
+    once.
+    """
+    from lealta.loyalty.tables import PointsEntry
+
+    for name, value in (("points_min", low), ("points_max", high)):
+        if value is not None and value < 0:
+            raise InvalidInput(f"{name} must be 0 or more", field=name)
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(f"points_min {low} is above points_max {high}", field="points_min")
+    later = aliased(PointsEntry)
+    latest = ~exists(
+        select(later.seq).where(
+            later.contact_id == PointsEntry.contact_id, later.seq > PointsEntry.seq
+        )
+    )
+    if low:
+        within = [latest, PointsEntry.balance >= low]
+        if high is not None:
+            within.append(PointsEntry.balance <= high)
+        return [_among(session, walk, PointsEntry.contact_id, *within)]
+    if high is None:
+        return []  # at least 0: everyone
+    above = select(PointsEntry.contact_id).where(latest, PointsEntry.balance > high)
+    return [Contact.id.not_in(above)]
 
 
 def _profile_filters(wanted: ContactFilter) -> list[ColumnElement[bool]]:

@@ -142,6 +142,22 @@ def search_contacts(
             "any tier while no programme is in force, is a 400 naming `tier`.",
         ),
     ] = None,
+    points_min: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="Loyalty points balance now at least (the running balance of the "
+            "contact's latest ledger entry; 0 for a contact without one).",
+        ),
+    ] = None,
+    points_max: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="Loyalty points balance now at most (contacts without points have 0, "
+            "so they match). A `points_min` above it is a 400 naming `points_min`.",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = search.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="`next` of the previous page.")] = None,
 ) -> ContactPage:
@@ -168,6 +184,8 @@ def search_contacts(
         cluster=cluster,
         unseen_since=search.days_before(_now(request), unseen_for_days),
         tier=tier,
+        points_min=points_min,
+        points_max=points_max,
     )
     within = search.days_before(_now(request), seen_within_days)
     if within is not None and (seen_after is None or within > seen_after):
