@@ -473,6 +473,12 @@ def _step_problems(data: Any, index: int, detail: Any) -> list[Problem]:
     return [Problem(place, None, _words(detail))]
 
 
+def placed(message: str) -> Problem:
+    """A refusal of the whole definition (a graph error, or a check made when saving, such
+    as a tier the programme lacks) placed on the step or part its message names."""
+    return _graph_problem(message)
+
+
 def _graph_problem(message: str) -> Problem:
     message = _WORKFLOW_PREFIX.sub("", message)
     if found := _STEP_PREFIX.match(message):

@@ -4,6 +4,7 @@ REST, in the console's YAML editor, and for the shipped loyalty workflows."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -173,9 +174,11 @@ def test_the_console_yaml_editor_is_refused_and_saves_nothing(api: Api) -> None:
         },
     )
 
-    # refused with the service's error (the page does not yet show it on the step)
-    assert answer.status_code == 400
-    assert "no loyalty tier 'Goldd'" in answer.text
-    assert "Member, Silver, Gold" in answer.text
+    # refused on the editor's page, the problem placed on its step
+    assert answer.status_code == 422
+    assert not answer.text.lstrip().startswith("{")  # a page, not the API's JSON
+    shown = html.unescape(answer.text)
+    assert "no loyalty tier 'Goldd'" in shown
+    assert "Member, Silver, Gold" in shown
     with api.services.uow.transaction() as session:
         assert workflows.get(session, "vip-care").current_version == 1

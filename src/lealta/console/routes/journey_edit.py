@@ -200,6 +200,11 @@ async def edit_post(
             base_version=base,
             via="form",
         )
+    except InvalidInput as exc:  # a check made on saving (e.g. a tier the programme lacks)
+        found = [editing.placed(str(exc))]
+        return _edit_page(
+            request, user, journey, document, base=base, status=422, found=found, draft=True
+        )
     except Conflict as exc:
         refusal = (
             f"Not saved: {exc}. Open the latest version to see it, or press Save again "
@@ -344,6 +349,9 @@ async def yaml_post(
             base_version=base,
             via="yaml",
         )
+    except InvalidInput as exc:  # a check made on saving (e.g. a tier the programme lacks)
+        found_on_save = with_lines(text, [editing.placed(str(exc))])
+        return _yaml_page(request, user, journey, text, status=422, problems=found_on_save)
     except Conflict as exc:
         found = [
             {
