@@ -215,10 +215,11 @@ def _points_between(
     """Contacts whose loyalty points balance now (the running balance of their latest ledger
     entry; 0 without one) is within ``low``..``high`` (inclusive, either may be None).
 
-    Without 0 in the range, the matches are the holders of such a latest entry, read off the
-    ledger's ``(contact_id, seq)`` key (see :func:`_among`). With 0 in it, contacts without an
-    entry match too: the condition is then "not among the holders above ``high``", a set read
-    once.
+    Without 0 in the range, the matches are the holders of such a latest entry (see
+    :func:`_among`). With 0 in it, contacts without an entry match too: each contact is then
+    tested for a latest entry above ``high`` as the list is walked, one seek on the ledger's
+    ``(contact_id, seq)`` key each, and a page or a capped count stops early; reading every
+    holder above ``high`` instead took about a second at a million contacts.
     """
     from lealta.loyalty.tables import PointsEntry
 
@@ -237,11 +238,19 @@ def _points_between(
         within = [latest, PointsEntry.balance >= low]
         if high is not None:
             within.append(PointsEntry.balance <= high)
+        if not walk:
+            # As for a tier (see _in_tier): a count walks contacts once the holders in range
+            # number at least DENSE_COUNT, instead of reading them all off the ledger.
+            probe = select(PointsEntry.contact_id).where(*within).limit(DENSE_COUNT)
+            many = session.scalar(select(func.count()).select_from(probe.subquery()))
+            walk = int(many or 0) >= DENSE_COUNT
         return [_among(session, walk, PointsEntry.contact_id, *within)]
     if high is None:
         return []  # at least 0: everyone
-    above = select(PointsEntry.contact_id).where(latest, PointsEntry.balance > high)
-    return [Contact.id.not_in(above)]
+    above = select(PointsEntry.seq).where(
+        PointsEntry.contact_id == Contact.id, latest, PointsEntry.balance > high
+    )
+    return [~exists(above)]
 
 
 def _profile_filters(wanted: ContactFilter) -> list[ColumnElement[bool]]:

@@ -64,8 +64,9 @@ def names(who: dict[str, str], found_ids: set[str]) -> set[str]:
 @pytest.mark.parametrize("dense", [False, True], ids=["few-holders", "many-holders"])
 def test_search_by_the_balance_now(api: Api, monkeypatch: pytest.MonkeyPatch, dense: bool) -> None:
     who = setup(api)
-    if dense:  # the phrasing for many matches: walk contacts testing each
+    if dense:  # the phrasing for many matches: pages and counts walk contacts testing each
         monkeypatch.setattr(search, "DENSE", 0)
+        monkeypatch.setattr(search, "DENSE_COUNT", 1)
     assert names(who, found(api, points_min=500)) == {"ana"}
     assert names(who, found(api, points_min=600, points_max=600)) == {"ana"}
     assert names(who, found(api, points_min=601)) == set()
