@@ -154,18 +154,16 @@ def warm(services: Services) -> None:
         log.debug("could not warm the loyalty preview", exc_info=True)
 
 
-def warm_in_background(services: Services) -> None:
-    """:func:`warm` in a daemon thread, at most one at a time per process."""
+def warm_unless_busy(services: Services) -> None:
+    """:func:`warm`, unless another warm-up is under way in this process (then nothing).
+
+    Pages run it as a background task after their answer is sent, so nobody waits for it."""
     if not _WARMING.acquire(blocking=False):
         return
-
-    def run() -> None:
-        try:
-            warm(services)
-        finally:
-            _WARMING.release()
-
-    threading.Thread(target=run, name="lealta-loyalty-warm", daemon=True).start()
+    try:
+        warm(services)
+    finally:
+        _WARMING.release()
 
 
 def preview(

@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -39,7 +39,7 @@ from lealta.demo.loyalty import example_text
 from lealta.errors import InvalidInput, LealtaError, NotFound
 from lealta.jobs import service as jobs
 from lealta.loyalty import overrides, service
-from lealta.loyalty.preview import preview, warm_in_background
+from lealta.loyalty.preview import preview, warm_unless_busy
 from lealta.storage.retry import in_transaction
 
 router = APIRouter(include_in_schema=False)
@@ -48,13 +48,15 @@ MAX_TEXT = 200_000
 
 
 @router.get("/loyalty", response_class=HTMLResponse)
-def loyalty(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
+def loyalty(
+    request: Request, background: BackgroundTasks, user: SignedIn = Depends(signed_in)
+) -> HTMLResponse:
     """The programme in force, members and revenue per tier, migrations, benefit use, points
     liability, and the latest "Review tiers now" job."""
     services = services_of(request)
     context = loyalty_context(services, dict(request.query_params))
     if context["stored"] is not None and user.can(EDIT):
-        warm_in_background(services)  # the editor's preview and the cards, ready sooner
+        background.add_task(warm_unless_busy, services)  # the preview and cards, ready sooner
     status = 400 if context["problem"] else 200
     return render(
         request,
@@ -104,12 +106,14 @@ def _editor(
 
 
 @router.get("/loyalty/program", response_class=HTMLResponse)
-def program_page(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
+def program_page(
+    request: Request, background: BackgroundTasks, user: SignedIn = Depends(signed_in)
+) -> HTMLResponse:
     """The programme's YAML (``?example=genius``: the shipped example to start from), its
     versions with what changed; editable by marketers and admins."""
     text = example_text() if request.query_params.get("example") == "genius" else None
     if user.can(EDIT):  # the first "Preview" then finds the facts read and the engine ready
-        warm_in_background(services_of(request))
+        background.add_task(warm_unless_busy, services_of(request))
     saved = request.query_params.get("saved", "")
     notice = ""
     if saved.isdigit():
