@@ -55,7 +55,40 @@ def job_view(job: Job, now: dt.datetime) -> dict[str, Any]:
         "downgraded": int(result.get("downgraded") or 0),
         "at_risk": int(result.get("at_risk") or 0),
         "error": job.error or "",
+        **_described(job.kind, job.params or {}, result),
     }
+
+
+def _described(kind: str, params: dict[str, Any], result: dict[str, Any]) -> dict[str, str]:
+    """The job's name, its outcome in words and the page showing what it changed."""
+    customers = int(result.get("customers") or 0)
+    if kind == "rfm":
+        segments = len(result.get("segments") or [])
+        return {
+            "title": "RFM recomputation",
+            "outcome": f"{customers:,} customers, {segments:,} segments",
+            "link": "/segments",
+        }
+    if kind in ("loyalty_tiers", "loyalty_review"):
+        if kind == "loyalty_review" and params.get("scope") != "all":
+            reviewed = int(result.get("contacts") or 0)
+            return {
+                "title": "Loyalty review of new orders",
+                "outcome": f"{reviewed:,} customers with new orders reviewed, "
+                f"{int(result.get('upgraded') or 0):,} up",
+                "link": "/loyalty",
+            }
+        title = "Loyalty tier review" if kind == "loyalty_tiers" else "Daily loyalty review"
+        moves = ", ".join(
+            f"{int(result.get(key) or 0):,} {words}"
+            for key, words in (("upgraded", "up"), ("downgraded", "down"), ("at_risk", "at risk"))
+        )
+        return {
+            "title": title,
+            "outcome": f"{customers:,} customers in a tier; {moves}",
+            "link": "/loyalty",
+        }
+    return {"title": kind.replace("_", " ").capitalize(), "outcome": "", "link": ""}
 
 
 def job_context(services: Services, job_id: str) -> dict[str, Any]:

@@ -45,3 +45,40 @@ def test_a_done_job_counts_its_customers_and_segments() -> None:
         2,
     )
     assert view["created_at"] == ASKED  # SQLite's naive times are read as UTC
+
+
+def test_each_kind_of_job_is_named_with_its_outcome_in_words_and_where_to_look() -> None:
+    done = {"status": "done", "progress": 1.0}
+    rfm = job_view(_job(**done, result={"customers": 1234, "segments": [{}, {}]}), ASKED)
+    assert (rfm["title"], rfm["outcome"], rfm["link"]) == (
+        "RFM recomputation",
+        "1,234 customers, 2 segments",
+        "/segments",
+    )
+    review = {"customers": 751, "upgraded": 40, "downgraded": 3, "at_risk": 12}
+    asked = job_view(_job(kind="loyalty_tiers", **done, result=review), ASKED)
+    assert (asked["title"], asked["outcome"], asked["link"]) == (
+        "Loyalty tier review",
+        "751 customers in a tier; 40 up, 3 down, 12 at risk",
+        "/loyalty",
+    )
+    daily = job_view(
+        _job(kind="loyalty_review", params={"scope": "all"}, **done, result=review), ASKED
+    )
+    assert daily["title"] == "Daily loyalty review"
+    assert daily["outcome"] == asked["outcome"]
+    orders = job_view(
+        _job(
+            kind="loyalty_review",
+            params={"scope": "new orders"},
+            **done,
+            result={"contacts": 5, "upgraded": 2},
+        ),
+        ASKED,
+    )
+    assert (orders["title"], orders["outcome"]) == (
+        "Loyalty review of new orders",
+        "5 customers with new orders reviewed, 2 up",
+    )
+    other = job_view(_job(kind="some_export", **done, result={}), ASKED)
+    assert (other["title"], other["outcome"], other["link"]) == ("Some export", "", "")
