@@ -48,8 +48,9 @@ def review_contacts(
 
     The caller's transaction is the unit: the lock is taken here and held until it ends.
     """
+    from lealta.loyalty import prepared  # the assignment prepared once, not built per pass
     from lealta.loyalty.overrides import active, impose
-    from lealta.loyalty.service import _lock, _record_changes, _records, assign_orders, get
+    from lealta.loyalty.service import _lock, _record_changes, _records, get
     from lealta.loyalty.status import review as decide
 
     stored = get(session)
@@ -61,7 +62,7 @@ def review_contacts(
     if not ids:
         return done
     today = now.date()
-    assigned = assign_orders(
+    assigned = prepared.assign(
         orders_of(session, ids),
         stored.program,
         scores_of(session, ids),
