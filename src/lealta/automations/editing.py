@@ -503,6 +503,8 @@ _CONDITION_KINDS = frozenset(
         "event_count",
         "message",
         "purchased_since_entered",
+        "loyalty_tier",
+        "loyalty_points",
         "all",
         "any",
         "not",

@@ -271,6 +271,14 @@ def test_condition_errors_name_the_condition_setting() -> None:
         Problem("vip", "condition.within_days", "must be at least 1")
     ]
 
+    nested = {"kind": "loyalty_tier", "at_least": "Gold", "in": ["Gold"]}
+    loyal = editing.set_step(FORK, "vip", {"condition": {"kind": "all", "conditions": [nested]}})
+    assert editing.problems(loyal) == [
+        Problem(
+            "vip", "condition.conditions.0", "loyalty_tier condition: give at_least or in, not both"
+        )
+    ]
+
 
 def test_compact_keeps_kinds_and_drops_defaults() -> None:
     rules = WorkflowDefinition.model_validate(FORK)
