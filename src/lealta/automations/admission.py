@@ -3,14 +3,14 @@ contact they keep out.
 
 One enrolment (:func:`lealta.automations.service.may_enter`) reads a contact's runs, tags and
 segment with a query each; a review or a sweep enrols hundreds of thousands of contacts, so
-here the same rules are read with a few queries per chunk of contacts: the contacts still
-there, their runs of the workflow counted (under way, in all, the last end), their
-suppressing tags and their segment. The rules, in the order :func:`may_enter` checks them:
+here each rule the workflow sets is read once, as the set of contacts it keeps out (see
+:func:`admit`). The rules, in the order :func:`may_enter` checks them, each with the reason a
+refused contact is counted under:
 
 - ``contact gone``: no such contact, or erased, or merged into another;
 - ``max_active``: the contact has ``max_active`` runs under way already;
 - ``reenter never``: the contact has had a run (``reenter: never``);
-- ``reenter_after_days``: the contact's last run ended fewer than that many days ago;
+- ``reenter_after_days``: a run of the contact ended fewer than that many days ago;
 - ``suppress_tags``: the contact carries a suppressing tag;
 - ``suppress_segments``: the contact is in a suppressing RFM segment.
 """
@@ -21,8 +21,9 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lealta.automations.definition import EntryRules
@@ -41,15 +42,6 @@ TAGS = "suppress_tags"
 SEGMENTS = "suppress_segments"
 
 
-@dataclass(frozen=True)
-class History:
-    """A contact's runs of one workflow: under way, in all, and when the last one ended."""
-
-    live: int = 0
-    total: int = 0
-    last_end: dt.datetime | None = None
-
-
 @dataclass
 class Admission:
     """Who of the contacts asked for may start a run, and why the others may not."""
@@ -62,31 +54,6 @@ class Admission:
         return dict(Counter(self.refused.values()))
 
 
-def refusal(
-    entry: EntryRules,
-    history: History,
-    *,
-    tagged: bool,
-    segment_suppressed: bool,
-    now: dt.datetime,
-) -> str | None:
-    """Why the entry rules keep a (present) contact out, or None: the checks of ``may_enter``
-    in its order."""
-    if history.live >= entry.max_active:
-        return MAX_ACTIVE
-    if history.total and entry.reenter == "never":
-        return NEVER
-    if history.total and entry.reenter_after_days is not None and history.last_end is not None:
-        ended = _aware(history.last_end)
-        if now - ended < dt.timedelta(days=entry.reenter_after_days):
-            return AFTER_DAYS
-    if tagged:
-        return TAGS
-    if segment_suppressed:
-        return SEGMENTS
-    return None
-
-
 def admit(
     session: Session,
     workflow_id: str,
@@ -95,75 +62,103 @@ def admit(
     *,
     now: dt.datetime,
 ) -> Admission:
-    """Apply ``entry`` to ``contact_ids`` (duplicates count once), a few queries per
-    :data:`CHUNK` contacts; the admitted come back in the order asked."""
+    """Apply ``entry`` to ``contact_ids`` (duplicates count once); the admitted come back in
+    the order asked.
+
+    One query per rule the workflow sets, whatever the number of contacts: up to
+    :data:`CHUNK` contacts the queries look those contacts up; beyond, each reads the few
+    rows its rule is about over the whole store (the workflow's runs under way, its runs
+    ended lately, the suppressing tags and segments, the erased and merged contacts), which
+    costs less than looking up hundreds of thousands of contacts one index probe at a time.
+    Then contacts that do not exist at all are not looked for: a sweep or a review enrols
+    contacts it read from the store.
+    """
     wanted = list(dict.fromkeys(contact_ids))
     found = Admission()
+    if not wanted:
+        return found
     connection = session.connection()
-    for start in range(0, len(wanted), CHUNK):
-        part = wanted[start : start + CHUNK]
+    few = len(wanted) <= CHUNK
+
+    def scope(column: Any) -> list[Any]:
+        return [among(connection, column, wanted)] if few else []
+
+    sets = _Sets()
+    if few:
         present = set(
             session.scalars(
                 select(Contact.id).where(
-                    among(connection, Contact.id, part),
-                    Contact.erased_at.is_(None),
-                    Contact.merged_into.is_(None),
+                    *scope(Contact.id), Contact.erased_at.is_(None), Contact.merged_into.is_(None)
                 )
             )
         )
-        histories = _histories(session, workflow_id, part)
-        tagged: set[str] = set()
-        if entry.suppress_tags:
-            tagged = set(
-                session.scalars(
-                    select(ContactTag.contact_id).where(
-                        among(connection, ContactTag.contact_id, part),
-                        ContactTag.tag.in_(entry.suppress_tags),
-                    )
+        sets.gone = {cid for cid in wanted if cid not in present}
+    else:
+        sets.gone = set(
+            session.scalars(
+                select(Contact.id).where(
+                    or_(Contact.erased_at.is_not(None), Contact.merged_into.is_not(None))
                 )
             )
-        suppressed: set[str] = set()
-        if entry.suppress_segments:
-            suppressed = set(
-                session.scalars(
-                    select(ContactRfm.contact_id).where(
-                        among(connection, ContactRfm.contact_id, part),
-                        ContactRfm.segment.in_(entry.suppress_segments),
-                    )
+        )
+    mine = [Run.workflow_id == workflow_id, *scope(Run.contact_id)]
+    live = select(Run.contact_id).where(*mine, Run.status.in_(LIVE))
+    if entry.max_active > 1:
+        live = live.group_by(Run.contact_id).having(func.count() >= entry.max_active)
+    sets.full = set(session.scalars(live.distinct()))
+    if entry.reenter == "never":
+        sets.had = set(session.scalars(select(Run.contact_id).where(*mine).distinct()))
+    if entry.reenter_after_days is not None:
+        cutoff = now - dt.timedelta(days=entry.reenter_after_days)
+        sets.lately = set(
+            session.scalars(select(Run.contact_id).where(*mine, Run.ended_at > cutoff).distinct())
+        )
+    if entry.suppress_tags:
+        sets.tagged = set(
+            session.scalars(
+                select(ContactTag.contact_id).where(
+                    *scope(ContactTag.contact_id), ContactTag.tag.in_(entry.suppress_tags)
                 )
             )
-        for contact_id in part:
-            reason = (
-                GONE
-                if contact_id not in present
-                else refusal(
-                    entry,
-                    histories.get(contact_id, History()),
-                    tagged=contact_id in tagged,
-                    segment_suppressed=contact_id in suppressed,
-                    now=now,
+        )
+    if entry.suppress_segments:
+        sets.segmented = set(
+            session.scalars(
+                select(ContactRfm.contact_id).where(
+                    *scope(ContactRfm.contact_id), ContactRfm.segment.in_(entry.suppress_segments)
                 )
             )
-            if reason is None:
-                found.admitted.append(contact_id)
-            else:
-                found.refused[contact_id] = reason
+        )
+    for contact_id in wanted:
+        reason = sets.reason(contact_id)
+        if reason is None:
+            found.admitted.append(contact_id)
+        else:
+            found.refused[contact_id] = reason
     return found
 
 
-def _histories(session: Session, workflow_id: str, ids: Sequence[str]) -> dict[str, History]:
-    """The runs of ``workflow_id`` of the contacts ``ids`` counted, one grouped query."""
-    live = func.sum(cast(case((Run.status.in_(LIVE), 1), else_=0), Integer))
-    rows = session.execute(
-        select(Run.contact_id, live, func.count(), func.max(Run.ended_at))
-        .where(Run.workflow_id == workflow_id, among(session.connection(), Run.contact_id, ids))
-        .group_by(Run.contact_id)
-    )
-    return {
-        contact_id: History(int(under_way or 0), int(total), last_end)
-        for contact_id, under_way, total, last_end in rows
-    }
+@dataclass
+class _Sets:
+    """The contacts each entry rule keeps out, as read by :func:`admit`."""
 
+    gone: set[str] = field(default_factory=set)
+    full: set[str] = field(default_factory=set)  # max_active runs under way
+    had: set[str] = field(default_factory=set)  # any run (only read for reenter: never)
+    lately: set[str] = field(default_factory=set)  # a run ended within reenter_after_days
+    tagged: set[str] = field(default_factory=set)
+    segmented: set[str] = field(default_factory=set)
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    def reason(self, contact_id: str) -> str | None:
+        """The first rule, in :func:`may_enter`'s order, that keeps ``contact_id`` out."""
+        for reason, kept in (
+            (GONE, self.gone),
+            (MAX_ACTIVE, self.full),
+            (NEVER, self.had),
+            (AFTER_DAYS, self.lately),
+            (TAGS, self.tagged),
+            (SEGMENTS, self.segmented),
+        ):
+            if contact_id in kept:
+                return reason
+        return None

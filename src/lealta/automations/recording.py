@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from lealta.automations import bulk
@@ -88,13 +88,16 @@ def start_and_wake(
     Every active workflow an event triggers (its name and ``where``) enrols the event's
     contacts under ``entry_key`` with the entry rules applied (the refused are counted and
     logged by :func:`lealta.automations.sweeps.enrol_set`); each new run keeps its event as
-    its trigger (templates read ``trigger.properties``). Then the waiting runs of every
-    contact with an event are made due now, so a ``wait_for_event`` sees it at once.
+    its trigger (templates read ``trigger.properties``). The runs already waiting of every
+    contact with an event are made due now first, so a ``wait_for_event`` sees it at once.
     """
     from lealta.automations.sweeps import enrol_set
 
     if not events:
         return {}
+    # Waking first leaves the runs this call starts alone: they are new, not waiting for
+    # anything that came before them (a tracked event's new runs start active, likewise).
+    wake(session, [e["contact_id"] for e in events], now=now)
     connection = session.connection()
     started: dict[str, int] = {}
     for live in load_live(session):
@@ -134,20 +137,43 @@ def start_and_wake(
         )
         for start in range(0, len(kept), CHUNK):
             connection.execute(statement, kept[start : start + CHUNK])
-    wake(session, [e["contact_id"] for e in events], now=now)
     return started
 
 
-def wake(session: Session, contact_ids: Sequence[str], *, now: dt.datetime) -> None:
+def wake(session: Session, contact_ids: Sequence[str], *, now: dt.datetime) -> int:
     """Make the waiting runs of ``contact_ids`` due ``now`` (what a tracked event does to its
-    contact's runs): the runner then sees whether the event they wait for came. A run waiting
-    for a time keeps its own wake-up time in its state, so waking it early changes nothing."""
+    contact's runs); how many were woken. The runner then sees whether the event they wait
+    for came (and whether a goal is reached). A run waiting for a time keeps its own wake-up
+    time in its state, so waking it early changes nothing; runs already due are left alone.
+
+    Up to :data:`CHUNK` contacts, one ``UPDATE`` by contact; beyond, the waiting runs are
+    read once (along the ``(status, wake_at)`` index) and those of the contacts updated by
+    id, instead of the database matching each chunk of contacts against every waiting run.
+    """
     ids = list(dict.fromkeys(contact_ids))
+    if not ids:
+        return 0
     connection = session.connection()
-    for start in range(0, len(ids), CHUNK):
-        connection.execute(
+    later = [RUNS.c.status == "waiting", or_(RUNS.c.wake_at.is_(None), RUNS.c.wake_at > now)]
+    if len(ids) <= CHUNK:
+        done = connection.execute(
             update(RUNS)
-            .where(among(connection, RUNS.c.contact_id, ids[start : start + CHUNK]))
-            .where(RUNS.c.status == "waiting")
+            .where(among(connection, RUNS.c.contact_id, ids), *later)
             .values(wake_at=now)
         )
+        return int(done.rowcount or 0)
+    wanted = set(ids)
+    runs = [
+        run
+        for run, contact_id in connection.execute(
+            select(RUNS.c.id, RUNS.c.contact_id).where(*later)
+        )
+        if contact_id in wanted
+    ]
+    for start in range(0, len(runs), CHUNK):
+        connection.execute(
+            update(RUNS)
+            .where(among(connection, RUNS.c.id, runs[start : start + CHUNK]))
+            .values(wake_at=now)
+        )
+    return len(runs)

@@ -152,22 +152,37 @@ def test_reenter_never_keeps_out_whoever_had_a_run_even_an_ended_one(uow: UnitOf
     assert (done.admitted, done.refused) == ([who["new"]], {"reenter never": 1})
 
 
-def test_many_contacts_are_admitted_with_a_few_queries_per_chunk(uow: UnitOfWork) -> None:
-    """12,000 contacts (three chunks), a third of them with a live run already."""
+@pytest.mark.parametrize("asked", [12_000, 3_000])
+def test_many_or_few_contacts_the_rules_are_read_with_a_query_each(
+    uow: UnitOfWork, asked: int
+) -> None:
+    """Beyond 5,000 contacts each rule is read over the store, up to it for the contacts
+    asked: the same refusals either way, with a query per rule (the runs read for
+    ``max_active`` and ``reenter_after_days``, the contacts, the tags, the segments)."""
     with uow.transaction() as session:
         service.save(session, RULED, now=NOW)
         service.set_status(session, "ruled", "active", now=NOW)
         contacts = [
             {"id": f"c{i:05d}", "attributes": {}, "created_at": NOW, "updated_at": NOW}
-            for i in range(12_000)
+            for i in range(asked)
         ]
         session.execute(Contact.__table__.insert(), contacts)  # type: ignore[attr-defined]
-        first = enroll_many(
-            session, _live(session, "ruled"), [c["id"] for c in contacts[::3]], entry_key="a",
-            now=NOW,
-        )  # fmt: skip
-        assert first == 4000
-        session.execute(update(Run).values(status="waiting"))
+        ids = [c["id"] for c in contacts]
+        live = _live(session, "ruled")
+        assert enroll_many(session, live, ids[::3], entry_key="a", now=NOW) == len(ids[::3])
+        _runs(session, "ruled", ids[0], "b")  # a second run under way: full
+        _runs(session, "ruled", ids[1], "b")
+        _end(session, ids[1], 2)  # both its runs ended two days ago: too lately
+        session.add(ContactTag(contact_id=ids[2], tag="no-mail", created_at=NOW))
+        _rfm(session, ids[4], "Lost")
+        session.get(Contact, ids[5]).erased_at = NOW  # type: ignore[union-attr]
+        # a bystander the rules would refuse, not asked: it changes nothing
+        session.add(
+            ContactTag(contact_id=resolve(session, {"user_id": "x"}, NOW).id, tag="no-mail")
+        )
+    with uow.transaction() as session:
+        live = _live(session, "ruled")
+        one_by_one = {c for c in ids if service.may_enter(session, "ruled", live.rules, c, now=NOW)}
     reads: list[str] = []
 
     def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
@@ -179,10 +194,16 @@ def test_many_contacts_are_admitted_with_a_few_queries_per_chunk(uow: UnitOfWork
         engine = session.get_bind()
         event.listen(engine, "before_cursor_execute", count)
         try:
-            done = enrol_set(session, live, [c["id"] for c in contacts], entry_key="b", now=NOW)
+            done = enrol_set(session, live, ids, entry_key="c", now=NOW)
         finally:
             event.remove(engine, "before_cursor_execute", count)
-    assert done.started == 12_000  # max_active 2: one live run is fine
-    assert done.refused == {}
-    # per chunk of 5,000: the contacts, their runs, their suppressing tags and segments
-    assert len(reads) == 3 * 4
+    assert set(done.admitted) == one_by_one
+    assert done.started == asked - 5
+    assert done.refused == {
+        "max_active": 1,
+        "reenter_after_days": 1,
+        "suppress_tags": 1,
+        "suppress_segments": 1,
+        "contact gone": 1,
+    }
+    assert len(reads) == 5

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from lealta.automations import service
+from lealta.automations.recording import wake
 from lealta.automations.runner import advance_all
+from lealta.automations.sweeps import enroll_many
 from lealta.automations.tables import Run, RunStep
+from lealta.automations.triggers import Live
+from lealta.contacts.tables import Contact
 from lealta.loyalty import service as loyalty
 from lealta.loyalty.points_sweeps import sweep
+from lealta.storage.unit_of_work import UnitOfWork
 from tests.integration.conftest import Api
 from tests.integration.loyalty.helpers import PROGRAM, at, ids, post_orders
 
@@ -111,3 +117,42 @@ def test_points_credited_by_the_sweep_wake_the_run_waiting_for_them(api: Api) ->
     assert sweep(again, now=again.clock.now()).earned == 0  # a replay wakes nothing new
     advance_all(again)
     assert _run(api, run) == ("done", "came", ["event"])
+
+
+@pytest.mark.parametrize("contacts", [40, 6_000])
+def test_waking_many_contacts_makes_only_their_later_waiting_runs_due(
+    uow: UnitOfWork, contacts: int
+) -> None:
+    """Few contacts are woken by contact, many (beyond 5,000) by reading the waiting runs
+    once: the same runs either way, and none of the others."""
+    now = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
+    text = """
+id: pause
+name: Pause
+trigger: {type: manual}
+steps:
+  - {id: pause, type: wait, duration: 30d}
+"""
+    with uow.transaction() as session:
+        service.save(session, text, now=now)
+        service.set_status(session, "pause", "active", now=now)
+        rows = [
+            {"id": f"c{i:05d}", "attributes": {}, "created_at": now, "updated_at": now}
+            for i in range(contacts + 10)
+        ]
+        session.execute(Contact.__table__.insert(), rows)  # type: ignore[attr-defined]
+        ids = [r["id"] for r in rows]
+        live = Live(service.get(session, "pause"), service.definition(session, "pause"))
+        assert enroll_many(session, live, ids, entry_key="a", now=now) == len(ids)
+        session.execute(update(Run).where(Run.contact_id == ids[1]).values(status="done"))
+    later = now + dt.timedelta(days=1)
+    with uow.transaction() as session:
+        woken = wake(session, [*ids[:contacts], "no-such-contact"], now=later)
+    assert woken == contacts - 1  # ids[1]'s run is over
+    with uow.transaction() as session:
+        due = dict(session.execute(select(Run.contact_id, Run.wake_at)).all())
+    aware = {cid: (w.replace(tzinfo=dt.UTC) if w.tzinfo is None else w) for cid, w in due.items()}
+    assert {cid for cid, w in aware.items() if w == later} == set(ids[:contacts]) - {ids[1]}
+    assert all(aware[cid] == now + dt.timedelta(days=30) for cid in ids[contacts:])
+    with uow.transaction() as session:  # woken already: nothing to do again
+        assert wake(session, ids[:contacts], now=later) == 0
