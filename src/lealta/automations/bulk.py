@@ -17,6 +17,7 @@ Column and table names come from the table definitions, never from input.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -187,8 +188,13 @@ def _stage(
     rows: Sequence[Mapping[str, Any]],
     shared: Mapping[str, Any],
 ) -> Any:
-    """A temporary table with ``names`` typed as in ``target``, holding the rows."""
-    staged = f"bulk_{target.name}"
+    """A temporary table with ``names`` typed as in ``target``, holding the rows.
+
+    One per target and set of columns: a transaction may stage rows for the same table twice
+    with other columns (an update, then an insert), and the table is kept until it ends.
+    """
+    shape = hashlib.blake2s(",".join(names).encode(), digest_size=4).hexdigest()
+    staged = f"bulk_{target.name}_{shape}"
     quoted = ", ".join(_quote(connection, name) for name in names)
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {_quote(connection, staged)} ON COMMIT DROP AS "

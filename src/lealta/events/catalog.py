@@ -94,7 +94,7 @@ KNOWN = (
         "Loyalty Tier At Risk",
         LOYALTY,
         "Made once per fall by the review that finds a customer below their tier: tier, "
-        "to_tier, drops_on, keep.",
+        "to_tier, drops_on, keep (words), keep_orders, keep_spend, keep_before.",
     ),
     KnownEvent(
         "Loyalty Points Earned",

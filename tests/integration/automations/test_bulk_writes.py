@@ -108,6 +108,43 @@ def test_inserts_and_updates_round_trip(uow: UnitOfWork, count: int) -> None:
     assert _aware(messages["k1"].not_before) == NOW
 
 
+def test_one_transaction_may_update_then_insert_the_same_table(uow: UnitOfWork) -> None:
+    """Each set of columns stages its own rows (PostgreSQL keeps a staging table until the
+    transaction ends: an insert after an update once found the update's columns there)."""
+    count = bulk.COPY_FROM + 5
+    ids = [f"{i:032x}" for i in range(2 * count)]
+    shared = {"created_at": NOW, "updated_at": NOW, "score": 0.0, "score_state": {}}
+    with uow.transaction() as session:
+        bulk.insert_rows(
+            session.connection(),
+            CONTACTS,
+            [{"id": c, "attributes": {}} for c in ids[:count]],
+            shared=shared,
+        )
+    later = NOW + dt.timedelta(days=1)
+    with uow.transaction() as session:
+        connection = session.connection()
+        bulk.update_rows(
+            connection,
+            CONTACTS,
+            [{"id": c, "lifecycle_stage": "lead"} for c in ids[:count]],
+            key="id",
+            shared={"updated_at": later},
+        )
+        bulk.insert_rows(
+            connection,
+            CONTACTS,
+            [{"id": c, "attributes": {"late": True}} for c in ids],  # the first half: kept
+            shared=shared,
+            skip_conflicts_on=["id"],
+        )
+    with uow.transaction() as session:
+        stages = {c.id: c.lifecycle_stage for c in session.scalars(select(Contact))}
+    assert len(stages) == 2 * count
+    assert {stages[c] for c in ids[:count]} == {"lead"}
+    assert {stages[c] for c in ids[count:]} == {None}
+
+
 @pytest.mark.parametrize("count", [1, bulk.COPY_FROM])
 def test_a_value_sqlalchemy_would_default_must_be_given(uow: UnitOfWork, count: int) -> None:
     row = {"run_id": "r", "workflow_id": "w", "step_id": "s", "outcome": "o", "detail": {}}
