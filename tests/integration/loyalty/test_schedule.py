@@ -138,9 +138,9 @@ def test_the_worker_runs_the_passes_on_its_schedule(api: Api) -> None:
     assert tiers(api)[who["ben"]].tier == "Silver"  # both passes off: nothing ran
 
 
+# several workers share a PostgreSQL store; SQLite's writers queue anyway
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_workers_passing_at_once_review_the_new_orders_once(api: Api) -> None:
-    if api.services.settings.database_url.startswith("sqlite"):
-        pytest.skip("several workers share a PostgreSQL store; SQLite writers queue anyway")
     who = setup(api)
     post_orders(api, [("ana", "a2", D(2026, 3, 20), "40")])
     results: list[object] = []
