@@ -104,9 +104,10 @@ class Summary(Generic[T]):
         seconds old)."""
         now = self._ticks()
         self._read_at = now
+        latest_at = self._latest_at  # before the figures: they are stored first (see _refresh)
         latest = self._latest
         if latest is not None and self.slow:
-            age = now - self._latest_at
+            age = now - latest_at
             if age < self.oldest:
                 self._ensure_refresher()
                 return latest
@@ -119,8 +120,9 @@ class Summary(Generic[T]):
         error of that count is raised to the reader who asks after it failed."""
         now = self._ticks()
         self._read_at = now
+        latest_at = self._latest_at  # before the figures: they are stored first (see _refresh)
         latest = self._latest
-        if latest is not None and self.slow and now - self._latest_at < self.oldest:
+        if latest is not None and self.slow and now - latest_at < self.oldest:
             self._ensure_refresher()
             return latest
         done = self._count_behind(asked=now)
@@ -170,7 +172,10 @@ class Summary(Generic[T]):
             figures = self._compute()
             self._done_at = self._ticks()
             self._took = self._done_at - started
-            self._latest, self._latest_at = figures, started
+            # the figures first, then their time: a reader that reads the time first never
+            # pairs a new time with old figures (it would show them as fresh)
+            self._latest = figures
+            self._latest_at = started
             if self.slow:
                 log.info("%s took %.1f s: served from a background summary", self.name, self._took)
             return figures
