@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lealta.affinity.tables import ContactNextBest
+from lealta.audiences.tables import Audience, AudienceMember, AudienceSize, AudienceVersion
 from lealta.automations.tables import Run, RunStep, Workflow, WorkflowVersion
 from lealta.channels.tables import MessageInteraction, OutboxMessage, PushDevice, Suppression
 from lealta.contacts.tables import (
@@ -40,12 +42,17 @@ from lealta.vouchers.tables import Voucher
 __all__ = [
     "ApiKey",
     "AttributeDefinition",
+    "Audience",
+    "AudienceMember",
+    "AudienceSize",
+    "AudienceVersion",
     "AuditEntry",
     "Base",
     "Consent",
     "ConsoleUser",
     "Contact",
     "ContactList",
+    "ContactNextBest",
     "ContactRfm",
     "ContactTag",
     "ContactTier",
