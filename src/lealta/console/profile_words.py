@@ -14,7 +14,13 @@ from lealta.contacts.schemas import RfmOut, TimelineEntry
 from lealta.contacts.timeline_kinds import EVENT_FAMILIES
 
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
-CHANNELS = {"email": "E-mail", "sms": "SMS", "push": "App push", "web_push": "Web push"}
+CHANNELS = {
+    "email": "E-mail",
+    "sms": "SMS",
+    "push": "App push",
+    "web_push": "Web push",
+    "ads": "Advertising",
+}
 # What came back from a message, in the order a person meets them.
 REACTIONS = ("delivered", "opened", "clicked", "converted", "unsubscribed", "complained", "bounced")
 _FAMILY_OF = {name: family for family, names in EVENT_FAMILIES.items() for name in names}

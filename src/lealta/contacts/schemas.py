@@ -23,7 +23,7 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
 
 
 UtcTime = Annotated[dt.datetime, AfterValidator(as_utc)]
-Channel = Literal["email", "sms", "push", "web_push"]
+Channel = Literal["email", "sms", "push", "web_push", "ads"]
 ConsentStatus = Literal["granted", "denied", "pending"]
 MembershipStatus = Literal["subscribed", "pending", "unsubscribed"]
 AttributeType = Literal[
@@ -80,7 +80,9 @@ class ContactIn(_Strict):
     )
     consent: dict[str, ConsentStatus] = Field(
         default_factory=dict,
-        description="Consent per channel (email, sms, push, web_push): granted|denied|pending.",
+        description=(
+            "Consent per channel (email, sms, push, web_push, ads): granted|denied|pending."
+        ),
     )
     source: str = Field(default="api", max_length=200, description="Where this contact came from.")
 

@@ -13,7 +13,9 @@ from lealta.contacts.names import NAME_LENGTH, search_name
 from lealta.storage.base import Base, RowId, utcnow
 
 IDENTIFIER_KINDS = ("anonymous_id", "user_id", "email", "phone", "external_id")
-CHANNELS = ("email", "sms", "push", "web_push")
+# Consent channels. ``ads`` is not a way of sending: it is the permission to use the person's
+# e-mail and phone, hashed, in advertising audiences (lealta.retargeting); nothing is sent on it.
+CHANNELS = ("email", "sms", "push", "web_push", "ads")
 CONSENT_STATUSES = ("granted", "denied", "pending")
 MEMBERSHIP_STATUSES = ("subscribed", "pending", "unsubscribed")
 

@@ -44,6 +44,7 @@ CHANNEL_LABELS = {
     "sms": "Text messages (SMS)",
     "push": "App notifications",
     "web_push": "Browser notifications",
+    "ads": "Advertising with my e-mail or phone (e.g. on social networks)",
 }
 UNSUBSCRIBE_SOURCE = "unsubscribe-link"
 PREFERENCES_SOURCE = "preference-page"

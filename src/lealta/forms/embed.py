@@ -10,6 +10,7 @@ CHANNEL_LABELS = {
     "sms": "I agree to receive text messages (SMS)",
     "push": "I agree to receive push notifications",
     "web_push": "I agree to receive browser notifications",
+    "ads": "I agree that my e-mail and phone, encrypted, are used to show me ads",
 }
 KEY_PLACEHOLDER = "YOUR_WRITE_KEY"
 

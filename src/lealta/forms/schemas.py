@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Channel = Literal["email", "sms", "push", "web_push"]
+Channel = Literal["email", "sms", "push", "web_push", "ads"]
 
 
 class FormIn(BaseModel):

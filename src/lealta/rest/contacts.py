@@ -322,7 +322,7 @@ def _membership(session: Session, contact_id: str, slug: str) -> MembershipOut:
 def set_consent(
     request: Request, contact_id: ContactId, channel: str, body: ConsentIn
 ) -> ConsentView:
-    """Record a consent decision for a channel (email, sms, push, web_push)."""
+    """Record a consent decision for a channel (email, sms, push, web_push, ads)."""
     now = _now(request)
     with services(request).uow.transaction() as session:
         contact = service.get_live(session, contact_id)

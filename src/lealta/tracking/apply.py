@@ -19,6 +19,7 @@ from lealta.automations.triggers import Triggers
 from lealta.contacts.attributes import coerce_all
 from lealta.contacts.consent import consents_in_force, record_consent
 from lealta.contacts.tables import (
+    CHANNELS,
     AttributeDefinition,
     Contact,
     ContactList,
@@ -384,7 +385,7 @@ class Applier:
                 self.purchases.append(Purchase(order.id, contact.id, order.placed_at, order.amount))
         elif meaning == catalog.UNSUBSCRIBE:
             channel = str(seen.properties.get("channel") or "email")
-            if channel in ("email", "sms", "push", "web_push"):
+            if channel in CHANNELS:
                 record_consent(
                     self.session, contact.id, channel, "denied", source="event", at=seen.occurred_at
                 )

@@ -6,7 +6,10 @@ Two places in a message may carry it:
   categories to ``true``/``false`` (``{"Email": true, "SMS": false}``). Categories become
   channels through a mapping (setting ``consent_categories``, :data:`DEFAULT_CATEGORIES` by
   default); category names are compared in lower case with spaces and hyphens as ``_``, and
-  categories the mapping does not name (``Analytics``, ``Advertising`` …) are ignored.
+  categories the mapping does not name (``Analytics``, ``Advertising`` …) are ignored. A
+  banner's advertising category is not ``ads`` consent by default (it is usually about
+  cookies, not about handing one's e-mail to an ad platform); a shop whose banner asks for
+  exactly that maps it: ``{"advertising": ["ads"]}``.
 * ``traits.consent`` (of an ``identify``, or ``context.traits`` of any message) — per channel,
   ``{"email": true, "sms": false}``; ``"granted"``, ``"denied"`` or ``"pending"`` also work.
   It is explicit, so it wins over a category for the same channel.
@@ -22,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Channel = Literal["email", "sms", "push", "web_push"]
-CHANNELS: tuple[Channel, ...] = ("email", "sms", "push", "web_push")
+Channel = Literal["email", "sms", "push", "web_push", "ads"]
+CHANNELS: tuple[Channel, ...] = ("email", "sms", "push", "web_push", "ads")
 DEFAULT_CATEGORIES: Mapping[str, tuple[Channel, ...]] = {
     "email": ("email",),
     "marketing_email": ("email",),
