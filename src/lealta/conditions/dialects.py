@@ -1,0 +1,53 @@
+"""One SQL expression written twice, for SQLite and for PostgreSQL, chosen when compiled.
+
+JSON is read differently by the two databases (``json_extract``/``json_each`` against
+``jsonb_extract_path``/``jsonb_array_elements``), so the condition compiler builds both
+spellings and lets the statement's dialect pick one; :func:`lealta.conditions.sql.members_query`
+stays one call whatever the database. Both spellings are built from SQLAlchemy expressions
+with bound parameters: nothing a user typed is spliced into SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, false, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.types import TypeEngine
+
+
+class Either(ColumnElement[Any]):
+    """``sqlite`` on SQLite, ``postgresql`` on PostgreSQL (and on any other dialect)."""
+
+    # The two spellings are attributes, not part of a cache key: statements holding one are
+    # compiled afresh (a condition's SQL is compiled once per count or refresh anyway).
+    inherit_cache = False
+
+    def __init__(self, *, sqlite: Any, postgresql: Any, type_: TypeEngine[Any]) -> None:
+        self.sqlite = sqlite
+        self.postgresql = postgresql
+        self.type = type_
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return list(self.sqlite._from_objects)
+
+    def get_children(self, **_kw: Any) -> list[ClauseElement]:
+        return [self.sqlite]
+
+
+@compiles(Either)
+def _compile_either(element: Either, compiler: Any, **kw: Any) -> str:
+    chosen = element.sqlite if compiler.dialect.name == "sqlite" else element.postgresql
+    return str(compiler.process(chosen, **kw))
+
+
+def sure(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``condition`` with SQL's unknown (NULL) read as false, so ``NOT`` of it is exact."""
+    return func.coalesce(condition, false(), type_=Boolean)
+
+
+def boolean(*, sqlite: Any, postgresql: Any) -> ColumnElement[bool]:
+    """A test spelt per dialect."""
+    return Either(sqlite=sqlite, postgresql=postgresql, type_=Boolean())
