@@ -15,13 +15,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, select
 from sqlalchemy.orm import Session
 
 from lealta.contacts.tables import Contact
 from lealta.loyalty.tables import ContactTier, TierChange
 from lealta.orders.tables import Order
-from lealta.segmentation.movements import Movements, check_dates, end_of
+from lealta.segmentation.movements import (
+    Movements,
+    check_dates,
+    end_of,
+    matrix,
+    moved_between,
+    states_on,
+)
 from lealta.vouchers.tables import Voucher
 
 
@@ -135,44 +142,19 @@ def vouchers_ever_redeemed(session: Session) -> int:
 
 def tiers_on(start: dt.date, end: dt.date) -> Subquery:
     """Each contact with a tier change by the end of ``end``: ``contact_id``, ``was`` (their
-    tier at the end of ``start``) and ``now`` (at the end of ``end``); NULL for no tier.
-    One pass over the history: two rankings of each contact's changes, newest first."""
+    tier at the end of ``start``) and ``now`` (at the end of ``end``); NULL for no tier
+    (:func:`lealta.segmentation.movements.states_on` over the tier history)."""
     changes = (
-        select(TierChange.contact_id, TierChange.changed_at, TierChange.id, TierChange.to_tier)
+        select(
+            TierChange.contact_id,
+            TierChange.changed_at.label("at"),
+            TierChange.id,
+            TierChange.to_tier.label("state"),
+        )
         .where(TierChange.changed_at < end_of(end))
         .subquery()
     )
-    newest = (changes.c.changed_at.desc(), changes.c.id.desc())
-    early = changes.c.changed_at < end_of(start)
-    ranked = select(
-        changes.c.contact_id,
-        changes.c.to_tier,
-        early.label("early"),
-        func.row_number().over(partition_by=changes.c.contact_id, order_by=newest).label("last"),
-        func.row_number()
-        .over(partition_by=(changes.c.contact_id, early), order_by=newest)
-        .label("last_early"),
-    ).subquery()
-    pick = ranked.c
-    return (
-        select(
-            pick.contact_id,
-            func.max(case((and_(pick.early, pick.last_early == 1), pick.to_tier))).label("was"),
-            func.max(case((pick.last == 1, pick.to_tier))).label("now"),
-        )
-        .group_by(pick.contact_id)
-        .subquery()
-    )
-
-
-def _moves(start: dt.date, end: dt.date) -> tuple[Subquery, Select[tuple[str]]]:
-    states = tiers_on(start, end)
-    joined = (
-        select(states.c.contact_id)
-        .join(Contact, Contact.id == states.c.contact_id)
-        .where(_live(), or_(states.c.was.is_not(None), states.c.now.is_not(None)))
-    )
-    return states, joined
+    return states_on(changes, start, end)
 
 
 def migrations(session: Session, start: dt.date, end: dt.date) -> Movements:
@@ -185,13 +167,7 @@ def migrations(session: Session, start: dt.date, end: dt.date) -> Movements:
         When ``start`` is after ``end`` (field ``from``).
     """
     check_dates(start, end)
-    states, joined = _moves(start, end)
-    rows = session.execute(
-        joined.with_only_columns(states.c.was, states.c.now, func.count()).group_by(
-            states.c.was, states.c.now
-        )
-    ).all()
-    return Movements(start, end, {(a, b): int(n) for a, b, n in rows})
+    return matrix(session, tiers_on(start, end), start, end)
 
 
 def movers(
@@ -199,12 +175,7 @@ def movers(
 ) -> ColumnElement[bool]:
     """A condition on ``Contact.id``: the contacts in tier ``before`` on ``start`` and in
     ``after`` on ``end`` (None: in no tier), for the people behind a cell of the matrix."""
-    states, joined = _moves(start, end)
-    matches = [
-        states.c.was.is_(None) if before is None else states.c.was == before,
-        states.c.now.is_(None) if after is None else states.c.now == after,
-    ]
-    return Contact.id.in_(joined.where(and_(*matches)))
+    return moved_between(tiers_on(start, end), before, after)
 
 
 def first_change(session: Session) -> dt.datetime | None:

@@ -84,7 +84,7 @@ def _segment_events(until: dt.datetime) -> CTE:
         else_=Event.properties["to"].as_string(),
     )
     return (
-        select(Event.contact_id, Event.occurred_at, Event.id, state.label("segment"))
+        select(Event.contact_id, Event.occurred_at.label("at"), Event.id, state.label("state"))
         .where(
             Event.name.in_((ENTERED, LEFT)),
             Event.contact_id.is_not(None),
@@ -95,38 +95,47 @@ def _segment_events(until: dt.datetime) -> CTE:
     )
 
 
-def segments_on(start: dt.date, end: dt.date) -> Subquery:
-    """Each contact with a move by the end of ``end``: ``contact_id``, ``was`` (their segment
-    at the end of ``start``) and ``now`` (at the end of ``end``); ``NULL`` when they had none.
-    One pass over the events: two rankings of each contact's events, newest first."""
-    events = _segment_events(end_of(end))
-    newest = (events.c.occurred_at.desc(), events.c.id.desc())
-    early = events.c.occurred_at < end_of(start)
+def states_on(history: Subquery | CTE, start: dt.date, end: dt.date) -> Subquery:
+    """Each contact of ``history`` with ``was`` (their state at the end of ``start``) and
+    ``now`` (at the end of ``end``); ``NULL`` when they had none.
+
+    ``history`` holds one row per move up to the end of ``end``: ``contact_id``, ``at`` (its
+    time), ``id`` (breaks ties between moves at the same time: the higher is the later) and
+    ``state`` (the state it leaves the contact in, ``NULL`` for none). One pass over it: two
+    rankings of each contact's moves, newest first."""
+    newest = (history.c.at.desc(), history.c.id.desc())
+    early = history.c.at < end_of(start)
     ranked = select(
-        events.c.contact_id,
-        events.c.segment,
+        history.c.contact_id,
+        history.c.state,
         early.label("early"),
-        func.row_number().over(partition_by=events.c.contact_id, order_by=newest).label("last"),
+        func.row_number().over(partition_by=history.c.contact_id, order_by=newest).label("last"),
         func.row_number()
-        .over(partition_by=(events.c.contact_id, early), order_by=newest)
+        .over(partition_by=(history.c.contact_id, early), order_by=newest)
         .label("last_early"),
     ).subquery()
     pick = ranked.c
     return (
         select(
             pick.contact_id,
-            func.max(case((and_(pick.early, pick.last_early == 1), pick.segment))).label("was"),
-            func.max(case((pick.last == 1, pick.segment))).label("now"),
+            func.max(case((and_(pick.early, pick.last_early == 1), pick.state))).label("was"),
+            func.max(case((pick.last == 1, pick.state))).label("now"),
         )
         .group_by(pick.contact_id)
         .subquery()
     )
 
 
-def _moves(start: dt.date, end: dt.date) -> tuple[Subquery, Select[tuple[str]]]:
-    """Both days' segments per live contact who had one on either day."""
-    states = segments_on(start, end)
-    joined = (
+def segments_on(start: dt.date, end: dt.date) -> Subquery:
+    """Each contact with a move by the end of ``end``: ``contact_id``, ``was`` (their segment
+    at the end of ``start``) and ``now`` (at the end of ``end``); ``NULL`` when they had none
+    (:func:`states_on` over the segment events)."""
+    return states_on(_segment_events(end_of(end)), start, end)
+
+
+def _moves(states: Subquery) -> Select[tuple[str]]:
+    """The live contacts of ``states`` (:func:`states_on`) with a state on either day."""
+    return (
         select(states.c.contact_id)
         .join(Contact, Contact.id == states.c.contact_id)
         .where(
@@ -135,7 +144,27 @@ def _moves(start: dt.date, end: dt.date) -> tuple[Subquery, Select[tuple[str]]]:
             or_(states.c.was.is_not(None), states.c.now.is_not(None)),
         )
     )
-    return states, joined
+
+
+def matrix(session: Session, states: Subquery, start: dt.date, end: dt.date) -> Movements:
+    """The migration matrix of ``states`` (:func:`states_on` from ``start`` to ``end``): live
+    contacts counted by their state on each day."""
+    rows = session.execute(
+        _moves(states)
+        .with_only_columns(states.c.was, states.c.now, func.count())
+        .group_by(states.c.was, states.c.now)
+    ).all()
+    return Movements(start, end, {(a, b): int(n) for a, b, n in rows})
+
+
+def moved_between(states: Subquery, before: str | None, after: str | None) -> ColumnElement[bool]:
+    """A condition on ``Contact.id``: the live contacts of ``states`` (:func:`states_on`) in
+    ``before`` on the first day and ``after`` on the second (``None``: in none)."""
+    matches = [
+        states.c.was.is_(None) if before is None else states.c.was == before,
+        states.c.now.is_(None) if after is None else states.c.now == after,
+    ]
+    return Contact.id.in_(_moves(states).where(and_(*matches)))
 
 
 def movements(session: Session, start: dt.date, end: dt.date) -> Movements:
@@ -147,13 +176,7 @@ def movements(session: Session, start: dt.date, end: dt.date) -> Movements:
         When ``start`` is after ``end`` (field ``from``).
     """
     check_dates(start, end)
-    states, joined = _moves(start, end)
-    rows = session.execute(
-        joined.with_only_columns(states.c.was, states.c.now, func.count()).group_by(
-            states.c.was, states.c.now
-        )
-    ).all()
-    return Movements(start, end, {(a, b): int(n) for a, b, n in rows})
+    return matrix(session, segments_on(start, end), start, end)
 
 
 def movers(
@@ -161,12 +184,7 @@ def movers(
 ) -> ColumnElement[bool]:
     """A condition on ``Contact.id``: the contacts in ``before`` on ``start`` and ``after`` on
     ``end`` (``None``: new / gone), for contact lists and exports."""
-    states, joined = _moves(start, end)
-    matches = [
-        states.c.was.is_(None) if before is None else states.c.was == before,
-        states.c.now.is_(None) if after is None else states.c.now == after,
-    ]
-    return Contact.id.in_(joined.where(and_(*matches)))
+    return moved_between(segments_on(start, end), before, after)
 
 
 def run_days(session: Session, *, today: dt.date) -> tuple[dt.date, dt.date]:
