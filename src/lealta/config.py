@@ -109,6 +109,10 @@ class Settings(BaseSettings):
         after this hour, UTC (default 3; ``-1``: never), and every this many seconds the
         customers whose orders arrived since (default 60; ``0``: never). See
         :mod:`lealta.loyalty.schedule`.
+    audiences_refresh_every
+        The worker refreshes every saved audience (members, entered/exited events, the day's
+        size) every this many seconds (default 300; ``0``: never). See
+        :mod:`lealta.audiences.schedule`.
     """
 
     model_config = SettingsConfigDict(env_prefix="LEALTA_", env_file=".env", extra="ignore")
@@ -158,6 +162,7 @@ class Settings(BaseSettings):
     max_track_message_bytes: int = Field(default=MAX_MESSAGE_BYTES, ge=1024)
     loyalty_review_hour: int = Field(default=3, ge=-1, le=23)
     loyalty_orders_every: float = Field(default=60.0, ge=0)
+    audiences_refresh_every: float = Field(default=300.0, ge=0)
 
     @property
     def base_url(self) -> str:

@@ -1,0 +1,58 @@
+"""Reading an audience's members: a page of them (keyset-paged by contact id), and the
+audiences a person is in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lealta.audiences.tables import Audience, AudienceMember
+from lealta.errors import InvalidInput
+
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member and since when."""
+
+    contact_id: str
+    since: dt.datetime
+
+
+def page(
+    session: Session, audience: Audience, *, limit: int = 50, after: str | None = None
+) -> list[Member]:
+    """Up to ``limit`` members by contact id, those after ``after`` (the last id of the
+    previous page). Contact ids are random, so a page is a random sample of the members."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+    query = (
+        select(AudienceMember.contact_id, AudienceMember.since)
+        .where(AudienceMember.audience_id == audience.id)
+        .order_by(AudienceMember.contact_id)
+        .limit(limit)
+    )
+    if after:
+        query = query.where(AudienceMember.contact_id > after)
+    return [Member(cid, since) for cid, since in session.execute(query)]
+
+
+def is_member(session: Session, audience: Audience, contact_id: str) -> bool:
+    """Whether ``contact_id`` is in ``audience`` (as of its latest refresh)."""
+    found = session.get(AudienceMember, (audience.id, contact_id))
+    return found is not None
+
+
+def audiences_of(session: Session, contact_id: str) -> list[str]:
+    """The names of the audiences ``contact_id`` is in, sorted."""
+    query = (
+        select(Audience.name)
+        .join(AudienceMember, AudienceMember.audience_id == Audience.id)
+        .where(AudienceMember.contact_id == contact_id)
+        .order_by(Audience.name)
+    )
+    return list(session.scalars(query))
