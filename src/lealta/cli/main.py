@@ -31,6 +31,7 @@ def main(
 
 
 def _register() -> None:
+    from lealta.cli.ads import ads_app
     from lealta.cli.automations import automations_app
     from lealta.cli.cluster import cluster_command
     from lealta.cli.contacts import contacts_app
@@ -65,6 +66,7 @@ def _register() -> None:
     app.add_typer(reports_app, name="reports")
     app.add_typer(jobs_app, name="jobs")
     app.add_typer(loyalty_app, name="loyalty")
+    app.add_typer(ads_app, name="ads")
 
 
 _register()

@@ -113,6 +113,7 @@ def body_limits(settings: Settings) -> dict[str, Any]:
 
 def _include_routers(app: FastAPI) -> None:
     from lealta.rest import (
+        ads,
         automations,
         contacts,
         deliverability,
@@ -168,3 +169,4 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(links.router)
     app.include_router(sms.router)
     app.include_router(push.router)
+    app.include_router(ads.router)

@@ -1,0 +1,98 @@
+"""A small shop of people for the advertising export tests, made through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lealta.automations.tables import Run, Workflow, WorkflowVersion
+from lealta.segmentation.tables import ContactRfm
+from lealta.storage.base import utcnow
+from tests.integration.conftest import Api
+from tests.integration.contacts.helpers import create
+
+
+def person(api: Api, identifiers: dict[str, str], consent: dict[str, str], **more: Any) -> str:
+    found = create(api, identifiers=identifiers, consent=consent, tags=["vip"], **more)
+    return str(found["id"])
+
+
+def shop(api: Api) -> dict[str, str]:
+    """Ana (exported), Ben (ads denied), Cruz (invalid phone only), Dan (no e-mail or phone),
+    Eva (erased), Fay (phone only, exported), Gus (never asked for ads consent); all tagged
+    ``vip``; Ana and Ben on the list ``news``."""
+    answer = api.client.post("/v1/lists", json={"slug": "news", "name": "News"}, headers=api.admin)
+    assert answer.status_code == 201, answer.text
+    ana_attributes = {
+        "first_name": "Ana",
+        "last_name": "Rossi",
+        "country": "IT",
+        "zip": "20121",
+        "city": "Milano",
+    }
+    who = {
+        "ana": person(
+            api,
+            {"email": "Ana.Rossi@Example.com", "phone": "+39 02 1234 5678"},
+            {"ads": "granted", "email": "granted"},
+            attributes=ana_attributes,
+            lists=["news"],
+        ),
+        "ben": person(api, {"email": "ben@example.com"}, {"ads": "denied"}, lists=["news"]),
+        "cruz": person(api, {"phone": "+1 200 555 0100"}, {"ads": "granted"}),
+        "dan": person(api, {"user_id": "dan-1"}, {"ads": "granted"}),
+        "eva": person(api, {"email": "eva@example.com"}, {"ads": "granted"}),
+        "fay": person(api, {"phone": "+34 600 123 456"}, {"ads": "granted"}),
+        "gus": person(api, {"email": "gus@example.com"}, {"email": "granted"}),
+    }
+    erased = api.client.delete(f"/v1/contacts/{who['eva']}", headers=api.admin)
+    assert erased.status_code == 200, erased.text
+    return who
+
+
+def score(session: Session, contact_ids: list[str], *, segment: str, cluster: int) -> None:
+    """Put ``contact_ids`` in an RFM segment and cluster (as a scoring would)."""
+    now = utcnow()
+    for contact_id in contact_ids:
+        session.add(
+            ContactRfm(
+                contact_id=contact_id,
+                recency_days=3,
+                frequency=4,
+                monetary=120.0,
+                payment=None,
+                r=5,
+                f=4,
+                m=4,
+                p=None,
+                code="544",
+                segment=segment,
+                cluster=cluster,
+                cluster_name=None,
+                as_of=now,
+            )
+        )
+
+
+def runs(session: Session, where: dict[str, tuple[str, str]]) -> None:
+    """Workflow ``welcome`` (steps wait-1, send-1) with one run per contact: (step, status)."""
+    now = utcnow()
+    session.add(Workflow(id="welcome", name="Welcome", status="active"))
+    session.flush()
+    definition = {"steps": [{"id": "wait-1"}, {"id": "send-1"}]}
+    session.add(WorkflowVersion(workflow_id="welcome", version=1, definition=definition))
+    session.flush()
+    for contact_id, (step, status) in where.items():
+        session.add(
+            Run(
+                id=f"run-{contact_id}",
+                workflow_id="welcome",
+                version=1,
+                contact_id=contact_id,
+                entry_key="k",
+                status=status,
+                step_id=step,
+                entered_at=now,
+            )
+        )
