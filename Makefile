@@ -13,7 +13,7 @@ $(BIN)/python:
 
 # The product alone (what `make run` needs) ...
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(UV) -e .
+	$(UV) -e ".[clv]"
 	touch $@
 
 # ... and the test tools plus the optional Spark engine (what `make test` needs).
