@@ -11,7 +11,8 @@ from lealta.cli.errors import friendly
 
 ads_app = typer.Typer(
     help=(
-        "Advertising audiences: the people of a segment, cluster, tag, list or workflow step "
+        "Advertising audiences: the people of an audience, segment, cluster, tag, list or "
+        "workflow step "
         "who granted 'ads' consent, as hashed upload files for Meta and Google."
     ),
     no_args_is_help=True,
@@ -27,6 +28,9 @@ def export_command(
         help="meta (Custom Audiences customer file) or google (Customer Match file).",
     ),
     output: Path = typer.Option(..., "--output", "-o", help="The CSV file to write."),
+    audience: str | None = typer.Option(
+        None, "--audience", help="A saved audience's members (its name or id)."
+    ),
     segment: str | None = typer.Option(None, "--segment", help="An RFM segment ('At Risk')."),
     cluster: int | None = typer.Option(None, "--cluster", help="A K-Means cluster's number."),
     tag: str | None = typer.Option(None, "--tag", help="The contacts carrying this tag."),
@@ -58,7 +62,13 @@ def export_command(
     from lealta.retargeting.sources import describe, source_from
 
     source = source_from(
-        segment=segment, cluster=cluster, tag=tag, list_=list_, workflow=workflow, step=step
+        audience=audience,
+        segment=segment,
+        cluster=cluster,
+        tag=tag,
+        list_=list_,
+        workflow=workflow,
+        step=step,
     )
     services = build()
     partial = output.with_name(output.name + ".part")

@@ -82,6 +82,9 @@ class ExportIn(BaseModel):
         "country, all hashed); google: Customer Match file (Email, Phone, First Name, Last "
         "Name hashed; Country, Zip plain)."
     )
+    audience: str | None = Field(
+        default=None, description="A saved audience's members (name or id)."
+    )
     segment: str | None = Field(default=None, description="An RFM segment's people.")
     cluster: int | None = Field(
         default=None, ge=0, le=10_000, description="A K-Means cluster's people."
@@ -132,6 +135,7 @@ def export_audience(request: Request, body: ExportIn) -> StreamingResponse:
     """
     found = services(request)
     source = source_from(
+        audience=body.audience,
         segment=body.segment,
         cluster=body.cluster,
         tag=body.tag,

@@ -1,10 +1,11 @@
 """Where the people of an advertising export come from: the query of their contact ids.
 
-A source is an RFM segment, a cluster, a tag, a list (its subscribed members), a contact
-search (:class:`lealta.contacts.search.ContactFilter`) or the contacts waiting at one step of
-one workflow. Each gives one SQL query of distinct contact ids in id order, with every user
-value bound; erased contacts are part of it (they are counted as left out), merged ones are
-not (their person lives on in the contact they were merged into).
+A source is an audience (its members now), an RFM segment, a cluster, a tag, a list (its
+subscribed members), a contact search (:class:`lealta.contacts.search.ContactFilter`) or the
+contacts waiting at one step of one workflow. Each gives one SQL query of distinct contact
+ids in id order, with every user value bound; erased contacts are part of it (they are
+counted as left out), merged ones are not (their person lives on in the contact they were
+merged into).
 """
 
 from __future__ import annotations
@@ -15,11 +16,20 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from lealta.audiences import service as audiences
+from lealta.audiences.tables import AudienceMember
 from lealta.automations.tables import Run, Workflow, WorkflowVersion
 from lealta.contacts.search import ContactFilter, filters
 from lealta.contacts.tables import Contact, ContactList, ContactTag, ListMembership
-from lealta.errors import InvalidInput
+from lealta.errors import InvalidInput, NotFound
 from lealta.segmentation.tables import ContactRfm
+
+
+@dataclass(frozen=True)
+class InAudience:
+    """The members of a saved audience (by name or id) as of its latest refresh."""
+
+    audience: str
 
 
 @dataclass(frozen=True)
@@ -65,12 +75,14 @@ class WaitingAtStep:
     step: str
 
 
-Source = Segment | Cluster | Tag | OnList | Search | WaitingAtStep
+Source = InAudience | Segment | Cluster | Tag | OnList | Search | WaitingAtStep
 
 
 def describe(source: Source) -> str:
     """The source in words, for reports and file names."""
     match source:
+        case InAudience(audience):
+            return f"audience {audience}"
         case Segment(name):
             return f"segment {name}"
         case Cluster(number):
@@ -90,6 +102,10 @@ def contact_ids(session: Session, source: Source, *, region: str) -> Select[Any]
     Unknown lists, workflows and steps are refused naming the field."""
     ids: Select[Any]
     match source:
+        case InAudience(audience):
+            ids = select(AudienceMember.contact_id).where(
+                AudienceMember.audience_id == _audience_id(session, audience)
+            )
         case Segment(name):
             ids = select(ContactRfm.contact_id).where(ContactRfm.segment == name)
         case Cluster(number):
@@ -116,6 +132,13 @@ def contact_ids(session: Session, source: Source, *, region: str) -> Select[Any]
         .where(Contact.id.in_(select(contact)), Contact.merged_into.is_(None))
         .order_by(Contact.id)
     )
+
+
+def _audience_id(session: Session, key: str) -> int:
+    try:
+        return audiences.get(session, key).id
+    except NotFound:
+        raise InvalidInput(f"no audience {key!r}", field="audience") from None
 
 
 def _list_id(session: Session, slug: str) -> int:
@@ -146,6 +169,7 @@ def _check_step(session: Session, workflow: str, step: str) -> None:
 
 def source_from(
     *,
+    audience: str | None = None,
     segment: str | None = None,
     cluster: int | None = None,
     tag: str | None = None,
@@ -162,6 +186,8 @@ def source_from(
             field="step" if step is None else "workflow",
         )
     given: list[Source] = []
+    if audience:
+        given.append(InAudience(audience))
     if segment:
         given.append(Segment(segment))
     if cluster is not None:
@@ -176,8 +202,8 @@ def source_from(
         given.append(Search(search))
     if len(given) != 1:
         raise InvalidInput(
-            "name exactly one source: a segment, a cluster, a tag, a list, a workflow and "
-            f"its step, or a contact search ({len(given)} given)",
+            "name exactly one source: an audience, a segment, a cluster, a tag, a list, a "
+            f"workflow and its step, or a contact search ({len(given)} given)",
             field="source",
         )
     return given[0]

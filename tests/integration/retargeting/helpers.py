@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lealta.audiences.tables import Audience, AudienceMember
 from lealta.automations.tables import Run, Workflow, WorkflowVersion
 from lealta.segmentation.tables import ContactRfm
 from lealta.storage.base import utcnow
@@ -96,3 +97,13 @@ def runs(session: Session, where: dict[str, tuple[str, str]]) -> None:
                 entered_at=now,
             )
         )
+
+
+def audience(session: Session, name: str, members: list[str]) -> int:
+    """A saved audience whose latest refresh found ``members`` (written as a refresh would)."""
+    row = Audience(name=name, condition={"kind": "tag", "tag": "vip"}, size=len(members))
+    session.add(row)
+    session.flush()
+    session.add_all(AudienceMember(audience_id=row.id, contact_id=c) for c in members)
+    session.flush()
+    return row.id

@@ -19,6 +19,7 @@ from lealta.retargeting.people import Counts
 from lealta.retargeting.service import export
 from lealta.retargeting.sources import (
     Cluster,
+    InAudience,
     OnList,
     Search,
     Segment,
@@ -27,7 +28,7 @@ from lealta.retargeting.sources import (
     WaitingAtStep,
 )
 from tests.integration.conftest import Api
-from tests.integration.retargeting.helpers import runs, score, shop
+from tests.integration.retargeting.helpers import audience, runs, score, shop
 
 ANA_META = [
     sha256("ana.rossi@example.com"),
@@ -106,6 +107,23 @@ def test_segments_and_clusters_export_their_people(api: Api) -> None:
     assert (champions.exported, champions.no_ads_consent) == (2, 1)
     assert ANA_META in rows
     assert (cluster.exported, cluster.no_ads_consent) == (0, 1)
+
+
+def test_an_audience_exports_its_members_by_name_or_id(api: Api) -> None:
+    who = shop(api)
+    with api.services.uow.transaction() as session:
+        number = audience(session, "Big spenders", [who["ana"], who["ben"], who["fay"]])
+
+    by_name, rows = run(api, InAudience("Big spenders"))
+    by_id, _ = run(api, InAudience(str(number)))
+
+    assert by_name == by_id
+    assert (by_name.exported, by_name.no_ads_consent, by_name.left_out) == (2, 1, 1)
+    assert ANA_META in rows
+    with pytest.raises(InvalidInput) as unknown, api.services.uow.transaction() as session:
+        export(session, InAudience("Nobody"), io.StringIO(), format_="meta",
+               country_default="IT")  # fmt: skip
+    assert unknown.value.field == "audience"
 
 
 def test_the_people_waiting_at_a_step_of_a_workflow(api: Api) -> None:
@@ -203,6 +221,11 @@ def test_the_api_takes_a_contact_search_and_refuses_bad_requests(api: Api) -> No
         "/v1/ads/exports", json={"format": "meta", "list": "nope"}, headers=api.admin
     )
     anonymous = api.client.post("/v1/ads/exports", json={"format": "meta", "tag": "vip"})
+    with api.services.uow.transaction() as session:
+        audience(session, "Milano", [who["ana"]])
+    members = api.client.post(
+        "/v1/ads/exports", json={"format": "meta", "audience": "Milano"}, headers=api.admin
+    )
 
     assert found.status_code == 200, found.text
     assert found.headers["Lealta-Exported"] == "1"
@@ -211,7 +234,9 @@ def test_the_api_takes_a_contact_search_and_refuses_bad_requests(api: Api) -> No
     assert (half.status_code, half.json()["error"]["field"]) == (400, "step")
     assert (unknown.status_code, unknown.json()["error"]["field"]) == (400, "list")
     assert anonymous.status_code == 401
-    assert who  # the shop was made
+    assert members.status_code == 200, members.text
+    assert 'filename="meta-audience-milano.csv"' in members.headers["content-disposition"]
+    assert list(csv.reader(io.StringIO(members.text)))[1:] == [ANA_META]
 
 
 def test_the_command_line_writes_the_file_and_prints_the_counts(
