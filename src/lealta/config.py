@@ -113,6 +113,11 @@ class Settings(BaseSettings):
         The worker refreshes every saved audience (members, entered/exited events, the day's
         size) every this many seconds (default 300; ``0``: never). See
         :mod:`lealta.audiences.schedule`.
+    next_best_schedule, next_best_by
+        When the worker recomputes every contact's next-best items (``contact_next_best``):
+        ``after_rfm`` (default; after each RFM job), ``daily`` (once a UTC day) or ``off``
+        (only when asked); and of what: ``category`` (default) or ``product``. See
+        :mod:`lealta.affinity.schedule`.
     """
 
     model_config = SettingsConfigDict(env_prefix="LEALTA_", env_file=".env", extra="ignore")
@@ -163,6 +168,8 @@ class Settings(BaseSettings):
     loyalty_review_hour: int = Field(default=3, ge=-1, le=23)
     loyalty_orders_every: float = Field(default=60.0, ge=0)
     audiences_refresh_every: float = Field(default=300.0, ge=0)
+    next_best_schedule: Literal["off", "after_rfm", "daily"] = "after_rfm"
+    next_best_by: Literal["category", "product"] = "category"
 
     @property
     def base_url(self) -> str:

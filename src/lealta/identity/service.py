@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from lealta.affinity.tables import ContactNextBest
 from lealta.automations.tables import Run
 from lealta.channels.tables import MessageInteraction, OutboxMessage, PushDevice
 from lealta.contacts.tables import Consent, Contact, ContactTag, Identifier, ListMembership
@@ -104,10 +105,10 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
     and list memberships are united (``into``'s own membership of a list wins); attributes
     are united (``into``'s values win); the stage is the later of the two in the lifecycle
     order; the score is recomputed from the united history. The RFM row of ``source`` is
-    dropped: the next RFM computation judges the survivor on the united orders. The survivor
-    keeps the better loyalty tier of the two and one tier by decision (rules in
-    :mod:`lealta.loyalty.merging`) until the next tier review. The merge is recorded as an
-    event.
+    dropped, and so are its next-best suggestions: the next RFM (affinity) computation
+    judges the survivor on the united orders. The survivor keeps the better loyalty tier of
+    the two and one tier by decision (rules in :mod:`lealta.loyalty.merging`) until the
+    next tier review. The merge is recorded as an event.
     """
     from lealta.loyalty.merging import unite as unite_loyalty
     from lealta.rulesets.service import lifecycle_model, scoring_model
@@ -123,6 +124,7 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
     _unite(session, ListMembership, ListMembership.list_id, source.id, into.id)
     session.execute(delete(ScoreChange).where(ScoreChange.contact_id == source.id))
     session.execute(delete(ContactRfm).where(ContactRfm.contact_id == source.id))
+    session.execute(delete(ContactNextBest).where(ContactNextBest.contact_id == source.id))
     unite_loyalty(session, source.id, into.id, now=now)
     into.attributes = {**source.attributes, **into.attributes}
     into.lifecycle_stage = _later_stage(

@@ -10,7 +10,9 @@ The keys, as templates use them:
     ``id``, ``email``, ``phone``, ``user_id``, ``external_id`` (first identifier of each
     kind), every custom attribute (``first_name``, ``city``, ``birthday`` …; also as
     ``contact.attributes``), ``name``, ``language``, ``timezone``, ``stage`` (lifecycle),
-    ``score`` (lead score now), ``tags``, ``created_at``, ``first_seen_at``, ``last_seen_at``.
+    ``score`` (lead score now), ``tags``, ``created_at``, ``first_seen_at``, ``last_seen_at``,
+    ``next_best`` (the suggested next categories or products, best first: ``item``, ``kind``,
+    ``score``, ``rank``; empty before the first next-best run, see :mod:`lealta.affinity`).
 ``purchases``
     The last :data:`PURCHASES` orders, newest first: ``id``, ``placed_at``, ``amount``,
     ``currency``, ``channel``, ``payment_method``, ``items`` (``name``, ``category``,
@@ -68,6 +70,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from lealta.affinity.store import next_best_of
 from lealta.contacts.profiles import identifiers_by_kind, rfm_of, score_now, tags_of
 from lealta.contacts.tables import Contact
 from lealta.errors import InvalidInput
@@ -103,6 +106,7 @@ def contexts_for(
     purchases = _purchases(session, ids)
     vouchers = _open_vouchers(session, ids, now)
     loyalty = _loyalty(session, ids)
+    next_best = next_best_of(session, ids)
     _points(session, ids, now, loyalty)
     batch = BatchProgress(session, list(loyalty), now)
     for cid, entry in loyalty.items():
@@ -111,7 +115,8 @@ def contexts_for(
     found: dict[str, dict[str, Any]] = {}
     for contact in contacts:
         context: dict[str, Any] = {
-            "contact": _contact(contact, identifiers.get(contact.id, {}), tags, model, now),
+            "contact": _contact(contact, identifiers.get(contact.id, {}), tags, model, now)
+            | {"next_best": next_best.get(contact.id, [])},
             "purchases": purchases.get(contact.id, []),
             "vouchers": vouchers.get(contact.id, []),
             "now": now,

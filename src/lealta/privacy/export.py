@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lealta.affinity.tables import ContactNextBest
 from lealta.automations.tables import Run
 from lealta.channels.tables import OutboxMessage
 from lealta.contacts.profiles import rfm_of
@@ -120,6 +121,13 @@ def export_contact(session: Session, contact_id: str, *, now: dt.datetime) -> di
             ("rule_id", "points", "score_after", "event_key", "occurred_at"),
         ),
         "rfm": _rfm(session, ids),
+        "next_best": _rows(
+            session,
+            ContactNextBest,
+            ids,
+            ContactNextBest.rank,
+            ("rank", "item", "kind", "score", "computed_at"),
+        ),
         "loyalty_tier": _tier(session, ids),
         "loyalty_tier_history": _rows(
             session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lealta.affinity.tables import ContactNextBest
 from lealta.audiences.tables import Audience, AudienceMember, AudienceSize, AudienceVersion
 from lealta.automations.tables import Run, RunStep, Workflow, WorkflowVersion
 from lealta.channels.tables import MessageInteraction, OutboxMessage, PushDevice, Suppression
@@ -51,6 +52,7 @@ __all__ = [
     "ConsoleUser",
     "Contact",
     "ContactList",
+    "ContactNextBest",
     "ContactRfm",
     "ContactTag",
     "ContactTier",
