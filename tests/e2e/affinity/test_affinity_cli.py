@@ -56,7 +56,9 @@ def test_pairs_and_next_best_are_written(lines_csv: Path, tmp_path: Path) -> Non
         {"customer_id": "ann", "rank": 1, "item": "shoes", "score": pytest.approx(1.0)}
     ]
     html = report.read_text(encoding="utf-8")
-    assert "Bought together" in html and "Bought next" in html and "<svg" in html
+    assert "Bought together" in html
+    assert "Bought next" in html
+    assert "<svg" in html
 
 
 def test_the_uci_file_pairs_products_with_their_descriptions(tmp_path: Path) -> None:
@@ -75,10 +77,12 @@ def test_the_uci_file_pairs_products_with_their_descriptions(tmp_path: Path) -> 
     assert code == 0, err
     assert "cancelled: 458" not in err  # the rejects are in the report, not on screen
     table = pd.read_parquet(pairs)
-    assert len(table) > 100 and (table.n_ab >= 3).all()
+    assert len(table) > 100
+    assert (table.n_ab >= 3).all()
     assert table.lift.is_monotonic_decreasing
     html = report.read_text(encoding="utf-8")
-    assert "StockCode" in html and "cancelled: 458" in html
+    assert "StockCode" in html
+    assert "cancelled: 458" in html
     first = table.iloc[0]
     assert f"{first.item_a} (" in html  # the product's description beside its code
 
@@ -122,4 +126,5 @@ def test_bad_input_names_the_problem(lines_csv: Path, args: list[str], words: st
 def test_the_command_has_help() -> None:
     result = runner.invoke(app, ["affinity", "--help"])
     assert result.exit_code == 0
-    assert "--next-best" in result.output and "--sequence" in result.output
+    assert "--next-best" in result.output
+    assert "--sequence" in result.output
