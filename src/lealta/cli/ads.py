@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from lealta.cli.errors import friendly
+
+if TYPE_CHECKING:
+    from lealta.bootstrap import Services
 
 ads_app = typer.Typer(
     help=(
@@ -57,7 +61,6 @@ def export_command(
     phone, invalid phone) are printed. E-mails, phones and names are normalised the way the
     platform documents and SHA-256-hashed; the file is written whole or not at all.
     """
-    from lealta.bootstrap import build
     from lealta.retargeting.service import export
     from lealta.retargeting.sources import describe, source_from
 
@@ -70,7 +73,7 @@ def export_command(
         workflow=workflow,
         step=step,
     )
-    services = build()
+    services = build_services()
     partial = output.with_name(output.name + ".part")
     try:
         with services.uow.transaction() as session, partial.open("w", encoding="utf-8") as out:
@@ -91,3 +94,96 @@ def export_command(
         f"e-mail or phone, {counts.invalid_phone} with an invalid phone only, "
         f"{counts.erased} erased"
     )
+
+
+sync_app = typer.Typer(
+    help=(
+        "Keep an audience current at an ad platform connector: each addition and removal is "
+        "a signed webhook (X-Lealta-Signature), sent by the worker."
+    ),
+    no_args_is_help=True,
+)
+ads_app.add_typer(sync_app, name="sync")
+
+
+@sync_app.command("add")
+@friendly
+def sync_add_command(
+    audience: str = typer.Option(..., "--audience", help="The audience's name or id."),
+    url: str = typer.Option(..., "--url", help="The connector's http(s) URL (200 characters)."),
+    format_: str = typer.Option(
+        "meta", "--format", help="The row format in the webhooks: meta or google."
+    ),
+) -> None:
+    """Sync an audience from now on (upload its current members once with 'ads export')."""
+    from lealta.retargeting import sync
+    from lealta.storage.retry import in_transaction
+
+    services = build_services()
+    try:
+        now = services.clock.now()
+        found = in_transaction(
+            services.uow,
+            lambda s: sync.create(s, audience=audience, url=url, format_=format_, now=now).id,
+        )
+    finally:
+        services.uow.engine.dispose()
+    typer.echo(f"ad sync {found}: audience {audience} to {url} ({format_})")
+
+
+@sync_app.command("list")
+@friendly
+def sync_list_command() -> None:
+    """Every ad sync: id, audience, format, URL."""
+    from lealta.retargeting import sync
+
+    services = build_services()
+    try:
+        with services.uow.transaction() as session:
+            rows = [(s.id, name, s.format, s.url) for s, name in sync.list_(session)]
+    finally:
+        services.uow.engine.dispose()
+    for number, name, format_, url in rows:
+        typer.echo(f"{number}\t{name}\t{format_}\t{url}")
+    if not rows:
+        typer.echo("no ad syncs", err=True)
+
+
+@sync_app.command("remove")
+@friendly
+def sync_remove_command(
+    sync_id: int = typer.Argument(..., help="The sync's id (see 'lealta ads sync list')."),
+) -> None:
+    """Stop an ad sync (webhooks already queued still go)."""
+    from lealta.retargeting import sync
+    from lealta.storage.retry import in_transaction
+
+    services = build_services()
+    try:
+        in_transaction(services.uow, lambda s: sync.delete(s, sync_id))
+    finally:
+        services.uow.engine.dispose()
+    typer.echo(f"ad sync {sync_id} removed")
+
+
+@sync_app.command("push")
+@friendly
+def sync_push_command() -> None:
+    """Queue the webhooks of every sync's changes now (the worker does it every 30 s)."""
+    from lealta.retargeting import sync
+    from lealta.storage.retry import in_transaction
+
+    services = build_services()
+    try:
+        now, region = services.clock.now(), services.settings.default_phone_region
+        queued = in_transaction(services.uow, lambda s: sync.push(s, now=now, region=region))
+    finally:
+        services.uow.engine.dispose()
+    typer.echo(f"{queued} webhook(s) queued")
+
+
+def build_services() -> Services:
+    """The services of the process's settings (the caller disposes of the engine)."""
+    from lealta.bootstrap import build
+
+    return build()

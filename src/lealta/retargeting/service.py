@@ -75,10 +75,11 @@ def candidates(
     query = contact_ids(session, source, region=region)
     result = session.execute(query, execution_options={"yield_per": chunk})
     for ids in result.scalars().partitions():
-        yield from _chunk(session, [str(i) for i in ids])
+        yield from candidates_of(session, [str(i) for i in ids])
 
 
-def _chunk(session: Session, ids: Sequence[str]) -> list[Candidate]:
+def candidates_of(session: Session, ids: Sequence[str]) -> list[Candidate]:
+    """What the store holds on the contacts ``ids`` (in that order; unknown ids left out)."""
     rows = session.execute(
         select(Contact.id, Contact.erased_at, Contact.attributes).where(Contact.id.in_(ids))
     ).all()

@@ -31,6 +31,7 @@ from lealta.loyalty.tables import (
 from lealta.messages.tables import MessageTemplate
 from lealta.onsite.tables import OnsitePlacement
 from lealta.orders.tables import Order
+from lealta.retargeting.tables import AdSync
 from lealta.rulesets.tables import RuleSet
 from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
@@ -40,6 +41,7 @@ from lealta.users.tables import AuditEntry, ConsoleUser
 from lealta.vouchers.tables import Voucher
 
 __all__ = [
+    "AdSync",
     "ApiKey",
     "AttributeDefinition",
     "Audience",

@@ -1,0 +1,243 @@
+"""Keeping an ad platform audience current: signed webhooks of additions and removals.
+
+An *ad sync* ties a saved audience to the URL of a connector (a small service of the shop's,
+outside Lealta, that talks to Meta's or Google's API). Each pass of the worker turns what
+happened since the previous pass into one webhook per change, queued in the outbox on the
+``webhook`` channel, so it is signed, retried and deduplicated like every webhook Lealta
+sends (:mod:`lealta.channels.webhook`: ``X-Lealta-Signature``, ``Idempotency-Key``):
+
+* an ``Audience Entered`` event: ``add``, when the person may be exported (``ads`` consent
+  granted, an e-mail or a valid phone: :func:`lealta.retargeting.people.decide`);
+* an ``Audience Exited`` event: ``remove``;
+* a new ``ads`` decision of a current member: ``add`` on a grant, ``remove`` on anything else.
+
+The body says what changed and carries the person's row as the upload file has it (hashed,
+in the sync's format), so the connector can call the platform's add or remove with it::
+
+    {"type": "ad_audience_change", "change": "add", "sync": 1, "audience": "Big spenders",
+     "contact": "5f0c…", "format": "meta", "columns": ["email", "phone", …],
+     "row": ["62a14e44…", "", …], "cause": "Audience Entered", "at": "2026-12-06T16:20:00+00:00"}
+
+A removal's row is worked out from the identifiers held at that moment whatever the consent
+(telling a platform to forget someone is always allowed); it is ``null`` when nothing is left
+to hash, and the connector then removes by ``contact``, the id it was given on the addition.
+The sync starts from the moment it is created: the people already in the audience are
+uploaded once with the file (``lealta ads export --audience …``).
+
+Events are read once they are ``GRACE`` old, so that a refresh still committing when a pass
+reads cannot slip behind the position the pass moves on to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lealta.audiences import service as audiences
+from lealta.audiences.membership import ENTERED, EXITED
+from lealta.audiences.tables import Audience, AudienceMember
+from lealta.channels.outbox import enqueue
+from lealta.contacts.tables import Consent
+from lealta.errors import InvalidInput, NotFound
+from lealta.events.tables import Event
+from lealta.retargeting import formats
+from lealta.retargeting.people import decide
+from lealta.retargeting.service import ADS, candidates_of
+from lealta.retargeting.tables import AdSync
+
+if TYPE_CHECKING:
+    from lealta.bootstrap import Services
+
+log = logging.getLogger(__name__)
+GRACE = dt.timedelta(seconds=30)
+BATCH = 1_000
+CHANNEL = "webhook"
+
+
+def create(session: Session, *, audience: str, url: str, format_: str, now: dt.datetime) -> AdSync:
+    """A sync of ``audience`` (name or id) to ``url``, from now on (see the module's text)."""
+    if format_ not in formats.FORMATS:
+        raise InvalidInput(
+            f"unknown format {format_!r}; choose from {', '.join(formats.FORMATS)}",
+            field="format",
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 200:
+        raise InvalidInput(f"{url!r} is not an http(s) URL of at most 200 characters", field="url")
+    try:
+        found = audiences.get(session, audience)
+    except NotFound:
+        raise InvalidInput(f"no audience {audience!r}", field="audience") from None
+    row = AdSync(
+        audience_id=found.id,
+        url=url,
+        format=format_,
+        events_after=int(session.scalar(select(func.max(Event.id))) or 0),
+        consents_after=int(session.scalar(select(func.max(Consent.id))) or 0),
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_(session: Session) -> list[tuple[AdSync, str]]:
+    """Every sync with its audience's name, oldest first."""
+    rows = session.execute(
+        select(AdSync, Audience.name).join(Audience, Audience.id == AdSync.audience_id)
+    ).all()
+    return [(sync, str(name)) for sync, name in sorted(rows, key=lambda r: r[0].id)]
+
+
+def delete(session: Session, sync_id: int) -> None:
+    """Stop sync ``sync_id`` (webhooks already queued still go)."""
+    row = session.get(AdSync, sync_id)
+    if row is None:
+        raise NotFound(f"no ad sync {sync_id}")
+    session.delete(row)
+    session.flush()
+
+
+def push(session: Session, *, now: dt.datetime, region: str, batch: int = BATCH) -> int:
+    """Queue the webhooks of every sync's changes since its previous pass; how many."""
+    queued = 0
+    for sync in session.scalars(select(AdSync).order_by(AdSync.id)).all():
+        name = session.scalar(select(Audience.name).where(Audience.id == sync.audience_id))
+        changes = _membership_changes(session, sync, now=now, batch=batch)
+        changes += _consent_changes(session, sync, batch=batch)
+        queued += _queue(session, sync, str(name), changes, now=now, region=region)
+    return queued
+
+
+# (idempotency key, contact, add?, cause, at)
+Change = tuple[str, str, bool, str, dt.datetime]
+
+
+def _membership_changes(
+    session: Session, sync: AdSync, *, now: dt.datetime, batch: int
+) -> list[Change]:
+    rows = session.execute(
+        select(Event.id, Event.contact_id, Event.name, Event.properties, Event.occurred_at)
+        .where(
+            Event.id > sync.events_after,
+            Event.name.in_((ENTERED, EXITED)),
+            Event.received_at <= now - GRACE,
+        )
+        .order_by(Event.id)
+        .limit(batch)
+    ).all()
+    found: list[Change] = []
+    for event_id, contact_id, name, properties, at in rows:
+        if (properties or {}).get("audience_id") == sync.audience_id and contact_id:
+            found.append((f"ads-sync:{sync.id}:e{event_id}", contact_id, name == ENTERED, name, at))
+    if rows:
+        sync.events_after = int(rows[-1][0])
+    return found
+
+
+def _consent_changes(session: Session, sync: AdSync, *, batch: int) -> list[Change]:
+    rows = session.execute(
+        select(Consent.id, Consent.contact_id, Consent.status, Consent.recorded_at)
+        .where(Consent.id > sync.consents_after, Consent.channel == ADS)
+        .order_by(Consent.id)
+        .limit(batch)
+    ).all()
+    if rows:
+        sync.consents_after = int(rows[-1][0])
+    members = set(
+        session.scalars(
+            select(AudienceMember.contact_id).where(
+                AudienceMember.audience_id == sync.audience_id,
+                AudienceMember.contact_id.in_({row[1] for row in rows}),
+            )
+        )
+    )
+    return [
+        (
+            f"ads-sync:{sync.id}:c{consent_id}",
+            contact_id,
+            status == "granted",
+            "ads consent granted" if status == "granted" else "ads consent withdrawn",
+            at,
+        )
+        for consent_id, contact_id, status, at in rows
+        if contact_id in members
+    ]
+
+
+def _queue(
+    session: Session,
+    sync: AdSync,
+    audience: str,
+    changes: list[Change],
+    *,
+    now: dt.datetime,
+    region: str,
+) -> int:
+    known = {c.contact_id: c for c in candidates_of(session, sorted({c[1] for c in changes}))}
+    queued = 0
+    for key, contact_id, add, cause, at in changes:
+        candidate = known.get(contact_id)
+        if candidate is None:
+            continue
+        if not add:  # forgetting someone is always allowed: hash what is still held
+            candidate = replace(candidate, ads_consent="granted")
+        person = decide(candidate, region=region)
+        if add and isinstance(person, str):
+            continue  # not exportable (no ads consent, nothing to hash, erased)
+        body: dict[str, Any] = {
+            "type": "ad_audience_change",
+            "change": "add" if add else "remove",
+            "sync": sync.id,
+            "audience": audience,
+            "contact": contact_id,
+            "format": sync.format,
+            "columns": list(formats.headers(sync.format)),
+            "row": None if isinstance(person, str) else formats.row(sync.format, person),
+            "cause": cause,
+            "at": at.isoformat(),
+        }
+        message = enqueue(
+            session,
+            key=key,
+            contact_id=contact_id,
+            channel=CHANNEL,
+            template=sync.url,
+            payload={"url": sync.url, "method": "POST", "body": body},
+            not_before=now,
+            now=now,
+        )
+        queued += message is not None
+    return queued
+
+
+class AdSyncSchedule:
+    """The worker's pass over the ad syncs, every ``every`` seconds (default 30)."""
+
+    def __init__(self, services: Services, *, every: float = 30.0) -> None:
+        self.services = services
+        self.every = every
+        self._next = 0.0
+
+    def run_if_due(self) -> None:
+        """Push the syncs' changes when due; a failure is logged and tried at the next turn."""
+        if self.every <= 0 or time.monotonic() < self._next:
+            return
+        self._next = time.monotonic() + self.every
+        try:
+            with self.services.uow.transaction() as session:
+                if session.scalar(select(func.count()).select_from(AdSync)):
+                    push(
+                        session,
+                        now=self.services.clock.now(),
+                        region=self.services.settings.default_phone_region,
+                    )
+        except Exception:
+            log.exception("the ad syncs' pass failed; trying again later")
