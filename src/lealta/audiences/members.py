@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lealta.audiences.tables import Audience, AudienceMember
+from lealta.contacts.schemas import as_utc
 from lealta.errors import InvalidInput
 
 MAX_LIMIT = 500
@@ -56,3 +58,16 @@ def audiences_of(session: Session, contact_id: str) -> list[str]:
         .order_by(Audience.name)
     )
     return list(session.scalars(query))
+
+
+def memberships(session: Session, contact_ids: list[str]) -> list[dict[str, Any]]:
+    """The audiences ``contact_ids`` (one person's profiles) are in, with since when, by
+    audience name (a privacy export's ``audiences``)."""
+    query = (
+        select(Audience.name, AudienceMember.since)
+        .join(AudienceMember, AudienceMember.audience_id == Audience.id)
+        .where(AudienceMember.contact_id.in_(contact_ids))
+        .order_by(Audience.name, AudienceMember.since)
+    )
+    found = session.execute(query)
+    return [{"audience": name, "since": as_utc(since).isoformat()} for name, since in found]

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from lealta.affinity.tables import ContactNextBest
+from lealta.audiences.tables import AudienceMember
 from lealta.automations.tables import Run
 from lealta.channels.tables import MessageInteraction, OutboxMessage, PushDevice
 from lealta.contacts.tables import Consent, Contact, ContactTag, Identifier, ListMembership
@@ -108,7 +109,9 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
     dropped, and so are its next-best suggestions: the next RFM (affinity) computation
     judges the survivor on the united orders. The survivor keeps the better loyalty tier of
     the two and one tier by decision (rules in :mod:`lealta.loyalty.merging`) until the
-    next tier review. The merge is recorded as an event.
+    next tier review. The audience memberships of ``source`` are dropped without an event:
+    the next refresh of each audience judges the survivor. The merge is recorded as an
+    event.
     """
     from lealta.loyalty.merging import unite as unite_loyalty
     from lealta.rulesets.service import lifecycle_model, scoring_model
@@ -125,6 +128,7 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
     session.execute(delete(ScoreChange).where(ScoreChange.contact_id == source.id))
     session.execute(delete(ContactRfm).where(ContactRfm.contact_id == source.id))
     session.execute(delete(ContactNextBest).where(ContactNextBest.contact_id == source.id))
+    session.execute(delete(AudienceMember).where(AudienceMember.contact_id == source.id))
     unite_loyalty(session, source.id, into.id, now=now)
     into.attributes = {**source.attributes, **into.attributes}
     into.lifecycle_stage = _later_stage(

@@ -3,7 +3,8 @@
 What goes, what stays and why:
 
 * **Deleted**: identifiers (so the e-mail or phone can start a new contact), tags, list
-  memberships, the ``contact_rfm`` row, the next-best suggestions (``contact_next_best``),
+  memberships, audience memberships (without an ``Audience Exited`` event), the
+  ``contact_rfm`` row, the next-best suggestions (``contact_next_best``),
   the score ledger, the loyalty tier with its history (reviews leave erased contacts out,
   so their kept orders earn no tier again), the tier given by decision (its reason may
   name the person) and the loyalty points ledger (the points sweep leaves erased contacts
@@ -34,6 +35,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lealta.affinity.tables import ContactNextBest
+from lealta.audiences.tables import AudienceMember
 from lealta.automations.tables import Run
 from lealta.channels.tables import MessageInteraction, OutboxMessage, PushDevice
 from lealta.contacts.consent import consents_in_force, record_consent
@@ -69,6 +71,7 @@ def erase_contact(session: Session, contact_id: str, *, now: dt.datetime) -> Era
     scores = _delete(session, ScoreChange, ids)
     _delete(session, ContactRfm, ids)
     _delete(session, ContactNextBest, ids)
+    _delete(session, AudienceMember, ids)
     _delete(session, ContactTier, ids)
     _delete(session, TierChange, ids)
     _delete(session, TierOverride, ids)

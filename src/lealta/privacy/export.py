@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lealta.affinity.tables import ContactNextBest
+from lealta.audiences.members import memberships
 from lealta.automations.tables import Run
 from lealta.channels.tables import OutboxMessage
 from lealta.contacts.profiles import rfm_of
@@ -128,6 +129,7 @@ def export_contact(session: Session, contact_id: str, *, now: dt.datetime) -> di
             ContactNextBest.rank,
             ("rank", "item", "kind", "score", "computed_at"),
         ),
+        "audiences": memberships(session, ids),
         "loyalty_tier": _tier(session, ids),
         "loyalty_tier_history": _rows(
             session,
