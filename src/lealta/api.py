@@ -177,3 +177,101 @@ def _rfm_table(data: Any, rfm_kwargs: dict[str, Any]) -> Any:
 
         return data if isinstance(data, pd.DataFrame) else data.to_pandas()
     return rfm(data, **rfm_kwargs)
+
+
+def clv(
+    data: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    as_of: str | dt.date | None = None,
+    period: str = "week",
+    horizon: int | str = 90,
+    discount: float = 0.0,
+    holdout: int | str | dt.date | None = None,
+    params: str | Path | Mapping[str, Any] | None = None,
+    date_format: str | None = None,
+    cancel_pattern: str = r"^[Cc][0-9]",
+    decimal_comma: bool = False,
+    encoding: str = "utf-8",
+) -> Any:
+    """Predicted purchases, churn and value per customer (BG/NBD and Gamma-Gamma).
+
+    Needs the ``clv`` extra (``pip install 'lealta[clv]'``). Parameters mirror
+    ``lealta clv --help``: ``horizon`` in days (or ``"13w"``, ``"3m"``), ``holdout`` a number
+    of days, a span (``"39w"``) or the calibration's last day, ``params`` fitted parameters
+    (a JSON file or the mapping of ``attrs["lealta"]["params"]``) to score without refitting.
+
+    Returns a pandas DataFrame, one row per customer: ``frequency``, ``recency``, ``T``,
+    ``monetary_value`` (the models' summary), ``p_alive``, ``expected_purchases``,
+    ``expected_spend``, ``clv``, ``churn_risk`` (and ``holdout_purchases``,
+    ``holdout_predicted`` with a holdout). ``attrs["lealta"]`` holds the dates, the fitted
+    parameters with their standard errors, the cleaning report and the holdout figures.
+
+    Examples
+    --------
+    >>> import lealta
+    >>> value = lealta.clv("orders.csv", horizon="1y", discount=0.1)  # doctest: +SKIP
+    >>> value.nlargest(10, "clv")  # doctest: +SKIP
+    """
+    from lealta.engines import connect
+    from lealta.errors import InvalidInput
+    from lealta.prediction.models import Params, params_from_json, read_params
+    from lealta.prediction.options import CLVOptions, parse_holdout, parse_span
+    from lealta.prediction.pipeline import Reading, run_clv
+
+    unknown = set(columns or {}) - set(ROLES)
+    if unknown:
+        raise InvalidInput(
+            f"unknown column roles {sorted(unknown)}; known: {ROLES}", field="columns"
+        )
+    given: Params | None = None
+    if isinstance(params, Mapping):
+        given = params_from_json(dict(params), "params")
+    elif params is not None:
+        given = read_params(Path(params))
+    options = CLVOptions(
+        as_of=_date(as_of),
+        period=period,  # type: ignore[arg-type]
+        horizon_days=horizon if isinstance(horizon, int) else parse_span(horizon, "horizon"),
+        discount=discount,
+        holdout=parse_holdout(holdout) if isinstance(holdout, str) else holdout,
+    )
+    reading = Reading(
+        columns=dict(columns or {}),
+        date_format=date_format,
+        cancel_pattern=cancel_pattern,
+        decimal_comma=decimal_comma,
+        encoding=encoding,
+    )
+    run = run_clv(connect("duckdb"), data, options=options, reading=reading, params=given)
+    frame = run.customers
+    frame.attrs["lealta"] = describe_clv(run)
+    return frame
+
+
+def describe_clv(run: Any) -> dict[str, Any]:
+    """What a prediction run did, as plain data."""
+    check = run.holdout
+    return {
+        "as_of": run.as_of.isoformat(),
+        "calibration_end": run.calibration_end.isoformat(),
+        "period": run.options.period,
+        "horizon_days": run.options.horizon_days,
+        "discount": run.options.discount,
+        "params": run.params.as_json(),
+        "standard_errors": run.params.errors,
+        "fitted": run.fitted,
+        "rows_read": run.cleaning.rows_read,
+        "rows_kept": run.cleaning.rows_kept,
+        "rejected": dict(run.cleaning.rejected),
+        "columns": run.detection.columns.roles(),
+        "holdout": None
+        if check is None
+        else {
+            "days": check.holdout_days,
+            "actual": check.actual,
+            "predicted": check.predicted,
+            "aggregate_error": check.aggregate_error,
+            "mae": check.mae,
+        },
+    }

@@ -97,6 +97,15 @@ def assign_command(
         help="Regex on the order id marking cancellations ('' to disable).",
         rich_help_panel=DEFINITION,
     ),
+    points: Path | None = typer.Option(
+        None,
+        "--points",
+        help="Status points per customer (CSV, Parquet, Excel, JSON: customer_id and points, "
+        "or points_365d … per window), for a programme with points rules: an order file "
+        "holds no points ledger.",
+        rich_help_panel=MAPPING,
+        show_default=False,
+    ),
     output: p.Output = None,
     summary_output: Path | None = typer.Option(
         None, "--summary-output", help="Per-tier summary (.csv, .json).", rich_help_panel=OUTPUT
@@ -110,11 +119,16 @@ def assign_command(
     with the programme's levels, and assigns tiers: one row per customer with the scores and
     score sum in the programme's convention, the tier, the rule that qualified them and the
     progress to the next tier. Prints customers and revenue per tier.
+
+    A programme with points rules reads each customer's status points from --points FILE
+    (without it the command refuses, naming the rule).
     """
     from lealta.errors import InvalidInput
+    from lealta.loyalty.points_file import needs_points
     from lealta.segmentation.options import RFMOptions
 
     loaded = _load(program)
+    needs_points(loaded, points)
     if loaded.dimensions == "rfmp" and payment is None:
         raise InvalidInput(
             "the programme scores RFMP: give --payment promptness or --payment method",
@@ -137,7 +151,10 @@ def assign_command(
         price=price, payment_method=payment_method, due_date=due_date, paid_date=paid_date,
         days_to_pay=days_to_pay,
     )  # fmt: skip
-    _assign(file, loaded, options, columns, encoding, engine.value, output, summary_output, quiet)
+    _assign(
+        file, loaded, options, columns, encoding, engine.value, output, summary_output, quiet,
+        points,
+    )  # fmt: skip
 
 
 def _load(path: Path) -> Any:
@@ -161,6 +178,7 @@ def _assign(
     output: Path | None,
     summary_output: Path | None,
     quiet: bool,
+    points: Path | None = None,
 ) -> None:
     from rich.console import Console
 
@@ -168,6 +186,7 @@ def _assign(
     from lealta.engines import connect
     from lealta.loyalty.assign import assign_tiers
     from lealta.loyalty.facts import customer_facts
+    from lealta.loyalty.points_file import attach_points, read_points
     from lealta.loyalty.summary import tier_summary
     from lealta.segmentation.outputs import write_table
     from lealta.segmentation.pipeline import run_rfm
@@ -177,8 +196,14 @@ def _assign(
     engine = connect(engine_name)
     with working(console, engine, "Reading, cleaning and scoring orders"):
         run = run_rfm(engine, file, options=options, columns=columns, encoding=encoding)
+    facts = customer_facts(run, program)
+    if points is not None:
+        with working(console, engine, "Reading status points"):
+            facts = attach_points(
+                facts, read_points(engine, points, program, encoding=encoding), program
+            )
     with working(console, engine, "Assigning tiers"):
-        assigned = engine.materialize(assign_tiers(customer_facts(run, program), program))
+        assigned = engine.materialize(assign_tiers(facts, program))
         summary = tier_summary(engine, assigned, program)
     if output:
         with working(console, engine, "Writing tiers"):
@@ -190,14 +215,17 @@ def _assign(
 
 
 def _output_table(assigned: Any, program: Any) -> Any:
-    from lealta.loyalty.facts import orders_column, spend_column
+    from lealta.loyalty.facts import orders_column, points_column, spend_column
 
     first = ["customer_id", *(c for c in ("email", "name") if c in assigned.columns)]
     scores = [*program.dimension_names, "score_sum"]
     verdict = ["tier", "qualified_by", "next_tier", "orders_to_next", "spend_to_next"]
+    if program.points_windows():
+        verdict.append("points_to_next")
     facts = [
         *("progress", "eligible", "tier_rank", "revenue"),
         *(col for d in program.windows() for col in (orders_column(d), spend_column(d))),
+        *(points_column(d) for d in program.points_windows()),
     ]
     return assigned.select(*first, *scores, *verdict, *facts).order_by("customer_id")
 

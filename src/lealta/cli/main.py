@@ -31,10 +31,12 @@ def main(
 
 
 def _register() -> None:
-    from lealta.cli.affinity import affinity_command
     from lealta.cli.ads import ads_app
+    from lealta.cli.affinity import affinity_command
+    from lealta.cli.audiences import audiences_app
     from lealta.cli.automations import automations_app
     from lealta.cli.cluster import cluster_command
+    from lealta.cli.clv import clv_command
     from lealta.cli.contacts import contacts_app
     from lealta.cli.db import db_app
     from lealta.cli.demo import demo_data
@@ -52,6 +54,7 @@ def _register() -> None:
 
     app.command("rfm")(rfm_command)
     app.command("cluster")(cluster_command)
+    app.command("clv")(clv_command)
     app.command("affinity")(affinity_command)
     app.command("demo-data")(demo_data)
     app.command("serve")(serve_command)
@@ -69,6 +72,7 @@ def _register() -> None:
     app.add_typer(jobs_app, name="jobs")
     app.add_typer(loyalty_app, name="loyalty")
     app.add_typer(ads_app, name="ads")
+    app.add_typer(audiences_app, name="audiences")
 
 
 _register()

@@ -88,6 +88,14 @@ def _described(kind: str, params: dict[str, Any], result: dict[str, Any]) -> dic
             "outcome": f"{customers:,} customers in a tier; {moves}",
             "link": "/loyalty",
         }
+    if kind == "audience_refresh":
+        audiences = int(result.get("audiences") or 0)
+        return {
+            "title": "Audience refresh" + (" (scheduled)" if params.get("scope") else ""),
+            "outcome": f"{audiences:,} audiences, {int(result.get('entered') or 0):,} entered, "
+            f"{int(result.get('exited') or 0):,} exited",
+            "link": "",
+        }
     if kind == "next_best":
         people = int(result.get("contacts") or 0)
         return {

@@ -418,4 +418,5 @@ def preview_view(found: Any, currency: str) -> dict[str, Any]:
         "as_of": day_label(found.as_of),
         "seconds": found.seconds,
         "currency": currency,
+        "earning": [{"days": d, "customers": n} for d, n in found.earning.items()],
     }

@@ -22,6 +22,7 @@ STORE = "store"
 PRODUCT = "product"
 SIGNUP = "signup"
 LOYALTY = "loyalty"  # made by Lealta's tier reviews (lealta.loyalty), not tracked
+AUDIENCE = "audience"  # made by audience refreshes (lealta.audiences), not tracked
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,17 @@ KNOWN = (
         LOYALTY,
         "Made once per contact and expiry day, warn_days before: points, expires_on, "
         "days_left, balance.",
+    ),
+    KnownEvent(
+        "Audience Entered",
+        AUDIENCE,
+        "Made by an audience refresh for each person who entered: audience, audience_id. "
+        "A workflow trigger (type event, where audience equals the name).",
+    ),
+    KnownEvent(
+        "Audience Exited",
+        AUDIENCE,
+        "Made by an audience refresh for each person who left: audience, audience_id.",
     ),
 )
 

@@ -66,6 +66,16 @@ def run_loyalty_tiers(
     }
 
 
+def run_audience_refresh(
+    services: Services, params: dict[str, Any], progress: Progress
+) -> dict[str, Any]:
+    """Refresh one saved audience (``params["audience"]``) or every one
+    (:func:`lealta.audiences.schedule.run_job`)."""
+    from lealta.audiences.schedule import run_job
+
+    return run_job(services, params, progress)
+
+
 def run_next_best(services: Services, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Every contact's next-best items from the store's orders
     (:func:`lealta.affinity.schedule.run_job`)."""
@@ -77,6 +87,7 @@ def run_next_best(services: Services, params: dict[str, Any], progress: Progress
 KINDS: dict[str, Work] = {
     "rfm": run_rfm,
     "loyalty_tiers": run_loyalty_tiers,
+    "audience_refresh": run_audience_refresh,
     "next_best": run_next_best,
 }
 

@@ -8,6 +8,7 @@ import logging
 import threading
 
 from lealta.affinity.schedule import NextBestSchedule
+from lealta.audiences.schedule import AudienceSchedule
 from lealta.bootstrap import Services
 from lealta.jobs.runner import run_next
 from lealta.loyalty.points_sweeps import PointsSchedule
@@ -27,6 +28,7 @@ class JobWorker:
         # the scheduled loyalty reviews are long like jobs: they share this thread
         self.loyalty = LoyaltySchedule(services)
         self.points = PointsSchedule(services)  # the loyalty points sweep, every 5 minutes
+        self.audiences = AudienceSchedule(services)  # audience refreshes, every 5 minutes
         self.next_best = NextBestSchedule(services)  # queues next_best jobs (after RFM, daily)
 
     def start(self) -> None:
@@ -51,5 +53,6 @@ class JobWorker:
             if not self._stop.is_set():
                 self.loyalty.run_if_due()
                 self.points.run_if_due()
+                self.audiences.run_if_due()
                 self.next_best.run_if_due()
             self._stop.wait(self.poll)

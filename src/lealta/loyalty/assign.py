@@ -13,6 +13,9 @@ The facts table has one row per customer with
 * ``orders_{d}d`` and ``spend_{d}d`` for every window ``d`` of the programme
   (:meth:`~lealta.loyalty.program.LoyaltyProgram.windows`), as of the analysis date, see
   :func:`lealta.loyalty.facts.window_facts`;
+* ``points_{d}d`` for every window ``d`` of its points rules
+  (:meth:`~lealta.loyalty.program.LoyaltyProgram.points_windows`): status points earned in
+  the window, see :mod:`lealta.loyalty.status_points` (null counts as none);
 * any other columns, passed through.
 
 Definitions
@@ -29,11 +32,13 @@ qualified_by
 progress
     Toward the next tier up (the lowest tier for a customer in none). Each way of reaching it
     (an alternative of its ``any``, or combination of ``all``) whose score conditions already
-    hold counts; what is missing is more orders and/or more spend (a new order counts in every
-    window). ``orders_to_next`` is the fewest more orders that alone would reach the tier,
-    ``spend_to_next`` the least more spend that alone would; ``progress`` lists the ways in
-    words: ``2 more orders or €140 to Gold``. Null where the missing part is a score (not
-    something one more purchase is sure to change) or there is no tier above.
+    hold counts; what is missing is more orders, more spend and/or more status points (a new
+    order counts in every window). ``orders_to_next`` is the fewest more orders that alone
+    would reach the tier, ``spend_to_next`` the least more spend that alone would,
+    ``points_to_next`` the fewest more points that alone would; ``progress`` lists the ways
+    in words: ``2 more orders or €140 to Gold``, ``320 more points to Gold``. Null where the
+    missing part is a score (not something one more purchase is sure to change) or there is
+    no tier above.
 """
 
 from __future__ import annotations
@@ -44,13 +49,14 @@ import operator
 from typing import Any
 
 from lealta.errors import MissingColumn
-from lealta.loyalty.facts import orders_column, spend_column
+from lealta.loyalty.facts import orders_column, points_column, spend_column
 from lealta.loyalty.program import LoyaltyProgram
 from lealta.loyalty.rules import (
     AllRule,
     AnyRule,
     Leaf,
     OrdersRule,
+    PointsRule,
     QualifyingRule,
     ScoresRule,
     ScoreSumRule,
@@ -61,7 +67,7 @@ from lealta.loyalty.wording import describe
 
 OUTPUT_COLUMNS = (
     "score_sum", "eligible", "tier", "tier_rank", "qualified_by", "next_tier",
-    "orders_to_next", "spend_to_next", "progress",
+    "orders_to_next", "spend_to_next", "points_to_next", "progress",
 )  # fmt: skip
 HELPER_PREFIX = "_loyalty_"
 
@@ -70,7 +76,8 @@ def required_columns(program: LoyaltyProgram) -> list[str]:
     """The facts columns :func:`assign_tiers` reads for ``program``."""
     scores = [f"{dim}_score" for dim in program.dimension_names]
     windows = [(orders_column(d), spend_column(d)) for d in program.windows()]
-    return [*scores, *itertools.chain.from_iterable(windows)]
+    points = [points_column(d) for d in program.points_windows()]
+    return [*scores, *itertools.chain.from_iterable(windows), *points]
 
 
 def assign_tiers(facts: Any, program: LoyaltyProgram) -> Any:
@@ -78,7 +85,8 @@ def assign_tiers(facts: Any, program: LoyaltyProgram) -> Any:
 
     Added columns: ``r``, ``f``, ``m`` (``p``) in the programme's convention, ``score_sum``,
     ``eligible`` (bool), ``tier`` (name), ``tier_rank`` (1 = lowest tier), ``qualified_by``,
-    ``next_tier``, ``orders_to_next`` (int), ``spend_to_next`` (float) and ``progress``.
+    ``next_tier``, ``orders_to_next`` (int), ``spend_to_next`` (float), ``points_to_next``
+    (int) and ``progress``.
 
     Raises
     ------
@@ -175,6 +183,8 @@ class Judge:
         days = rule.window_days or program.window_days
         if isinstance(rule, OrdersRule):
             return t[orders_column(days)] >= rule.orders
+        if isinstance(rule, PointsRule):
+            return t[points_column(days)].fill_null(0) >= rule.points
         return t[spend_column(days)] >= rule.spend
 
     def lealta_sum(self, t: Any) -> Any:

@@ -1,7 +1,8 @@
 """Per-customer orders and spend in rolling windows, as ibis expressions (table in, table out).
 
-The tiers' ``orders`` and ``spend`` rules read these columns; :func:`lealta.loyalty.assign`
-documents the whole facts table.
+The tiers' ``orders`` and ``spend`` rules read these columns; ``points`` rules read
+``points_{d}d`` columns, from the ledger (:mod:`lealta.loyalty.status_points`).
+:func:`lealta.loyalty.assign` documents the whole facts table.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ def orders_column(days: int) -> str:
 def spend_column(days: int) -> str:
     """The facts column of spend in the last ``days`` days, e.g. ``spend_365d``."""
     return f"spend_{days}d"
+
+
+def points_column(days: int) -> str:
+    """The facts column of status points earned in the last ``days`` days, e.g.
+    ``points_365d`` (see :mod:`lealta.loyalty.status_points`)."""
+    return f"points_{days}d"
 
 
 def window_facts(rows: Any, *, as_of: dt.date, windows: Iterable[int], purchase: Any | None) -> Any:

@@ -52,6 +52,7 @@ def review_contacts(
     from lealta.loyalty.overrides import active, impose
     from lealta.loyalty.service import _lock, _record_changes, _records, get
     from lealta.loyalty.status import review as decide
+    from lealta.loyalty.status_points import with_status_points
 
     stored = get(session)
     if stored is None:
@@ -62,12 +63,11 @@ def review_contacts(
     if not ids:
         return done
     today = now.date()
-    assigned = prepared.assign(
-        orders_of(session, ids),
-        stored.program,
-        scores_of(session, ids),
-        today + dt.timedelta(days=1),
+    tomorrow = today + dt.timedelta(days=1)
+    scores = with_status_points(
+        session, scores_of(session, ids), stored.program, as_of=tomorrow, contact_ids=ids
     )
+    assigned = prepared.assign(orders_of(session, ids), stored.program, scores, tomorrow)
     current = _current_of(session, ids)
     state, changes = decide(current, assigned, stored.program, today=today)
     kept = active(session, today, ids)

@@ -101,7 +101,10 @@ def assign(orders: Any, program: LoyaltyProgram, scores: Any, as_of: dt.date) ->
     """What :func:`lealta.loyalty.service.assign_orders` answers for the same inputs
     (``orders``: the store's Parquet export or an Arrow table of its columns), as a pandas
     DataFrame, from the statement prepared for this programme, day and input shape."""
-    dims = [f"{dim}_score" for dim in program.dimension_names]
+    from lealta.loyalty.status_points import point_columns
+
+    # the per-customer facts bound beside the orders: scores, and status points if read
+    dims = [f"{dim}_score" for dim in program.dimension_names] + point_columns(program)
     with _STATE.lock:
         engine = _STATE.connect()
         con = engine.con.con

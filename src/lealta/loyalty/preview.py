@@ -1,7 +1,8 @@
 """How many customers a programme would put in each tier, before it is saved.
 
 The preview is a review that writes nothing: the store's facts (the stored RFM scores, the
-orders, the tiers held now) go through the same assignment
+orders, the status points of the ledger when the programme has points rules, the tiers held
+now) go through the same assignment
 (:func:`lealta.loyalty.service.assign_orders`) and the same status rules
 (:func:`lealta.loyalty.status.review`) as :func:`lealta.loyalty.service.apply_program`, with
 the edited programme in place of the one in force.
@@ -29,7 +30,7 @@ import tempfile
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +39,10 @@ from sqlalchemy.orm import Session
 
 from lealta.errors import InvalidInput
 from lealta.loyalty import prepared, service
+from lealta.loyalty.facts import points_column
 from lealta.loyalty.program import LoyaltyProgram
-from lealta.loyalty.tables import ContactTier
+from lealta.loyalty.status_points import merge_points, status_points
+from lealta.loyalty.tables import ContactTier, PointsEntry
 from lealta.orders.tables import Order
 
 if TYPE_CHECKING:
@@ -73,6 +76,7 @@ class Preview:
     as_of: dt.date
     seconds: float
     reused: bool  # the store's facts were kept from an earlier preview
+    earning: dict[int, int] = field(default_factory=dict)  # per points window: earners
 
 
 @dataclass
@@ -91,19 +95,21 @@ class _Facts:
 
 
 def _signature(session: Session) -> tuple[Any, ...]:
-    """What changes when the facts do: orders, stored scores, tiers, erasures and merges."""
+    """What changes when the facts do: orders, stored scores, tiers, points ledger entries,
+    erasures and merges."""
     from lealta.contacts.tables import Contact
     from lealta.segmentation.tables import ContactRfm
 
     orders = session.execute(select(func.count(), func.max(Order.id))).one()
     scores = session.execute(select(func.count(), func.max(ContactRfm.computed_at))).one()
     tiers = session.execute(select(func.count(), func.max(ContactTier.computed_at))).one()
+    ledger = session.execute(select(func.count(), func.max(PointsEntry.id))).one()
     gone = session.execute(
         select(func.count()).where(
             (Contact.erased_at.is_not(None)) | (Contact.merged_into.is_not(None))
         )
     ).scalar()
-    return (*orders, *scores, *tiers, gone)
+    return (*orders, *scores, *tiers, *ledger, gone)
 
 
 def _read_facts(services: Services, program: LoyaltyProgram) -> _Facts:
@@ -127,6 +133,31 @@ def _rfm_of(program: LoyaltyProgram) -> LoyaltyProgram:
     """``program`` scoring RFM: reading the scores must not refuse a programme here (the
     preview says so itself, for the programme previewed)."""
     return program.model_copy(update={"dimensions": "rfm"})
+
+
+def _with_points(
+    services: Services, program: LoyaltyProgram, scores: Any, signature: Any, as_of: dt.date
+) -> Any:
+    """``scores`` with the status points the programme's rules read (kept in the memo while
+    the store's facts hold, per day and windows)."""
+    days = tuple(program.points_windows())
+    if not days:
+        return scores
+
+    def compute() -> Any:
+        with services.uow.transaction() as session:
+            return status_points(session, program, as_of=as_of)
+
+    found = services.memo.get(("loyalty-preview-points", signature, as_of, days), compute)
+    return merge_points(scores, found)
+
+
+def _earners(scores: Any, program: LoyaltyProgram) -> dict[int, int]:
+    """Per window of the programme's points rules: customers with status points in it (a
+    marketer sees at once when a points rule can hold for no one yet)."""
+    return {
+        days: int((scores[points_column(days)] > 0).sum()) for days in program.points_windows()
+    }
 
 
 def warm(services: Services) -> None:
@@ -199,6 +230,7 @@ def preview(
             field="dimensions",
         )
     as_of = facts.rfm_as_of or now.date()
+    scores = _with_points(services, program, scores, signature, as_of)
     assigned = service._without(prepared.assign(facts.orders, program, scores, as_of), facts.gone)
     state, changes = review(facts.current, assigned, program, today=now.date())
     names = program.tier_names()
@@ -225,4 +257,5 @@ def preview(
         as_of=as_of,
         seconds=time.perf_counter() - started,
         reused=reused,
+        earning=_earners(scores, program),
     )

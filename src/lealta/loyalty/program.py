@@ -6,7 +6,7 @@ A programme is YAML or JSON validated by pydantic (the JSON Schema is :func:`jso
     version: 1
     name: Friends of the shop
     best: 5                 # scores as Lealta computes them (5 = best); 1 = best also works
-    window_days: 365        # default window of the orders and spend rules
+    window_days: 365        # default window of the orders, spend and points rules
     eligibility: {score_sum: 5}
     tiers:                  # lowest first
       - name: Member        # the lowest tier may omit qualify: every eligible customer
@@ -38,11 +38,13 @@ from lealta.loyalty.benefits import BENEFIT_TYPES, Benefit, BenefitModel
 from lealta.loyalty.rules import (
     RULE_KINDS,
     Leaf,
+    PointsRule,
     QualifyingRule,
     Rule,
     ScoresRule,
     ScoreSumRule,
     leaves,
+    points_windows,
     windows,
 )
 from lealta.scoring.rules import Condition
@@ -239,7 +241,10 @@ class LoyaltyProgram(_Model):
     )
     levels: int = Field(default=5, ge=2, le=10, description="Score levels per dimension.")
     window_days: int = Field(
-        default=365, ge=1, le=3660, description="Default window of orders and spend rules."
+        default=365,
+        ge=1,
+        le=3660,
+        description="Default window of the orders, spend and points rules.",
     )
     eligibility: Rule | None = Field(
         default=None, description="Below this a customer is in no tier (none: everyone)."
@@ -270,6 +275,12 @@ class LoyaltyProgram(_Model):
                 )
         for leaf, where in self._leaves():
             self._check_scores(leaf, where)
+            if isinstance(leaf, PointsRule) and self.points is None:
+                raise _Placed(
+                    f"{where}.points",
+                    "a points rule needs the programme's points ledger: add a `points:` "
+                    "section (`points: {}` earns 1 point per currency unit)",
+                )
         self._check_codes()
         if self.points is not None:
             self._check_points(self.points)
@@ -380,6 +391,21 @@ class LoyaltyProgram(_Model):
         for rule in rules:
             found |= windows(rule, self.window_days)
         return sorted(found)
+
+    def points_windows(self) -> list[int]:
+        """Every window length (days) that points rules read, ascending."""
+        found: set[int] = set()
+        for rule in self._rules():
+            found |= points_windows(rule, self.window_days)
+        return sorted(found)
+
+    def points_rule_places(self) -> list[str]:
+        """Where the programme's points rules are written (``tiers[Gold].qualify.points``)."""
+        return [f"{where}.points" for leaf, where in self._leaves() if isinstance(leaf, PointsRule)]
+
+    def _rules(self) -> list[QualifyingRule]:
+        rules = [t.qualify for t in self.tiers if t.qualify is not None]
+        return [*rules, self.eligibility] if self.eligibility is not None else rules
 
     def benefits_of(self, name: str) -> list[BenefitModel]:
         """What members of tier ``name`` get, the lower tiers' benefits included when they

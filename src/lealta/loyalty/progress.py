@@ -2,10 +2,11 @@
 
 A tier's requirement (eligibility and its ``qualify`` rule) is spread into **ways**: each
 alternative of an ``any``, combined across ``all`` (``all: [{any: [a, b]}, c]`` is the ways
-``a and c`` and ``b and c``). A way is score conditions plus orders and spend needed in
-windows. A customer can take a way when its score conditions hold already; what is missing is
-then the largest orders shortfall over its windows (a new order counts in each window) and the
-largest spend shortfall. See :mod:`lealta.loyalty.assign` for the columns this fills in.
+``a and c`` and ``b and c``). A way is score conditions plus orders, spend and status points
+needed in windows. A customer can take a way when its score conditions hold already; what is
+missing is then the largest orders shortfall over its windows (a new order counts in each
+window), the largest spend shortfall and the largest points shortfall. See
+:mod:`lealta.loyalty.assign` for the columns this fills in.
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lealta.loyalty.facts import orders_column, spend_column
+from lealta.loyalty.facts import orders_column, points_column, spend_column
 from lealta.loyalty.program import LoyaltyProgram
 from lealta.loyalty.rules import (
     AllRule,
     AnyRule,
     Leaf,
     OrdersRule,
+    PointsRule,
     QualifyingRule,
     SpendRule,
+    points_windows,
     windows,
 )
 from lealta.loyalty.wording import currency_prefix
@@ -41,12 +44,13 @@ _OR = " or "
 
 @dataclass
 class Way:
-    """One way of reaching a tier: score conditions that must hold, and the orders and spend
-    needed per window (days)."""
+    """One way of reaching a tier: score conditions that must hold, and the orders, spend and
+    status points needed per window (days)."""
 
     conditions: list[Leaf] = field(default_factory=list)
     orders: dict[int, int] = field(default_factory=dict)
     spend: dict[int, float] = field(default_factory=dict)
+    points: dict[int, int] = field(default_factory=dict)
 
     def and_(self, other: Way) -> Way:
         """The way that takes both ``self`` and ``other``."""
@@ -56,7 +60,10 @@ class Way:
         spend = dict(self.spend)
         for days, amount in other.spend.items():
             spend[days] = max(amount, spend.get(days, 0.0))
-        return Way([*self.conditions, *other.conditions], orders, spend)
+        points = dict(self.points)
+        for days, n in other.points.items():
+            points[days] = max(n, points.get(days, 0))
+        return Way([*self.conditions, *other.conditions], orders, spend, points)
 
 
 def ways(rules: Sequence[QualifyingRule | None], default_days: int) -> list[Way] | None:
@@ -88,12 +95,14 @@ def _ways_of(rule: QualifyingRule, default_days: int) -> list[Way] | None:
         return [Way(orders={rule.window_days or default_days: rule.orders})]
     if isinstance(rule, SpendRule):
         return [Way(spend={rule.window_days or default_days: rule.spend})]
+    if isinstance(rule, PointsRule):
+        return [Way(points={rule.window_days or default_days: rule.points})]
     return [Way(conditions=[rule])]
 
 
 def add_progress(table: Any, program: LoyaltyProgram, judge: Judge) -> Any:
     """``table`` (with ``tier_rank`` and the judge's leaf columns) plus ``next_tier``,
-    ``orders_to_next``, ``spend_to_next``, ``progress`` and ``tier``."""
+    ``orders_to_next``, ``spend_to_next``, ``points_to_next``, ``progress`` and ``tier``."""
     import ibis
 
     found = {
@@ -130,6 +139,7 @@ def add_progress(table: Any, program: LoyaltyProgram, judge: Judge) -> Any:
         ),
         orders_to_next=pick("orders", "int64", found),
         spend_to_next=pick("spend", "float64", found),
+        points_to_next=pick("points", "int64", found),
         progress=words,
     )
 
@@ -141,7 +151,8 @@ def _name(kind: str, suffix: object) -> str:
 
 
 def _way_columns(table: Any, judge: Judge, way: Way, suffix: str) -> dict[str, Any]:
-    """Whether the way is open to the customer, and its orders and spend shortfalls."""
+    """Whether the way is open to the customer, and its orders, spend and points
+    shortfalls."""
     import ibis
 
     open_ = functools.reduce(
@@ -149,10 +160,12 @@ def _way_columns(table: Any, judge: Judge, way: Way, suffix: str) -> dict[str, A
     )
     orders = _shortfall([(table[orders_column(d)], n) for d, n in way.orders.items()], "int64")
     spend = _shortfall([(table[spend_column(d)], x) for d, x in way.spend.items()], "float64")
+    points = _shortfall([(table[points_column(d)], n) for d, n in way.points.items()], "int64")
     return {
         _name("open", suffix): open_,
         _name("og", suffix): orders,
         _name("sg", suffix): spend.round(2),
+        _name("pg", suffix): points,
     }
 
 
@@ -167,28 +180,36 @@ def _shortfall(needs: list[tuple[Any, float]], dtype: str) -> Any:
 
 
 def _tier_columns(table: Any, count: int, rank: int, program: LoyaltyProgram) -> dict[str, Any]:
-    """Toward one tier: fewest orders alone, least spend alone, and every open way in words."""
+    """Toward one tier: fewest orders alone, least spend alone, fewest points alone, and
+    every open way in words."""
     import ibis
 
-    only_orders, only_spend, texts = [], [], []
+    only_orders, only_spend, only_points, texts = [], [], [], []
     for index in range(count):
         suffix = f"{rank}_{index}"
-        open_, og, sg = (table[_name(k, suffix)] for k in ("open", "og", "sg"))
-        more_orders, more_spend = og > 0, sg > 0
-        only_orders.append(ibis.cases((open_ & more_orders & ~more_spend, og), else_=_NONE))
-        only_spend.append(ibis.cases((open_ & more_spend & ~more_orders, sg), else_=_NONE))
+        open_, og, sg, pg = (table[_name(k, suffix)] for k in ("open", "og", "sg", "pg"))
+        more_orders, more_spend, more_points = og > 0, sg > 0, pg > 0
+        alone = open_ & ~(more_orders & more_spend) & ~(more_orders & more_points)
+        alone = alone & ~(more_spend & more_points)
+        only_orders.append(ibis.cases((alone & more_orders, og), else_=_NONE))
+        only_spend.append(ibis.cases((alone & more_spend, sg), else_=_NONE))
+        only_points.append(ibis.cases((alone & more_points, pg), else_=_NONE))
         text = ibis.literal("").concat(
             ibis.cases((more_orders, _orders_text(og)), else_=""),
-            ibis.cases((more_orders & more_spend, " and "), else_=""),
+            ibis.cases((more_orders & (more_spend | more_points), " and "), else_=""),
             ibis.cases((more_spend, _money_text(sg, program.currency)), else_=""),
+            ibis.cases((more_spend & more_points, " and "), else_=""),
+            ibis.cases((more_points, _points_text(pg)), else_=""),
         )
-        texts.append(ibis.cases((open_ & (more_orders | more_spend), _OR + text), else_=""))
+        wanted = more_orders | more_spend | more_points
+        texts.append(ibis.cases((open_ & wanted, _OR + text), else_=""))
     joined = ibis.literal("").concat(*texts).nullif("")  # referenced once: no SQL fan-out
     tier_name = program.tiers[rank - 1].name
     words = joined.substr(len(_OR)).concat(f" to {tier_name}")
     return {
         _name("orders", rank): _least(only_orders).cast("int64"),
         _name("spend", rank): _least(only_spend).cast("float64"),
+        _name("points", rank): _least(only_points).cast("int64"),
         _name("words", rank): words,
     }
 
@@ -205,6 +226,15 @@ def _orders_text(n: Any) -> Any:
 
     return ibis.cases(
         (n == 1, ibis.literal("1 more order")), else_=n.cast("string").concat(" more orders")
+    )
+
+
+def _points_text(n: Any) -> Any:
+    """``1 more point``, ``1,320 more points``."""
+    import ibis
+
+    return ibis.cases(
+        (n == 1, ibis.literal("1 more point")), else_=_grouped(n).concat(" more points")
     )
 
 
@@ -244,12 +274,17 @@ def deadline(
     ``d`` days through day ``X + d - 1``: the deadline is the least ``X + d`` over the
     windows and the orders inside them. None when no order counts yet (nothing can lapse)
     or the tier reads no orders or spend.
+
+    Points windows count too, through the orders: an order's points are credited when it is
+    placed (the ledger's sweep follows within minutes), so they leave a points window on the
+    day the order leaves it. Bonus points are not orders and are not followed here.
     """
     rules = [program.eligibility, program.tier(tier).qualify]
     lengths: set[int] = set()
     for rule in rules:
         if rule is not None:
             lengths |= windows(rule, program.window_days)
+            lengths |= points_windows(rule, program.window_days)
     found: list[dt.date] = []
     for days in lengths:
         start = today + dt.timedelta(days=1) - dt.timedelta(days=days)

@@ -8,8 +8,20 @@ reason a customer qualified instead of the generated wording)::
     orders: 10                           # 10 or more orders in the window …
     window_days: 730                     # … of the last 730 days (default: the programme's)
     spend: 1500                          # 1,500 or more spent in the window
+    points: 2000                         # 2,000 or more status points earned in the window
     all: [rule, rule, …]                 # every rule holds
     any: [rule, rule, …]                 # at least one holds
+
+Status points (the ``points`` rule) are airline-style: the points a customer **earned** in
+the window, whatever they did with them since. They are the ledger's ``earn`` credits (points
+for orders) and ``bonus`` credits (points for events such as reviews) written in the window,
+less what returns took back of those very orders (a returned order earns no status, whenever
+it comes back). Redeeming points, their expiry and manual debits do not lower status: the
+customer earned them. Manual credits (``adjust`` entries) do not count either: points given
+by hand are goodwill, not purchases, and a tier by decision is a tier override with its
+reason and expiry (:mod:`lealta.loyalty.overrides`), not a hidden ledger entry. A profile
+merged into another brings its earned points to the survivor's status (its balance moves by
+``adjust`` entries, which are not counted twice). See :mod:`lealta.loyalty.status_points`.
 
 "Or better" follows the programme's convention (``best``): with 5 = best a score of 4 or
 better is 4 or 5 and a sum of 12 or better is 12 to 15; with 1 = best a score of 2 or better
@@ -34,7 +46,12 @@ Dimension = Literal["r", "f", "m", "p"]
 DIMENSION_NAMES: dict[str, str] = {"r": "R", "f": "F", "m": "M", "p": "P"}
 Label = Annotated[str, Field(min_length=1, max_length=120)]
 WindowDays = Annotated[int, Field(ge=1, le=3660)]
-RULE_KINDS = ("score_sum", "scores", "orders", "spend", "all", "any")
+RULE_KINDS = ("score_sum", "scores", "orders", "spend", "points", "all", "any")
+STATUS_POINTS = (
+    "Status points: the points the customer earned in the window (order and bonus credits, "
+    "less what returns took back of those orders). Redemptions, expiry and manual debits do "
+    "not lower them; manual credits do not count."
+)
 
 
 class _Rule(BaseModel):
@@ -77,6 +94,16 @@ class SpendRule(_Rule):
     )
 
 
+class PointsRule(_Rule):
+    """At least ``points`` status points earned in the last ``window_days`` days (see the
+    module docstring: order and bonus credits, less returns; spending points keeps status)."""
+
+    points: int = Field(ge=1, le=1_000_000_000, description=f"Fewest points. {STATUS_POINTS}")
+    window_days: WindowDays | None = Field(
+        default=None, description="Rolling window in days (default: the programme's)."
+    )
+
+
 class AllRule(_Rule):
     """Every rule of ``all`` holds."""
 
@@ -105,20 +132,21 @@ Rule = Annotated[
     | Annotated[ScoresRule, Tag("scores")]
     | Annotated[OrdersRule, Tag("orders")]
     | Annotated[SpendRule, Tag("spend")]
+    | Annotated[PointsRule, Tag("points")]
     | Annotated[AllRule, Tag("all")]
     | Annotated[AnyRule, Tag("any")],
     Discriminator(
         _rule_kind,
         custom_error_type="rule_kind",
         custom_error_message="a rule has exactly one of the keys "
-        "score_sum, scores, orders, spend, all, any",
+        "score_sum, scores, orders, spend, points, all, any",
     ),
 ]
 AllRule.model_rebuild()
 AnyRule.model_rebuild()
 
-QualifyingRule = ScoreSumRule | ScoresRule | OrdersRule | SpendRule | AllRule | AnyRule
-Leaf = ScoreSumRule | ScoresRule | OrdersRule | SpendRule
+QualifyingRule = ScoreSumRule | ScoresRule | OrdersRule | SpendRule | PointsRule | AllRule | AnyRule
+Leaf = ScoreSumRule | ScoresRule | OrdersRule | SpendRule | PointsRule
 
 
 def children(rule: QualifyingRule) -> list[QualifyingRule]:
@@ -146,4 +174,13 @@ def windows(rule: QualifyingRule, default_days: int) -> set[int]:
         leaf.window_days or default_days
         for leaf, _ in leaves(rule, "")
         if isinstance(leaf, OrdersRule | SpendRule)
+    }
+
+
+def points_windows(rule: QualifyingRule, default_days: int) -> set[int]:
+    """The window lengths (days) the rule's ``points`` parts read."""
+    return {
+        leaf.window_days or default_days
+        for leaf, _ in leaves(rule, "")
+        if isinstance(leaf, PointsRule)
     }

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from lealta.errors import InvalidInput, NotFound
 from lealta.loyalty.program import LoyaltyProgram, dump, load_program
+from lealta.loyalty.status_points import point_columns, with_status_points
 from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange, TierOverride
 
 if TYPE_CHECKING:
@@ -159,6 +160,8 @@ def apply_program(
             return None
         scores, rfm_as_of = _stored_scores(session, stored.program)
     as_of = as_of or rfm_as_of or now.date()
+    with services.uow.transaction() as session:
+        scores = with_status_points(session, scores, stored.program, as_of=as_of)
     tell(0.0, "Reading orders")
     assigned = _assigned(services, stored.program, scores, as_of, orders)
     tell(0.5, f"Reviewing {len(assigned):,} customers")
@@ -293,15 +296,16 @@ def assign_orders(orders: Any, program: LoyaltyProgram, scores: Any, as_of: dt.d
         date_format=None, as_of=as_of,
     )  # fmt: skip
     dims = [f"{dim}_score" for dim in program.dimension_names]
+    points = point_columns(program)  # status points, when its rules read any
     stored = engine.con.create_table(
         "loyalty_scores",
         ibis.memtable(
-            scores[["customer_id", *dims]],
-            schema={"customer_id": "string", **dict.fromkeys(dims, "int64")},
+            scores[["customer_id", *dims, *points]],
+            schema={"customer_id": "string", **dict.fromkeys([*dims, *points], "int64")},
         ),
         overwrite=True,
     )
-    assigned = assign_tiers(attach(facts, stored, ["customer_id"], dims), program)
+    assigned = assign_tiers(attach(facts, stored, ["customer_id"], [*dims, *points]), program)
     return engine.execute(assigned.select(*ASSIGNED[1:], contact_id=assigned.customer_id))
 
 
@@ -499,12 +503,14 @@ def card(session: Session, contact_id: str, *, now: dt.datetime) -> Card:
     orders = _orders_of(session, contact.id)
     from lealta.loyalty import prepared  # the same assignment, prepared once (a card is quick)
 
-    assigned = prepared.assign(
-        orders,
-        stored.program,
+    scores = with_status_points(
+        session,
         _scores_of(session, contact.id),
-        now.date() + dt.timedelta(days=1),
+        stored.program,
+        as_of=now.date() + dt.timedelta(days=1),
+        contact_ids=[contact.id],
     )
+    assigned = prepared.assign(orders, stored.program, scores, now.date() + dt.timedelta(days=1))
     from lealta.loyalty.overrides import active
 
     decision = active(session, now.date(), [contact.id]).get(contact.id)
@@ -661,7 +667,9 @@ def progress_of_many(
         for t in session.scalars(select(ContactTier).where(ContactTier.contact_id.in_(ids)))
     }
     today = now.date()
-    assigned = prepared.assign(orders, program, scores, today + dt.timedelta(days=1))
+    tomorrow = today + dt.timedelta(days=1)
+    scores = with_status_points(session, scores, program, as_of=tomorrow, contact_ids=ids)
+    assigned = prepared.assign(orders, program, scores, tomorrow)
     days: dict[str, list[dt.date]] = {}
     for cid, moment in zip(
         orders.column("customer_id").to_pylist(),

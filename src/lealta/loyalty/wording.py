@@ -11,6 +11,7 @@ from lealta.loyalty.rules import (
     AllRule,
     AnyRule,
     OrdersRule,
+    PointsRule,
     QualifyingRule,
     ScoresRule,
     ScoreSumRule,
@@ -40,7 +41,8 @@ def describe(rule: QualifyingRule, program: LoyaltyProgram) -> str:
     """The rule in words (its ``label`` when it has one), in the programme's convention.
 
     Examples: ``score sum >= 12``, ``R <= 2 and M <= 2`` (1 = best), ``at least 10 orders
-    in 730 days``, ``at least €1,500 spent in 365 days``.
+    in 730 days``, ``at least €1,500 spent in 365 days``, ``at least 2,000 points earned in
+    365 days``.
     """
     if rule.label:
         return rule.label
@@ -58,6 +60,10 @@ def describe(rule: QualifyingRule, program: LoyaltyProgram) -> str:
     if isinstance(rule, SpendRule):
         days = rule.window_days or program.window_days
         return f"at least {money(rule.spend, program.currency)} spent in {days} days"
+    if isinstance(rule, PointsRule):
+        days = rule.window_days or program.window_days
+        noun = "point" if rule.points == 1 else "points"
+        return f"at least {rule.points:,} {noun} earned in {days} days"
     joiner = " and " if isinstance(rule, AllRule) else " or "
     inner = AnyRule if isinstance(rule, AllRule) else AllRule
     parts = []

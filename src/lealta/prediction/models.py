@@ -53,8 +53,13 @@ def read_params(path: Path) -> Params:
         raise InvalidInput(
             f"{path}: not JSON ({exc.msg}, line {exc.lineno})", field="params"
         ) from exc
+    return params_from_json(data, str(path))
+
+
+def params_from_json(data: Any, where: str) -> Params:
+    """Parameters from their JSON form (see :meth:`Params.as_json`), checked."""
     if not isinstance(data, dict):
-        raise InvalidInput(f"{path}: expected a JSON object", field="params")
+        raise InvalidInput(f"{where}: expected a JSON object", field="params")
     return Params(
         bgnbd=_section(data, "bgnbd", BGNBD), gamma_gamma=_section(data, "gamma_gamma", GAMMA_GAMMA)
     )

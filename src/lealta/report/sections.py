@@ -46,8 +46,8 @@ _SCORES = (
 )  # fmt: skip
 
 
-def header(title: str, facts: Mapping[str, str]) -> str:
-    """The page's title, and the facts table when there are facts."""
+def header(title: str, facts: Mapping[str, str], kicker: str = "RFM segmentation report") -> str:
+    """The page's title under its kind (``kicker``), and the facts table when there are facts."""
     rows = "".join(
         f"<tr{' class=warn' if 'warning' in key.lower() else ''}>"
         f'<th scope="row">{escaped(key)}</th><td>{escaped(value)}</td></tr>\n'
@@ -55,7 +55,7 @@ def header(title: str, facts: Mapping[str, str]) -> str:
     )
     table = f'<section><table class="facts"><tbody>\n{rows}</tbody></table></section>\n'
     return (
-        f'<header>\n<p class="kicker">RFM segmentation report</p>\n<h1>{escaped(title)}</h1>\n'
+        f'<header>\n<p class="kicker">{escaped(kicker)}</p>\n<h1>{escaped(title)}</h1>\n'
         f"</header>\n{table if rows else ''}"
     )
 

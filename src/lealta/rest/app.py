@@ -115,6 +115,7 @@ def _include_routers(app: FastAPI) -> None:
     from lealta.rest import (
         ads,
         affinity,
+        audiences,
         automations,
         contacts,
         deliverability,
@@ -160,6 +161,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(loyalty.cards)
     app.include_router(loyalty_overrides.router)
     app.include_router(loyalty_points.router)
+    app.include_router(audiences.router)
     app.include_router(affinity.router)
     app.include_router(automations.router)
     app.include_router(simulate.router)

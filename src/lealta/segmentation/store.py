@@ -219,6 +219,10 @@ def rfm_from_store(
             frame.attrs["lealta"]["loyalty"] = after_rfm(
                 services, as_of=as_of, options=options, orders=path
             )
+            from lealta.audiences.schedule import after_rfm as refresh_audiences
+
+            tell(1.0, "Refreshing the audiences that read RFM")
+            refresh_audiences(services)
     tell(1.0, f"Scored {len(frame):,} customers")
     return frame
 

@@ -309,7 +309,7 @@ def test_columns_of_the_facts_pass_through_and_the_results_come_last() -> None:
     result = ENGINE.execute(assign_tiers(ibis.memtable(frame), load_program(ladder())))
     assert list(result.columns[:2]) == ["customer_id", "r_score"]
     assert "email" in result.columns
-    assert list(result.columns[-12:]) == [
+    assert list(result.columns[-13:]) == [
         "r", "f", "m", "score_sum", "eligible", "tier", "tier_rank", "qualified_by",
-        "next_tier", "orders_to_next", "spend_to_next", "progress",
+        "next_tier", "orders_to_next", "spend_to_next", "points_to_next", "progress",
     ]  # fmt: skip

@@ -80,7 +80,8 @@ def test_a_rule_needs_exactly_one_kind_and_the_error_says_which_rule() -> None:
     document["tiers"][1]["qualify"]["any"][1] = {"spend": 500, "orders": 3}
     error = refusal(document)
     assert error.field == "tiers[Gold].qualify.any[1]"
-    assert "exactly one of the keys score_sum, scores, orders, spend, all, any" in str(error)
+    kinds = "score_sum, scores, orders, spend, points, all, any"
+    assert f"exactly one of the keys {kinds}" in str(error)
 
 
 def test_a_score_sum_outside_the_possible_sums_is_refused_with_the_range() -> None:

@@ -1,0 +1,192 @@
+"""``lealta clv``: predicted purchases, churn and customer value from an order export."""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from lealta.cli import params as p
+from lealta.cli.errors import friendly
+from lealta.cli.options import parse_date
+from lealta.cli.params import DEFINITION, MAPPING, OUTPUT
+
+MODEL = "Model"
+
+
+class PeriodName(StrEnum):
+    day = "day"
+    week = "week"
+
+
+@friendly
+def clv_command(
+    file: p.OrderFile,
+    customer: p.Customer = None,
+    date: p.Date = None,
+    order: p.Order = None,
+    amount: p.Amount = None,
+    quantity: p.Quantity = None,
+    price: p.Price = None,
+    date_format: str | None = typer.Option(
+        None, help="strftime format of the dates, e.g. %d/%m/%Y.", rich_help_panel=MAPPING
+    ),
+    encoding: p.Encoding = "utf-8",
+    decimal_comma: bool = typer.Option(
+        False, help="Numbers are written 1.234,56 (decimal comma).", rich_help_panel=MAPPING
+    ),
+    cancel_pattern: str = typer.Option(
+        r"^[Cc][0-9]",
+        help="Regex on the order id marking cancellations ('' to disable).",
+        rich_help_panel=DEFINITION,
+    ),
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="Last day observed, YYYY-MM-DD (inclusive); later orders are left out. "
+        "Default: the day of the last order.",
+        rich_help_panel=DEFINITION,
+    ),
+    period: PeriodName = typer.Option(
+        PeriodName.week,
+        help="The models' time unit: recency and T are counted in it.",
+        rich_help_panel=MODEL,
+    ),
+    horizon: str = typer.Option(
+        "90d",
+        help="How far ahead to predict: days (90, 90d), weeks (13w), 30-day months (3m), "
+        "years (1y).",
+        rich_help_panel=MODEL,
+    ),
+    discount: float = typer.Option(
+        0.0,
+        help="Annual discount rate of the lifetime value, e.g. 0.1 for 10 % a year.",
+        rich_help_panel=MODEL,
+    ),
+    holdout: str | None = typer.Option(
+        None,
+        help="Validate: hold out the last span (39w) or everything after a date (1997-09-30), "
+        "fit on the rest, and compare predicted with actual purchases.",
+        rich_help_panel=MODEL,
+    ),
+    params: Path | None = typer.Option(
+        None,
+        "--params",
+        help="Score with these fitted parameters (JSON from --params-output) without refitting.",
+        rich_help_panel=MODEL,
+    ),
+    params_output: Path | None = typer.Option(
+        None,
+        "--params-output",
+        help='Write the fitted parameters as JSON: {"bgnbd": {"r", "alpha", "a", "b"}, '
+        '"gamma_gamma": {"p", "q", "gamma"}}.',
+        rich_help_panel=OUTPUT,
+    ),
+    output: p.Output = None,
+    report: p.Report = None,
+    quiet: p.Quiet = False,
+) -> None:
+    """Predict who is still a customer, what they will buy and what they are worth.
+
+    Reads and cleans an order export as `lealta rfm` does, summarises each customer in the
+    models' terms (repeat purchases, age at last purchase, age, mean repeat spend), fits the
+    BG/NBD model (purchases and churn) and the Gamma-Gamma model (spend) with pymc-marketing,
+    and scores every customer: P(alive), expected purchases over --horizon, expected spend,
+    lifetime value over --horizon discounted at --discount, and a churn-risk band.
+    Needs the clv extra: pip install 'lealta\\[clv]'.
+    """
+    from lealta.prediction.models import read_params
+    from lealta.prediction.options import CLVOptions, parse_holdout, parse_span
+    from lealta.prediction.pipeline import Reading
+
+    options = CLVOptions(
+        as_of=parse_date(as_of, "--as-of"),
+        period=period.value,
+        horizon_days=parse_span(horizon, "horizon"),
+        discount=discount,
+        holdout=parse_holdout(holdout),
+    )
+    columns = p.column_roles(
+        customer=customer, date=date, order=order, amount=amount, quantity=quantity, price=price
+    )
+    reading = Reading(
+        columns=columns,
+        date_format=date_format,
+        cancel_pattern=cancel_pattern,
+        decimal_comma=decimal_comma,
+        encoding=encoding,
+    )
+    given = read_params(params) if params else None
+    execute(file, options, reading, given, params_output, output, report, quiet)
+
+
+def execute(
+    file: Path,
+    options: Any,
+    reading: Any,
+    given: Any,
+    params_output: Path | None,
+    output: Path | None,
+    report: Path | None,
+    quiet: bool,
+) -> Any:
+    """Run, write the outputs and print the summary; returns the run."""
+    from rich.console import Console
+
+    from lealta.cli.clv_render import print_clv
+    from lealta.engines import connect
+    from lealta.prediction.models import write_params
+    from lealta.prediction.pipeline import run_clv
+
+    console = Console(stderr=True, quiet=quiet)
+    started = time.perf_counter()
+    _check_output(output)
+    with console.status("Reading orders, fitting the models and scoring customers…"):
+        run = run_clv(connect("duckdb"), file, options=options, reading=reading, params=given)
+    written: dict[str, Path] = {}
+    if params_output:
+        params_output.parent.mkdir(parents=True, exist_ok=True)
+        write_params(run.params, params_output)
+        written["parameters"] = params_output
+    if output:
+        write_customers(run.customers, output)
+        written["customers"] = output
+    if report:
+        from lealta.report.prediction import render_clv_report
+
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(render_clv_report(run, source=file.name), encoding="utf-8")
+        written["report"] = report
+    if not quiet:
+        print_clv(Console(), run, file.name, written, time.perf_counter() - started)
+    return run
+
+
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".json", ".jsonl")
+
+
+def _check_output(path: Path | None) -> None:
+    from lealta.errors import InvalidInput
+
+    if path is not None and not path.name.endswith(TABLE_SUFFIXES):
+        raise InvalidInput(
+            f"{path}: cannot write {path.suffix or 'a file without extension'}; "
+            f"use one of {', '.join(TABLE_SUFFIXES)}",
+            field="output",
+        )
+
+
+def write_customers(frame: Any, path: Path) -> None:
+    """The per-customer table, by the extension of ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.name.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    elif path.name.endswith(".jsonl"):
+        frame.to_json(path, orient="records", lines=True, date_format="iso")
+    elif path.name.endswith(".json"):
+        frame.to_json(path, orient="records", date_format="iso", indent=1)
+    else:
+        frame.to_csv(path, index=False)
