@@ -9,15 +9,17 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from lealta.contacts.search import ContactFilter, parse_attribute_filter
 from lealta.rest.auth import require_admin, services
+from lealta.retargeting import sync
 from lealta.retargeting.people import Counts
 from lealta.retargeting.service import export
 from lealta.retargeting.sources import describe, source_from
+from lealta.retargeting.tables import AdSync
 
 router = APIRouter(prefix="/v1", tags=["advertising"], dependencies=[Depends(require_admin)])
 
@@ -185,3 +187,70 @@ def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
             yield block
     finally:
         spool.close()
+
+
+# -- syncs ---------------------------------------------------------------------------------
+
+
+class SyncIn(BaseModel):
+    """An audience to keep current at a connector's URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    audience: str = Field(min_length=1, max_length=100, description="The audience (name or id).")
+    url: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The connector's http(s) URL (the webhooks go there).",
+    )
+    format: Literal["meta", "google"] = Field(
+        default="meta", description="The format of the hashed row in each webhook."
+    )
+
+
+class SyncOut(BaseModel):
+    """An ad sync."""
+
+    id: int = Field(description="The sync's id.")
+    audience: str = Field(description="The audience's name.")
+    url: str = Field(description="Where the webhooks go.")
+    format: str = Field(description="meta or google.")
+    created_at: dt.datetime = Field(description="When it was created; changes since are sent.")
+
+
+def _sync_out(row: AdSync, audience: str) -> SyncOut:
+    return SyncOut(
+        id=row.id, audience=audience, url=row.url, format=row.format, created_at=row.created_at
+    )
+
+
+@router.post("/ads/syncs", response_model=SyncOut, status_code=201, summary="Add an ad sync")
+def create_sync(request: Request, body: SyncIn) -> SyncOut:
+    """Keep an audience current at a connector: from now on, each ``Audience Entered`` (of a
+    person who may be exported), ``Audience Exited`` and ``ads`` decision of a member is one
+    signed webhook (``X-Lealta-Signature``) with the person's hashed row, sent by the worker.
+    Upload the current members once with ``POST /v1/ads/exports``. An unknown audience, a
+    URL that is not http(s) answer 400 naming the field."""
+    found = services(request)
+    with found.uow.transaction() as session:
+        row = sync.create(
+            session, audience=body.audience, url=body.url, format_=body.format,
+            now=found.clock.now(),
+        )  # fmt: skip
+        name = next(n for s, n in sync.list_(session) if s.id == row.id)
+        return _sync_out(row, name)
+
+
+@router.get("/ads/syncs", response_model=list[SyncOut], summary="List the ad syncs")
+def list_syncs(request: Request) -> list[SyncOut]:
+    """Every ad sync, oldest first."""
+    with services(request).uow.transaction() as session:
+        return [_sync_out(row, name) for row, name in sync.list_(session)]
+
+
+@router.delete("/ads/syncs/{sync_id}", status_code=204, summary="Stop an ad sync")
+def delete_sync(request: Request, sync_id: int) -> Response:
+    """Stop sending a sync's changes (webhooks already queued still go); 404 when unknown."""
+    with services(request).uow.transaction() as session:
+        sync.delete(session, sync_id)
+    return Response(status_code=204)

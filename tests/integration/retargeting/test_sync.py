@@ -172,3 +172,32 @@ def test_the_command_line_adds_lists_pushes_and_removes_syncs(
     assert removed.exit_code == 0, removed.stderr
     assert again.exit_code == 2
     assert "no ad sync 1" in again.stderr
+
+
+def test_the_api_adds_lists_and_stops_syncs(api: Api) -> None:
+    who = shop(api)
+    with api.services.uow.transaction() as session:
+        number = audience(session, "Big spenders", [who["ana"]])
+
+    made = api.client.post(
+        "/v1/ads/syncs",
+        json={"audience": str(number), "url": URL, "format": "google"},
+        headers=api.admin,
+    )
+    bad = api.client.post(
+        "/v1/ads/syncs", json={"audience": "Nobody", "url": URL}, headers=api.admin
+    )
+    listed = api.client.get("/v1/ads/syncs", headers=api.admin)
+    stopped = api.client.delete(f"/v1/ads/syncs/{made.json()['id']}", headers=api.admin)
+    gone = api.client.delete(f"/v1/ads/syncs/{made.json()['id']}", headers=api.admin)
+    anonymous = api.client.get("/v1/ads/syncs")
+
+    assert made.status_code == 201, made.text
+    assert made.json()["audience"] == "Big spenders"
+    assert made.json()["format"] == "google"
+    assert (bad.status_code, bad.json()["error"]["field"]) == (400, "audience")
+    assert [s["url"] for s in listed.json()] == [URL]
+    assert stopped.status_code == 204
+    assert gone.status_code == 404
+    assert anonymous.status_code == 401
+    assert api.client.get("/v1/ads/syncs", headers=api.admin).json() == []
