@@ -379,9 +379,9 @@ def parse(data: Any, *, field: str = "condition") -> ConditionSpec:
 def dump(condition: ConditionSpec) -> dict[str, Any]:
     """``condition`` as JSON-ready data that :func:`parse` reads back."""
     dumped: dict[str, Any] = _ADAPTER.dump_python(
-        condition, mode="json", by_alias=True, exclude_defaults=True
+        condition, mode="json", by_alias=True, exclude_none=True
     )
-    return {"kind": condition.kind, **dumped}
+    return dumped
 
 
 def json_schema() -> dict[str, Any]:
