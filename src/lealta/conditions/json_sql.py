@@ -161,7 +161,7 @@ def json_value(document: Any, path: str, *, field: str = "condition") -> JsonVal
 def element_value(*, sqlite_type: Any, sqlite_atom: Any, pg_value: Any) -> JsonValue:
     """The value of an array element: on SQLite ``json_each``'s ``type`` and ``atom``, on
     PostgreSQL a ``jsonb`` element."""
-    text_of = pg_value.op("#>>")(literal("{}"))
+    text_of = func.jsonb_build_array(pg_value).op("->>")(literal(0))  # the element as text
     return _join(_sqlite_value(sqlite_type, sqlite_atom), _pg_value(pg_value, text_of))
 
 
