@@ -201,3 +201,22 @@ def test_the_api_adds_lists_and_stops_syncs(api: Api) -> None:
     assert gone.status_code == 404
     assert anonymous.status_code == 401
     assert api.client.get("/v1/ads/syncs", headers=api.admin).json() == []
+
+
+def test_the_workers_schedule_pushes_when_due_and_not_before(api: Api) -> None:
+    who = shop(api)
+    with api.services.uow.transaction() as session:
+        number = audience(session, "Big spenders", [who["ana"]])
+        sync.create(session, audience="Big spenders", url=URL, format_="meta",
+                    now=dt.datetime.now(dt.UTC))  # fmt: skip
+    schedule = sync.AdSyncSchedule(api.services, every=3600)
+
+    schedule.run_if_due()  # nothing to send yet
+    with api.services.uow.transaction() as session:
+        moved(session, 1, who["ana"], number, entered=True)
+    schedule.run_if_due()  # not due again for an hour
+    with api.services.uow.transaction() as session:
+        assert webhooks(session) == []
+    sync.AdSyncSchedule(api.services).run_if_due()
+    with api.services.uow.transaction() as session:
+        assert [w["contact"] for w in webhooks(session)] == [who["ana"]]
