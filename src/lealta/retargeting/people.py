@@ -74,7 +74,7 @@ def decide(candidate: Candidate, *, region: str) -> Person | str:
     address = next((e for e in map(n.email, candidate.emails) if e), None)
     if address is None and not candidate.phones:
         return "no_email_or_phone"
-    number = next((p for p in (n.phone_e164(p, region) for p in candidate.phones) if p), None)
+    number = next((p for p in (n.phone(p, region) for p in candidate.phones) if p), None)
     if address is None and number is None:
         return "invalid_phone"
     return _person(candidate.attributes, address, number, region)
@@ -89,16 +89,19 @@ def _text(attributes: Mapping[str, Any], *names: str) -> str | None:
 
 
 def _person(
-    attributes: Mapping[str, Any], address: str | None, number: str | None, region: str
+    attributes: Mapping[str, Any],
+    address: str | None,
+    number: tuple[str, str | None] | None,
+    region: str,
 ) -> Person:
     country = (
         n.country(_text(attributes, "country"))
-        or (n.phone_region(number) if number else None)
+        or (number[1] if number else None)
         or n.country(region)
     )
     return Person(
         email=address,
-        phone=number,
+        phone=number[0] if number else None,
         first_name=_text(attributes, "first_name"),
         last_name=_text(attributes, "last_name"),
         city=_text(attributes, "city"),

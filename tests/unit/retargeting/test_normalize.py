@@ -161,3 +161,18 @@ def test_google_text_is_lower_case_with_single_spaces_and_accents_kept() -> None
 def test_sha256_is_lower_case_hex_of_utf8() -> None:
     assert n.sha256("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     assert n.sha256("valéry") != n.sha256("valery")
+
+
+@pytest.mark.parametrize(
+    ("given", "found"),
+    [
+        ("+34 600 123 456", ("+34600123456", "es")),
+        ("+1 212-565-0000", ("+12125650000", "us")),
+        ("02 1234 5678", ("+390212345678", "it")),  # national, read as the default country's
+        ("+1 200 555 0100", None),  # possible, not valid: area code 200 does not exist
+    ],
+)
+def test_a_phone_gives_its_country_for_people_without_one(
+    given: str, found: tuple[str, str] | None
+) -> None:
+    assert n.phone(given, "IT") == found
