@@ -7,8 +7,9 @@ run stands (up to the next ``wait`` or ``wait_for_event``, whose durations are a
 positive) and names the parts their conditions test, so the runner skips the queries nobody
 in the batch needs.
 
-Parts: ``tags``, ``lists``, ``score``, ``rfm`` (segment and cluster), ``consent``,
-``events`` and ``points`` (the loyalty points balance). The contact row itself (attributes,
+Parts: ``tags``, ``lists``, ``score``, ``rfm`` (segment, cluster and scores), ``consent``,
+``events``, ``points`` (the loyalty points balance), ``orders`` and ``audiences`` (the saved
+audiences the contact is in). The contact row itself (attributes,
 stage, time zone, loyalty tier, whether it still exists) is always loaded. A condition kind
 this module does not know needs every part. (The runner adds ``consent`` for runs under way
 of workflows that exit on unsubscribing: it checks that before calling the engine.)
@@ -25,6 +26,8 @@ from lealta.automations.conditions import (
     AllOf,
     AnyOf,
     AttributeCondition,
+    AudienceCondition,
+    BoughtCondition,
     ClusterCondition,
     ConsentCondition,
     EventCountCondition,
@@ -34,6 +37,7 @@ from lealta.automations.conditions import (
     MessageCondition,
     Not,
     PurchasedSinceEntered,
+    RfmCondition,
     ScoreCondition,
     SegmentCondition,
     StageCondition,
@@ -47,7 +51,9 @@ from lealta.automations.definition import (
 )
 from lealta.automations.durations import parse_duration
 
-PARTS = frozenset({"tags", "lists", "score", "rfm", "consent", "events", "points"})
+PARTS = frozenset(
+    {"tags", "lists", "score", "rfm", "consent", "events", "points", "orders", "audiences"}
+)
 _BY_CONDITION: dict[type, frozenset[str]] = {
     AttributeCondition: frozenset(),
     StageCondition: frozenset(),
@@ -62,6 +68,9 @@ _BY_CONDITION: dict[type, frozenset[str]] = {
     PurchasedSinceEntered: frozenset({"events"}),
     LoyaltyTierCondition: frozenset(),  # the tier comes with the contact row
     LoyaltyPointsCondition: frozenset({"points"}),
+    RfmCondition: frozenset({"rfm"}),
+    BoughtCondition: frozenset({"orders"}),
+    AudienceCondition: frozenset({"audiences"}),
 }
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from lealta.automations.conditions import ContactView, EventView
 from lealta.automations.needs import PARTS
+from lealta.conditions.loading import audiences_of, orders_of
 from lealta.contacts.tables import Consent, Contact, ContactList, ContactTag, ListMembership
 from lealta.events.tables import Event
 from lealta.loyalty.tables import ContactTier
@@ -85,13 +86,15 @@ def views(
     rfm = _rfm(connection, wanted["rfm"])
     events = _events(connection, wanted["events"], now, event_names)
     points = _points(session, wanted["points"])
+    orders = orders_of(connection, wanted["orders"], among, now)
+    audiences = audiences_of(connection, wanted["audiences"], among)
     model = scoring_model(session) if wanted["score"] else None
     found: dict[str, ContactView] = {}
     for contact_id, stored, stage, score_state, erased_at, merged_into, tier in contacts:
         if erased_at is not None or merged_into is not None:
             continue
         attributes = from_json(stored) or {}
-        segment, cluster = rfm.get(contact_id, (None, None))
+        segment, cluster, scores = rfm.get(contact_id, (None, None, {}))
         found[contact_id] = ContactView(
             id=contact_id,
             attributes=attributes,
@@ -107,6 +110,9 @@ def views(
             tier=tier,
             tier_ranks=ranks,
             points=points.get(contact_id, 0),
+            rfm=scores,
+            orders=orders.get(contact_id, ()),
+            audiences=audiences.get(contact_id, frozenset()),
         )
     return found
 
@@ -188,15 +194,27 @@ def _consent(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str, 
     return found
 
 
-def _rfm(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+def _rfm(
+    connection: Connection, ids: Sequence[str]
+) -> dict[str, tuple[str | None, str | None, dict[str, int]]]:
+    """Each scored contact's segment, cluster name and scores (R, F, M, and P when scored)."""
     if not ids:
         return {}
     rows = connection.execute(
-        select(ContactRfm.contact_id, ContactRfm.segment, ContactRfm.cluster_name).where(
-            among(connection, ContactRfm.contact_id, ids)
-        )
+        select(
+            ContactRfm.contact_id,
+            ContactRfm.segment,
+            ContactRfm.cluster_name,
+            ContactRfm.r,
+            ContactRfm.f,
+            ContactRfm.m,
+            ContactRfm.p,
+        ).where(among(connection, ContactRfm.contact_id, ids))
     )
-    return {contact_id: (segment, cluster) for contact_id, segment, cluster in rows}
+    return {
+        contact_id: (segment, cluster, {"r": r, "f": f, "m": m} | ({} if p is None else {"p": p}))
+        for contact_id, segment, cluster, r, f, m, p in rows
+    }
 
 
 def _events(

@@ -99,7 +99,17 @@ def test_an_unknown_condition_kind_needs_everything() -> None:
         "consent",
         "events",
         "points",
+        "orders",
+        "audiences",
     }
+
+
+def test_orders_rfm_scores_and_audiences_are_loaded_only_for_their_kinds() -> None:
+    from lealta.conditions import parse
+
+    assert condition_needs(parse({"kind": "bought", "category": "shoes"})) == {"orders"}
+    assert condition_needs(parse({"kind": "rfm", "r": {"gte": 4}})) == {"rfm"}
+    assert condition_needs(parse({"kind": "audience", "audience": "Readers"})) == {"audiences"}
 
 
 def _without(view: ContactView, kept: frozenset[str]) -> ContactView:

@@ -1,0 +1,59 @@
+"""The parts of a contact view that only the condition language reads: the contacts' orders
+and the saved audiences they are members of, for a whole batch of contacts
+in one query each (:mod:`lealta.automations.views` builds the views)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, column, select, table
+
+from lealta.conditions.view import OrderView
+from lealta.orders.tables import Order
+
+# lealta.audiences.tables, by shape (as in lealta.conditions.sql)
+_audiences = table("audiences", column("id"), column("name"))
+_members = table("audience_members", column("audience_id"), column("contact_id"))
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def orders_of(
+    connection: Connection, ids: Sequence[str], among: Any, now: dt.datetime
+) -> dict[str, tuple[OrderView, ...]]:
+    """Each contact's orders placed up to ``now``, oldest first (``among(connection,
+    column, ids)`` is the batch test; see :func:`lealta.automations.views.among`)."""
+    if not ids:
+        return {}
+    rows = connection.execute(
+        select(Order.contact_id, Order.placed_at, Order.amount, Order.items)
+        .where(among(connection, Order.contact_id, ids), Order.placed_at <= now)
+        .order_by(Order.placed_at, Order.id)
+    )
+    found: dict[str, list[OrderView]] = defaultdict(list)
+    for contact_id, placed_at, amount, items in rows:
+        lines = [item for item in items or [] if isinstance(item, dict)]
+        found[contact_id].append(OrderView(_aware(placed_at), amount, lines))
+    return {contact_id: tuple(orders) for contact_id, orders in found.items()}
+
+
+def audiences_of(
+    connection: Connection, ids: Sequence[str], among: Any
+) -> dict[str, frozenset[str]]:
+    """The names of the saved audiences each contact is a member of."""
+    if not ids:
+        return {}
+    rows = connection.execute(
+        select(_members.c.contact_id, _audiences.c.name)
+        .join(_audiences, _audiences.c.id == _members.c.audience_id)
+        .where(among(connection, _members.c.contact_id, ids))
+    )
+    found: dict[str, set[str]] = defaultdict(set)
+    for contact_id, name in rows:
+        found[contact_id].add(name)
+    return {contact_id: frozenset(names) for contact_id, names in found.items()}
