@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from lealta.loyalty.facts import points_column
@@ -67,6 +67,13 @@ def _query(days: list[int], as_of: dt.date, owners: list[str] | None) -> Any:
     from lealta.contacts.tables import Contact
 
     end = dt.datetime.combine(as_of, dt.time())
+    # a few customers: read only their ledgers (and those of profiles merged into them; a
+    # return is written to the earning profile or to its survivor), through the ledger's
+    # (contact_id, seq) index
+    mine: list[Any] = []
+    if owners is not None:
+        merged = select(Contact.id).where(Contact.merged_into.in_(owners))
+        mine = [or_(PointsEntry.contact_id.in_(owners), PointsEntry.contact_id.in_(merged))]
     settled = func.sum(-PointsEntry.points + func.coalesce(PointsEntry.unrecovered, 0))
     returned = (
         select(PointsEntry.order_id.label("order_id"), settled.label("back"))
@@ -74,6 +81,7 @@ def _query(days: list[int], as_of: dt.date, owners: list[str] | None) -> Any:
             PointsEntry.kind == RETURN,
             PointsEntry.order_id.is_not(None),
             PointsEntry.created_at < end,
+            *mine,
         )
         .group_by(PointsEntry.order_id)
         .subquery()
@@ -84,15 +92,15 @@ def _query(days: list[int], as_of: dt.date, owners: list[str] | None) -> Any:
         (left > 0, left),
         else_=0,
     )
-    owner = func.coalesce(Contact.merged_into, PointsEntry.contact_id)
     starts = {d: end - dt.timedelta(days=d) for d in days}
-    sums = [
-        func.coalesce(func.sum(case((PointsEntry.created_at >= starts[d], kept), else_=0)), 0)
-        for d in days
-    ]
-    query = (
-        select(owner, *sums)
-        .join(Contact, Contact.id == PointsEntry.contact_id)
+    per_profile = (
+        select(
+            PointsEntry.contact_id.label("contact_id"),
+            *(
+                func.sum(case((PointsEntry.created_at >= starts[d], kept), else_=0)).label(f"p{d}")
+                for d in days
+            ),
+        )
         .outerjoin(
             returned,
             (PointsEntry.kind == EARN) & (returned.c.order_id == PointsEntry.order_id),
@@ -101,7 +109,16 @@ def _query(days: list[int], as_of: dt.date, owners: list[str] | None) -> Any:
             PointsEntry.kind.in_((EARN, BONUS)),
             PointsEntry.created_at >= starts[max(days)],
             PointsEntry.created_at < end,
+            *mine,
         )
+        .group_by(PointsEntry.contact_id)
+        .subquery()
+    )
+    # profiles merged into another count for it: one row per profile to map, not per entry
+    owner = func.coalesce(Contact.merged_into, per_profile.c.contact_id)
+    query = (
+        select(owner, *(func.coalesce(func.sum(per_profile.c[f"p{d}"]), 0) for d in days))
+        .join(Contact, Contact.id == per_profile.c.contact_id)
         .group_by(owner)
     )
     return query.where(owner.in_(owners)) if owners is not None else query

@@ -49,10 +49,12 @@ def entry(
         )
 
 
-def points_of(api: Api, who: dict[str, str], as_of: dt.date = AS_OF) -> dict[str, int]:
+def points_of(
+    api: Api, who: dict[str, str], as_of: dt.date = AS_OF, only: list[str] | None = None
+) -> dict[str, int]:
     program = load_program(PROGRAM)
     with api.services.uow.transaction() as session:
-        frame = status_points(session, program, as_of=as_of)
+        frame = status_points(session, program, as_of=as_of, contact_ids=only)
     names = {v: k for k, v in who.items()}
     return {
         names[c]: int(p) for c, p in zip(frame["customer_id"], frame["points_30d"], strict=True)
@@ -72,6 +74,7 @@ def test_status_points_count_earnings_in_the_window_and_nothing_else(api: Api) -
     entry(api, ana, BONUS, 40, moment(D(2026, 5, 31), 23, 0), rule="review")  # last day in
     entry(api, ana, EARN, 50, moment(D(2026, 6, 1), 0, 0), order_id="o-after")  # as_of: out
     assert points_of(api, who) == {"ana": 240}
+    assert points_of(api, who, only=[ana]) == {"ana": 240}
     # spending, expiry and manual changes leave status as it is
     entry(api, ana, REDEEM, -150, moment(D(2026, 5, 10)), voucher_code="V1")
     entry(api, ana, EXPIRE, -100, moment(D(2026, 5, 11)))
@@ -109,6 +112,12 @@ def test_a_merged_profiles_earnings_count_for_the_profile_it_was_merged_into(api
             update(Contact).where(Contact.id == who["ben"]).values(merged_into=who["ana"])
         )
     assert points_of(api, who) == {"ana": 210}
+    # a return of the merged profile's order is written to the survivor
+    entry(api, who["ana"], RETURN, -30, moment(D(2026, 5, 20)), order_id="b1")
+    assert points_of(api, who) == {"ana": 180}
+    # read for the survivor alone (the card, a partial review): the same
+    assert points_of(api, who, only=[who["ana"]]) == {"ana": 180}
+    assert points_of(api, who, only=[who["ben"]]) == {}
 
 
 def gold_setup(api: Api) -> dict[str, str]:
