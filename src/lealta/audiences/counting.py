@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from lealta.conditions import AllOf
+from lealta.conditions.explain import funnel_queries
 from lealta.conditions.sql import members_query
 from lealta.contacts.tables import Contact
 
@@ -41,10 +41,11 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Step:
-    """A funnel step: the condition's position, its kind and who is left after it."""
+    """A funnel step: the condition's position, what it asks in words and who is left once
+    it and every one before it hold."""
 
     index: int
-    kind: str
+    label: str
     left: int
 
 
@@ -77,14 +78,12 @@ def estimate(
 
 def funnel(session: Session, condition: Any, *, now: dt.datetime) -> list[Step]:
     """Who is left after each top-level condition of an ``all`` (cumulatively: the first,
-    the first two …); a single step for any other condition."""
-    if not isinstance(condition, AllOf) or not condition.conditions:
-        return [Step(0, condition.kind, count(session, condition, now=now))]
-    steps = []
-    for index, part in enumerate(condition.conditions):
-        upto = AllOf(conditions=condition.conditions[: index + 1])
-        steps.append(Step(index, part.kind, count(session, upto, now=now)))
-    return steps
+    the first two …; :func:`lealta.conditions.explain.funnel_queries`); a single step for
+    any other condition."""
+    return [
+        Step(index, step.label, _count(session, step.query))
+        for index, step in enumerate(funnel_queries(condition, now=now))
+    ]
 
 
 def _count(session: Session, query: Select[Any]) -> int:

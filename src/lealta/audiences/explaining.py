@@ -16,13 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lealta.audiences import members, service
-from lealta.audiences.definition import dump_condition, load_condition
+from lealta.audiences.definition import load_condition
 from lealta.conditions import AllOf, AnyOf, Not
+from lealta.conditions.explain import describe
 from lealta.conditions.sql import condition_test, live
 from lealta.contacts.tables import Contact
 from lealta.errors import NotFound
-
-CONTAINERS = ("conditions", "condition")
 
 
 @dataclass(frozen=True)
@@ -89,37 +88,6 @@ def _nodes(node: Any, path: str, depth: int) -> Iterator[tuple[Any, str, int]]:
             yield from _nodes(child, f"{path}.conditions.{index}", depth + 1)
     elif isinstance(node, Not):
         yield from _nodes(node.condition, f"{path}.condition", depth + 1)
-
-
-def describe(node: Any) -> str:
-    """A condition node in a line: its kind and the settings that are not left at their
-    defaults (``event_count: event=Product Viewed, within_days=14, gte=3``)."""
-    if isinstance(node, AllOf):
-        return f"all of {len(node.conditions)}"
-    if isinstance(node, AnyOf):
-        return f"any of {len(node.conditions)}"
-    if isinstance(node, Not):
-        return "not"
-    data = dump_condition(node)
-    shown = []
-    for name, info in type(node).model_fields.items():
-        key = info.alias or name
-        if key == "kind" or key not in data:
-            continue
-        if info.is_required() or data[key] != _default(info):
-            shown.append(f"{key}={_value(data[key])}")
-    return f"{node.kind}: {', '.join(shown)}" if shown else node.kind
-
-
-def _default(info: Any) -> Any:
-    default = info.get_default(call_default_factory=True)
-    return [] if default == [] else default
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return "[" + "; ".join(" ".join(str(v) for v in item.values()) for item in value) + "]"
-    return str(value)
 
 
 def lines(found: Explanation) -> list[str]:

@@ -146,7 +146,7 @@ def count_command(
                 typer.echo(f"exact: {counting.count(session, condition, now=now):,}")
             if funnel:
                 for step in counting.funnel(session, condition, now=now):
-                    typer.echo(f"after condition {step.index + 1} ({step.kind}): {step.left:,}")
+                    typer.echo(f"after condition {step.index + 1} ({step.label}): {step.left:,}")
 
 
 def _estimate_words(guess: Any) -> str:

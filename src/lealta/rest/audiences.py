@@ -97,7 +97,7 @@ class StepOut(BaseModel):
     """Who is left after a top-level condition (and every one before it)."""
 
     index: int
-    kind: str
+    label: str = Field(description="What the condition asks, in words.")
     left: int
 
 

@@ -86,7 +86,11 @@ def test_keep_preview_refresh_and_read_an_audience(api: Api) -> None:
     assert ([m["contact_id"] for m in rest["members"]], rest["next_after"]) == ([ben], None)
 
     why = api.client.get(f"{url}/explain/{ben}", headers=api.admin).json()
-    assert (why["member"], why["holds"], why["lines"][0]["test"]) == (True, True, "tag: tag=vip")
+    assert (why["member"], why["holds"], why["lines"][0]["test"]) == (
+        True,
+        True,
+        "has the tag 'vip'",
+    )
     sizes = api.client.get(f"{url}/sizes", headers=api.admin).json()["sizes"]
     assert [(s["size"], s["entered"]) for s in sizes] == [(2, 2)]
     listed = api.client.get("/v1/audiences", headers=api.admin).json()["audiences"]

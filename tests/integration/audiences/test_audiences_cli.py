@@ -59,7 +59,7 @@ def test_the_audience_commands(runner: CliRunner, uow: UnitOfWork, tmp_path: Pat
     out = run(runner, "count", "VIPs", "--funnel")
     assert "estimate: 1 (every one of 2 contacts looked at)" in out
     assert "exact: 1" in out
-    assert "after condition 1 (tag): 2" in out
+    assert "after condition 1 (has the tag 'vip'): 2" in out
     out = run(runner, "count", "{kind: tag, tag: vip}", "--estimate")
     assert out.startswith("estimate: 2")
     assert "exact" not in out
@@ -68,8 +68,8 @@ def test_the_audience_commands(runner: CliRunner, uow: UnitOfWork, tmp_path: Pat
     assert run(runner, "members", "VIPs").split("\t")[0] == ben
     out = run(runner, "explain", "VIPs", ana)
     assert out.splitlines()[0].startswith(f"{ana} is out of 'VIPs'")
-    assert "  ✓ tag: tag=vip" in out
-    assert "  ✗ tag: tag=berlin" in out
+    assert "  ✓ has the tag 'vip'" in out
+    assert "  ✗ has the tag 'berlin'" in out
     assert run(runner, "show", "VIPs").startswith("# audience 1, version 1: 1 members")
     run(runner, "export", "VIPs", "-o", str(tmp_path / "out.json"))
     exported = yaml.safe_load((tmp_path / "out.json").read_text("utf-8"))

@@ -106,4 +106,7 @@ def test_counts_exact_estimated_and_funnel(uow: UnitOfWork) -> None:
         assert guess.count == round(6 / 21 * 40)
         assert guess.margin > 0
         steps = counting.funnel(session, condition, now=NOW)
-        assert [(s.kind, s.left) for s in steps] == [("tag", 20), ("tag", 10)]
+        assert [(s.label, s.left) for s in steps] == [
+            ("has the tag 'vip'", 20),
+            ("has the tag 'berlin'", 10),
+        ]

@@ -1,5 +1,5 @@
-"""Audience definitions, pure: what is refused and where, what a condition depends on, the
-order of refreshes, and a condition in a line."""
+"""Audience definitions, pure: what is refused and where, what a condition depends on, and
+the order of refreshes."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ import pytest
 from lealta.audiences.definition import (
     dump,
     json_schema,
-    load_condition,
     load_definition,
     referred,
     rfm_bound,
     time_bound,
 )
-from lealta.audiences.explaining import describe
 from lealta.audiences.schedule import ordered
 from lealta.errors import InvalidInput
 
@@ -91,11 +89,3 @@ def test_audiences_refresh_after_those_they_refer_to() -> None:
 
     found = ordered([audience("A", "C"), audience("B"), audience("C", "B"), audience("D", "A")])
     assert [a.name for a in found] == ["B", "C", "A", "D"]
-
-
-def test_a_condition_in_a_line_shows_what_is_not_left_at_its_default() -> None:
-    assert describe(load_condition(SHOES)) == (
-        "event_count: event=Product Viewed, where=[category equals shoes], within_days=14, gte=3"
-    )
-    assert describe(load_condition({"kind": "tag", "tag": "vip"})) == "tag: tag=vip"
-    assert describe(load_condition({"kind": "all", "conditions": []})) == "all of 0"
