@@ -20,7 +20,15 @@ import ibis
 from lealta.affinity.options import AffinityOptions
 from lealta.engines import Engine
 from lealta.errors import InvalidInput, MissingColumn
-from lealta.orders.cleaning import REASON_NAMES, REASONS, clean, detect_date_format, trim
+from lealta.orders.cleaning import (
+    REASON_CODES,
+    REASON_NAMES,
+    REASONS,
+    clean,
+    detect_date_format,
+    trim,
+    window_start,
+)
 from lealta.orders.columns import detect_columns, normalise
 from lealta.orders.sources import open_source
 from lealta.segmentation.options import RFMOptions
@@ -48,6 +56,7 @@ ITEM_NAMES: dict[str, tuple[str, ...]] = {
 }
 LABEL_NAMES = ("description", "productname", "itemname", "name")
 MISSING_ITEM = "missing_item"
+MISSING_ITEM_CODE = -1
 
 
 @dataclass
@@ -111,22 +120,12 @@ def read_lines(
         as_of=options.as_of, window_days=options.window_days, cancel_pattern=cancel_pattern
     )
     keep = {"_item": item_col, **({"_label": label} if label else {})}
-    as_of = options.as_of
-    if as_of is None:
-        unbounded = clean(engine, source, cols, rfm, date_format=fmt, as_of=None, keep=keep)
-        last = engine.scalar(unbounded.filter(unbounded.reason.isnull()).ts.max())
-        if last is None:
-            raise InvalidInput("no usable order line to date the analysis from", field="file")
-        as_of = _to_date(last) + dt.timedelta(days=1)
-    rows = clean(engine, source, cols, rfm, date_format=fmt, as_of=as_of, keep=keep)
-    rows = rows.mutate(_item=trim(rows._item.cast("string")))
-    missing = ibis.literal(-1, "int8")
-    rows = rows.mutate(
-        reason=ibis.ifelse(
-            rows.reason.isnull() & (rows._item.isnull() | (rows._item == "")), missing, rows.reason
-        )
-    )
-    rows = engine.materialize(rows)
+    # One pass over the input: cleaned once without the period's rules, kept in the engine;
+    # the period (which needs the last date) is then applied to that copy, not to the file.
+    rows = clean(engine, source, cols, rfm, date_format=fmt, as_of=None, keep=keep)
+    rows = engine.materialize(rows.mutate(_item=trim(rows._item.cast("string"))))
+    as_of = options.as_of or _default_as_of(engine, rows)
+    rows = rows.mutate(reason=_period_and_item_reason(rows, rfm, as_of))
     rows_read, rejected = _counts(engine, rows)
     kept = rows.filter(rows.reason.isnull())
     day = kept.ts.date().cast("string")
@@ -144,6 +143,32 @@ def read_lines(
     return Lines(engine, table, as_of, item_col, label, rows_read, rejected, notes)
 
 
+def _default_as_of(engine: Engine, rows: Any) -> dt.date:
+    """The day after the last usable line."""
+    last = engine.scalar(rows.filter(rows.reason.isnull()).ts.max())
+    if last is None:
+        raise InvalidInput("no usable order line to date the analysis from", field="file")
+    return _to_date(last) + dt.timedelta(days=1)
+
+
+def _period_and_item_reason(rows: Any, rfm: RFMOptions, as_of: dt.date) -> Any:
+    """The cleaning reason, then (in this order) after the as-of date, before the window and
+    no item, for lines that had none."""
+    start = window_start(rfm, as_of)
+    rules = [(rows.ts >= _midnight(as_of), REASON_CODES["after_as_of"])]
+    if start is not None:
+        rules.append((rows.ts < _midnight(start), REASON_CODES["before_window"]))
+    rules.append((rows._item.isnull() | (rows._item == ""), MISSING_ITEM_CODE))
+    reason = rows.reason
+    for condition, code in reversed(rules):
+        reason = ibis.ifelse(condition, ibis.literal(code, "int8"), reason)
+    return ibis.ifelse(rows.reason.isnull(), reason, rows.reason)
+
+
+def _midnight(day: dt.date) -> Any:
+    return ibis.timestamp(dt.datetime.combine(day, dt.time()))
+
+
 def _label(available: list[str], item_col: str) -> str | None:
     by_norm = {normalise(col): col for col in reversed(available)}
     return next((by_norm[c] for c in LABEL_NAMES if c in by_norm and by_norm[c] != item_col), None)
@@ -151,7 +176,7 @@ def _label(available: list[str], item_col: str) -> str | None:
 
 def _counts(engine: Engine, rows: Any) -> tuple[int, dict[str, int]]:
     counts = engine.rows(rows.group_by("reason").aggregate(n=ibis._.count()))
-    names = {**REASON_NAMES, -1: MISSING_ITEM}
+    names = {**REASON_NAMES, MISSING_ITEM_CODE: MISSING_ITEM}
     rejected = {names[int(c["reason"])]: int(c["n"]) for c in counts if c["reason"] is not None}
     order = [*REASONS, MISSING_ITEM]
     return sum(int(c["n"]) for c in counts), {r: rejected[r] for r in order if r in rejected}
