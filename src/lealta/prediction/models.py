@@ -151,34 +151,43 @@ def _estimates(model: Any, names: tuple[str, ...]) -> dict[str, float]:
 def _standard_errors(model: Any, estimates: dict[str, float]) -> dict[str, float]:
     """Asymptotic standard errors: the inverse of the log-likelihood's Hessian.
 
-    The library's model is parametrised by the logs of the (positive) parameters; the Hessian
-    is taken there and carried back with the delta method, ``se(θ) = θ · se(log θ)``.
-    An ill-conditioned Hessian (a parameter at the edge) gives NaN for that fit.
+    The library's model is parametrised by the logs of the (positive) parameters. The Hessian
+    there is taken by central differences of the library's own gradient (compiled for the fit
+    already; a symbolic Hessian costs seconds to minutes of graph compilation), then carried
+    back with the delta method, ``se(θ) = θ · se(log θ)``. A singular Hessian (a parameter at
+    the edge of its range) gives NaN.
     """
     import numpy as np
 
     pm_model = model.model
-    value_vars = pm_model.value_vars
-    point = {}
-    scale = []
-    for var in value_vars:
-        name = var.name.removesuffix("_log__")
-        paper = next(k for k in estimates if LIBRARY_NAME.get(k, k) == name)
-        point[var.name] = np.log(estimates[paper])
-        scale.append(estimates[paper])
+    names = [_paper_name(v.name.removesuffix("_log__"), estimates) for v in pm_model.value_vars]
+    centre = np.log([estimates[n] for n in names])
     with quiet():
-        information = pm_model.compile_d2logp(jacobian=False)(point)
-        try:
-            covariance = np.linalg.inv(np.asarray(information, dtype=float))
-        except np.linalg.LinAlgError:
-            return {k: float("nan") for k in estimates}
-    variances = np.diag(covariance)
-    errors = np.where(variances > 0, np.sqrt(np.abs(variances)), np.nan) * np.asarray(scale)
-    names = [
-        next(k for k in estimates if LIBRARY_NAME.get(k, k) == v.name.removesuffix("_log__"))
-        for v in value_vars
-    ]
-    return {k: float(e) for k, e in zip(names, errors, strict=True)}
+        gradient = pm_model.compile_dlogp(jacobian=False)
+    step = 1e-5
+    columns = []
+    for j in range(len(names)):
+        shift = np.zeros(len(names))
+        shift[j] = step
+        up = gradient(dict(zip(_value_names(pm_model), centre + shift, strict=True)))
+        down = gradient(dict(zip(_value_names(pm_model), centre - shift, strict=True)))
+        columns.append((np.asarray(up, dtype=float) - np.asarray(down, dtype=float)) / (2 * step))
+    hessian = np.column_stack(columns)
+    information = -(hessian + hessian.T) / 2
+    try:
+        variances = np.diag(np.linalg.inv(information))
+    except np.linalg.LinAlgError:
+        return {n: float("nan") for n in names}
+    errors = np.where(variances > 0, np.sqrt(np.abs(variances)), np.nan) * np.exp(centre)
+    return {n: float(e) for n, e in zip(names, errors, strict=True)}
+
+
+def _value_names(pm_model: Any) -> list[str]:
+    return [v.name for v in pm_model.value_vars]
+
+
+def _paper_name(library_name: str, estimates: dict[str, float]) -> str:
+    return next(k for k in estimates if LIBRARY_NAME.get(k, k) == library_name)
 
 
 def score(
