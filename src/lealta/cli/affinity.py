@@ -154,12 +154,15 @@ def affinity_command(
     if not from_store and file is None:
         raise InvalidInput("missing the order FILE (or --from-store)", field="file")
     run = Run(options, engine.value, quiet, sequence)
-    if from_store:
-        run.from_store()
-    else:
-        assert file is not None
-        run.from_file(file, columns, item, cancel_pattern, date_format, encoding)
-    run.finish(output, next_best_file, report)
+    try:
+        if from_store:
+            run.from_store()
+        else:
+            assert file is not None
+            run.from_file(file, columns, item, cancel_pattern, date_format, encoding)
+        run.finish(output, next_best_file, report)
+    finally:
+        run.close()
 
 
 def _gap(text: str | None) -> int | None:
@@ -262,7 +265,6 @@ class Run:
                 self._save(suggestions)
         if report is not None:
             self._report(report, pairs, sequence if rules is not None else None)
-        self._close()
         self._print(shown, suggestions)
 
     def services_wanted(self) -> bool:
@@ -279,9 +281,14 @@ class Run:
                 computed_at=self.services.clock.now(),
             )
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Remove the store's export and close the store's connections."""
         if hasattr(self, "_folder"):
             self._folder.close()
+        if self.services_wanted():
+            self.services.uow.engine.dispose()
+            if self.services.inbox is not self.services.uow:
+                self.services.inbox.engine.dispose()
 
     def _report(self, path: Path, pairs: Any, sequence: Any) -> None:
         from lealta.affinity.lines import labels

@@ -4,6 +4,7 @@ job and the template context (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,3 +217,30 @@ def test_unknown_job_params_name_the_field(api: Api) -> None:
         run_job(api.services, {"colour": "red"}, lambda _f, _s: None)
     assert caught.value.field == "colour"
     assert KIND == "next_best"
+
+
+def test_the_cli_reads_the_store_and_saves_next_best(
+    api: Api, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from lealta.cli.main import app
+    from lealta.config import get_settings
+
+    post_orders(api)
+    ids = contact_ids(api)
+    monkeypatch.setenv("LEALTA_DATABASE_URL", database_url)
+    monkeypatch.setenv("LEALTA_CONFIG_FILE", str(tmp_path / "absent.toml"))
+    get_settings.cache_clear()
+    try:
+        out = tmp_path / "next.csv"
+        result = CliRunner().invoke(
+            app, ["affinity", "--from-store", "--min-count", "1", "--next-best", str(out)]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.stderr
+    assert "saved 3 suggestions (contact_next_best)" in result.stderr
+    assert "Apparel" in result.stderr  # the pairs table
+    assert [item for _, item, _ in saved(api)[ids["cruz"]]] == ["Shoes", "Bags"]
+    assert out.read_text(encoding="utf-8").count(ids["cruz"]) == 2
