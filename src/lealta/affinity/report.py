@@ -20,7 +20,7 @@ from lealta.report.svg import heatmap
 
 HEATMAP_ITEMS = 12
 TABLE_ROWS = 40
-LABEL_CHARACTERS = 9
+LABEL_CHARACTERS = 7
 
 
 def render_affinity_report(
@@ -82,35 +82,40 @@ def _pairs_section(
     if not pairs:
         return section(heading, '<p class="empty">No pair reaches the thresholds.</p>', lede)
     chart = lift_heatmap(pairs, row_title, col_title)
+    lede += (
+        f" The map: lift from A ({row_title.lower()}, rows) to B ({col_title.lower()}, "
+        "columns) between the items in the most pairs; a dash where the pair does not reach "
+        "the thresholds."
+    )
     return section(heading, f"<figure>{chart}</figure>\n{pairs_table(pairs, labels)}", lede)
 
 
 def strongest_items(pairs: list[dict[str, Any]], limit: int = HEATMAP_ITEMS) -> list[str]:
-    """The items of the strongest pairs, in order of first appearance, at most ``limit``."""
-    items: list[str] = []
+    """The ``limit`` items in the most pairs (by baskets or customers, ``n_ab``), so that the
+    heat map shows how the busiest items relate; ties by name."""
+    weight: dict[str, int] = {}
     for pair in pairs:
-        for item in (pair["item_a"], pair["item_b"]):
-            if item not in items and len(items) < limit:
-                items.append(item)
-    return items
+        for item in (str(pair["item_a"]), str(pair["item_b"])):
+            weight[item] = weight.get(item, 0) + int(pair["n_ab"])
+    return sorted(weight, key=lambda item: (-weight[item], item))[:limit]
 
 
 def lift_heatmap(pairs: list[dict[str, Any]], row_title: str, col_title: str) -> str:
     """Lift between the strongest items: rows are the first item, columns the second."""
     items = strongest_items(pairs)
-    lift = {(p["item_a"], p["item_b"]): float(p["lift"]) for p in pairs}
+    lift = {(str(p["item_a"]), str(p["item_b"])): float(p["lift"]) for p in pairs}
     grid = [[lift.get((a, b), math.nan) for b in items] for a in items]
     names = [truncate(str(item), LABEL_CHARACTERS) for item in items]
     return heatmap(
         grid,
         row_labels=names,
         col_labels=names,
-        row_title=row_title,
-        col_title=col_title,
-        title=f"Lift between the {len(items)} items of the strongest pairs",
+        row_title="A",
+        col_title=f"B ({col_title.lower()})",
+        title=f"Lift from A ({row_title.lower()}) to B, between the {len(items)} busiest items",
         value_format=lambda v: format_number(v, 2),
         label_format=lambda v: format_number(v, 1),
-        cell=48.0,
+        cell=56.0,
     )
 
 
