@@ -1,0 +1,59 @@
+"""Reading order lines: the period's edges, items left out, baskets without order ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from lealta.affinity.lines import detect_item, read_lines
+from lealta.affinity.options import AffinityOptions
+from lealta.engines import connect
+from lealta.errors import MissingColumn
+
+AS_OF = dt.date(2024, 6, 30)
+
+
+def frame(rows: list[tuple[str, str, str, str | None]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["customer_id", "order_date", "category", "amount"]).assign(
+        amount=lambda f: f.amount.fillna("10")
+    )
+
+
+def test_the_window_starts_at_midnight_and_the_as_of_day_is_out() -> None:
+    rows = [
+        ("ann", "2024-06-20 00:00:00", "tee", None),  # as-of - 10 days, midnight: in
+        ("ann", "2024-06-19 23:59:59", "tee", None),  # a second before: out
+        ("bob", "2024-06-29 23:59:59", "hat", None),  # the last second before as-of: in
+        ("bob", "2024-06-30 00:00:00", "hat", None),  # the as-of day: out
+        ("cyd", "2024-06-25 10:00:00", "", None),  # no item: out
+    ]
+    options = AffinityOptions(as_of=AS_OF, window_days=10)
+    lines = read_lines(connect("duckdb"), frame(rows), options)
+    assert (lines.rows_read, lines.rows_kept) == (5, 2)
+    assert lines.rejected == {"after_as_of": 1, "before_window": 1, "missing_item": 1}
+    kept = lines.engine.execute(lines.table.order_by("ts"))
+    assert list(kept.ts.dt.strftime("%d %H:%M:%S")) == ["20 00:00:00", "29 23:59:59"]
+
+
+def test_without_order_ids_a_customers_day_is_one_basket() -> None:
+    rows = [
+        ("ann", "2024-06-01 09:00:00", "tee", None),
+        ("ann", "2024-06-01 18:00:00", "jeans", None),
+        ("ann", "2024-06-02 09:00:00", "hat", None),
+    ]
+    lines = read_lines(connect("duckdb"), frame(rows), AffinityOptions())
+    assert lines.as_of == dt.date(2024, 6, 3)  # the day after the last line
+    assert lines.notes == ["no order id column: a customer's lines of one day are a basket"]
+    baskets = lines.engine.execute(lines.table).groupby("basket").item.apply(set)
+    assert sorted(map(sorted, baskets)) == [["hat"], ["jeans", "tee"]]
+
+
+def test_the_item_column_is_detected_or_named() -> None:
+    assert detect_item(["InvoiceNo", "StockCode", "Description"], "product", None) == "StockCode"
+    assert detect_item(["order", "Product Category"], "category", None) == "Product Category"
+    assert detect_item(["order", "Colour"], "category", "Colour") == "Colour"
+    with pytest.raises(MissingColumn) as caught:
+        detect_item(["order", "Colour"], "product", None)
+    assert caught.value.field == "product"
