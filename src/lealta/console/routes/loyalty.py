@@ -40,6 +40,8 @@ from lealta.errors import InvalidInput, LealtaError, NotFound
 from lealta.jobs import service as jobs
 from lealta.loyalty import overrides, service
 from lealta.loyalty.preview import preview, warm_unless_busy
+from lealta.loyalty.program import LoyaltyProgram
+from lealta.loyalty.tier_uses import TierUse, uses_of_dropped
 from lealta.storage.retry import in_transaction
 
 router = APIRouter(include_in_schema=False)
@@ -88,6 +90,8 @@ def _editor(
     problems: list[Problem] | None = None,
     previewed: dict[str, Any] | None = None,
     notice: str = "",
+    uses: list[TierUse] | None = None,
+    confirm: bool = False,
 ) -> HTMLResponse:
     context = versions_context(services_of(request))
     shown = context["text"] if text is None else text
@@ -101,6 +105,8 @@ def _editor(
         problems=problems or [],
         previewed=previewed,
         notice=notice,
+        uses=uses or [],
+        confirm=confirm,
         **context,
     )
 
@@ -139,6 +145,7 @@ async def program_post(request: Request, user: SignedIn = Depends(signed_in)) ->
             lambda: _editor(request, user, text=text, status=422, problems=problems)
         )
     services = services_of(request)
+    uses = await run_in_threadpool(_dropped_uses, services, program)
     if str(form.get("op", "preview")) != "save":
         try:
             found = await run_in_threadpool(preview, services, program)
@@ -146,7 +153,13 @@ async def program_post(request: Request, user: SignedIn = Depends(signed_in)) ->
             problem = Problem(exc.field or "", str(exc), None)
             return _editor(request, user, text=text, status=422, problems=[problem])
         shown = preview_view(found, program.currency)
-        return await run_in_threadpool(lambda: _editor(request, user, text=text, previewed=shown))
+        return await run_in_threadpool(
+            lambda: _editor(request, user, text=text, previewed=shown, uses=uses)
+        )
+    if uses and form.get("confirm_dropped") != "yes":  # saved only once the marketer agrees
+        return await run_in_threadpool(
+            lambda: _editor(request, user, text=text, status=409, uses=uses, confirm=True)
+        )
     now = services.clock.now()
 
     def work(session: Session) -> int:
@@ -157,6 +170,14 @@ async def program_post(request: Request, user: SignedIn = Depends(signed_in)) ->
 
     version: int = await run_in_threadpool(in_transaction, services.uow, work)
     return RedirectResponse("/loyalty/program?" + urlencode({"saved": version}), 303)
+
+
+def _dropped_uses(services: Services, program: LoyaltyProgram) -> list[TierUse]:
+    """Workflows and placements naming a tier the programme in force has and ``program``
+    lacks (:mod:`lealta.loyalty.tier_uses`)."""
+    with services.uow.transaction() as session:
+        stored = service.get(session)
+        return uses_of_dropped(session, stored.program if stored else None, program)
 
 
 @router.post("/loyalty/review")
