@@ -68,8 +68,14 @@ def create(session: Session, *, audience: str, url: str, format_: str, now: dt.d
             f"unknown format {format_!r}; choose from {', '.join(formats.FORMATS)}",
             field="format",
         )
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 200:
+    try:
+        parts = urlsplit(url)
+        # reading .port raises on a port out of range or not a number
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and len(url) <= 200
+        usable = usable and (parts.port is None or parts.port > 0)
+    except ValueError:  # an unclosed IPv6 bracket, a bad port …
+        usable = False
+    if not usable:
         raise InvalidInput(f"{url!r} is not an http(s) URL of at most 200 characters", field="url")
     try:
         found = audiences.get(session, audience)

@@ -134,6 +134,8 @@ def test_bad_syncs_are_refused_naming_the_field(api: Api) -> None:
     cases = [
         ({"audience": "Nobody", "url": URL, "format_": "meta"}, "audience"),
         ({"audience": "Big spenders", "url": "ftp://x.example", "format_": "meta"}, "url"),
+        ({"audience": "Big spenders", "url": "http://[::1", "format_": "meta"}, "url"),
+        ({"audience": "Big spenders", "url": "https://x.example:99999/", "format_": "meta"}, "url"),
         ({"audience": "Big spenders", "url": URL, "format_": "tiktok"}, "format"),
     ]
     for given, field in cases:
