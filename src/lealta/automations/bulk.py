@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import islice, repeat
 from typing import Any
 
 import orjson
@@ -27,6 +28,8 @@ from sqlalchemy import JSON, Connection, Table, bindparam, column, insert, selec
 from sqlalchemy.dialects import postgresql, sqlite
 
 COPY_FROM = 200
+CHECK_CHUNK = 5_000  # keys looked up per query (SQLite's bound-parameter limit is 32,766)
+EXECUTE_CHUNK = 50_000  # parameter rows handed to the driver at once
 Converter = Callable[[Any], Any] | None
 
 
@@ -44,16 +47,37 @@ def insert_rows(
     (``ON CONFLICT (…) DO NOTHING``). Python-side column defaults are not applied: a column
     that has one must be given (``ValueError`` otherwise).
     """
-    if not rows:
+    if rows:
+        insert_columns(
+            connection,
+            target,
+            _columns(rows),
+            shared=shared,
+            skip_conflicts_on=skip_conflicts_on,
+        )
+
+
+def insert_columns(
+    connection: Connection,
+    target: Table,
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    shared: Mapping[str, Any] | None = None,
+    skip_conflicts_on: Sequence[str] | None = None,
+) -> None:
+    """:func:`insert_rows` for rows given column by column (``columns``: name to values, all
+    of one length): what writes a million rows without a dictionary per row."""
+    count = _length(columns)
+    if not count:
         return
     values = dict(shared or {})
-    if _copies(connection, rows):
-        names = [*rows[0], *values]
+    if _copies(connection, count):
+        names = [*columns, *values]
         _complete(target, names, [c.key for c in target.columns if c.default is not None])
         if skip_conflicts_on is None:
-            _copy(connection, target.name, target, names, rows, values)
+            _copy(connection, target.name, target, columns, values)
             return
-        staged = _stage(connection, target, names, rows, values)
+        staged = _stage(connection, target, names, columns, values)
         statement = postgresql.insert(target).from_select(
             names, select(*[staged.c[name] for name in names])
         )
@@ -68,7 +92,58 @@ def insert_rows(
             .on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
             .inline()
         )
-    _executemany(connection, statement_, rows, values)
+    _executemany(connection, statement_, columns, values)
+
+
+def insert_new(
+    connection: Connection,
+    target: Table,
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    key: str,
+    shared: Mapping[str, Any] | None = None,
+) -> set[Any]:
+    """Insert the rows (given as in :func:`insert_columns`) whose ``key``, a unique column, is
+    not in ``target`` yet; the keys of the rows inserted (a replay inserts none).
+
+    On PostgreSQL the rows are staged and inserted by one ``INSERT … ON CONFLICT DO
+    NOTHING RETURNING``: a row another transaction inserted meanwhile is not counted. On
+    SQLite (one writer at a time) the keys already there are read first, by chunks.
+    """
+    count = _length(columns)
+    if not count:
+        return set()
+    values = dict(shared or {})
+    if connection.dialect.name == "postgresql":
+        names = [*columns, *values]
+        _complete(target, names, [c.key for c in target.columns if c.default is not None])
+        if _copies(connection, count):
+            staged = _stage(connection, target, names, columns, values)
+            source: Any = select(*[staged.c[name] for name in names])
+            statement = postgresql.insert(target).from_select(names, source)
+        else:
+            rows = zip(*columns.values(), strict=True)
+            statement = postgresql.insert(target).values(
+                [dict(zip(columns, row, strict=True)) | values for row in rows]
+            )
+        statement = statement.on_conflict_do_nothing(index_elements=[key])
+        return set(connection.scalars(statement.returning(target.c[key])))
+    keys = list(columns[key])
+    seen: set[Any] = set()
+    column_, table_ = _quote(connection, key), _quote(connection, target.name)
+    for start in range(0, count, CHECK_CHUNK):
+        part = tuple(keys[start : start + CHECK_CHUNK])
+        # the driver's own statement: SQLAlchemy would compile the expanded IN every time
+        marks = ", ".join("?" * len(part))
+        found = connection.exec_driver_sql(
+            f"SELECT {column_} FROM {table_} WHERE {column_} IN ({marks})", part
+        )
+        seen.update(value for (value,) in found)
+    fresh = [i for i, value in enumerate(keys) if value not in seen]
+    if len(fresh) < count:
+        columns = {name: [column[i] for i in fresh] for name, column in columns.items()}
+    insert_columns(connection, target, columns, shared=values, skip_conflicts_on=[key])
+    return set(keys) - seen
 
 
 def update_rows(
@@ -84,11 +159,12 @@ def update_rows(
     if not rows:
         return
     values = dict(shared or {})
-    changed = [name for name in rows[0] if name != key]
-    if _copies(connection, rows):
+    columns = _columns(rows)
+    changed = [name for name in columns if name != key]
+    if _copies(connection, len(rows)):
         names = [key, *changed, *values]
         _complete(target, names, [c.key for c in target.columns if c.onupdate is not None])
-        staged = _stage(connection, target, names, rows, values)
+        staged = _stage(connection, target, names, columns, values)
         connection.exec_driver_sql(f"ANALYZE {_quote(connection, staged.name)}")
         connection.execute(
             update(target)
@@ -97,7 +173,19 @@ def update_rows(
         )
         return
     statement = update(target).where(target.c[key] == bindparam("bulk_key"))
-    _executemany(connection, statement, rows, values, renamed={"bulk_key": key})
+    _executemany(connection, statement, columns, values, renamed={"bulk_key": key})
+
+
+def _columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Rows (each with the keys of the first) column by column."""
+    return {name: [row[name] for row in rows] for name in rows[0]}
+
+
+def _length(columns: Mapping[str, Sequence[Any]]) -> int:
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    return lengths.pop() if lengths else 0
 
 
 # -- SQLite, and small batches ---------------------------------------------------------------
@@ -106,17 +194,17 @@ def update_rows(
 def _executemany(
     connection: Connection,
     statement: Any,
-    rows: Sequence[Mapping[str, Any]],
+    columns: Mapping[str, Sequence[Any]],
     shared: Mapping[str, Any],
     *,
     renamed: Mapping[str, str] | None = None,
 ) -> None:
-    """One driver ``executemany`` of the compiled statement, values converted as SQLAlchemy
-    would (see the module docstring)."""
+    """Driver ``executemany`` calls of the compiled statement, values converted as SQLAlchemy
+    would (see the module docstring), a column at a time."""
     renamed = renamed or {}
     dialect = connection.dialect
     taken = set(renamed.values())
-    keys = [name for name in rows[0] if name not in taken]
+    keys = [name for name in columns if name not in taken]
     compiled = statement.compile(dialect=dialect, column_keys=[*keys, *shared])
     names: Sequence[str] = (
         compiled.positiontup
@@ -124,24 +212,32 @@ def _executemany(
         else list(compiled.binds)
     )
     converters = {name: _converter(bind.type, dialect) for name, bind in compiled.binds.items()}
-    fixed = {name: _apply(converters.get(name), value) for name, value in shared.items()}
-    plan = [(renamed.get(name, name), converters.get(name), name in fixed, name) for name in names]
-    missing = [name for name, _, is_fixed, _ in plan if not is_fixed and name not in rows[0]]
+    missing = [
+        name for name in names if name not in shared and renamed.get(name, name) not in columns
+    ]
     if missing:
         raise ValueError(f"no values for {', '.join(missing)}")
+    count = _length(columns)
+    ordered: list[Any] = []
+    for name in names:
+        convert = converters.get(name)
+        if name in shared:
+            ordered.append(repeat(_apply(convert, shared[name]), count))
+        else:
+            values = columns[renamed.get(name, name)]
+            ordered.append(map(convert, values) if convert else values)
+    rows: Any = zip(*ordered, strict=False)
+    if not compiled.positional:
+        rows = (dict(zip(names, row, strict=True)) for row in rows)
+    for part in _batches(rows, EXECUTE_CHUNK):
+        connection.exec_driver_sql(compiled.string, part)
 
-    def values(row: Mapping[str, Any]) -> list[Any]:
-        return [
-            fixed[bound] if is_fixed else (convert(row[name]) if convert else row[name])
-            for name, convert, is_fixed, bound in plan
-        ]
 
-    if compiled.positional:
-        connection.exec_driver_sql(compiled.string, [tuple(values(row)) for row in rows])
-    else:
-        connection.exec_driver_sql(
-            compiled.string, [dict(zip(names, values(row), strict=True)) for row in rows]
-        )
+def _batches(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    """``rows`` in lists of ``size`` (the last shorter): a million parameter rows are never
+    all held at once."""
+    while part := list(islice(rows, size)):
+        yield part
 
 
 def _converter(kind: Any, dialect: Any) -> Converter:
@@ -166,8 +262,8 @@ def json_text(value: Any) -> str:
 # -- PostgreSQL: COPY ------------------------------------------------------------------------
 
 
-def _copies(connection: Connection, rows: Sequence[Any]) -> bool:
-    return connection.dialect.name == "postgresql" and len(rows) >= COPY_FROM
+def _copies(connection: Connection, count: int) -> bool:
+    return connection.dialect.name == "postgresql" and count >= COPY_FROM
 
 
 def _complete(target: Table, names: Sequence[str], defaulted: Sequence[str]) -> None:
@@ -185,7 +281,7 @@ def _stage(
     connection: Connection,
     target: Table,
     names: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
+    columns: Mapping[str, Sequence[Any]],
     shared: Mapping[str, Any],
 ) -> Any:
     """A temporary table with ``names`` typed as in ``target``, holding the rows.
@@ -201,7 +297,7 @@ def _stage(
         f"SELECT {quoted} FROM {_quote(connection, target.name)} WITH NO DATA"
     )
     connection.exec_driver_sql(f"TRUNCATE {_quote(connection, staged)}")
-    _copy(connection, staged, target, names, rows, shared)
+    _copy(connection, staged, target, columns, shared)
     return table(staged, *[column(name) for name in names])
 
 
@@ -209,22 +305,21 @@ def _copy(
     connection: Connection,
     into: str,
     target: Table,
-    names: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
+    columns: Mapping[str, Sequence[Any]],
     shared: Mapping[str, Any],
 ) -> None:
     """Stream the rows into table ``into`` (columns typed as ``target``'s) with ``COPY``."""
+    names = [*columns, *shared]
     as_json = {name for name in names if isinstance(target.c[name].type, JSON)}
-    fixed = [json_text(value) if name in as_json else value for name, value in shared.items()]
-    own = [name for name in names if name not in shared]
-    plan = [(name, name in as_json) for name in own]
+    fixed = tuple(json_text(value) if name in as_json else value for name, value in shared.items())
+    own = [
+        map(json_text, values) if name in as_json else values for name, values in columns.items()
+    ]
     quoted = ", ".join(_quote(connection, name) for name in names)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {_quote(connection, into)} ({quoted}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(
-                [json_text(row[name]) if is_json else row[name] for name, is_json in plan] + fixed
-            )
+        for row in zip(*own, strict=False):
+            copy.write_row(row + fixed)
 
 
 # -- one statement, many single executions ---------------------------------------------------

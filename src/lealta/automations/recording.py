@@ -7,8 +7,8 @@ contact at a time: it enrols the contact where the event triggers a workflow, ke
 event as the run's trigger, then wakes the contact's waiting runs (``wake_at = now``), so a
 ``wait_for_event`` run sees the event at once instead of at its timeout. A loyalty review
 records hundreds of thousands of events at once; here the same happens set-wise: the events
-are written with a few statements per chunk, each event-triggered workflow enrols its
-contacts with :func:`lealta.automations.sweeps.enrol_set` (the entry rules of one enrolment,
+are written with a few statements whatever their number, each event-triggered workflow enrols
+its contacts with :func:`lealta.automations.sweeps.enrol_set` (the entry rules of one enrolment,
 set-wise), and one ``UPDATE`` per chunk of contacts wakes their waiting runs.
 """
 
@@ -41,40 +41,28 @@ def record_events(
     """Write the ``events`` (``message_id``, ``contact_id``, ``name``, ``properties``) whose
     ``message_id`` is new, as ``track`` events that occurred ``now``, then start and wake the
     workflows they concern (:func:`start_and_wake`); the new ones (a replay writes none and
-    starts nothing)."""
-    connection = session.connection()
-    new: list[dict[str, Any]] = []
-    for start in range(0, len(events), CHUNK):
-        part = list({e["message_id"]: e for e in events[start : start + CHUNK]}.values())
-        seen = set(
-            session.scalars(
-                select(Event.message_id).where(
-                    among(connection, Event.message_id, [e["message_id"] for e in part])
-                )
-            )
-        )
-        fresh = [e for e in part if e["message_id"] not in seen]
-        bulk.insert_rows(
-            connection,
-            EVENTS,
-            [
-                {
-                    "message_id": e["message_id"],
-                    "contact_id": e["contact_id"],
-                    "name": e["name"],
-                    "properties": e["properties"],
-                }
-                for e in fresh
-            ],
-            shared={
-                "type": "track",
-                "context": {"source": "lealta"},
-                "occurred_at": now,
-                "received_at": now,
-            },
-            skip_conflicts_on=["message_id"],
-        )
-        new += fresh
+    starts nothing). Of events sharing a ``message_id``, the last is the one written.
+
+    All are written at once (:func:`lealta.automations.bulk.insert_new`: on PostgreSQL one
+    ``COPY`` and one ``INSERT … ON CONFLICT DO NOTHING RETURNING``), so a review's hundreds
+    of thousands of events cost a few statements, not a few per chunk."""
+    unique = list({e["message_id"]: e for e in events}.values())
+    written = bulk.insert_new(
+        session.connection(),
+        EVENTS,
+        {
+            name: [e[name] for e in unique]
+            for name in ("message_id", "contact_id", "name", "properties")
+        },
+        key="message_id",
+        shared={
+            "type": "track",
+            "context": {"source": "lealta"},
+            "occurred_at": now,
+            "received_at": now,
+        },
+    )
+    new = [e for e in unique if e["message_id"] in written]
     start_and_wake(session, new, entry_key=entry_key, now=now)
     return new
 

@@ -49,6 +49,7 @@ def review_contacts(
     The caller's transaction is the unit: the lock is taken here and held until it ends.
     """
     from lealta.loyalty import prepared  # the assignment prepared once, not built per pass
+    from lealta.loyalty.orders import orders_of
     from lealta.loyalty.overrides import active, impose
     from lealta.loyalty.service import _lock, _record_changes, _records, get
     from lealta.loyalty.status import review as decide
@@ -138,35 +139,6 @@ def _replace(session: Session, rows: list[dict[str, Any]], version: int, now: dt
     shared = {"program_version": version, "computed_at": now}
     for start in range(0, len(rows), CHUNK):
         bulk.insert_rows(connection, TIERS, rows[start : start + CHUNK], shared=shared)
-
-
-def orders_of(session: Session, ids: list[str]) -> Any:
-    """The orders of ``ids`` as an Arrow table shaped like the store's export."""
-    import pyarrow as pa
-
-    from lealta.orders.tables import Order
-
-    rows: list[Any] = []
-    for start in range(0, len(ids), CHUNK):
-        rows += session.execute(
-            select(Order.contact_id, Order.external_id, Order.placed_at, Order.amount).where(
-                Order.contact_id.in_(ids[start : start + CHUNK])
-            )
-        ).all()
-    moments = [m.astimezone(dt.UTC).replace(tzinfo=None) if m.tzinfo else m for *_, m, _ in rows]
-    count = len(rows)
-    return pa.table(
-        {
-            "customer_id": pa.array([r[0] for r in rows], pa.string()),
-            "order_id": pa.array([r[1] for r in rows], pa.string()),
-            "placed_at": pa.array(moments, pa.timestamp("us")),
-            "amount": pa.array([float(r[3]) for r in rows], pa.float64()),
-            "payment_method": pa.array([None] * count, pa.string()),
-            "due_date": pa.array([None] * count, pa.date32()),
-            "paid_date": pa.array([None] * count, pa.date32()),
-            "email": pa.array([None] * count, pa.string()),
-        }
-    )
 
 
 def scores_of(session: Session, ids: list[str]) -> Any:

@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, delete, func, or_, select
+from sqlalchemy import Date, String, Table, delete, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lealta.errors import InvalidInput, NotFound
+from lealta.loyalty.orders import orders_of
 from lealta.loyalty.program import LoyaltyProgram, dump, load_program
 from lealta.loyalty.status_points import point_columns, with_status_points
 from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange, TierOverride
@@ -332,14 +333,33 @@ def _current(session: Session) -> Any:
 
 
 def _frame(session: Session, query: Any, columns: list[str]) -> Any:
-    """The rows of ``query`` as a pandas DataFrame of ``columns``, built column by column
-    (far quicker than from a million row objects)."""
+    """The rows of ``query`` (a Core ``select`` of columns) as a pandas DataFrame of
+    ``columns``, built column by column (far quicker than from a million row objects).
+
+    It runs on the session's connection, without the ORM's per-row work; on SQLite, dates
+    are read as their text and parsed a column at a time (SQLAlchemy parses each value)."""
+    import numpy as np
     import pandas as pd
 
-    rows = session.execute(query).all()
-    values = list(zip(*rows, strict=True)) or [()] * len(columns)
+    connection = session.connection()
+    dates = [
+        i
+        for i, selected in enumerate(query.selected_columns)
+        if connection.dialect.name == "sqlite" and isinstance(selected.type, Date)
+    ]
+    if dates:
+        query = query.with_only_columns(
+            *[
+                type_coerce(c, String).label(c.name) if i in dates else c
+                for i, c in enumerate(query.selected_columns)
+            ]
+        )
+    rows = connection.execute(query).all()
+    values = [list(v) for v in zip(*rows, strict=True)] or [[] for _ in columns]
+    for i in dates:
+        values[i] = list(np.array(values[i], dtype="datetime64[D]").astype(object))
     return pd.DataFrame(
-        {name: pd.Series(list(v), dtype=object) for name, v in zip(columns, values, strict=True)},
+        {name: pd.Series(v, dtype=object) for name, v in zip(columns, values, strict=True)},
         columns=columns,
     )
 
@@ -370,22 +390,28 @@ CHANGES = cast(Table, TierChange.__table__)
 
 
 def _write_state(session: Session, state: Any, version: int, now: dt.datetime) -> None:
-    """Replace ``contact_tiers`` with ``state``, in chunks."""
+    """Replace ``contact_tiers`` with ``state``: one delete, then the rows column by column
+    (on PostgreSQL one ``COPY``), never a dictionary per customer."""
     from lealta.automations import bulk
 
     session.execute(delete(ContactTier))
-    connection = session.connection()
-    records = _records(state)
-    shared = {"program_version": version, "computed_at": now}
-    for start in range(0, len(records), CHUNK):
-        bulk.insert_rows(connection, TIERS, records[start : start + CHUNK], shared=shared)
+    bulk.insert_columns(
+        session.connection(),
+        TIERS,
+        _columns(state),
+        shared={"program_version": version, "computed_at": now},
+    )
+
+
+def _columns(frame: Any) -> dict[str, list[Any]]:
+    """The columns of ``frame`` as lists of plain Python values (None for missing ones)."""
+    return {str(name): _plain_values(frame[name]) for name in frame.columns}
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
     """Rows of ``frame`` with plain Python values (None for missing ones)."""
-    columns = list(frame.columns)
-    values = [_plain_values(frame[column]) for column in columns]
-    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+    columns = _columns(frame)
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def _plain_values(column: Any) -> list[Any]:
@@ -402,40 +428,38 @@ def _plain_values(column: Any) -> list[Any]:
 
 
 def _record_changes(session: Session, changes: Any, version: int, now: dt.datetime) -> None:
-    """History rows, events and the workflows those events start and wake."""
+    """History rows, events and the workflows those events start and wake, written column
+    by column."""
     from lealta.automations import bulk
     from lealta.automations.recording import record_events
 
     if changes.empty:
         return
-    connection = session.connection()
-    records = _records(changes)
-    history = [
+    columns = _columns(changes)
+    ids, before, after = columns["contact_id"], columns["from_tier"], columns["to_tier"]
+    bulk.insert_columns(
+        session.connection(),
+        CHANGES,
         {
-            "contact_id": r["contact_id"],
-            "from_tier": r["from_tier"],
-            "to_tier": r["to_tier"],
-            "reason": r["reason"][:500],
-        }
-        for r in records
-    ]
+            "contact_id": ids,
+            "from_tier": before,
+            "to_tier": after,
+            "reason": [reason[:500] for reason in columns["reason"]],
+        },
+        shared={"changed_at": now, "program_version": version},
+    )
     stamp = now.isoformat()
     events = [
         {
-            "message_id": f"loyalty:{r['contact_id']}:{stamp}"[:128],
-            "contact_id": r["contact_id"],
-            "name": UPGRADED if r["direction"] == "up" else DOWNGRADED,
-            "properties": _properties(r),
+            "message_id": f"loyalty:{contact_id}:{stamp}"[:128],
+            "contact_id": contact_id,
+            "name": UPGRADED if direction == "up" else DOWNGRADED,
+            "properties": {"from": was, "to": now_in, "reason": reason},
         }
-        for r in records
-    ]
-    for start in range(0, len(records), CHUNK):
-        bulk.insert_rows(
-            connection,
-            CHANGES,
-            history[start : start + CHUNK],
-            shared={"changed_at": now, "program_version": version},
+        for contact_id, was, now_in, direction, reason in zip(
+            ids, before, after, columns["direction"], columns["reason"], strict=True
         )
+    ]
     record_events(session, events, entry_key=f"loyalty:{stamp}", now=now)
 
 
@@ -459,10 +483,6 @@ def _record_risks(session: Session, risky: Any, now: dt.datetime) -> None:
         for r in _records(risky)
     ]
     record_events(session, events, entry_key=f"loyalty:{now.isoformat()}", now=now)
-
-
-def _properties(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {"from": record["from_tier"], "to": record["to_tier"], "reason": record["reason"]}
 
 
 # -- one contact, for the shop ----------------------------------------------------------------
@@ -500,7 +520,7 @@ def card(session: Session, contact_id: str, *, now: dt.datetime) -> Card:
     stored = require(session)
     contact, _merged = get_contact(session, contact_id)
     tier = session.get(ContactTier, contact.id)
-    orders = _orders_of(session, contact.id)
+    orders = orders_of(session, [contact.id])
     from lealta.loyalty import prepared  # the same assignment, prepared once (a card is quick)
 
     scores = with_status_points(
@@ -526,33 +546,6 @@ def card(session: Session, contact_id: str, *, now: dt.datetime) -> Card:
     )
 
 
-def _orders_of(session: Session, contact_id: str) -> Any:
-    """The contact's orders as an Arrow table shaped like the store's export."""
-    import pyarrow as pa
-
-    from lealta.orders.tables import Order
-
-    rows = session.execute(
-        select(Order.external_id, Order.placed_at, Order.amount).where(
-            Order.contact_id == contact_id
-        )
-    ).all()
-    moments = [m.astimezone(dt.UTC).replace(tzinfo=None) if m.tzinfo else m for _, m, _ in rows]
-    count = len(rows)
-    return pa.table(
-        {
-            "customer_id": pa.array([contact_id] * count, pa.string()),
-            "order_id": pa.array([r[0] for r in rows], pa.string()),
-            "placed_at": pa.array(moments, pa.timestamp("us")),
-            "amount": pa.array([float(r[2]) for r in rows], pa.float64()),
-            "payment_method": pa.array([None] * count, pa.string()),
-            "due_date": pa.array([None] * count, pa.date32()),
-            "paid_date": pa.array([None] * count, pa.date32()),
-            "email": pa.array([None] * count, pa.string()),
-        }
-    )
-
-
 def _scores_of(session: Session, contact_id: str) -> Any:
     import pandas as pd
 
@@ -564,7 +557,7 @@ def _scores_of(session: Session, contact_id: str) -> Any:
 
 
 def _days_of(orders: Any) -> list[dt.date]:
-    """The days of an Arrow table of orders (:func:`_orders_of`)."""
+    """The days of an Arrow table of orders (:func:`lealta.loyalty.orders.orders_of`)."""
     return [moment.date() for moment in orders.column("placed_at").to_pylist()]
 
 
@@ -652,7 +645,7 @@ def progress_of_many(
     if stored is None or not ids:
         return {}
     program = stored.program
-    orders = _orders_of_many(session, ids)
+    orders = orders_of(session, ids)
     rows = session.execute(
         select(ContactRfm.contact_id, ContactRfm.r, ContactRfm.f, ContactRfm.m, ContactRfm.p).where(
             ContactRfm.contact_id.in_(ids)
@@ -683,30 +676,3 @@ def progress_of_many(
         if cid in found:
             found[cid] = _progress_of(record, program, tiers.get(cid), today, days.get(cid, []))
     return found
-
-
-def _orders_of_many(session: Session, ids: list[str]) -> Any:
-    """The orders of the contacts ``ids`` as one Arrow table shaped like :func:`_orders_of`."""
-    import pyarrow as pa
-
-    from lealta.orders.tables import Order
-
-    rows = session.execute(
-        select(Order.contact_id, Order.external_id, Order.placed_at, Order.amount).where(
-            Order.contact_id.in_(ids)
-        )
-    ).all()
-    moments = [m.astimezone(dt.UTC).replace(tzinfo=None) if m.tzinfo else m for _, _, m, _ in rows]
-    count = len(rows)
-    return pa.table(
-        {
-            "customer_id": pa.array([r[0] for r in rows], pa.string()),
-            "order_id": pa.array([r[1] for r in rows], pa.string()),
-            "placed_at": pa.array(moments, pa.timestamp("us")),
-            "amount": pa.array([float(r[3]) for r in rows], pa.float64()),
-            "payment_method": pa.array([None] * count, pa.string()),
-            "due_date": pa.array([None] * count, pa.date32()),
-            "paid_date": pa.array([None] * count, pa.date32()),
-            "email": pa.array([None] * count, pa.string()),
-        }
-    )
