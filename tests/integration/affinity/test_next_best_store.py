@@ -194,6 +194,8 @@ def test_templates_read_contact_next_best_and_erasure_removes_them(api: Api) -> 
     with api.services.uow.transaction() as session:
         erase_contact(session, ids["cruz"], now=now)
     assert ids["cruz"] not in saved(api)
+    gone = api.client.get(f"/v1/contacts/{ids['cruz']}/next-best", headers=api.admin)
+    assert gone.status_code == 410
 
 
 @pytest.mark.parametrize(
