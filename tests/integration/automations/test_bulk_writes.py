@@ -157,3 +157,49 @@ def test_a_value_sqlalchemy_would_default_must_be_given(uow: UnitOfWork, count: 
             [{"id": f"{i}", "score": 1.0} for i in range(count)],
             key="id",
         )
+
+
+@pytest.mark.parametrize("count", [3, bulk.COPY_FROM + 5])
+def test_insert_new_writes_the_rows_whose_key_is_new_and_names_them(
+    uow: UnitOfWork, count: int
+) -> None:
+    ids = [f"{i:032x}" for i in range(count)]
+    shared = {"created_at": NOW, "updated_at": NOW, "score": 0.0, "score_state": {}}
+    half = ids[: count // 2 + 1]
+    with uow.transaction() as session:
+        first = bulk.insert_new(
+            session.connection(),
+            CONTACTS,
+            {"id": half, "attributes": [{"n": i} for i in range(len(half))]},
+            key="id",
+            shared=shared,
+        )
+    with uow.transaction() as session:
+        second = bulk.insert_new(
+            session.connection(),
+            CONTACTS,
+            {"id": ids, "attributes": [{"again": True}] * count},
+            key="id",
+            shared=shared,
+        )
+    with uow.transaction() as session:
+        replay = bulk.insert_new(
+            session.connection(), CONTACTS, {"id": ids, "attributes": [{}] * count}, key="id",
+            shared=shared,
+        )  # fmt: skip
+        stored = {c.id: c.attributes for c in session.scalars(select(Contact))}
+    assert first == set(half)
+    assert second == set(ids) - set(half)
+    assert replay == set()
+    assert stored[half[1]] == {"n": 1}  # kept, not overwritten
+    assert stored[ids[-1]] == {"again": True}
+
+
+def test_columns_of_different_lengths_are_refused(uow: UnitOfWork) -> None:
+    with uow.transaction() as session, pytest.raises(ValueError, match="different lengths"):
+        bulk.insert_columns(
+            session.connection(),
+            CONTACTS,
+            {"id": ["a", "b"], "attributes": [{}]},
+            shared={"created_at": NOW, "updated_at": NOW, "score": 0.0, "score_state": {}},
+        )
