@@ -13,8 +13,11 @@ from lealta.cli import params as p
 from lealta.cli.errors import friendly
 from lealta.cli.options import parse_date
 from lealta.cli.params import DEFINITION, MAPPING, OUTPUT
+from lealta.cli.rfm import OrderFileOrStore
+from lealta.errors import InvalidInput
 
 MODEL = "Model"
+DEFAULT_CANCEL_PATTERN = r"^[Cc][0-9]"
 
 
 class PeriodName(StrEnum):
@@ -24,7 +27,14 @@ class PeriodName(StrEnum):
 
 @friendly
 def clv_command(
-    file: p.OrderFile,
+    file: OrderFileOrStore = None,
+    from_store: bool = typer.Option(
+        False,
+        "--from-store",
+        help="Predict for the orders in Lealta's database (LEALTA_DATABASE_URL) instead of a "
+        "file; the customer is the contact.",
+        rich_help_panel=DEFINITION,
+    ),
     customer: p.Customer = None,
     date: p.Date = None,
     order: p.Order = None,
@@ -38,9 +48,10 @@ def clv_command(
     decimal_comma: bool = typer.Option(
         False, help="Numbers are written 1.234,56 (decimal comma).", rich_help_panel=MAPPING
     ),
-    cancel_pattern: str = typer.Option(
-        r"^[Cc][0-9]",
-        help="Regex on the order id marking cancellations ('' to disable).",
+    cancel_pattern: str | None = typer.Option(
+        None,
+        help="Regex on the order id marking cancellations ('' to disable). "
+        "Default: ^[Cc][0-9] for files, none with --from-store.",
         rich_help_panel=DEFINITION,
     ),
     as_of: str | None = typer.Option(
@@ -112,15 +123,56 @@ def clv_command(
     columns = p.column_roles(
         customer=customer, date=date, order=order, amount=amount, quantity=quantity, price=price
     )
+    given = read_params(params) if params else None
+    outputs = (params_output, output, report, quiet)
+    if from_store:
+        _check_store_source(file, columns)
+        _execute_from_store(options, given, date_format, cancel_pattern, outputs)
+        return
+    if file is None:
+        raise InvalidInput("missing the order FILE (or --from-store)", field="file")
     reading = Reading(
         columns=columns,
         date_format=date_format,
-        cancel_pattern=cancel_pattern,
+        cancel_pattern=DEFAULT_CANCEL_PATTERN if cancel_pattern is None else cancel_pattern,
         decimal_comma=decimal_comma,
         encoding=encoding,
     )
-    given = read_params(params) if params else None
-    execute(file, options, reading, given, params_output, output, report, quiet)
+    execute(file, options, reading, given, *outputs)
+
+
+def _check_store_source(file: Path | None, columns: dict[str, str | None]) -> None:
+    if file is not None:
+        raise InvalidInput("give an order FILE or --from-store, not both", field="file")
+    if given := [role for role, col in columns.items() if col]:
+        raise InvalidInput(
+            f"column options ({', '.join(given)}) do not apply to --from-store", field=given[0]
+        )
+
+
+def _execute_from_store(
+    options: Any,
+    given: Any,
+    date_format: str | None,
+    cancel: str | None,
+    outputs: tuple[Path | None, Path | None, Path | None, bool],
+) -> None:
+    """Export the store's orders to a temporary file and predict from it."""
+    from lealta.bootstrap import build
+    from lealta.prediction.pipeline import Reading
+    from lealta.segmentation.store import STORE_COLUMNS, orders_file
+
+    reading = Reading(
+        columns=dict(STORE_COLUMNS), date_format=date_format, cancel_pattern=cancel or ""
+    )
+    services = build()
+    try:
+        with orders_file(services) as path:
+            execute(path, options, reading, given, *outputs, source="orders in the store")
+    finally:  # the store's connections are closed here, not left to the garbage collector
+        services.uow.engine.dispose()
+        if services.inbox is not services.uow:
+            services.inbox.engine.dispose()
 
 
 def execute(
@@ -132,6 +184,7 @@ def execute(
     output: Path | None,
     report: Path | None,
     quiet: bool,
+    source: str | None = None,
 ) -> Any:
     """Run, write the outputs and print the summary; returns the run."""
     from rich.console import Console
@@ -142,6 +195,7 @@ def execute(
     from lealta.prediction.pipeline import run_clv
 
     console = Console(stderr=True, quiet=quiet)
+    source = source or file.name
     started = time.perf_counter()
     _check_output(output)
     with console.status("Reading orders, fitting the models and scoring customers…"):
@@ -158,10 +212,10 @@ def execute(
         from lealta.report.prediction import render_clv_report
 
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(render_clv_report(run, source=file.name), encoding="utf-8")
+        report.write_text(render_clv_report(run, source=source), encoding="utf-8")
         written["report"] = report
     if not quiet:
-        print_clv(Console(), run, file.name, written, time.perf_counter() - started)
+        print_clv(Console(), run, source, written, time.perf_counter() - started)
     return run
 
 
@@ -169,8 +223,6 @@ TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".json", ".jsonl")
 
 
 def _check_output(path: Path | None) -> None:
-    from lealta.errors import InvalidInput
-
     if path is not None and not path.name.endswith(TABLE_SUFFIXES):
         raise InvalidInput(
             f"{path}: cannot write {path.suffix or 'a file without extension'}; "
