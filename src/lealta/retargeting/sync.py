@@ -24,8 +24,10 @@ to hash, and the connector then removes by ``contact``, the id it was given on t
 The sync starts from the moment it is created: the people already in the audience are
 uploaded once with the file (``lealta ads export --audience …``).
 
-Events are read once they are ``GRACE`` old, so that a refresh still committing when a pass
-reads cannot slip behind the position the pass moves on to.
+Events are read in id order once they are ``GRACE`` old: a pass stops at the first younger
+one, so that a refresh still committing when a pass reads cannot slip behind the position the
+pass moves on to. The position moves past every event read, of any name, so a pass reads only
+what arrived since the previous one (at most ``SCAN`` x ``WINDOWS`` events; the rest next time).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from lealta.audiences import service as audiences
 from lealta.audiences.membership import ENTERED, EXITED
 from lealta.audiences.tables import Audience, AudienceMember
 from lealta.channels.outbox import enqueue
+from lealta.contacts.schemas import as_utc
 from lealta.contacts.tables import Consent
 from lealta.errors import InvalidInput, NotFound
 from lealta.events.tables import Event
@@ -57,7 +60,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GRACE = dt.timedelta(seconds=30)
-BATCH = 1_000
+BATCH = 1_000  # ads decisions read per pass
+SCAN = 20_000  # events read at a time
+WINDOWS = 25  # at most this many times per pass (500,000 events)
 CHANNEL = "webhook"
 
 
@@ -116,7 +121,7 @@ def push(session: Session, *, now: dt.datetime, region: str, batch: int = BATCH)
     queued = 0
     for sync in session.scalars(select(AdSync).order_by(AdSync.id)).all():
         name = session.scalar(select(Audience.name).where(Audience.id == sync.audience_id))
-        changes = _membership_changes(session, sync, now=now, batch=batch)
+        changes = _membership_changes(session, sync, now=now)
         changes += _consent_changes(session, sync, batch=batch)
         queued += _queue(session, sync, str(name), changes, now=now, region=region)
     return queued
@@ -126,26 +131,43 @@ def push(session: Session, *, now: dt.datetime, region: str, batch: int = BATCH)
 Change = tuple[str, str, bool, str, dt.datetime]
 
 
-def _membership_changes(
-    session: Session, sync: AdSync, *, now: dt.datetime, batch: int
-) -> list[Change]:
-    rows = session.execute(
-        select(Event.id, Event.contact_id, Event.name, Event.properties, Event.occurred_at)
-        .where(
-            Event.id > sync.events_after,
-            Event.name.in_((ENTERED, EXITED)),
-            Event.received_at <= now - GRACE,
+def _membership_changes(session: Session, sync: AdSync, *, now: dt.datetime) -> list[Change]:
+    """The sync's audience moves among the events after ``events_after``, read in id order
+    ``SCAN`` rows at a time, up to the first event younger than ``GRACE`` (it and those after
+    it wait for the next pass). The position moves past every event read, whatever its name,
+    so a pass never reads the same events again."""
+    cutoff = now - GRACE
+    moves: list[tuple[int, str, str]] = []
+    for _ in range(WINDOWS):
+        rows = session.execute(
+            select(Event.id, Event.name, Event.received_at, Event.contact_id)
+            .where(Event.id > sync.events_after)
+            .order_by(Event.id)
+            .limit(SCAN)
+        ).all()
+        young = False
+        for event_id, name, received, contact_id in rows:
+            if as_utc(received) > cutoff:
+                young = True
+                break
+            sync.events_after = int(event_id)
+            if name in (ENTERED, EXITED) and contact_id:
+                moves.append((int(event_id), str(name), str(contact_id)))
+        if young or len(rows) < SCAN:
+            break
+    details = {
+        int(event_id): (properties or {}, at)
+        for event_id, properties, at in session.execute(
+            select(Event.id, Event.properties, Event.occurred_at).where(
+                Event.id.in_([m[0] for m in moves])
+            )
         )
-        .order_by(Event.id)
-        .limit(batch)
-    ).all()
-    found: list[Change] = []
-    for event_id, contact_id, name, properties, at in rows:
-        if (properties or {}).get("audience_id") == sync.audience_id and contact_id:
-            found.append((f"ads-sync:{sync.id}:e{event_id}", contact_id, name == ENTERED, name, at))
-    if rows:
-        sync.events_after = int(rows[-1][0])
-    return found
+    }
+    return [
+        (f"ads-sync:{sync.id}:e{event_id}", contact_id, name == ENTERED, name, details[event_id][1])
+        for event_id, name, contact_id in moves
+        if details[event_id][0].get("audience_id") == sync.audience_id
+    ]
 
 
 def _consent_changes(session: Session, sync: AdSync, *, batch: int) -> list[Change]:

@@ -222,3 +222,49 @@ def test_the_workers_schedule_pushes_when_due_and_not_before(api: Api) -> None:
     sync.AdSyncSchedule(api.services).run_if_due()
     with api.services.uow.transaction() as session:
         assert [w["contact"] for w in webhooks(session)] == [who["ana"]]
+
+
+def other_event(session: Session, number: int, contact: str, *, age: dt.timedelta) -> None:
+    at = dt.datetime.now(dt.UTC) - age
+    session.add(
+        Event(
+            message_id=f"other:{number}",
+            contact_id=contact,
+            type="track",
+            name="Product Viewed",
+            properties={},
+            context={},
+            occurred_at=at,
+            received_at=at,
+        )
+    )
+    session.flush()
+
+
+def test_a_pass_reads_a_bounded_window_moves_past_other_events_and_stops_at_a_young_one(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    who = shop(api)
+    monkeypatch.setattr(sync, "SCAN", 2)
+    monkeypatch.setattr(sync, "WINDOWS", 2)
+    with api.services.uow.transaction() as session:
+        number = audience(session, "Big spenders", [who["ana"], who["fay"]])
+        made = sync.create(session, audience="Big spenders", url=URL, format_="meta",
+                           now=dt.datetime.now(dt.UTC))  # fmt: skip
+        start = made.events_after
+        for n in range(5):
+            other_event(session, n, who["ben"], age=dt.timedelta(minutes=2))
+        moved(session, 1, who["ana"], number, entered=True)
+        other_event(session, 9, who["ben"], age=dt.timedelta(seconds=0))  # young
+        moved(session, 2, who["fay"], number, entered=True)  # old, but after the young one
+
+    assert push(api) == 0  # 4 events read: the 5 others are not all behind yet
+    assert push(api) == 1  # the fifth other, Ana's entry; then the young one stops the pass
+    assert push(api) == 0
+    with api.services.uow.transaction() as session:
+        (row,) = sync.list_(session)
+        assert row[0].events_after == start + 6
+        assert [w["contact"] for w in webhooks(session)] == [who["ana"]]
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    with api.services.uow.transaction() as session:
+        assert sync.push(session, now=later, region="IT") == 1  # Fay, once the young one is old
