@@ -23,7 +23,7 @@ from lealta.conditions.explain import funnel_queries
 from lealta.conditions.sql import members_query
 from lealta.contacts.tables import Contact
 
-SAMPLE = 20_000
+SAMPLE = 10_000
 ID_SPACE = 16**8  # ids are compared on their first 8 hexadecimal digits
 
 
