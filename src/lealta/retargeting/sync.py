@@ -51,8 +51,8 @@ from lealta.contacts.tables import Consent
 from lealta.errors import InvalidInput, NotFound
 from lealta.events.tables import Event
 from lealta.retargeting import formats
-from lealta.retargeting.people import decide
-from lealta.retargeting.service import ADS, candidates_of
+from lealta.retargeting.people import Candidate, decide
+from lealta.retargeting.service import ADS, CHUNK, candidates_of
 from lealta.retargeting.tables import AdSync
 
 if TYPE_CHECKING:
@@ -60,8 +60,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GRACE = dt.timedelta(seconds=30)
-BATCH = 1_000  # ads decisions read per pass
-SCAN = 20_000  # events read at a time
+SCAN = 20_000  # events (or consent decisions) read at a time
 WINDOWS = 25  # at most this many times per pass (500,000 events)
 CHANNEL = "webhook"
 
@@ -116,13 +115,13 @@ def delete(session: Session, sync_id: int) -> None:
     session.flush()
 
 
-def push(session: Session, *, now: dt.datetime, region: str, batch: int = BATCH) -> int:
+def push(session: Session, *, now: dt.datetime, region: str) -> int:
     """Queue the webhooks of every sync's changes since its previous pass; how many."""
     queued = 0
     for sync in session.scalars(select(AdSync).order_by(AdSync.id)).all():
         name = session.scalar(select(Audience.name).where(Audience.id == sync.audience_id))
         changes = _membership_changes(session, sync, now=now)
-        changes += _consent_changes(session, sync, batch=batch)
+        changes += _consent_changes(session, sync)
         queued += _queue(session, sync, str(name), changes, now=now, region=region)
     return queued
 
@@ -170,23 +169,35 @@ def _membership_changes(session: Session, sync: AdSync, *, now: dt.datetime) -> 
     ]
 
 
-def _consent_changes(session: Session, sync: AdSync, *, batch: int) -> list[Change]:
-    rows = session.execute(
-        select(Consent.id, Consent.contact_id, Consent.status, Consent.recorded_at)
-        .where(Consent.id > sync.consents_after, Consent.channel == ADS)
-        .order_by(Consent.id)
-        .limit(batch)
-    ).all()
-    if rows:
-        sync.consents_after = int(rows[-1][0])
-    members = set(
-        session.scalars(
-            select(AudienceMember.contact_id).where(
-                AudienceMember.audience_id == sync.audience_id,
-                AudienceMember.contact_id.in_({row[1] for row in rows}),
+def _consent_changes(session: Session, sync: AdSync) -> list[Change]:
+    """The ``ads`` decisions after ``consents_after``, read in id order ``SCAN`` rows at a time
+    (up to ``WINDOWS`` times), the position moving past decisions of every channel."""
+    rows: list[Any] = []
+    for _ in range(WINDOWS):
+        window = session.execute(
+            select(
+                Consent.id, Consent.contact_id, Consent.channel, Consent.status, Consent.recorded_at
+            )
+            .where(Consent.id > sync.consents_after)
+            .order_by(Consent.id)
+            .limit(SCAN)
+        ).all()
+        if window:
+            sync.consents_after = int(window[-1][0])
+        rows += [(i, c, status, at) for i, c, channel, status, at in window if channel == ADS]
+        if len(window) < SCAN:
+            break
+    deciding = sorted({row[1] for row in rows})
+    members: set[str] = set()
+    for first in range(0, len(deciding), 5_000):  # bound the bound parameters of one query
+        members.update(
+            session.scalars(
+                select(AudienceMember.contact_id).where(
+                    AudienceMember.audience_id == sync.audience_id,
+                    AudienceMember.contact_id.in_(deciding[first : first + 5_000]),
+                )
             )
         )
-    )
     return [
         (
             f"ads-sync:{sync.id}:c{consent_id}",
@@ -209,7 +220,24 @@ def _queue(
     now: dt.datetime,
     region: str,
 ) -> int:
-    known = {c.contact_id: c for c in candidates_of(session, sorted({c[1] for c in changes}))}
+    queued = 0
+    for first in range(0, len(changes), CHUNK):  # a chunk of people in memory at a time
+        part = changes[first : first + CHUNK]
+        known = {c.contact_id: c for c in candidates_of(session, sorted({c[1] for c in part}))}
+        queued += _queue_part(session, sync, audience, part, known, now=now, region=region)
+    return queued
+
+
+def _queue_part(
+    session: Session,
+    sync: AdSync,
+    audience: str,
+    changes: list[Change],
+    known: dict[str, Candidate],
+    *,
+    now: dt.datetime,
+    region: str,
+) -> int:
     queued = 0
     for key, contact_id, add, cause, at in changes:
         candidate = known.get(contact_id)

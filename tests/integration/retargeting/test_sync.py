@@ -268,3 +268,26 @@ def test_a_pass_reads_a_bounded_window_moves_past_other_events_and_stops_at_a_yo
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
     with api.services.uow.transaction() as session:
         assert sync.push(session, now=later, region="IT") == 1  # Fay, once the young one is old
+
+
+def test_decisions_of_other_channels_are_read_past_not_again(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    who = shop(api)
+    monkeypatch.setattr(sync, "SCAN", 1)
+    monkeypatch.setattr(sync, "WINDOWS", 1)
+    with api.services.uow.transaction() as session:
+        audience(session, "Big spenders", [who["gus"]])
+        sync.create(session, audience="Big spenders", url=URL, format_="meta",
+                    now=dt.datetime.now(dt.UTC))  # fmt: skip
+    for channel in ("sms", "ads"):
+        answer = api.client.put(
+            f"/v1/contacts/{who['gus']}/consent/{channel}",
+            json={"status": "granted"},
+            headers=api.admin,
+        )
+        assert answer.status_code == 200, answer.text
+
+    assert push(api) == 0  # the sms decision: read and passed
+    assert push(api) == 1  # the ads grant of a member
+    assert push(api) == 0
