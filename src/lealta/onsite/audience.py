@@ -5,6 +5,13 @@ An audience is data kept on the placement (``OnsitePlacement.audience``)::
     {"version": 1, "segments": ["Champions", "Loyal Customers"], "tags": ["vip"],
      "exclude_tags": ["unsubscribed-banner"], "score_min": 20}
     {"version": 1, "tiers": ["Gold", "Platinum"]}
+    {"version": 1, "condition": {"kind": "event_count", "event": "Product Viewed",
+     "within_days": 14, "gte": 3, "where": [{"property": "category", "op": "equals",
+     "value": "shoes"}]}}
+
+The criteria are the shared condition language (:mod:`lealta.conditions`) written short:
+:meth:`Audience.as_condition` maps them onto its tree, and-ed with ``condition`` (any
+condition of that language) when given, and matching is the language's evaluation.
 
 Each criterion given must hold (they are and-ed); within one criterion any value will do (a
 visitor in *any* of ``segments``, with *any* of ``tags``, subscribed to *any* of ``lists`` …).
@@ -12,21 +19,47 @@ visitor in *any* of ``segments``, with *any* of ``tags``, subscribed to *any* of
 both ends.
 
 An empty audience matches everyone, anonymous visitors included. Any criterion about the
-person (segments, clusters, tags, lists, stages, score, loyalty tiers) needs a profile, so
-anonymous visitors never match one. ``tiers`` holds the loyalty tiers (of the programme in
-force) whose members see the placement; the caller says which tier the visitor holds, and
-only for a visitor who proved to be the member (see :mod:`lealta.onsite.service`). Consent
-plays no part: on-site content is shown on the shop's own page to whoever is looking at it,
-nothing is sent to anyone.
+person (segments, clusters, tags, lists, stages, score, loyalty tiers, a ``condition``)
+needs a profile, so anonymous visitors never match one. ``tiers`` holds the loyalty tiers
+(of the programme in force) whose members see the placement; the caller says which tier the
+visitor holds, and only for a visitor who proved to be the member (see
+:mod:`lealta.onsite.service`). Consent plays no part: on-site content is shown on the shop's
+own page to whoever is looking at it, nothing is sent to anyone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
-from lealta.automations.conditions import ContactView
+from lealta.automations.needs import condition_needs
+from lealta.conditions import (
+    AllOf,
+    AnyOf,
+    ClusterCondition,
+    ConditionSpec,
+    ContactView,
+    ListCondition,
+    Not,
+    ScoreCondition,
+    SegmentCondition,
+    StageCondition,
+    TagCondition,
+    dump,
+    evaluate,
+    run_only,
+)
 from lealta.errors import InvalidInput
 from lealta.scoring.rules import describe_errors
 
@@ -52,6 +85,11 @@ class Audience(BaseModel):
         default_factory=list,
         description="Members of any of these loyalty tiers (the programme in force).",
     )
+    condition: ConditionSpec | None = Field(
+        default=None,
+        description="Any condition of the shared condition language (docs/conditions.md), "
+        "and-ed with the criteria above; not the workflow-only tests.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -61,7 +99,44 @@ class Audience(BaseModel):
             and self.score_min > self.score_max
         ):
             raise ValueError("score_min must not be above score_max")
+        if self.condition is not None and run_only(self.condition):
+            raise ValueError(
+                f"condition: {', '.join(run_only(self.condition))} need a workflow run"
+            )
         return self
+
+    # No return annotation: pydantic then keeps the model's own schema in the OpenAPI
+    # document (an annotated dict or Any would replace it).
+    @model_serializer(mode="wrap")
+    def _condition_whole(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # The condition is written whole (its kinds included) whatever defaults the caller
+        # leaves out, so a stored audience loads back.
+        data: dict[str, Any] = handler(self)
+        if self.condition is not None and "condition" in data:
+            data["condition"] = dump(self.condition)
+        return data
+
+    def as_condition(self) -> AllOf:
+        """The criteria about the person's profile as one condition of the shared language
+        (see the module docstring). ``tiers`` stays apart: it tests the tier the caller
+        says the visitor proved to hold, by its exact name."""
+        parts: list[Any] = []
+        if self.segments:
+            parts.append(SegmentCondition.model_validate({"in": self.segments}))
+        if self.clusters:
+            parts.append(ClusterCondition.model_validate({"in": self.clusters}))
+        if self.tags:
+            parts.append(AnyOf(conditions=[TagCondition(tag=tag) for tag in self.tags]))
+        parts += [Not(condition=TagCondition(tag=tag)) for tag in self.exclude_tags]
+        if self.lists:
+            parts.append(AnyOf(conditions=[ListCondition(list=slug) for slug in self.lists]))
+        if self.stages:
+            parts.append(StageCondition.model_validate({"in": self.stages}))
+        if self.score_min is not None or self.score_max is not None:
+            parts.append(ScoreCondition(gte=self.score_min, lte=self.score_max))
+        if self.condition is not None:
+            parts.append(self.condition)
+        return AllOf(conditions=parts)
 
     def about_the_person(self) -> bool:
         """Whether any criterion needs a profile."""
@@ -75,6 +150,7 @@ class Audience(BaseModel):
             or self.score_min is not None
             or self.score_max is not None
             or self.tiers
+            or self.condition is not None
         )
 
     def needs(self) -> frozenset[str]:
@@ -88,6 +164,8 @@ class Audience(BaseModel):
             parts.add("lists")
         if self.score_min is not None or self.score_max is not None:
             parts.add("score")
+        if self.condition is not None:
+            parts |= condition_needs(self.condition)
         return frozenset(parts)
 
 
@@ -104,25 +182,24 @@ def parse(data: Any) -> Audience:
         raise InvalidInput(f"audience: {describe_errors(exc)}", field="audience") from None
 
 
-def matches(audience: Audience, view: ContactView | None, *, tier: str | None = None) -> bool:
+def matches(
+    audience: Audience,
+    view: ContactView | None,
+    *,
+    tier: str | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
     """Whether the visitor whose profile is ``view`` (``None``: anonymous) is in ``audience``;
-    ``tier`` is the loyalty tier they hold (``None``: none, or not proven)."""
+    ``tier`` is the loyalty tier they hold (``None``: none, or not proven). ``now`` is needed
+    by an audience's ``condition`` (windows end at it); the short criteria read no time."""
     if view is None:
         return not audience.about_the_person()
-    return all(
-        (
-            not audience.tiers or tier in audience.tiers,
-            not audience.segments or view.segment in audience.segments,
-            not audience.clusters or view.cluster in audience.clusters,
-            not audience.tags or not view.tags.isdisjoint(audience.tags),
-            view.tags.isdisjoint(audience.exclude_tags),
-            not audience.lists or _subscribed_to_any(view, audience.lists),
-            not audience.stages or view.stage in audience.stages,
-            audience.score_min is None or view.score >= audience.score_min,
-            audience.score_max is None or view.score <= audience.score_max,
-        )
-    )
+    if audience.condition is not None and now is None:
+        raise ValueError("an audience with a condition is matched at a moment: give now")
+    if audience.tiers and tier not in audience.tiers:
+        return False
+    return evaluate(audience.as_condition(), view, now=now or _TIMELESS)
 
 
-def _subscribed_to_any(view: ContactView, lists: list[str]) -> bool:
-    return any(view.lists.get(slug) == "subscribed" for slug in lists)
+# The moment given to criteria that read no time (every short criterion).
+_TIMELESS = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)

@@ -384,7 +384,8 @@ class _Chooser:
         tier = self._tier(contact, candidates)
         shown: dict[str, Shown] = {}
         for placement in candidates:
-            if placement.slot in shown or not matches(parse(placement.audience), view, tier=tier):
+            audience = parse(placement.audience)
+            if placement.slot in shown or not matches(audience, view, tier=tier, now=self.now):
                 continue
             found = self._show_placement(placement, view)
             if found is not None:
