@@ -15,6 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from lealta.keys.service import create_key
+from lealta.storage.base import utcnow
+from lealta.storage.engine import make_engine
+from lealta.storage.unit_of_work import UnitOfWork
+
 LEALTA = [sys.executable, "-m", "lealta"]
 
 
@@ -71,6 +76,18 @@ class Server:
                 time.sleep(0.1)
         raise AssertionError("the server did not start in 60 s")
 
+    def issue_keys(self) -> None:
+        """An admin key and a tracking key, written straight into the started server's store
+        (the server migrated it; the key commands are tested on their own, and two more
+        ``lealta`` processes per test cost seconds). The server reads keys at each request."""
+        unit = UnitOfWork(make_engine(self.database_url))
+        try:
+            with unit.transaction() as session:
+                self.admin_key = create_key(session, scope="admin", name="e2e", now=utcnow()).key
+                self.track_key = create_key(session, scope="track", name="e2e", now=utcnow()).key
+        finally:
+            unit.engine.dispose()
+
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no flushing, like a crash or an OOM kill."""
         assert self.process is not None
@@ -86,19 +103,31 @@ class Server:
                 self.process.kill()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """A started server with an admin key and a tracking key."""
+def _started(folder: Path) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
     env.update(
-        LEALTA_DATABASE_URL=f"sqlite:///{tmp_path / 'lealta.db'}",
+        LEALTA_DATABASE_URL=f"sqlite:///{folder / 'lealta.db'}",
         LEALTA_ENVIRONMENT="test",
         LEALTA_SECRET_KEY="e2e-test-secret",
-        LEALTA_CONFIG_FILE=str(tmp_path / "absent.toml"),
+        LEALTA_CONFIG_FILE=str(folder / "absent.toml"),
     )
-    running = Server(tmp_path, free_port(), env)
-    running.admin_key = running.cli("keys", "create", "--scope", "admin").strip().splitlines()[-1]
-    running.track_key = running.cli("keys", "create", "--scope", "track").strip().splitlines()[-1]
-    running.start()
-    yield running
-    running.stop()
+    running = Server(folder, free_port(), env)
+    running.start()  # on an empty file: the server migrates it
+    try:
+        running.issue_keys()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """A started server with an admin key and a tracking key, on a store of its own."""
+    yield from _started(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One started server for a module's tests that store nothing (refused requests): a
+    server's start costs seconds, so such tests need not each wait for their own."""
+    yield from _started(tmp_path_factory.mktemp("server"))

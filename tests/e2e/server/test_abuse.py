@@ -6,10 +6,18 @@ import base64
 import socket
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.server.conftest import Server
 
 CHUNK = 64 * 1024
 ATTEMPT = 64 * 1024 * 1024
+
+
+@pytest.fixture
+def server(shared_server: Server) -> Server:
+    """One server for both tests: they store nothing (every request is refused)."""
+    return shared_server
 
 
 def _rss_kib(pid: int) -> int:
