@@ -17,6 +17,7 @@ Column and table names come from the table definitions, never from input.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,7 +25,18 @@ from itertools import islice, repeat
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Connection, Table, bindparam, column, insert, select, table, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Date,
+    Table,
+    bindparam,
+    column,
+    insert,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 COPY_FROM = 200
@@ -244,7 +256,19 @@ def _converter(kind: Any, dialect: Any) -> Converter:
     if isinstance(kind, JSON) and dialect.name == "sqlite":
         return json_text
     processor: Converter = kind.dialect_impl(dialect).bind_processor(dialect)
+    if isinstance(kind, Date) and dialect.name == "sqlite" and processor is not None:
+        return _date_text(processor)
     return processor
+
+
+def _date_text(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLite's text of a date, as SQLAlchemy's ``processor`` writes it (``YYYY-MM-DD``),
+    a few times quicker for plain dates (a tier review writes three a customer)."""
+
+    def convert(value: Any) -> Any:
+        return value.isoformat() if type(value) is dt.date else processor(value)
+
+    return convert
 
 
 def _apply(convert: Converter, value: Any) -> Any:
