@@ -10,7 +10,7 @@ candidate
 score
     ``sum`` (default): the sum of ``confidence(A → B)`` over the held items A with a rule to
     B — more evidence from more of the basket ranks higher; not a probability, it may pass 1.
-    ``max``: the highest such confidence alone.
+    ``max``: the highest such confidence alone. Rounded to 12 decimals.
 rank
     1 for the highest score, then 2, 3 …; equal scores go alphabetically by item. Only the
     first ``top`` ranks are kept. A customer with no candidate has no row.
@@ -25,6 +25,7 @@ import ibis
 from lealta.affinity.options import AffinityOptions
 
 NEXT_BEST_COLUMNS = ("customer_id", "rank", "item", "score")
+SCORE_DIGITS = 12
 
 
 def held_items(lines: Any) -> Any:
@@ -45,7 +46,8 @@ def next_best(lines: Any, rules: Any, options: AffinityOptions) -> Any:
     )
     fresh = reached.anti_join(held, ["customer_id", "item"])
     gather = fresh.confidence.sum() if options.score == "sum" else fresh.confidence.max()
-    scored = fresh.group_by("customer_id", "item").aggregate(score=gather)
+    # rounded: engines add in different orders, and a tie must stay a tie on every engine
+    scored = fresh.group_by("customer_id", "item").aggregate(score=gather.round(SCORE_DIGITS))
     order = ibis.window(group_by="customer_id", order_by=[ibis.desc(scored.score), scored.item])
     ranked = scored.mutate(rank=(ibis.row_number().over(order) + 1).cast("int64"))
     return (
