@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -107,13 +108,17 @@ def generate(path: Path, customers: int) -> int:
     return int(owner.size)
 
 
-def timed(argv: list[str]) -> tuple[float, str]:
+def timed(argv: list[str]) -> tuple[float, float, str]:
+    """Wall-clock and CPU (user + system) seconds of one process, and what it printed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"{argv[0]} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return seconds, done.stdout.strip()
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu, done.stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,20 +140,20 @@ def main(argv: list[str] | None = None) -> int:
     bin_dir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory() as work:
         out = Path(work)
-        lealta_s, _ = timed([str(bin_dir / "lealta"), "clv", str(source), "-o",
+        lealta_s, lealta_cpu, _ = timed([str(bin_dir / "lealta"), "clv", str(source), "-o",
                              str(out / "lealta.parquet"), "--quiet"])  # fmt: skip
         script = out / "library.py"
         script.write_text(textwrap.dedent(LIBRARY_SCRIPT))
-        library_s, marks = timed([sys.executable, str(script), str(source),
+        library_s, library_cpu, marks = timed([sys.executable, str(script), str(source),
                                   str(out / "library.parquet")])  # fmt: skip
         import pandas as pd
 
         ours = pd.read_parquet(out / "lealta.parquet")
         theirs = pd.read_parquet(out / "library.parquet")
     print(f"customers: lealta {len(ours):,}, library {len(theirs):,}")
-    print(f"{'tool':<10}{'seconds':>10}")
-    print(f"{'lealta':<10}{lealta_s:>10.1f}")
-    print(f"{'library':<10}{library_s:>10.1f}   ({marks}; cumulative seconds)")
+    print(f"{'tool':<10}{'seconds':>10}{'cpu s':>10}")
+    print(f"{'lealta':<10}{lealta_s:>10.1f}{lealta_cpu:>10.1f}")
+    print(f"{'library':<10}{library_s:>10.1f}{library_cpu:>10.1f}   ({marks}; cumulative s)")
     verdict = "PASS" if lealta_s < TARGET_SECONDS else "MISS"
     print(f"target: lealta under {TARGET_SECONDS:.0f} s: {verdict}; "
           f"lealta / library = {lealta_s / library_s:.2f}")  # fmt: skip
@@ -156,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({
             "customers": args.customers, "lealta_seconds": lealta_s,
             "library_seconds": library_s, "library_marks": marks, "cpus": os.cpu_count(),
+            "lealta_cpu_seconds": lealta_cpu, "library_cpu_seconds": library_cpu,
         }, indent=2))  # fmt: skip
     return 0
 

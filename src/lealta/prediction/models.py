@@ -32,6 +32,8 @@ class Params:
     bgnbd: dict[str, float]
     gamma_gamma: dict[str, float]
     errors: dict[str, dict[str, float]] = field(default_factory=dict)
+    # The library's fitted models, reused for scoring (building them again costs seconds).
+    models: Any = field(default=None, compare=False, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         """``{"bgnbd": {"r", "alpha", "a", "b"}, "gamma_gamma": {"p", "q", "gamma"}}``."""
@@ -104,7 +106,7 @@ def fit(summary: Any) -> Params:
         "bgnbd": _standard_errors(bg, bgnbd),
         "gamma_gamma": _standard_errors(gg, gamma_gamma),
     }
-    return Params(bgnbd, gamma_gamma, errors)
+    return Params(bgnbd, gamma_gamma, errors, models=(bg, gg))
 
 
 def _check_fittable(summary: Any) -> None:
@@ -206,8 +208,11 @@ def score(
     """
     import numpy as np
 
-    bg = _with_params(_bgnbd_model(summary), params.bgnbd)
-    gg = _with_params(_gamma_gamma_model(_spenders(summary)), params.gamma_gamma)
+    if params.models is not None:
+        bg, gg = params.models
+    else:
+        bg = _with_params(_bgnbd_model(summary), params.bgnbd)
+        gg = _with_params(_gamma_gamma_model(_spenders(summary)), params.gamma_gamma)
     data = summary[["customer_id", "frequency", "recency", "T", "monetary_value"]]
     with quiet():
         p_alive = _values(bg.expected_probability_alive(data))
