@@ -44,7 +44,6 @@ from pydantic import (
     model_validator,
 )
 
-from lealta.automations.conditions import ConditionSpec
 from lealta.automations.durations import (
     WEEKDAYS,
     check_zone,
@@ -52,6 +51,7 @@ from lealta.automations.durations import (
     parse_cron,
     parse_duration,
 )
+from lealta.conditions import ConditionSpec
 from lealta.contacts.attributes import check_name
 from lealta.errors import InvalidInput
 from lealta.scoring.rules import Condition, describe_errors, load_document

@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from lealta.automations.conditions import ContactView, EventView, evaluate, event_matches
 from lealta.automations.definition import (
     ExitStep,
     IfStep,
@@ -53,6 +52,7 @@ from lealta.automations.durations import (
     parse_duration,
     zone_named,
 )
+from lealta.conditions import ContactView, EventView, evaluate, event_matches
 from lealta.errors import InvalidInput
 from lealta.scoring.rules import describe_errors
 

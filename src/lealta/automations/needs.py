@@ -20,7 +20,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lealta.automations.conditions import (
+from lealta.automations.definition import (
+    IfStep,
+    WaitForEventStep,
+    WaitStep,
+    WorkflowDefinition,
+)
+from lealta.automations.durations import parse_duration
+from lealta.conditions import (
     MESSAGE_EVENTS,
     ORDER_COMPLETED,
     AllOf,
@@ -43,13 +50,6 @@ from lealta.automations.conditions import (
     StageCondition,
     TagCondition,
 )
-from lealta.automations.definition import (
-    IfStep,
-    WaitForEventStep,
-    WaitStep,
-    WorkflowDefinition,
-)
-from lealta.automations.durations import parse_duration
 
 PARTS = frozenset(
     {"tags", "lists", "score", "rfm", "consent", "events", "points", "orders", "audiences"}

@@ -37,13 +37,13 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from lealta.automations import bulk, commands, engine
-from lealta.automations.conditions import ContactView
 from lealta.automations.definition import WorkflowDefinition, load_definition
 from lealta.automations.needs import first_waits, needs
 from lealta.automations.tables import Run, RunStep, Workflow, WorkflowVersion
 from lealta.automations.views import contact_views, from_json, json_column, views
 from lealta.bootstrap import Services
 from lealta.channels.tables import OutboxMessage
+from lealta.conditions import ContactView
 from lealta.storage.retry import in_transaction
 
 __all__ = ["BATCH", "advance_all", "advance_due", "contact_views"]

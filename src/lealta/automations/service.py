@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lealta.automations.conditions import unknown_tiers
 from lealta.automations.definition import (
     IfStep,
     SendStep,
@@ -29,6 +28,7 @@ from lealta.automations.definition import (
     load_definition,
 )
 from lealta.automations.tables import Run, Workflow, WorkflowVersion
+from lealta.conditions import unknown_tiers
 from lealta.contacts.tables import Contact, ContactTag
 from lealta.errors import Conflict, InvalidInput, NotFound
 from lealta.messages.tables import MessageTemplate

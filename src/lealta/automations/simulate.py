@@ -33,10 +33,10 @@ from sqlalchemy.orm import Session
 
 from lealta.automations import engine
 from lealta.automations import wording as words
-from lealta.automations.conditions import MESSAGE_EVENTS, ORDER_COMPLETED, ContactView, EventView
 from lealta.automations.definition import WorkflowDefinition
 from lealta.automations.needs import event_names
 from lealta.automations.views import contact_views
+from lealta.conditions import MESSAGE_EVENTS, ORDER_COMPLETED, ContactView, EventView
 from lealta.config import Settings
 from lealta.contacts.tables import Contact, Identifier
 from lealta.errors import InvalidInput, LealtaError, NotFound

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lealta.automations import engine
-from lealta.automations.conditions import ContactView
 from lealta.automations.definition import ExitStep, WaitForEventStep, WaitStep, WorkflowDefinition
+from lealta.conditions import ContactView
 
 PROBE = "uniform-start-probe"
 # Steps whose start reads nothing of the contact or the run's id.

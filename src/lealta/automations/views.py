@@ -20,8 +20,8 @@ from sqlalchemy import Connection, String, Text, any_, bindparam, func, null, se
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from lealta.automations.conditions import ContactView, EventView
 from lealta.automations.needs import PARTS
+from lealta.conditions import ContactView, EventView
 from lealta.conditions.loading import audiences_of, orders_of
 from lealta.contacts.tables import Consent, Contact, ContactList, ContactTag, ListMembership
 from lealta.events.tables import Event

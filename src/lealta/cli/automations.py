@@ -221,10 +221,10 @@ def simulate_command(
 ) -> None:
     """Print what a run would do, and when, with time passing (nothing is written or sent)."""
     from lealta.automations import engine, service
-    from lealta.automations.conditions import ContactView, EventView
     from lealta.automations.definition import load_definition
     from lealta.automations.durations import parse_duration
     from lealta.automations.runner import contact_views
+    from lealta.conditions import ContactView, EventView
     from lealta.errors import InvalidInput
 
     services = _services()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from lealta.automations.conditions import ContactView, EventView
 from lealta.automations.definition import WorkflowDefinition, load_definition
+from lealta.conditions import ContactView, EventView
 
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)  # a Monday
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import TypeAdapter
 
-from lealta.automations.conditions import ConditionSpec, ContactView, EventView, evaluate
+from lealta.conditions import ConditionSpec, ContactView, EventView, evaluate
 from lealta.errors import InvalidInput
 from tests.unit.automations.factories import T0, contact, event
 

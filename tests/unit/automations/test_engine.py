@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from lealta.automations import engine
-from lealta.automations.conditions import ContactView
 from lealta.automations.definition import WorkflowDefinition, load_definition
 from lealta.automations.durations import as_date
 from lealta.automations.engine import (
@@ -32,6 +31,7 @@ from lealta.automations.engine import (
     simulate,
     start,
 )
+from lealta.conditions import ContactView
 from lealta.errors import InvalidInput
 from tests.unit.automations.factories import T0, contact, event, workflow
 

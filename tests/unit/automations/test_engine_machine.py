@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from lealta.automations.conditions import ContactView, EventView
 from lealta.automations.definition import WorkflowDefinition, load_definition
 from lealta.automations.engine import Outcome, RunState, advance, start
+from lealta.conditions import ContactView, EventView
 from tests.unit.automations.factories import T0
 
 EVENTS = ["A", "B", "Order Completed", "Email Opened"]

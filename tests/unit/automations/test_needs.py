@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from lealta.automations import engine
-from lealta.automations.conditions import ContactView
 from lealta.automations.definition import WorkflowDefinition
 from lealta.automations.needs import condition_needs, first_waits, needs
+from lealta.conditions import ContactView
 from tests.unit.automations.factories import T0, contact, event, workflow
 
 SEND = {"type": "send", "channel": "email", "template": "hello"}

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lealta.automations.catalog import load_template, template_text, templates
-from lealta.automations.conditions import ContactView, EventView, event_matches
 from lealta.automations.definition import (
     AnniversaryTrigger,
     CountInWindowTrigger,
@@ -40,6 +39,7 @@ from lealta.automations.engine import (
     simulate,
     start,
 )
+from lealta.conditions import ContactView, EventView, event_matches
 from lealta.errors import NotFound
 from tests.unit.automations.factories import T0, contact, event
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lealta.automations.conditions import ContactView
+from lealta.conditions import ContactView
 from lealta.errors import InvalidInput
 from lealta.onsite.audience import EVERYONE, Audience, matches, parse
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lealta.automations.conditions import ContactView
+from lealta.conditions import ContactView
 from lealta.errors import InvalidInput
 from lealta.onsite.audience import matches, parse
 
