@@ -8,13 +8,14 @@ customer's status points in a window of ``d`` days ending on ``as_of`` (excluded
       of its order (points taken and points that could not be taken, being spent)
 
 so redeeming, expiry and manual adjustments (debits and credits alike) leave status as it
-is, and a returned order's points leave status whenever the return comes. Entries of a
-profile merged into another count for the profile it was merged into (one merge deep:
-the merge moves the balance by ``adjust`` entries, which are not counted, so nothing counts
-twice).
+is, and a returned order's points leave status once the return is written, however long
+after the order. Entries of a profile merged into another count for the profile it was
+merged into (one merge deep: the merge moves the balance by ``adjust`` entries, which are
+not counted, so nothing counts twice).
 
-One grouped query per call, whatever the number of customers; the windows are sums of a
-``CASE`` each, like the orders and spend windows of :mod:`lealta.loyalty.facts`.
+One grouped query for every customer (or per 1,000 customers given: then through the
+ledger's per-contact index); the windows are sums of a ``CASE`` each, like the orders and
+spend windows of :mod:`lealta.loyalty.facts`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from lealta.loyalty.facts import points_column
@@ -58,22 +59,33 @@ def status_points(
         wanted = sorted(set(contact_ids))
         rows = []
         for start in range(0, len(wanted), CHUNK):
-            rows += session.execute(_query(days, as_of, wanted[start : start + CHUNK])).all()
+            owners = wanted[start : start + CHUNK]
+            profiles = owners + _merged_into(session, owners)
+            rows += session.execute(_query(days, as_of, owners, profiles)).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
     return frame.astype({"customer_id": "string", **dict.fromkeys(columns[1:], "int64")})
 
 
-def _query(days: list[int], as_of: dt.date, owners: list[str] | None) -> Any:
+def _merged_into(session: Session, owners: list[str]) -> list[str]:
+    """The profiles merged into one of ``owners``."""
+    from lealta.contacts.tables import Contact
+
+    return list(session.scalars(select(Contact.id).where(Contact.merged_into.in_(owners))))
+
+
+def _query(
+    days: list[int],
+    as_of: dt.date,
+    owners: list[str] | None = None,
+    profiles: list[str] | None = None,
+) -> Any:
     from lealta.contacts.tables import Contact
 
     end = dt.datetime.combine(as_of, dt.time())
-    # a few customers: read only their ledgers (and those of profiles merged into them; a
-    # return is written to the earning profile or to its survivor), through the ledger's
-    # (contact_id, seq) index
-    mine: list[Any] = []
-    if owners is not None:
-        merged = select(Contact.id).where(Contact.merged_into.in_(owners))
-        mine = [or_(PointsEntry.contact_id.in_(owners), PointsEntry.contact_id.in_(merged))]
+    # a few customers: read only the ledgers of their ``profiles`` (theirs and those merged
+    # into them; a return is written to the earning profile or to its survivor), through the
+    # ledger's (contact_id, seq) index: a plain IN list, which every planner uses
+    mine = [PointsEntry.contact_id.in_(profiles)] if profiles is not None else []
     settled = func.sum(-PointsEntry.points + func.coalesce(PointsEntry.unrecovered, 0))
     returned = (
         select(PointsEntry.order_id.label("order_id"), settled.label("back"))
