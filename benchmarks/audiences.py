@@ -184,9 +184,32 @@ def main(argv: list[str]) -> None:
 
     _timed("first refresh (everyone enters)", counted(refreshed))
     _timed("second refresh (no change)", counted(refreshed))
+    _batches(uow)
     assert exact == floor, (exact, floor)
     print(f"estimate {guess.count:,} ± {guess.margin:,} for an exact {exact:,}")
     uow.engine.dispose()
+
+
+def _batches(uow: UnitOfWork, size: int = 500, rounds: int = 20) -> None:
+    """What the tracking processor adds to a batch of ``size`` people (the live path:
+    :func:`lealta.audiences.live.follow`), members already up to date; p50 and p95."""
+    from lealta.audiences.live import follow
+
+    rng = random.Random(3)
+    with uow.transaction() as session:
+        ids = list(session.scalars(select(Contact.id)))
+    took = []
+    for _ in range(rounds):
+        people = rng.sample(ids, size)
+        started = time.perf_counter()
+        with uow.transaction() as session:
+            follow(session, people, now=NOW)
+        took.append(time.perf_counter() - started)
+    took.sort()
+    p50, p95 = took[len(took) // 2], took[int(len(took) * 0.95) - 1]
+    print(
+        f"{f'live: a batch of {size} people':<38} p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+    )
 
 
 def service_condition(uow: UnitOfWork, audience_id: int) -> dict[str, Any]:

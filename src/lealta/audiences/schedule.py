@@ -3,8 +3,9 @@ as a job asked for from the API, the CLI or the console.
 
 * **On a schedule** (``audiences_refresh_every`` seconds, default 300; ``0``: never): the
   worker refreshes every audience that is not archived. Rules with windows ("no purchase in
-  90 days") change by time passing alone, so they need it whatever happens; until members
-  also follow each event as it arrives, the other audiences are refreshed at the same pass.
+  90 days") change by time passing alone, so they need it whatever happens; tracked events
+  move their people at once (:mod:`lealta.audiences.live`), and the pass catches what
+  changed otherwise (edits through the API, imports, reviews, orders).
   Each pass is recorded as one ``audience_refresh`` row of the jobs table kept up to date
   (:data:`MARK`): ``lealta jobs`` and the console's Jobs page show when it last ran and what
   moved.

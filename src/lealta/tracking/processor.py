@@ -16,6 +16,7 @@ A message that cannot be applied is set aside with its error (``failed_at``), ne
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 
@@ -127,6 +128,7 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
         triggers=Triggers(session, load_live(session), now=now),
         consent_categories=services.settings.consent_categories,
     )
+    applied: list[str] = []
     with session.no_autoflush:
         applier.prefetch(messages)
         for message in messages:
@@ -134,11 +136,26 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
                 continue
             applier.apply(message)
             done.add(message["messageId"])
+            applied.append(message["messageId"])
         applier.flush_events()
         if applier.purchases:  # purchases after a click are credited to the message
             attribute_orders(
                 session, applier.purchases, now, days=services.settings.attribution_days
             )
+    _follow_audiences(session, applied, now)
+
+
+def _follow_audiences(session: Session, message_ids: list[str], now: dt.datetime) -> None:
+    """The batch's people move in and out of the saved audiences (lealta.audiences.live)."""
+    from lealta.audiences.live import follow, watched
+
+    if not message_ids or not watched(session):
+        return
+    session.flush()  # the batch's profile changes, for the audiences' SQL
+    people = session.scalars(
+        select(Event.contact_id).where(Event.message_id.in_(message_ids)).distinct()
+    )
+    follow(session, [cid for cid in people if cid is not None], now=now)
 
 
 def _set_aside(services: Services, session: Session, error: Exception) -> None:

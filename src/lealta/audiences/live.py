@@ -1,0 +1,175 @@
+"""Members following events as they arrive: after the tracking processor applies a batch, the
+people of the batch are tested against every audience, and only they move.
+
+For each audience (those another refers to first, so an ``audience`` condition sees this
+batch's moves), the condition's query restricted to the batch's contacts says who holds now;
+compared with who is stored, the difference is written with ``INSERT … ON CONFLICT DO NOTHING
+RETURNING`` and ``DELETE … RETURNING``: only the transaction that really inserted or deleted a
+row gets it back, so each move gets exactly one ``Audience Entered`` / ``Audience Exited``
+event even while a scheduled refresh or another processor works on the same audience, and
+without taking the audience's row (a long refresh never holds up the events). The audience's
+list follows for those people. The stored size and the day's sizes are left to the next
+refresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lealta.audiences.definition import load_condition
+from lealta.audiences.membership import ENTERED, EXITED, LISTS, MEMBERS
+from lealta.audiences.schedule import ordered
+from lealta.audiences.tables import Audience
+from lealta.automations.views import among
+from lealta.conditions.sql import members_query
+from lealta.contacts.tables import Contact, ContactList
+
+
+def watched(session: Session) -> bool:
+    """Whether any audience is kept (not archived): else a batch costs nothing more."""
+    query = select(Audience.id).where(Audience.archived.is_(False)).limit(1)
+    return session.scalar(query) is not None
+
+
+def follow(
+    session: Session, contact_ids: Iterable[str], *, now: dt.datetime
+) -> dict[str, tuple[int, int]]:
+    """Move the people ``contact_ids`` in or out of every audience not archived, in
+    ``session``'s transaction; (entered, exited) per audience that changed."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return {}
+    audiences = list(session.scalars(select(Audience).where(Audience.archived.is_(False))))
+    moved: dict[str, tuple[int, int]] = {}
+    for audience in ordered(audiences):
+        entered, exited = _follow_one(session, audience, ids, now)
+        if entered or exited:
+            moved[audience.name] = (len(entered), len(exited))
+    return moved
+
+
+def _follow_one(
+    session: Session, audience: Audience, ids: Sequence[str], now: dt.datetime
+) -> tuple[list[str], list[str]]:
+    connection = session.connection()
+    query = members_query(load_condition(audience.condition), now=now)
+    wanted = set(session.scalars(query.where(among(connection, Contact.id, ids))))
+    held = set(
+        session.scalars(
+            select(MEMBERS.c.contact_id).where(
+                MEMBERS.c.audience_id == audience.id, among(connection, MEMBERS.c.contact_id, ids)
+            )
+        )
+    )
+    entered = _insert(session, audience.id, sorted(wanted - held), now)
+    exited = _delete(session, audience.id, sorted(held - wanted))
+    if entered or exited:
+        _record(session, audience, entered, exited, now)
+        if audience.list_slug:
+            _follow_list(session, audience, entered, exited, now)
+    return entered, exited
+
+
+def _dialect(session: Session) -> Any:
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+def _insert(session: Session, audience_id: int, ids: Sequence[str], now: dt.datetime) -> list[str]:
+    if not ids:
+        return []
+    statement = (
+        _dialect(session)
+        .insert(MEMBERS)
+        .values([{"audience_id": audience_id, "contact_id": cid, "since": now} for cid in ids])
+        .on_conflict_do_nothing(index_elements=["audience_id", "contact_id"])
+        .returning(MEMBERS.c.contact_id)
+    )
+    return sorted(session.scalars(statement))
+
+
+def _delete(session: Session, audience_id: int, ids: Sequence[str]) -> list[str]:
+    if not ids:
+        return []
+    statement = (
+        delete(MEMBERS)
+        .where(
+            MEMBERS.c.audience_id == audience_id,
+            among(session.connection(), MEMBERS.c.contact_id, ids),
+        )
+        .returning(MEMBERS.c.contact_id)
+    )
+    return sorted(session.scalars(statement))
+
+
+def _record(
+    session: Session,
+    audience: Audience,
+    entered: Sequence[str],
+    exited: Sequence[str],
+    now: dt.datetime,
+) -> None:
+    from lealta.automations.recording import record_events
+
+    token = uuid.uuid4().hex[:16]  # the moves are this transaction's own: any unique key
+    properties = {"audience": audience.name, "audience_id": audience.id}
+    events = [
+        {
+            "message_id": f"audience:{audience.id}:live:{token}:{cid}:{way}",
+            "contact_id": cid,
+            "name": name,
+            "properties": dict(properties),
+        }
+        for name, way, ids in ((ENTERED, "in", entered), (EXITED, "out", exited))
+        for cid in ids
+    ]
+    record_events(session, events, entry_key=f"audience:{audience.id}:live:{token}", now=now)
+
+
+def _follow_list(
+    session: Session,
+    audience: Audience,
+    entered: Sequence[str],
+    exited: Sequence[str],
+    now: dt.datetime,
+) -> None:
+    """The list follows these people as :func:`lealta.audiences.membership.sync_list` makes
+    it follow everyone."""
+    list_id = session.scalar(select(ContactList.id).where(ContactList.slug == audience.list_slug))
+    if list_id is None:
+        return
+    source = f"audience:{audience.name}"[:200]
+    if entered:
+        session.execute(
+            _dialect(session)
+            .insert(LISTS)
+            .values(
+                [
+                    {
+                        "list_id": list_id,
+                        "contact_id": cid,
+                        "status": "subscribed",
+                        "source": source,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for cid in entered
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["list_id", "contact_id"])
+        )
+    if exited:
+        session.execute(
+            delete(LISTS).where(
+                LISTS.c.list_id == list_id,
+                LISTS.c.source == source,
+                LISTS.c.status == "subscribed",
+                among(session.connection(), LISTS.c.contact_id, exited),
+            )
+        )
