@@ -62,9 +62,8 @@ def _serving(folder: Path, **settings: str) -> Iterator[tuple[Server, Mailroom]]
             **settings,
         )
         running = Server(folder, free_port(), env)
-        running.admin_key = running.cli("keys", "create", "--scope", "admin").splitlines()[-1]
-        running.track_key = running.cli("keys", "create", "--scope", "track").splitlines()[-1]
         running.start()
+        running.issue_keys()
         try:
             yield running, room
         finally:
