@@ -135,3 +135,53 @@ def test_the_editor_describes_previews_and_checks_a_points_rule(
 def _shots() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS
+
+
+@pytest.mark.browser
+def test_renaming_a_tier_a_placement_shows_to_asks_before_saving(
+    browser: Any, lealta: Lealta
+) -> None:
+    from sqlalchemy import delete
+
+    from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange
+    from lealta.onsite.tables import OnsitePlacement
+
+    now = dt.datetime.now(dt.UTC)
+    suffix = uuid.uuid4().hex[:6]
+    email = f"rename-marketer-{suffix}@example.com"
+    placement = f"gold-banner-{suffix}"
+    with lealta.services.uow.transaction() as session:
+        had = service.get(session)  # another module's programme, put back afterwards
+        create_user(session, email=email, role="marketer", password=PASSWORD, now=now)
+        mine = service.save(session, PROGRAM, now=now).version
+        session.add(
+            OnsitePlacement(id=placement, slot="home", template="t", audience={"tiers": ["Gold"]})
+        )
+    page = _signed_in(browser, lealta, email, "/loyalty/program")
+    try:
+        renamed = PROGRAM.replace("name: Gold", "name: Or")
+        page.get_by_label("Programme (YAML)").fill(renamed)
+        page.get_by_role("button", name=f"Save as version {mine + 1}").click()
+        panel = page.locator(".dropped-tiers")
+        panel.wait_for()
+        assert (
+            "Not saved yet: 1 place still names a tier this programme drops" in panel.inner_text()
+        )
+        assert f"on-site placement '{placement}' (audience tiers): Gold" in panel.inner_text()
+        assert page.get_by_label("Programme (YAML)").input_value() == renamed
+        page.screenshot(path=str(_shots() / "loyalty-program-dropped-tier.png"), full_page=True)
+        page.get_by_label("Save anyway: I will update the places listed above").check()
+        page.get_by_role("button", name=f"Save as version {mine + 1}").click()
+        page.get_by_text(f"Saved as version {mine + 1}.").wait_for()
+        assert page.errors == []
+    finally:
+        page.context.close()
+        with lealta.services.uow.transaction() as session:
+            session.execute(delete(OnsitePlacement).where(OnsitePlacement.id == placement))
+            if had is None:
+                for table in (TierChange, ContactTier, LoyaltyProgramVersion):
+                    session.execute(delete(table))
+            else:
+                session.execute(
+                    delete(LoyaltyProgramVersion).where(LoyaltyProgramVersion.version >= mine)
+                )
