@@ -214,16 +214,16 @@ def score(
         bg = _with_params(_bgnbd_model(summary), params.bgnbd)
         gg = _with_params(_gamma_gamma_model(_spenders(summary)), params.gamma_gamma)
     data = summary[["customer_id", "frequency", "recency", "T", "monetary_value"]]
+    ends = _step_ends(horizon_days, discount)
     with quiet():
         p_alive = _values(bg.expected_probability_alive(data))
         spend = _values(gg.expected_customer_spend(data))
         cumulative = [
-            _values(bg.expected_purchases(data, future_t=days / period_days))
-            for days in _step_ends(horizon_days)
+            _values(bg.expected_purchases(data, future_t=days / period_days)) for days in ends
         ]
     clv = np.zeros(len(data))
     previous = np.zeros(len(data))
-    for days, purchases in zip(_step_ends(horizon_days), cumulative, strict=True):
+    for days, purchases in zip(ends, cumulative, strict=True):
         clv += (purchases - previous) * spend / (1.0 + discount) ** (days / 365.0)
         previous = purchases
     out = summary.copy()
@@ -235,8 +235,14 @@ def score(
     return out
 
 
-def _step_ends(horizon_days: int) -> list[int]:
-    """Ends of the 30-day steps of the horizon, in days (the last step may be shorter)."""
+def _step_ends(horizon_days: int, discount: float) -> list[int]:
+    """Ends of the 30-day steps of the horizon, in days (the last step may be shorter).
+
+    Without a discount the steps add up to the whole horizon's expected purchases, so the
+    horizon is one step (each step costs a pass of the library's prediction over everyone).
+    """
+    if discount == 0:
+        return [horizon_days]
     ends = list(range(STEP_DAYS, horizon_days, STEP_DAYS))
     return [*ends, horizon_days]
 

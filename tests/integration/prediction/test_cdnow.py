@@ -128,5 +128,8 @@ def test_every_customer_is_scored(cdnow: CLVRun) -> None:
     assert (scores.loc[scores["frequency"] == 0, "p_alive"] == 1).all()
     assert (scores["expected_purchases"] >= 0).all()
     assert (scores["clv"] >= 0).all()
+    # Undiscounted (the fixture's default), the value is expected purchases times spend.
+    undiscounted = scores["expected_purchases"] * scores["expected_spend"]
+    assert (scores["clv"] - undiscounted).abs().max() < 1e-9
     assert set(scores["churn_risk"]) <= {"low", "medium", "high", "new"}
     assert (scores.loc[scores["frequency"] == 0, "churn_risk"] == "new").all()
