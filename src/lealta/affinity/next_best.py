@@ -6,7 +6,10 @@ held
     The items a customer bought in the analysis window (any basket, any quantity).
 candidate
     An item B the customer does not hold, with at least one sequence rule A → B (see
-    :func:`lealta.affinity.pairs.in_sequence`) whose A the customer holds.
+    :func:`lealta.affinity.pairs.in_sequence`) whose A the customer holds. Only each A's
+    ``rules_per_item`` (default 50) most confident rules count (equal confidences by B's
+    name): with many products, every held item would otherwise reach every other one, and
+    the weakest rules never decide the first ranks.
 score
     ``sum`` (default): the sum of ``confidence(A → B)`` over the held items A with a rule to
     B — more evidence from more of the basket ranks higher; not a probability, it may pass 1.
@@ -33,6 +36,14 @@ def held_items(lines: Any) -> Any:
     return lines.select("customer_id", "item").distinct()
 
 
+def strongest_rules(rules: Any, per_item: int) -> Any:
+    """Each item's ``per_item`` most confident rules (``item_a``, ``item_b``, ``confidence``);
+    equal confidences by ``item_b``."""
+    order = ibis.window(group_by="item_a", order_by=[ibis.desc(rules.confidence), rules.item_b])
+    ranked = rules.mutate(_n=ibis.row_number().over(order))
+    return ranked.filter(ranked._n < per_item).select("item_a", "item_b", "confidence")
+
+
 def next_best(lines: Any, rules: Any, options: AffinityOptions) -> Any:
     """Top ``options.top`` items per customer from sequence ``rules`` (module definitions).
 
@@ -40,7 +51,7 @@ def next_best(lines: Any, rules: Any, options: AffinityOptions) -> Any:
     ``item_b``, ``confidence``, …).
     """
     held = held_items(lines)
-    arrows = rules.select("item_a", "item_b", "confidence")
+    arrows = strongest_rules(rules, options.rules_per_item)
     reached = held.join(arrows, held.item == arrows.item_a).select(
         "customer_id", item=arrows.item_b, confidence=arrows.confidence
     )

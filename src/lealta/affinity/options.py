@@ -41,6 +41,9 @@ class AffinityOptions:
     score
         How a next-best item's score gathers the confidences pointing to it: ``sum``
         (default) or ``max``.
+    rules_per_item
+        Next-best: only each held item's this many most confident sequence rules count
+        (default 50).
     """
 
     by: By = "category"
@@ -51,6 +54,7 @@ class AffinityOptions:
     gap_days: int | None = None
     top: int = 3
     score: Score = "sum"
+    rules_per_item: int = 50
 
     def __post_init__(self) -> None:
         if self.by not in BY:
@@ -65,5 +69,7 @@ class AffinityOptions:
             raise InvalidInput("the gap must be a positive number of days", field="gap")
         if not 1 <= self.top <= 100:
             raise InvalidInput("top takes 1 to 100 items per customer", field="top")
+        if self.rules_per_item < 1:
+            raise InvalidInput("rules per item takes at least 1", field="rules_per_item")
         if self.score not in ("sum", "max"):
             raise InvalidInput(f"score takes sum or max, not {self.score!r}", field="score")

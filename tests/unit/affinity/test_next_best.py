@@ -76,3 +76,10 @@ def test_next_best_keeps_the_top_items_and_can_take_the_max() -> None:
         ("socks", pytest.approx(0.6)),
         ("shoes", pytest.approx(0.5)),
     ]
+
+
+def test_only_each_items_strongest_rules_count() -> None:
+    found = ranked(AffinityOptions(top=5, rules_per_item=1))
+    # tee's strongest rule: socks 0.6; jeans': belt 0.6; shoes': tee (held by bob)
+    assert found["ann"] == [("belt", pytest.approx(0.6)), ("socks", pytest.approx(0.6))]
+    assert found["bob"] == [("socks", pytest.approx(0.6))]

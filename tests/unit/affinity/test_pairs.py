@@ -154,6 +154,7 @@ def test_basket_time_is_its_earliest_line() -> None:
         ({"gap_days": -1}, "gap"),
         ({"top": 0}, "top"),
         ({"score": "mean"}, "score"),
+        ({"rules_per_item": 0}, "rules_per_item"),
     ],
 )
 def test_bad_options_name_their_field(options: dict[str, Any], field: str) -> None:
