@@ -96,6 +96,7 @@ def _read(
         "rfm": _rfm(session, ids, profile, page, now),
         "consent": _consent(profile),
         "lists": _lists(session, profile),
+        "audiences": _audiences(session, profile.id),
         "attributes": _attributes(session, profile),
         "orders": orders,
         "orders_older": _href(profile.id, orders_before=orders.next, anchor="orders"),
@@ -189,6 +190,14 @@ def _lists(session: Session, profile: Profile) -> dict[str, Any]:
         if status.get(slug) != "subscribed"
     ]
     return {"memberships": profile.lists, "choices": choices}
+
+
+def _audiences(session: Session, contact_id: str) -> list[dict[str, Any]]:
+    """The saved audiences the person is in, with their ids (the links) and since when."""
+    from lealta.audiences.console_queries import audiences_of
+
+    found = audiences_of(session, contact_id)
+    return [{"id": i, "name": name, "since": since} for i, name, since in found]
 
 
 def _attributes(session: Session, profile: Profile) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from lealta.bootstrap import Services
 from lealta.console.auth import Refused, SignInRequired, signin_url
 from lealta.console.rendering import render
 from lealta.console.routes import (
+    audiences,
     contacts,
     jobs,
     journey_edit,
@@ -35,6 +36,7 @@ AREAS = (
     overview,
     contacts,
     segments,
+    audiences,
     loyalty,
     jobs,
     journeys,

@@ -1,0 +1,265 @@
+"""The audience builder's form: the rule tree as fields, and the posted form read back into
+the tree. Pure.
+
+Field names follow the journey editor's (:mod:`lealta.console.journey_edit_form`), whose
+readers and fields the kinds both know are reused: the root condition is ``c.``, the
+conditions inside an ``all``/``any`` ``c.<n>.`` and the one inside a ``not`` ``c.x.``; a
+field is its prefix and its name (``c.1.gte``). Audiences add what only they need (what was
+bought, RFM scores, another audience) and leave out what only a workflow run knows (since
+the run entered).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from lealta.console.journey_edit_form import blank_condition, condition_fields, read_condition
+
+Form = Mapping[str, str]
+ROOT = "c."
+KINDS = {
+    "event_count": "Did an event (a number of times)",
+    "bought": "Bought (orders, items or amount)",
+    "attribute": "Attribute",
+    "tag": "Has a tag",
+    "list": "Is on a list",
+    "consent": "Consent for a channel",
+    "stage": "Lifecycle stage is",
+    "segment": "RFM segment is",
+    "rfm": "RFM scores",
+    "cluster": "Cluster is",
+    "loyalty_tier": "Loyalty tier is",
+    "loyalty_points": "Loyalty points balance is between",
+    "score": "Lead score is between",
+    "message": "Opened or clicked an e-mail",
+    "audience": "Is in another audience",
+    "all": "All of these",
+    "any": "Any of these",
+    "not": "Not",
+}
+NEW_RULE: dict[str, Any] = {"kind": "event_count", "event": "Order Completed", "gte": 1}
+MEASURES = {"orders": "orders", "quantity": "items bought", "amount": "amount spent"}
+LETTERS = ("r", "f", "m", "p")
+
+
+def blank(kind: str) -> dict[str, Any]:
+    """A new condition of ``kind`` for the marketer to fill in."""
+    blanks: dict[str, dict[str, Any]] = {
+        "bought": {"measure": "orders"},
+        "rfm": {"r": {"gte": 4}},
+        "audience": {"audience": ""},
+        "all": {"conditions": [copy.deepcopy(NEW_RULE)]},
+        "any": {"conditions": [copy.deepcopy(NEW_RULE)]},
+        "not": {"condition": copy.deepcopy(NEW_RULE)},
+    }
+    if kind not in blanks:
+        return blank_condition(kind)
+    return {"kind": kind, **copy.deepcopy(blanks[kind])}
+
+
+def read(form: Form, base: Any, prefix: str = ROOT) -> dict[str, Any]:
+    """The condition posted under ``prefix`` over ``base`` (the draft's): what the form shows
+    replaces the draft's values, what it does not show (an event's ``where`` tests) stays."""
+    old = base if isinstance(base, dict) else {}
+    kind = form.get(f"{prefix}kind", old.get("kind", NEW_RULE["kind"]))
+    if kind not in KINDS:
+        kind = str(old.get("kind") or NEW_RULE["kind"])
+    found = copy.deepcopy(old) if old.get("kind") == kind else blank(kind)
+    if kind in ("all", "any"):
+        children = found.get("conditions") or []
+        found["conditions"] = [
+            read(form, child, f"{prefix}{n}.") for n, child in enumerate(children)
+        ]
+        return found
+    if kind == "not":
+        found["condition"] = read(form, found.get("condition"), f"{prefix}x.")
+        return found
+    if kind == "bought":
+        return _read_bought(form, prefix, found)
+    if kind == "rfm":
+        return _read_rfm(form, prefix, found)
+    if kind == "audience":
+        found["audience"] = form.get(f"{prefix}audience", found.get("audience", "")).strip()
+        return _known(found)
+    shared: dict[str, Any] = read_condition(form, prefix, found)
+    return _known(shared)
+
+
+def _allowed() -> dict[str, set[str]]:
+    """Each kind's field names (aliases as written), from the condition models."""
+    import typing
+
+    from lealta.conditions.model import ConditionSpec
+
+    found: dict[str, set[str]] = {}
+    union = typing.get_args(ConditionSpec)[0]
+    for model in typing.get_args(union):
+        names = {info.alias or name for name, info in model.model_fields.items()}
+        found[str(model.model_fields["kind"].default)] = names
+    return found
+
+
+ALLOWED = _allowed()
+
+
+def _known(condition: dict[str, Any]) -> dict[str, Any]:
+    """``condition`` without the fields its kind does not have (those the form of the kind
+    chosen before posted)."""
+    names = ALLOWED.get(str(condition.get("kind")), set(condition))
+    return {key: value for key, value in condition.items() if key in names}
+
+
+def _read_bought(form: Form, prefix: str, found: dict[str, Any]) -> dict[str, Any]:
+    for name in ("product", "category", "gte", "lte", "within_days"):
+        if prefix + name in form:
+            found[name] = form[prefix + name].strip() or None
+    if prefix + "measure" in form:
+        found["measure"] = form[prefix + "measure"].strip()
+    return _known({key: value for key, value in found.items() if value is not None})
+
+
+def _read_rfm(form: Form, prefix: str, found: dict[str, Any]) -> dict[str, Any]:
+    for letter in LETTERS:
+        low, high = f"{prefix}{letter}_gte", f"{prefix}{letter}_lte"
+        if low not in form and high not in form:
+            continue
+        wanted = {"gte": form.get(low, "").strip(), "lte": form.get(high, "").strip()}
+        wanted = {end: value for end, value in wanted.items() if value}
+        found[letter] = wanted or None
+    return _known({key: value for key, value in found.items() if value is not None})
+
+
+def fields(condition: Any, audiences: list[str], prefix: str = ROOT) -> dict[str, Any]:
+    """What the form shows of a condition: its kind, its fields and the conditions inside
+    it (``audiences``: the names another-audience conditions choose from)."""
+    data = condition if isinstance(condition, dict) else dict(NEW_RULE)
+    kind = str(data.get("kind"))
+    view: dict[str, Any] = {"prefix": prefix, "kind": kind, "kinds": KINDS, "children": []}
+    if kind in ("all", "any"):
+        view["fields"] = []
+        view["children"] = [
+            fields(child, audiences, f"{prefix}{n}.")
+            for n, child in enumerate(data.get("conditions") or [])
+        ]
+    elif kind == "not":
+        view["fields"] = []
+        view["children"] = [fields(data.get("condition"), audiences, f"{prefix}x.")]
+    elif kind == "bought":
+        view["fields"] = _bought_fields(prefix, data)
+    elif kind == "rfm":
+        view["fields"] = [
+            _input(
+                f"{prefix}{letter}_{end}",
+                f"{letter.upper()} {words}",
+                (data.get(letter) or {}).get(end),
+            )
+            for letter in LETTERS
+            for end, words in (("gte", "at least"), ("lte", "at most"))
+        ]
+    elif kind == "audience":
+        view["fields"] = [
+            _select(prefix + "audience", "Audience", data.get("audience"), ["", *audiences])
+        ]
+    else:
+        shared = condition_fields(data, prefix, [])["fields"]
+        view["fields"] = [f for f in shared if not str(f.get("name", "")).endswith("since_entered")]
+    return view
+
+
+def _bought_fields(prefix: str, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        _select(prefix + "measure", "Count", data.get("measure", "orders"), MEASURES),
+        _input(prefix + "category", "Category (optional)", data.get("category")),
+        _input(prefix + "product", "Product id (optional)", data.get("product")),
+        _input(prefix + "gte", "At least (optional)", data.get("gte"), kind="number"),
+        _input(prefix + "lte", "At most (optional)", data.get("lte"), kind="number"),
+        _input(
+            prefix + "within_days",
+            "Within the last days (optional)",
+            data.get("within_days"),
+            kind="number",
+            hint="Without bounds: bought at least once.",
+        ),
+    ]
+
+
+def _input(
+    name: str, label: str, value: Any, *, kind: str = "text", hint: str = ""
+) -> dict[str, Any]:
+    shown = "" if value is None else value
+    return {"name": name, "label": label, "value": shown, "kind": kind, "hint": hint}
+
+
+def _select(name: str, label: str, value: Any, options: Any) -> dict[str, Any]:
+    pairs = (
+        list(options.items())
+        if isinstance(options, dict)
+        else [(o, o or "choose…") for o in options]
+    )
+    if value not in (None, "") and value not in dict(pairs):
+        pairs.insert(0, (value, f"{value} (not stored)"))
+    return {"name": name, "label": label, "value": value, "kind": "select", "options": pairs}
+
+
+def add_rule(condition: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """``condition`` with a new rule at the end of the ``all``/``any`` at ``prefix``; a root
+    that is a single rule becomes an ``all`` of it and the new one."""
+    found = copy.deepcopy(condition)
+    holder = _at(found, prefix)
+    if holder is found and found.get("kind") not in ("all", "any"):
+        return {"kind": "all", "conditions": [found, copy.deepcopy(NEW_RULE)]}
+    if holder is not None and holder.get("kind") in ("all", "any"):
+        holder.setdefault("conditions", []).append(copy.deepcopy(NEW_RULE))
+    return found
+
+
+def remove_rule(condition: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """``condition`` without the rule at ``prefix`` (a rule inside an ``all``/``any``)."""
+    found = copy.deepcopy(condition)
+    parts = prefix.removeprefix(ROOT).strip(".").split(".")
+    if not parts or not parts[-1].isdigit():
+        return found
+    parent = _at(found, ROOT + ".".join(parts[:-1]) + ("." if parts[:-1] else ""))
+    if parent is not None and parent.get("kind") in ("all", "any"):
+        index = int(parts[-1])
+        if 0 <= index < len(parent.get("conditions") or []):
+            del parent["conditions"][index]
+    return found
+
+
+def _at(condition: dict[str, Any], prefix: str) -> dict[str, Any] | None:
+    here: Any = condition
+    for part in [p for p in prefix.removeprefix(ROOT).split(".") if p]:
+        if not isinstance(here, dict):
+            return None
+        if part == "x":
+            here = here.get("condition")
+        elif part.isdigit() and int(part) < len(here.get("conditions") or []):
+            here = here["conditions"][int(part)]
+        else:
+            return None
+    return here if isinstance(here, dict) else None
+
+
+def field_of(place: str) -> str:
+    """The form field a problem's place names: ``condition.conditions.1.gte`` → ``c.1.gte``,
+    ``condition.condition.within_days`` (inside a ``not``) → ``c.x.within_days``; an RFM
+    range's end ``condition.r.gte`` → ``c.r_gte``."""
+    parts = place.split(".")
+    if not parts or parts[0] != "condition":
+        return place
+    out: list[str] = []
+    rest = parts[1:]
+    while rest:
+        head = rest.pop(0)
+        if head == "conditions" and rest and rest[0].isdigit():
+            out.append(rest.pop(0))
+        elif head == "condition":
+            out.append("x")
+        elif head in LETTERS and rest and rest[0] in ("gte", "lte"):
+            out.append(f"{head}_{rest.pop(0)}")
+        else:
+            out.append(head)
+    return ROOT + ".".join(out)

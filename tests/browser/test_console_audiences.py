@@ -1,0 +1,204 @@
+"""The Audiences pages in Chromium: a marketer builds an audience through the form (groups,
+rules, a rule refused on its own fields), sees the count and the funnel follow the rules,
+saves it, finds it listed with its size, and asks why a person is out; the contact's page
+links to the audience; on a laptop and on a phone. Screenshots are kept in
+``test-artifacts/console/``.
+
+The server is shared with the other browser tests, so the people here carry a tag and a city
+of their own and every figure counts only them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lealta.audiences import service
+from lealta.audiences.membership import refresh
+from lealta.identity.service import find_contact
+from lealta.users.service import create_user
+from tests.browser.conftest import Lealta
+
+PASSWORD = "a long console password"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def people(lealta: Lealta) -> dict[str, Any]:
+    """A marketer; three people, two with this module's tag, one of those in its city."""
+    suffix = uuid.uuid4().hex[:6]
+    marketer = f"audiences-{suffix}@example.com"
+    now = dt.datetime.now(dt.UTC)
+    with lealta.services.uow.transaction() as session:
+        create_user(session, email=marketer, role="marketer", password=PASSWORD, now=now)
+    city = f"Madrid-{suffix}"
+    traits = {"ana": city, "ben": "Lyon", "cy": city}
+    batch = [
+        {"type": "identify", "userId": f"{who}-{suffix}",
+         "traits": {"email": f"{who}-{suffix}@example.com", "city": town}}
+        for who, town in traits.items()
+    ]  # fmt: skip
+    status, text = lealta.call("POST", "/v1/batch", body={"batch": batch}, headers=lealta.admin)
+    assert status == 200, text
+    ids = {}
+    for who in traits:
+        ids[who] = _contact_id(lealta, f"{who}-{suffix}@example.com")
+    for who in ("ana", "ben"):
+        status, text = lealta.call(
+            "PUT", f"/v1/contacts/{ids[who]}/tags/vip-{suffix}", headers=lealta.admin
+        )
+        assert status == 200, text
+    return {"marketer": marketer, "suffix": suffix, "city": city, "ids": ids}
+
+
+def _contact_id(lealta: Lealta, email: str) -> str:
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with lealta.services.uow.transaction() as session:
+            found = find_contact(session, "email", email)
+            if found is not None:
+                return found.id
+        time.sleep(0.05)
+    raise AssertionError(f"{email} was never applied")
+
+
+@pytest.fixture
+def opened(browser: Any) -> Iterator[list[Any]]:
+    """Pages opened by a test; closed after it, and none may log a console error but the
+    refused save's 422."""
+    pages: list[Any] = []
+    yield pages
+    for page in pages:
+        page.context.close()
+    errors = [e for page in pages for e in page.errors if "status of 422" not in e]
+    assert errors == []
+
+
+def _open(opened: list[Any], browser: Any, lealta: Lealta, email: str, path: str,
+          viewport: Any = DESKTOP) -> Any:  # fmt: skip
+    context = browser.new_context(viewport=viewport, is_mobile=viewport is PHONE)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(lealta.url + path)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lealta.url + path)
+    page.errors = errors
+    opened.append(page)
+    return page
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _settled(page: Any, exact: str) -> None:
+    """Wait until the builder's exact count reads ``exact``."""
+    page.wait_for_function(
+        "n => (document.getElementById('exact-count') || {}).textContent === n", arg=exact
+    )
+
+
+@pytest.mark.browser
+def test_a_marketer_builds_counts_saves_and_explains_an_audience(
+    browser: Any, lealta: Lealta, people: dict[str, Any], opened: list[Any]
+) -> None:
+    suffix, city = people["suffix"], people["city"]
+    page = _open(opened, browser, lealta, people["marketer"], "/audiences/new")
+    page.select_option("#f-c--kind", "all")
+    page.wait_for_selector("#f-c--0--kind")
+    page.select_option("#f-c--0--kind", "tag")
+    page.fill("#f-c--0--tag", f"vip-{suffix}")
+    page.locator("#f-c--0--tag").dispatch_event("change")
+    _settled(page, "2")
+    page.get_by_role("button", name="Add a rule here").click()
+    page.wait_for_selector("#f-c--1--kind")
+    page.select_option("#f-c--1--kind", "score")
+    page.wait_for_selector("#f-c--1--lte")
+    page.fill("#f-c--1--gte", "9")
+    page.fill("#f-c--1--lte", "2")
+    page.locator("#f-c--1--lte").dispatch_event("change")
+    rule = page.locator("#rule-f-c--1--")
+    rule.locator(".problems").wait_for()
+    assert "gte 9 is above lte 2" in rule.inner_text()
+    page.select_option("#f-c--1--kind", "attribute")
+    page.wait_for_selector("#f-c--1--name")
+    page.fill("#f-c--1--name", "city")
+    page.fill("#f-c--1--value", city)
+    page.locator("#f-c--1--value").dispatch_event("change")
+    _settled(page, "1")
+    funnel = page.locator("ol.funnel li")
+    assert funnel.count() == 2
+    assert re.search(r"has the tag 'vip-\w+'\s+2", funnel.nth(0).inner_text())
+    assert "city equals" in funnel.nth(1).inner_text()
+    assert re.search(r"\b1\b", funnel.nth(1).inner_text())
+    assert page.locator("#rule-f-c--1-- .rule-words").inner_text() == f"city equals '{city}'"
+    _shot(page, "audience-builder-desktop")
+    page.fill("#f-name", f"Local VIPs {suffix}")
+    page.get_by_role("button", name="Save the audience").click()
+    page.wait_for_url(re.compile(r".*/audiences/\d+\?saved=1$"))
+    audience_id = int(page.url.split("/audiences/")[1].split("?")[0])
+    assert "Saved as version 1" in page.locator("main").inner_text()
+    with lealta.services.uow.transaction() as session:
+        refresh(session, service.get(session, audience_id), now=dt.datetime.now(dt.UTC))
+
+    page.goto(lealta.url + "/audiences")
+    row = page.locator("tr", has_text=f"Local VIPs {suffix}")
+    assert row.locator("td.size").inner_text().strip() == "1"
+    _shot(page, "audiences-list-desktop")
+
+    page.goto(lealta.url + f"/audiences/{audience_id}")
+    page.fill("#f-who", f"ben-{suffix}@example.com")
+    page.get_by_role("button", name="Explain").click()
+    verdict = page.locator(".verdict")
+    assert "is out now" in verdict.inner_text()
+    lines = page.locator("ul.explained li")
+    assert "holds" in (lines.nth(1).get_attribute("class") or "")  # the tag
+    assert "fails" in (lines.nth(2).get_attribute("class") or "")  # the city
+    assert page.locator("ul.sample a", has_text=f"ana-{suffix}@example.com").count() == 1
+    _shot(page, "audience-page-desktop")
+
+    page.goto(lealta.url + f"/contacts/{people['ids']['ana']}")
+    link = page.get_by_role("link", name=f"Local VIPs {suffix}")
+    assert link.get_attribute("href") == f"/audiences/{audience_id}?who={people['ids']['ana']}#why"
+
+
+@pytest.mark.browser
+def test_the_pages_fit_a_phone(
+    browser: Any, lealta: Lealta, people: dict[str, Any], opened: list[Any]
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    definition = {
+        "name": f"Phone VIPs {people['suffix']}",
+        "condition": {"kind": "tag", "tag": f"vip-{people['suffix']}"},
+    }
+    with lealta.services.uow.transaction() as session:
+        saved = service.save(session, definition, now=now)
+        refresh(session, saved.audience, now=now)
+        audience_id = saved.audience.id
+    page = _open(opened, browser, lealta, people["marketer"], "/audiences/new", PHONE)
+    page.locator("#exact-count").wait_for()
+    for path, name in (
+        ("/audiences/new", "audience-builder-phone"),
+        ("/audiences", "audiences-list-phone"),
+        (f"/audiences/{audience_id}?who=ana-{people['suffix']}@example.com", "audience-page-phone"),
+    ):
+        page.goto(lealta.url + path)
+        page.wait_for_load_state("networkidle")
+        _shot(page, name)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= PHONE["width"] + 1, f"{path} is {wide}px wide on a {PHONE['width']}px phone"

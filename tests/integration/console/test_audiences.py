@@ -1,0 +1,178 @@
+"""The console's Audiences pages through HTTP on SQLite and PostgreSQL: a bad rule is shown on
+its own field and rule and nothing is saved, the preview counts what the service counts, a
+save creates a version and is listed, 404s for audiences that do not exist, a viewer may
+count but not save, the profile lists the person's audiences."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from lealta.audiences import service
+from lealta.audiences.membership import refresh
+from lealta.users.service import create_user, list_audit
+from tests.integration.conftest import Api
+
+PASSWORD = "correct horse battery"
+
+
+def _sign_in(api: Api, email: str, role: str = "marketer") -> str:
+    with api.services.uow.transaction() as session:
+        create_user(
+            session, email=email, role=role, password=PASSWORD, now=api.services.clock.now()
+        )
+    form = api.client.get("/signin?next=/audiences")
+    token = re.search(r'name="token" value="([^"]+)"', form.text)
+    assert token, form.text
+    answer = api.client.post(
+        "/signin",
+        data={"email": email, "password": PASSWORD, "token": token[1], "next": "/audiences"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    csrf = re.search(r'name="csrf" value="([^"]+)"', api.client.get("/audiences/new").text)
+    assert csrf
+    return csrf[1]
+
+
+def _people(api: Api) -> None:
+    """Three people: two tagged vip, one of them in Madrid."""
+    batch = [
+        {
+            "type": "identify",
+            "userId": "ana",
+            "traits": {"email": "ana@example.com", "city": "Madrid"},
+        },
+        {
+            "type": "identify",
+            "userId": "ben",
+            "traits": {"email": "ben@example.com", "city": "Lyon"},
+        },
+        {
+            "type": "identify",
+            "userId": "cy",
+            "traits": {"email": "cy@example.com", "city": "Madrid"},
+        },
+    ]
+    answer = api.client.post("/v1/batch", json={"batch": batch}, auth=api.track_auth)
+    assert answer.status_code == 200, answer.text
+    api.drain()
+    for who in ("ana", "ben"):
+        contact = api.client.get(
+            "/v1/contacts", params={"email": f"{who}@example.com"}, headers=api.admin
+        )
+        contact_id = contact.json()["contacts"][0]["id"]
+        tagged = api.client.put(f"/v1/contacts/{contact_id}/tags/vip", headers=api.admin)
+        assert tagged.status_code in (200, 201), tagged.text
+
+
+def _form(csrf: str, **fields: str) -> dict[str, Any]:
+    return {"csrf": csrf, "draft": "{}", **fields}
+
+
+TWO_RULES = {
+    "c.kind": "all",
+    "c.0.kind": "tag",
+    "c.0.tag": "vip",
+    "c.0.present~": "1",
+    "c.0.present": "1",
+    "c.1.kind": "attribute",
+    "c.1.name": "city",
+    "c.1.op": "equals",
+    "c.1.value": "Madrid",
+}
+
+
+def _draft(rules: dict[str, str]) -> str:
+    """The draft a builder holds for ``rules`` (an all of two conditions)."""
+    import json
+
+    return json.dumps(
+        {
+            "name": "",
+            "condition": {
+                "kind": "all",
+                "conditions": [
+                    {"kind": "tag", "tag": "vip"},
+                    {"kind": "attribute", "name": "city", "op": "equals", "value": "x"},
+                ],
+            },
+        }
+    )
+
+
+def test_a_bad_rule_is_shown_on_its_field_and_nothing_is_saved(api: Api) -> None:
+    csrf = _sign_in(api, "mia@example.com")
+    rules = {**TWO_RULES, "c.1.kind": "score", "c.1.gte": "9", "c.1.lte": "2"}
+    answer = api.client.post(
+        "/audiences/new",
+        data={**_form(csrf, name="Broken", op="save"), "draft": _draft(rules), **rules},
+    )
+    assert answer.status_code == 422
+    rule = re.search(
+        r'<fieldset class="condition rule has-problem" id="rule-f-c--1--">(.*?)</fieldset>',
+        answer.text,
+        re.S,
+    )
+    assert rule, answer.text
+    assert "gte 9 is above lte 2" in rule[1]
+    assert 'id="rule-f-c--0--"' in answer.text
+    assert 'rule has-problem" id="rule-f-c--0--"' not in answer.text
+    assert "1 thing to fix before saving" in answer.text
+    with api.services.uow.transaction() as session:
+        assert service.list_(session) == []
+
+
+def test_the_preview_counts_and_a_save_is_listed(api: Api) -> None:
+    _people(api)
+    csrf = _sign_in(api, "mia@example.com")
+    data = {**_form(csrf, name="Madrid VIPs"), "draft": _draft(TWO_RULES), **TWO_RULES}
+    estimate = api.client.post("/audiences/preview", data=data)
+    assert estimate.status_code == 200
+    assert 'data-count="1" data-exact="true"' in estimate.text, estimate.text
+    exact = api.client.post("/audiences/preview/exact", data=data)
+    assert 'id="exact-count">1<' in exact.text
+    steps = re.findall(r'<span class="step-left"><strong>(\d+)</strong>', exact.text)
+    assert steps == ["2", "1"]  # vip: ana and ben; and in Madrid: ana
+    saved = api.client.post("/audiences/new", data={**data, "op": "save"}, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    location = saved.headers["location"]
+    assert re.fullmatch(r"/audiences/\d+\?saved=1", location)
+    with api.services.uow.transaction() as session:
+        audience = service.get(session, "Madrid VIPs")
+        refresh(session, audience, now=api.services.clock.now())
+        audience_id = audience.id
+    listed = api.client.get("/audiences")
+    assert "Madrid VIPs" in listed.text
+    assert re.search(rf'href="/audiences/{audience_id}/members">1</a>', listed.text)
+    why = api.client.get(f"/audiences/{audience_id}", params={"who": "ben@example.com"})
+    assert why.status_code == 200
+    assert "is <strong>out</strong>" in why.text
+    assert "city equals &#39;Madrid&#39;" in why.text
+    profile_id = re.search(
+        r'<a href="/contacts/([0-9a-f]+)">ana',
+        api.client.get(f"/audiences/{audience_id}/members").text,
+    )
+    assert profile_id
+    profile = api.client.get(f"/contacts/{profile_id[1]}")
+    assert f'href="/audiences/{audience_id}?who={profile_id[1]}#why"' in profile.text
+    with api.services.uow.transaction() as session:
+        assert [e.action for e in list_audit(session)][:1] == ["audience saved"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_missing_audiences_answer_404(api: Api) -> None:
+    _sign_in(api, "mia@example.com")
+    assert api.client.get("/audiences/999").status_code == 404
+    assert api.client.get("/audiences/999/members").status_code == 404
+    assert api.client.get("/audiences/abc").status_code == 404
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_viewer_counts_but_cannot_save(api: Api) -> None:
+    csrf = _sign_in(api, "val@example.com", role="viewer")
+    data = {**_form(csrf, name="Viewer's"), "draft": _draft(TWO_RULES), **TWO_RULES}
+    assert api.client.post("/audiences/preview", data=data).status_code == 200
+    assert api.client.post("/audiences/new", data={**data, "op": "save"}).status_code == 403
