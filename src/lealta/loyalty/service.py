@@ -268,7 +268,7 @@ def _assigned(
 
 ASSIGNED = (
     "contact_id", "tier_rank", "score_sum", "qualified_by", "next_tier", "orders_to_next",
-    "spend_to_next", "progress",
+    "spend_to_next", "points_to_next", "progress",
 )  # fmt: skip
 
 
@@ -622,6 +622,7 @@ def _progress_of(
         "next_tier": toward,
         "orders": first["orders_to_next"],
         "spend": first["spend_to_next"],
+        "points": first.get("points_to_next"),
         "words": words,
         "before": before,
     }

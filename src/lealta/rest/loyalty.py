@@ -62,6 +62,11 @@ class ProgressOut(BaseModel):
     next_tier: str
     orders: int | None = Field(description="Fewest more orders that alone reach it.")
     spend: float | None = Field(description="Least more spend that alone reaches it.")
+    points: int | None = Field(
+        default=None,
+        description="Fewest more status points that alone reach it (a programme with points "
+        "rules: points earned in the window; spending points does not lower them).",
+    )
     words: str = Field(description="e.g. '2 more orders or €140 to Gold before 31 March'.")
     before: dt.date | None = Field(
         default=None,

@@ -86,6 +86,7 @@ def test_assign_then_the_shop_reads_tier_benefits_and_progress(api: Api) -> None
         "next_tier": "Gold",
         "orders": 2,
         "spend": 350.0,
+        "points": None,  # no points rule
         "words": "2 more orders or €350 to Gold before 2 May 2027",
         "before": "2027-05-02",  # her first order (2 May) leaves the 365-day window then
     }
@@ -95,6 +96,7 @@ def test_assign_then_the_shop_reads_tier_benefits_and_progress(api: Api) -> None
         "next_tier": "Silver",
         "orders": 1,
         "spend": None,
+        "points": None,
         "words": "1 more order to Silver before 22 May 2027",
         "before": "2027-05-22",
     }

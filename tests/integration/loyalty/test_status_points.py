@@ -182,3 +182,5 @@ def test_the_card_shows_the_points_still_missing(api: Api) -> None:
     answer = api.client.get(f"/v1/contacts/{who['ben']}/loyalty", headers=api.admin)
     assert answer.status_code == 200, answer.text
     assert "1 more point to Gold" in answer.json()["progress"]["words"]
+    assert answer.json()["progress"]["points"] == 1
+    assert answer.json()["progress"]["orders"] is None

@@ -46,6 +46,7 @@ def test_the_context_carries_the_cards_progress_for_the_whole_batch(api: Api) ->
         "next_tier": "Gold",
         "orders": 2,
         "spend": 440.0,
+        "points": None,  # the programme has no points rule
         "before": D(2027, 3, 1),  # when the order of 1 March 2026 leaves the 365 days
         "words": "2 more orders or €440 to Gold before 1 March 2027",
     }
