@@ -64,8 +64,9 @@ def read(form: Form, base: Any, prefix: str = ROOT) -> dict[str, Any]:
     replaces the draft's values, what it does not show (an event's ``where`` tests) stays."""
     old = base if isinstance(base, dict) else {}
     kind = form.get(f"{prefix}kind", old.get("kind", NEW_RULE["kind"]))
-    if kind not in KINDS:
+    if kind not in KINDS:  # not one the form offers: the draft's stays
         kind = str(old.get("kind") or NEW_RULE["kind"])
+        form = {**form, f"{prefix}kind": kind}
     found = copy.deepcopy(old) if old.get("kind") == kind else blank(kind)
     if kind in ("all", "any"):
         children = found.get("conditions") or []

@@ -61,7 +61,8 @@ def _builder(
         with services.uow.transaction() as session:
             audience = service.get(session, audience_id)
             session.expunge(audience)
-        extra = page.audience_context(services, audience_id, dict(request.query_params))
+        if not request.headers.get("hx-request"):  # a rule changed: only the builder is swapped
+            extra = page.audience_context(services, audience_id, dict(request.query_params))
         job_id = request.query_params.get("job", "")
         if job_id:
             extra["job"] = _job(services, job_id)

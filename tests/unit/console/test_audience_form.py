@@ -1,0 +1,81 @@
+"""The audience builder's form read back into the rule tree: the kinds only audiences have,
+fields left over from a kind chosen before, rules added and removed, problems placed on their
+fields."""
+
+from __future__ import annotations
+
+import json
+
+from lealta.audiences.definition import load_condition
+from lealta.conditions import BoughtCondition, RfmCondition
+from lealta.console import audience_form as form
+from lealta.console.audiences_page import check_rules, read_draft
+
+
+def test_bought_and_rfm_rules_read_back_into_valid_conditions() -> None:
+    posted = {
+        "c.kind": "all",
+        "c.0.kind": "bought",
+        "c.0.measure": "quantity",
+        "c.0.category": "shoes",
+        "c.0.gte": "2",
+        "c.0.within_days": "60",
+        "c.0.product": "",
+        "c.1.kind": "rfm",
+        "c.1.r_gte": "4",
+        "c.1.m_lte": "2",
+    }
+    base = {"kind": "all", "conditions": [{"kind": "bought"}, {"kind": "rfm", "r": {"gte": 1}}]}
+    read = load_condition(form.read(posted, base))
+    bought, rfm = read.conditions
+    assert isinstance(bought, BoughtCondition)
+    assert isinstance(rfm, RfmCondition)
+    assert (bought.measure, bought.category, bought.gte, bought.within_days) == (
+        "quantity", "shoes", 2, 60,
+    )  # fmt: skip
+    assert bought.product is None
+    assert (rfm.r and rfm.r.gte, rfm.m and rfm.m.lte, rfm.f) == (4, 2, None)
+
+
+def test_fields_of_the_kind_chosen_before_are_dropped() -> None:
+    posted = {"c.kind": "tag", "c.tag": "vip", "c.name": "city", "c.op": "equals"}
+    base = {"kind": "attribute", "name": "city", "op": "equals", "value": "x"}
+    assert form.read(posted, base) == {"kind": "tag", "tag": "vip"}
+
+
+def test_a_kind_that_does_not_exist_keeps_the_draft_kind() -> None:
+    assert form.read({"c.kind": "drop table"}, {"kind": "tag", "tag": "a"})["kind"] == "tag"
+
+
+def test_adding_to_a_single_rule_makes_a_group_and_removing_takes_one_out() -> None:
+    one = {"kind": "tag", "tag": "vip"}
+    two = form.add_rule(one, "c.")
+    assert two == {"kind": "all", "conditions": [one, form.NEW_RULE]}
+    three = form.add_rule(two, "c.")
+    assert len(three["conditions"]) == 3
+    assert form.remove_rule(three, "c.0.")["conditions"] == [form.NEW_RULE, form.NEW_RULE]
+    assert form.remove_rule(three, "c.") == three  # the root is not inside a group
+
+
+def test_problem_places_become_form_fields() -> None:
+    assert form.field_of("condition.conditions.1.gte") == "c.1.gte"
+    assert form.field_of("condition.condition.within_days") == "c.x.within_days"
+    assert form.field_of("condition.conditions.0.r.gte") == "c.0.r_gte"
+    assert form.field_of("list") == "list"
+
+
+def test_each_bad_rule_gets_its_own_problem_and_good_ones_their_words() -> None:
+    condition = {
+        "kind": "all",
+        "conditions": [
+            {"kind": "tag", "tag": "vip"},
+            {"kind": "event_count", "event": "Viewed", "gte": 3, "lte": 1},
+            {"kind": "not", "condition": {"kind": "score", "gte": 5, "lte": 1}},
+        ],
+    }
+    draft = read_draft({"draft": json.dumps({"name": "x", "condition": condition})})
+    words, problems = check_rules(draft)
+    assert words["c.0."] == "has the tag 'vip'"
+    assert "c." not in words
+    assert sorted(p.field.rsplit(".", 1)[0] for p in problems) == ["c.1", "c.2.x"]
+    assert all(not p.message.startswith(("invalid", "event_count:")) for p in problems)
