@@ -1,12 +1,16 @@
-"""Writing many rows at once: what a runner batch and a set-based enrolment write.
+"""Writing many rows at once: what a runner batch, a set-based enrolment and a loyalty review
+write.
 
 SQLAlchemy's ``executemany`` converts every parameter of every row through its generic
 machinery, which costs more than the database's own work on the tens of thousands of rows a
-runner batch writes. Here:
+runner batch writes. Rows come as dictionaries (:func:`insert_rows`) or column by column
+(:func:`insert_columns`, :func:`insert_new`: a million rows without a dictionary each), and
+are handled a column at a time:
 
-* **SQLite** (and small batches on PostgreSQL): the statement is compiled once, each value is
-  converted by its column type's own bind processor (JSON with orjson), values shared by every
-  row are converted once, and the driver gets plain tuples in one ``executemany``.
+* **SQLite** (and small batches on PostgreSQL): the statement is compiled once, each column is
+  converted by its type's own bind processor (JSON with orjson, plain dates as ISO text),
+  values shared by every row are converted once, and the driver gets plain tuples, in
+  ``executemany`` calls of :data:`EXECUTE_CHUNK` rows.
 * **PostgreSQL**, from :data:`COPY_FROM` rows: the rows are streamed with ``COPY``, straight
   into the table for a plain insert, else into a temporary table (dropped at commit) from which
   one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` or one ``UPDATE … FROM`` applies them. The

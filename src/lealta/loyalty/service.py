@@ -7,9 +7,10 @@
   orders and spend in the programme's windows from the ``orders`` table) go through the
   slice-1 assignment (:mod:`lealta.loyalty.assign`, on DuckDB), the status rules
   (:mod:`lealta.loyalty.status`) decide each tier, and the result replaces
-  ``contact_tiers`` in chunked bulk writes. Each change is a ``loyalty_tier_changes`` row and
-  an event on the contact (``Loyalty Tier Upgraded`` / ``Loyalty Tier Downgraded``, with
-  ``from`` and ``to`` in its properties) that starts the workflows it triggers.
+  ``contact_tiers``, written column by column (on PostgreSQL one ``COPY``). Each change is
+  a ``loyalty_tier_changes`` row and an event on the contact (``Loyalty Tier Upgraded`` /
+  ``Loyalty Tier Downgraded``, with ``from`` and ``to`` in its properties) that starts the
+  workflows it triggers.
 * Contacts with a tier by decision keep it while it lasts (:mod:`lealta.loyalty.overrides`);
   a customer who starts falling gets one ``Loyalty Tier At Risk`` event per fall
   (:mod:`lealta.loyalty.risk`). The worker runs a review daily and partial reviews of the
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 UPGRADED = "Loyalty Tier Upgraded"
 DOWNGRADED = "Loyalty Tier Downgraded"
-CHUNK = 5_000
 NO_PROGRAM = (
     "no loyalty programme is in force: save one with PUT /v1/loyalty/program or "
     "`lealta loyalty import FILE`"
