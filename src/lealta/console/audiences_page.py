@@ -264,12 +264,13 @@ def estimate_view(services: Services, condition: Any) -> dict[str, Any]:
 
 
 def exact_view(services: Services, condition: Any) -> dict[str, Any]:
-    """The exact count and the funnel: who is left after each condition of an ``all``."""
+    """The exact count and the funnel: who is left after each condition of an ``all`` (its
+    last step holds every condition: the exact count)."""
     now = services.clock.now()
     parsed = load_condition(condition)
     with services.uow.transaction() as session:
-        total = counting.count(session, parsed, now=now)
         steps = counting.funnel(session, parsed, now=now)
+    total = steps[-1].left  # the last step is the whole condition: no second count
     start = steps[0].left if steps else 0
     most = max([s.left for s in steps] + [1])
     shown: list[dict[str, Any]] = []
