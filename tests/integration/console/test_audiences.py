@@ -176,3 +176,30 @@ def test_a_viewer_counts_but_cannot_save(api: Api) -> None:
     data = {**_form(csrf, name="Viewer's"), "draft": _draft(TWO_RULES), **TWO_RULES}
     assert api.client.post("/audiences/preview", data=data).status_code == 200
     assert api.client.post("/audiences/new", data={**data, "op": "save"}).status_code == 403
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_refresh_now_queues_a_job_the_page_follows(api: Api) -> None:
+    with api.services.uow.transaction() as session:
+        definition = {"name": "Tagged", "condition": {"kind": "tag", "tag": "vip"}}
+        audience_id = service.save(session, definition, now=api.services.clock.now()).audience.id
+    viewer_csrf = _sign_in(api, "val@example.com", role="viewer")
+    refused = api.client.post(f"/audiences/{audience_id}/refresh", data={"csrf": viewer_csrf})
+    assert refused.status_code == 403
+    api.client.cookies.clear()  # signed out
+    csrf = _sign_in(api, "mia@example.com")
+    answer = api.client.post(
+        f"/audiences/{audience_id}/refresh", data={"csrf": csrf}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    job_id = re.fullmatch(
+        rf"/audiences/{audience_id}\?job=([\w-]+)#refresh", answer.headers["location"]
+    )
+    assert job_id, answer.headers["location"]
+    shown = api.client.get(f"/audiences/{audience_id}", params={"job": job_id[1]})
+    assert f'hx-get="/audiences/{audience_id}/jobs/{job_id[1]}"' in shown.text
+    assert api.client.get(f"/audiences/{audience_id}/jobs/nope").status_code == 404
+    assert api.client.post("/audiences/999/refresh", data={"csrf": csrf}).status_code == 404
+    assert (
+        api.client.post("/audiences/999", data={"csrf": csrf, "op": "refresh"}).status_code == 404
+    )

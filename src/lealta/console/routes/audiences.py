@@ -260,7 +260,7 @@ async def refresh(
         job_id = await run_in_threadpool(_request_refresh, services, user, audience_id)
     except NotFound:
         return _missing(request, user, audience_id)
-    return RedirectResponse(f"/audiences/{audience_id:int}?job={job_id}#refresh", 303)
+    return RedirectResponse(f"/audiences/{audience_id}?job={job_id}#refresh", 303)
 
 
 def _request_refresh(services: Services, user: SignedIn, audience_id: int) -> str:
