@@ -132,21 +132,25 @@ def _read_rfm(form: Form, prefix: str, found: dict[str, Any]) -> dict[str, Any]:
     return _known({key: value for key, value in found.items() if value is not None})
 
 
-def fields(condition: Any, audiences: list[str], prefix: str = ROOT) -> dict[str, Any]:
+def fields(
+    condition: Any, audiences: list[str], prefix: str = ROOT, templates: list[str] | None = None
+) -> dict[str, Any]:
     """What the form shows of a condition: its kind, its fields and the conditions inside
-    it (``audiences``: the names another-audience conditions choose from)."""
+    it (``audiences``: the names another-audience conditions choose from; ``templates``:
+    the e-mail templates a message condition chooses from)."""
+    templates = templates or []
     data = condition if isinstance(condition, dict) else dict(NEW_RULE)
     kind = str(data.get("kind"))
     view: dict[str, Any] = {"prefix": prefix, "kind": kind, "kinds": KINDS, "children": []}
     if kind in ("all", "any"):
         view["fields"] = []
         view["children"] = [
-            fields(child, audiences, f"{prefix}{n}.")
+            fields(child, audiences, f"{prefix}{n}.", templates)
             for n, child in enumerate(data.get("conditions") or [])
         ]
     elif kind == "not":
         view["fields"] = []
-        view["children"] = [fields(data.get("condition"), audiences, f"{prefix}x.")]
+        view["children"] = [fields(data.get("condition"), audiences, f"{prefix}x.", templates)]
     elif kind == "bought":
         view["fields"] = _bought_fields(prefix, data)
     elif kind == "rfm":
@@ -164,8 +168,13 @@ def fields(condition: Any, audiences: list[str], prefix: str = ROOT) -> dict[str
             _select(prefix + "audience", "Audience", data.get("audience"), ["", *audiences])
         ]
     else:
-        shared = condition_fields(data, prefix, [])["fields"]
+        shared = condition_fields(data, prefix, templates)["fields"]
         view["fields"] = [f for f in shared if not str(f.get("name", "")).endswith("since_entered")]
+        if kind == "message":  # outside a workflow a window is what limits it
+            view["fields"].append(
+                _input(prefix + "within_days", "Within the last days (optional)",
+                       data.get("within_days"), kind="number")
+            )  # fmt: skip
     return view
 
 

@@ -26,6 +26,7 @@ from lealta.console import audience_form as form_
 from lealta.console.timecharts import Point, Series, lines
 from lealta.contacts.tables import Contact, ContactList
 from lealta.errors import InvalidInput, LealtaError
+from lealta.messages import service as messages
 from lealta.report.drawing import PALETTE
 from lealta.segmentation.members import Member, members_page
 
@@ -225,6 +226,7 @@ def builder_context(
     with services.uow.transaction() as session:
         others = [a.name for a in service.list_(session) if audience is None or a.id != audience.id]
         lists = list(session.scalars(select(ContactList.slug).order_by(ContactList.slug)))
+        templates = [t.id for t in messages.list_(session, channel="email")]
     words, rule_problems = check_rules(draft)
     found = list(problems or []) + [p for p in rule_problems if p not in (problems or [])]
     by_field: dict[str, list[Problem]] = {}
@@ -238,7 +240,7 @@ def builder_context(
     return {
         "draft": draft,
         "draft_json": json.dumps(draft),
-        "tree": form_.fields(draft["condition"], others),
+        "tree": form_.fields(draft["condition"], others, templates=templates),
         "words": words,
         "problems": found,
         "by_field": by_field,

@@ -79,3 +79,27 @@ def test_each_bad_rule_gets_its_own_problem_and_good_ones_their_words() -> None:
     assert "c." not in words
     assert sorted(p.field.rsplit(".", 1)[0] for p in problems) == ["c.1", "c.2.x"]
     assert all(not p.message.startswith(("invalid", "event_count:")) for p in problems)
+
+
+def test_a_message_rule_offers_the_email_templates_and_a_window_but_no_run_entry() -> None:
+    shown = form.fields(
+        {"kind": "message", "template": "", "action": "opened"}, [], templates=["welcome"]
+    )
+    by_name = {f["name"]: f for f in shown["fields"]}
+    assert ("welcome", "welcome") in by_name["c.template"]["options"]
+    assert "c.within_days" in by_name
+    event = form.fields({"kind": "event_count", "event": "Viewed", "gte": 1}, [])
+    assert not any(f["name"].endswith("since_entered") for f in event["fields"])
+    posted = {
+        "c.kind": "message",
+        "c.template": "welcome",
+        "c.action": "opened",
+        "c.within_days": "30",
+    }
+    read = form.read(posted, {"kind": "message", "template": "", "action": "clicked"})
+    assert read == {
+        "kind": "message",
+        "template": "welcome",
+        "action": "opened",
+        "within_days": "30",
+    }
