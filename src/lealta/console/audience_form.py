@@ -15,7 +15,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from lealta.console.journey_edit_form import blank_condition, condition_fields, read_condition
+from lealta.console.journey_edit_form import OPS, blank_condition, condition_fields, read_condition
 
 Form = Mapping[str, str]
 ROOT = "c."
@@ -85,7 +85,26 @@ def read(form: Form, base: Any, prefix: str = ROOT) -> dict[str, Any]:
         found["audience"] = form.get(f"{prefix}audience", found.get("audience", "")).strip()
         return _known(found)
     shared: dict[str, Any] = read_condition(form, prefix, found)
+    if kind == "event_count":
+        _read_where(form, prefix, shared)
     return _known(shared)
+
+
+def _read_where(form: Form, prefix: str, found: dict[str, Any]) -> None:
+    """The first of an event rule's property tests, as the form shows it (the others, written
+    in YAML, stay)."""
+    if prefix + "where_property" not in form:
+        return
+    rest = list(found.get("where") or [])[1:]
+    name = form[prefix + "where_property"].strip()
+    if not name:
+        found["where"] = rest
+        return
+    op = form.get(prefix + "where_op", "equals").strip() or "equals"
+    value: Any = form.get(prefix + "where_value", "").strip()
+    if op == "in":
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    found["where"] = [{"property": name, "op": op, "value": value}, *rest]
 
 
 def _allowed() -> dict[str, set[str]]:
@@ -170,12 +189,32 @@ def fields(
     else:
         shared = condition_fields(data, prefix, templates)["fields"]
         view["fields"] = [f for f in shared if not str(f.get("name", "")).endswith("since_entered")]
+        if kind == "event_count":
+            view["fields"] = [f for f in view["fields"] if f.get("kind") != "note"]
+            view["fields"] += _where_fields(prefix, data.get("where") or [])
         if kind == "message":  # outside a workflow a window is what limits it
             view["fields"].append(
                 _input(prefix + "within_days", "Within the last days (optional)",
                        data.get("within_days"), kind="number")
             )  # fmt: skip
     return view
+
+
+def _where_fields(prefix: str, where: list[Any]) -> list[dict[str, Any]]:
+    first = where[0] if where and isinstance(where[0], dict) else {}
+    value = first.get("value")
+    shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+    found = [
+        _input(prefix + "where_property", "Only where property (optional)", first.get("property"),
+               hint="e.g. category"),
+        _select(prefix + "where_op", "Test", first.get("op", "equals"), list(OPS)),
+        _input(prefix + "where_value", "Value", shown),
+    ]  # fmt: skip
+    if len(where) > 1:
+        more = len(where) - 1
+        note = f"And {more} more property test{'s' if more > 1 else ''}, kept as written in YAML."
+        found.append({"name": "", "label": note, "kind": "note", "value": ""})
+    return found
 
 
 def _bought_fields(prefix: str, data: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -103,3 +103,29 @@ def test_a_message_rule_offers_the_email_templates_and_a_window_but_no_run_entry
         "action": "opened",
         "within_days": "30",
     }
+
+
+def test_an_event_rule_edits_its_first_property_test_and_keeps_the_others() -> None:
+    base = {
+        "kind": "event_count",
+        "event": "Product Viewed",
+        "gte": 3,
+        "where": [
+            {"property": "category", "op": "equals", "value": "boots"},
+            {"property": "price", "op": "gt", "value": 50},
+        ],
+    }
+    shown = {f["name"]: f for f in form.fields(base, [])["fields"] if f["name"]}
+    assert shown["c.where_property"]["value"] == "category"
+    posted = {
+        "c.kind": "event_count",
+        "c.event": "Product Viewed",
+        "c.gte": "3",
+        "c.where_property": "category",
+        "c.where_op": "equals",
+        "c.where_value": "shoes",
+    }
+    read = load_condition(form.read(posted, base))
+    assert [(t.property, t.value) for t in read.where] == [("category", "shoes"), ("price", 50)]
+    cleared = form.read({**posted, "c.where_property": ""}, base)
+    assert cleared["where"] == [{"property": "price", "op": "gt", "value": 50}]
