@@ -79,7 +79,7 @@ def list_context(services: Services) -> dict[str, Any]:
         rows = []
         for audience in audiences:
             days = history.get(audience.id, [])
-            first = days[0][1] if days else None
+            first = days[0][1] if days and days[0][0] < today else None  # a change needs a past
             change = None if first is None or audience.size is None else audience.size - first
             rows.append(
                 {

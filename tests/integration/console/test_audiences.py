@@ -203,3 +203,33 @@ def test_refresh_now_queues_a_job_the_page_follows(api: Api) -> None:
     assert (
         api.client.post("/audiences/999", data={"csrf": csrf, "op": "refresh"}).status_code == 404
     )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_list_shows_the_change_over_30_days_from_stored_sizes(api: Api) -> None:
+    import datetime as dt
+
+    from lealta.audiences.tables import AudienceSize
+
+    now = api.services.clock.now()
+    today = now.date()
+    with api.services.uow.transaction() as session:
+        definition = {"name": "Growing", "condition": {"kind": "tag", "tag": "vip"}}
+        audience = service.save(session, definition, now=now).audience
+        audience.size = 8
+        for back, size in ((40, 1), (12, 5), (3, 6), (0, 8)):
+            day = today - dt.timedelta(days=back)
+            session.add(AudienceSize(audience_id=audience.id, day=day, size=size))
+        flat = service.save(
+            session, {"name": "Flat", "condition": {"kind": "tag", "tag": "a"}}, now=now
+        )
+        flat.audience.size = 2
+        session.add(AudienceSize(audience_id=flat.audience.id, day=today, size=2))
+    _sign_in(api, "mia@example.com")
+    page = api.client.get("/audiences").text
+    growing = page[page.index(">Growing<") :].split("</tr>")[0]
+    assert '<span class="change up">+3</span>' in growing  # 5, 12 days ago, the oldest in 30
+    assert f"since {(today - dt.timedelta(days=12)).isoformat()}" in growing
+    assert "<svg" in growing
+    flat_row = page[page.index(">Flat<") :].split("</tr>")[0]
+    assert "no history yet" in flat_row
