@@ -103,7 +103,8 @@ def _open(opened: list[Any], browser: Any, lealta: Lealta, email: str, path: str
 
 def _shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    # caret="initial": hiding the caret injects a style the console's CSP refuses
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, caret="initial")
 
 
 def _settled(page: Any, exact: str) -> None:
@@ -135,6 +136,13 @@ def test_a_marketer_builds_counts_saves_and_explains_an_audience(
     rule = page.locator("#rule-f-c--1--")
     rule.locator(".problems").wait_for()
     assert "gte 9 is above lte 2" in rule.inner_text()
+    assert (
+        page.locator("#preview")
+        .inner_text()
+        .strip()
+        .endswith("Fix the rules marked in red to count.")
+    )
+    _shot(page, "audience-builder-problem")
     page.select_option("#f-c--1--kind", "attribute")
     page.wait_for_selector("#f-c--1--name")
     page.fill("#f-c--1--name", "city")

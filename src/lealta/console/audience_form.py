@@ -312,3 +312,12 @@ def field_of(place: str) -> str:
         else:
             out.append(head)
     return ROOT + ".".join(out)
+
+
+def rule_label(prefix: str) -> str:
+    """Where a rule is, for a person: ``c.1.`` → ``Rule 2``, ``c.2.x.0.`` → ``Rule 3.1``
+    (inside a ``not``), ``c.`` → ``The rules``."""
+    parts = [p for p in prefix.removeprefix(ROOT).split(".") if p and p != "x"]
+    if not parts:
+        return "The rules"
+    return "Rule " + ".".join(str(int(p) + 1) for p in parts if p.isdigit())

@@ -23,6 +23,7 @@ from lealta.audiences.tables import Audience, AudienceMember
 from lealta.bootstrap import Services
 from lealta.conditions.explain import describe
 from lealta.console import audience_form as form_
+from lealta.console.journey_edit_page import input_id
 from lealta.console.timecharts import Point, Series, lines
 from lealta.contacts.tables import Contact, ContactList
 from lealta.errors import InvalidInput, LealtaError
@@ -237,7 +238,19 @@ def builder_context(
         if problem.field.startswith(form_.ROOT):
             rule = [p for p in prefixes if problem.field.startswith(p)][-1]
             by_rule.setdefault(rule, []).append(problem)
+    where = {id(problem): rule for rule, found_here in by_rule.items() for problem in found_here}
+    summary = [
+        {
+            "message": problem.message,
+            "href": "#rule-" + input_id(where[id(problem)]) if id(problem) in where else "",
+            "label": form_.rule_label(where[id(problem)])
+            if id(problem) in where
+            else problem.field,
+        }
+        for problem in found
+    ]
     return {
+        "summary": summary,
         "draft": draft,
         "draft_json": json.dumps(draft),
         "tree": form_.fields(draft["condition"], others, templates=templates),

@@ -121,6 +121,9 @@ def test_a_bad_rule_is_shown_on_its_field_and_nothing_is_saved(api: Api) -> None
     assert 'id="rule-f-c--0--"' in answer.text
     assert 'rule has-problem" id="rule-f-c--0--"' not in answer.text
     assert "1 thing to fix before saving" in answer.text
+    assert (
+        '<a href="#rule-f-c--1--">Rule 2</a>: score condition: gte 9 is above lte 2' in answer.text
+    )
     with api.services.uow.transaction() as session:
         assert service.list_(session) == []
 

@@ -62,6 +62,9 @@ def test_problem_places_become_form_fields() -> None:
     assert form.field_of("condition.condition.within_days") == "c.x.within_days"
     assert form.field_of("condition.conditions.0.r.gte") == "c.0.r_gte"
     assert form.field_of("list") == "list"
+    assert [form.rule_label(p) for p in ("c.", "c.1.", "c.2.x.0.")] == [
+        "The rules", "Rule 2", "Rule 3.1",
+    ]  # fmt: skip
 
 
 def test_each_bad_rule_gets_its_own_problem_and_good_ones_their_words() -> None:
