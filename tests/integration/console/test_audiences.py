@@ -236,3 +236,17 @@ def test_the_list_shows_the_change_over_30_days_from_stored_sizes(api: Api) -> N
     assert "<svg" in growing
     flat_row = page[page.index(">Flat<") :].split("</tr>")[0]
     assert "no history yet" in flat_row
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_new_audience_cannot_take_an_existing_name(api: Api) -> None:
+    with api.services.uow.transaction() as session:
+        definition = {"name": "Tagged", "condition": {"kind": "tag", "tag": "vip"}}
+        service.save(session, definition, now=api.services.clock.now())
+    csrf = _sign_in(api, "mia@example.com")
+    data = {**_form(csrf, name="Tagged", op="save"), "draft": _draft(TWO_RULES), **TWO_RULES}
+    answer = api.client.post("/audiences/new", data=data)
+    assert answer.status_code == 409
+    assert re.search(r'id="f-name-problem">there is already an audience named', answer.text)
+    with api.services.uow.transaction() as session:
+        assert service.get(session, "Tagged").version == 1

@@ -192,12 +192,26 @@ async def _post(request: Request, user: SignedIn, audience_id: int | None) -> Re
     return RedirectResponse(f"/audiences/{saved_id}?saved={version}", 303)
 
 
+class TakenName(Conflict):
+    """A new audience named like an existing one."""
+
+    field = "name"
+
+
 def _save(
     services: Services, user: SignedIn, draft: dict[str, Any], audience_id: int | None
 ) -> tuple[int, int]:
     now = services.clock.now()
 
     def work(session: Session) -> tuple[int, int]:
+        if audience_id is None and draft["name"] in {
+            a.name for a in service.list_(session, archived=True)
+        }:
+            # saving under a taken name would add a version to that audience, unseen
+            raise TakenName(
+                f"there is already an audience named {draft['name']!r}: open it "
+                "from the list to change it, or choose another name"
+            )
         saved = service.save(session, page.document(draft), now=now, audience_id=audience_id)
         found = saved.audience
         if saved.changed:
