@@ -10,6 +10,12 @@ event even while a scheduled refresh or another processor works on the same audi
 without taking the audience's row (a long refresh never holds up the events). The audience's
 list follows for those people. The stored size and the day's sizes are left to the next
 refresh.
+
+Only the audiences the batch can affect are tested: :func:`index` derives from each condition
+what it reads (:mod:`lealta.conditions.reads`: event names, profile facts, other audiences
+transitively) once per set of audience versions, and an audience whose reads do not meet what
+the batch may change (:func:`lealta.conditions.reads.changed_by`) keeps the same answer for
+these people, so it is skipped.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -28,6 +35,7 @@ from lealta.audiences.membership import ENTERED, EXITED, LISTS, MEMBERS
 from lealta.audiences.schedule import ordered
 from lealta.audiences.tables import Audience
 from lealta.automations.views import among
+from lealta.conditions.reads import EVERYTHING, Reads, reads
 from lealta.conditions.sql import members_query
 from lealta.contacts.tables import Contact, ContactList
 
@@ -38,28 +46,71 @@ def watched(session: Session) -> bool:
     return session.scalar(query) is not None
 
 
+@dataclass(frozen=True)
+class Followed:
+    """An audience as the live path follows it: its parsed condition and what it reads."""
+
+    audience_id: int
+    condition: Any
+    reads: Reads
+
+
+_Key = tuple[tuple[int, int, str], ...]
+_INDEX: dict[_Key, dict[int, Followed]] = {}
+
+
+def index(audiences: Sequence[Audience]) -> dict[int, Followed]:
+    """Each audience's parsed condition and reads, by id; computed once per set of audience
+    versions (saving an audience adds a version, so a saved change is seen at once)."""
+    key: _Key = tuple(sorted((a.id, a.version, a.name) for a in audiences))
+    found = _INDEX.get(key)
+    if found is None:
+        conditions = {a.name: load_condition(a.condition) for a in audiences}
+        found = {
+            a.id: Followed(a.id, conditions[a.name], reads(conditions[a.name], conditions.get))
+            for a in audiences
+        }
+        _INDEX.clear()  # only the audiences in force matter
+        _INDEX[key] = found
+    return found
+
+
 def follow(
-    session: Session, contact_ids: Iterable[str], *, now: dt.datetime
+    session: Session,
+    contact_ids: Iterable[str],
+    *,
+    now: dt.datetime,
+    changes: Reads = EVERYTHING,
+    fresh: Iterable[str] = (),
 ) -> dict[str, tuple[int, int]]:
-    """Move the people ``contact_ids`` in or out of every audience not archived, in
-    ``session``'s transaction; (entered, exited) per audience that changed."""
+    """Move the people ``contact_ids`` in or out of the audiences not archived whose condition
+    reads something in ``changes`` (what their batch may have changed; by default anything),
+    in ``session``'s transaction; (entered, exited) per audience that changed. The people
+    ``fresh`` (profiles the batch created, never tested yet) are tested against every
+    audience: one that holds of nobody's events ("not tagged vip") takes them at once."""
     ids = sorted(set(contact_ids))
     if not ids:
         return {}
+    new = sorted(set(fresh) & set(ids))
     audiences = list(session.scalars(select(Audience).where(Audience.archived.is_(False))))
+    followed = index(audiences)
     moved: dict[str, tuple[int, int]] = {}
     for audience in ordered(audiences):
-        entered, exited = _follow_one(session, audience, ids, now)
+        one = followed[audience.id]
+        tested = ids if one.reads.meets(changes) else new
+        if not tested:
+            continue
+        entered, exited = _follow_one(session, audience, one.condition, tested, now)
         if entered or exited:
             moved[audience.name] = (len(entered), len(exited))
     return moved
 
 
 def _follow_one(
-    session: Session, audience: Audience, ids: Sequence[str], now: dt.datetime
+    session: Session, audience: Audience, condition: Any, ids: Sequence[str], now: dt.datetime
 ) -> tuple[list[str], list[str]]:
     connection = session.connection()
-    query = members_query(load_condition(audience.condition), now=now)
+    query = members_query(condition, now=now)
     wanted = set(session.scalars(query.where(among(connection, Contact.id, ids))))
     held = set(
         session.scalars(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 from sqlalchemy import delete, select, update
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from lealta.automations.triggers import Triggers, load_live
 from lealta.bootstrap import Services
+from lealta.contacts.tables import Contact
 from lealta.events.tables import Event
 from lealta.feedback.attribution import attribute_orders
 from lealta.rulesets.service import load_rules
@@ -128,7 +130,7 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
         triggers=Triggers(session, load_live(session), now=now),
         consent_categories=services.settings.consent_categories,
     )
-    applied: list[str] = []
+    applied: list[dict[str, Any]] = []
     with session.no_autoflush:
         applier.prefetch(messages)
         for message in messages:
@@ -136,7 +138,7 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
                 continue
             applier.apply(message)
             done.add(message["messageId"])
-            applied.append(message["messageId"])
+            applied.append(message)
         applier.flush_events()
         if applier.purchases:  # purchases after a click are credited to the message
             attribute_orders(
@@ -145,17 +147,24 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
     _follow_audiences(session, applied, now)
 
 
-def _follow_audiences(session: Session, message_ids: list[str], now: dt.datetime) -> None:
-    """The batch's people move in and out of the saved audiences (lealta.audiences.live)."""
+def _follow_audiences(session: Session, messages: list[dict[str, Any]], now: dt.datetime) -> None:
+    """The batch's people move in and out of the saved audiences its messages can affect
+    (lealta.audiences.live)."""
     from lealta.audiences.live import follow, watched
+    from lealta.conditions.reads import changed_by
 
-    if not message_ids or not watched(session):
+    if not messages or not watched(session):
         return
     session.flush()  # the batch's profile changes, for the audiences' SQL
+    message_ids = [message["messageId"] for message in messages]
     people = session.scalars(
         select(Event.contact_id).where(Event.message_id.in_(message_ids)).distinct()
     )
-    follow(session, [cid for cid in people if cid is not None], now=now)
+    ids = [cid for cid in people if cid is not None]
+    fresh = session.scalars(
+        select(Contact.id).where(Contact.id.in_(ids), Contact.created_at >= now)
+    )
+    follow(session, ids, now=now, changes=changed_by(messages), fresh=fresh)
 
 
 def _set_aside(services: Services, session: Session, error: Exception) -> None:

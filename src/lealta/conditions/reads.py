@@ -1,0 +1,156 @@
+"""What a condition reads, so that a change can be matched to the conditions it may flip.
+
+:func:`reads` walks a condition tree and says which events (by name, as the SQL compares them:
+ignoring case) and which facts of a profile it looks at. :func:`changed_by` says what a tracked
+message may change. A condition whose :class:`Reads` does not meet a batch's :class:`Reads`
+gives the same answer for the batch's people before and after the batch, so the live path
+(:mod:`lealta.audiences.live`) need not test it. Pure: no database.
+
+A kind this module does not know (one added later) reads *everything*: a condition holding it
+is always tested, so adding a kind can cost speed but never a missed move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lealta.conditions.model import (
+    MESSAGE_EVENTS,
+    AllOf,
+    AnyOf,
+    AttributeCondition,
+    AudienceCondition,
+    BoughtCondition,
+    ClusterCondition,
+    ConsentCondition,
+    EventCountCondition,
+    ListCondition,
+    LoyaltyPointsCondition,
+    LoyaltyTierCondition,
+    MessageCondition,
+    Not,
+    PurchasedSinceEntered,
+    RfmCondition,
+    ScoreCondition,
+    SegmentCondition,
+    StageCondition,
+    TagCondition,
+)
+from lealta.events import catalog
+
+# The facts of a profile, other than its events, that conditions read.
+ATTRIBUTES = "attributes"
+TAGS = "tags"
+LISTS = "lists"
+CONSENT = "consent"
+STAGE = "stage"
+SCORE = "score"
+RFM = "rfm"  # segment and scores
+CLUSTER = "cluster"
+ORDERS = "orders"
+LOYALTY = "loyalty"  # tier and points
+FACTS = frozenset({ATTRIBUTES, TAGS, LISTS, CONSENT, STAGE, SCORE, RFM, CLUSTER, ORDERS, LOYALTY})
+
+_FACT_OF: dict[type, str] = {
+    AttributeCondition: ATTRIBUTES,
+    TagCondition: TAGS,
+    ListCondition: LISTS,
+    ConsentCondition: CONSENT,
+    StageCondition: STAGE,
+    ScoreCondition: SCORE,
+    SegmentCondition: RFM,
+    RfmCondition: RFM,
+    ClusterCondition: CLUSTER,
+    BoughtCondition: ORDERS,
+    LoyaltyTierCondition: LOYALTY,
+    LoyaltyPointsCondition: LOYALTY,
+}
+
+
+@dataclass(frozen=True)
+class Reads:
+    """Event names (lower case) and profile facts; ``everything``: all of them."""
+
+    events: frozenset[str] = frozenset()
+    facts: frozenset[str] = frozenset()
+    everything: bool = False
+
+    def __or__(self, other: Reads) -> Reads:
+        if self.everything or other.everything:
+            return EVERYTHING
+        return Reads(self.events | other.events, self.facts | other.facts)
+
+    def meets(self, other: Reads) -> bool:
+        """Whether the two share an event or a fact (always, when either is everything)."""
+        if self.everything or other.everything:
+            return True
+        return bool(self.events & other.events or self.facts & other.facts)
+
+
+NOTHING = Reads()
+EVERYTHING = Reads(everything=True)
+
+Resolve = Callable[[str], Any]
+"""The condition of a saved audience by name (None: there is no such audience)."""
+
+
+def reads(condition: Any, resolve: Resolve | None = None) -> Reads:
+    """What ``condition`` reads. ``audience`` conditions read what the named audience's
+    condition reads (through ``resolve``, transitively); without ``resolve``, or for a name it
+    does not know, or in a cycle, they read everything."""
+    return _reads(condition, resolve, ())
+
+
+def _reads(node: Any, resolve: Resolve | None, seen: tuple[str, ...]) -> Reads:
+    if isinstance(node, AllOf | AnyOf):
+        found = NOTHING
+        for child in node.conditions:
+            found |= _reads(child, resolve, seen)
+        return found
+    if isinstance(node, Not):
+        return _reads(node.condition, resolve, seen)
+    if isinstance(node, EventCountCondition):
+        return Reads(events=frozenset({node.event.lower()}))
+    if isinstance(node, MessageCondition):
+        return Reads(events=frozenset({MESSAGE_EVENTS[node.action].lower()}))
+    if isinstance(node, AudienceCondition):
+        if resolve is None or node.audience in seen:
+            return EVERYTHING
+        referred = resolve(node.audience)
+        if referred is None:
+            return EVERYTHING
+        return _reads(referred, resolve, (*seen, node.audience))
+    if isinstance(node, PurchasedSinceEntered):
+        return Reads(facts=frozenset({ORDERS}))
+    fact = _FACT_OF.get(type(node))
+    return EVERYTHING if fact is None else Reads(facts=frozenset({fact}))
+
+
+# Any message may carry a consent decision and move the stage and the score (lifecycle and
+# scoring rules read every event).
+_ANY_MESSAGE = frozenset({CONSENT, STAGE, SCORE})
+_BY_MEANING = {
+    catalog.ORDER: frozenset({ORDERS, LOYALTY}),
+    catalog.UNSUBSCRIBE: frozenset({LISTS}),
+}
+_EVENT_TYPES = {"track", "page", "screen"}
+
+
+def changed_by(messages: Iterable[Mapping[str, Any]]) -> Reads:
+    """What applying ``messages`` (normalised tracking messages) may change: the names of the
+    events they record and the facts they may move. ``identify``, ``group``, ``alias`` and
+    any other type may change every fact (traits, merges)."""
+    events: set[str] = set()
+    facts: set[str] = set()
+    for message in messages:
+        kind = message.get("type")
+        if kind not in _EVENT_TYPES:
+            return EVERYTHING
+        name = message.get("event") if kind == "track" else message.get("name")
+        if name:
+            events.add(str(name).lower())
+            facts |= _BY_MEANING.get(catalog.meaning(str(name)) or "", frozenset())
+        facts |= _ANY_MESSAGE
+    return Reads(frozenset(events), frozenset(facts))
