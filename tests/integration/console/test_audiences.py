@@ -250,3 +250,39 @@ def test_a_new_audience_cannot_take_an_existing_name(api: Api) -> None:
     assert re.search(r'id="f-name-problem">there is already an audience named', answer.text)
     with api.services.uow.transaction() as session:
         assert service.get(session, "Tagged").version == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_page_says_where_the_audience_is_used(api: Api) -> None:
+    now = api.services.clock.now()
+    with api.services.uow.transaction() as session:
+        tagged = {"name": "Tagged", "condition": {"kind": "tag", "tag": "vip"}}
+        audience_id = service.save(session, tagged, now=now).audience.id
+        inner = {"name": "Tagged in Lyon", "condition": {"kind": "all", "conditions": [
+            {"kind": "audience", "audience": "Tagged"},
+            {"kind": "attribute", "name": "city", "op": "equals", "value": "Lyon"},
+        ]}}  # fmt: skip
+        inner_id = service.save(session, inner, now=now).audience.id
+    workflow = {
+        "id": "welcome-tagged",
+        "name": "Welcome the tagged",
+        "trigger": {
+            "type": "event",
+            "event": "Audience Entered",
+            "where": [{"property": "audience", "op": "equals", "value": "Tagged"}],
+        },
+        "steps": [{"id": "tag", "type": "tag", "add": ["welcomed"]}],
+    }
+    created = api.client.post("/v1/automations", json=workflow, headers=api.admin)
+    assert created.status_code == 201, created.text
+    sync = {"audience": "Tagged", "url": "https://connector.example/hook", "format": "google"}
+    synced = api.client.post("/v1/ads/syncs", json=sync, headers=api.admin)
+    assert synced.status_code == 201, synced.text
+    _sign_in(api, "mia@example.com")
+    page = api.client.get(f"/audiences/{audience_id}").text
+    uses = page[page.index('id="uses-heading"') :]
+    assert '<a href="/journeys/welcome-tagged">starts journey “Welcome the tagged”' in uses
+    assert f'<a href="/audiences/{inner_id}">audience “Tagged in Lyon”</a>' in uses
+    assert "(google) to https://connector.example/hook" in uses
+    lonely = api.client.get(f"/audiences/{inner_id}").text
+    assert "Nowhere yet" in lonely[lonely.index('id="uses-heading"') :]
