@@ -132,3 +132,16 @@ def test_an_event_rule_edits_its_first_property_test_and_keeps_the_others() -> N
     assert [(t.property, t.value) for t in read.where] == [("category", "shoes"), ("price", 50)]
     cleared = form.read({**posted, "c.where_property": ""}, base)
     assert cleared["where"] == [{"property": "price", "op": "gt", "value": 50}]
+
+
+def test_an_estimate_from_a_slice_shows_its_margin_and_asks_for_the_exact_count() -> None:
+    from lealta.audiences.counting import Estimate
+    from lealta.console.rendering import _env
+
+    html = _env.get_template("_audience_preview.html").render(
+        problem="", estimate=Estimate(41_200, 950, 10_012, 1_000_000, exact=False)
+    )
+    assert "<strong>41,200</strong>" in html
+    assert "± 950" in html
+    assert "Estimated from 10,012 of 1,000,000 contacts" in html
+    assert 'hx-post="/audiences/preview/exact" hx-trigger="load"' in html
