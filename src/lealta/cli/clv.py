@@ -35,6 +35,20 @@ def clv_command(
         "file; the customer is the contact.",
         rich_help_panel=DEFINITION,
     ),
+    save: bool = typer.Option(
+        False,
+        "--save",
+        help="With --from-store: replace every contact's saved prediction (contact_predictions: "
+        "P(alive), expected purchases and spend, CLV, churn band), read by contact search, "
+        "conditions and templates; a fall below --alert-below records 'Churn Risk Rose'.",
+        rich_help_panel=OUTPUT,
+    ),
+    alert_below: float = typer.Option(
+        0.3,
+        "--alert-below",
+        help="With --save: the P(alive) under which a contact's fall records 'Churn Risk Rose'.",
+        rich_help_panel=OUTPUT,
+    ),
     customer: p.Customer = None,
     date: p.Date = None,
     order: p.Order = None,
@@ -127,8 +141,11 @@ def clv_command(
     outputs = (params_output, output, report, quiet)
     if from_store:
         _check_store_source(file, columns)
-        _execute_from_store(options, given, date_format, cancel_pattern, outputs)
+        saving = (alert_below,) if save else None
+        _execute_from_store(options, given, date_format, cancel_pattern, outputs, saving)
         return
+    if save:
+        raise InvalidInput("--save writes to the store: it needs --from-store", field="save")
     if file is None:
         raise InvalidInput("missing the order FILE (or --from-store)", field="file")
     reading = Reading(
@@ -156,11 +173,16 @@ def _execute_from_store(
     date_format: str | None,
     cancel: str | None,
     outputs: tuple[Path | None, Path | None, Path | None, bool],
+    saving: tuple[float] | None = None,
 ) -> None:
-    """Export the store's orders to a temporary file and predict from it."""
+    """Export the store's orders to a temporary file and predict from it; with ``saving``
+    (the alert threshold), save every contact's prediction to the store."""
     from lealta.bootstrap import build
     from lealta.prediction.pipeline import Reading
+    from lealta.prediction.store import check_threshold, params_version, save_predictions
     from lealta.segmentation.store import STORE_COLUMNS, orders_file
+
+    alert = check_threshold(saving[0]) if saving else None
 
     reading = Reading(
         columns=dict(STORE_COLUMNS), date_format=date_format, cancel_pattern=cancel or ""
@@ -168,7 +190,22 @@ def _execute_from_store(
     services = build()
     try:
         with orders_file(services) as path:
-            execute(path, options, reading, given, *outputs, source="orders in the store")
+            run = execute(path, options, reading, given, *outputs, source="orders in the store")
+        if alert is not None:
+            with services.uow.transaction() as session:
+                saved = save_predictions(
+                    session,
+                    run.customers,
+                    horizon_days=options.horizon_days,
+                    version=params_version(run.params),
+                    now=services.clock.now(),
+                    alert_below=alert,
+                )
+            if not outputs[3]:
+                typer.echo(
+                    f"Saved {saved.contacts:,} contacts' predictions; "
+                    f"{saved.risen:,} fell below P(alive) {alert}"
+                )
     finally:  # the store's connections are closed here, not left to the garbage collector
         services.uow.engine.dispose()
         if services.inbox is not services.uow:

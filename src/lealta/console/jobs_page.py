@@ -104,6 +104,13 @@ def _described(kind: str, params: dict[str, Any], result: dict[str, Any]) -> dic
             "customers",
             "link": "",
         }
+    if kind == "clv":
+        return {
+            "title": "Predicted value",
+            "outcome": f"{int(result.get('customers') or 0):,} customers scored, "
+            f"{int(result.get('churn_risk_rose') or 0):,} fell below the churn alert",
+            "link": "",
+        }
     return {"title": kind.replace("_", " ").capitalize(), "outcome": "", "link": ""}
 
 

@@ -23,6 +23,7 @@ PRODUCT = "product"
 SIGNUP = "signup"
 LOYALTY = "loyalty"  # made by Lealta's tier reviews (lealta.loyalty), not tracked
 AUDIENCE = "audience"  # made by audience refreshes (lealta.audiences), not tracked
+PREDICTION = "prediction"  # made by predicted-value runs (lealta.prediction), not tracked
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,13 @@ KNOWN = (
         "Audience Exited",
         AUDIENCE,
         "Made by an audience refresh for each person who left: audience, audience_id.",
+    ),
+    KnownEvent(
+        "Churn Risk Rose",
+        PREDICTION,
+        "Made by a predicted-value run (clv job, lealta clv --from-store --save) for each "
+        "person whose P(alive) fell from at least the alert threshold (0.3) to under it: "
+        "p_alive, previous, band, below. A workflow trigger for win-back.",
     ),
 )
 

@@ -84,11 +84,19 @@ def run_next_best(services: Services, params: dict[str, Any], progress: Progress
     return run_job(services, params, progress)
 
 
+def run_clv(services: Services, params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Every contact's predicted value and churn risk (:func:`lealta.prediction.job.run_job`)."""
+    from lealta.prediction.job import run_job
+
+    return run_job(services, params, progress)
+
+
 KINDS: dict[str, Work] = {
     "rfm": run_rfm,
     "loyalty_tiers": run_loyalty_tiers,
     "audience_refresh": run_audience_refresh,
     "next_best": run_next_best,
+    "clv": run_clv,
 }
 
 

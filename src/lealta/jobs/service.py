@@ -23,8 +23,8 @@ from lealta.errors import InvalidInput, NotFound
 from lealta.jobs.tables import ACTIVE, DONE, FAILED, QUEUED, RUNNING, Job, new_job_id
 from lealta.storage.unit_of_work import UnitOfWork
 
-KINDS = ("rfm", "loyalty_tiers", "audience_refresh", "next_best")
-ONE_AT_A_TIME = frozenset({"rfm", "loyalty_tiers", "next_best"})
+KINDS = ("rfm", "loyalty_tiers", "audience_refresh", "next_best", "clv")
+ONE_AT_A_TIME = frozenset({"rfm", "loyalty_tiers", "next_best", "clv"})
 STALE_AFTER = dt.timedelta(minutes=5)
 STOPPED = (
     "the worker running it stopped (no sign of life since {since:%Y-%m-%d %H:%M} UTC); "

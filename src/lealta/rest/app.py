@@ -117,6 +117,7 @@ def _include_routers(app: FastAPI) -> None:
         affinity,
         audiences,
         automations,
+        clv,
         contacts,
         deliverability,
         docs,
@@ -163,6 +164,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(loyalty_points.router)
     app.include_router(audiences.router)
     app.include_router(affinity.router)
+    app.include_router(clv.router)
     app.include_router(automations.router)
     app.include_router(simulate.router)
     app.include_router(vouchers.router)

@@ -31,6 +31,7 @@ from lealta.loyalty.tables import (
 from lealta.messages.tables import MessageTemplate
 from lealta.onsite.tables import OnsitePlacement
 from lealta.orders.tables import Order
+from lealta.prediction.tables import ContactPrediction
 from lealta.retargeting.tables import AdSync
 from lealta.rulesets.tables import RuleSet
 from lealta.scoring.tables import ScoreChange
@@ -55,6 +56,7 @@ __all__ = [
     "Contact",
     "ContactList",
     "ContactNextBest",
+    "ContactPrediction",
     "ContactRfm",
     "ContactTag",
     "ContactTier",
