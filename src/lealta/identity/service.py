@@ -25,6 +25,7 @@ from lealta.identity.normalize import normalize
 from lealta.lifecycle.tables import StageChange
 from lealta.loyalty.tables import TierChange
 from lealta.orders.tables import Order
+from lealta.prediction.tables import ContactPrediction
 from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
 from lealta.vouchers.tables import Voucher
@@ -128,6 +129,8 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
     session.execute(delete(ScoreChange).where(ScoreChange.contact_id == source.id))
     session.execute(delete(ContactRfm).where(ContactRfm.contact_id == source.id))
     session.execute(delete(ContactNextBest).where(ContactNextBest.contact_id == source.id))
+    # the survivor's prediction stays until the next run fits on the united orders
+    session.execute(delete(ContactPrediction).where(ContactPrediction.contact_id == source.id))
     session.execute(delete(AudienceMember).where(AudienceMember.contact_id == source.id))
     unite_loyalty(session, source.id, into.id, now=now)
     into.attributes = {**source.attributes, **into.attributes}

@@ -5,6 +5,7 @@ What goes, what stays and why:
 * **Deleted**: identifiers (so the e-mail or phone can start a new contact), tags, list
   memberships, audience memberships (without an ``Audience Exited`` event), the
   ``contact_rfm`` row, the next-best suggestions (``contact_next_best``),
+  the predicted value (``contact_predictions``),
   the score ledger, the loyalty tier with its history (reviews leave erased contacts out,
   so their kept orders earn no tier again), the tier given by decision (its reason may
   name the person) and the loyalty points ledger (the points sweep leaves erased contacts
@@ -46,6 +47,7 @@ from lealta.events.tables import Event
 from lealta.lifecycle.tables import StageChange
 from lealta.loyalty.tables import ContactTier, PointsEntry, TierChange, TierOverride
 from lealta.orders.tables import Order
+from lealta.prediction.tables import ContactPrediction
 from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
 from lealta.vouchers.tables import Voucher
@@ -71,6 +73,7 @@ def erase_contact(session: Session, contact_id: str, *, now: dt.datetime) -> Era
     scores = _delete(session, ScoreChange, ids)
     _delete(session, ContactRfm, ids)
     _delete(session, ContactNextBest, ids)
+    _delete(session, ContactPrediction, ids)
     _delete(session, AudienceMember, ids)
     _delete(session, ContactTier, ids)
     _delete(session, TierChange, ids)

@@ -36,6 +36,7 @@ from lealta.events.tables import Event
 from lealta.lifecycle.tables import StageChange
 from lealta.loyalty.tables import ContactTier, PointsEntry, TierChange, TierOverride
 from lealta.orders.tables import Order
+from lealta.prediction.tables import ContactPrediction
 from lealta.scoring.tables import ScoreChange
 from lealta.vouchers.tables import Voucher
 
@@ -128,6 +129,23 @@ def export_contact(session: Session, contact_id: str, *, now: dt.datetime) -> di
             ids,
             ContactNextBest.rank,
             ("rank", "item", "kind", "score", "computed_at"),
+        ),
+        "predicted_value": _rows(
+            session,
+            ContactPrediction,
+            ids,
+            ContactPrediction.contact_id,
+            (
+                "contact_id",
+                "p_alive",
+                "expected_purchases",
+                "expected_spend",
+                "clv",
+                "churn_band",
+                "horizon_days",
+                "params_version",
+                "computed_at",
+            ),
         ),
         "audiences": memberships(session, ids),
         "loyalty_tier": _tier(session, ids),

@@ -225,3 +225,41 @@ def test_save_needs_from_store(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["clv", str(tmp_path / "x.csv"), "--save"])
     assert result.exit_code == 2
     assert "--save writes to the store" in result.stderr
+
+
+def test_predictions_are_exported_erased_and_dropped_for_a_merged_away_profile(api: Api) -> None:
+    from lealta.contacts.tables import Contact
+    from lealta.identity.service import merge
+    from lealta.privacy.erase import erase_contact
+    from lealta.privacy.export import export_contact
+
+    ids = three_contacts(api)
+    ana, ben, cruz = (ids[n] for n in NAMES)
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with api.services.uow.transaction() as session:
+        save_predictions(
+            session,
+            frame([ana, ben, cruz], [0.8, 0.5, 0.2], ["low", "medium", "high"]),
+            horizon_days=90,
+            version="v1",
+            now=now,
+        )
+    with api.services.uow.transaction() as session:
+        exported = export_contact(session, ana, now=now)
+    [mine] = exported["predicted_value"]
+    assert (mine["contact_id"], mine["p_alive"], mine["churn_band"], mine["clv"]) == (
+        ana,
+        0.8,
+        "low",
+        30.0,
+    )
+    with api.services.uow.transaction() as session:
+        erase_contact(session, ana, now=now)
+    assert set(saved(api)) == {ben, cruz}
+    with api.services.uow.transaction() as session:
+        source, into = session.get(Contact, ben), session.get(Contact, cruz)
+        assert source is not None
+        assert into is not None
+        merge(session, source, into=into, now=now)
+    # ben's row goes with him; cruz keeps his own until the next run fits on both's orders
+    assert set(saved(api)) == {cruz}
