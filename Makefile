@@ -53,7 +53,7 @@ test: lint typecheck
 ## timestamp comes from the injected clock), so they would prove nothing new. The Spark tests
 ## (marker spark) are left out too: each compares Spark's figures with DuckDB's over the same
 ## files, both engines take every date from the data (the JVM runs on the real clock anyway), so
-## the moved clock cannot change what they compare; starting the JVM again cost ~1 min.
+## the moved clock cannot change what they compare (they run in `make test` and `make spark`).
 FUTURE ?= +3y
 test-future: $(VENV)/.installed-dev
 	@scripts/ensure-test-tools
