@@ -1,5 +1,6 @@
 """Finding contacts by identifier, name, tag, list, stage, score, activity, attribute, RFM
-segment, cluster, loyalty tier and loyalty points balance.
+segment, cluster, loyalty tier, loyalty points balance and predicted value (P(alive), CLV,
+churn band).
 
 Pages are ordered by ``(created_at, id)`` (an index) and cut with a keyset cursor, so a page
 never repeats or skips a contact while others are added, and page 1,000 costs what page 1 does.
@@ -46,6 +47,7 @@ from lealta.contacts.service import declared_types
 from lealta.contacts.tables import Contact, ContactList, ContactTag, Identifier, ListMembership
 from lealta.errors import InvalidInput
 from lealta.identity.normalize import normalize
+from lealta.prediction.tables import ContactPrediction
 from lealta.segmentation.tables import ContactRfm
 from lealta.storage.paging import decode_cursor, encode_cursor
 
@@ -85,6 +87,9 @@ class ContactFilter:
     tier: str | None = None  # loyalty tier, any case (checked against the programme)
     points_min: int | None = None  # loyalty points balance now, at least (0: no entry)
     points_max: int | None = None  # … at most
+    p_alive_max: float | None = None  # contact_predictions.p_alive, at most
+    clv_min: float | None = None  # contact_predictions.clv, at least
+    churn_band: str | None = None  # contact_predictions.churn_band (low, medium, high, new)
 
 
 def arrived_at() -> ColumnElement[dt.datetime]:
@@ -164,6 +169,9 @@ def filters(
     rfm = _rfm_conditions(wanted)
     if rfm:
         found.append(_among(session, walk, ContactRfm.contact_id, *rfm))
+    predicted = _prediction_conditions(wanted)
+    if predicted:
+        found.append(_among(session, walk, ContactPrediction.contact_id, *predicted))
     found += _profile_filters(wanted)
     if wanted.attributes:
         declared = {**BUILT_IN, **declared_types(session)}
@@ -182,6 +190,28 @@ def _rfm_conditions(wanted: ContactFilter) -> list[ColumnElement[bool]]:
         found.append(ContactRfm.r == wanted.r)
     if wanted.f is not None:
         found.append(ContactRfm.f == wanted.f)
+    return found
+
+
+def _prediction_conditions(wanted: ContactFilter) -> list[ColumnElement[bool]]:
+    """The predicted-value criteria (:mod:`lealta.prediction.store`), checked by name."""
+    from lealta.prediction.bands import BANDS
+
+    found: list[ColumnElement[bool]] = []
+    if wanted.p_alive_max is not None:
+        if not 0 <= wanted.p_alive_max <= 1:
+            raise InvalidInput("p_alive_max is a probability from 0 to 1", field="p_alive_max")
+        found.append(ContactPrediction.p_alive <= wanted.p_alive_max)
+    if wanted.clv_min is not None:
+        found.append(ContactPrediction.clv >= wanted.clv_min)
+    if wanted.churn_band:
+        band = wanted.churn_band.strip().lower()
+        if band not in BANDS:
+            raise InvalidInput(
+                f"churn_band takes one of {', '.join(BANDS)}, got {wanted.churn_band!r}",
+                field="churn_band",
+            )
+        found.append(ContactPrediction.churn_band == band)
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.routing import APIRoute
@@ -158,6 +158,27 @@ def search_contacts(
             "so they match). A `points_min` above it is a 400 naming `points_min`.",
         ),
     ] = None,
+    p_alive_max: Annotated[
+        float | None,
+        Query(
+            ge=0,
+            le=1,
+            description="Predicted probability of still being a customer (P(alive), from the "
+            "latest `clv` run) at most, e.g. 0.3 for those most likely gone. Contacts without "
+            "a prediction do not match.",
+        ),
+    ] = None,
+    clv_min: Annotated[
+        float | None,
+        Query(description="Predicted customer value over the run's horizon at least."),
+    ] = None,
+    churn_band: Annotated[
+        Literal["low", "medium", "high", "new"] | None,
+        Query(
+            description="Churn-risk band of the latest `clv` run: low (P(alive) at least 0.7), "
+            "medium, high (under 0.3) or new (one purchase only)."
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = search.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="`next` of the previous page.")] = None,
 ) -> ContactPage:
@@ -186,6 +207,9 @@ def search_contacts(
         tier=tier,
         points_min=points_min,
         points_max=points_max,
+        p_alive_max=p_alive_max,
+        clv_min=clv_min,
+        churn_band=churn_band,
     )
     within = search.days_before(_now(request), seen_within_days)
     if within is not None and (seen_after is None or within > seen_after):

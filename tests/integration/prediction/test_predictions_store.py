@@ -263,3 +263,42 @@ def test_predictions_are_exported_erased_and_dropped_for_a_merged_away_profile(a
         merge(session, source, into=into, now=now)
     # ben's row goes with him; cruz keeps his own until the next run fits on both's orders
     assert set(saved(api)) == {cruz}
+
+
+def test_contacts_are_found_by_p_alive_clv_and_churn_band(api: Api) -> None:
+    ids = three_contacts(api)
+    ana, ben, cruz = (ids[n] for n in NAMES)
+    with api.services.uow.transaction() as session:
+        save_predictions(
+            session,
+            frame([ana, ben, cruz], [0.8, 0.25, 0.3], ["low", "high", "medium"]),
+            horizon_days=90,
+            version="v1",
+            now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        )
+
+    def found(query: str) -> set[str]:
+        answer = api.client.get(f"/v1/contacts?{query}", headers=api.admin)
+        assert answer.status_code == 200, answer.text
+        return {c["id"] for c in answer.json()["contacts"]}
+
+    assert found("p_alive_max=0.3") == {ben, cruz}  # at most: 0.3 itself matches
+    assert found("clv_min=31") == {ben, cruz}  # clv 30, 31, 32
+    assert found("churn_band=high") == {ben}
+    assert found("p_alive_max=0.3&clv_min=32") == {cruz}
+    assert found("churn_band=low&p_alive_max=0.5") == set()
+    bad = api.client.get("/v1/contacts?churn_band=gone", headers=api.admin)
+    assert bad.status_code == 422
+    assert "churn_band" in bad.text
+
+
+def test_search_names_a_wrong_prediction_filter(api: Api) -> None:
+    from lealta.contacts.search import ContactFilter, search
+
+    for wanted, name in (
+        (ContactFilter(churn_band="gone"), "churn_band"),
+        (ContactFilter(p_alive_max=1.5), "p_alive_max"),
+    ):
+        with api.services.uow.transaction() as session, pytest.raises(InvalidInput) as problem:
+            search(session, wanted)
+        assert problem.value.field == name
