@@ -11,11 +11,18 @@ Each contact has on average EVENTS/CONTACTS ``Product Viewed`` events spread ove
 audience: viewed shoes at least 3 times in the last 14 days, without the tag. The database is
 built once per size and reused. The first refresh lets everyone in (one ``Audience Entered``
 event each, which is written); the second finds no change.
+
+``--live`` measures the live path end to end instead (see :func:`live`)::
+
+    .venv/bin/python benchmarks/audiences.py --live sqlite 1000 30
+    .venv/bin/python benchmarks/audiences.py --live \
+        postgresql+psycopg://postgres@127.0.0.1/postgres 1000 30
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import sys
 import time
@@ -217,5 +224,269 @@ def service_condition(uow: UnitOfWork, audience_id: int) -> dict[str, Any]:
         return dict(service.get(session, audience_id).condition)
 
 
+# --- the live path, end to end ----------------------------------------------------------------
+
+LIVE_AUDIENCES = {
+    "shoe-lookers": AUDIENCE,
+    "cart-lookers": """
+name: Cart lookers
+condition:
+  kind: all
+  conditions:
+    - {kind: audience, audience: Shoe lookers}
+    - {kind: event_count, event: Product Added}
+""",
+    "readers": """
+name: Readers
+condition: {kind: event_count, event: Page Viewed, gte: 5}
+""",
+}
+LIVE_NAMES = [("Product Viewed", 5), ("Page Viewed", 3), ("Product Added", 2)]
+
+
+def live(argv: list[str]) -> None:
+    """``--live TARGET [RATE] [SECONDS] [none]``: a real ``lealta serve`` (its worker applying
+    events as shipped) receives RATE tracked events a second (default 1,000) for SECONDS
+    (default 30) through ``POST /v1/batch``, with three audiences saved; for every ``Audience
+    Entered`` event, the time from its triggering event's acceptance (``received_at``) to the
+    event's recorded time (the clock of the batch that moved the person), and to when a reader
+    polling the database every 20 ms first sees it (committed). ``none`` saves no audience:
+    whether the worker keeps up with applying the events alone. The floor is the audience's
+    bare query for a processor batch's worth of people."""
+    import os
+    import tempfile
+    import threading
+
+    from ingest import _free_port, _lealta, _serve
+
+    target = argv[0] if argv else "sqlite"
+    rate = _number(argv[1]) if len(argv) > 1 else 1000
+    seconds = float(argv[2]) if len(argv) > 2 else 30.0
+    # a fourth argument "none" saves no audience: what applying the events alone costs
+    audiences = {} if argv[3:4] == ["none"] else LIVE_AUDIENCES
+    with tempfile.TemporaryDirectory(prefix="lealta-audiences-live-") as tmp:
+        workdir = Path(tmp)
+        url = _live_database(target, workdir)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
+        env.update(
+            LEALTA_DATABASE_URL=url,
+            LEALTA_ENVIRONMENT="test",
+            LEALTA_SECRET_KEY="benchmark-secret",
+            LEALTA_TRACK_RATE_LIMIT="1000000",
+            LEALTA_CONFIG_FILE=str(workdir / "none.toml"),
+        )
+        _lealta(env, workdir, "db", "upgrade")
+        key = _lealta(env, workdir, "keys", "create", "--scope", "track").strip().splitlines()[-1]
+        for slug, definition in audiences.items():
+            (workdir / f"{slug}.yaml").write_text(definition)
+            _lealta(env, workdir, "audiences", "import", str(workdir / f"{slug}.yaml"))
+        uow = UnitOfWork(make_engine(url))
+        port = _free_port()
+        server = _serve(env, workdir, port)
+        seen: dict[int, float] = {}
+        stop = threading.Event()
+        watcher = threading.Thread(target=_watch, args=(uow, seen, stop), daemon=True)
+        try:
+            watcher.start()
+            sent = _stream(port, key, rate, seconds)
+            behind = _settle(uow, sent)
+        finally:
+            stop.set()
+            watcher.join(5)
+            server.terminate()
+            server.wait(30)
+        recorded, visible, entered = _latencies(uow, seen)
+        floor = _live_floor(uow)
+        uow.engine.dispose()
+        if target != "sqlite":
+            _drop(target, url)
+    print(f"\n{uow.engine.dialect.name}: {sent:,} events at {rate:,}/s for {seconds:g} s, ")
+    print(f"  {entered:,} Audience Entered events over {len(audiences)} audiences")
+    print(f"  the worker finished applying {behind:.1f} s after the last message was sent")
+    for what, took in (("recorded", recorded), ("visible to a reader", visible)):
+        print(
+            f"  acceptance -> {what:<20} p50 {_pct(took, 50) * 1000:6.0f} ms"
+            f"  p95 {_pct(took, 95) * 1000:6.0f} ms  max {max(took, default=0) * 1000:6.0f} ms"
+        )
+    print(
+        f"  floor: the bare query for 200 people  p50 {_pct(floor, 50) * 1000:6.1f} ms"
+        f"  p95 {_pct(floor, 95) * 1000:6.1f} ms"
+    )
+
+
+def _pct(values: list[float], pct: int) -> float:
+    if not values:
+        return float("nan")
+    ordered_ = sorted(values)
+    return ordered_[min(len(ordered_) - 1, int(len(ordered_) * pct / 100))]
+
+
+def _live_database(target: str, workdir: Path) -> str:
+    if target == "sqlite":
+        return f"sqlite:///{workdir / 'lealta.db'}"
+    name = "lealta_audiences_live_bench"
+    admin = create_engine(target, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # fixed name
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(target).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop(target: str, url: str) -> None:
+    admin = create_engine(target, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        name = make_url(url).database
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _stream(port: int, key: str, rate: int, seconds: float, per_request: int = 20) -> int:
+    """``rate`` messages a second in requests of ``per_request``, on schedule (a late request
+    is sent at once, the next ones keep the schedule); how many were sent."""
+    import base64
+    import http.client
+    import uuid
+
+    rng = random.Random(11)
+    users = [f"user-{n}" for n in range(max(100, rate * 3))]
+    names = [name for name, weight in LIVE_NAMES for _ in range(weight)]
+    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    requests = int(rate * seconds / per_request)
+    began = time.perf_counter()
+    for number in range(requests):
+        wait = began + number * per_request / rate - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        batch = []
+        for _ in range(per_request):
+            name = rng.choice(names)
+            batch.append(
+                {
+                    "type": "track",
+                    "messageId": uuid.uuid4().hex,
+                    "userId": rng.choice(users),
+                    "event": name,
+                    "properties": {"category": rng.choice(["shoes", "hats"])},
+                }
+            )
+        connection.request(
+            "POST",
+            "/v1/batch",
+            json.dumps({"batch": batch}).encode(),
+            {"Authorization": auth, "Content-Type": "application/json"},
+        )
+        answer = connection.getresponse()
+        body = answer.read()
+        if answer.status != 200:
+            raise SystemExit(f"{answer.status} {body[:200]!r}")
+    connection.close()
+    took = time.perf_counter() - began
+    if took > seconds * 1.1:
+        print(f"  sending fell behind: {seconds:g} s of events took {took:.1f} s", file=sys.stderr)
+    return requests * per_request
+
+
+def _watch(uow: UnitOfWork, seen: dict[int, float], stop: Any) -> None:
+    """When each Audience Entered event is first visible, polling every 20 ms."""
+    last = 0
+    while not stop.is_set():
+        try:
+            with uow.transaction() as session:
+                ids = list(
+                    session.scalars(
+                        select(Event.id).where(Event.id > last, Event.name == "Audience Entered")
+                    )
+                )
+        except Exception:  # the server is still creating its tables
+            ids = []
+        now = time.time()
+        for event_id in ids:
+            seen.setdefault(event_id, now)
+        last = max(ids, default=last)
+        time.sleep(0.02)
+
+
+def _settle(uow: UnitOfWork, sent: int, timeout: float = 600) -> float:
+    """Wait until every sent message is an event (then a little for the watcher); how long
+    applying went on after the last message was sent, in seconds."""
+    began = time.perf_counter()
+    query = select(func.count()).select_from(Event).where(Event.name != "Audience Entered")
+    while time.perf_counter() - began < timeout:
+        with uow.transaction() as session:
+            if int(session.scalar(query) or 0) >= sent:
+                behind = time.perf_counter() - began
+                time.sleep(1)
+                return behind
+        time.sleep(0.2)
+    raise SystemExit("the worker did not apply everything in time")
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _latencies(uow: UnitOfWork, seen: dict[int, float]) -> tuple[list[float], list[float], int]:
+    """For each Audience Entered event, its trigger is the person's latest event accepted
+    before it was recorded; (recorded - accepted, seen - accepted) in seconds."""
+    with uow.transaction() as session:
+        entered = list(
+            session.execute(
+                select(Event.id, Event.contact_id, Event.occurred_at).where(
+                    Event.name == "Audience Entered"
+                )
+            )
+        )
+        tracked: dict[str, list[dt.datetime]] = {}
+        for contact_id, received in session.execute(
+            select(Event.contact_id, Event.received_at)
+            .where(Event.type == "track", Event.name != "Audience Entered")
+            .order_by(Event.received_at)
+        ):
+            tracked.setdefault(contact_id, []).append(_utc(received))
+    recorded: list[float] = []
+    visible: list[float] = []
+    for event_id, contact_id, occurred in entered:
+        at = _utc(occurred)
+        before = [r for r in tracked.get(contact_id, []) if r <= at]
+        if not before:
+            continue
+        accepted = before[-1]
+        recorded.append((at - accepted).total_seconds())
+        if event_id in seen:
+            visible.append(seen[event_id] - accepted.timestamp())
+    return recorded, visible, len(entered)
+
+
+def _live_floor(uow: UnitOfWork, people: int = 200, rounds: int = 40) -> list[float]:
+    """The audience's bare query restricted to a processor batch's worth of people."""
+    rng = random.Random(5)
+    with uow.transaction() as session:
+        ids = list(session.scalars(select(Contact.id)))
+    viewed = (
+        select(Event.contact_id)
+        .where(
+            func.lower(Event.name) == "product viewed",
+            Event.properties["category"].as_string() == "shoes",
+        )
+        .group_by(Event.contact_id)
+        .having(func.count() >= 3)
+    )
+    tagged = select(ContactTag.contact_id).where(ContactTag.tag == "no-marketing")
+    took = []
+    for _ in range(rounds):
+        batch = rng.sample(ids, min(people, len(ids)))
+        query = viewed.where(Event.contact_id.in_(batch), Event.contact_id.not_in(tagged))
+        started = time.perf_counter()
+        with uow.transaction() as session:
+            list(session.scalars(query))
+        took.append(time.perf_counter() - started)
+    return took
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:2] == ["--live"]:
+        live(sys.argv[2:])
+    else:
+        main(sys.argv[1:])
