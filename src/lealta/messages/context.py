@@ -12,7 +12,11 @@ The keys, as templates use them:
     ``contact.attributes``), ``name``, ``language``, ``timezone``, ``stage`` (lifecycle),
     ``score`` (lead score now), ``tags``, ``created_at``, ``first_seen_at``, ``last_seen_at``,
     ``next_best`` (the suggested next categories or products, best first: ``item``, ``kind``,
-    ``score``, ``rank``; empty before the first next-best run, see :mod:`lealta.affinity`).
+    ``score``, ``rank``; empty before the first next-best run, see :mod:`lealta.affinity`),
+    ``prediction`` (the latest predicted value: ``p_alive``, ``expected_purchases``,
+    ``expected_spend``, ``clv``, ``churn_band``, ``horizon_days``, ``computed_at``; none for a
+    contact the latest ``clv`` run did not score, so guard with ``{% if contact.prediction %}``;
+    see :mod:`lealta.prediction.store`).
 ``purchases``
     The last :data:`PURCHASES` orders, newest first: ``id``, ``placed_at``, ``amount``,
     ``currency``, ``channel``, ``payment_method``, ``items`` (``name``, ``category``,
@@ -76,6 +80,7 @@ from lealta.contacts.tables import Contact
 from lealta.errors import InvalidInput
 from lealta.messages.render import render_value
 from lealta.orders.tables import Order
+from lealta.prediction.store import predictions_of
 from lealta.rulesets.service import scoring_model
 from lealta.segmentation.tables import ContactRfm
 from lealta.vouchers.codes import format_code, normalize_code
@@ -107,6 +112,7 @@ def contexts_for(
     vouchers = _open_vouchers(session, ids, now)
     loyalty = _loyalty(session, ids)
     next_best = next_best_of(session, ids)
+    predictions = predictions_of(session, ids)
     _points(session, ids, now, loyalty)
     batch = BatchProgress(session, list(loyalty), now)
     for cid, entry in loyalty.items():
@@ -116,7 +122,10 @@ def contexts_for(
     for contact in contacts:
         context: dict[str, Any] = {
             "contact": _contact(contact, identifiers.get(contact.id, {}), tags, model, now)
-            | {"next_best": next_best.get(contact.id, [])},
+            | {
+                "next_best": next_best.get(contact.id, []),
+                "prediction": predictions.get(contact.id),
+            },
             "purchases": purchases.get(contact.id, []),
             "vouchers": vouchers.get(contact.id, []),
             "now": now,

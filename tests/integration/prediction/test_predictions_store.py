@@ -302,3 +302,29 @@ def test_search_names_a_wrong_prediction_filter(api: Api) -> None:
         with api.services.uow.transaction() as session, pytest.raises(InvalidInput) as problem:
             search(session, wanted)
         assert problem.value.field == name
+
+
+def test_templates_read_contact_prediction(api: Api) -> None:
+    from lealta.messages.context import contexts_for
+    from lealta.messages.render import render_value
+
+    ids = three_contacts(api)
+    ana, ben = ids["ana"], ids["ben"]
+    with api.services.uow.transaction() as session:
+        save_predictions(
+            session,
+            frame([ana], [0.25], ["high"]),
+            horizon_days=90,
+            version="v1",
+            now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        )
+    now = api.services.clock.now()
+    with api.services.uow.transaction() as session:
+        found = contexts_for(session, [ana, ben], now)
+    text = (
+        "{% if contact.prediction %}{{ contact.prediction.churn_band }} "
+        "{{ '%.2f' | format(contact.prediction.p_alive) }} "
+        "{{ contact.prediction.horizon_days }}{% else %}none{% endif %}"
+    )
+    assert render_value(text, found[ana]) == "high 0.25 90"
+    assert render_value(text, found[ben]) == "none"
