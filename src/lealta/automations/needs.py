@@ -8,11 +8,12 @@ positive) and names the parts their conditions test, so the runner skips the que
 in the batch needs.
 
 Parts: ``tags``, ``lists``, ``score``, ``rfm`` (segment, cluster and scores), ``consent``,
-``events``, ``points`` (the loyalty points balance), ``orders`` and ``audiences`` (the saved
-audiences the contact is in). The contact row itself (attributes,
-stage, time zone, loyalty tier, whether it still exists) is always loaded. A condition kind
-this module does not know needs every part. (The runner adds ``consent`` for runs under way
-of workflows that exit on unsubscribing: it checks that before calling the engine.)
+``events``, ``points`` (the loyalty points balance), ``orders``, ``audiences`` (the saved
+audiences the contact is in) and ``prediction`` (the latest predicted value). The contact
+row itself (attributes, stage, time zone, loyalty tier, whether it still exists) is always
+loaded. A condition kind this module does not know needs every part. (The runner adds
+``consent`` for runs under way of workflows that exit on unsubscribing: it checks that before
+calling the engine.)
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from lealta.conditions import (
     LoyaltyTierCondition,
     MessageCondition,
     Not,
+    PredictionCondition,
     PurchasedSinceEntered,
     RfmCondition,
     ScoreCondition,
@@ -52,7 +54,18 @@ from lealta.conditions import (
 )
 
 PARTS = frozenset(
-    {"tags", "lists", "score", "rfm", "consent", "events", "points", "orders", "audiences"}
+    {
+        "tags",
+        "lists",
+        "score",
+        "rfm",
+        "consent",
+        "events",
+        "points",
+        "orders",
+        "audiences",
+        "prediction",
+    }
 )
 _BY_CONDITION: dict[type, frozenset[str]] = {
     AttributeCondition: frozenset(),
@@ -71,6 +84,7 @@ _BY_CONDITION: dict[type, frozenset[str]] = {
     RfmCondition: frozenset({"rfm"}),
     BoughtCondition: frozenset({"orders"}),
     AudienceCondition: frozenset({"audiences"}),
+    PredictionCondition: frozenset({"prediction"}),
 }
 
 

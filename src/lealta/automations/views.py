@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from lealta.automations.needs import PARTS
 from lealta.conditions import ContactView, EventView
-from lealta.conditions.loading import audiences_of, orders_of
+from lealta.conditions.loading import audiences_of, orders_of, predictions_of
 from lealta.contacts.tables import Consent, Contact, ContactList, ContactTag, ListMembership
 from lealta.events.tables import Event
 from lealta.loyalty.tables import ContactTier
@@ -88,6 +88,7 @@ def views(
     points = _points(session, wanted["points"])
     orders = orders_of(connection, wanted["orders"], among, now)
     audiences = audiences_of(connection, wanted["audiences"], among)
+    predictions = predictions_of(connection, wanted["prediction"], among)
     model = scoring_model(session) if wanted["score"] else None
     found: dict[str, ContactView] = {}
     for contact_id, stored, stage, score_state, erased_at, merged_into, tier in contacts:
@@ -113,6 +114,7 @@ def views(
             rfm=scores,
             orders=orders.get(contact_id, ()),
             audiences=audiences.get(contact_id, frozenset()),
+            prediction=predictions.get(contact_id),
         )
     return found
 

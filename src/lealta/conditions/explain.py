@@ -31,6 +31,7 @@ from lealta.conditions.model import (
     LoyaltyTierCondition,
     MessageCondition,
     Not,
+    PredictionCondition,
     PurchasedSinceEntered,
     RfmCondition,
     ScoreCondition,
@@ -140,6 +141,15 @@ def _needs(spec: Any) -> str:
         return f"loyalty points {_bounds(spec.gte, spec.lte)}"
     if isinstance(spec, AudienceCondition):
         return f"in the audience {spec.audience!r}"
+    if isinstance(spec, PredictionCondition):
+        parts = [
+            f"{label} {_bounds(wanted.gte, wanted.lte)}"
+            for label, wanted in (("P(alive)", spec.p_alive), ("predicted value", spec.clv))
+            if wanted is not None
+        ]
+        if spec.churn_band is not None:
+            parts.append(f"churn risk {spec.churn_band}")
+        return ", ".join(parts)
     if isinstance(spec, AllOf):
         return f"all of {len(spec.conditions)} conditions"
     if isinstance(spec, AnyOf):
@@ -194,6 +204,13 @@ def _found(spec: Any, finding: Finding) -> str:
         return f"loyalty tier {seen!r}" if seen else "in no loyalty tier"
     if isinstance(spec, LoyaltyPointsCondition):
         return f"{seen:,} loyalty points"
+    if isinstance(spec, PredictionCondition):
+        if seen is None:
+            return "no predicted value yet"
+        return (
+            f"P(alive) {seen['p_alive']:.2f}, predicted value {seen['clv']:,.2f}, "
+            f"churn risk {seen['churn_band']}"
+        )
     assert isinstance(spec, AudienceCondition)
     return f"{'in' if finding.held else 'not in'} the audience {spec.audience!r}"
 

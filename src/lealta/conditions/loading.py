@@ -1,5 +1,5 @@
 """The parts of a contact view that only the condition language reads: the contacts' orders
-and the saved audiences they are members of, for a whole batch of contacts
+the saved audiences they are members of and their predicted value, for a whole batch of contacts
 in one query each (:mod:`lealta.automations.views` builds the views)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sqlalchemy import Connection, column, select, table
 
 from lealta.conditions.view import OrderView
 from lealta.orders.tables import Order
+from lealta.prediction.tables import ContactPrediction
 
 # lealta.audiences.tables, by shape (as in lealta.conditions.sql)
 _audiences = table("audiences", column("id"), column("name"))
@@ -57,3 +58,24 @@ def audiences_of(
     for contact_id, name in rows:
         found[contact_id].add(name)
     return {contact_id: frozenset(names) for contact_id, names in found.items()}
+
+
+def predictions_of(
+    connection: Connection, ids: Sequence[str], among: Any
+) -> dict[str, dict[str, Any]]:
+    """Each contact's latest predicted ``p_alive``, ``clv`` and ``churn_band`` (contacts the
+    latest ``clv`` run did not score are absent)."""
+    if not ids:
+        return {}
+    rows = connection.execute(
+        select(
+            ContactPrediction.contact_id,
+            ContactPrediction.p_alive,
+            ContactPrediction.clv,
+            ContactPrediction.churn_band,
+        ).where(among(connection, ContactPrediction.contact_id, ids))
+    )
+    return {
+        contact_id: {"p_alive": p_alive, "clv": clv, "churn_band": band}
+        for contact_id, p_alive, clv, band in rows
+    }

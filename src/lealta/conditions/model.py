@@ -15,6 +15,7 @@ Conditions are a union discriminated on ``kind``::
       - {kind: audience, audience: Newsletter readers}
       - {kind: loyalty_tier, at_least: Gold}     # or {kind: loyalty_tier, in: [Gold, Platinum]}
       - {kind: loyalty_points, gte: 500}         # the points balance now (also lte)
+      - {kind: prediction, p_alive: {lte: 0.3}, clv: {gte: 100}, churn_band: high}
 
 Property tests reuse :class:`lealta.scoring.rules.Condition` (attributes are tested like event
 properties), so there is one set of operators. Only events and orders at or before ``now``
@@ -183,6 +184,57 @@ class RfmCondition(_Spec):
         """The ranges given, by letter."""
         found = {letter: getattr(self, letter) for letter in RFM_LETTERS}
         return {letter: wanted for letter, wanted in found.items() if wanted is not None}
+
+
+class ValueRange(BaseModel):
+    """An inclusive range of a predicted figure (at least one end given)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gte: FiniteFloat | None = None
+    lte: FiniteFloat | None = None
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> Self:
+        _check_range("prediction", self.gte, self.lte, required=True)
+        return self
+
+    def holds(self, value: float | None) -> bool:
+        """Whether ``value`` (None: not predicted) is within the range."""
+        if value is None:
+            return False
+        return (self.gte is None or value >= self.gte) and (self.lte is None or value <= self.lte)
+
+
+CHURN_BANDS = ("low", "medium", "high", "new")  # lealta.prediction.bands.BANDS
+
+
+class PredictionCondition(_Spec):
+    """The contact's predicted value of the latest ``clv`` run: ``p_alive`` (probability of
+    still being a customer) and ``clv`` (value over the run's horizon) each an optional
+    ``{gte, lte}``, ``churn_band`` one of low, medium, high, new; at least one given, all
+    holding. A contact the latest run did not score does not match."""
+
+    kind: Literal["prediction"] = "prediction"
+    p_alive: ValueRange | None = None
+    clv: ValueRange | None = None
+    churn_band: Literal["low", "medium", "high", "new"] | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Self:
+        if self.p_alive is None and self.clv is None and self.churn_band is None:
+            raise ValueError("prediction condition: give p_alive, clv or churn_band")
+        return self
+
+    def holds(self, found: Any) -> bool:
+        """Whether ``found`` (``p_alive``, ``clv``, ``churn_band``; None: none) matches."""
+        if found is None:
+            return False
+        return (
+            (self.p_alive is None or self.p_alive.holds(found["p_alive"]))
+            and (self.clv is None or self.clv.holds(found["clv"]))
+            and (self.churn_band is None or found["churn_band"] == self.churn_band)
+        )
 
 
 class ConsentCondition(_Spec):
@@ -356,6 +408,7 @@ ConditionSpec = Annotated[
     | LoyaltyTierCondition
     | LoyaltyPointsCondition
     | AudienceCondition
+    | PredictionCondition
     | AllOf
     | AnyOf
     | Not,

@@ -32,6 +32,7 @@ from lealta.conditions.model import (
     LoyaltyTierCondition,
     MessageCondition,
     Not,
+    PredictionCondition,
     PurchasedSinceEntered,
     RfmCondition,
     ScoreCondition,
@@ -264,6 +265,11 @@ def _audience(spec: AudienceCondition, scene: Scene) -> Finding:
     return Finding(spec.audience in scene.contact.audiences, None)
 
 
+def _prediction(spec: PredictionCondition, scene: Scene) -> Finding:
+    found = scene.contact.prediction
+    return Finding(spec.holds(found), None if found is None else dict(found))
+
+
 LEAVES: dict[type, Callable[[Any, Scene], Finding]] = {
     AttributeCondition: _attribute,
     TagCondition: _tag,
@@ -281,6 +287,7 @@ LEAVES: dict[type, Callable[[Any, Scene], Finding]] = {
     LoyaltyTierCondition: _loyalty_tier,
     LoyaltyPointsCondition: _loyalty_points,
     AudienceCondition: _audience,
+    PredictionCondition: _prediction,
 }
 
 

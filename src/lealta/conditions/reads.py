@@ -31,6 +31,7 @@ from lealta.conditions.model import (
     LoyaltyTierCondition,
     MessageCondition,
     Not,
+    PredictionCondition,
     PurchasedSinceEntered,
     RfmCondition,
     ScoreCondition,
@@ -51,7 +52,10 @@ RFM = "rfm"  # segment and scores
 CLUSTER = "cluster"
 ORDERS = "orders"
 LOYALTY = "loyalty"  # tier and points
-FACTS = frozenset({ATTRIBUTES, TAGS, LISTS, CONSENT, STAGE, SCORE, RFM, CLUSTER, ORDERS, LOYALTY})
+PREDICTION = "prediction"  # P(alive), CLV and churn band of the latest clv run
+FACTS = frozenset(
+    {ATTRIBUTES, TAGS, LISTS, CONSENT, STAGE, SCORE, RFM, CLUSTER, ORDERS, LOYALTY, PREDICTION}
+)
 
 _FACT_OF: dict[type, str] = {
     AttributeCondition: ATTRIBUTES,
@@ -66,6 +70,7 @@ _FACT_OF: dict[type, str] = {
     BoughtCondition: ORDERS,
     LoyaltyTierCondition: LOYALTY,
     LoyaltyPointsCondition: LOYALTY,
+    PredictionCondition: PREDICTION,
 }
 
 

@@ -66,6 +66,7 @@ from lealta.conditions.model import (
     LoyaltyTierCondition,
     MessageCondition,
     Not,
+    PredictionCondition,
     RfmCondition,
     ScoreCondition,
     SegmentCondition,
@@ -79,6 +80,7 @@ from lealta.errors import InvalidInput
 from lealta.events.tables import Event
 from lealta.loyalty.tables import ContactTier, PointsEntry
 from lealta.orders.tables import Order
+from lealta.prediction.tables import ContactPrediction
 from lealta.segmentation.tables import ContactRfm
 
 # The saved audiences' tables (lealta.audiences.tables), named here by their shape only: the
@@ -168,6 +170,18 @@ class _Compiler:
             if wanted.lte is not None:
                 tests.append(score <= wanted.lte)
         return self.rfm_row(*tests)
+
+    def prediction(self, spec: PredictionCondition, field: str) -> ColumnElement[bool]:
+        tests: list[ColumnElement[bool]] = []
+        for name, wanted in (("p_alive", spec.p_alive), ("clv", spec.clv)):
+            value = getattr(ContactPrediction, name)
+            if wanted is not None and wanted.gte is not None:
+                tests.append(value >= wanted.gte)
+            if wanted is not None and wanted.lte is not None:
+                tests.append(value <= wanted.lte)
+        if spec.churn_band is not None:
+            tests.append(ContactPrediction.churn_band == spec.churn_band)
+        return Contact.id.in_(select(ContactPrediction.contact_id).where(*tests))
 
     def consent(self, spec: ConsentCondition, field: str) -> ColumnElement[bool]:
         newer = aliased(Consent)
@@ -384,6 +398,7 @@ _LEAVES: dict[type, Callable[[_Compiler, Any, str], ColumnElement[bool]]] = {
     LoyaltyTierCondition: _Compiler.loyalty_tier,
     LoyaltyPointsCondition: _Compiler.loyalty_points,
     AudienceCondition: _Compiler.audience,
+    PredictionCondition: _Compiler.prediction,
 }
 
 

@@ -74,6 +74,8 @@ class ContactView:
     ``loyalty_tier``. ``points`` is the contact's loyalty points balance now (the running
     balance of their latest ledger entry; 0 without one), for ``loyalty_points``.
     ``audiences`` are the names of the saved audiences the contact is a member of.
+    ``prediction`` is the latest ``clv`` run's ``p_alive``, ``clv`` and ``churn_band`` for
+    the contact (None: not scored), for ``prediction``.
     """
 
     id: str
@@ -93,6 +95,7 @@ class ContactView:
     rfm: Mapping[str, int] = field(default_factory=dict)
     orders: Sequence[OrderView] = ()
     audiences: frozenset[str] = frozenset()
+    prediction: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         events = tuple(self.events)

@@ -17,6 +17,7 @@ from lealta.contacts.tables import Consent, Contact, ContactList, ContactTag, Li
 from lealta.events.tables import Event
 from lealta.loyalty.tables import ContactTier, PointsEntry
 from lealta.orders.tables import Order
+from lealta.prediction.tables import ContactPrediction
 from lealta.segmentation.tables import ContactRfm
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -65,6 +66,7 @@ class Person:
     events: Sequence[Happened] = ()
     orders: Sequence[Bought] = ()
     audiences: frozenset[str] = frozenset()
+    prediction: tuple[float, float, str] | None = None  # p_alive, clv, churn band
     gone: bool = False  # erased
 
     def view(self, contact_id: str, now: dt.datetime = NOW) -> ContactView:
@@ -92,6 +94,9 @@ class Person:
             rfm=rfm,
             orders=[OrderView(o.at(now), Decimal(o.amount), o.items) for o in self.orders],
             audiences=self.audiences,
+            prediction=None
+            if self.prediction is None
+            else dict(zip(("p_alive", "clv", "churn_band"), self.prediction, strict=True)),
         )
 
 
@@ -137,6 +142,7 @@ def write(connection: Connection, people: Sequence[Person], now: dt.datetime = N
         Event: [],
         Order: [],
         AudienceMember: [],
+        ContactPrediction: [],
     }
     for cid, p in zip(ids, people, strict=True):
         rows[ContactTag] += [{"contact_id": cid, "tag": tag} for tag in sorted(p.tags)]
@@ -166,6 +172,21 @@ def write(connection: Connection, people: Sequence[Person], now: dt.datetime = N
                     "cluster": None,
                     "cluster_name": cluster,
                     "as_of": now,
+                }
+            )
+        if p.prediction is not None:
+            p_alive, clv, band = p.prediction
+            rows[ContactPrediction].append(
+                {
+                    "contact_id": cid,
+                    "p_alive": p_alive,
+                    "expected_purchases": 1.0,
+                    "expected_spend": 10.0,
+                    "clv": clv,
+                    "churn_band": band,
+                    "horizon_days": 90,
+                    "params_version": "test",
+                    "computed_at": now,
                 }
             )
         if p.tier is not None:

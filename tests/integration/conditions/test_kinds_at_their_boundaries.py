@@ -115,6 +115,28 @@ def test_rfm_segment_cluster_and_score_ranges(members: Members) -> None:
     assert members(people, {"kind": "not", "condition": {"kind": "rfm", "m": {"gte": 1}}}) == [2]
 
 
+def test_predicted_value_ranges_and_churn_band(members: Members) -> None:
+    people = [
+        Person(prediction=(0.3, 120.0, "medium")),
+        Person(prediction=(0.29, 10.05, "high")),
+        Person(prediction=(1.0, 0.0, "new")),
+        Person(),
+    ]
+    p_alive = {"kind": "prediction", "p_alive": {"lte": 0.3}}
+    assert members(people, p_alive) == [0, 1]  # inclusive: 0.3 itself is in
+    assert members(people, {"kind": "prediction", "p_alive": {"gte": 0.3}}) == [0, 2]
+    assert members(people, {"kind": "prediction", "clv": {"gte": 10.05}}) == [0, 1]
+    assert members(people, {"kind": "prediction", "churn_band": "high"}) == [1]
+    both = {"kind": "prediction", "p_alive": {"lte": 0.3}, "clv": {"gte": 100}}
+    assert members(people, both) == [0]
+    # without a prediction, a person matches no test, so only its negation
+    assert members(people, {"kind": "not", "condition": p_alive}) == [2, 3]
+    with pytest.raises(InvalidInput, match="give p_alive, clv or churn_band"):
+        members(people, {"kind": "prediction"})
+    with pytest.raises(InvalidInput, match="churn_band"):
+        members(people, {"kind": "prediction", "churn_band": "gone"})
+
+
 def test_loyalty_tiers_and_points(members: Members) -> None:
     people = [
         Person(tier="Gold", balances=[100, 500]),

@@ -57,6 +57,11 @@ rfm = st.none() | st.tuples(
     st.sampled_from(["Champions", "At Risk"]),
     st.sampled_from([None, "Bargain"]),
 )
+prediction = st.none() | st.tuples(
+    st.sampled_from([0.0, 0.3, 0.5, 1.0]),
+    st.sampled_from([0.0, 10.05, 120.0]),
+    st.sampled_from(["low", "medium", "high", "new"]),
+)
 people = st.lists(
     st.builds(
         Person,
@@ -78,6 +83,7 @@ people = st.lists(
         events=st.lists(events, max_size=5),
         orders=st.lists(orders, max_size=3),
         audiences=st.frozensets(st.sampled_from(["Readers", "Buyers"])),
+        prediction=prediction,
         gone=st.booleans(),
     ),
     min_size=1,
@@ -238,6 +244,19 @@ KINDS: dict[str, Any] = {
         )
     ),
     "loyalty_tier": (st.just({"kind": "loyalty_tier"})),
+    "prediction": (
+        st.builds(
+            lambda p_alive, clv, band: {
+                "kind": "prediction",
+                **({} if p_alive is None else {"p_alive": p_alive}),
+                **({} if clv is None else {"clv": clv}),
+                **({} if band is None else {"churn_band": band}),
+            },
+            st.none() | st.sampled_from([{"lte": 0.3}, {"gte": 0.3, "lte": 0.5}, {"gte": 1.0}]),
+            st.none() | st.sampled_from([{"gte": 10.05}, {"lte": 0.0}]),
+            st.sampled_from(["low", "high", "new"]),
+        )
+    ),
     "loyalty_points": (
         st.builds(lambda low: {"kind": "loyalty_points", "gte": low}, st.sampled_from([0, 1, 300]))
     ),

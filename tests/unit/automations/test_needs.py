@@ -101,6 +101,7 @@ def test_an_unknown_condition_kind_needs_everything() -> None:
         "points",
         "orders",
         "audiences",
+        "prediction",
     }
 
 
