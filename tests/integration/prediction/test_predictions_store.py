@@ -328,3 +328,45 @@ def test_templates_read_contact_prediction(api: Api) -> None:
     )
     assert render_value(text, found[ana]) == "high 0.25 90"
     assert render_value(text, found[ben]) == "none"
+
+
+WIN_BACK = """
+id: win-back
+name: Win back
+trigger:
+  type: event
+  event: Churn Risk Rose
+  where: [{property: band, op: equals, value: high}]
+steps:
+  - {id: tag, type: tag, add: [win-back], next: done}
+  - {id: done, type: exit}
+"""
+
+
+def test_a_fall_below_the_threshold_starts_a_win_back_workflow(api: Api) -> None:
+    from lealta.automations import service as workflows
+    from lealta.automations.tables import Run
+
+    ids = three_contacts(api)
+    ana, ben = ids["ana"], ids["ben"]
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with api.services.uow.transaction() as session:
+        workflows.save(session, WIN_BACK, now=now)
+        workflows.set_status(session, "win-back", "active", now=now)
+        save_predictions(
+            session, frame([ana, ben], [0.9, 0.6], ["low", "medium"]), horizon_days=90,
+            version="v1", now=now,
+        )  # fmt: skip
+    with api.services.uow.transaction() as session:
+        save_predictions(
+            session, frame([ana, ben], [0.1, 0.5], ["high", "medium"]), horizon_days=90,
+            version="v2", now=now + dt.timedelta(days=7),
+        )  # fmt: skip
+        again = save_predictions(
+            session, frame([ana, ben], [0.1, 0.5], ["high", "medium"]), horizon_days=90,
+            version="v2", now=now + dt.timedelta(days=8),
+        )  # fmt: skip
+    assert again.risen == 0  # already below: no second event
+    with api.services.uow.transaction() as session:
+        runs = session.execute(select(Run.workflow_id, Run.contact_id)).all()
+    assert [tuple(r) for r in runs] == [("win-back", ana)]
