@@ -37,7 +37,7 @@ from lealta.tracking.apply import Applier
 from lealta.tracking.tables import InboxMessage
 
 log = logging.getLogger(__name__)
-BATCH = 200
+BATCH = 500  # messages per transaction at most: larger batches catch up faster when behind
 
 Row = tuple[int, str, str]
 
