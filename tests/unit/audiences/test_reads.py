@@ -13,6 +13,7 @@ from lealta.conditions.reads import (
     LISTS,
     LOYALTY,
     ORDERS,
+    PREDICTION,
     RFM,
     SCORE,
     STAGE,
@@ -51,6 +52,12 @@ def test_events_and_facts_through_all_any_not() -> None:
         events=frozenset({"product viewed", "email clicked"}),
         facts=frozenset({TAGS, ORDERS, RFM, LOYALTY}),
     )
+
+
+def test_a_prediction_is_read_and_no_tracked_message_changes_it() -> None:
+    found = _reads({"kind": "prediction", "churn_band": "high"})
+    assert found == Reads(facts=frozenset({PREDICTION}))
+    assert not found.meets(changed_by([{"type": "track", "event": "Order Completed"}]))
 
 
 def test_an_audience_reads_what_the_audience_it_names_reads_transitively() -> None:
