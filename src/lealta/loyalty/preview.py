@@ -155,9 +155,7 @@ def _with_points(
 def _earners(scores: Any, program: LoyaltyProgram) -> dict[int, int]:
     """Per window of the programme's points rules: customers with status points in it (a
     marketer sees at once when a points rule can hold for no one yet)."""
-    return {
-        days: int((scores[points_column(days)] > 0).sum()) for days in program.points_windows()
-    }
+    return {days: int((scores[points_column(days)] > 0).sum()) for days in program.points_windows()}
 
 
 def warm(services: Services) -> None:
