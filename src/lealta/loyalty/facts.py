@@ -100,15 +100,22 @@ def purchase_facts(
     *,
     date_format: str | None,
     as_of: dt.date,
+    row_per_order: bool = False,
 ) -> Any:
     """:func:`window_facts` of the usable purchases of ``source`` (an order source read with
     ``columns``, cleaned by the rules of :mod:`lealta.orders.cleaning` under ``options``,
-    their window and start date left out), for the windows of ``program``."""
+    their window and start date left out), for the windows of ``program``.
+
+    ``row_per_order``: every row is a distinct order, as in the store's orders (each row an
+    ``orders`` row, whose ``external_id`` is unique and never null), so the windows count
+    rows. Same counts as distinct order ids, without hashing every id once per window (at a
+    million customers, about a third of the assignment's DuckDB time).
+    """
     from lealta.orders.cleaning import clean
     from lealta.segmentation.metrics import purchase_key
 
     options = options.with_(window_days=None, since=None)
     rows = clean(engine, source, columns, options, date_format=date_format, as_of=as_of)
     rows = rows.filter(rows.reason.isnull())
-    key = purchase_key(rows, options, columns.order is not None)
+    key = None if row_per_order else purchase_key(rows, options, columns.order is not None)
     return window_facts(rows, as_of=as_of, windows=program.windows(), purchase=key)

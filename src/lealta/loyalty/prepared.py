@@ -89,7 +89,7 @@ def _compile(
     columns = detect_columns(source.columns, roles, ()).columns
     facts = purchase_facts(
         engine, source, columns, RFMOptions(cancel_pattern=""), program,
-        date_format=None, as_of=as_of,
+        date_format=None, as_of=as_of, row_per_order=True,
     )  # fmt: skip
     stored = engine.con.table(SCORES)
     assigned = assign_tiers(attach(facts, stored, ["customer_id"], dims), program)

@@ -294,7 +294,7 @@ def assign_orders(orders: Any, program: LoyaltyProgram, scores: Any, as_of: dt.d
     columns = detect_columns(source.columns, roles, ()).columns
     facts = purchase_facts(
         engine, source, columns, RFMOptions(cancel_pattern=""), program,
-        date_format=None, as_of=as_of,
+        date_format=None, as_of=as_of, row_per_order=True,
     )  # fmt: skip
     dims = [f"{dim}_score" for dim in program.dimension_names]
     points = point_columns(program)  # status points, when its rules read any

@@ -62,3 +62,50 @@ def test_without_a_purchase_key_every_row_is_one_purchase() -> None:
     table = ibis.memtable(rows())
     result = connect().execute(window_facts(table, as_of=AS_OF, windows=[30], purchase=None))
     assert result.set_index("customer_id").loc["a", "orders_30d"] == 3
+
+
+def test_the_stores_orders_counted_as_rows_equal_their_distinct_order_ids() -> None:
+    """``row_per_order`` (the store's orders: one row each, unique ids) counts rows; the
+    counts are those of distinct order ids, windows and spend alike."""
+    from pathlib import Path
+
+    import yaml
+
+    import lealta.loyalty
+    from lealta.loyalty.facts import purchase_facts
+    from lealta.loyalty.program import LoyaltyProgram
+    from lealta.orders.columns import detect_columns
+    from lealta.orders.sources import open_source
+    from lealta.segmentation.options import RFMOptions
+    from lealta.segmentation.store import STORE_COLUMNS
+
+    genius = Path(lealta.loyalty.__file__).parent / "examples" / "genius.yaml"
+    program = LoyaltyProgram.model_validate(yaml.safe_load(genius.read_text()))
+    placed = [AS_OF - dt.timedelta(days=d) for d in (1, 1, 200, 400, 700, 800, 3)]
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b", "b", " "],
+            "order_id": [f"o{i}" for i in range(7)],
+            "placed_at": pd.to_datetime(placed),
+            "amount": [10.0, 5.0, 20.0, 40.0, 99.0, 7.5, 3.0],
+        }
+    )
+    engine = connect()
+    source = open_source(engine, engine.con.create_table("store_orders", orders))
+    roles = {role: col for role, col in STORE_COLUMNS.items() if col in orders.columns}
+    columns = detect_columns(source.columns, roles, ()).columns
+
+    def facts(row_per_order: bool) -> pd.DataFrame:
+        expr = purchase_facts(
+            engine, source, columns, RFMOptions(cancel_pattern=""), program,
+            date_format=None, as_of=AS_OF, row_per_order=row_per_order,
+        )  # fmt: skip
+        return engine.execute(expr).sort_values("customer_id").reset_index(drop=True)
+
+    rows = facts(True)
+    pd.testing.assert_frame_equal(rows, facts(False))
+    assert rows.set_index("customer_id").loc["a", ["orders_365d", "orders_730d"]].tolist() == [
+        3,
+        4,
+    ]
+    assert rows["customer_id"].tolist() == ["a", "b"]  # the blank customer is not usable
