@@ -1,5 +1,6 @@
 """The demo shop comes with the example loyalty programme in force and tiers reviewed after its
-RFM run, so the console's Loyalty pages show real figures (SQLite and PostgreSQL)."""
+RFM run, and the example audiences saved and refreshed, so the console's Loyalty and Audiences
+pages show real figures (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from lealta.audiences import service as audiences
+from lealta.audiences.definition import load_definition
+from lealta.audiences.tables import AudienceMember
 from lealta.bootstrap import Services, open_inbox
 from lealta.clock import FrozenClock
+from lealta.conditions.sql import members_query
 from lealta.config import Settings
 from lealta.demo import platform
+from lealta.demo.audiences import example_paths, save_demo_audiences
 from lealta.demo.loyalty import example_text, save_demo_program
 from lealta.loyalty import reports, service
 from lealta.loyalty.program import load_program
@@ -39,3 +45,33 @@ def test_the_demo_reviews_the_example_programme(
     assert set(members) <= set(stored.program.tier_names())
     assert sum(members.values()) == changes > 0  # everyone joined at the one review
     assert save_demo_program(services) == 1  # loading again keeps the programme in force
+
+
+def test_the_demo_saves_the_example_audiences_with_their_members(
+    uow: UnitOfWork, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    clock = FrozenClock(dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC))
+    settings = Settings(
+        _env_file=None, database_url=database_url, environment="test", secret_key="test-secret"
+    )
+    services = Services(settings, uow, clock, open_inbox(database_url, uow))
+    platform.ensure_demo(services, customers=60, progress=lambda *_: None)
+    names = {load_definition(path.read_text()).name for path in example_paths()}
+    with uow.transaction() as session:
+        saved = {audience.name: audience for audience in audiences.list_(session)}
+        assert set(saved) == names
+        for audience in saved.values():
+            condition = load_definition(audiences.definition(session, audience)).condition
+            expected = set(session.scalars(members_query(condition, now=clock.now())))
+            stored = set(
+                session.scalars(
+                    select(AudienceMember.contact_id).where(
+                        AudienceMember.audience_id == audience.id
+                    )
+                )
+            )
+            assert stored == expected, audience.name
+    assert sum(save_demo_audiences(services).values()) > 0  # someone is in them
+    with uow.transaction() as session:
+        assert {a.version for a in audiences.list_(session)} == {1}  # saved again: unchanged

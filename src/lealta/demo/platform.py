@@ -93,6 +93,7 @@ def load_demo(
     _subscribe_newsletter(services, seed)
     _loyalty_program(services)
     _rfm(services)
+    _audiences(services)
     _message_templates(services)
     return len(messages)
 
@@ -296,6 +297,13 @@ def _loyalty_program(services: Services) -> None:
     from lealta.demo.loyalty import save_demo_program
 
     save_demo_program(services)
+
+
+def _audiences(services: Services) -> None:
+    """The example audiences, after the RFM run the RFM-based ones read."""
+    from lealta.demo.audiences import save_demo_audiences
+
+    save_demo_audiences(services)
 
 
 def _rfm(services: Services) -> None:
