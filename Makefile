@@ -36,7 +36,9 @@ run: $(VENV)/.installed
 ## installs the system programs the tests drive when missing (as root, with apt), starts a
 ## throwaway PostgreSQL when none answers on 127.0.0.1:5432 (stopped after), and ends with a loud
 ## summary of anything skipped and why (LEALTA_FAIL_ON_SKIP=1 makes a skip fail the run).
-PYTEST = $(BIN)/pytest -q -n auto --maxprocesses 4
+# Three workers even on two cores: a third of the suite's time is spent waiting on servers,
+# subprocesses and browsers (two workers kept the CPUs about 55 % busy).
+PYTEST = $(BIN)/pytest -q -n 3
 test: lint typecheck
 	@scripts/ensure-test-tools
 	@url=$$(scripts/ensure-postgres); status=0; \
@@ -54,6 +56,10 @@ test: lint typecheck
 ## (marker spark) are left out too: each compares Spark's figures with DuckDB's over the same
 ## files, both engines take every date from the data (the JVM runs on the real clock anyway), so
 ## the moved clock cannot change what they compare (they run in `make test` and `make spark`).
+## The browser tests and the live-server tests (tests/browser, tests/e2e/server) are left out as
+## well: Chromium and the servers' workers time their waits on real clocks, and every page and
+## route they drive is rendered again under the moved clock by tests/integration (console,
+## REST, workers through TestClient and the injected clock), which stay in this run.
 FUTURE ?= +3y
 test-future: $(VENV)/.installed-dev
 	@scripts/ensure-test-tools
@@ -62,6 +68,7 @@ test-future: $(VENV)/.installed-dev
 	LEALTA_TEST_POSTGRES_URL="$$url" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_SKIP_CMDS=java,node \
 	PYTHONPATH="$(CURDIR)/scripts/faketime$${PYTHONPATH:+:$$PYTHONPATH}" \
 	faketime -f '$(FUTURE)' $(PYTEST) -p no:cacheprovider -k 'not postgresql' -m 'not spark' \
+		--ignore=tests/browser --ignore=tests/e2e/server \
 		|| status=$$?; \
 	scripts/ensure-postgres --stop; exit $$status
 

@@ -7,9 +7,9 @@ import datetime as dt
 import io
 import tempfile
 from collections.abc import Iterator
-from typing import IO, Literal
+from typing import IO, Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -249,7 +249,10 @@ def list_syncs(request: Request) -> list[SyncOut]:
 
 
 @router.delete("/ads/syncs/{sync_id}", status_code=204, summary="Stop an ad sync")
-def delete_sync(request: Request, sync_id: int) -> Response:
+def delete_sync(
+    request: Request,
+    sync_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="The sync's id.")],
+) -> Response:
     """Stop sending a sync's changes (webhooks already queued still go); 404 when unknown."""
     with services(request).uow.transaction() as session:
         sync.delete(session, sync_id)

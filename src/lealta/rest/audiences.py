@@ -16,9 +16,9 @@ A bad definition is answered 400 naming the field (``condition.conditions.1.gte`
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +32,9 @@ from lealta.contacts.schemas import UtcTime
 from lealta.rest.auth import Caller, require_admin, services
 from lealta.storage.retry import in_transaction
 
+AudienceId = Annotated[
+    int, Path(ge=1, le=2**63 - 1, description="The audience's id (`GET /v1/audiences` lists them).")
+]
 router = APIRouter(prefix="/v1/audiences", tags=["audiences"])
 
 _BODY = {
@@ -220,7 +223,7 @@ async def create(request: Request, _caller: Caller = Depends(require_admin)) -> 
 
 @router.get("/{audience_id}", response_model=AudienceOut)
 def read(
-    audience_id: int, request: Request, _caller: Caller = Depends(require_admin)
+    audience_id: AudienceId, request: Request, _caller: Caller = Depends(require_admin)
 ) -> dict[str, Any]:
     """An audience with its current definition."""
     with services(request).uow.transaction() as session:
@@ -229,7 +232,7 @@ def read(
 
 @router.put("/{audience_id}", response_model=SavedOut, openapi_extra=_BODY)
 async def replace(
-    audience_id: int, request: Request, _caller: Caller = Depends(require_admin)
+    audience_id: AudienceId, request: Request, _caller: Caller = Depends(require_admin)
 ) -> Any:
     """Save a new version of the audience (a new name renames it, unless other audiences
     refer to it: 409)."""
@@ -252,7 +255,7 @@ def _save(request: Request, text: str, audience_id: int | None) -> tuple[dict[st
 
 @router.delete("/{audience_id}", status_code=204)
 def remove(
-    audience_id: int,
+    audience_id: AudienceId,
     request: Request,
     _caller: Caller = Depends(require_admin),
     archive: bool = Query(
@@ -296,7 +299,7 @@ def preview(
 
 @router.get("/{audience_id}/members", response_model=MembersOut)
 def list_members(
-    audience_id: int,
+    audience_id: AudienceId,
     request: Request,
     _caller: Caller = Depends(require_admin),
     limit: int = Query(50, ge=1, le=members.MAX_LIMIT, description="At most this many."),
@@ -314,7 +317,10 @@ def list_members(
 
 @router.get("/{audience_id}/explain/{contact_id}", response_model=ExplanationOut)
 def explain_contact(
-    audience_id: int, contact_id: str, request: Request, _caller: Caller = Depends(require_admin)
+    audience_id: AudienceId,
+    contact_id: str,
+    request: Request,
+    _caller: Caller = Depends(require_admin),
 ) -> dict[str, Any]:
     """Why the contact is in or out: every condition of the tree tested for them now, with
     the same SQL a refresh uses."""
@@ -326,7 +332,7 @@ def explain_contact(
 
 @router.get("/{audience_id}/sizes", response_model=SizesOut)
 def list_sizes(
-    audience_id: int,
+    audience_id: AudienceId,
     request: Request,
     _caller: Caller = Depends(require_admin),
     days: int = Query(90, ge=1, le=sizes.MAX_DAYS, description="The last so many days."),
@@ -347,7 +353,7 @@ def list_sizes(
     responses={202: {"description": "Queued as a job (GET /v1/jobs/{id})."}},
 )
 async def refresh_now(
-    audience_id: int,
+    audience_id: AudienceId,
     request: Request,
     caller: Caller = Depends(require_admin),
     background: bool = Query(False, description="Queue a job instead of waiting."),
