@@ -138,11 +138,11 @@ def shop(customers: int) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]],
 
 def load(services: Services, customers: int) -> None:
     """Write the shop and the programme into the (migrated, empty) database of ``services``."""
-    from lealta.automations import bulk
     from lealta.contacts.tables import Contact
     from lealta.loyalty.service import save
     from lealta.orders.tables import Order
     from lealta.segmentation.tables import ContactRfm
+    from lealta.storage import bulk
 
     started = time.perf_counter()
     contact_shared = {

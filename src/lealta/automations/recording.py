@@ -21,7 +21,6 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from lealta.automations import bulk
 from lealta.automations.definition import EventTrigger
 from lealta.automations.service import run_id
 from lealta.automations.tables import Run
@@ -29,6 +28,7 @@ from lealta.automations.triggers import load_live
 from lealta.automations.views import among
 from lealta.events.tables import Event
 from lealta.scoring.rules import conditions_hold
+from lealta.storage import bulk
 
 CHUNK = 5000
 EVENTS = cast(Table, Event.__table__)
@@ -43,7 +43,7 @@ def record_events(
     workflows they concern (:func:`start_and_wake`); the new ones (a replay writes none and
     starts nothing). Of events sharing a ``message_id``, the last is the one written.
 
-    All are written at once (:func:`lealta.automations.bulk.insert_new`: on PostgreSQL one
+    All are written at once (:func:`lealta.storage.bulk.insert_new`: on PostgreSQL one
     ``COPY`` and one ``INSERT … ON CONFLICT DO NOTHING RETURNING``), so a review's hundreds
     of thousands of events cost a few statements, not a few per chunk."""
     unique = list({e["message_id"]: e for e in events}.values())

@@ -21,7 +21,7 @@ nobody needs costs no query.
 
 **Writing.** The batch ends with one bulk insert of the step log, one of the outbox rows
 (``ON CONFLICT DO NOTHING`` on the idempotency key) and one bulk update of the runs by id
-(:mod:`lealta.automations.bulk`).
+(:mod:`lealta.storage.bulk`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from lealta.automations import bulk, commands, engine
+from lealta.automations import commands, engine
 from lealta.automations.definition import WorkflowDefinition, load_definition
 from lealta.automations.needs import first_waits, needs
 from lealta.automations.tables import Run, RunStep, Workflow, WorkflowVersion
@@ -44,6 +44,7 @@ from lealta.automations.views import contact_views, from_json, json_column, view
 from lealta.bootstrap import Services
 from lealta.channels.tables import OutboxMessage
 from lealta.conditions import ContactView
+from lealta.storage import bulk
 from lealta.storage.retry import in_transaction
 
 __all__ = ["BATCH", "advance_all", "advance_due", "contact_views"]

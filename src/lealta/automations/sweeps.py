@@ -17,11 +17,12 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from lealta.automations import admission, bulk, service
+from lealta.automations import admission, service
 from lealta.automations.tables import Run, RunStep
 from lealta.automations.triggers import load_live
 from lealta.automations.uniform import Start, uniform_start
 from lealta.events.tables import Event
+from lealta.storage import bulk
 
 ENTERED = "Segment Entered"
 LEFT = "Segment Left"

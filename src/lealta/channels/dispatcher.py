@@ -71,7 +71,6 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, or_, s
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from lealta.automations.bulk import Statements
 from lealta.bootstrap import Services
 from lealta.channels.base import Channel, Delivery
 from lealta.channels.pacing import Pacer
@@ -88,6 +87,7 @@ from lealta.contacts.profiles import identifiers_by_kind
 from lealta.contacts.tables import Consent, Contact
 from lealta.errors import PermanentChannelError, TransientChannelError
 from lealta.events.tables import Event
+from lealta.storage.bulk import Statements
 from lealta.storage.retry import in_transaction
 
 log = logging.getLogger(__name__)

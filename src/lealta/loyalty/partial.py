@@ -127,8 +127,8 @@ def _current_of(session: Session, ids: list[str]) -> Any:
 
 def _replace(session: Session, rows: list[dict[str, Any]], version: int, now: dt.datetime) -> None:
     """Write the accepted tier rows over those contacts' rows."""
-    from lealta.automations import bulk
     from lealta.loyalty.service import TIERS
+    from lealta.storage import bulk
 
     ids = [r["contact_id"] for r in rows]
     for start in range(0, len(ids), CHUNK):

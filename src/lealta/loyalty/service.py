@@ -392,7 +392,7 @@ CHANGES = cast(Table, TierChange.__table__)
 def _write_state(session: Session, state: Any, version: int, now: dt.datetime) -> None:
     """Replace ``contact_tiers`` with ``state``: one delete, then the rows column by column
     (on PostgreSQL one ``COPY``), never a dictionary per customer."""
-    from lealta.automations import bulk
+    from lealta.storage import bulk
 
     session.execute(delete(ContactTier))
     bulk.insert_columns(
@@ -430,8 +430,8 @@ def _plain_values(column: Any) -> list[Any]:
 def _record_changes(session: Session, changes: Any, version: int, now: dt.datetime) -> None:
     """History rows, events and the workflows those events start and wake, written column
     by column."""
-    from lealta.automations import bulk
     from lealta.automations.recording import record_events
+    from lealta.storage import bulk
 
     if changes.empty:
         return

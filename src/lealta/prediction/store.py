@@ -5,7 +5,7 @@ The store's orders are exported to a temporary Parquet file exactly as for RFM
 followed), the models are fitted (or given parameters used) and every customer scored by
 :func:`lealta.prediction.pipeline.run_clv`. :func:`save_predictions` then replaces the table
 set-wise in one transaction: the previous rows go, the new ones are written a column at a
-time (:func:`lealta.automations.bulk.insert_columns`), and a contact whose P(alive) this run
+time (:func:`lealta.storage.bulk.insert_columns`), and a contact whose P(alive) this run
 moved from at or above ``alert_below`` to under it gets a ``Churn Risk Rose`` event
 (properties ``p_alive``, ``previous``, ``band``), which starts the workflows triggered by it.
 A contact seen for the first time gets no event: nothing rose, it is where it was found.
@@ -136,8 +136,8 @@ def save_predictions(
     every previous row goes. Records ``Churn Risk Rose`` for each contact whose P(alive) fell
     below ``alert_below`` (see the module's note).
     """
-    from lealta.automations import bulk
     from lealta.automations.recording import record_events
+    from lealta.storage import bulk
 
     ids = [str(value) for value in customers["customer_id"]]
     keep = _live(session, ids)

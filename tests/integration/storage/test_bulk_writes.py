@@ -9,10 +9,10 @@ from typing import cast
 import pytest
 from sqlalchemy import Table, select
 
-from lealta.automations import bulk
 from lealta.automations.tables import RunStep
 from lealta.channels.tables import OutboxMessage
 from lealta.contacts.tables import Contact
+from lealta.storage import bulk
 from lealta.storage.unit_of_work import UnitOfWork
 
 NOW = dt.datetime(2026, 6, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
