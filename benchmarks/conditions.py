@@ -164,7 +164,7 @@ def main() -> None:
     print(f"{'rule':40} {'lealta s':>9} {'floor s':>8} {'members':>9} {'floor':>9}")
     with engine.connect() as connection:
         for label, rule, floor in RULES:
-            query = members_query(parse(rule), now=NOW)
+            query = members_query(parse(rule), now=NOW, setwise=True)
             counted = select(func.count()).select_from(query.subquery())
             ours, found = _timed(lambda q=counted: connection.scalar(q), repeat)
             bare, expected = _timed(lambda f=floor: connection.scalar(text(f), binds), repeat)

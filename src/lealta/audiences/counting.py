@@ -51,7 +51,7 @@ class Step:
 
 def count(session: Session, condition: Any, *, now: dt.datetime) -> int:
     """How many live contacts ``condition`` holds of at ``now`` (one set-wise query)."""
-    return _count(session, members_query(condition, now=now))
+    return _count(session, members_query(condition, now=now, setwise=True))
 
 
 def estimate(

@@ -84,7 +84,7 @@ def refresh(session: Session, audience: Audience, *, now: dt.datetime) -> Refres
     STAGE.drop(connection, checkfirst=True)
     STAGE.create(connection)
     try:
-        found = members_query(condition, now=now).subquery()
+        found = members_query(condition, now=now, setwise=True).subquery()
         connection.execute(
             insert(STAGE).from_select(["contact_id"], select(found.c.contact_id).distinct())
         )

@@ -270,14 +270,18 @@ def funnel_queries(
     if not isinstance(condition, AllOf) or not condition.conditions:
         return [
             FunnelStep(
-                describe(condition), members_query(condition, now=now, tier_ranks=tier_ranks)
+                describe(condition),
+                members_query(condition, now=now, tier_ranks=tier_ranks, setwise=True),
             )
         ]
     return [
         FunnelStep(
             describe(inner),
             members_query(
-                AllOf(conditions=condition.conditions[: n + 1]), now=now, tier_ranks=tier_ranks
+                AllOf(conditions=condition.conditions[: n + 1]),
+                now=now,
+                tier_ranks=tier_ranks,
+                setwise=True,
             ),
         )
         for n, inner in enumerate(condition.conditions)

@@ -10,7 +10,9 @@ so ``NOT`` is exact. Erased and merged contacts are never members, as in contact
 The indexes it reads: ``contacts`` by primary key (the scan), ``ix_events_contact_name_time``
 (contact, lower(name), time) for event counts and messages, ``ix_orders_contact_time`` for
 orders, ``ix_consents_contact_channel`` for the consent in force,
-``uq_loyalty_points_contact_seq`` for the latest points balance, the primary keys of
+``uq_loyalty_points_contact_seq`` for the latest points balance, ``ix_events_name_time``
+(lower(name), time) for event counts and messages compiled ``setwise`` (see
+:func:`members_query`), the primary keys of
 ``contact_tags`` (and its ``tag`` index), ``list_memberships``, ``contact_rfm``,
 ``contact_tiers`` and ``audience_members``.
 
@@ -92,8 +94,11 @@ _members = table("audience_members", column("audience_id"), column("contact_id",
 class _Compiler:
     """Compiles one tree at one moment."""
 
-    def __init__(self, now: dt.datetime, tier_ranks: Mapping[str, int] | None) -> None:
+    def __init__(
+        self, now: dt.datetime, tier_ranks: Mapping[str, int] | None, *, setwise: bool = False
+    ) -> None:
         self.now = now
+        self.setwise = setwise
         self.tier_ranks = (
             None if tier_ranks is None else {k.casefold(): v for k, v in tier_ranks.items()}
         )
@@ -244,9 +249,9 @@ class _Compiler:
     # --- the person's events and orders -------------------------------------------------
 
     def events(self, name: str, within_days: int | None) -> list[ColumnElement[bool]]:
-        """The tests of a contact's events of ``name`` in a window ending now."""
+        """The tests of events of ``name`` in a window ending now (anyone's: callers that
+        probe one person's events add :func:`_theirs`). ``lower(name)`` as in the indexes."""
         tests = [
-            Event.contact_id == Contact.id,
             func.lower(Event.name) == name.lower(),
             Event.occurred_at <= self.now,
         ]
@@ -274,13 +279,16 @@ class _Compiler:
                     ),
                 )
             )
-            counted = exists(select(Event.id).where(*window, *where, ~later))
+            counted = exists(select(Event.id).where(_theirs(), *window, *where, ~later))
             return _count_in(case((counted, 1), else_=0), spec.gte, spec.lte)
         # "at least n" is "an n-th one exists": the probe stops at the n-th event of the
-        # contact's index range instead of counting them all.
-        matching = select(Event.id).where(*window, *where)
+        # contact's index range instead of counting them all. Set-wise, the window's events
+        # of that name are read once (ix_events_name_time) and grouped by person instead.
+        matching = select(Event.id).where(_theirs(), *window, *where)
         tests: list[ColumnElement[bool]] = [true()]
-        if spec.gte > 0:
+        if spec.gte > 0 and self.setwise:
+            tests.append(_having_at_least([*window, *where], spec.gte))
+        elif spec.gte > 0:
             tests.append(exists(matching.offset(spec.gte - 1).limit(1)))
         if spec.lte is not None:
             tests.append(~exists(matching.offset(spec.lte).limit(1)))
@@ -289,11 +297,10 @@ class _Compiler:
     def message(self, spec: MessageCondition, field: str) -> ColumnElement[bool]:
         template = json_value(Event.properties, "template", field=field)
         opened = and_(template.kind == "text", template.text == spec.template)
-        return exists(
-            select(Event.id).where(
-                *self.events(MESSAGE_EVENTS[spec.action], spec.within_days), sure(opened)
-            )
-        )
+        tests = [*self.events(MESSAGE_EVENTS[spec.action], spec.within_days), sure(opened)]
+        if self.setwise:
+            return _having_at_least(tests, 1)
+        return exists(select(Event.id).where(_theirs(), *tests))
 
     def orders(self, within_days: int | None) -> list[ColumnElement[bool]]:
         tests = [Order.contact_id == Contact.id, Order.placed_at <= self.now]
@@ -326,6 +333,21 @@ class _Compiler:
         if spec.lte is not None:
             tests.append(figure <= spec.lte)
         return sure(and_(*tests))
+
+
+def _theirs() -> ColumnElement[bool]:
+    """An event is the tested contact's (correlates a probe of one person's events)."""
+    return Event.contact_id == Contact.id
+
+
+def _having_at_least(tests: list[ColumnElement[bool]], times: int) -> ColumnElement[bool]:
+    """The contact has ``times`` (at least 1) events passing ``tests``, set-wise: one read of
+    the events the tests select, grouped by person (never NULL: anonymous events are left
+    out, so ``NOT`` of it stays exact)."""
+    theirs = select(Event.contact_id).where(Event.contact_id.is_not(None), *tests)
+    if times > 1:
+        theirs = theirs.group_by(Event.contact_id).having(func.count() >= times)
+    return Contact.id.in_(theirs)
 
 
 def _count_in(count: Any, gte: int, lte: int | None) -> ColumnElement[bool]:
@@ -421,15 +443,17 @@ def condition_test(
     now: dt.datetime,
     tier_ranks: Mapping[str, int] | None = None,
     field: str = "condition",
+    setwise: bool = False,
 ) -> ColumnElement[bool]:
     """The test ``condition`` makes of a row of ``contacts`` (for callers that select more
-    than the id, or combine it with their own filters)."""
+    than the id, or combine it with their own filters); ``setwise`` as in
+    :func:`members_query`."""
     refused = run_only(condition)
     if refused:
         raise InvalidInput(
             f"{field}: {', '.join(refused)} can only be tested in a workflow run", field=field
         )
-    return _Compiler(aware_utc(now, "now"), tier_ranks).test(condition, field)
+    return _Compiler(aware_utc(now, "now"), tier_ranks, setwise=setwise).test(condition, field)
 
 
 def members_query(
@@ -437,6 +461,7 @@ def members_query(
     *,
     now: dt.datetime,
     tier_ranks: Mapping[str, int] | None = None,
+    setwise: bool = False,
 ) -> Select[str]:
     """The ids (column ``contact_id``) of the live contacts ``condition`` holds of at ``now``.
 
@@ -451,13 +476,20 @@ def members_query(
     tier_ranks
         The loyalty programme's tier ranks by name (1 = lowest), for ``loyalty_tier`` with
         ``at_least``; None reads the ranks stored with the contacts' tiers.
+    setwise
+        True when the query reads the whole store (a refresh, an exact count, a funnel):
+        ``event_count`` (at least n) and ``message`` then read the window's events of their
+        name once (``ix_events_name_time``) and group them by person. False (the default)
+        probes each contact's own events instead (``ix_events_contact_name_time``), the
+        faster way when the caller restricts the query to a few people (the live path, an
+        estimate's slice, an explanation). Both find the same people.
 
     Returns
     -------
     Select
         ``SELECT contacts.id AS contact_id …``, unordered, for either database.
     """
-    test = condition_test(condition, now=now, tier_ranks=tier_ranks)
+    test = condition_test(condition, now=now, tier_ranks=tier_ranks, setwise=setwise)
     return select(Contact.id.label("contact_id")).where(live(), test)
 
 

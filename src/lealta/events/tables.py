@@ -19,6 +19,8 @@ class Event(Base):
         Index("ix_events_contact_time", "contact_id", "occurred_at"),
         # a contact's events of some names, whatever their case (simulations, dry runs)
         Index("ix_events_contact_name_time", "contact_id", func.lower(text("name")), "occurred_at"),
+        # everyone's events of one name in a window (set-wise conditions, migration 0023)
+        Index("ix_events_name_time", func.lower(text("name")), "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)

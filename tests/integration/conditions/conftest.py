@@ -19,14 +19,17 @@ Members = Callable[..., list[int]]
 def both_sides(
     uow: UnitOfWork, people: Sequence[Person], condition: Any, now: dt.datetime = NOW
 ) -> tuple[list[int], list[int]]:
-    """The positions (0-based) of the people ``condition`` holds of: by SQL, by Python.
-    Nothing is kept: the rows are written in a transaction rolled back afterwards."""
+    """The positions (0-based) of the people ``condition`` holds of: by SQL (compiled both
+    ways, per-person probes and set-wise, which must agree), by Python. Nothing is kept:
+    the rows are written in a transaction rolled back afterwards."""
     spec = parse(condition)
     with uow.engine.connect() as connection:
         transaction = connection.begin()
         try:
             ids = write(connection, people, now)
             found = set(connection.scalars(members_query(spec, now=now, tier_ranks=TIER_RANKS)))
+            setwise = members_query(spec, now=now, tier_ranks=TIER_RANKS, setwise=True)
+            assert set(connection.scalars(setwise)) == found, "set-wise SQL differs from probes"
         finally:
             transaction.rollback()
     by_sql = [n for n, cid in enumerate(ids) if cid in found]
