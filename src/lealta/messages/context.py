@@ -1,9 +1,10 @@
 """What a template sees: the render context, built from the store for many contacts at once.
 
 :func:`contexts_for` reads a batch of contacts in a fixed number of queries (contacts,
-identifiers, tags, RFM, the last orders, open vouchers, the scoring model), whatever the batch
-size, and :func:`message_context` lays one message's details over a contact's context (the
-workflow runner puts the triggering event and the vouchers the run issued in the payload).
+identifiers, tags, RFM, the last orders, open vouchers, the scoring model; next-best items and
+predictions only when a template uses them), whatever the batch size, and
+:func:`message_context` lays one message's details over a contact's context (the workflow
+runner puts the triggering event and the vouchers the run issued in the payload).
 The keys, as templates use them:
 
 ``contact``
@@ -16,7 +17,8 @@ The keys, as templates use them:
     ``prediction`` (the latest predicted value: ``p_alive``, ``expected_purchases``,
     ``expected_spend``, ``clv``, ``churn_band``, ``horizon_days``, ``computed_at``; none for a
     contact the latest ``clv`` run did not score, so guard with ``{% if contact.prediction %}``;
-    see :mod:`lealta.prediction.store`).
+    see :mod:`lealta.prediction.store`). Both are read when a template of the batch first
+    uses them, for every contact of the batch at once (:mod:`lealta.messages.lazy_contact`).
 ``purchases``
     The last :data:`PURCHASES` orders, newest first: ``id``, ``placed_at``, ``amount``,
     ``currency``, ``channel``, ``payment_method``, ``items`` (``name``, ``category``,
@@ -74,13 +76,12 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from lealta.affinity.store import next_best_of
 from lealta.contacts.profiles import identifiers_by_kind, rfm_of, score_now, tags_of
 from lealta.contacts.tables import Contact
 from lealta.errors import InvalidInput
+from lealta.messages.lazy_contact import BatchReads, LazyContact
 from lealta.messages.render import render_value
 from lealta.orders.tables import Order
-from lealta.prediction.store import predictions_of
 from lealta.rulesets.service import scoring_model
 from lealta.segmentation.tables import ContactRfm
 from lealta.vouchers.codes import format_code, normalize_code
@@ -111,8 +112,7 @@ def contexts_for(
     purchases = _purchases(session, ids)
     vouchers = _open_vouchers(session, ids, now)
     loyalty = _loyalty(session, ids)
-    next_best = next_best_of(session, ids)
-    predictions = predictions_of(session, ids)
+    lazy = BatchReads(session, ids)  # next-best and predictions, when a template asks
     _points(session, ids, now, loyalty)
     batch = BatchProgress(session, list(loyalty), now)
     for cid, entry in loyalty.items():
@@ -121,11 +121,11 @@ def contexts_for(
     found: dict[str, dict[str, Any]] = {}
     for contact in contacts:
         context: dict[str, Any] = {
-            "contact": _contact(contact, identifiers.get(contact.id, {}), tags, model, now)
-            | {
-                "next_best": next_best.get(contact.id, []),
-                "prediction": predictions.get(contact.id),
-            },
+            "contact": LazyContact(
+                _contact(contact, identifiers.get(contact.id, {}), tags, model, now),
+                lazy,
+                contact.id,
+            ),
             "purchases": purchases.get(contact.id, []),
             "vouchers": vouchers.get(contact.id, []),
             "now": now,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +16,7 @@ from lealta.links import Links
 from lealta.messages import service
 from lealta.messages.problems import RenderError, TemplateInvalid
 from lealta.messages.service import RenderRequest
+from lealta.prediction.tables import ContactPrediction
 from tests.integration.messages.conftest import NOW, Shop
 
 PROFILE = {
@@ -195,9 +197,19 @@ def test_a_batch_renders_in_a_fixed_number_of_queries(shop: Shop, statements: li
 
     few, many = count(requests[:3]), count(requests)
     assert few == many
-    assert (
-        many <= 13
-    )  # a fixed number per batch (contacts, RFM, vouchers, next-best, predictions …)
+    assert many <= 11  # a fixed number per batch (contacts, RFM, vouchers …)
+    # next-best items and predictions are read only for templates that use them: one query each
+    uses = {
+        "subject": "{{ contact.prediction.churn_band if contact.prediction }}",
+        "text": "{{ contact.next_best | length }} {{ contact.prediction }}",
+    }
+    save(shop, "value", uses)
+    predict(shop, people[1], churn_band="high")
+    valued = [replace(r, template_id="value") for r in requests]
+    assert count(valued[:3]) == count(valued) == many + 2
+    with shop.uow.transaction() as session:
+        shown = service.render_many(session, shop.settings, valued[:3], now=NOW)
+    assert [r["subject"] for r in shown.values() if isinstance(r, dict)] == ["", "high", ""]
     with shop.uow.transaction() as session:
         results = service.render_many(session, shop.settings, requests, now=NOW)
     first = results[1]
@@ -207,6 +219,18 @@ def test_a_batch_renders_in_a_fixed_number_of_queries(shop: Shop, statements: li
     last = results[30]
     assert isinstance(last, dict)
     assert last["subject"] == "P29, "  # no RFM yet: the segment is simply empty
+
+
+def predict(shop: Shop, contact_id: str, churn_band: str) -> None:
+    """A saved prediction for ``contact_id`` (as a ``clv`` run writes it)."""
+    with shop.uow.transaction() as session:
+        session.add(
+            ContactPrediction(
+                contact_id=contact_id, p_alive=0.2, expected_purchases=0.5, expected_spend=40.0,
+                clv=20.0, churn_band=churn_band, horizon_days=90, params_version="v",
+                computed_at=NOW,
+            )
+        )  # fmt: skip
 
 
 def test_a_batch_reports_what_cannot_be_rendered_per_message(shop: Shop) -> None:
