@@ -118,6 +118,11 @@ class Settings(BaseSettings):
         ``after_rfm`` (default; after each RFM job), ``daily`` (once a UTC day) or ``off``
         (only when asked); and of what: ``category`` (default) or ``product``. See
         :mod:`lealta.affinity.schedule`.
+    clv_schedule
+        When the worker refits the predicted value and churn risk of every contact (the
+        ``clv`` job): ``weekly`` (default), ``daily``, ``after_rfm`` or ``off`` (only when
+        asked). Skipped, with a log line, without the ``clv`` extra or with too few repeat
+        customers. See :mod:`lealta.prediction.schedule`.
     """
 
     model_config = SettingsConfigDict(env_prefix="LEALTA_", env_file=".env", extra="ignore")
@@ -170,6 +175,7 @@ class Settings(BaseSettings):
     audiences_refresh_every: float = Field(default=300.0, ge=0)
     next_best_schedule: Literal["off", "after_rfm", "daily"] = "after_rfm"
     next_best_by: Literal["category", "product"] = "category"
+    clv_schedule: Literal["off", "after_rfm", "daily", "weekly"] = "weekly"
 
     @property
     def base_url(self) -> str:

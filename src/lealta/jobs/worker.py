@@ -13,6 +13,7 @@ from lealta.bootstrap import Services
 from lealta.jobs.runner import run_next
 from lealta.loyalty.points_sweeps import PointsSchedule
 from lealta.loyalty.schedule import LoyaltySchedule
+from lealta.prediction.schedule import CLVSchedule
 from lealta.retargeting.sync import AdSyncSchedule
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class JobWorker:
         self.audiences = AudienceSchedule(services)  # audience refreshes, every 5 minutes
         self.next_best = NextBestSchedule(services)  # queues next_best jobs (after RFM, daily)
         self.ad_syncs = AdSyncSchedule(services)  # ad audience webhooks, every 30 seconds
+        self.clv = CLVSchedule(services)  # queues clv jobs (weekly by default)
 
     def start(self) -> None:
         """Start the loop in a daemon thread."""
@@ -58,4 +60,5 @@ class JobWorker:
                 self.audiences.run_if_due()
                 self.next_best.run_if_due()
                 self.ad_syncs.run_if_due()
+                self.clv.run_if_due()
             self._stop.wait(self.poll)
