@@ -36,13 +36,11 @@ from lealta.errors import InvalidInput, NotFound
 from lealta.loyalty.orders import orders_of
 from lealta.loyalty.program import LoyaltyProgram, dump, load_program
 from lealta.loyalty.status_points import point_columns, with_status_points
-from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange, TierOverride
+from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierOverride
 
 if TYPE_CHECKING:
     from lealta.bootstrap import Services
 
-UPGRADED = "Loyalty Tier Upgraded"
-DOWNGRADED = "Loyalty Tier Downgraded"
 NO_PROGRAM = (
     "no loyalty programme is in force: save one with PUT /v1/loyalty/program or "
     "`lealta loyalty import FILE`"
@@ -386,7 +384,6 @@ def _without(frame: Any, gone: set[str]) -> Any:
 
 
 TIERS = cast(Table, ContactTier.__table__)
-CHANGES = cast(Table, TierChange.__table__)
 
 
 def _write_state(session: Session, state: Any, version: int, now: dt.datetime) -> None:
@@ -428,39 +425,11 @@ def _plain_values(column: Any) -> list[Any]:
 
 
 def _record_changes(session: Session, changes: Any, version: int, now: dt.datetime) -> None:
-    """History rows, events and the workflows those events start and wake, written column
-    by column."""
-    from lealta.automations.recording import record_events
-    from lealta.storage import bulk
+    """History rows, events and the workflows those events start and wake, set-wise
+    (:func:`lealta.loyalty.moves.record`)."""
+    from lealta.loyalty.moves import record
 
-    if changes.empty:
-        return
-    columns = _columns(changes)
-    ids, before, after = columns["contact_id"], columns["from_tier"], columns["to_tier"]
-    bulk.insert_columns(
-        session.connection(),
-        CHANGES,
-        {
-            "contact_id": ids,
-            "from_tier": before,
-            "to_tier": after,
-            "reason": [reason[:500] for reason in columns["reason"]],
-        },
-        shared={"changed_at": now, "program_version": version},
-    )
-    stamp = now.isoformat()
-    events = [
-        {
-            "message_id": f"loyalty:{contact_id}:{stamp}"[:128],
-            "contact_id": contact_id,
-            "name": UPGRADED if direction == "up" else DOWNGRADED,
-            "properties": {"from": was, "to": now_in, "reason": reason},
-        }
-        for contact_id, was, now_in, direction, reason in zip(
-            ids, before, after, columns["direction"], columns["reason"], strict=True
-        )
-    ]
-    record_events(session, events, entry_key=f"loyalty:{stamp}", now=now)
+    record(session, changes, version, now)
 
 
 def _record_risks(session: Session, risky: Any, now: dt.datetime) -> None:

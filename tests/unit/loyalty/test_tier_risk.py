@@ -8,10 +8,10 @@ import datetime as dt
 import pandas as pd
 
 from lealta.events import catalog
+from lealta.loyalty.moves import DOWNGRADED, UPGRADED
 from lealta.loyalty.program import load_program
 from lealta.loyalty.progress import deadline
 from lealta.loyalty.risk import AT_RISK, at_risk, drops_on, keep_words, properties
-from lealta.loyalty.service import DOWNGRADED, UPGRADED
 from lealta.loyalty.wording import day_words
 
 D = dt.date

@@ -1,0 +1,185 @@
+"""Recording tier moves: a ``loyalty_tier_changes`` row and a ``Loyalty Tier Upgraded`` /
+``Loyalty Tier Downgraded`` event per move, and the workflows those events start and wake.
+
+A full review records hundreds of thousands of moves at once, so they are written set-wise:
+the moves are staged once, column by column, in a temporary table (on PostgreSQL by
+``COPY``), and the database writes the history rows and the events from it with one
+``INSERT … SELECT`` each (the event's id and properties are built in SQL, so no event passes
+through Python). An event whose id is there already (a review repeated at the same moment)
+is skipped (``ON CONFLICT DO NOTHING``) and starts nothing; the ids of the new ones come back
+(``RETURNING``). Their contacts' waiting runs are woken, and only when an active workflow is
+triggered by a tier event are the events made into Python objects for it
+(:func:`lealta.automations.recording.start_and_wake`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lealta.events.tables import Event
+from lealta.loyalty.tables import TierChange
+
+UPGRADED = "Loyalty Tier Upgraded"
+DOWNGRADED = "Loyalty Tier Downgraded"
+MAX_REASON = 500  # loyalty_tier_changes.reason
+MAX_MESSAGE_ID = 128  # events.message_id
+EVENTS = cast(Table, Event.__table__)
+CHANGES = cast(Table, TierChange.__table__)
+
+# The staging table: one row per move, dropped when the recording is done.
+MOVES = Table(
+    "loyalty_moves_staged",
+    MetaData(),
+    Column("contact_id", String(64)),
+    Column("from_tier", String(64)),
+    Column("to_tier", String(64)),
+    Column("up", Boolean),
+    Column("reason", Text),
+    prefixes=["TEMPORARY"],
+)
+
+
+def message_id(contact_id: str, now: dt.datetime) -> str:
+    """The id of the tier event of ``contact_id``'s move at the review of ``now``."""
+    return f"loyalty:{contact_id}:{now.isoformat()}"[:MAX_MESSAGE_ID]
+
+
+def record(session: Session, changes: Any, version: int, now: dt.datetime) -> int:
+    """Record ``changes`` (a pandas DataFrame of
+    :data:`lealta.loyalty.status.CHANGE_COLUMNS`) made by programme ``version`` at ``now``:
+    history rows, events, and the workflows the new events start and wake. The number of
+    new events."""
+    from lealta.storage import bulk
+
+    if changes.empty:
+        return 0
+    connection = session.connection()
+    MOVES.drop(connection, checkfirst=True)  # a failed recording's, in this session
+    MOVES.create(connection)
+    try:
+        bulk.insert_columns(connection, MOVES, _staged(changes))
+        _history(connection, version, now)
+        new = _events(connection, now)
+    finally:
+        MOVES.drop(connection)
+    _start_and_wake(session, changes, new, now)
+    return len(new)
+
+
+def _staged(changes: Any) -> dict[str, list[Any]]:
+    from lealta.loyalty.service import _plain_values
+
+    return {
+        "contact_id": _plain_values(changes["contact_id"]),
+        "from_tier": _plain_values(changes["from_tier"]),
+        "to_tier": _plain_values(changes["to_tier"]),
+        "up": (changes["direction"].to_numpy(dtype=object) == "up").tolist(),
+        "reason": _plain_values(changes["reason"]),
+    }
+
+
+def _history(connection: Connection, version: int, now: dt.datetime) -> None:
+    """One ``loyalty_tier_changes`` row per staged move."""
+    source = select(
+        MOVES.c.contact_id,
+        MOVES.c.from_tier,
+        MOVES.c.to_tier,
+        func.substr(MOVES.c.reason, 1, MAX_REASON),
+        bindparam("changed_at", now, type_=CHANGES.c.changed_at.type),
+        bindparam("program_version", version, type_=CHANGES.c.program_version.type),
+    )
+    names = ["contact_id", "from_tier", "to_tier", "reason", "changed_at", "program_version"]
+    connection.execute(CHANGES.insert().from_select(names, source))
+
+
+def _events(connection: Connection, now: dt.datetime) -> set[str]:
+    """One event per staged move, unless its id is there already; the contacts of the new
+    ones."""
+    postgres = connection.dialect.name == "postgresql"
+    stamp = now.isoformat()
+    ident = func.substr(
+        literal("loyalty:") + MOVES.c.contact_id + literal(f":{stamp}"), 1, MAX_MESSAGE_ID
+    )
+    build = func.json_build_object if postgres else func.json_object
+    properties: Any = build(
+        "from", MOVES.c.from_tier, "to", MOVES.c.to_tier, "reason", MOVES.c.reason
+    )
+    if postgres:
+        properties = sql_cast(properties, postgresql.JSONB)
+    moment = EVENTS.c.occurred_at.type
+    source = select(
+        ident,
+        MOVES.c.contact_id,
+        literal("track"),
+        case((MOVES.c.up, UPGRADED), else_=DOWNGRADED),
+        properties,
+        bindparam("context", {"source": "lealta"}, type_=EVENTS.c.context.type),
+        bindparam("occurred_at", now, type_=moment),
+        bindparam("received_at", now, type_=moment),
+    ).where(true())  # SQLite: ON CONFLICT after a SELECT needs its WHERE
+    names = [
+        "message_id", "contact_id", "type", "name", "properties", "context", "occurred_at",
+        "received_at",
+    ]  # fmt: skip
+    module: Any = postgresql if postgres else sqlite
+    statement = (
+        module.insert(EVENTS)
+        .from_select(names, source)
+        .on_conflict_do_nothing(index_elements=["message_id"])
+        .returning(EVENTS.c.contact_id)
+    )
+    return set(connection.scalars(statement))
+
+
+def _start_and_wake(session: Session, changes: Any, new: set[str], now: dt.datetime) -> None:
+    """What the new events do to workflows: the contacts' waiting runs are woken; the events
+    are built in Python only when an active workflow is triggered by one of them."""
+    from lealta.automations.definition import EventTrigger
+    from lealta.automations.recording import start_and_wake, wake
+    from lealta.automations.triggers import load_live
+
+    if not new:
+        return
+    names = {UPGRADED.casefold(), DOWNGRADED.casefold()}
+    wanted = any(
+        isinstance(live.rules.trigger, EventTrigger)
+        and live.rules.trigger.event.casefold() in names
+        for live in load_live(session)
+    )
+    entry_key = f"loyalty:{now.isoformat()}"
+    if not wanted:
+        wake(session, [c for c in changes["contact_id"] if c in new], now=now)
+        return
+    from lealta.loyalty.service import _records
+
+    events = [
+        {
+            "message_id": message_id(r["contact_id"], now),
+            "contact_id": r["contact_id"],
+            "name": UPGRADED if r["direction"] == "up" else DOWNGRADED,
+            "properties": {"from": r["from_tier"], "to": r["to_tier"], "reason": r["reason"]},
+        }
+        for r in _records(changes)
+        if r["contact_id"] in new
+    ]
+    start_and_wake(session, events, entry_key=entry_key, now=now)
