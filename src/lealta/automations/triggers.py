@@ -54,10 +54,19 @@ def load_live(session: Session) -> list[Live]:
 class Triggers:
     """Event triggers for one processor transaction."""
 
-    def __init__(self, session: Session, live: list[Live], *, now: dt.datetime) -> None:
+    def __init__(
+        self,
+        session: Session,
+        live: list[Live],
+        *,
+        now: dt.datetime,
+        defer_wakes: bool = False,
+    ) -> None:
         self.session = session
         self.live = live
         self.now = now
+        # with defer_wakes, waiting runs are woken by one statement in wake_deferred()
+        self._woken: set[str] | None = set() if defer_wakes else None
         self.needs_history = any(
             item.rules.trigger.type in ("count_in_window", "page_sequence") for item in live
         )
@@ -82,13 +91,27 @@ class Triggers:
                 )
             )
         ]
+        if self._woken is not None:
+            self._woken.add(contact_id)
+        else:
+            self._wake([contact_id])
+        return started
+
+    def wake_deferred(self) -> None:
+        """Wake the waiting runs of everyone offered an event since the last call (with
+        ``defer_wakes``): what :meth:`on_event` does one contact at a time otherwise."""
+        ids = sorted(self._woken or ())
+        self._woken = set() if self._woken is not None else None
+        for start in range(0, len(ids), 500):
+            self._wake(ids[start : start + 500])
+
+    def _wake(self, contact_ids: list[str]) -> None:
         self.session.execute(
             update(Run)
-            .where(Run.contact_id == contact_id, Run.status == "waiting")
+            .where(Run.contact_id.in_(contact_ids), Run.status == "waiting")
             .values(wake_at=self.now)
             .execution_options(synchronize_session=False)
         )
-        return started
 
     def _fires(self, rules: WorkflowDefinition, contact_id: str, event: ScoringEvent) -> bool:
         trigger = rules.trigger

@@ -18,21 +18,29 @@ from lealta.lifecycle.rules import LifecycleModel
 from lealta.lifecycle.tables import StageChange
 from lealta.orders.tables import Order
 from lealta.scoring.rules import ScoringEvent
+from lealta.storage.pending import PendingRows
 
 STAGE_CHANGED = "Lifecycle Stage Changed"
 
 
 def on_event(
-    session: Session, contact: Contact, event: ScoringEvent, model: LifecycleModel
+    session: Session,
+    contact: Contact,
+    event: ScoringEvent,
+    model: LifecycleModel,
+    *,
+    pending: PendingRows | None = None,
 ) -> Transition | None:
-    """Move ``contact`` if ``event`` triggers a rule; returns the move made, if any."""
+    """Move ``contact`` if ``event`` triggers a rule; returns the move made, if any.
+
+    With ``pending``, the history row and the event are kept there for a bulk write."""
     current = contact.lifecycle_stage if _known(model, contact.lifecycle_stage) else None
     facts = {"orders": _orders(session, contact)} if _needs_orders(model, event) else {}
     transition = next_stage(model, current, event, facts)
     if transition is None:
-        start(session, contact, model, at=event.occurred_at)
+        start(session, contact, model, at=event.occurred_at, pending=pending)
         return None
-    move(session, contact, transition, cause=event.key, at=event.occurred_at)
+    move(session, contact, transition, cause=event.key, at=event.occurred_at, pending=pending)
     return transition
 
 
@@ -43,35 +51,46 @@ def move(
     *,
     cause: str | None,
     at: dt.datetime,
+    pending: PendingRows | None = None,
 ) -> None:
-    """Record a move: the contact's stage, the history row and the event."""
+    """Record a move: the contact's stage, the history row and the event (kept in
+    ``pending`` when given)."""
     previous = contact.lifecycle_stage
     contact.lifecycle_stage = transition.to
-    session.add(
-        StageChange(
-            contact_id=contact.id,
-            from_stage=previous,
-            to_stage=transition.to,
-            rule_id=transition.rule_id,
-            cause=cause,
-            changed_at=at,
-        )
-    )
-    session.add(
-        Event(
-            message_id=f"stage:{contact.id}:{cause or at.isoformat()}:{transition.to}"[:128],
-            contact_id=contact.id,
-            type="track",
-            name=STAGE_CHANGED,
-            properties={"from": previous, "to": transition.to, "rule": transition.rule_id},
-            context={"source": "lealta", "cause": cause},
-            occurred_at=at,
-            received_at=at,
-        )
-    )
+    change = {
+        "contact_id": contact.id,
+        "from_stage": previous,
+        "to_stage": transition.to,
+        "rule_id": transition.rule_id,
+        "cause": cause,
+        "changed_at": at,
+    }
+    event = {
+        "message_id": f"stage:{contact.id}:{cause or at.isoformat()}:{transition.to}"[:128],
+        "contact_id": contact.id,
+        "type": "track",
+        "name": STAGE_CHANGED,
+        "properties": {"from": previous, "to": transition.to, "rule": transition.rule_id},
+        "context": {"source": "lealta", "cause": cause},
+        "occurred_at": at,
+        "received_at": at,
+    }
+    if pending is None:
+        session.add(StageChange(**change))
+        session.add(Event(**event))
+    else:
+        pending.add(StageChange, change)
+        pending.add(Event, event)
 
 
-def start(session: Session, contact: Contact, model: LifecycleModel, *, at: dt.datetime) -> None:
+def start(
+    session: Session,
+    contact: Contact,
+    model: LifecycleModel,
+    *,
+    at: dt.datetime,
+    pending: PendingRows | None = None,
+) -> None:
     """Put a contact created without interaction (API, import) in the initial stage."""
     if contact.lifecycle_stage is None:
         move(
@@ -80,6 +99,7 @@ def start(session: Session, contact: Contact, model: LifecycleModel, *, at: dt.d
             Transition(to=model.initial, from_=model.initial, rule_id="created"),
             cause=None,
             at=at,
+            pending=pending,
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from lealta.events.tables import Event
 from lealta.scoring import engine
 from lealta.scoring.rules import ScoringEvent, ScoringModel
 from lealta.scoring.tables import ScoreChange
+from lealta.storage.pending import PendingRows
 
 THRESHOLD_CROSSED = "Lead Score Threshold Crossed"
 ADJUSTED = engine.ADJUSTED
@@ -50,18 +52,32 @@ def needs_history(contact: Contact, event: ScoringEvent) -> bool:
 
 
 def on_event(
-    session: Session, contact: Contact, event: ScoringEvent, model: ScoringModel
+    session: Session,
+    contact: Contact,
+    event: ScoringEvent,
+    model: ScoringModel,
+    *,
+    pending: PendingRows | None = None,
 ) -> engine.Applied | None:
-    """Score one new event of ``contact``; returns what changed (None when nothing did)."""
+    """Score one new event of ``contact``; returns what changed (None when nothing did).
+
+    With ``pending``, the ledger rows and threshold events of an event in order are kept there
+    for a bulk write (a late event, which refolds the history, writes it first)."""
     if event.name in SYSTEM_EVENTS:
         return None
     state = state_of(contact)
     if engine.needs_recompute(state, event):
+        if pending is not None:
+            pending.write(session)
         return recompute_contact(session, contact, model, extra=[event])
     applied = engine.apply(model, state, event)
     if applied.state is state:
         return None
-    _store(session, contact, applied, [(t, applied.changes[-1]) for t in applied.crossed])
+    crossings = [(t, applied.changes[-1]) for t in applied.crossed]
+    if pending is None:
+        _store(session, contact, applied, crossings)
+    else:
+        _keep(pending, contact, applied, crossings)
     return applied
 
 
@@ -124,39 +140,62 @@ def _store(
     contact.score_state = applied.state.to_dict()
     contact.score = applied.state.score
     for change in applied.changes:
-        session.add(
-            ScoreChange(
-                contact_id=contact.id,
-                rule_id=change.rule_id,
-                points=change.points,
-                score_after=change.score_after,
-                event_key=change.key,
-                occurred_at=change.occurred_at,
-            )
-        )
+        session.add(ScoreChange(**_change_row(contact.id, change)))
     if not crossings:
         return
     wanted = {
-        f"score:{contact.id}:{change.key}:{threshold:g}"[:128]: (threshold, change)
-        for threshold, change in crossings
+        row["message_id"]: row
+        for row in (_crossing_row(contact.id, threshold, change) for threshold, change in crossings)
     }
     session.flush()
     have = set(session.scalars(select(Event.message_id).where(Event.message_id.in_(wanted))))
-    for message_id, (threshold, change) in wanted.items():
-        if message_id in have:
-            continue
-        session.add(
-            Event(
-                message_id=message_id,
-                contact_id=contact.id,
-                type="track",
-                name=THRESHOLD_CROSSED,
-                properties={"threshold": threshold, "score": change.score_after},
-                context={"source": "lealta", "cause": change.key},
-                occurred_at=change.occurred_at,
-                received_at=change.occurred_at,
-            )
+    for message_id, row in wanted.items():
+        if message_id not in have:
+            session.add(Event(**row))
+
+
+def _keep(
+    pending: PendingRows,
+    contact: Contact,
+    applied: engine.Applied,
+    crossings: list[tuple[float, engine.ScoreChange]],
+) -> None:
+    """:func:`_store` into ``pending``: a crossing already recorded is skipped when written."""
+    contact.score_state = applied.state.to_dict()
+    contact.score = applied.state.score
+    for change in applied.changes:
+        pending.add(ScoreChange, _change_row(contact.id, change))
+    for threshold, change in crossings:
+        pending.add(
+            Event,
+            _crossing_row(contact.id, threshold, change),
+            skip_conflicts_on=("message_id",),
         )
+
+
+def _change_row(contact_id: str, change: engine.ScoreChange) -> dict[str, Any]:
+    return {
+        "contact_id": contact_id,
+        "rule_id": change.rule_id,
+        "points": change.points,
+        "score_after": change.score_after,
+        "event_key": change.key,
+        "occurred_at": change.occurred_at,
+    }
+
+
+def _crossing_row(contact_id: str, threshold: float, change: engine.ScoreChange) -> dict[str, Any]:
+    """The ``Lead Score Threshold Crossed`` event of ``change`` reaching ``threshold``."""
+    return {
+        "message_id": f"score:{contact_id}:{change.key}:{threshold:g}"[:128],
+        "contact_id": contact_id,
+        "type": "track",
+        "name": THRESHOLD_CROSSED,
+        "properties": {"threshold": threshold, "score": change.score_after},
+        "context": {"source": "lealta", "cause": change.key},
+        "occurred_at": change.occurred_at,
+        "received_at": change.occurred_at,
+    }
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lealta.automations.triggers import Triggers
@@ -23,14 +23,13 @@ from lealta.contacts.tables import (
     AttributeDefinition,
     Contact,
     ContactList,
-    Identifier,
     ListMembership,
-    new_contact_id,
 )
 from lealta.errors import InvalidInput
 from lealta.events import catalog
 from lealta.events.tables import Event
 from lealta.feedback.attribution import Purchase
+from lealta.identity.batch import BatchOwners
 from lealta.identity.normalize import normalize
 from lealta.identity.service import find_contact, merge, resolve, survivor
 from lealta.lifecycle import service as lifecycle
@@ -41,7 +40,7 @@ from lealta.rulesets.service import Rules
 from lealta.scoring import service as scoring
 from lealta.scoring.engine import Applied
 from lealta.scoring.rules import ScoringEvent
-from lealta.storage.upsert import insert_ignoring
+from lealta.storage.pending import PendingRows
 from lealta.tracking import consent
 from lealta.tracking.messages import parse_time
 
@@ -77,7 +76,12 @@ def identifiers(message: Mapping[str, Any], *, region: str) -> dict[str, str]:
 
 
 class Applier:
-    """Applies messages inside one session; never commits."""
+    """Applies messages inside one session; never commits.
+
+    The rows a message adds (its event, stage and score history) are kept in :attr:`pending`
+    and written a table at a time by :meth:`flush_events` (at the end of the batch, and before
+    anything that reads them back); the profiles' changes are flushed with them.
+    """
 
     def __init__(
         self,
@@ -95,99 +99,27 @@ class Applier:
         self.rules = rules
         self.now = now
         self.region = region
-        self._owners: dict[tuple[str, str], str] = {}
+        self.people = BatchOwners(session, now=now)
+        self.pending = PendingRows()
         self._declared: dict[str, str] | None = None
-        self._events: list[dict[str, Any]] = []
-        self._contacts: dict[str, Contact] = {}
+        self._named: dict[str, dict[str, str]] = {}
         # the batch's orders, credited to the messages clicked before them after the batch
         self.purchases: list[Purchase] = []
 
     def prefetch(self, messages: list[Mapping[str, Any]]) -> None:
-        """Prepare the batch's people in a few queries instead of a few per message.
-
-        Finds the owners of every identifier the batch names and loads their profiles; people
-        named by one identifier nobody owns yet are created together (contacts, then their
-        identifiers with ``ON CONFLICT DO NOTHING``: a profile a concurrent worker created
-        first wins, and ours is dropped).
-        """
-        single: set[tuple[str, str]] = set()
-        pairs: set[tuple[str, str]] = set()
+        """Prepare the batch's people in a few queries instead of a few per message
+        (:class:`lealta.identity.batch.BatchOwners`)."""
         for message in messages:
-            if message["type"] == "alias":
-                continue
-            found = identifiers(message, region=self.region)
-            pairs.update(found.items())
-            if len(found) == 1:
-                single.update(found.items())
-        if not pairs:
-            return
-        self._load_owners(pairs)
-        new = sorted(pair for pair in single if pair not in self._owners)
-        if new:
-            self._create(new)
-        ids = set(self._owners.values())
-        if ids:
-            # Held here: the session's identity map keeps only weak references.
-            for contact in self.session.scalars(select(Contact).where(Contact.id.in_(ids))):
-                self._contacts[contact.id] = contact
-
-    def _load_owners(self, pairs: set[tuple[str, str]]) -> None:
-        ordered = sorted(pairs)
-        for start in range(0, len(ordered), 500):
-            rows = self.session.execute(
-                select(Identifier.kind, Identifier.value, Identifier.contact_id).where(
-                    tuple_(Identifier.kind, Identifier.value).in_(ordered[start : start + 500])
-                )
-            ).all()
-            owners = {row.contact_id for row in rows}
-            merged = dict(
-                self.session.execute(
-                    select(Contact.id, Contact.merged_into).where(
-                        Contact.id.in_(owners), Contact.merged_into.is_not(None)
-                    )
-                ).all()
-            )
-            for kind, value, owner in rows:
-                self._owners[(kind, value)] = (
-                    survivor(self.session, owner).id if owner in merged else owner
-                )
-
-    def _create(self, pairs: list[tuple[str, str]]) -> None:
-        now = self.now
-        mine = {pair: new_contact_id() for pair in pairs}
-        self.session.execute(
-            insert(Contact),
-            [
-                {
-                    "id": cid,
-                    "created_at": now,
-                    "updated_at": now,
-                    "attributes": {},
-                    "score": 0.0,
-                    "score_state": {},
-                }
-                for cid in mine.values()
-            ],
-        )
-        insert_ignoring(
-            self.session,
-            Identifier.__table__,
-            [
-                {"contact_id": cid, "kind": kind, "value": value, "created_at": now}
-                for (kind, value), cid in mine.items()
-            ],
-            conflict=("kind", "value"),
-        )
-        self._load_owners(set(pairs))
-        lost = [cid for pair, cid in mine.items() if self._owners.get(pair) != cid]
-        if lost:
-            self.session.execute(delete(Contact).where(Contact.id.in_(lost)))
+            if message["type"] != "alias":
+                self._named[message["messageId"]] = identifiers(message, region=self.region)
+        self.people.prepare(self._named.values())
 
     def flush_events(self) -> None:
-        """Write the buffered event rows (before anything that moves events, and at the end)."""
-        if self._events:
-            self.session.execute(insert(Event), self._events)
-            self._events = []
+        """Write the kept rows, and the profiles' changes (before anything that reads them
+        back or moves events, and at the end)."""
+        self.pending.write(self.session)
+        if self.triggers is not None:
+            self.triggers.wake_deferred()
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -195,23 +127,20 @@ class Applier:
         """The contact owning ``found``; created, or merged from several, as needed."""
         if len(found) == 1:
             ((kind, value),) = found.items()
-            owner = self._owners.get((kind, value))
-            if owner is not None:
-                held = self._contacts.get(owner)
-                if held is not None and held.merged_into is None:
-                    return held
-                return survivor(self.session, owner)
+            held = self.people.live((kind, value))
+            if held is not None:
+                return held
             contact = find_contact(self.session, kind, value)
             if contact is None:
                 self.flush_events()
                 contact = resolve(self.session, found, self.now)
-            self._owners[(kind, value)] = contact.id
+            self.people.owners[(kind, value)] = contact.id
             return contact
         self.flush_events()
         contact = resolve(self.session, found, self.now)
-        self._owners.clear()  # the resolve may have merged profiles: cached owners may be stale
+        self.people.forget()  # the resolve may have merged profiles: known owners may be stale
         for pair in found.items():
-            self._owners[pair] = contact.id
+            self.people.owners[pair] = contact.id
         return contact
 
     # -- messages ---------------------------------------------------------------------------
@@ -221,7 +150,9 @@ class Applier:
         if message["type"] == "alias":
             self._alias(message)
             return
-        found = identifiers(message, region=self.region)
+        found = self._named.get(message["messageId"])
+        if found is None:
+            found = identifiers(message, region=self.region)
         contact = self.contact_for(found)
         occurred = parse_time(message["timestamp"])
         seen = ScoringEvent(
@@ -238,7 +169,8 @@ class Applier:
             self._traits(contact, traits, notes)
         elif seen.type == "track":
             self._well_known(contact, seen, notes)
-        self._events.append(
+        self.pending.add(
+            Event,
             {
                 "message_id": seen.key,
                 "contact_id": contact.id,
@@ -250,13 +182,15 @@ class Applier:
                 "context": _context(message, notes),
                 "occurred_at": occurred,
                 "received_at": parse_time(message["receivedAt"]),
-            }
+            },
         )
         _touch(contact, occurred)
-        moved = lifecycle.on_event(self.session, contact, seen, self.rules.lifecycle)
-        if scoring.needs_history(contact, seen):
-            self.flush_events()  # the recomputation reads this contact's events back
-        scored = scoring.on_event(self.session, contact, seen, self.rules.scoring)
+        moved = lifecycle.on_event(
+            self.session, contact, seen, self.rules.lifecycle, pending=self.pending
+        )
+        scored = scoring.on_event(
+            self.session, contact, seen, self.rules.scoring, pending=self.pending
+        )
         if self.triggers is not None and self.triggers.live:
             self._trigger(contact, seen, moved, scored)
 
@@ -309,7 +243,7 @@ class Applier:
         elif other.id != user.id:
             first, second = sorted((user, other), key=lambda c: (_aware(c.created_at), c.id))
             merge(self.session, second, into=first, now=self.now)
-            self._owners.clear()
+            self.people.forget()
         survivor_contact = survivor(self.session, user.id)
         self.session.add(
             Event(

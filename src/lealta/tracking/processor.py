@@ -127,7 +127,7 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
         load_rules(session),
         now=now,
         region=services.settings.default_phone_region,
-        triggers=Triggers(session, load_live(session), now=now),
+        triggers=Triggers(session, load_live(session), now=now, defer_wakes=True),
         consent_categories=services.settings.consent_categories,
     )
     applied: list[dict[str, Any]] = []
