@@ -1,9 +1,9 @@
 """Rendering a template body for one person. Pure: the context is handed in.
 
 :func:`render` picks the language variant, renders every part in the sandbox
-(:mod:`lealta.messages.sandbox`; HTML parts autoescaped, text parts not), turns MJML into HTML,
-and for e-mail adds the plain-text part when the template has none and hides the preheader at
-the top of the HTML.
+(:mod:`lealta.messages.sandbox`; HTML parts autoescaped, text parts not), turns MJML into HTML
+(converted once per template version, :mod:`lealta.messages.skeleton`), and for e-mail adds
+the plain-text part when the template has none and hides the preheader at the top of the HTML.
 
 At send time missing data never stops a message: a missing variable renders as nothing,
 ``None`` as nothing, ``{{ contact.first_name | default("there") }}`` gives the fallback, and
@@ -31,6 +31,7 @@ from lealta.messages import sandbox
 from lealta.messages.model import CONTENT_PARTS, HTML_PARTS, normalize_language
 from lealta.messages.plaintext import html_to_text
 from lealta.messages.problems import RenderError
+from lealta.messages.skeleton import finish, html_template
 
 _SETTINGS = ("variants", "track_links")
 _ONE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}|\{%|%\}).)*)\}\}\s*$", re.DOTALL)
@@ -94,7 +95,7 @@ def render(
         out: dict[str, Any] = {}
         for name, (source, label) in parts.items():
             if name == "mjml":
-                out["html"] = mjml_to_html(_render_text(source, context, label, True, strict))
+                out["html"] = _mjml_part(source, context, label, strict)
             elif isinstance(source, str):
                 out[name] = _render_text(source, context, label, name in HTML_PARTS, strict)
             else:
@@ -156,6 +157,18 @@ def mjml_to_html(source: str) -> str:
         return mjml2html(source, disable_comments=True, include_loader=refuse)
     except ValueError as exc:
         raise RenderError(f"MJML could not be converted: {exc}", kind="mjml", part="mjml") from None
+
+
+def _mjml_part(source: Any, context: Mapping[str, Any], label: str, strict: bool) -> str:
+    """The HTML of an MJML part: its skeleton (converted once, :mod:`.skeleton`) rendered
+    for the person, or else the MJML rendered for the person and converted."""
+    skeleton = html_template(source, mjml_to_html) if isinstance(source, str) else None
+    if skeleton is not None:
+        try:
+            return finish(_render_text(skeleton, context, label, True, strict))
+        except RenderError:
+            pass  # reported below as the MJML source has it, with its own line numbers
+    return mjml_to_html(_render_text(source, context, label, True, strict))
 
 
 def _render_text(
