@@ -34,9 +34,9 @@ from lealta.audiences.definition import load_condition
 from lealta.audiences.membership import ENTERED, EXITED, LISTS, MEMBERS
 from lealta.audiences.schedule import ordered
 from lealta.audiences.tables import Audience
-from lealta.automations.views import among
 from lealta.conditions.reads import EVERYTHING, Reads, reads
 from lealta.conditions.sql import members_query
+from lealta.conditions.views import among
 from lealta.contacts.tables import Contact, ContactList
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from lealta.automations.definition import EntryRules
 from lealta.automations.service import LIVE
 from lealta.automations.tables import Run
-from lealta.automations.views import among
+from lealta.conditions.views import among
 from lealta.contacts.tables import Contact, ContactTag
 from lealta.segmentation.tables import ContactRfm
 

@@ -7,13 +7,9 @@ run stands (up to the next ``wait`` or ``wait_for_event``, whose durations are a
 positive) and names the parts their conditions test, so the runner skips the queries nobody
 in the batch needs.
 
-Parts: ``tags``, ``lists``, ``score``, ``rfm`` (segment, cluster and scores), ``consent``,
-``events``, ``points`` (the loyalty points balance), ``orders``, ``audiences`` (the saved
-audiences the contact is in) and ``prediction`` (the latest predicted value). The contact
-row itself (attributes, stage, time zone, loyalty tier, whether it still exists) is always
-loaded. A condition kind this module does not know needs every part. (The runner adds
-``consent`` for runs under way of workflows that exit on unsubscribing: it checks that before
-calling the engine.)
+The parts and what each condition kind needs are the condition language's
+(:func:`lealta.conditions.reads.condition_needs`). (The runner adds ``consent`` for runs under
+way of workflows that exit on unsubscribing: it checks that before calling the engine.)
 """
 
 from __future__ import annotations
@@ -31,76 +27,12 @@ from lealta.automations.durations import parse_duration
 from lealta.conditions import (
     MESSAGE_EVENTS,
     ORDER_COMPLETED,
-    AllOf,
-    AnyOf,
-    AttributeCondition,
-    AudienceCondition,
-    BoughtCondition,
-    ClusterCondition,
-    ConsentCondition,
     EventCountCondition,
-    ListCondition,
-    LoyaltyPointsCondition,
-    LoyaltyTierCondition,
     MessageCondition,
-    Not,
-    PredictionCondition,
     PurchasedSinceEntered,
-    RfmCondition,
-    ScoreCondition,
-    SegmentCondition,
-    StageCondition,
-    TagCondition,
+    leaves,
 )
-
-PARTS = frozenset(
-    {
-        "tags",
-        "lists",
-        "score",
-        "rfm",
-        "consent",
-        "events",
-        "points",
-        "orders",
-        "audiences",
-        "prediction",
-    }
-)
-_BY_CONDITION: dict[type, frozenset[str]] = {
-    AttributeCondition: frozenset(),
-    StageCondition: frozenset(),
-    TagCondition: frozenset({"tags"}),
-    ListCondition: frozenset({"lists"}),
-    ScoreCondition: frozenset({"score"}),
-    SegmentCondition: frozenset({"rfm"}),
-    ClusterCondition: frozenset({"rfm"}),
-    ConsentCondition: frozenset({"consent"}),
-    EventCountCondition: frozenset({"events"}),
-    MessageCondition: frozenset({"events"}),
-    PurchasedSinceEntered: frozenset({"events"}),
-    LoyaltyTierCondition: frozenset(),  # the tier comes with the contact row
-    LoyaltyPointsCondition: frozenset({"points"}),
-    RfmCondition: frozenset({"rfm"}),
-    BoughtCondition: frozenset({"orders"}),
-    AudienceCondition: frozenset({"audiences"}),
-    PredictionCondition: frozenset({"prediction"}),
-}
-
-
-def condition_needs(condition: Any) -> frozenset[str]:
-    """The parts a condition (with its nested conditions) tests."""
-    found: set[str] = set()
-    pending = [condition]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, AllOf | AnyOf):
-            pending.extend(current.conditions)
-        elif isinstance(current, Not):
-            pending.append(current.condition)
-        else:
-            found |= _BY_CONDITION.get(type(current), PARTS)
-    return frozenset(found)
+from lealta.conditions.reads import condition_needs, part_of
 
 
 def needs(rules: WorkflowDefinition, step_id: str | None, *, waiting: bool) -> frozenset[str]:
@@ -153,20 +85,15 @@ def event_names(rules: WorkflowDefinition) -> frozenset[str] | None:
             pending.append(step.condition)
         elif isinstance(step, WaitForEventStep):
             names.add(step.event)
-    while pending:
-        current = pending.pop()
-        if isinstance(current, AllOf | AnyOf):
-            pending.extend(current.conditions)
-        elif isinstance(current, Not):
-            pending.append(current.condition)
-        elif isinstance(current, EventCountCondition):
+    for current in (node for condition in pending for node in leaves(condition)):
+        if isinstance(current, EventCountCondition):
             names.add(current.event)
         elif isinstance(current, MessageCondition):
             names.add(MESSAGE_EVENTS[current.action])
         elif isinstance(current, PurchasedSinceEntered):
             names.add(ORDER_COMPLETED)
-        elif "events" in _BY_CONDITION.get(type(current), PARTS):
-            return None  # a kind this module does not know: it may read any event
+        elif "events" in part_of(current):
+            return None  # a kind the condition language does not know: it may read any event
     return frozenset({name.lower() for name in names} | {name.casefold() for name in names})
 
 

@@ -25,7 +25,7 @@ from lealta.automations.definition import EventTrigger
 from lealta.automations.service import run_id
 from lealta.automations.tables import Run
 from lealta.automations.triggers import load_live
-from lealta.automations.views import among
+from lealta.conditions.views import among
 from lealta.events.tables import Event
 from lealta.scoring.rules import conditions_hold
 from lealta.storage import bulk

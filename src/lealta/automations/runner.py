@@ -16,7 +16,7 @@ wake_at)`` index, so claiming costs the batch's size, not the backlog's.
 
 **Reading.** Each run needs only some of its contact (:mod:`lealta.automations.needs`): a run
 entering a ``wait`` reads nothing but consent, a branch on a tag reads the tags. The batch
-loads each part for the contacts that need it (:mod:`lealta.automations.views`); a part
+loads each part for the contacts that need it (:mod:`lealta.conditions.views`); a part
 nobody needs costs no query.
 
 **Writing.** The batch ends with one bulk insert of the step log, one of the outbox rows
@@ -40,10 +40,10 @@ from lealta.automations import commands, engine
 from lealta.automations.definition import WorkflowDefinition, load_definition
 from lealta.automations.needs import first_waits, needs
 from lealta.automations.tables import Run, RunStep, Workflow, WorkflowVersion
-from lealta.automations.views import contact_views, from_json, json_column, views
 from lealta.bootstrap import Services
 from lealta.channels.tables import OutboxMessage
 from lealta.conditions import ContactView
+from lealta.conditions.views import contact_views, from_json, json_column, views
 from lealta.storage import bulk
 from lealta.storage.retry import in_transaction
 

@@ -1,6 +1,6 @@
 """Trying a workflow on one real contact before switching it on: nothing written, nothing sent.
 
-The contact is read as the runner reads it (:func:`lealta.automations.views.contact_views`:
+The contact is read as the runner reads it (:func:`lealta.conditions.views.contact_views`:
 profile, tags, lists, consent, RFM, the last 400 days of events); the marketer's planned
 events are laid on a time line from now; the real engine (:func:`lealta.automations.engine.
 simulate`) runs the workflow with a simulated clock. What it decides is described day by day:
@@ -35,8 +35,8 @@ from lealta.automations import engine
 from lealta.automations import wording as words
 from lealta.automations.definition import WorkflowDefinition
 from lealta.automations.needs import event_names
-from lealta.automations.views import contact_views
 from lealta.conditions import MESSAGE_EVENTS, ORDER_COMPLETED, ContactView, EventView
+from lealta.conditions.views import contact_views
 from lealta.config import Settings
 from lealta.contacts.tables import Contact, Identifier
 from lealta.errors import InvalidInput, LealtaError, NotFound

@@ -30,6 +30,7 @@ from lealta.conditions.model import (
     LoyaltyPointsCondition,
     LoyaltyTierCondition,
     MessageCondition,
+    NextBestCondition,
     Not,
     PredictionCondition,
     PurchasedSinceEntered,
@@ -94,6 +95,9 @@ def _one_of(names: list[str]) -> str:
     return ", ".join(repr(name) for name in names)
 
 
+_PLURAL = {"category": "categories", "product": "products"}
+
+
 def describe(spec: Any) -> str:
     """What a condition asks, in words (a funnel step's label)."""
     return _needs(spec)
@@ -150,6 +154,11 @@ def _needs(spec: Any) -> str:
         if spec.churn_band is not None:
             parts.append(f"churn risk {spec.churn_band}")
         return ", ".join(parts)
+    if isinstance(spec, NextBestCondition):
+        kind, item = spec.wanted
+        if spec.top == 1:
+            return f"{item!r} is the next-best {kind}"
+        return f"{item!r} is among the {spec.top} next-best {_PLURAL[kind]}"
     if isinstance(spec, AllOf):
         return f"all of {len(spec.conditions)} conditions"
     if isinstance(spec, AnyOf):
@@ -211,6 +220,11 @@ def _found(spec: Any, finding: Finding) -> str:
             f"P(alive) {seen['p_alive']:.2f}, predicted value {seen['clv']:,.2f}, "
             f"churn risk {seen['churn_band']}"
         )
+    if isinstance(spec, NextBestCondition):
+        if not seen:
+            return "no next-best suggestions yet"
+        kind = spec.wanted[0] if len(seen) == 1 else _PLURAL[spec.wanted[0]]
+        return f"next-best {kind}: {_one_of(seen)}"
     assert isinstance(spec, AudienceCondition)
     return f"{'in' if finding.held else 'not in'} the audience {spec.audience!r}"
 

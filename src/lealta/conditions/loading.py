@@ -1,6 +1,6 @@
-"""The parts of a contact view that only the condition language reads: the contacts' orders
-the saved audiences they are members of and their predicted value, for a whole batch of contacts
-in one query each (:mod:`lealta.automations.views` builds the views)."""
+"""The parts of a contact view that only the condition language reads: the contacts' orders the
+saved audiences they are members of, their predicted value and next-best suggestions, for a
+whole batch of contacts in one query each (:mod:`lealta.conditions.views` builds the views)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,12 @@ from lealta.conditions.view import OrderView
 from lealta.orders.tables import Order
 from lealta.prediction.tables import ContactPrediction
 
-# lealta.audiences.tables, by shape (as in lealta.conditions.sql)
+# lealta.audiences.tables and lealta.affinity.tables, by shape (as in lealta.conditions.sql)
 _audiences = table("audiences", column("id"), column("name"))
 _members = table("audience_members", column("audience_id"), column("contact_id"))
+_next_best = table(
+    "contact_next_best", column("contact_id"), column("rank"), column("kind"), column("item")
+)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -28,7 +31,7 @@ def orders_of(
     connection: Connection, ids: Sequence[str], among: Any, now: dt.datetime
 ) -> dict[str, tuple[OrderView, ...]]:
     """Each contact's orders placed up to ``now``, oldest first (``among(connection,
-    column, ids)`` is the batch test; see :func:`lealta.automations.views.among`)."""
+    column, ids)`` is the batch test; see :func:`lealta.conditions.views.among`)."""
     if not ids:
         return {}
     rows = connection.execute(
@@ -79,3 +82,21 @@ def predictions_of(
         contact_id: {"p_alive": p_alive, "clv": clv, "churn_band": band}
         for contact_id, p_alive, clv, band in rows
     }
+
+
+def next_best_of(
+    connection: Connection, ids: Sequence[str], among: Any
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each contact's next-best suggestions, ``(kind, item)`` best rank first (contacts
+    without any are absent)."""
+    if not ids:
+        return {}
+    rows = connection.execute(
+        select(_next_best.c.contact_id, _next_best.c.kind, _next_best.c.item)
+        .where(among(connection, _next_best.c.contact_id, ids))
+        .order_by(_next_best.c.contact_id, _next_best.c.rank)
+    )
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for contact_id, kind, item in rows:
+        found[contact_id].append((kind, item))
+    return {contact_id: tuple(items) for contact_id, items in found.items()}

@@ -16,6 +16,7 @@ Conditions are a union discriminated on ``kind``::
       - {kind: loyalty_tier, at_least: Gold}     # or {kind: loyalty_tier, in: [Gold, Platinum]}
       - {kind: loyalty_points, gte: 500}         # the points balance now (also lte)
       - {kind: prediction, p_alive: {lte: 0.3}, clv: {gte: 100}, churn_band: high}
+      - {kind: next_best, category: shoes}       # shoes is their next-best category (top: 1)
 
 Property tests reuse :class:`lealta.scoring.rules.Condition` (attributes are tested like event
 properties), so there is one set of operators. Only events and orders at or before ``now``
@@ -362,6 +363,37 @@ class LoyaltyPointsCondition(_Spec):
         return self
 
 
+class NextBestCondition(_Spec):
+    """The contact's next-best suggestions of the latest affinity run (``contact_next_best``,
+    see :mod:`lealta.affinity.next_best`) hold ``category`` (a run by category) or
+    ``product`` (a run by product, its ``product_id``) among their first ``top`` ranks (1:
+    it is *the* next-best item). Exactly one of ``category`` and ``product``; names match
+    exactly. A contact without suggestions does not match."""
+
+    kind: Literal["next_best"] = "next_best"
+    category: str | None = Field(default=None, min_length=1, max_length=200)
+    product: str | None = Field(default=None, min_length=1, max_length=200)
+    top: int = Field(default=1, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _one_item(self) -> Self:
+        if (self.category is None) == (self.product is None):
+            raise ValueError("next_best condition: give category or product (one of them)")
+        return self
+
+    @property
+    def wanted(self) -> tuple[str, str]:
+        """The suggestion wanted: (``category`` or ``product``, the item)."""
+        if self.category is not None:
+            return "category", self.category
+        assert self.product is not None  # one of them, checked at validation
+        return "product", self.product
+
+    def holds(self, suggested: Sequence[tuple[str, str]]) -> bool:
+        """Whether ``suggested`` ((kind, item) pairs, best rank first) has it in its top."""
+        return self.wanted in suggested[: self.top]
+
+
 class AudienceCondition(_Spec):
     """The contact is a member of the saved audience named ``audience`` (as of its latest
     refresh)."""
@@ -409,6 +441,7 @@ ConditionSpec = Annotated[
     | LoyaltyPointsCondition
     | AudienceCondition
     | PredictionCondition
+    | NextBestCondition
     | AllOf
     | AnyOf
     | Not,
@@ -452,6 +485,12 @@ def walk(condition: Any) -> Iterator[Any]:
             pending.extend(reversed(current.conditions))
         elif isinstance(current, Not):
             pending.append(current.condition)
+
+
+def leaves(condition: Any) -> Iterator[Any]:
+    """The tests of ``condition``: every node but ``all``, ``any`` and ``not``, in
+    :func:`walk`'s order."""
+    return (node for node in walk(condition) if not isinstance(node, AllOf | AnyOf | Not))
 
 
 def run_only(condition: Any) -> list[str]:

@@ -31,6 +31,7 @@ from lealta.conditions.model import (
     LoyaltyPointsCondition,
     LoyaltyTierCondition,
     MessageCondition,
+    NextBestCondition,
     Not,
     PredictionCondition,
     PurchasedSinceEntered,
@@ -270,6 +271,11 @@ def _prediction(spec: PredictionCondition, scene: Scene) -> Finding:
     return Finding(spec.holds(found), None if found is None else dict(found))
 
 
+def _next_best(spec: NextBestCondition, scene: Scene) -> Finding:
+    suggested = scene.contact.next_best
+    return Finding(spec.holds(suggested), [item for _kind, item in suggested[: spec.top]])
+
+
 LEAVES: dict[type, Callable[[Any, Scene], Finding]] = {
     AttributeCondition: _attribute,
     TagCondition: _tag,
@@ -288,6 +294,7 @@ LEAVES: dict[type, Callable[[Any, Scene], Finding]] = {
     LoyaltyPointsCondition: _loyalty_points,
     AudienceCondition: _audience,
     PredictionCondition: _prediction,
+    NextBestCondition: _next_best,
 }
 
 

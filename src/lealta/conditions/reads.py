@@ -1,13 +1,22 @@
-"""What a condition reads, so that a change can be matched to the conditions it may flip.
+"""What a condition reads: which changes may flip it, and which parts of a contact view testing it
+needs loaded. Both walk the tree's tests once (:func:`lealta.conditions.model.leaves`).
 
-:func:`reads` walks a condition tree and says which events (by name, as the SQL compares them:
-ignoring case) and which facts of a profile it looks at. :func:`changed_by` says what a tracked
-message may change. A condition whose :class:`Reads` does not meet a batch's :class:`Reads`
-gives the same answer for the batch's people before and after the batch, so the live path
-(:mod:`lealta.audiences.live`) need not test it. Pure: no database.
+:func:`reads` says which events (by name, as the SQL compares them: ignoring case) and which
+facts of a profile a condition looks at; :func:`changed_by` says what a tracked message may
+change. A condition whose :class:`Reads` does not meet a batch's :class:`Reads` gives the same
+answer for the batch's people before and after the batch, so the live path
+(:mod:`lealta.audiences.live`) need not test it.
 
-A kind this module does not know (one added later) reads *everything*: a condition holding it
-is always tested, so adding a kind can cost speed but never a missed move.
+:func:`condition_needs` names the :data:`PARTS` of a contact view
+(:mod:`lealta.conditions.views` loads them) a condition tests: ``tags``, ``lists``, ``score``,
+``rfm`` (segment, cluster and scores), ``consent``, ``events``, ``points`` (the loyalty points
+balance), ``orders``, ``audiences`` (the saved audiences the contact is in), ``prediction`` (the
+latest predicted value) and ``next_best`` (the latest next-best suggestions). The contact row
+itself (attributes, stage, time zone, loyalty tier, whether it still exists) is always loaded.
+Pure: no database.
+
+A kind this module does not know (one added later) reads *everything* and needs every part: a
+condition holding it is always tested, so adding a kind can cost speed but never a missed move.
 """
 
 from __future__ import annotations
@@ -18,8 +27,6 @@ from typing import Any
 
 from lealta.conditions.model import (
     MESSAGE_EVENTS,
-    AllOf,
-    AnyOf,
     AttributeCondition,
     AudienceCondition,
     BoughtCondition,
@@ -30,7 +37,7 @@ from lealta.conditions.model import (
     LoyaltyPointsCondition,
     LoyaltyTierCondition,
     MessageCondition,
-    Not,
+    NextBestCondition,
     PredictionCondition,
     PurchasedSinceEntered,
     RfmCondition,
@@ -38,6 +45,7 @@ from lealta.conditions.model import (
     SegmentCondition,
     StageCondition,
     TagCondition,
+    leaves,
 )
 from lealta.events import catalog
 
@@ -53,8 +61,22 @@ CLUSTER = "cluster"
 ORDERS = "orders"
 LOYALTY = "loyalty"  # tier and points
 PREDICTION = "prediction"  # P(alive), CLV and churn band of the latest clv run
+NEXT_BEST = "next_best"  # the suggestions of the latest affinity run (no event moves them)
 FACTS = frozenset(
-    {ATTRIBUTES, TAGS, LISTS, CONSENT, STAGE, SCORE, RFM, CLUSTER, ORDERS, LOYALTY, PREDICTION}
+    {
+        ATTRIBUTES,
+        TAGS,
+        LISTS,
+        CONSENT,
+        STAGE,
+        SCORE,
+        RFM,
+        CLUSTER,
+        ORDERS,
+        LOYALTY,
+        PREDICTION,
+        NEXT_BEST,
+    }
 )
 
 _FACT_OF: dict[type, str] = {
@@ -71,6 +93,7 @@ _FACT_OF: dict[type, str] = {
     LoyaltyTierCondition: LOYALTY,
     LoyaltyPointsCondition: LOYALTY,
     PredictionCondition: PREDICTION,
+    NextBestCondition: NEXT_BEST,
 }
 
 
@@ -108,14 +131,14 @@ def reads(condition: Any, resolve: Resolve | None = None) -> Reads:
     return _reads(condition, resolve, ())
 
 
-def _reads(node: Any, resolve: Resolve | None, seen: tuple[str, ...]) -> Reads:
-    if isinstance(node, AllOf | AnyOf):
-        found = NOTHING
-        for child in node.conditions:
-            found |= _reads(child, resolve, seen)
-        return found
-    if isinstance(node, Not):
-        return _reads(node.condition, resolve, seen)
+def _reads(condition: Any, resolve: Resolve | None, seen: tuple[str, ...]) -> Reads:
+    found = NOTHING
+    for node in leaves(condition):
+        found |= _leaf_reads(node, resolve, seen)
+    return found
+
+
+def _leaf_reads(node: Any, resolve: Resolve | None, seen: tuple[str, ...]) -> Reads:
     if isinstance(node, EventCountCondition):
         return Reads(events=frozenset({node.event.lower()}))
     if isinstance(node, MessageCondition):
@@ -131,6 +154,56 @@ def _reads(node: Any, resolve: Resolve | None, seen: tuple[str, ...]) -> Reads:
         return Reads(facts=frozenset({ORDERS}))
     fact = _FACT_OF.get(type(node))
     return EVERYTHING if fact is None else Reads(facts=frozenset({fact}))
+
+
+PARTS = frozenset(
+    {
+        "tags",
+        "lists",
+        "score",
+        "rfm",
+        "consent",
+        "events",
+        "points",
+        "orders",
+        "audiences",
+        "prediction",
+        "next_best",
+    }
+)
+_PARTS_OF: dict[type, frozenset[str]] = {
+    AttributeCondition: frozenset(),
+    StageCondition: frozenset(),
+    TagCondition: frozenset({"tags"}),
+    ListCondition: frozenset({"lists"}),
+    ScoreCondition: frozenset({"score"}),
+    SegmentCondition: frozenset({"rfm"}),
+    ClusterCondition: frozenset({"rfm"}),
+    ConsentCondition: frozenset({"consent"}),
+    EventCountCondition: frozenset({"events"}),
+    MessageCondition: frozenset({"events"}),
+    PurchasedSinceEntered: frozenset({"events"}),
+    LoyaltyTierCondition: frozenset(),  # the tier comes with the contact row
+    LoyaltyPointsCondition: frozenset({"points"}),
+    RfmCondition: frozenset({"rfm"}),
+    BoughtCondition: frozenset({"orders"}),
+    AudienceCondition: frozenset({"audiences"}),
+    PredictionCondition: frozenset({"prediction"}),
+    NextBestCondition: frozenset({"next_best"}),
+}
+
+
+def condition_needs(condition: Any) -> frozenset[str]:
+    """The parts of a contact view ``condition`` (with its nested conditions) tests."""
+    found: set[str] = set()
+    for node in leaves(condition):
+        found |= part_of(node)
+    return frozenset(found)
+
+
+def part_of(node: Any) -> frozenset[str]:
+    """The parts one test needs (every part, for a kind this module does not know)."""
+    return _PARTS_OF.get(type(node), PARTS)
 
 
 # Any message may carry a consent decision and move the stage and the score (lifecycle and

@@ -14,7 +14,7 @@ orders, ``ix_consents_contact_channel`` for the consent in force,
 (lower(name), time) for event counts and messages compiled ``setwise`` (see
 :func:`members_query`), the primary keys of
 ``contact_tags`` (and its ``tag`` index), ``list_memberships``, ``contact_rfm``,
-``contact_tiers`` and ``audience_members``.
+``contact_tiers`` and ``audience_members``, ``ix_contact_next_best_item`` (kind, item, rank).
 
 Where the SQL side reads stored figures, it reads what contact search reads: the stored lead
 score (``contacts.score``, decayed when it was last updated; the per-person side decays it to
@@ -67,6 +67,7 @@ from lealta.conditions.model import (
     LoyaltyPointsCondition,
     LoyaltyTierCondition,
     MessageCondition,
+    NextBestCondition,
     Not,
     PredictionCondition,
     RfmCondition,
@@ -89,6 +90,14 @@ from lealta.segmentation.tables import ContactRfm
 # condition language does not depend on the package that keeps audiences.
 _audiences = table("audiences", column("id"), column("name", String))
 _members = table("audience_members", column("audience_id"), column("contact_id", String))
+# lealta.affinity.tables.ContactNextBest, by shape too
+_next_best = table(
+    "contact_next_best",
+    column("contact_id", String),
+    column("rank"),
+    column("item", String),
+    column("kind", String),
+)
 
 
 class _Compiler:
@@ -244,6 +253,16 @@ class _Compiler:
             select(_members.c.contact_id)
             .join(_audiences, _audiences.c.id == _members.c.audience_id)
             .where(_audiences.c.name == spec.audience)
+        )
+
+    def next_best(self, spec: NextBestCondition, field: str) -> ColumnElement[bool]:
+        kind, item = spec.wanted
+        return Contact.id.in_(
+            select(_next_best.c.contact_id).where(
+                _next_best.c.kind == kind,
+                _next_best.c.item == item,
+                _next_best.c.rank <= spec.top,
+            )
         )
 
     # --- the person's events and orders -------------------------------------------------
@@ -421,6 +440,7 @@ _LEAVES: dict[type, Callable[[_Compiler, Any, str], ColumnElement[bool]]] = {
     LoyaltyPointsCondition: _Compiler.loyalty_points,
     AudienceCondition: _Compiler.audience,
     PredictionCondition: _Compiler.prediction,
+    NextBestCondition: _Compiler.next_best,
 }
 
 

@@ -2,7 +2,7 @@
 
 The per-person side of the condition language (:mod:`lealta.conditions.person`) reads these;
 the set-wise side (:mod:`lealta.conditions.sql`) reads the same facts from the tables. Loaders
-(:mod:`lealta.automations.views`) fill only the parts a condition needs.
+(:mod:`lealta.conditions.views`) fill only the parts a condition needs.
 """
 
 from __future__ import annotations
@@ -75,7 +75,9 @@ class ContactView:
     balance of their latest ledger entry; 0 without one), for ``loyalty_points``.
     ``audiences`` are the names of the saved audiences the contact is a member of.
     ``prediction`` is the latest ``clv`` run's ``p_alive``, ``clv`` and ``churn_band`` for
-    the contact (None: not scored), for ``prediction``.
+    the contact (None: not scored), for ``prediction``. ``next_best`` are the contact's
+    next-best suggestions of the latest affinity run, ``(kind, item)`` best rank first
+    (``kind``: ``category`` or ``product``), for ``next_best``.
     """
 
     id: str
@@ -96,6 +98,7 @@ class ContactView:
     orders: Sequence[OrderView] = ()
     audiences: frozenset[str] = frozenset()
     prediction: Mapping[str, Any] | None = None
+    next_best: Sequence[tuple[str, str]] = ()
 
     def __post_init__(self) -> None:
         events = tuple(self.events)
@@ -103,3 +106,4 @@ class ContactView:
             events = tuple(sorted(events, key=_when))
         object.__setattr__(self, "events", events)  # oldest first, always
         object.__setattr__(self, "orders", tuple(self.orders))
+        object.__setattr__(self, "next_best", tuple(self.next_best))

@@ -35,6 +35,7 @@ KINDS = {
     "score": "Lead score is between",
     "message": "Opened or clicked an e-mail",
     "audience": "Is in another audience",
+    "next_best": "Next-best item is (product affinity)",
     "all": "All of these",
     "any": "Any of these",
     "not": "Not",
@@ -50,6 +51,7 @@ def blank(kind: str) -> dict[str, Any]:
         "bought": {"measure": "orders"},
         "rfm": {"r": {"gte": 4}},
         "audience": {"audience": ""},
+        "next_best": {"category": "", "top": 1},
         "all": {"conditions": [copy.deepcopy(NEW_RULE)]},
         "any": {"conditions": [copy.deepcopy(NEW_RULE)]},
         "not": {"condition": copy.deepcopy(NEW_RULE)},
@@ -81,6 +83,8 @@ def read(form: Form, base: Any, prefix: str = ROOT) -> dict[str, Any]:
         return _read_bought(form, prefix, found)
     if kind == "rfm":
         return _read_rfm(form, prefix, found)
+    if kind == "next_best":
+        return _read_next_best(form, prefix, found)
     if kind == "audience":
         found["audience"] = form.get(f"{prefix}audience", found.get("audience", "")).strip()
         return _known(found)
@@ -140,6 +144,13 @@ def _read_bought(form: Form, prefix: str, found: dict[str, Any]) -> dict[str, An
     return _known({key: value for key, value in found.items() if value is not None})
 
 
+def _read_next_best(form: Form, prefix: str, found: dict[str, Any]) -> dict[str, Any]:
+    for name in ("category", "product", "top"):
+        if prefix + name in form:
+            found[name] = form[prefix + name].strip() or None
+    return _known({key: value for key, value in found.items() if value not in (None, "")})
+
+
 def _read_rfm(form: Form, prefix: str, found: dict[str, Any]) -> dict[str, Any]:
     for letter in LETTERS:
         low, high = f"{prefix}{letter}_gte", f"{prefix}{letter}_lte"
@@ -182,6 +193,14 @@ def fields(
             for letter in LETTERS
             for end, words in (("gte", "at least"), ("lte", "at most"))
         ]
+    elif kind == "next_best":
+        view["fields"] = [
+            _input(prefix + "category", "Category", data.get("category"),
+                   hint="Give a category or a product id, not both."),
+            _input(prefix + "product", "Product id", data.get("product")),
+            _input(prefix + "top", "Among the first", data.get("top", 1), kind="number",
+                   hint="1: it is their next-best item; 3: one of their three best."),
+        ]  # fmt: skip
     elif kind == "audience":
         view["fields"] = [
             _select(prefix + "audience", "Audience", data.get("audience"), ["", *audiences])

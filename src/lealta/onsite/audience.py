@@ -43,7 +43,6 @@ from pydantic import (
     model_validator,
 )
 
-from lealta.automations.needs import condition_needs
 from lealta.conditions import (
     AllOf,
     AnyOf,
@@ -60,6 +59,7 @@ from lealta.conditions import (
     evaluate,
     run_only,
 )
+from lealta.conditions.reads import condition_needs
 from lealta.errors import InvalidInput
 from lealta.scoring.rules import describe_errors
 
@@ -154,7 +154,7 @@ class Audience(BaseModel):
         )
 
     def needs(self) -> frozenset[str]:
-        """The parts of a contact view matching reads (see :mod:`lealta.automations.views`)."""
+        """The parts of a contact view matching reads (see :mod:`lealta.conditions.views`)."""
         parts: set[str] = set()
         if self.segments or self.clusters:
             parts.add("rfm")

@@ -52,9 +52,9 @@ from urllib.parse import quote
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lealta.automations.views import views
 from lealta.channels.tables import OutboxMessage
 from lealta.conditions import ContactView
+from lealta.conditions.views import views
 from lealta.config import Settings
 from lealta.contacts.schemas import as_utc
 from lealta.contacts.tables import Contact

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from lealta.affinity.tables import ContactNextBest
 from lealta.audiences.tables import Audience, AudienceMember
 from lealta.conditions import ContactView, EventView, OrderView
 from lealta.contacts.tables import Consent, Contact, ContactList, ContactTag, ListMembership
@@ -67,6 +68,7 @@ class Person:
     orders: Sequence[Bought] = ()
     audiences: frozenset[str] = frozenset()
     prediction: tuple[float, float, str] | None = None  # p_alive, clv, churn band
+    next_best: Sequence[tuple[str, str]] = ()  # (kind, item), rank 1 first
     gone: bool = False  # erased
 
     def view(self, contact_id: str, now: dt.datetime = NOW) -> ContactView:
@@ -97,6 +99,7 @@ class Person:
             prediction=None
             if self.prediction is None
             else dict(zip(("p_alive", "clv", "churn_band"), self.prediction, strict=True)),
+            next_best=self.next_best,
         )
 
 
@@ -143,6 +146,7 @@ def write(connection: Connection, people: Sequence[Person], now: dt.datetime = N
         Order: [],
         AudienceMember: [],
         ContactPrediction: [],
+        ContactNextBest: [],
     }
     for cid, p in zip(ids, people, strict=True):
         rows[ContactTag] += [{"contact_id": cid, "tag": tag} for tag in sorted(p.tags)]
@@ -230,6 +234,17 @@ def write(connection: Connection, people: Sequence[Person], now: dt.datetime = N
                 "items": [dict(item) for item in o.items],
             }
             for n, o in enumerate(p.orders)
+        ]
+        rows[ContactNextBest] += [
+            {
+                "contact_id": cid,
+                "rank": rank,
+                "kind": kind,
+                "item": item,
+                "score": 1.0 / rank,
+                "computed_at": now,
+            }
+            for rank, (kind, item) in enumerate(p.next_best, 1)
         ]
         rows[AudienceMember] += [
             {"audience_id": audience_ids[name], "contact_id": cid} for name in sorted(p.audiences)

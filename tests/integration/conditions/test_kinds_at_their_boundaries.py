@@ -137,6 +137,25 @@ def test_predicted_value_ranges_and_churn_band(members: Members) -> None:
         members(people, {"kind": "prediction", "churn_band": "gone"})
 
 
+def test_next_best_item_within_the_top_ranks(members: Members) -> None:
+    people = [
+        Person(next_best=[("category", "shoes"), ("category", "hats")]),
+        Person(next_best=[("category", "hats"), ("category", "shoes")]),
+        Person(next_best=[("product", "shoes")]),
+        Person(),
+    ]
+    assert members(people, {"kind": "next_best", "category": "shoes"}) == [0]
+    assert members(people, {"kind": "next_best", "category": "shoes", "top": 2}) == [0, 1]
+    assert members(people, {"kind": "next_best", "product": "shoes"}) == [2]
+    assert members(people, {"kind": "next_best", "category": "Shoes", "top": 5}) == []
+    negated = {"kind": "not", "condition": {"kind": "next_best", "category": "hats"}}
+    assert members(people, negated) == [0, 2, 3]
+    with pytest.raises(InvalidInput, match="give category or product"):
+        members(people, {"kind": "next_best", "category": "shoes", "product": "p1"})
+    with pytest.raises(InvalidInput, match="top"):
+        members(people, {"kind": "next_best", "category": "shoes", "top": 0})
+
+
 def test_loyalty_tiers_and_points(members: Members) -> None:
     people = [
         Person(tier="Gold", balances=[100, 500]),

@@ -1,4 +1,4 @@
-"""The contact views workflows load (lealta.automations.views) carry everything the
+"""The contact views workflows load (lealta.conditions.views) carry everything the
 condition language reads: testing a condition on the loaded views finds the same people as
 the SQL query, for random populations and trees (SQLite)."""
 
@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from lealta.automations.needs import PARTS
-from lealta.automations.views import views
 from lealta.conditions import evaluate, parse
+from lealta.conditions.reads import PARTS
 from lealta.conditions.sql import members_query
+from lealta.conditions.views import views
 from lealta.storage.unit_of_work import UnitOfWork
 from tests.integration.conditions.population import NOW, Person, write
 from tests.integration.conditions.test_sql_equals_per_person import KINDS, people

@@ -84,6 +84,11 @@ people = st.lists(
         orders=st.lists(orders, max_size=3),
         audiences=st.frozensets(st.sampled_from(["Readers", "Buyers"])),
         prediction=prediction,
+        next_best=st.lists(
+            st.tuples(st.sampled_from(["category", "product"]), st.sampled_from(["shoes", "p1"])),
+            max_size=3,
+            unique=True,
+        ),
         gone=st.booleans(),
     ),
     min_size=1,
@@ -259,6 +264,14 @@ KINDS: dict[str, Any] = {
     ),
     "loyalty_points": (
         st.builds(lambda low: {"kind": "loyalty_points", "gte": low}, st.sampled_from([0, 1, 300]))
+    ),
+    "next_best": (
+        st.builds(
+            lambda by, item, top: {"kind": "next_best", by: item, "top": top},
+            st.sampled_from(["category", "product"]),
+            st.sampled_from(["shoes", "p1", "Shoes"]),
+            st.integers(1, 3),
+        )
     ),
     "audience": (
         st.builds(

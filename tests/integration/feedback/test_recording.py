@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from lealta.automations.views import contact_views
 from lealta.channels.tables import Suppression
 from lealta.conditions import MessageCondition, evaluate
+from lealta.conditions.views import contact_views
 from lealta.errors import InvalidInput, NotFound
 from lealta.feedback import is_suppressed, record, suppress, unsuppress
 from lealta.feedback.suppressions import list_

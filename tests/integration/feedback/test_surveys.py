@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lealta.automations.views import contact_views
 from lealta.conditions import EventCountCondition, MessageCondition, evaluate
+from lealta.conditions.views import contact_views
 from lealta.feedback.surveys import latest_answer
 from lealta.scoring.rules import Condition
 from tests.integration.feedback.conftest import Feedback

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from pydantic import TypeAdapter
 
-from lealta.automations.views import contact_views, views
 from lealta.conditions import ConditionSpec, evaluate
+from lealta.conditions.views import contact_views, views
 from lealta.console.contacts_page import contacts_context
 from lealta.contacts import search
 from lealta.errors import InvalidInput

@@ -8,8 +8,9 @@ import pytest
 
 from lealta.automations import engine
 from lealta.automations.definition import WorkflowDefinition
-from lealta.automations.needs import condition_needs, first_waits, needs
+from lealta.automations.needs import first_waits, needs
 from lealta.conditions import ContactView
+from lealta.conditions.reads import PARTS, condition_needs
 from tests.unit.automations.factories import T0, contact, event, workflow
 
 SEND = {"type": "send", "channel": "email", "template": "hello"}
@@ -91,18 +92,7 @@ def test_an_unknown_condition_kind_needs_everything() -> None:
     class Strange:
         pass
 
-    assert condition_needs(Strange()) == {
-        "tags",
-        "lists",
-        "score",
-        "rfm",
-        "consent",
-        "events",
-        "points",
-        "orders",
-        "audiences",
-        "prediction",
-    }
+    assert condition_needs(Strange()) == PARTS
 
 
 def test_orders_rfm_scores_and_audiences_are_loaded_only_for_their_kinds() -> None:

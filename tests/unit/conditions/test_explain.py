@@ -99,3 +99,17 @@ def test_any_holds_with_one_and_describes_itself() -> None:
     assert (
         describe(parse({"kind": "audience", "audience": "Readers"})) == "in the audience 'Readers'"
     )
+
+
+def test_next_best_is_put_in_words_with_what_was_suggested() -> None:
+    wanted = parse({"kind": "next_best", "category": "shoes", "top": 2})
+    assert describe(wanted) == "'shoes' is among the 2 next-best categories"
+    assert (
+        describe(parse({"kind": "next_best", "product": "p1"})) == "'p1' is the next-best product"
+    )
+    suggested = ContactView(id="c2", next_best=[("category", "hats"), ("category", "shoes")])
+    answer = explain(wanted, suggested, NOW)
+    assert answer.held
+    assert answer.why.startswith("next-best categories: 'hats', 'shoes'; needs")
+    assert not explain(wanted, ContactView(id="c3"), NOW).held
+    assert "no next-best suggestions yet" in explain(wanted, ContactView(id="c3"), NOW).why

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from lealta.audiences.definition import load_condition
-from lealta.conditions import BoughtCondition, RfmCondition
+from lealta.conditions import BoughtCondition, NextBestCondition, RfmCondition
 from lealta.console import audience_form as form
 from lealta.console.audiences_page import check_rules, read_draft
 
@@ -145,3 +145,13 @@ def test_an_estimate_from_a_slice_shows_its_margin_and_asks_for_the_exact_count(
     assert "± 950" in html
     assert "Estimated from 10,012 of 1,000,000 contacts" in html
     assert 'hx-post="/audiences/preview/exact" hx-trigger="load"' in html
+
+
+def test_a_next_best_rule_reads_back_and_shows_its_fields() -> None:
+    posted = {"c.kind": "next_best", "c.category": " shoes ", "c.product": "", "c.top": "3"}
+    read = load_condition(form.read(posted, {"kind": "next_best", "category": "", "top": 1}))
+    assert isinstance(read, NextBestCondition)
+    assert (read.category, read.product, read.top) == ("shoes", None, 3)
+    shown = form.fields({"kind": "next_best", "product": "p1"}, [])
+    assert [f["name"] for f in shown["fields"]] == ["c.category", "c.product", "c.top"]
+    assert "next_best" in shown["kinds"]

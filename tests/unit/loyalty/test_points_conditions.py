@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from lealta.automations.needs import PARTS, condition_needs
 from lealta.conditions import ConditionSpec, evaluate
+from lealta.conditions.reads import PARTS, condition_needs
 from lealta.console.journey_edit_form import (
     CONDITION_KINDS,
     blank_condition,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from lealta.automations.needs import condition_needs
 from lealta.conditions import ConditionSpec, ContactView, evaluate, unknown_tiers
+from lealta.conditions.reads import condition_needs
 from lealta.console.journey_edit_form import (
     CONDITION_KINDS,
     blank_condition,

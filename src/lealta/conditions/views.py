@@ -1,11 +1,12 @@
-"""What the engine sees of contacts: their views, loaded for a whole batch at once.
+"""What conditions see of contacts: their views, loaded for a whole batch at once (for
+workflows' runs, on-site slots and the audiences' explanations).
 
 One query for the contact rows (with their loyalty tier) and one per part (tags, lists,
 consent, RFM, recent events, loyalty points balances), each over the batch's contacts; the
 score is decayed to ``now`` from the stored state (the programme's tier ranks are read once
 when a contact has a tier). A part that no contact of the batch needs (see
-:mod:`lealta.automations.needs`) costs no query; a contact that does not need a part gets it
-empty (a balance of 0).
+:func:`lealta.conditions.reads.condition_needs`) costs no query; a contact that does not
+need a part gets it empty (a balance of 0).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from sqlalchemy import Connection, String, Text, any_, bindparam, func, null, se
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from lealta.automations.needs import PARTS
-from lealta.conditions import ContactView, EventView
-from lealta.conditions.loading import audiences_of, orders_of, predictions_of
+from lealta.conditions.loading import audiences_of, next_best_of, orders_of, predictions_of
+from lealta.conditions.reads import PARTS
+from lealta.conditions.view import ContactView, EventView
 from lealta.contacts.tables import Consent, Contact, ContactList, ContactTag, ListMembership
 from lealta.events.tables import Event
 from lealta.loyalty.tables import ContactTier
@@ -89,6 +90,7 @@ def views(
     orders = orders_of(connection, wanted["orders"], among, now)
     audiences = audiences_of(connection, wanted["audiences"], among)
     predictions = predictions_of(connection, wanted["prediction"], among)
+    suggested = next_best_of(connection, wanted["next_best"], among)
     model = scoring_model(session) if wanted["score"] else None
     found: dict[str, ContactView] = {}
     for contact_id, stored, stage, score_state, erased_at, merged_into, tier in contacts:
@@ -115,6 +117,7 @@ def views(
             orders=orders.get(contact_id, ()),
             audiences=audiences.get(contact_id, frozenset()),
             prediction=predictions.get(contact_id),
+            next_best=suggested.get(contact_id, ()),
         )
     return found
 
