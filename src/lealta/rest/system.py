@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -12,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from lealta import __version__
 from lealta.rest.auth import Caller, require_admin, services
 from lealta.rest.errors import ApiError
-from lealta.tracking.status import inbox_status
+from lealta.tracking.status import InboxStatus, every_inbox
 
 router = APIRouter(tags=["system"])
 
@@ -46,16 +47,26 @@ def health(request: Request) -> Health:
 
 @router.get("/v1/status")
 def status(request: Request, _caller: Caller = Depends(require_admin)) -> dict[str, Any]:
-    """The tracking inbox: messages waiting to be applied, messages set aside after an error,
-    and how far behind the processor is (seconds the oldest waiting message has waited)."""
+    """How far behind the tracking processor is, per inbox it drains: messages waiting to be
+    applied, messages set aside after an error, and the seconds the oldest waiting message has
+    waited (``lag_seconds``; 0 when none waits). ``inbox`` is the tracking inbox,
+    ``inboxes`` lists each inbox by name (``tracking``, and ``state`` when the state
+    database's own inbox is separate, as with SQLite), and the top-level ``lag_seconds`` is
+    the largest."""
     found = services(request)
-    with found.inbox.transaction() as session:
-        inbox = inbox_status(session)
+    now = found.clock.now()
+    inboxes = {name: _inbox(inbox, now) for name, inbox in every_inbox(found).items()}
     return {
-        "inbox": {
-            "waiting": inbox.waiting,
-            "failed": inbox.failed,
-            "oldest_waiting_at": inbox.oldest_waiting_at,
-            "lag_seconds": round(inbox.lag_seconds(found.clock.now()), 3),
-        }
+        "inbox": inboxes["tracking"],
+        "inboxes": inboxes,
+        "lag_seconds": max(inbox["lag_seconds"] for inbox in inboxes.values()),
+    }
+
+
+def _inbox(inbox: InboxStatus, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "waiting": inbox.waiting,
+        "failed": inbox.failed,
+        "oldest_waiting_at": inbox.oldest_waiting_at,
+        "lag_seconds": round(inbox.lag_seconds(now), 3),
     }

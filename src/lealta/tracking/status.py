@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lealta.bootstrap import Services
 from lealta.contacts.schemas import as_utc
 from lealta.tracking.tables import InboxMessage
 
@@ -36,3 +37,15 @@ def inbox_status(session: Session) -> InboxStatus:
         select(func.count()).select_from(InboxMessage).where(InboxMessage.failed_at.is_not(None))
     )
     return InboxStatus(int(waiting or 0), int(failed or 0), as_utc(oldest) if oldest else None)
+
+
+def every_inbox(services: Services) -> dict[str, InboxStatus]:
+    """Each inbox the processor drains, by name: ``tracking`` (what the tracking endpoints
+    accept) and, when it is a separate store (a SQLite file), ``state`` (the state database's
+    own inbox, written by forms and imports)."""
+    with services.inbox.transaction() as session:
+        found = {"tracking": inbox_status(session)}
+    if services.inbox is not services.uow:
+        with services.uow.transaction() as session:
+            found["state"] = inbox_status(session)
+    return found

@@ -9,11 +9,14 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 
+from lealta.clock import FrozenClock
 from lealta.contacts.tables import Contact, Identifier
 from lealta.events.tables import Event
 from lealta.lifecycle.tables import StageChange
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
+from lealta.tracking.intake import store
+from lealta.tracking.messages import normalize
 from lealta.tracking.tables import InboxMessage
 from tests.integration.conftest import Api
 
@@ -362,3 +365,35 @@ def test_rate_limit_answers_429(api: Api) -> None:
     ]
     assert codes[:2] == [200, 200]
     assert codes[-1] == 429
+
+
+def test_status_says_how_long_the_oldest_waiting_message_has_waited(api: Api) -> None:
+    clock = FrozenClock(dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC))
+    api.services.clock = clock
+    assert api.client.get("/v1/status", headers=api.admin).json()["lag_seconds"] == 0
+    first = {"type": "track", "userId": "u-1", "event": "Seen", "messageId": "lag-1"}
+    assert api.client.post("/v1/track", json=first, auth=api.track_auth).status_code == 200
+    clock.advance(seconds=30)
+    second = {**first, "messageId": "lag-2"}
+    assert api.client.post("/v1/track", json=second, auth=api.track_auth).status_code == 200
+    clock.advance(seconds=12.5)
+    status = api.client.get("/v1/status", headers=api.admin).json()
+    assert status["inbox"]["waiting"] == 2
+    assert status["inbox"]["lag_seconds"] == 42.5  # the oldest, not the newest
+    assert status["inboxes"]["tracking"] == status["inbox"]
+    assert status["lag_seconds"] == 42.5
+    api.drain()
+    status = api.client.get("/v1/status", headers=api.admin).json()
+    assert (status["inbox"]["waiting"], status["lag_seconds"]) == (0, 0)
+    # what forms and imports write goes to the state database's inbox (a separate one on SQLite)
+    with api.services.uow.transaction() as session:
+        store(
+            session,
+            [normalize({**first, "messageId": "lag-3"}, received_at=clock.now())],
+            received_at=clock.now(),
+        )
+    clock.advance(seconds=5)
+    status = api.client.get("/v1/status", headers=api.admin).json()
+    name = "tracking" if api.services.inbox is api.services.uow else "state"
+    assert set(status["inboxes"]) == ({"tracking"} if name == "tracking" else {"tracking", "state"})
+    assert status["inboxes"][name]["lag_seconds"] == status["lag_seconds"] == 5
