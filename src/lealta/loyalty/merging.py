@@ -1,8 +1,9 @@
 """What a merge of two profiles does to their loyalty tiers and tiers by decision.
 
-When ``source`` is merged into ``into`` (see :func:`lealta.identity.service.merge`) the
-person keeps the better of what each profile had, until the next review judges the survivor
-on the united orders:
+When ``source`` is merged into ``into`` (:func:`lealta.identity.service.merge` runs
+:func:`unite_tiers` and :func:`unite_overrides`, registered in :mod:`lealta.loyalty.person_data`)
+the person keeps the better of what each profile had, until the next review judges the
+survivor on the united orders:
 
 * **Tier** (``contact_tiers``): the survivor keeps the higher tier of the two (ranked by the
   programme in force; by the stored rank when none is). When the survivor had no tier or a
@@ -36,28 +37,13 @@ MERGED = "profiles merged"
 _Rank = Callable[[str, int], int]  # a tier's rank from its name and its stored rank
 
 
-def unite(session: Session, source_id: str, into_id: str, *, now: dt.datetime) -> None:
-    """Give ``into_id`` the better tier and the kept decision of the two profiles (see the
-    module docstring); ``source_id`` is left with neither."""
-    from lealta.loyalty import service
-
-    stored = service.get(session)
-    program = stored.program if stored is not None else None
-
-    def rank(name: str, stored_rank: int) -> int:
-        return rank_of(program, name) if program is not None else stored_rank
-
-    _unite_tiers(session, source_id, into_id, rank, now)
-    _unite_overrides(session, source_id, into_id, rank, now.date())
-    session.flush()
-
-
-def _unite_tiers(
-    session: Session, source_id: str, into_id: str, rank: _Rank, now: dt.datetime
-) -> None:
+def unite_tiers(session: Session, source_id: str, into_id: str, now: dt.datetime) -> None:
+    """Give ``into_id`` the better tier of the two profiles (see the module docstring);
+    ``source_id`` is left without one."""
     source = session.get(ContactTier, source_id)
     if source is None:
         return
+    rank = _ranking(session)
     into = session.get(ContactTier, into_id)
     theirs = rank(source.tier, source.tier_rank)
     if into is not None and into.tier.casefold() == source.tier.casefold():
@@ -92,14 +78,16 @@ def _unite_tiers(
             )
         )
     session.delete(source)
+    session.flush()
 
 
-def _unite_overrides(
-    session: Session, source_id: str, into_id: str, rank: _Rank, today: dt.date
-) -> None:
+def unite_overrides(session: Session, source_id: str, into_id: str, now: dt.datetime) -> None:
+    """Give ``into_id`` the decision kept of the two profiles' (see the module docstring);
+    ``source_id`` is left without one."""
     source = session.get(TierOverride, source_id)
     if source is None:
         return
+    rank, today = _ranking(session), now.date()
     into = session.get(TierOverride, into_id)
     if into is None or _standing(source, rank, today) > _standing(into, rank, today):
         if into is None:
@@ -108,6 +96,20 @@ def _unite_overrides(
         into.tier, into.reason, into.until = source.tier, source.reason, source.until
         into.set_by, into.set_at = source.set_by, source.set_at
     session.delete(source)
+    session.flush()
+
+
+def _ranking(session: Session) -> _Rank:
+    """Tiers ranked by the programme in force (by their stored rank when none is)."""
+    from lealta.loyalty import service
+
+    stored = service.get(session)
+    program = stored.program if stored is not None else None
+
+    def rank(name: str, stored_rank: int) -> int:
+        return rank_of(program, name) if program is not None else stored_rank
+
+    return rank
 
 
 def _standing(override: TierOverride, rank: _Rank, today: dt.date) -> tuple[bool, int, dt.date]:
