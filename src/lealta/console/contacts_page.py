@@ -38,6 +38,9 @@ LABELS = {
     "r": "R score",
     "f": "F score",
     "created_within": "New in the last (days)",
+    "clv_min": "Predicted value at least",
+    "p_alive_max": "P(alive) at most",
+    "churn_band": "Churn risk",
 }
 FILTERS = (*LABELS, "value")
 
@@ -187,6 +190,9 @@ def wanted_from(query: dict[str, str], *, now: dt.datetime) -> search.ContactFil
         r=_score(query.get("r", ""), "r"),
         f=_score(query.get("f", ""), "f"),
         arrived_after=arrived_after,
+        clv_min=_number(query, "clv_min"),
+        p_alive_max=_number(query, "p_alive_max"),
+        churn_band=query.get("churn_band") or None,
     )
 
 

@@ -23,7 +23,13 @@ from lealta.bootstrap import Services
 from lealta.console import loyalty_words as words
 from lealta.console.loyalty_diff import changes, unified
 from lealta.console.loyalty_yaml import to_yaml
-from lealta.console.segments_page import MatrixCell, day_label, parse_day
+from lealta.console.segments_page import (
+    MatrixCell,
+    day_label,
+    parse_day,
+    remembered_value,
+    value_view,
+)
 from lealta.errors import InvalidInput
 from lealta.loyalty import reports, service
 from lealta.loyalty.program import LoyaltyProgram, load_program
@@ -229,12 +235,14 @@ def loyalty_context(services: Services, query: dict[str, str]) -> dict[str, Any]
         reviewed = reports.last_review(session)
         first = reports.first_change(session)
         owed = _liability(session, program, today)
+        value = remembered_value(memo, session, "tier", tiers_now)
     tiers = _tiers_view(program, members)
     return {
         "stored": stored,
         "program": program,
         "problem": "; ".join(problems),
         "tiers": tiers,
+        "value": value_view(value, "tier", [t["name"] for t in tiers]),
         "members_total": sum(members.values()),
         "eligibility": words.eligibility(program),
         "scores": words.scores(program),

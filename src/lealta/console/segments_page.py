@@ -1,11 +1,12 @@
 """The Segments page's view model: the same report as ``GET /v1/segments`` (segments with their
 definitions, the R x F grid), the movement matrix of ``GET /v1/segments/movements`` between two
-dates, and the cluster profiles of ``GET /v1/segments/clusters``; each figure with the link to
-the contacts behind it."""
+dates, the cluster profiles of ``GET /v1/segments/clusters`` and the predicted value per segment
+(:mod:`lealta.prediction.breakdown`); each figure with the link to the contacts behind it."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -13,9 +14,23 @@ from urllib.parse import urlencode
 from lealta.bootstrap import Services
 from lealta.console.overview_page import contacts_link, rf_cells
 from lealta.errors import InvalidInput
+from lealta.prediction.breakdown import (
+    Grouping,
+    GroupValue,
+    ValueBreakdown,
+    predictions_stamp,
+    value_by,
+)
 from lealta.segmentation.members import members_page
 from lealta.segmentation.movements import Movements, check_dates, movers
-from lealta.segmentation.remembered import clusters, default_days, moves, segments_report
+from lealta.segmentation.remembered import (
+    clusters,
+    default_days,
+    moves,
+    scoring_stamp,
+    segments_report,
+)
+from lealta.storage.memo import Memo
 
 MOVERS_PAGE = 50
 NEW, GONE = "Not scored yet", "No longer scored"
@@ -88,6 +103,41 @@ def matrix(found: Movements, order: list[str]) -> dict[str, Any]:
     }
 
 
+def remembered_value(
+    memo: Memo, session: Any, by: Grouping, groups_stamp: Hashable
+) -> ValueBreakdown:
+    """:func:`lealta.prediction.breakdown.value_by`, remembered until a ``clv`` run, an
+    erasure or a change of the groups (``groups_stamp``)."""
+    key = ("predicted value", by, predictions_stamp(session), groups_stamp)
+    return memo.get(key, lambda: value_by(session, by))
+
+
+def value_view(found: ValueBreakdown, by: Grouping, names: list[str]) -> dict[str, Any]:
+    """The predicted value of each group in ``names`` (then any other with predictions), each
+    figure linking to its people: those with a prediction, or those at churn risk."""
+    order = [*names, *sorted(set(found.groups) - set(names))]
+    rows = []
+    for name in order:
+        group = found.groups.get(name) or GroupValue(name, 0, 0.0, 0.0, 0)
+        rows.append(
+            {
+                "name": name,
+                "group": group,
+                "href": contacts_link(**{by: name, "clv_min": 0}),
+                "risk_href": contacts_link(**{by: name, "churn_band": "high"}),
+            }
+        )
+    when = found.computed_at.date() if found.computed_at else None
+    return {
+        "rows": rows,
+        "by_name": {row["name"]: row for row in rows},
+        "predicted": found.predicted,
+        "horizon_days": found.horizon_days,
+        "computed_label": day_label(when) if when else "",
+        "at_risk_below": found.at_risk_below,
+    }
+
+
 def segments_context(services: Services, query: dict[str, str]) -> dict[str, Any]:
     """Everything ``segments.html`` shows for this query string (``from``, ``to``)."""
     today = services.clock.now().date()
@@ -104,6 +154,7 @@ def segments_context(services: Services, query: dict[str, str]) -> dict[str, Any
             problem, start, end = str(exc), first, second
         found = moves(memo, session, start, end)
         profiles = clusters(memo, session)
+        value = remembered_value(memo, session, "segment", scoring_stamp(session))
     order = list(report.definitions)
     return {
         "report": report,
@@ -117,6 +168,7 @@ def segments_context(services: Services, query: dict[str, str]) -> dict[str, Any
         "end": end,
         "problem": problem,
         "clusters": profiles,
+        "value": value_view(value, "segment", [s.segment for s in report.segments]),
         "contacts_link": contacts_link,
         "export_link": lambda name: "/segments/export?" + urlencode({"segment": name}),
     }
