@@ -17,14 +17,13 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from lealta.contacts.schemas import UtcTime
 from lealta.rest.auth import Caller, require_admin, services
 from lealta.rest.contacts import ContactId, ContactRoute
-from lealta.rest.jobs import JobOut, job_out
+from lealta.rest.jobs import JobOut
+from lealta.rest.queueing import ALREADY_UNDER_WAY, queue_job
 
 router = APIRouter(prefix="/v1", tags=["affinity"], route_class=ContactRoute)
 MAX_PAIRS = 1000
@@ -152,7 +151,7 @@ def contact_next_best(
     "/affinity/next-best/jobs",
     status_code=202,
     response_model=JobOut,
-    responses={200: {"model": JobOut, "description": "A next-best job was already under way."}},
+    responses=ALREADY_UNDER_WAY,
 )
 async def queue_next_best(
     request: Request,
@@ -162,17 +161,6 @@ async def queue_next_best(
     """Recompute every contact's next-best items in the background (202 with the job; the
     one already queued or running is answered instead, 200)."""
     from lealta.affinity.schedule import KIND
-    from lealta.jobs import service
 
-    found = services(request)
     params = {} if body is None else body.model_dump(exclude_none=True)
-    job, new = await run_in_threadpool(
-        service.enqueue,
-        found.uow,
-        kind=KIND,
-        params=params,
-        requested_by=f"api key {caller.key_id}",
-        now=found.clock.now(),
-    )
-    answer = JobOut.model_validate(job_out(job)).model_dump(mode="json")
-    return JSONResponse(answer, status_code=202 if new else 200)
+    return await queue_job(request, caller, kind=KIND, params=params)

@@ -30,6 +30,7 @@ from lealta.audiences.membership import refresh
 from lealta.audiences.tables import Audience
 from lealta.contacts.schemas import UtcTime
 from lealta.rest.auth import Caller, require_admin, services
+from lealta.rest.queueing import ALREADY_UNDER_WAY, queue_job
 from lealta.storage.retry import in_transaction
 
 AudienceId = Annotated[
@@ -350,7 +351,10 @@ def list_sizes(
 @router.post(
     "/{audience_id}/refresh",
     response_model=RefreshOut,
-    responses={202: {"description": "Queued as a job (GET /v1/jobs/{id})."}},
+    responses={
+        202: {"description": "Queued as a job (its URL in Location: GET /v1/jobs/{id})."},
+        **ALREADY_UNDER_WAY,
+    },
 )
 async def refresh_now(
     audience_id: AudienceId,
@@ -362,20 +366,9 @@ async def refresh_now(
     exited get an event each, which start the workflows they trigger."""
     found = services(request)
     if background:
-        from lealta.jobs import service as jobs
-        from lealta.rest.jobs import JobOut, job_out
-
         with found.uow.transaction() as session:
             name = service.get(session, audience_id).name
-        job, _new = await run_in_threadpool(
-            jobs.enqueue,
-            found.uow,
-            kind="audience_refresh",
-            params={"audience": name},
-            requested_by=f"api key {caller.key_id}",
-            now=found.clock.now(),
-        )
-        return JSONResponse(JobOut.model_validate(job_out(job)).model_dump(mode="json"), 202)
+        return await queue_job(request, caller, kind="audience_refresh", params={"audience": name})
 
     def work(session: Any) -> dict[str, Any]:
         audience = service.get(session, audience_id)

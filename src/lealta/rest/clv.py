@@ -14,14 +14,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from lealta.contacts.schemas import UtcTime
 from lealta.rest.auth import Caller, require_admin, services
 from lealta.rest.contacts import ContactId, ContactRoute
-from lealta.rest.jobs import JobOut, job_out
+from lealta.rest.jobs import JobOut
+from lealta.rest.queueing import ALREADY_UNDER_WAY, queue_job
 
 router = APIRouter(prefix="/v1", tags=["segments"], route_class=ContactRoute)
 
@@ -67,7 +66,7 @@ class PredictionOut(BaseModel):
     "/segmentation/clv",
     status_code=202,
     response_model=JobOut,
-    responses={200: {"model": JobOut, "description": "A clv job was already under way."}},
+    responses=ALREADY_UNDER_WAY,
 )
 async def queue_clv(
     request: Request,
@@ -76,21 +75,10 @@ async def queue_clv(
 ) -> Any:
     """Predict every contact's value and churn risk from the store's orders in the
     background (202 with the job; the one already queued or running is answered, 200)."""
-    from lealta.jobs import service
     from lealta.prediction.job import KIND
 
-    found = services(request)
     params = {} if body is None else body.model_dump(exclude_none=True)
-    job, new = await run_in_threadpool(
-        service.enqueue,
-        found.uow,
-        kind=KIND,
-        params=params,
-        requested_by=f"api key {caller.key_id}",
-        now=found.clock.now(),
-    )
-    answer = JobOut.model_validate(job_out(job)).model_dump(mode="json")
-    return JSONResponse(answer, status_code=202 if new else 200)
+    return await queue_job(request, caller, kind=KIND, params=params)
 
 
 @router.get("/contacts/{contact_id}/prediction", response_model=PredictionOut)

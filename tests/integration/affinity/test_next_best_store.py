@@ -153,6 +153,8 @@ def test_the_job_saves_them_and_is_queued_after_rfm(api: Api) -> None:
     again = api.client.post("/v1/affinity/next-best/jobs", json={}, headers=api.admin)
     assert again.status_code == 200
     assert again.json()["id"] == answer.json()["id"]
+    assert answer.headers["location"].endswith(f"/v1/jobs/{answer.json()['id']}")
+    assert again.headers["location"] == answer.headers["location"]
     job = run_next(api.services)
     assert job is not None
     with api.services.uow.transaction() as session:

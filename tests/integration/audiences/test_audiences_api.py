@@ -99,6 +99,8 @@ def test_keep_preview_refresh_and_read_an_audience(api: Api) -> None:
     queued = api.client.post(f"{url}/refresh", params={"background": "true"}, headers=api.admin)
     assert (queued.status_code, queued.json()["kind"]) == (202, "audience_refresh")
     assert queued.json()["params"] == {"audience": "VIPs"}
+    followed = api.client.get(queued.headers["location"], headers=api.admin)
+    assert followed.json()["id"] == queued.json()["id"]
 
     assert api.client.delete(url, headers=api.admin).status_code == 204
     assert api.client.get(url, headers=api.admin).status_code == 404

@@ -151,6 +151,7 @@ def test_the_rest_route_queues_a_clv_job_that_the_worker_fits_and_saves(api: Api
     job_id = answer.json()["id"]
     again = api.client.post("/v1/segmentation/clv", headers=api.admin)
     assert (again.status_code, again.json()["id"]) == (200, job_id)  # one at a time
+    assert answer.headers["location"].endswith(f"/v1/jobs/{job_id}")
     assert saved(api) == {}  # nothing fitted inside the request
     ran = run_next(api.services)
     assert ran is not None
