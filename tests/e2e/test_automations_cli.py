@@ -1,13 +1,13 @@
 """``lealta automations`` end to end: import, enable (refused while message templates are
-missing), install a shipped workflow with its templates, list, export, simulate, stats."""
+missing), install a shipped workflow with its templates, list, export, simulate, stats (one
+command as a real process, the others through the same app inside the test process)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.e2e.cli import lealta
 
 CART = """id: abandoned-cart
 name: Abandoned cart
@@ -19,29 +19,19 @@ steps:
 """
 
 
-def _lealta(tmp_path: Path, *args: str, code: int = 0) -> str:
-    return _run(tmp_path, "automations", *args, code=code)
+def _lealta(tmp_path: Path, *args: str, code: int = 0, process: bool = False) -> str:
+    return lealta(tmp_path, "automations", *args, code=code, process=process)
 
 
 def _run(tmp_path: Path, *args: str, code: int = 0) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
-    env["LEALTA_DATABASE_URL"] = f"sqlite:///{tmp_path / 'lealta.db'}"
-    env["LEALTA_CONFIG_FILE"] = str(tmp_path / "none.toml")
-    done = subprocess.run(
-        [sys.executable, "-m", "lealta", *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == code, done.stderr
-    return done.stdout + done.stderr
+    return lealta(tmp_path, *args, code=code)
 
 
 def test_the_automations_commands(tmp_path: Path) -> None:
     source = tmp_path / "cart.yaml"
     source.write_text(CART)
-    refused = _lealta(tmp_path, "import", str(source), "--enable", code=2)
+    # A real process once (its exit code and output); the other commands run in this one.
+    refused = _lealta(tmp_path, "import", str(source), "--enable", code=2, process=True)
     assert "version 1 (created)" in refused
     assert "message templates not stored yet: cart-reminder-1 (email)" in refused
     assert "cannot be enabled" in refused
