@@ -14,6 +14,7 @@ from lealta.bootstrap import Services
 from lealta.console.auth import Refused, SignInRequired, signin_url
 from lealta.console.rendering import render
 from lealta.console.routes import (
+    affinity,
     audiences,
     contacts,
     jobs,
@@ -37,6 +38,7 @@ AREAS = (
     contacts,
     segments,
     audiences,
+    affinity,
     loyalty,
     jobs,
     journeys,

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from lealta.audiences import service
 from lealta.bootstrap import Services
 from lealta.console import audiences_page as page
+from lealta.console.affinity_page import draft_from
 from lealta.console.audience_form import field_of
 from lealta.console.auth import SignedIn, signed_in
 from lealta.console.edits import audit
@@ -93,8 +94,10 @@ def _job(services: Services, job_id: str) -> dict[str, Any] | None:
 
 @router.get("/audiences/new", response_class=HTMLResponse)
 def new(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
-    """The builder of a new audience, starting from one rule."""
-    return _builder(request, user, page.new_draft(), audience_id=None)
+    """The builder of a new audience, starting from one rule (the Affinity page's links start
+    it on who bought an item or whose next-best item it is)."""
+    draft = draft_from(request.query_params) or page.new_draft()
+    return _builder(request, user, draft, audience_id=None)
 
 
 @router.get("/audiences/{audience_id:int}", response_class=HTMLResponse)
