@@ -16,10 +16,10 @@ One pass (:func:`dispatch_due`) works in three steps:
    :data:`SENDING_LEASE` from now. This commits **before** any channel is called. Then,
    outside that transaction, each is rendered from its template for its person (a template
    error → ``failed``).
-2. **Send**, message by message, outside the claim's transaction, at most as fast as the
-   channel's rate limit allows. Right before a message goes to its channel it is marked
-   ``sending`` (``attempts + 1``) in a tiny transaction of its own, which also records the
-   outcome of the message before it.
+2. **Send**, a chunk at a time (:mod:`lealta.channels.attempts`), outside the claim's
+   transaction, at most as fast as each channel's rate limit allows. Before a chunk goes to its
+   channels its messages are marked ``sending`` (``attempts + 1``) in one commit, which also
+   records the outcomes of the chunk before.
 3. **Record**: ``sent`` with ``sent_at`` and the provider's id in ``provider_id``; on a
    transient error back to ``pending`` after an exponential backoff (``2**attempts`` minutes,
    at most 6 hours) or ``failed`` after :data:`MAX_ATTEMPTS`; on a permanent error ``failed``
@@ -33,9 +33,10 @@ the channel. A channel whose provider recognises a repeated idempotency key (``i
 True``: webhooks, whose receivers get an ``Idempotency-Key``; the test channel) gets it again
 with the same key, so the person still receives it once. Any other channel (SMTP has no such
 thing) would risk a duplicate, so the row is ``failed`` with reason ``interrupted`` instead:
-**at most once** is kept, and at most one message per crashed worker is affected (the one it
-was sending). Consent and the other checks are made again on every claim: a message whose
-consent was withdrawn meanwhile is not sent.
+**at most once** is kept, and at most one chunk per crashed worker is affected (the messages
+it had marked ``sending``, at most :data:`~lealta.channels.attempts.SEND_CHUNK`). Consent and
+the other checks are made again on every claim: a message whose consent was withdrawn
+meanwhile is not sent.
 
 **Frequency caps suppress rather than postpone**: marketing messages are timely, and deferring
 them would deliver stale content in a burst when the window reopens. Messages claimed or being
@@ -65,13 +66,27 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from lealta.bootstrap import Services
+from lealta.channels.attempts import (  # EVENT_NAMES, MAX_ATTEMPTS, backoff: used from here
+    EVENT_NAMES as EVENT_NAMES,
+)
+from lealta.channels.attempts import (
+    FAILED,
+    SEND_CHUNK,
+    send_in_chunks,
+    write_event,
+)
+from lealta.channels.attempts import (
+    MAX_ATTEMPTS as MAX_ATTEMPTS,
+)
+from lealta.channels.attempts import (
+    backoff as backoff,
+)
 from lealta.channels.base import Channel, Delivery
 from lealta.channels.pacing import Pacer
 from lealta.channels.policy import (
@@ -85,16 +100,11 @@ from lealta.channels.policy import (
 from lealta.channels.tables import OutboxMessage, Suppression
 from lealta.contacts.profiles import identifiers_by_kind
 from lealta.contacts.tables import Consent, Contact
-from lealta.errors import PermanentChannelError, TransientChannelError
-from lealta.events.tables import Event
-from lealta.storage.bulk import Statements
 from lealta.storage.retry import in_transaction
 
 log = logging.getLogger(__name__)
 
 SENDING_LEASE = dt.timedelta(minutes=10)
-MAX_ATTEMPTS = 8
-MAX_BACKOFF = dt.timedelta(hours=6)
 # Channels whose messages the dispatcher leaves alone (shown on the person's next page view).
 NOT_DISPATCHED = ("onsite",)
 # The channels Lealta knows: messages for one that is not set up wait for it (an unknown
@@ -105,51 +115,6 @@ ADDRESS_KIND = {"email": "email", "sms": "phone"}
 # The consent a channel needs, when it is named differently from the channel.
 CONSENT_FOR = {"webpush": "web_push"}
 RECIPIENT_ATTRIBUTES = ("first_name", "last_name", "name", "language", "timezone")
-EVENT_NAMES = {
-    "sent": "Message Sent",
-    "failed": "Message Failed",
-    "suppressed": "Message Suppressed",
-}
-OUTBOX = cast(Table, OutboxMessage.__table__)
-EVENTS = cast(Table, Event.__table__)
-
-# The statements of the per-message transactions, built once (a pass runs them per message).
-_MINE = and_(
-    OUTBOX.c.id == bindparam("row"),
-    OUTBOX.c.status == bindparam("was"),
-    OUTBOX.c.attempts == bindparam("tries"),
-)
-_START = update(OUTBOX).where(_MINE).values(status="sending", attempts=bindparam("attempt"))
-_SENT = (
-    update(OUTBOX)
-    .where(_MINE)
-    .values(status="sent", sent_at=bindparam("at"), error=None, provider_id=bindparam("provider"))
-)
-_RETRY = (
-    update(OUTBOX)
-    .where(_MINE)
-    .values(status="pending", not_before=bindparam("wake"), error=bindparam("reason"))
-)
-_FAILED = update(OUTBOX).where(_MINE).values(status="failed", error=bindparam("reason"))
-_EVENT = {
-    "sqlite": sqlite.insert(EVENTS).on_conflict_do_nothing(index_elements=["message_id"]),
-    "postgresql": postgresql.insert(EVENTS).on_conflict_do_nothing(index_elements=["message_id"]),
-}
-_PREPARED = Statements(
-    start=_START,
-    sent=_SENT,
-    retry=_RETRY,
-    failed=_FAILED,
-    event_sqlite=_EVENT["sqlite"].values(
-        {c: bindparam(c) for c in ("message_id", "contact_id", "type", "name")}
-        | {c: bindparam(c) for c in ("properties", "context", "occurred_at", "received_at")}
-    ),
-    event_postgresql=_EVENT["postgresql"].values(
-        {c: bindparam(c) for c in ("message_id", "contact_id", "type", "name")}
-        | {c: bindparam(c) for c in ("properties", "context", "occurred_at", "received_at")}
-    ),
-)
-
 Rendered = Mapping[str, Any]
 # (session, deliveries about to go) -> outbox id -> content, or why it cannot be rendered.
 Renderer = Callable[[Session, Sequence[Delivery]], Mapping[int, Rendered | str]]
@@ -209,13 +174,15 @@ def dispatch_due(
     render: Renderer | None = None,
     pacer: Pacer | None = None,
     stop: threading.Event | None = None,
+    chunk: int = SEND_CHUNK,
 ) -> DispatchReport:
     """Deliver up to ``limit`` due messages (see the module docstring for the whole story).
 
     ``render`` fills each delivery's ``content`` from its template (see
     :func:`lealta.channels.rendering.renderer`); without it deliveries carry only their
     payload. ``pacer`` holds each channel to its rate limit. When ``stop`` is set during the
-    pass, the messages not sent yet go back to ``pending`` for the next worker.
+    pass, the messages not sent yet go back to ``pending`` for the next worker. ``chunk``
+    messages are marked ``sending`` per commit (see :mod:`lealta.channels.attempts`).
     """
     now = services.clock.now()
     claim = in_transaction(
@@ -227,28 +194,16 @@ def dispatch_due(
     if not claim.deliveries:
         return report
     with services.uow.engine.connect() as connection:
-        previous: tuple[Delivery, str, str, Exception | None] | None = None
-        for index, delivery in enumerate(claim.deliveries):
-            if stop is not None and stop.is_set():
-                with connection.begin():
-                    if previous is not None:
-                        _tally(report, _record(connection, *previous, services.clock.now()))
-                    _release(connection, claim.deliveries[index:], services.clock.now())
-                return report
-            if pacer is not None:
-                pacer.wait(delivery.channel)
-            with connection.begin():
-                if previous is not None:
-                    _tally(report, _record(connection, *previous, services.clock.now()))
-                started = _start_sending(connection, delivery)
-            previous = None
-            if not started:
-                continue  # the lease ran out and another worker took the row over
-            outcome, detail, error = _send(channels[delivery.channel], delivery)
-            previous = (delivery, outcome, detail, error)
-        if previous is not None:
-            with connection.begin():
-                _tally(report, _record(connection, *previous, services.clock.now()))
+        send_in_chunks(
+            connection,
+            channels,
+            claim.deliveries,
+            report,
+            now=services.clock.now,
+            chunk=chunk,
+            pacer=pacer,
+            stop=stop,
+        )
     return report
 
 
@@ -333,7 +288,7 @@ def _claim(
             if _change(session, row, status="held", not_before=until, error=reason, hold=hold):
                 claim.report.held(until)
         elif _change(session, row, status=status, error=str(detail)):
-            _event(session.connection(), row, status, now, reason=str(detail))
+            write_event(session.connection(), row, status, now, reason=str(detail))
             claim.report.count(status)
     for row in sending:
         claim.deliveries.append(
@@ -380,8 +335,8 @@ def _rendered(
         with services.uow.engine.begin() as connection:
             for delivery, reason in failures:
                 mine = {"row": delivery.outbox_id, "was": "claimed", "tries": delivery.attempt - 1}
-                if connection.execute(_FAILED, {**mine, "reason": reason}).rowcount:
-                    _event(connection, delivery, "failed", now, reason=reason)
+                if connection.execute(FAILED, {**mine, "reason": reason}).rowcount:
+                    write_event(connection, delivery, "failed", now, reason=reason)
                     report.failed += 1
     return ready
 
@@ -628,132 +583,6 @@ def _change(session: Session, row: OutboxMessage, **values: Any) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
-
-
-# -- sending and recording -----------------------------------------------------------------
-
-
-def _start_sending(connection: Connection, delivery: Delivery) -> bool:
-    """Mark a claimed row ``sending`` (its attempt counted) right before it goes out."""
-    values = {
-        "row": delivery.outbox_id,
-        "was": "claimed",
-        "tries": delivery.attempt - 1,
-        "attempt": delivery.attempt,
-    }
-    return _PREPARED.run(connection, "start", values) == 1
-
-
-def _release(connection: Connection, deliveries: Sequence[Delivery], now: dt.datetime) -> None:
-    """Claimed messages this worker will not send after all: due again for anyone."""
-    connection.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.id.in_([d.outbox_id for d in deliveries]), OUTBOX.c.status == "claimed")
-        .values(status="pending", not_before=now)
-    )
-
-
-def _send(channel: Channel, delivery: Delivery) -> tuple[str, str, Exception | None]:
-    """(``sent``, provider id, None) or (``retry`` | ``failed``, error, the exception)."""
-    try:
-        return "sent", channel.send(delivery), None
-    except PermanentChannelError as exc:
-        return "failed", str(exc) or type(exc).__name__, exc
-    except TransientChannelError as exc:
-        return "retry", str(exc) or type(exc).__name__, exc
-    except Exception as exc:  # a channel bug or an unexpected library error: retried, logged
-        log.exception("channel %s raised on outbox message %s", channel.name, delivery.outbox_id)
-        return "retry", f"{type(exc).__name__}: {exc}", exc
-
-
-def _record(
-    connection: Connection,
-    delivery: Delivery,
-    outcome: str,
-    detail: str,
-    error: Exception | None,
-    now: dt.datetime,
-) -> str | None:
-    """Store the outcome of a send; the report counter it adds to (``None``: superseded)."""
-    mine = {"row": delivery.outbox_id, "was": "sending", "tries": delivery.attempt}
-    if outcome == "sent":
-        changed = connection.execute(_SENT, {**mine, "at": now, "provider": detail[:200]}).rowcount
-        if changed:
-            _event(connection, delivery, "sent", now, provider_id=detail)
-        return "sent" if changed else None
-    if outcome == "retry" and delivery.attempt < MAX_ATTEMPTS:
-        wake = now + backoff(delivery.attempt)
-        changed = _PREPARED.run(connection, "retry", {**mine, "wake": wake, "reason": detail})
-        return "retrying" if changed else None
-    if outcome == "retry":
-        detail = f"gave up after {delivery.attempt} attempts: {detail}"
-    changed = _PREPARED.run(connection, "failed", {**mine, "reason": detail})
-    if not changed:
-        return None
-    _event(connection, delivery, "failed", now, reason=detail)
-    _suppress_if_opted_out(connection, error, now)
-    return "failed"
-
-
-def _suppress_if_opted_out(
-    connection: Connection, error: Exception | None, now: dt.datetime
-) -> None:
-    """A provider that says the person opted out (an error with ``channel``, ``address`` and
-    ``reason``, like the SMS channel's ``RecipientOptedOut``) puts the address on the
-    suppression list."""
-    channel, address = getattr(error, "channel", None), getattr(error, "address", None)
-    if not (isinstance(channel, str) and isinstance(address, str) and address):
-        return
-    from lealta.feedback.suppressions import suppress  # the feedback package reads the outbox
-
-    with Session(bind=connection) as session:
-        suppress(
-            session,
-            channel=channel,
-            address=address,
-            reason=str(getattr(error, "reason", "opted-out")),
-            source=channel,
-            details={"error": str(error)},
-            at=now,
-        )
-        session.flush()
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    """How long to wait after the ``attempts``-th failed try: ``2**attempts`` minutes, ≤ 6 h."""
-    return min(dt.timedelta(minutes=2 ** min(attempts, 20)), MAX_BACKOFF)
-
-
-def _event(
-    connection: Connection,
-    message: OutboxMessage | Delivery,
-    status: str,
-    now: dt.datetime,
-    **extra: Any,
-) -> None:
-    """Append the outcome to the contact's history (once, whoever records it)."""
-    outbox_id = message.id if isinstance(message, OutboxMessage) else message.outbox_id
-    properties = {
-        "channel": message.channel,
-        "template": message.template,
-        "outbox_id": outbox_id,
-        "run_id": message.run_id,
-        **{k: v for k, v in extra.items() if v is not None},
-    }
-    _PREPARED.run(
-        connection,
-        f"event_{connection.dialect.name}",
-        {
-            "message_id": f"outbox:{outbox_id}:{status}",
-            "contact_id": message.contact_id,
-            "type": "track",
-            "name": EVENT_NAMES[status],
-            "properties": properties,
-            "context": {"source": "lealta"},
-            "occurred_at": now,
-            "received_at": now,
-        },
-    )
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

@@ -1,0 +1,298 @@
+"""Sending claimed messages a chunk at a time, and recording each attempt and its outcome.
+
+The dispatcher (:mod:`lealta.channels.dispatcher`) claims and renders a batch; this module
+hands it to the channels. Messages go out in chunks of :data:`SEND_CHUNK`, and each chunk
+costs one commit:
+
+1. **Start** (one transaction): every message of the chunk is marked ``sending`` with its
+   attempt counted (``attempts + 1``, compare-and-set on the status and count the claim
+   read), and the outcomes of the chunk before are recorded in the same commit. Nothing
+   reaches a channel before its ``sending`` mark is committed.
+2. **Send** the chunk's messages one by one, outside any transaction, paced to each channel's
+   rate limit.
+3. **Record** the outcomes in bulk (with the next chunk's start, or in a last transaction):
+   ``sent`` with ``sent_at`` and the provider's id, and the contact's ``Message Sent`` events
+   written together (:mod:`lealta.storage.bulk`); retries and failures as the dispatcher's
+   docstring says.
+
+A crash between 1 and 3 leaves the chunk's rows ``sending``: attempted, outcome unknown. Once
+their lease has passed the next claim fails them as ``interrupted`` (a channel that cannot
+recognise a repeated key would otherwise deliver twice), exactly as it does for the single
+message a worker was sending before chunks. So a crash costs at most one chunk, never a
+duplicate; a smaller chunk loses fewer messages to a crash and commits more often. A worker
+told to stop hands the messages of its chunk it has not sent back as ``pending`` (with their
+attempt uncounted), with the rest of its batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lealta.channels.base import Channel, Delivery
+from lealta.channels.pacing import Pacer
+from lealta.channels.tables import OutboxMessage
+from lealta.errors import PermanentChannelError, TransientChannelError
+from lealta.events.tables import Event
+from lealta.storage.bulk import Statements, insert_rows
+
+if TYPE_CHECKING:
+    from lealta.channels.dispatcher import DispatchReport
+
+log = logging.getLogger(__name__)
+
+# Messages marked ``sending`` in one commit: what a crash can leave with an unknown outcome.
+SEND_CHUNK = 32
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = dt.timedelta(hours=6)
+EVENT_NAMES = {
+    "sent": "Message Sent",
+    "failed": "Message Failed",
+    "suppressed": "Message Suppressed",
+}
+OUTBOX = cast(Table, OutboxMessage.__table__)
+EVENTS = cast(Table, Event.__table__)
+EVENT_COLUMNS = (
+    *("message_id", "contact_id", "type", "name"),
+    *("properties", "context", "occurred_at", "received_at"),
+)
+
+# The statements run once per message, built once.
+_MINE = and_(
+    OUTBOX.c.id == bindparam("row"),
+    OUTBOX.c.status == bindparam("was"),
+    OUTBOX.c.attempts == bindparam("tries"),
+)
+_EVENT = {
+    "sqlite": sqlite.insert(EVENTS).on_conflict_do_nothing(index_elements=["message_id"]),
+    "postgresql": postgresql.insert(EVENTS).on_conflict_do_nothing(index_elements=["message_id"]),
+}
+FAILED = update(OUTBOX).where(_MINE).values(status="failed", error=bindparam("reason"))
+PREPARED = Statements(
+    sent=update(OUTBOX)
+    .where(_MINE)
+    .values(status="sent", sent_at=bindparam("at"), error=None, provider_id=bindparam("provider")),
+    retry=update(OUTBOX)
+    .where(_MINE)
+    .values(status="pending", not_before=bindparam("wake"), error=bindparam("reason")),
+    failed=FAILED,
+    event_sqlite=_EVENT["sqlite"].values({c: bindparam(c) for c in EVENT_COLUMNS}),
+    event_postgresql=_EVENT["postgresql"].values({c: bindparam(c) for c in EVENT_COLUMNS}),
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one send ended: ``sent`` (``detail`` the provider's id), ``retry`` or ``failed``
+    (``detail`` the reason, ``error`` the exception)."""
+
+    delivery: Delivery
+    result: str
+    detail: str
+    error: Exception | None = None
+
+
+def send_in_chunks(
+    connection: Connection,
+    channels: Mapping[str, Channel],
+    deliveries: Sequence[Delivery],
+    report: DispatchReport,
+    *,
+    now: Callable[[], dt.datetime],
+    chunk: int = SEND_CHUNK,
+    pacer: Pacer | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Send claimed ``deliveries`` chunk by chunk as the module docstring says, counting the
+    outcomes in ``report``. ``now`` is called for the moment each record is written."""
+    done: list[Outcome] = []
+    for first in range(0, len(deliveries), max(chunk, 1)):
+        rest = deliveries[first + max(chunk, 1) :]
+        with connection.begin():
+            record(connection, done, report, now())
+            done = []
+            if stop is not None and stop.is_set():
+                release(connection, deliveries[first:], now())
+                return
+            started = start_sending(connection, deliveries[first : first + max(chunk, 1)])
+        for index, delivery in enumerate(started):
+            if stop is not None and stop.is_set():
+                with connection.begin():
+                    record(connection, done, report, now())
+                    unstart(connection, started[index:], now())
+                    release(connection, rest, now())
+                return
+            if pacer is not None:
+                pacer.wait(delivery.channel)
+            done.append(send(channels[delivery.channel], delivery))
+    if done:
+        with connection.begin():
+            record(connection, done, report, now())
+
+
+def _attempted(deliveries: Sequence[Delivery], offset: int) -> ColumnElement[bool]:
+    """Rows of ``deliveries`` whose attempt count is each one's ``attempt + offset``."""
+    by_count: dict[int, list[int]] = defaultdict(list)
+    for delivery in deliveries:
+        by_count[delivery.attempt + offset].append(delivery.outbox_id)
+    return or_(
+        *(
+            and_(OUTBOX.c.attempts == count, OUTBOX.c.id.in_(ids))
+            for count, ids in sorted(by_count.items())
+        )
+    )
+
+
+def start_sending(connection: Connection, deliveries: Sequence[Delivery]) -> list[Delivery]:
+    """Mark the claimed rows of ``deliveries`` ``sending`` (their attempt counted) right before
+    they go out; those this worker still held (a row whose lease ran out may have been taken
+    over by another worker)."""
+    if not deliveries:
+        return []
+    marked = connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.status == "claimed", _attempted(deliveries, -1))
+        .values(status="sending", attempts=OUTBOX.c.attempts + 1)
+        .returning(OUTBOX.c.id)
+    )
+    mine = set(marked.scalars())
+    return [d for d in deliveries if d.outbox_id in mine]
+
+
+def unstart(connection: Connection, deliveries: Sequence[Delivery], now: dt.datetime) -> None:
+    """Messages marked ``sending`` that never reached their channel: pending again, their
+    attempt uncounted."""
+    if deliveries:
+        connection.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.status == "sending", _attempted(deliveries, 0))
+            .values(status="pending", attempts=OUTBOX.c.attempts - 1, not_before=now)
+        )
+
+
+def release(connection: Connection, deliveries: Sequence[Delivery], now: dt.datetime) -> None:
+    """Claimed messages this worker will not send after all: due again for anyone."""
+    if deliveries:
+        connection.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_([d.outbox_id for d in deliveries]), OUTBOX.c.status == "claimed")
+            .values(status="pending", not_before=now)
+        )
+
+
+def send(channel: Channel, delivery: Delivery) -> Outcome:
+    """Hand ``delivery`` to ``channel``: ``sent`` with the provider's id, else ``retry`` or
+    ``failed`` with the reason."""
+    try:
+        return Outcome(delivery, "sent", channel.send(delivery))
+    except PermanentChannelError as exc:
+        return Outcome(delivery, "failed", str(exc) or type(exc).__name__, exc)
+    except TransientChannelError as exc:
+        return Outcome(delivery, "retry", str(exc) or type(exc).__name__, exc)
+    except Exception as exc:  # a channel bug or an unexpected library error: retried, logged
+        log.exception("channel %s raised on outbox message %s", channel.name, delivery.outbox_id)
+        return Outcome(delivery, "retry", f"{type(exc).__name__}: {exc}", exc)
+
+
+def record(
+    connection: Connection, outcomes: Sequence[Outcome], report: DispatchReport, now: dt.datetime
+) -> None:
+    """Store ``outcomes`` (each only if its row is still this worker's ``sending`` one): the
+    sends' rows one statement each, their events in one bulk insert; counted in ``report``."""
+    events: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        delivery = outcome.delivery
+        mine = {"row": delivery.outbox_id, "was": "sending", "tries": delivery.attempt}
+        if outcome.result == "sent":
+            values = {**mine, "at": now, "provider": outcome.detail[:200]}
+            if PREPARED.run(connection, "sent", values):
+                events.append(event_row(delivery, "sent", now, provider_id=outcome.detail))
+                report.sent += 1
+        elif outcome.result == "retry" and delivery.attempt < MAX_ATTEMPTS:
+            values = {**mine, "wake": now + backoff(delivery.attempt), "reason": outcome.detail}
+            if PREPARED.run(connection, "retry", values):
+                report.retrying += 1
+        else:
+            detail = outcome.detail
+            if outcome.result == "retry":
+                detail = f"gave up after {delivery.attempt} attempts: {detail}"
+            if PREPARED.run(connection, "failed", {**mine, "reason": detail}):
+                events.append(event_row(delivery, "failed", now, reason=detail))
+                report.failed += 1
+                _suppress_if_opted_out(connection, outcome.error, now)
+    insert_rows(connection, EVENTS, events, skip_conflicts_on=["message_id"])
+
+
+def _suppress_if_opted_out(
+    connection: Connection, error: Exception | None, now: dt.datetime
+) -> None:
+    """A provider that says the person opted out (an error with ``channel``, ``address`` and
+    ``reason``, like the SMS channel's ``RecipientOptedOut``) puts the address on the
+    suppression list."""
+    channel, address = getattr(error, "channel", None), getattr(error, "address", None)
+    if not (isinstance(channel, str) and isinstance(address, str) and address):
+        return
+    from lealta.feedback.suppressions import suppress  # the feedback package reads the outbox
+
+    with Session(bind=connection) as session:
+        suppress(
+            session,
+            channel=channel,
+            address=address,
+            reason=str(getattr(error, "reason", "opted-out")),
+            source=channel,
+            details={"error": str(error)},
+            at=now,
+        )
+        session.flush()
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """How long to wait after the ``attempts``-th failed try: ``2**attempts`` minutes, ≤ 6 h."""
+    return min(dt.timedelta(minutes=2 ** min(attempts, 20)), MAX_BACKOFF)
+
+
+def event_row(
+    message: OutboxMessage | Delivery, status: str, now: dt.datetime, **extra: Any
+) -> dict[str, Any]:
+    """The contact's history event for an outcome (``message_id`` ``outbox:<id>:<status>``,
+    so it is written once, whoever records it)."""
+    outbox_id = message.id if isinstance(message, OutboxMessage) else message.outbox_id
+    properties = {
+        "channel": message.channel,
+        "template": message.template,
+        "outbox_id": outbox_id,
+        "run_id": message.run_id,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    return {
+        "message_id": f"outbox:{outbox_id}:{status}",
+        "contact_id": message.contact_id,
+        "type": "track",
+        "name": EVENT_NAMES[status],
+        "properties": properties,
+        "context": {"source": "lealta"},
+        "occurred_at": now,
+        "received_at": now,
+    }
+
+
+def write_event(
+    connection: Connection,
+    message: OutboxMessage | Delivery,
+    status: str,
+    now: dt.datetime,
+    **extra: Any,
+) -> None:
+    """Append one outcome to the contact's history (once, whoever records it)."""
+    values = event_row(message, status, now, **extra)
+    PREPARED.run(connection, f"event_{connection.dialect.name}", values)
