@@ -13,7 +13,7 @@ from typing import Any
 
 from lealta.engines import Engine
 from lealta.errors import InvalidInput
-from lealta.orders.cleaning import REASON_NAMES, REASONS, clean, detect_date_format
+from lealta.orders.cleaning import clean, detect_date_format
 from lealta.orders.columns import Detection, detect_columns
 from lealta.orders.sources import Source, collect_malformed, open_source
 from lealta.prediction import models, summary
@@ -21,6 +21,7 @@ from lealta.prediction.holdout import HoldoutCheck, compare, tracking_curve
 from lealta.prediction.options import CLVOptions
 from lealta.segmentation.options import RFMOptions
 from lealta.segmentation.pipeline import CleaningReport
+from lealta.segmentation.pipeline import _cleaning_report as cleaning_report
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,10 @@ def run_clv(
     source = open_source(engine, data, encoding=reading.encoding)
     detection = detect_columns(source.columns, reading.columns)
     rows, notes = _clean_rows(engine, source, detection, options, reading)
-    days = engine.materialize(summary.purchase_days(rows))
-    cleaning = _cleaning_report(engine, rows, source)
+    by_day = engine.materialize(summary.day_rows(rows))  # one pass: purchases and the report
+    days = summary.usable_days(by_day)
+    collect_malformed(engine, source)
+    cleaning = cleaning_report(engine, by_day, source)
     if cleaning.rows_kept == 0:
         raise InvalidInput(
             f"none of the {cleaning.rows_read:,} rows is a usable purchase", field="file"
@@ -148,17 +151,6 @@ def _clean_rows(
         fmt, notes = detect_date_format(engine, source, cols.date)
     rows = clean(engine, source, cols, rfm_options, date_format=fmt, as_of=options.as_of)
     return summary.zero_amounts_kept(rows), notes
-
-
-def _cleaning_report(engine: Engine, rows: Any, source: Source) -> CleaningReport:
-    counts = engine.rows(rows.group_by("reason").aggregate(n=rows.count()))
-    collect_malformed(engine, source)
-    rejected = {REASON_NAMES[c["reason"]]: int(c["n"]) for c in counts if c["reason"] is not None}
-    kept = sum(int(c["n"]) for c in counts if c["reason"] is None)
-    if source.malformed:
-        rejected["malformed"] = len(source.malformed)
-    ordered = {r: rejected[r] for r in [*REASONS, "malformed"] if r in rejected}
-    return CleaningReport(kept + sum(ordered.values()), kept, ordered)
 
 
 def _to_date(value: Any) -> dt.date:

@@ -39,10 +39,24 @@ def zero_amounts_kept(rows: Any) -> Any:
 
 def purchase_days(rows: Any) -> Any:
     """One row per customer and day with a purchase: ``customer_id``, ``day``, ``spend``."""
-    kept = rows.filter(rows.reason.isnull())
-    return kept.group_by(["customer_id", kept.ts.date().name("day")]).aggregate(
-        spend=kept.amount.sum()
+    return usable_days(day_rows(rows))
+
+
+def day_rows(rows: Any) -> Any:
+    """Cleaned rows per customer, day and reason (null: usable): ``spend`` and ``rows``.
+
+    One pass over the orders gives both the purchase days (:func:`usable_days`) and the
+    cleaning report's counts (the ``rows`` per reason), as RFM's aggregation does.
+    """
+    return rows.group_by(["customer_id", rows.ts.date().name("day"), "reason"]).aggregate(
+        spend=rows.amount.sum(), rows=rows.count()
     )
+
+
+def usable_days(by_day: Any) -> Any:
+    """The purchase days of :func:`day_rows`: ``customer_id``, ``day``, ``spend``."""
+    kept = by_day.filter(by_day.reason.isnull())
+    return kept.select("customer_id", "day", "spend")
 
 
 def customer_summary(days: Any, *, calibration_end: dt.date, period_days: int) -> Any:
