@@ -184,5 +184,22 @@ def first_change(session: Session) -> dt.datetime | None:
 
 
 def last_review(session: Session) -> dt.datetime | None:
-    """When the tiers now stored were computed (None: no customer in a tier)."""
-    return session.scalar(select(func.max(ContactTier.computed_at)))
+    """When tiers were last reviewed (None: never, as far as the store tells): the latest of
+    a tier row written by a review and the end of the worker's daily review or of a console
+    review job. A review writes only the tier rows that change, so on a day that changes
+    none only its job tells (a review run from the command line leaves no job)."""
+    from lealta.jobs.tables import DONE, Job
+    from lealta.loyalty.schedule import FULL_MARK
+
+    written = session.scalar(select(func.max(ContactTier.computed_at)))
+    ran = session.scalar(
+        select(func.max(Job.finished_at)).where(
+            (Job.id == FULL_MARK) | (Job.kind == "loyalty_tiers"), Job.status == DONE
+        )
+    )
+    known = [
+        moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite's max() is naive
+        for moment in (written, ran)
+        if moment is not None
+    ]
+    return max(known) if known else None

@@ -6,11 +6,11 @@
 * :func:`apply_program` reviews every customer: their facts (RFM scores from ``contact_rfm``,
   orders and spend in the programme's windows from the ``orders`` table) go through the
   slice-1 assignment (:mod:`lealta.loyalty.assign`, on DuckDB), the status rules
-  (:mod:`lealta.loyalty.status`) decide each tier, and the result replaces
-  ``contact_tiers``, written column by column (on PostgreSQL one ``COPY``). Each change is
-  a ``loyalty_tier_changes`` row and an event on the contact (``Loyalty Tier Upgraded`` /
+  (:mod:`lealta.loyalty.status`) decide each tier, and only the rows of ``contact_tiers``
+  that differ are written (:mod:`lealta.loyalty.stored_tiers`). Each change is a
+  ``loyalty_tier_changes`` row and an event on the contact (``Loyalty Tier Upgraded`` /
   ``Loyalty Tier Downgraded``, with ``from`` and ``to`` in its properties) that starts the
-  workflows it triggers.
+  workflows it triggers, written set-wise (:mod:`lealta.loyalty.moves`).
 * Contacts with a tier by decision keep it while it lasts (:mod:`lealta.loyalty.overrides`);
   a customer who starts falling gets one ``Loyalty Tier At Risk`` event per fall
   (:mod:`lealta.loyalty.risk`). The worker runs a review daily and partial reviews of the
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Date, String, Table, delete, func, or_, select, type_coerce
+from sqlalchemy import Date, String, Table, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lealta.errors import InvalidInput, NotFound
@@ -169,19 +169,21 @@ def apply_program(
         _lock(session, stored.version)
         if only_if is not None and not only_if(session):
             return None
+        from lealta.loyalty import stored_tiers
         from lealta.loyalty.overrides import active, impose
         from lealta.loyalty.risk import at_risk
         from lealta.loyalty.status import review as decide
 
         today = now.date()
         gone = _gone(session)
-        current = _without(_current(session), gone)
+        stored_rows = stored_tiers.read(session)
+        current = _without(stored_rows, gone)
         assigned = _without(assigned, gone)
         state, changes = decide(current, assigned, stored.program, today=today)
         kept = {c: o for c, o in active(session, today).items() if c not in gone}
         state, changes = impose(current, state, changes, kept, stored.program, today=today)
         tell(0.6, f"Saving the tiers of {len(state):,} customers")
-        _write_state(session, state, stored.version, now)
+        stored_tiers.write(session, state, stored_rows, stored.version, now)
         tell(0.9, f"Recording {len(changes):,} tier changes")
         _record_changes(session, changes, stored.version, now)
         risky = at_risk(current, state, assigned, stored.program, today=today)
@@ -384,20 +386,6 @@ def _without(frame: Any, gone: set[str]) -> Any:
 
 
 TIERS = cast(Table, ContactTier.__table__)
-
-
-def _write_state(session: Session, state: Any, version: int, now: dt.datetime) -> None:
-    """Replace ``contact_tiers`` with ``state``: one delete, then the rows column by column
-    (on PostgreSQL one ``COPY``), never a dictionary per customer."""
-    from lealta.storage import bulk
-
-    session.execute(delete(ContactTier))
-    bulk.insert_columns(
-        session.connection(),
-        TIERS,
-        _columns(state),
-        shared={"program_version": version, "computed_at": now},
-    )
 
 
 def _columns(frame: Any) -> dict[str, list[Any]]:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from lealta.events.tables import Event
-from lealta.loyalty import service
+from lealta.loyalty import reports, schedule, service
 from lealta.loyalty.tables import TierChange
 from lealta.segmentation import store
 from lealta.segmentation.store import rfm_from_store
@@ -138,3 +138,39 @@ def test_qualifying_again_renews_the_tier_and_ends_the_fall(api: Api) -> None:
     service.apply_program(at(api.services, D(2027, 2, 10)), as_of=D(2027, 2, 10))
     row = tiers(api)[ben]
     assert (row.tier, row.falling_since, row.until) == ("Silver", None, D(2027, 5, 10))
+
+
+def test_a_review_writes_only_the_tier_rows_that_change(api: Api) -> None:
+    post_orders(
+        api,
+        [
+            ("ana", "a1", D(2026, 1, 10), "20"),
+            ("ben", "b1", D(2026, 1, 5), "20"),
+            ("ben", "b2", D(2026, 1, 6), "20"),
+        ],
+    )
+    save_program(api)
+    who = ids(api, "ana", "ben")
+
+    def review_on(day: D) -> dict[str, tuple[str, D]]:
+        service.apply_program(at(api.services, day), as_of=day)
+        found = tiers(api)
+        return {c: (found[i].tier, found[i].computed_at.date()) for c, i in who.items()}
+
+    assert review_on(D(2026, 2, 1)) == {
+        "ana": ("Member", D(2026, 2, 1)),
+        "ben": ("Silver", D(2026, 2, 1)),
+    }
+    # the worker's daily review changes nothing, so writes nothing (computed_at is when a
+    # review last wrote the row); the review's time is still known, from its mark
+    noon = dt.datetime(2026, 2, 2, 12, tzinfo=dt.UTC)
+    assert schedule.review_all_if_due(api.services, hour=3, now=noon) is not None
+    found = tiers(api)
+    assert {found[i].computed_at.date() for i in who.values()} == {D(2026, 2, 1)}
+    with api.services.uow.transaction() as session:
+        assert reports.last_review(session) == noon
+    post_orders(api, [("ana", "a2", D(2026, 2, 2), "20")])
+    assert review_on(D(2026, 2, 3)) == {
+        "ana": ("Silver", D(2026, 2, 3)),
+        "ben": ("Silver", D(2026, 2, 1)),
+    }
