@@ -1,19 +1,26 @@
-"""Events per second accepted by ``POST /v1/batch``, beside the SQLite ``executemany`` floor.
+"""Events per second accepted by ``POST /v1/batch`` and applied to profiles, beside the floors,
+and the lag from acceptance to profile during a steady stream.
 
-A real ``lealta serve`` process on a fresh SQLite database (the embedded default, tracking
-processor running inside as shipped) receives batches of 100 Segment ``track`` messages from
-client threads on the same machine over keep-alive HTTP connections. Its figure is set beside
-two floors measured in the same run on the same rows:
+Real processes on a fresh database: one ``lealta serve`` (tracking processor off) receives
+batches of 100 Segment ``track`` messages from client threads over keep-alive HTTP
+connections, while ``lealta worker`` processes apply them to profiles (identity, event rows,
+stage, score, triggers). Three figures, set beside floors measured in the same run:
 
-* inbox floor: the rows acceptance writes (message id, JSON payload, time) inserted straight
-  into the same ``inbox`` table (same unique index) with ``executemany``, one commit per 100;
-* events floor: the same messages as rows of the ``events`` table, with its five indexes.
+* accepted: events/s from the first request to the last answer;
+* applied: events/s from the first request until the last event reached the events table
+  and the inbox is empty (end to end, workers running all along);
+* lag: seconds from a message's acceptance (its 200 answer) to its event row, at p50 and p95,
+  while the clients send a steady 2,000 events/s (``--rate``) for ``--seconds``; the events
+  table is polled every 50 ms, so figures are good to about that.
 
-Then the time the processor needs to apply everything to profiles (identity, event rows,
-lifecycle, scores) is reported as a second figure.
+Floors: the same rows straight into the ``inbox`` table and into the ``events`` table (its
+five indexes) by ``executemany``, one commit per 100 rows. On PostgreSQL the run is repeated
+with 1, 2 and 4 workers (``--workers``), and the CPU seconds of the server, the workers and
+the database's own backends (from ``/proc``, same machine) are reported.
 
-    python benchmarks/ingest.py                 # 100,000 events, 2 client threads
-    python benchmarks/ingest.py --events 20000 --clients 1 --json out.json
+    python benchmarks/ingest.py                      # SQLite, 100,000 events, 1 worker
+    python benchmarks/ingest.py --database postgresql --workers 1,2,4
+    python benchmarks/ingest.py --events 20000 --seconds 5 --json out.json
 """
 
 from __future__ import annotations
@@ -25,7 +32,6 @@ import http.client
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -36,13 +42,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
 BATCH = 100
-TARGET_EVENTS_PER_S = 20_000
-TARGET_RATIO = 4.0
+TARGET_APPLIED_PER_S = 15_000
 NAMES = ["Product Viewed", "Product Added", "Email Opened", "Checkout Started", "Signed Up"]
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _messages(count: int) -> list[dict[str, Any]]:
+def _messages(count: int, first: int = 0) -> list[dict[str, Any]]:
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     return [
         {
@@ -59,7 +69,14 @@ def _messages(count: int) -> list[dict[str, Any]]:
                 "library": {"name": "analytics-python", "version": "2.3.0"},
             },
         }
-        for i in range(count)
+        for i in range(first, first + count)
+    ]
+
+
+def _bodies(messages: list[dict[str, Any]]) -> list[bytes]:
+    return [
+        json.dumps({"batch": messages[i : i + BATCH]}).encode()
+        for i in range(0, len(messages), BATCH)
     ]
 
 
@@ -78,14 +95,18 @@ def _lealta(env: dict[str, str], cwd: Path, *args: str) -> str:
     return done.stdout
 
 
-def _serve(env: dict[str, str], cwd: Path, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lealta", "serve", "--port", str(port), "--log-level", "warning"],
+def _start(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "lealta", *args, "--log-level", "warning"],
         env=env,
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def _serve(env: dict[str, str], cwd: Path, port: int) -> subprocess.Popen[bytes]:
+    process = _start(env, cwd, "serve", "--port", str(port))
     for _ in range(600):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
@@ -96,24 +117,36 @@ def _serve(env: dict[str, str], cwd: Path, port: int) -> subprocess.Popen[bytes]
     raise SystemExit("the server did not start")
 
 
+class Client:
+    """Posts batches over one keep-alive connection; notes when each batch was accepted."""
+
+    def __init__(self, port: int, key: str) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.headers = {
+            "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
+            "Content-Type": "application/json",
+        }
+
+    def post(self, body: bytes) -> float:
+        self.connection.request("POST", "/v1/batch", body, self.headers)
+        answer = self.connection.getresponse()
+        reply = answer.read()
+        if answer.status != 200 or b'"rejected":[]' not in reply:
+            raise SystemExit(f"request failed: {answer.status} {reply[:200]!r}")
+        return time.perf_counter()
+
+
 def _post_all(port: int, key: str, bodies: list[bytes], clients: int) -> float:
-    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-    failures: list[str] = []
+    """Send every body from ``clients`` threads as fast as answered; seconds taken."""
+    errors: list[BaseException] = []
 
     def send(share: list[bytes]) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        for body in share:
-            connection.request(
-                "POST",
-                "/v1/batch",
-                body,
-                {"Authorization": auth, "Content-Type": "application/json"},
-            )
-            answer = connection.getresponse()
-            text = answer.read()
-            if answer.status != 200 or b'"rejected":[]' not in text:
-                failures.append(f"{answer.status} {text[:200]!r}")
-        connection.close()
+        client = Client(port, key)
+        try:
+            for body in share:
+                client.post(body)
+        except BaseException as error:  # reported after the join
+            errors.append(error)
 
     threads = [threading.Thread(target=send, args=(bodies[i::clients],)) for i in range(clients)]
     began = time.perf_counter()
@@ -121,35 +154,102 @@ def _post_all(port: int, key: str, bodies: list[bytes], clients: int) -> float:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
-    if failures:
-        raise SystemExit(f"{len(failures)} requests failed, first: {failures[0]}")
-    return elapsed
+    if errors:
+        raise SystemExit(f"sending failed: {errors[0]}")
+    return time.perf_counter() - began
 
 
-def _count(database: Path, table: str) -> int:
-    with sqlite3.connect(database) as connection:
-        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+def _stream(port: int, key: str, bodies: list[bytes], rate: float) -> dict[str, float]:
+    """Send ``bodies`` at ``rate`` events/s; the acceptance time of each batch's messages."""
+    client = Client(port, key)
+    accepted: dict[str, float] = {}
+    began = time.perf_counter()
+    for index, body in enumerate(bodies):
+        due = began + index * BATCH / rate
+        if (pause := due - time.perf_counter()) > 0:
+            time.sleep(pause)
+        at = client.post(body)
+        for message in json.loads(body)["batch"]:
+            accepted[message["messageId"]] = at
+    return accepted
 
 
-def _wait_applied(database: Path, expected: int, timeout: float = 1800) -> float:
+class Poller(threading.Thread):
+    """Notes when each event row appears (every 50 ms), until stopped."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(daemon=True)
+        self.engine = engine
+        self.seen: dict[str, float] = {}
+        self.last_id = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.poll()
+            time.sleep(0.05)
+
+    def poll(self) -> None:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, message_id FROM events WHERE id > :last ORDER BY id"),
+                {"last": self.last_id},
+            ).all()
+        now = time.perf_counter()
+        for row_id, message_id in rows:
+            self.seen[message_id] = now
+            self.last_id = max(self.last_id, row_id)
+
+
+def _lags(
+    port: int,
+    key: str,
+    state: Engine,
+    inbox: Engine,
+    messages: list[dict[str, Any]],
+    sent: int,
+    rate: float,
+) -> list[float]:
+    """Seconds from acceptance to event row of each message after the first ``sent``, sent
+    as a steady stream of ``rate`` events/s."""
+    poller = Poller(state)
+    poller.poll()
+    poller.start()
+    accepted_at = _stream(port, key, _bodies(messages[sent:]), rate)
+    _wait_applied(state, inbox, len(messages))
+    poller.stop.set()
+    poller.join()
+    poller.poll()
+    return [poller.seen[m] - at for m, at in accepted_at.items() if m in poller.seen]
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def _wait_applied(state: Engine, inbox: Engine, expected: int, timeout: float = 3600) -> float:
     began = time.perf_counter()
     while time.perf_counter() - began < timeout:
-        if _count(database, "inbox") == 0 and _count(database, "events") >= expected:
-            return time.perf_counter() - began
-        time.sleep(0.2)
-    raise SystemExit("the processor did not finish in time")
+        with inbox.connect() as connection:
+            waiting = connection.execute(text("SELECT count(*) FROM inbox")).scalar_one()
+        with state.connect() as connection:
+            # the benchmark's events (those Lealta derives have no anonymous id)
+            stored = connection.execute(
+                text("SELECT count(*) FROM events WHERE anonymous_id IS NOT NULL")
+            ).scalar_one()
+        if waiting == 0 and stored >= expected:
+            return time.perf_counter()
+        time.sleep(0.1)
+    raise SystemExit("the workers did not finish in time")
 
 
-def _floor(env: dict[str, str], workdir: Path, messages: list[dict[str, Any]], table: str) -> float:
-    """The same rows straight into a freshly migrated database with executemany."""
-    database = workdir / f"floor-{table}.db"
-    floor_env = {**env, "LEALTA_DATABASE_URL": f"sqlite:///{database}"}
-    _lealta(floor_env, workdir, "db", "upgrade")
+def _floor(engine: Engine, messages: list[dict[str, Any]], table: str) -> float:
+    """The same rows straight into the table with executemany, a commit per batch."""
     received = dt.datetime.now(dt.UTC).isoformat(sep=" ")
     if table == "inbox":
         sql = "INSERT INTO inbox (message_id, payload, received_at) VALUES (?, ?, ?)"
-        rows = [(m["messageId"], json.dumps(m), received) for m in messages]
+        rows: list[tuple[Any, ...]] = [(m["messageId"], json.dumps(m), received) for m in messages]
     else:
         sql = (
             "INSERT INTO events (message_id, anonymous_id, type, name, properties, context, "
@@ -168,100 +268,192 @@ def _floor(env: dict[str, str], workdir: Path, messages: list[dict[str, Any]], t
             )
             for m in messages
         ]
-    connection = sqlite3.connect(database, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-        connection.execute(f"PRAGMA {pragma}")
-    began = time.perf_counter()
-    for start in range(0, len(rows), BATCH):
-        connection.execute("BEGIN")
-        connection.executemany(sql, rows[start : start + BATCH])
-        connection.execute("COMMIT")
-    elapsed = time.perf_counter() - began
-    connection.close()
-    return elapsed
+    if engine.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        began = time.perf_counter()
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[start : start + BATCH])
+            raw.commit()
+        return time.perf_counter() - began
+    finally:
+        raw.close()
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds of a process and its waited-for children (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / TICK
+
+
+class Database:
+    """A fresh SQLite file or PostgreSQL database for one run."""
+
+    def __init__(self, kind: str, folder: Path, admin_url: str) -> None:
+        self.kind = kind
+        self.admin_url = admin_url
+        if kind == "sqlite":
+            self.url = f"sqlite:///{folder / 'lealta.db'}"
+            self.inbox_url = f"sqlite:///{folder / 'lealta-inbox.db'}"
+            self.name = ""
+        else:
+            self.name = f"lealta_ingest_{uuid.uuid4().hex[:10]}"
+            with create_engine(admin_url, isolation_level="AUTOCOMMIT").connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{self.name}"'))  # generated name
+            self.url = make_url(admin_url).set(database=self.name).render_as_string(False)
+            self.inbox_url = self.url
+
+    def backends(self, state: Engine) -> list[int]:
+        if self.kind != "postgresql":
+            return []
+        with state.connect() as connection:
+            return list(
+                connection.execute(
+                    text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
+                    {"name": self.name},
+                ).scalars()
+            )
+
+    def drop(self) -> None:
+        if self.kind == "postgresql":
+            with create_engine(self.admin_url, isolation_level="AUTOCOMMIT").connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+
+def run(kind: str, workers: int, options: argparse.Namespace) -> dict[str, Any]:
+    """One configuration: throughput, then the steady stream's lag."""
+    count = max(BATCH, options.events // BATCH * BATCH)
+    warm = 20 * BATCH
+    streamed = int(options.rate * options.seconds) // BATCH * BATCH
+    messages = _messages(count + streamed)
+    with tempfile.TemporaryDirectory(prefix="lealta-ingest-") as tmp:
+        workdir = Path(tmp)
+        database = Database(kind, workdir, options.postgres_url)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
+        env.update(
+            LEALTA_DATABASE_URL=database.url,
+            LEALTA_ENVIRONMENT="test",
+            LEALTA_SECRET_KEY="benchmark-secret",
+            LEALTA_TRACK_RATE_LIMIT="1000000",
+            LEALTA_PROCESS_IN_SERVER="false",
+            LEALTA_CONFIG_FILE=str(workdir / "none.toml"),
+        )
+        processes: list[subprocess.Popen[bytes]] = []
+        try:
+            _lealta(env, workdir, "db", "upgrade")
+            key = _lealta(env, workdir, "keys", "create", "--scope", "track").split()[-1]
+            port = _free_port()
+            server = _serve(env, workdir, port)
+            processes.append(server)
+            _post_all(port, key, _bodies(messages[:warm]), 1)  # imports, caches
+            state, inbox = create_engine(database.url), create_engine(database.inbox_url)
+            workers_ = [
+                _start(env, workdir, "worker", "--poll", "0.05", "--no-send")
+                for _ in range(workers)
+            ]
+            processes.extend(workers_)
+            if workers:
+                _wait_applied(state, inbox, warm)
+            cpu_before = {p.pid: _cpu(p.pid) for p in processes}
+            backends_before = {pid: _cpu(pid) for pid in database.backends(state)}
+            began = time.perf_counter()
+            accepted_s = _post_all(port, key, _bodies(messages[warm:count]), options.clients)
+            applied_s = _wait_applied(state, inbox, count) - began if workers else 0.0
+            cpu = {p.pid: _cpu(p.pid) - cpu_before[p.pid] for p in processes}
+            backends = database.backends(state)
+            database_cpu = sum(_cpu(pid) - backends_before.get(pid, 0.0) for pid in backends)
+            lags = _lags(port, key, state, inbox, messages, count, options.rate) if workers else []
+            timed = count - warm
+            inbox_floor = _floor(inbox, _messages(timed, 10**7), "inbox")
+            events_floor = _floor(state, _messages(timed, 2 * 10**7), "events")
+            state.dispose()
+            inbox.dispose()
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(30)
+            database.drop()
+    return {
+        "database": kind,
+        "workers": workers,
+        "events": timed,
+        "accepted_per_s": timed / accepted_s,
+        "applied_per_s": timed / applied_s if workers else None,
+        "inbox_floor_per_s": timed / inbox_floor,
+        "events_floor_per_s": timed / events_floor,
+        "cpu_s_server": cpu[server.pid],
+        "cpu_s_workers": sum(cpu[p.pid] for p in workers_),
+        "cpu_s_database": database_cpu if kind == "postgresql" else None,
+        "stream_events_per_s": options.rate,
+        "lag_p50_s": _percentile(lags, 0.5),
+        "lag_p95_s": _percentile(lags, 0.95),
+        "lag_max_s": max(lags, default=float("nan")),
+    }
+
+
+def _print(figures: dict[str, Any]) -> None:
+    database = "SQLite" if figures["database"] == "sqlite" else "PostgreSQL"
+    print(
+        f"\n{database}, {figures['workers']} worker(s), {figures['events']:,} events "
+        f"in batches of {BATCH}"
+    )
+    print(
+        f"  accepted {figures['accepted_per_s']:>9,.0f} /s   "
+        f"floor: executemany into inbox  {figures['inbox_floor_per_s']:>9,.0f} /s   "
+        f"({figures['inbox_floor_per_s'] / figures['accepted_per_s']:.2f}x faster)"
+    )
+    if figures["applied_per_s"] is None:
+        print("  applied: no worker ran (--without-worker)")
+        return
+    print(
+        f"  applied  {figures['applied_per_s']:>9,.0f} /s   "
+        f"floor: executemany into events {figures['events_floor_per_s']:>9,.0f} /s   "
+        f"({figures['events_floor_per_s'] / figures['applied_per_s']:.2f}x faster)"
+    )
+    split = f"  CPU s: server {figures['cpu_s_server']:.1f}, workers {figures['cpu_s_workers']:.1f}"
+    if figures["cpu_s_database"] is not None:
+        split += f", database backends {figures['cpu_s_database']:.1f}"
+    print(split + f" ({figures['events'] / figures['cpu_s_workers']:,.0f} events per worker CPU s)")
+    print(
+        f"  lag at a steady {figures['stream_events_per_s']:,.0f} events/s: "
+        f"p50 {figures['lag_p50_s']:.2f} s, p95 {figures['lag_p95_s']:.2f} s, "
+        f"max {figures['lag_max_s']:.2f} s"
+    )
+    if figures["database"] == "sqlite" and figures["workers"] == 1:
+        met = figures["applied_per_s"] >= TARGET_APPLIED_PER_S
+        print(f"  target: applied >= {TARGET_APPLIED_PER_S:,}/s: " + ("met" if met else "missed"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=100_000, help="events to send (x100)")
     parser.add_argument("--clients", type=int, default=2, help="client threads (default 2)")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--postgres-url", default=os.environ.get("LEALTA_BENCH_PG", POSTGRES_URL))
     parser.add_argument(
-        "--without-worker",
-        action="store_true",
-        help="accept only (LEALTA_PROCESS_IN_SERVER=false): no processor competing for the CPU",
+        "--workers", default="1", help="worker counts to run, e.g. 1,2,4 (default 1)"
+    )
+    parser.add_argument("--rate", type=float, default=2000.0, help="steady stream, events/s")
+    parser.add_argument("--seconds", type=float, default=10.0, help="steady stream length")
+    parser.add_argument(
+        "--without-worker", action="store_true", help="accept only: no worker applies events"
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     options = parser.parse_args()
-    count = max(BATCH, options.events // BATCH * BATCH)
-    messages = _messages(count)
-    bodies = [
-        json.dumps({"batch": messages[i : i + BATCH]}).encode() for i in range(0, count, BATCH)
-    ]
-    with tempfile.TemporaryDirectory(prefix="lealta-ingest-") as tmp:
-        workdir = Path(tmp)
-        database = workdir / "lealta.db"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
-        env.update(
-            LEALTA_DATABASE_URL=f"sqlite:///{database}",
-            LEALTA_ENVIRONMENT="test",
-            LEALTA_SECRET_KEY="benchmark-secret",
-            LEALTA_TRACK_RATE_LIMIT="1000000",
-            LEALTA_PROCESS_IN_SERVER="false" if options.without_worker else "true",
-            LEALTA_CONFIG_FILE=str(workdir / "none.toml"),
-        )
-        key = _lealta(env, workdir, "keys", "create", "--scope", "track").strip().splitlines()[-1]
-        port = _free_port()
-        server = _serve(env, workdir, port)
-        try:
-            _post_all(port, key, bodies[:20], 1)  # warm-up: imports, caches, JIT-free paths
-            warm = 20 * BATCH
-            accepted_s = _post_all(port, key, bodies[20:], options.clients)
-            applied_s = 0.0 if options.without_worker else _wait_applied(database, count)
-        finally:
-            server.terminate()
-            server.wait(30)
-        timed = count - warm
-        inbox_floor_s = _floor(env, workdir, messages[warm:], "inbox")
-        events_floor_s = _floor(env, workdir, messages[warm:], "events")
-
-    figures = {
-        "events": timed,
-        "batch": BATCH,
-        "clients": options.clients,
-        "accepted_per_s": timed / accepted_s,
-        "inbox_floor_per_s": timed / inbox_floor_s,
-        "events_floor_per_s": timed / events_floor_s,
-        "ratio_to_inbox_floor": accepted_s / inbox_floor_s,
-        "ratio_to_events_floor": accepted_s / events_floor_s,
-        "applied_per_s_after_sending": None
-        if options.without_worker
-        else count / (accepted_s + applied_s),
-    }
-    print(f"\n{timed:,} events in batches of {BATCH}, {options.clients} client thread(s), SQLite")
-    print(f"  Lealta POST /v1/batch, accepted:     {figures['accepted_per_s']:>10,.0f} events/s")
-    print(f"  floor: executemany into inbox:       {figures['inbox_floor_per_s']:>10,.0f} events/s")
-    print(
-        f"  floor: executemany into events:      {figures['events_floor_per_s']:>10,.0f} events/s"
-    )
-    print(
-        f"  Lealta / inbox floor (time):         {figures['ratio_to_inbox_floor']:>10.2f}x"
-        f"   (events floor: {figures['ratio_to_events_floor']:.2f}x)"
-    )
-    if figures["applied_per_s_after_sending"] is not None:
-        print(
-            "  applied to profiles (whole run):     "
-            f"{figures['applied_per_s_after_sending']:>10,.0f} events/s"
-        )
-    verdict = (
-        figures["accepted_per_s"] >= TARGET_EVENTS_PER_S
-        and figures["ratio_to_inbox_floor"] <= TARGET_RATIO
-    )
-    print(
-        f"  target (>= {TARGET_EVENTS_PER_S:,}/s and within {TARGET_RATIO:g}x of the floor): "
-        + ("met" if verdict else "missed")
-    )
+    results = []
+    counts = [0] if options.without_worker else [int(w) for w in options.workers.split(",")]
+    for workers in counts:
+        figures = run(options.database, workers, options)
+        _print(figures)
+        results.append(figures)
     if options.json:
-        options.json.write_text(json.dumps(figures, indent=2))
+        options.json.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

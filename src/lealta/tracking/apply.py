@@ -40,11 +40,22 @@ from lealta.rulesets.service import Rules
 from lealta.scoring import service as scoring
 from lealta.scoring.engine import Applied
 from lealta.scoring.rules import ScoringEvent
-from lealta.storage.pending import PendingRows
+from lealta.storage.base import utcnow
+from lealta.storage.pending import PendingRows, write_changed
 from lealta.tracking import consent
 from lealta.tracking.messages import parse_time
 
 log = logging.getLogger(__name__)
+# what applying a message changes on a profile, written for the whole batch by one statement
+_PROFILE_COLUMNS = (
+    "attributes",
+    "search_name",
+    "lifecycle_stage",
+    "score",
+    "score_state",
+    "first_seen_at",
+    "last_seen_at",
+)
 
 
 def identifiers(message: Mapping[str, Any], *, region: str) -> dict[str, str]:
@@ -117,6 +128,12 @@ class Applier:
     def flush_events(self) -> None:
         """Write the kept rows, and the profiles' changes (before anything that reads them
         back or moves events, and at the end)."""
+        write_changed(
+            self.session,
+            self.people.contacts.values(),
+            _PROFILE_COLUMNS,
+            shared={"updated_at": utcnow()},
+        )
         self.pending.write(self.session)
         if self.triggers is not None:
             self.triggers.wake_deferred()
