@@ -33,6 +33,7 @@ CACHED_SOURCES = 512
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _PLACEHOLDER = re.compile(r"LEALTA(\d{6})X")
 _ELEMENT = re.compile(r"<[^<>]*>")
+_SPLIT = re.compile(r"LEALTA(\d{6})X")
 _MJML_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
 # Attributes of MJML components that MJML copies as written (others, such as ``padding`` or
 # ``width``, feed its layout arithmetic, so a placeholder there would not stand for the value).
@@ -78,7 +79,7 @@ def _cached(source: str, convert: Callable[[str], str]) -> str | None:
     marked = _TAG.sub(stand_in, source)
     if not _attributes_verbatim(marked):
         return None
-    marked = _mark_text(marked)
+    marked = _mark_text(marked, tags)
     try:
         converted = convert(marked)
     except Exception:  # the per-message conversion reports it, with the MJML source's lines
@@ -89,17 +90,50 @@ def _cached(source: str, convert: Callable[[str], str]) -> str | None:
     return _PLACEHOLDER.sub(lambda m: tags[int(m.group(1))], converted)
 
 
-def _mark_text(marked: str) -> str:
+def _mark_text(marked: str, tags: list[str]) -> str:
     """``marked`` with each placeholder standing in text (not inside an element's ``<…>``)
     flanked by :data:`MARK`."""
     pieces: list[str] = []
     at = 0
     for element in _ELEMENT.finditer(marked):
-        pieces.append(_PLACEHOLDER.sub(MARK + r"\g<0>" + MARK, marked[at : element.start()]))
-        pieces.append(element.group(0))
+        pieces += (_mark_segment(marked[at : element.start()], tags), element.group(0))
         at = element.end()
-    pieces.append(_PLACEHOLDER.sub(MARK + r"\g<0>" + MARK, marked[at:]))
+    pieces.append(_mark_segment(marked[at:], tags))
     return "".join(pieces)
+
+
+def _mark_segment(text: str, tags: list[str]) -> str:
+    """One text between elements with a mark on each side of its placeholders. A mark never
+    stands between a tag with white-space control (``{%-``, ``-%}``) and the white space
+    that the tag removes."""
+    parts = _SPLIT.split(text)
+    if len(parts) == 1:
+        return text
+    out: list[str] = []
+    for i in range(0, len(parts), 2):
+        before = tags[int(parts[i - 1])] if i else None  # the tag left of this text
+        after = tags[int(parts[i + 1])] if i + 1 < len(parts) else None
+        out.append(_marked_between(parts[i], before, after))
+        if after is not None:
+            out.append(f"LEALTA{parts[i + 1]}X")
+    return "".join(out)
+
+
+def _marked_between(text: str, before: str | None, after: str | None) -> str:
+    eats_after = before is not None and before[-3] == "-"  # ``-%}``: strips what follows
+    eats_before = after is not None and after[2] == "-"  # ``{%-``: strips what precedes
+    core = text.strip()
+    if not core and (eats_after or eats_before):
+        text = ""  # the tags remove it all
+    lead = text[: len(text) - len(text.lstrip())] if core else text
+    trail = text[len(text.rstrip()) :] if core else ""
+    left = "" if before is None else MARK
+    right = "" if after is None else MARK
+    if eats_after:
+        lead, left = lead + left, ""
+    if eats_before:
+        trail, right = right + trail, ""
+    return left + lead + core + trail + right
 
 
 def _attributes_verbatim(marked: str) -> bool:

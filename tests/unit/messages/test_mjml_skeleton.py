@@ -84,3 +84,19 @@ def test_white_space_a_value_leaves_between_two_tags_is_kept_or_dropped_as_mjml_
     once = render(body, {"between": between})
     monkeypatch.setattr(rendering, "html_template", lambda source, convert: None)
     assert once == render(body, {"between": between})
+
+
+@pytest.mark.parametrize("url", ["https://shop.example/p/1", ""])
+def test_white_space_control_in_tags_removes_the_same_white_space(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "<mjml><mj-body><mj-section><mj-column><mj-table><tr><td>\n  "
+        '{% if url %}<a href="{{ url }}">Tea</a>\n  {%- else %}Tea{% endif %}\n  '
+        "{% if 2 > 1 -%}\n  &times; 2 {{- ' ' -}} \n{%- endif %}</td></tr></mj-table>"
+        "</mj-column></mj-section></mj-body></mjml>"
+    )
+    body = {"subject": "s", "mjml": source}
+    once = render(body, {"url": url})
+    monkeypatch.setattr(rendering, "html_template", lambda source, convert: None)
+    assert once == render(body, {"url": url})
