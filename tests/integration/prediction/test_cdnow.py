@@ -33,6 +33,8 @@ from lealta.prediction.options import CLVOptions
 from lealta.prediction.pipeline import CLVRun, Reading, run_clv
 
 DATA = Path(__file__).parents[2] / "data"
+# Every date comes from the file and the options: make test-future leaves these out.
+pytestmark = pytest.mark.dates_from_data
 COLUMNS = {"customer": "sample_id", "date": "date", "amount": "dollar_value"}
 BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "gamma": 15.44}
