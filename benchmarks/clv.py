@@ -155,8 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'lealta':<10}{lealta_s:>10.1f}{lealta_cpu:>10.1f}")
     print(f"{'library':<10}{library_s:>10.1f}{library_cpu:>10.1f}   ({marks}; cumulative s)")
     verdict = "PASS" if lealta_s < TARGET_SECONDS else "MISS"
-    print(f"target: lealta under {TARGET_SECONDS:.0f} s: {verdict}; "
-          f"lealta / library = {lealta_s / library_s:.2f}")  # fmt: skip
+    print(
+        f"target: lealta under {TARGET_SECONDS:.0f} s: {verdict} (wall; on a busy machine "
+        f"the CPU figure says more: {lealta_cpu:.1f} s, "
+        f"{'under' if lealta_cpu < TARGET_SECONDS else 'over'} the target)"
+    )
+    print(f"lealta / library: {lealta_s / library_s:.2f} wall, "
+          f"{lealta_cpu / library_cpu:.2f} CPU")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps({
             "customers": args.customers, "lealta_seconds": lealta_s,
