@@ -172,7 +172,8 @@ def same(value: JsonValue, expected: Any, field: str) -> ColumnElement[bool]:
     if isinstance(expected, bool):
         return sure(value.kind == ("true" if expected else "false"))
     if isinstance(expected, str):
-        tests = [and_(value.kind == "text", value.text == expected)]
+        # ``text`` is NULL unless the value is text: no test of ``kind`` (a CASE per row)
+        tests = [value.text == expected]
         number = as_number(expected)
         if number is not None:
             tests.append(and_(value.kind == "number", value.number == number))
