@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lealta.automations.tables import Run
 from lealta.persons.registry import PersonRows
-from lealta.persons.rows import count, listed, moved
+from lealta.persons.rows import listed, moved
 
 _COLUMNS = (
     "workflow_id",
@@ -23,7 +23,7 @@ _COLUMNS = (
 )
 
 
-def _end_runs(session: Session, ids: Sequence[str], now: dt.datetime) -> int:
+def _end_runs(session: Session, ids: Sequence[str], now: dt.datetime) -> None:
     session.execute(
         update(Run)
         .where(Run.contact_id.in_(ids), Run.status.in_(("active", "waiting")))
@@ -36,7 +36,6 @@ def _end_runs(session: Session, ids: Sequence[str], now: dt.datetime) -> int:
         .values(trigger=None)
         .execution_options(synchronize_session=False)
     )
-    return count(session, Run, ids)
 
 
 ROWS = (

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from lealta.channels.tables import MessageInteraction, OutboxMessage, PushDevice
 from lealta.persons.registry import PersonRows
-from lealta.persons.rows import count, deleted, emptied, listed, moved
+from lealta.persons.rows import deleted, emptied, listed, moved
 
 
-def _drop_unsent(session: Session, ids: Sequence[str], now: dt.datetime) -> int:
+def _drop_unsent(session: Session, ids: Sequence[str], now: dt.datetime) -> None:
     session.execute(
         update(OutboxMessage)
         .where(
@@ -30,7 +30,6 @@ def _drop_unsent(session: Session, ids: Sequence[str], now: dt.datetime) -> int:
         .values(payload={})
         .execution_options(synchronize_session=False)
     )
-    return count(session, OutboxMessage, ids)
 
 
 ROWS = (
@@ -62,7 +61,7 @@ ROWS = (
     ),
     PersonRows(
         table=MessageInteraction.__tablename__,
-        erase=emptied(MessageInteraction, url=None, details={}),
+        erase=emptied(MessageInteraction, {"url": None, "details": {}}),
         erased="kept, counted, without their links and details",
         merge=moved(MessageInteraction),
         merged="moved to the survivor",

@@ -122,7 +122,7 @@ ROWS = (
     ),
     PersonRows(
         table=Identifier.__tablename__,
-        erase=deleted(Identifier),
+        erase=deleted(Identifier, counted=True),
         erased="deleted, so the e-mail or phone can start a new contact",
         merge=moved(Identifier),
         merged="moved to the survivor",
@@ -133,7 +133,7 @@ ROWS = (
     ),
     PersonRows(
         table=ContactTag.__tablename__,
-        erase=deleted(ContactTag),
+        erase=deleted(ContactTag, counted=True),
         erased="deleted",
         merge=united(ContactTag, ContactTag.tag),
         merged="united: the survivor gets the tags it lacks",
@@ -142,7 +142,7 @@ ROWS = (
     ),
     PersonRows(
         table=Membership.__tablename__,
-        erase=deleted(Membership),
+        erase=deleted(Membership, counted=True),
         erased="deleted",
         merge=united(Membership, Membership.list_id),
         merged="united: the survivor's own membership of a list wins",

@@ -21,7 +21,11 @@ _COLUMNS = (
 ROWS = (
     PersonRows(
         table=Event.__tablename__,
-        erase=emptied(Event, anonymous_id=None, user_id=None, properties={}, context={}),
+        erase=emptied(
+            Event,
+            {"anonymous_id": None, "user_id": None, "properties": {}, "context": {}},
+            counted=True,
+        ),
         erased="anonymised, kept: only type, name, message id and times stay (anonymous id, "
         "user id, properties and context are emptied), so event counts over time stay right",
         merge=moved(Event),

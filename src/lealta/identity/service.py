@@ -105,8 +105,9 @@ def merge(session: Session, source: Contact, *, into: Contact, now: dt.datetime)
     """
     session.flush()
     found = registry()
-    for entry in found.rows:
-        entry.merge(session, source.id, into.id, now)
+    with session.no_autoflush:  # the contact rows' changes are written once, below
+        for entry in found.rows:
+            entry.merge(session, source.id, into.id, now)
     into.updated_at = now
     source.merged_into = into.id
     source.updated_at = now

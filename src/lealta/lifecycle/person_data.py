@@ -36,7 +36,7 @@ def later_stage(model: LifecycleModel, first: str | None, second: str | None) ->
 ROWS = (
     PersonRows(
         table=StageChange.__tablename__,
-        erase=emptied(StageChange, cause=None),
+        erase=emptied(StageChange, {"cause": None}),
         erased="kept with from/to/rule/time for funnel reports; their causing event is dropped",
         merge=_merge,
         merged="moved to the survivor, whose stage becomes the later of the two",

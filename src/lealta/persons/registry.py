@@ -26,8 +26,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-Erase = Callable[[Session, Sequence[str], dt.datetime], int]
-"""Erase the rows of ``ids`` (one person's profiles); the count is what the erasure reports."""
+Erase = Callable[[Session, Sequence[str], dt.datetime], int | None]
+"""Erase the rows of ``ids`` (one person's profiles); returns the count the erasure reports
+(``None`` when it reports none, which saves counting)."""
 Merge = Callable[[Session, str, str, dt.datetime], None]
 """Give the rows of ``source`` to ``into`` (or drop them) when ``source`` merges into ``into``."""
 Export = Callable[[Session, list[str]], Any]

@@ -54,11 +54,11 @@ def count(session: Session, table: Any, ids: Sequence[str]) -> int:
     return int(found or 0)
 
 
-def deleted(table: Any) -> Erase:
-    """Erasure deletes the rows (and reports how many there were)."""
+def deleted(table: Any, *, counted: bool = False) -> Erase:
+    """Erasure deletes the rows (and, ``counted``, reports how many there were)."""
 
-    def erase(session: Session, ids: Sequence[str], now: dt.datetime) -> int:
-        before = count(session, table, ids)
+    def erase(session: Session, ids: Sequence[str], now: dt.datetime) -> int | None:
+        before = count(session, table, ids) if counted else None
         session.execute(
             delete(table)
             .where(table.contact_id.in_(ids))
@@ -69,17 +69,18 @@ def deleted(table: Any) -> Erase:
     return erase
 
 
-def emptied(table: Any, **values: Any) -> Erase:
-    """Erasure keeps the rows with the columns ``values`` names set to those values."""
+def emptied(table: Any, values: Mapping[str, Any], *, counted: bool = False) -> Erase:
+    """Erasure keeps the rows with the columns ``values`` names set to those values (and,
+    ``counted``, reports how many are kept)."""
 
-    def erase(session: Session, ids: Sequence[str], now: dt.datetime) -> int:
+    def erase(session: Session, ids: Sequence[str], now: dt.datetime) -> int | None:
         session.execute(
             update(table)
             .where(table.contact_id.in_(ids))
-            .values(**values)
+            .values(dict(values))
             .execution_options(synchronize_session=False)
         )
-        return count(session, table, ids)
+        return count(session, table, ids) if counted else None
 
     return erase
 

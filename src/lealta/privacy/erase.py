@@ -42,7 +42,7 @@ def erase_contact(session: Session, contact_id: str, *, now: dt.datetime) -> Era
     """
     contact = get_live(session, contact_id)
     ids = person_ids(session, contact.id)
-    counts: dict[str, int] = {}
+    counts: dict[str, int | None] = {}
     for entry in registry().rows:
         found = entry.erase(session, ids, now)
         if entry.reported_as is not None:

@@ -30,7 +30,7 @@ def _recompute(session: Session, into_id: str, now: dt.datetime) -> None:
 ROWS = (
     PersonRows(
         table=ScoreChange.__tablename__,
-        erase=deleted(ScoreChange),
+        erase=deleted(ScoreChange, counted=True),
         erased="deleted; the score on the contact row is cleared",
         merge=_merge,
         merged="the merged profile's are dropped and its score zeroed: the survivor's score "

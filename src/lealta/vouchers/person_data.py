@@ -9,19 +9,18 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from lealta.persons.registry import PersonRows
-from lealta.persons.rows import count, listed, moved
+from lealta.persons.rows import listed, moved
 from lealta.vouchers.tables import Voucher
 
 _COLUMNS = ("code", "kind", "value", "currency", "issued_at", "expires_at", "redeemed_at")
 
 
-def _drop_unused(session: Session, ids: Sequence[str], now: dt.datetime) -> int:
+def _drop_unused(session: Session, ids: Sequence[str], now: dt.datetime) -> None:
     session.execute(
         delete(Voucher)
         .where(Voucher.contact_id.in_(ids), Voucher.redeemed_at.is_(None))
         .execution_options(synchronize_session=False)
     )
-    return count(session, Voucher, ids)
 
 
 ROWS = (

@@ -179,6 +179,8 @@ def test_erasure_deletes_identifiers_anonymises_events_and_is_recorded(api: Api,
     assert report["identifiers"] == 3
     assert (report["tags"], report["list_memberships"]) == (1, 1)
     assert report["orders_kept"] == 1
+    assert (report["contacts"], report["consents_kept"]) == (1, 2)
+    assert report["score_changes"] > 0
     with api.services.uow.transaction() as session:
         gone = (Identifier, ContactTag, ListMembership, ContactRfm, ScoreChange)
         for table in (*gone, ContactTier, TierChange):
@@ -190,6 +192,7 @@ def test_erasure_deletes_identifiers_anonymises_events_and_is_recorded(api: Api,
         events = session.scalars(select(Event).where(Event.contact_id == ana)).all()
         kept = [e for e in events if e.name != "Contact Erased"]
         assert {(e.type, e.name) for e in kept} >= {("page", None), ("track", "Order Completed")}
+        assert report["events_anonymised"] == len(kept)
         for event in kept:
             assert (event.anonymous_id, event.user_id) == (None, None)
             assert (event.properties, event.context) == ({}, {})
