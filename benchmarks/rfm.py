@@ -84,7 +84,9 @@ rfm["segment"] = np.select(list(segments.values()), list(segments.keys()), defau
 rfm.reset_index().to_parquet(target, index=False)
 """
 
-# The floor: the three aggregates and nothing else, by the engine Lealta itself runs on.
+# The floor: the three aggregates and nothing else, by the engine Lealta itself runs on. Distinct
+# orders are counted by a two-level GROUP BY (per customer and order, then per customer), which
+# is cheaper than count(DISTINCT order_id) and what a careful DuckDB user writes.
 DUCKDB_SCRIPT = '''
 import sys
 
@@ -95,10 +97,14 @@ reader = "read_parquet" if source.endswith(".parquet") else "read_csv"
 duckdb.sql(f"""
     COPY (
         SELECT customer_id,
-               max(order_date) AS last_order,
-               count(DISTINCT order_id) AS frequency,
+               max(last_order) AS last_order,
+               count(order_id) AS frequency,
                sum(amount) AS monetary
-        FROM {reader}('{source}')
+        FROM (
+            SELECT customer_id, order_id, max(order_date) AS last_order, sum(amount) AS amount
+            FROM {reader}('{source}')
+            GROUP BY customer_id, order_id
+        )
         GROUP BY customer_id
     ) TO '{target}' (FORMAT parquet)
 """)
@@ -393,11 +399,24 @@ def ratio(numerator: Tool, denominator: Tool) -> float | None:
     return numerator.best / denominator.best
 
 
+def cpu_ratio(numerator: Tool, denominator: Tool) -> float | None:
+    """Ratio of least CPU seconds: the figure to trust when other processes share the CPUs."""
+    if numerator.error or denominator.error:
+        return None
+    return numerator.best_cpu / denominator.best_cpu
+
+
 def targets(lealta: Tool, pandas: Tool, floor: Tool) -> list[dict[str, Any]]:
     """The issue's three targets, judged on best times and on Lealta's highest peak."""
     peak = None if lealta.error else lealta.peak_mb
     checks = [
         ("Lealta within 1.5x of the floor", ratio(lealta, floor), LEALTA_VS_FLOOR_MAX, False),
+        (
+            "Lealta within 1.5x of the floor in CPU time",
+            cpu_ratio(lealta, floor),
+            LEALTA_VS_FLOOR_MAX,
+            False,
+        ),
         (
             "Lealta at least 8x faster than pandas",
             ratio(pandas, lealta),
@@ -414,25 +433,30 @@ def targets(lealta: Tool, pandas: Tool, floor: Tool) -> list[dict[str, Any]]:
 
 
 def print_table(tools: list[Tool], floor: Tool) -> None:
-    print(f"\n{'tool':<8} {'best s':>9} {'median s':>9} {'x floor':>8} {'peak MB':>8} {'cpu s':>8}")
+    print(
+        f"\n{'tool':<8} {'best s':>9} {'median s':>9} {'x floor':>8} {'peak MB':>8} {'cpu s':>8}"
+        f" {'x floor cpu':>11}"
+    )
     for tool in tools:
         if tool.error:
             print(f"{tool.name:<8} {'failed':>9}")
             continue
-        times = ratio(tool, floor)
+        times, cpu_times = ratio(tool, floor), cpu_ratio(tool, floor)
         x_floor = "-" if times is None else f"{times:.2f}"
+        x_cpu = "-" if cpu_times is None else f"{cpu_times:.2f}"
         print(
             f"{tool.name:<8} {tool.best:9.2f} {tool.median:9.2f} {x_floor:>8} "
-            f"{tool.peak_mb:8.0f} {tool.best_cpu:8.2f}"
+            f"{tool.peak_mb:8.0f} {tool.best_cpu:8.2f} {x_cpu:>11}"
         )
 
 
 def print_verdict(lealta: Tool, pandas: Tool, floor: Tool, checks: list[dict[str, Any]]) -> None:
     for label, value in (
         ("Lealta / floor", ratio(lealta, floor)),
+        ("Lealta / floor, CPU", cpu_ratio(lealta, floor)),
         ("pandas / Lealta", ratio(pandas, lealta)),
     ):
-        print(f"{label:<16} {'n/a' if value is None else f'{value:.2f}x'}")
+        print(f"{label:<20} {'n/a' if value is None else f'{value:.2f}x'}")
     print()
     for check in checks:
         verdict = {True: "PASS", False: "MISS", None: "n/a "}[check["pass"]]
@@ -458,6 +482,7 @@ def report(args: argparse.Namespace, tools: list[Tool], extra: dict[str, Any]) -
                 "best_seconds": None if tool.error else tool.best,
                 "median_seconds": None if tool.error else tool.median,
                 "x_floor": ratio(tool, floor),
+                "x_floor_cpu": cpu_ratio(tool, floor),
                 "runs": [asdict(run) for run in tool.runs],
                 "peak_mb": None if tool.error else tool.peak_mb,
                 "best_cpu_seconds": None if tool.error else tool.best_cpu,
@@ -467,6 +492,7 @@ def report(args: argparse.Namespace, tools: list[Tool], extra: dict[str, Any]) -
         },
         "ratios": {
             "lealta_vs_floor": ratio(lealta, floor),
+            "lealta_vs_floor_cpu": cpu_ratio(lealta, floor),
             "pandas_vs_lealta": ratio(pandas, lealta),
         },
         "targets": checks,
