@@ -343,12 +343,9 @@ class _Batch:
         strict: bool,
         language: str | None,
     ) -> dict[str, Any]:
+        links = self._links(job, base)
         context = contexts.message_context(
-            base,
-            payload=job.payload,
-            vouchers=self.vouchers,
-            links=self._links(job, base),
-            shop=self.shop,
+            base, payload=job.payload, vouchers=self.vouchers, links=links, shop=self.shop
         )
         parts = render(body, context, language=language, channel=channel, strict=strict)
         if job.outbox_id is None:
@@ -368,7 +365,7 @@ class _Batch:
             rewrite=rewrite,
             own_prefix=self.own_prefix,
             pixel_url=self.links.open_pixel(outbox_id),
-            unsubscribe_url=self.links.unsubscribe(outbox_id),
+            unsubscribe_url=links["unsubscribe"],  # signed once, in _links
             text_links=bool(body.get("track_links")),
         )
 
