@@ -60,6 +60,21 @@ def test_lines_of_one_order_are_one_purchase_and_a_day_or_row_can_be_chosen_inst
     assert by_customer(lealta.rfm(frame, purchase="row")).loc["a", "frequency"] == 3
 
 
+def test_every_line_counts_in_dates_and_revenue_but_a_missing_order_id_is_no_purchase() -> None:
+    frame = pd.DataFrame(
+        {
+            "order_id": ["O1", "O1", None, "O2"],
+            "customer_id": ["a", "a", "a", "b"],
+            "order_date": ["2024-01-01 23:00", "2024-01-02 01:00", "2024-01-05", "2024-01-03"],
+            "amount": [1.0, 2.0, 4.0, 8.0],
+        }
+    )
+    result = by_customer(lealta.rfm(frame, cancel_pattern=""))
+    a = result.loc["a"]
+    assert (a.frequency, a.orders, a.monetary, a.revenue) == (1, 1, 7.0, 7.0)
+    assert (str(a.first_purchase)[:10], str(a.last_purchase)[:10]) == ("2024-01-01", "2024-01-05")
+
+
 def test_orders_on_or_after_the_as_of_date_are_excluded_and_reported() -> None:
     frame = orders([("a", "2024-01-01", 10), ("a", "2024-02-01", 99), ("b", "2024-01-20", 5)])
     result = lealta.rfm(frame, as_of="2024-02-01")
