@@ -21,21 +21,30 @@ from lealta.cli.main import app
 from lealta.config import get_settings
 
 
-def store_env(folder: Path) -> dict[str, str]:
-    """The variables that point ``lealta`` at ``folder/lealta.db`` and no config file."""
+def store_env(folder: Path, database_url: str | None = None) -> dict[str, str]:
+    """The variables that point ``lealta`` at ``database_url`` (``folder/lealta.db`` if not
+    given) and at no config file."""
     return {
-        "LEALTA_DATABASE_URL": f"sqlite:///{folder / 'lealta.db'}",
+        "LEALTA_DATABASE_URL": database_url or f"sqlite:///{folder / 'lealta.db'}",
         "LEALTA_CONFIG_FILE": str(folder / "none.toml"),
     }
 
 
-def lealta(folder: Path, *args: str, code: int = 0, process: bool = False) -> str:
-    """``lealta ARGS`` on the folder's store; its exit code must be ``code``; stdout + stderr."""
+def lealta(
+    folder: Path,
+    *args: str,
+    code: int = 0,
+    process: bool = False,
+    database_url: str | None = None,
+) -> str:
+    """``lealta ARGS`` in ``folder`` on its store (or ``database_url``); the exit code must be
+    ``code``; returns stdout + stderr."""
+    env_vars = store_env(folder, database_url)
     if process:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
         done = subprocess.run(
             [sys.executable, "-m", "lealta", *args],
-            env=env | store_env(folder),
+            env=env | env_vars,
             cwd=folder,
             capture_output=True,
             text=True,
@@ -46,7 +55,7 @@ def lealta(folder: Path, *args: str, code: int = 0, process: bool = False) -> st
     get_settings.cache_clear()
     try:
         with chdir(folder):
-            result = CliRunner().invoke(app, list(args), env=unset | store_env(folder))
+            result = CliRunner().invoke(app, list(args), env=unset | env_vars)
     finally:
         get_settings.cache_clear()
     assert result.exit_code == code, result.stderr or repr(result.exception)
