@@ -47,6 +47,18 @@ def _attributes(text: str) -> dict[str, str]:
     return found
 
 
+def _read(tag: str, text: str) -> dict[str, str]:
+    """The attributes of ``tag`` the text needs: all of them for images and links; for any
+    other tag only whether its style hides it, so ``text`` is parsed only when its style can
+    say ``display`` (MJML styles nearly every tag, rarely with ``display``)."""
+    if tag in ("img", "a"):
+        return _attributes(text)
+    lowered = text.lower()
+    if "style" in lowered and ("display" in lowered or "&" in text):
+        return _attributes(text)
+    return {}
+
+
 class _Text:
     def __init__(self) -> None:
         self.out: list[str] = []
@@ -63,8 +75,7 @@ class _Text:
                 if closing:
                     self.handle_endtag(name)
                 else:
-                    needed = name in ("img", "a") or "style" in attributes.lower()
-                    self.handle_starttag(name, _attributes(attributes) if needed else {})
+                    self.handle_starttag(name, _read(name, attributes))
 
     def handle_starttag(self, tag: str, values: dict[str, str]) -> None:
         if self.skip:
