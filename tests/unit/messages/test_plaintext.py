@@ -27,3 +27,11 @@ def test_any_input_gives_text_without_runs_of_blank_lines(html: str) -> None:
     text = html_to_text(html)
     assert "\n\n\n" not in text
     assert text.endswith("\n")
+
+
+def test_a_style_hides_its_element_however_it_is_written() -> None:
+    html = (
+        '<p STYLE="color:red">shown</p><div style="DISPLAY : none">a</div>'
+        '<td style="&#100;isplay:none">b</td><span style="display:inline-block">c</span>'
+    )
+    assert html_to_text(html) == "shown\n\nc\n"
