@@ -30,7 +30,8 @@ from lealta.bootstrap import Services
 from lealta.contacts.tables import Contact
 from lealta.events.tables import Event
 from lealta.feedback.attribution import attribute_orders
-from lealta.rulesets.service import load_rules
+from lealta.rulesets.service import Rules, load_rules
+from lealta.rulesets.tables import RuleSet
 from lealta.storage.retry import in_transaction
 from lealta.storage.unit_of_work import UnitOfWork
 from lealta.tracking.apply import Applier
@@ -124,7 +125,7 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
     now = services.clock.now()
     applier = Applier(
         session,
-        load_rules(session),
+        _rules(services, session),
         now=now,
         region=services.settings.default_phone_region,
         triggers=Triggers(session, load_live(session), now=now, defer_wakes=True),
@@ -145,6 +146,17 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
                 session, applier.purchases, now, days=services.settings.attribution_days
             )
     _follow_audiences(session, applied, now)
+
+
+def _rules(services: Services, session: Session) -> Rules:
+    """The rules in force, validated once per stored version rather than once per batch."""
+    stored = tuple(
+        (name, version, updated_at)
+        for name, version, updated_at in session.execute(
+            select(RuleSet.name, RuleSet.version, RuleSet.updated_at).order_by(RuleSet.name)
+        )
+    )
+    return services.memo.get(("tracking rules", stored), lambda: load_rules(session))
 
 
 def _follow_audiences(session: Session, messages: list[dict[str, Any]], now: dt.datetime) -> None:
