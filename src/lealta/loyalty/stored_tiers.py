@@ -39,14 +39,14 @@ def write(session: Session, state: Any, stored: Any, version: int, now: dt.datet
     rows of contacts not in ``state`` or whose row differs, then write the rows that are new or
     differ; the number written."""
     import numpy as np
+    import pandas as pd
 
     from lealta.loyalty.service import TIERS, _columns
     from lealta.storage import bulk
 
     state = state[list(STATE_COLUMNS)]
     if len(stored):
-        index = {cid: i for i, cid in enumerate(stored["contact_id"])}
-        at = np.array([index.get(cid, -1) for cid in state["contact_id"]], dtype="int64")
+        at = pd.Index(stored["contact_id"]).get_indexer(state["contact_id"])
         known = at >= 0
         differs = ~known
         for name in STORED_COLUMNS[1:]:
