@@ -12,6 +12,29 @@ import pytest
 _BAR = "!" * 78
 
 
+def _cheap_password_hashing() -> None:
+    """Hash console passwords with Argon2id at its lowest cost in the test process.
+
+    The recommended parameters cost about 0.4 CPU s per hash and check, by design; the console
+    tests create users and sign in hundreds of times, which made password hashing a large share
+    of the suite's CPU. What they test is sign-in, sessions and roles, not Argon2's cost, so
+    they use the same algorithm with time 1, 1 MiB and one lane. Servers the tests start as
+    processes keep the recommended parameters (``lealta.users.passwords`` is unchanged).
+    """
+    from functools import lru_cache
+
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from lealta.users import passwords
+
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    passwords._hasher = lru_cache(maxsize=1)(lambda: cheap)  # type: ignore[assignment]
+
+
+_cheap_password_hashing()
+
+
 def _skips(config: pytest.Config) -> list[Any]:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
