@@ -6,10 +6,10 @@ the moves are staged once, column by column, in a temporary table (on PostgreSQL
 ``COPY``), and the database writes the history rows and the events from it with one
 ``INSERT … SELECT`` each (the event's id and properties are built in SQL, so no event passes
 through Python). An event whose id is there already (a review repeated at the same moment)
-is skipped (``ON CONFLICT DO NOTHING``) and starts nothing; the ids of the new ones come back
-(``RETURNING``). Their contacts' waiting runs are woken, and only when an active workflow is
-triggered by a tier event are the events made into Python objects for it
-(:func:`lealta.automations.recording.start_and_wake`).
+is skipped (``ON CONFLICT DO NOTHING``) and starts nothing; only when the count written says
+some were skipped are the new ones read back. Their contacts' waiting runs are woken, and
+only when an active workflow is triggered by a tier event are the events made into Python
+objects for it (:func:`lealta.automations.recording.start_and_wake`).
 """
 
 from __future__ import annotations
@@ -79,11 +79,11 @@ def record(session: Session, changes: Any, version: int, now: dt.datetime) -> in
     try:
         bulk.insert_columns(connection, MOVES, _staged(changes))
         _history(connection, version, now)
-        new = _events(connection, now)
+        new = _events(connection, now, len(changes))
     finally:
         MOVES.drop(connection)
     _start_and_wake(session, changes, new, now)
-    return len(new)
+    return len(changes) if new is None else len(new)
 
 
 def _staged(changes: Any) -> dict[str, list[Any]]:
@@ -112,9 +112,10 @@ def _history(connection: Connection, version: int, now: dt.datetime) -> None:
     connection.execute(CHANGES.insert().from_select(names, source))
 
 
-def _events(connection: Connection, now: dt.datetime) -> set[str]:
-    """One event per staged move, unless its id is there already; the contacts of the new
-    ones."""
+def _events(connection: Connection, now: dt.datetime, staged: int) -> set[str] | None:
+    """One event per staged move (``staged`` of them), unless its id is there already; the
+    contacts of the new ones, or None when all are new (the usual case: nothing is read
+    back)."""
     postgres = connection.dialect.name == "postgresql"
     stamp = now.isoformat()
     ident = func.substr(
@@ -146,19 +147,32 @@ def _events(connection: Connection, now: dt.datetime) -> set[str]:
         module.insert(EVENTS)
         .from_select(names, source)
         .on_conflict_do_nothing(index_elements=["message_id"])
-        .returning(EVENTS.c.contact_id)
     )
-    return set(connection.scalars(statement))
+    before = connection.scalar(select(func.max(EVENTS.c.id))) or 0
+    if connection.execute(statement).rowcount == staged:
+        return None
+    # some were there (a review repeated at the same moment): the new ones are those above
+    # ``before`` (reviews hold a lock, so no other writer adds events with these ids)
+    return set(
+        connection.scalars(
+            select(MOVES.c.contact_id).join(
+                EVENTS, (EVENTS.c.message_id == ident) & (EVENTS.c.id > before)
+            )
+        )
+    )
 
 
-def _start_and_wake(session: Session, changes: Any, new: set[str], now: dt.datetime) -> None:
-    """What the new events do to workflows: the contacts' waiting runs are woken; the events
-    are built in Python only when an active workflow is triggered by one of them."""
+def _start_and_wake(session: Session, changes: Any, new: set[str] | None, now: dt.datetime) -> None:
+    """What the new events (those of the contacts in ``new``; None: all) do to workflows:
+    the contacts' waiting runs are woken; the events are built in Python only when an
+    active workflow is triggered by one of them."""
     from lealta.automations.definition import EventTrigger
     from lealta.automations.recording import start_and_wake, wake
     from lealta.automations.triggers import load_live
 
-    if not new:
+    if new is not None:
+        changes = changes[changes["contact_id"].isin(list(new))]
+    if changes.empty:
         return
     names = {UPGRADED.casefold(), DOWNGRADED.casefold()}
     wanted = any(
@@ -168,7 +182,7 @@ def _start_and_wake(session: Session, changes: Any, new: set[str], now: dt.datet
     )
     entry_key = f"loyalty:{now.isoformat()}"
     if not wanted:
-        wake(session, [c for c in changes["contact_id"] if c in new], now=now)
+        wake(session, changes["contact_id"].to_numpy(dtype=object).tolist(), now=now)
         return
     from lealta.loyalty.service import _records
 
@@ -180,6 +194,5 @@ def _start_and_wake(session: Session, changes: Any, new: set[str], now: dt.datet
             "properties": {"from": r["from_tier"], "to": r["to_tier"], "reason": r["reason"]},
         }
         for r in _records(changes)
-        if r["contact_id"] in new
     ]
     start_and_wake(session, events, entry_key=entry_key, now=now)

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from lealta.events.tables import Event
 from lealta.loyalty import reports, schedule, service
-from lealta.loyalty.tables import TierChange
+from lealta.loyalty.tables import ContactTier, TierChange
 from lealta.segmentation import store
 from lealta.segmentation.store import rfm_from_store
 from tests.integration.conftest import Api
@@ -174,3 +174,20 @@ def test_a_review_writes_only_the_tier_rows_that_change(api: Api) -> None:
         "ana": ("Silver", D(2026, 2, 3)),
         "ben": ("Silver", D(2026, 2, 1)),
     }
+
+
+def test_moves_recorded_again_at_the_same_moment_write_no_second_event(api: Api) -> None:
+    post_orders(api, [("ana", "a1", D(2026, 1, 10), "20")])
+    save_program(api)
+    (ana,) = ids(api, "ana").values()
+    moment = at(api.services, D(2026, 2, 1))
+    service.apply_program(moment, as_of=D(2026, 2, 1))
+    with api.services.uow.transaction() as session:
+        session.execute(delete(ContactTier))  # the same move again, at the same moment
+    service.apply_program(moment, as_of=D(2026, 2, 1))
+    with api.services.uow.transaction() as session:
+        moves = session.scalars(select(TierChange.to_tier).where(TierChange.contact_id == ana))
+        events = session.scalars(
+            select(Event.name).where(Event.contact_id == ana, Event.name.like("Loyalty%"))
+        )
+        assert (list(moves), list(events)) == (["Member", "Member"], ["Loyalty Tier Upgraded"])
