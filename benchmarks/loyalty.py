@@ -7,7 +7,7 @@ database (``lealta_bench_loyalty_<N>``, kept for reruns), then times on each eng
 * Lealta's review, :func:`lealta.loyalty.service.apply_program`, as after an RFM run (on the
   orders file the run exported, exported here beforehand and not timed): the first review
   (every customer enters a tier: a change and an event each), then a review a day later
-  (same scores: every tier rewritten, no change); then a review on its own two days later,
+  (same scores: no change, so no tier row is written); then a review on its own two days later,
   which exports the orders itself (a scheduled review, ``lealta loyalty review``);
 * the floor: one bare SQL ``UPDATE … FROM`` setting each customer's tier rank in a scratch
   table (a row per customer, made beforehand), once from the score sum alone
