@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from lealta.audiences.tables import Audience, AudienceMember
@@ -71,3 +71,11 @@ def memberships(session: Session, contact_ids: list[str]) -> list[dict[str, Any]
     )
     found = session.execute(query)
     return [{"audience": name, "since": as_utc(since).isoformat()} for name, since in found]
+
+
+def member_ids(session: Session, audience_id: int) -> Select[Any]:
+    """The contact ids of audience ``audience_id`` as a select, to keep other queries to its
+    members (a report filter); ``InvalidInput`` naming ``audience`` when there is none."""
+    if session.get(Audience, audience_id) is None:
+        raise InvalidInput(f"there is no audience {audience_id}", field="audience")
+    return select(AudienceMember.contact_id).where(AudienceMember.audience_id == audience_id)

@@ -127,7 +127,7 @@ def list_context(services: Services, query: Mapping[str, str]) -> dict[str, Any]
     q = (query.get("q") or "").strip()
     # the figures of the report each row links to (the same summary when that is large)
     period = period_from({"period": str(DAYS)}, now=services.clock.now())
-    figures = report_figures(services).read((period.start, period.end, "template"))
+    figures = report_figures(services).read((period.start, period.end, "template", None))
     stats = {s.key["template"]: s for s in figures["rows"]}
     with services.uow.transaction() as session:
         rows = service.list_(session)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
+from lealta.audiences import service as audience_service
+from lealta.audiences.members import member_ids
 from lealta.bootstrap import Services
 from lealta.channels.tables import OutboxMessage
 from lealta.console.timecharts import Point, Series, lines
@@ -71,11 +73,13 @@ RELOAD = 5
 @dataclass(frozen=True)
 class Period:
     """The days a report covers, ``start`` to ``end`` included; ``since``/``until`` are the
-    moments bounding them (midnight UTC)."""
+    moments bounding them (midnight UTC); ``audience``: only the messages sent to its members
+    (its id; ``None``: everyone's)."""
 
     start: dt.date
     end: dt.date
     choice: str  # "7", "30", "90" or "custom"
+    audience: int | None = None
 
     @property
     def since(self) -> dt.datetime:
@@ -95,8 +99,10 @@ class Period:
         return "week" if self.days > WEEKLY_AFTER else "day"
 
     def query(self) -> dict[str, str]:
-        """The period as query-string values (explicit dates, so a link means the same later)."""
-        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+        """The period as query-string values (explicit dates, so a link means the same later),
+        with its audience."""
+        dates = {"from": self.start.isoformat(), "to": self.end.isoformat()}
+        return dates if self.audience is None else {**dates, "audience": str(self.audience)}
 
     def words(self) -> str:
         """``"the last 30 days (2025-05-04 to 2025-06-02)"`` or ``"2025-05-01 to 2025-05-31"``."""
@@ -116,8 +122,15 @@ def _date(query: Mapping[str, str], name: str, label: str) -> dt.date | None:
 
 def period_from(query: Mapping[str, str], *, now: dt.datetime) -> Period:
     """The period a query string asks for: ``period=7|30|90`` (the last days, today included),
-    or ``from``/``to`` dates; the last 30 days when it says nothing. ``InvalidInput`` names a
-    bad field."""
+    or ``from``/``to`` dates; the last 30 days when it says nothing; ``audience``, an audience
+    id. ``InvalidInput`` names a bad field."""
+    audience = query.get("audience", "").strip()
+    if audience and not audience.isdigit():
+        raise InvalidInput(f"Audience: {audience!r} is not an audience id", field="audience")
+    return replace(_dates(query, now=now), audience=int(audience) if audience else None)
+
+
+def _dates(query: Mapping[str, str], *, now: dt.datetime) -> Period:
     today = now.astimezone(dt.UTC).date()
     chosen = query.get("period", "").strip()
     start, end = _date(query, "from", "From"), _date(query, "to", "To")
@@ -201,7 +214,7 @@ def revenue_chart(period: Period, buckets: list[Bucket]) -> str:
 def _bucket_link(period: Period, bucket: Bucket, figure: str) -> str:
     first = max(bucket.start, period.start)
     last = bucket.start if period.bucket == "day" else bucket.start + dt.timedelta(days=6)
-    part = Period(first, min(last, period.end), "custom")
+    part = replace(period, start=first, end=min(last, period.end), choice="custom")
     return behind_link(part, kind="message", by="channel", figure=figure)
 
 
@@ -222,8 +235,27 @@ def reports_context(services: Services, query: Mapping[str, str]) -> dict[str, A
     except InvalidInput as problem:
         context.update(problem=str(problem), problem_field=problem.field or "")
         period, by = period_from({}, now=now), "workflow"
-    context.update(period=period, by=by, counting=False, partial=False, reload=RELOAD)
-    key = (period.start, period.end, by)
+    with services.uow.transaction() as session:
+        audiences = [(a.id, a.name) for a in audience_service.list_(session)]
+        try:
+            if period.audience is not None:
+                member_ids(session, period.audience)
+        except InvalidInput as problem:
+            context.update(problem=str(problem), problem_field="audience")
+            period = replace(period, audience=None)
+    chosen = dict(audiences).get(period.audience) if period.audience is not None else None
+    context.update(
+        period=period,
+        by=by,
+        counting=False,
+        partial=False,
+        reload=RELOAD,
+        audiences=audiences,
+        audience_name=chosen,
+        keep={"by": by, **{k: v for k, v in period.query().items() if k == "audience"}},
+        everyone_href="/reports?" + urlencode({"by": by, **replace(period, audience=None).query()}),
+    )
+    key = (period.start, period.end, by, period.audience)
     kept, quick = report_figures(services), _quick.of(services)
     if _many(services, period):
         found = kept.within(key, 0.0)  # the figures kept, or their count begins
@@ -277,12 +309,14 @@ def _many(services: Services, period: Period) -> bool:
         return int(session.scalar(select(func.count()).select_from(capped)) or 0) >= LARGE
 
 
-_kept: PerStore[tuple[dt.date, dt.date, str], dict[str, Any]]
+# (first day, last day, grouping, audience id or None)
+Key = tuple[dt.date, dt.date, str, int | None]
+_kept: PerStore[Key, dict[str, Any]]
 
 
-def report_figures(services: Services) -> Summaries[tuple[dt.date, dt.date, str], dict[str, Any]]:
-    """The process's summaries of report figures per (first day, last day, grouping) for this
-    store (made when first read, dropped with ``services``)."""
+def report_figures(services: Services) -> Summaries[Key, dict[str, Any]]:
+    """The process's summaries of report figures per (first day, last day, grouping,
+    audience) for this store (made when first read, dropped with ``services``)."""
     return _kept.of(services)
 
 
@@ -292,15 +326,16 @@ def forget_figures(services: Services) -> None:
     _quick.forget(services)
 
 
-def _count(
-    services: Services, what: tuple[dt.date, dt.date, str], *, people: bool = True
-) -> dict[str, Any]:
-    first, last, by = what
-    period = Period(first, last, "custom")
+def _count(services: Services, what: Key, *, people: bool = True) -> dict[str, Any]:
+    first, last, by, audience = what
+    period = Period(first, last, "custom", audience)
     since, until = period.since, period.until
     computed_at = services.clock.now()
     with services.uow.transaction() as session:
-        rows, totals = report_and_totals(session, by=by, since=since, until=until, people=people)
+        contacts = None if audience is None else member_ids(session, audience)
+        rows, totals = report_and_totals(
+            session, by=by, since=since, until=until, people=people, contacts=contacts
+        )
         found = {
             "computed_at": computed_at,
             "rows": rows,
@@ -309,11 +344,13 @@ def _count(
             "surveys": nps(session, since=since, until=until),
         }
         if people:  # the charts read conversions from the rows: with the people
-            found["buckets"] = trend(session, since=since, until=until, bucket=period.bucket)
+            found["buckets"] = trend(
+                session, since=since, until=until, bucket=period.bucket, contacts=contacts
+            )
         return found
 
 
-def _rolled_up(services: Services, what: tuple[dt.date, dt.date, str]) -> dict[str, Any]:
+def _rolled_up(services: Services, what: Key) -> dict[str, Any]:
     """The figures that add up (from the rollup), A/B splits and NPS, without the people
     counted once or the charts: what the page shows while those are counted."""
     return _count(services, what, people=False)
@@ -363,7 +400,10 @@ def csv_table(services: Services, query: Mapping[str, str]) -> tuple[str, list[l
     period = period_from(query, now=services.clock.now())
     by = grouping_from(query)
     with services.uow.transaction() as session:
-        rows = message_report(session, by=by, since=period.since, until=period.until)
+        contacts = None if period.audience is None else member_ids(session, period.audience)
+        rows = message_report(
+            session, by=by, since=period.since, until=period.until, contacts=contacts
+        )
     names = group_names(by)
     table: list[list[Any]] = [[*names, "from", "to", *CSV_COLUMNS]]
     for row in rows:
@@ -401,6 +441,7 @@ def figure_from(query: Mapping[str, str], *, now: dt.datetime) -> behind.Figure:
         survey=query.get("survey", ""),
         category=query.get("category", ""),
         domain=query.get("domain", ""),
+        audience=period.audience,
     )
 
 

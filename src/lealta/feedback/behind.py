@@ -35,6 +35,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from lealta.audiences.members import member_ids
 from lealta.automations.tables import Run, RunStep
 from lealta.channels.tables import MessageInteraction, OutboxMessage
 from lealta.contacts.tables import Contact, Identifier
@@ -80,6 +81,7 @@ class Figure:
     survey: str = ""
     category: str = ""
     domain: str = ""
+    audience: int | None = None  # message figures: only its members' messages
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def _rows(session: Session, wanted: Figure) -> _Rows:
     if wanted.until <= wanted.since:
         raise InvalidInput("until must be after since", field="until")
     if wanted.kind == "message":
-        return _message(wanted)
+        return _message(session, wanted)
     if wanted.kind == "split":
         return _split(wanted)
     if wanted.kind == "nps":
@@ -110,13 +112,14 @@ def _rows(session: Session, wanted: Figure) -> _Rows:
     raise InvalidInput(f"unknown figure kind {wanted.kind!r}; choose from {', '.join(KINDS)}")
 
 
-def _message(wanted: Figure) -> _Rows:
+def _message(session: Session, wanted: Figure) -> _Rows:
     if wanted.figure not in MESSAGE_FIGURES:
         raise InvalidInput(
             f"unknown figure {wanted.figure!r}; choose from {', '.join(MESSAGE_FIGURES)}",
             field="figure",
         )
-    sent = sent_messages(wanted.by, wanted.since, wanted.until, wanted.key)
+    contacts = None if wanted.audience is None else member_ids(session, wanted.audience)
+    sent = sent_messages(wanted.by, wanted.since, wanted.until, wanted.key, contacts)
     query = select(sent.c.contact_id.label("contact_id"))
     if wanted.figure != "sent":
         query = query.join(

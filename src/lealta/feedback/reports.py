@@ -27,6 +27,11 @@ Groups: ``template`` and ``channel`` are the outbox row's; ``workflow`` is the w
 run that sent it (``outbox.run_id`` → ``workflow_runs``); ``step`` is (workflow, the step id kept
 in the payload by :mod:`lealta.automations.commands`). Messages sent outside workflows fall in
 the group ``(none)``.
+
+``contacts`` (a select of contact ids, such as an audience's members,
+:func:`lealta.audiences.members.member_ids`) keeps the messages sent to those people: the
+report is then the same as over a store holding only them (read from the rows, not the
+rollup, which does not know who was sent what).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     String,
     Subquery,
     and_,
@@ -77,6 +83,8 @@ _PER_MESSAGE = ("delivered", "bounced", "unsubscribed", "complained")
 # The interactions whose people (and orders) are counted once over the period.
 _ONCE = ("opened", "clicked", "converted")
 CENT = Decimal("0.01")
+# Whose messages a report counts: a select of contact ids, or None for everyone.
+Contacts = Select[Any] | None
 
 
 @dataclass
@@ -151,9 +159,11 @@ def message_report(
     by: str = "template",
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    contacts: Contacts = None,
 ) -> list[MessageStats]:
-    """Numbers per group of messages sent in ``[since, until)``, most sent first."""
-    return _report(session, group_names(by), since, until)[0]
+    """Numbers per group of messages sent in ``[since, until)`` (to ``contacts`` only, when
+    given), most sent first."""
+    return _report(session, group_names(by), since, until, contacts=contacts)[0]
 
 
 def message_totals(
@@ -171,12 +181,15 @@ def report_and_totals(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     people: bool = True,
+    contacts: Contacts = None,
 ) -> tuple[list[MessageStats], MessageStats]:
     """:func:`message_report` and :func:`message_totals` in one pass over the period; without
     ``people``, only the figures that add up (from the rollup, in a fraction of a second at
     any size): the people and orders counted once (``opened_unique``, ``clicked_unique``,
     ``converted``, ``converters``) are left at 0."""
-    return _report(session, group_names(by), since, until, totals=True, people=people)
+    return _report(
+        session, group_names(by), since, until, totals=True, people=people, contacts=contacts
+    )
 
 
 def _report(
@@ -187,10 +200,11 @@ def _report(
     *,
     totals: bool = False,
     people: bool = True,
+    contacts: Contacts = None,
 ) -> tuple[list[MessageStats], MessageStats]:
     if since is not None and until is not None and until <= since:
         raise InvalidInput("until must be after since", field="until")
-    sent = _query(names, since, until)
+    sent = _query(names, since, until, contacts=contacts)
     groups: dict[tuple[str, ...], MessageStats] = {}
     everyone = MessageStats({})
 
@@ -201,7 +215,9 @@ def _report(
         return groups[key]
 
     summed: dict[str, list[Any]] = {}
-    for _, key, kind, messages, total, revenue in additive(session, names, since, until):
+    for _, key, kind, messages, total, revenue in additive(
+        session, names, since, until, contacts=contacts
+    ):
         _add_additive(stats(key), kind, messages, total, revenue)
         entry = summed.setdefault(kind, [0, 0, Decimal(0)])
         entry[0], entry[1], entry[2] = entry[0] + messages, entry[1] + total, entry[2] + revenue
@@ -209,12 +225,12 @@ def _report(
         _add_additive(everyone, kind, messages, total, revenue)
     # people and orders counted once do not add up over days or groups: read from the
     # period's rows once, counted per group and in all (see :func:`_once`)
-    once = _once(session, sent, names, since, until, totals)
-    for level, *values, kind, contacts, orders in session.execute(once) if people else []:
+    once = _once(session, sent, names, since, until, totals, contacts)
+    for level, *values, kind, who, orders in session.execute(once) if people else []:
         target = stats(values) if level == 1 and names else everyone
-        _add_once(target, kind, int(contacts), int(orders))
+        _add_once(target, kind, int(who), int(orders))
         if not names:
-            _add_once(stats(values), kind, int(contacts), int(orders))
+            _add_once(stats(values), kind, int(who), int(orders))
     found = sorted(groups.values(), key=lambda s: (-s.sent, s.label))
     return found, everyone
 
@@ -226,6 +242,7 @@ def _once(
     since: dt.datetime | None,
     until: dt.datetime | None,
     totals: bool,
+    contacts: Contacts = None,
 ) -> Any:
     """The people who opened and clicked and the buyers and orders of the messages ``sent``,
     per group (level 1) and, with ``totals`` and groups, in all (level 0): rows of (level,
@@ -246,7 +263,9 @@ def _once(
         )
         return probe.exists().label(kind)
 
-    converting = _query(names, since, until, plain=lambda column: unindexed(session, column))
+    converting = _query(
+        names, since, until, plain=lambda column: unindexed(session, column), contacts=contacts
+    )
 
     flags = select(*keys, sent.c.contact_id, did("opened"), did("clicked")).cte("flags")
     bought = (
@@ -260,19 +279,17 @@ def _once(
     parts = []
     for level in [1, 0] if totals and names else [1]:
         for table, kind in ((flags, "opened"), (flags, "clicked"), (bought, "converted")):
-            contacts: ColumnElement[Any]
+            who: ColumnElement[Any]
             orders: ColumnElement[Any]
             if kind == "converted":
-                contacts = table.c.contact_id
+                who = table.c.contact_id
                 orders = func.count(table.c.order_id.distinct())
             else:
-                contacts = case((table.c[kind], table.c.contact_id))
+                who = case((table.c[kind], table.c.contact_id))
                 orders = literal(0)
             group = [table.c[name] for name in names]
             shown = group if level == 1 else [literal(None, String()) for _ in names]
-            part = select(
-                literal(level), *shown, literal(kind), func.count(contacts.distinct()), orders
-            )
+            part = select(literal(level), *shown, literal(kind), func.count(who.distinct()), orders)
             parts.append(part.group_by(*group) if level == 1 else part)
     return union_all(*parts)
 
@@ -310,12 +327,14 @@ def additive(
     only: Mapping[str, str] | None = None,
     *,
     daily: bool = False,
+    contacts: Contacts = None,
 ) -> Figures:
     """The figures that add up (see :mod:`lealta.feedback.rollup`) of the messages sent in
     ``[since, until)`` per group of ``names`` (and per send day when ``daily``): rows of
     (day or ``None``, key values, kind, messages, total, revenue). Whole days the rollup has
-    are read from it, touched days and partial days at the ends from the rows."""
-    plan = _plan(session, since, until)
+    are read from it, touched days and partial days at the ends from the rows (everything,
+    for ``contacts``)."""
+    plan = _plan(session, since, until, contacts)
     found: dict[tuple[Any, ...], list[Any]] = {}
 
     def add(rows: Any) -> None:
@@ -394,13 +413,20 @@ class _Plan:
     mark: RollupMark | None = None
 
 
-def _plan(session: Session, since: dt.datetime | None, until: dt.datetime | None) -> _Plan:
+def _plan(
+    session: Session,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    contacts: Contacts = None,
+) -> _Plan:
     period: list[ColumnElement[bool]] = []
     if since is not None:
         period.append(OutboxMessage.sent_at >= since)
     if until is not None:
         period.append(OutboxMessage.sent_at < until)
     everything = and_(true(), *period)
+    if contacts is not None:
+        return _Plan([and_(everything, OutboxMessage.contact_id.in_(contacts))])
     mark = marks(session)
     if mark is None:
         return _Plan([everything])
@@ -443,12 +469,13 @@ def sent_messages(
     since: dt.datetime | None,
     until: dt.datetime | None,
     only: Mapping[str, str] | None = None,
+    contacts: Contacts = None,
 ) -> Subquery:
     """The messages the report counts (sent in ``[since, until)``) as a subquery of
     ``outbox_id``, ``contact_id``, ``sent_at`` and the key columns of ``by``; ``only`` keeps
     one group (key name → value as the report shows it, :data:`NONE` for messages without
     one)."""
-    return _query(group_names(by), since, until, only)
+    return _query(group_names(by), since, until, only, contacts=contacts)
 
 
 def _query(
@@ -458,6 +485,7 @@ def _query(
     only: Mapping[str, str] | None = None,
     *,
     plain: Callable[[Any], Any] = lambda column: column,
+    contacts: Contacts = None,
 ) -> Subquery:
     """The messages sent in the range with the key columns ``names``, as a subquery (grouping
     by a subquery's columns keeps PostgreSQL happy with JSON path keys); ``plain`` wraps the
@@ -478,6 +506,8 @@ def _query(
         .outerjoin(Run, Run.id == OutboxMessage.run_id)
         .where(plain(OutboxMessage.status) == "sent")
     )
+    if contacts is not None:
+        query = query.where(OutboxMessage.contact_id.in_(contacts))
     if since is not None:
         query = query.where(plain(OutboxMessage.sent_at) >= since)
     if until is not None:

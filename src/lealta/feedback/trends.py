@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from lealta.channels.tables import MessageInteraction
 from lealta.errors import InvalidInput
-from lealta.feedback.reports import CENT, additive, group_names, sent_messages
+from lealta.feedback.reports import CENT, Contacts, additive, group_names, sent_messages
 from lealta.feedback.rollup import as_date, send_day
 
 BUCKETS = ("day", "week")
@@ -72,15 +72,17 @@ def trend(
     bucket: str = "day",
     by: str = "template",
     only: Mapping[str, str] | None = None,
+    contacts: Contacts = None,
 ) -> list[Bucket]:
-    """The buckets of ``[since, until)``, oldest first (see the module docstring)."""
+    """The buckets of ``[since, until)``, oldest first (see the module docstring); the
+    messages sent to ``contacts`` only, when given."""
     if bucket not in BUCKETS:
         raise InvalidInput(f"bucket must be one of {', '.join(BUCKETS)}", field="bucket")
     if until <= since:
         raise InvalidInput("until must be after since", field="until")
     if (until - since).days > MAX_DAYS:
         raise InvalidInput(f"a period is at most {MAX_DAYS} days", field="since")
-    days = _days(session, since, until, by, only)
+    days = _days(session, since, until, by, only, contacts)
     first, last = since.astimezone(dt.UTC).date(), (until - _TICK).astimezone(dt.UTC).date()
     found: dict[dt.date, Bucket] = {}
     day = first
@@ -99,6 +101,7 @@ def _days(
     until: dt.datetime,
     by: str,
     only: Mapping[str, str] | None,
+    contacts: Contacts,
 ) -> dict[dt.date, Bucket]:
     days: dict[dt.date, Bucket] = {}
 
@@ -108,7 +111,7 @@ def _days(
 
     names = group_names(by)
     for day, _, kind, messages, total, revenue in additive(
-        session, names, since, until, only, daily=True
+        session, names, since, until, only, daily=True, contacts=contacts
     ):
         target = at(day)
         if kind == "sent":
@@ -118,7 +121,7 @@ def _days(
         elif kind in KINDS:
             setattr(target, kind, getattr(target, kind) + messages)
     # orders are counted once a day: read from the rows (conversions only)
-    sent = sent_messages(by, since, until, only)
+    sent = sent_messages(by, since, until, only, contacts)
     sent_day = send_day(session, sent.c.sent_at)
     orders = (
         select(sent_day, func.count(MessageInteraction.order_id.distinct()))

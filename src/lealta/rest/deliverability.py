@@ -9,7 +9,8 @@
   prints the URL with it (the token derives from the secret key).
 * ``GET /v1/reports/messages``: sent, delivered, bounced, opened, clicked, unsubscribed,
   complained, converted and revenue with their rates, per template, step, channel or workflow
-  (see :mod:`lealta.feedback.reports`); admin key.
+  (see :mod:`lealta.feedback.reports`), of everyone or of one audience's members
+  (``audience=ID``); admin key.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from lealta.audiences.members import member_ids
 from lealta.contacts.schemas import UtcTime
 from lealta.errors import InvalidInput
 from lealta.feedback import bounces, deliverability
@@ -139,6 +141,7 @@ class MessageReport(BaseModel):
     by: Grouping
     since: UtcTime | None
     until: UtcTime | None
+    audience: int | None = Field(None, description="The audience filtered by (its id), if any.")
     rows: list[ReportRow]
 
 
@@ -150,15 +153,23 @@ def report_messages(
     by: Annotated[Grouping, Query(description="Group by this.")] = "template",
     since: Annotated[Moment | None, Query(description="Sent from (ISO 8601).")] = None,
     until: Annotated[Moment | None, Query(description="Sent before (ISO 8601).")] = None,
+    audience: Annotated[
+        int | None, Query(description="Only the messages sent to this audience's members (id).")
+    ] = None,
 ) -> MessageReport:
     """Per template, workflow step, channel or workflow: what was sent and what followed."""
     since_utc, until_utc = _utc(since), _utc(until)
     with services(request).uow.transaction() as session:
-        rows = message_report(session, by=by, since=since_utc, until=until_utc)
+        try:
+            contacts = None if audience is None else member_ids(session, audience)
+        except InvalidInput as problem:
+            raise ApiError(422, "invalid_input", str(problem), field="audience") from None
+        rows = message_report(session, by=by, since=since_utc, until=until_utc, contacts=contacts)
     return MessageReport(
         by=by,
         since=since_utc,
         until=until_utc,
+        audience=audience,
         rows=[ReportRow.model_validate(row.as_dict()) for row in rows],
     )
 

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from lealta.audiences.tables import Audience, AudienceMember
 from lealta.automations.tables import RunStep
+from lealta.contacts.tables import Contact
 from lealta.events.tables import Event
+from lealta.feedback.rollup import sweep
 from lealta.feedback.suppressions import suppress
 from lealta.feedback.surveys import answer, comment
 from lealta.users.service import list_audit
@@ -397,3 +400,80 @@ def test_a_small_shops_slow_count_is_waited_for(
     assert "Counting…" not in page
     assert _sent_total(page) == 44
     reports_page.forget_figures(data.api.services)
+
+
+def _audience(data: Data, name: str, members: list[str]) -> int:
+    with data.api.services.uow.transaction() as session:
+        audience = Audience(name=name, condition={"kind": "tag", "tag": name})
+        session.add(audience)
+        session.flush()
+        session.add_all(AudienceMember(audience_id=audience.id, contact_id=c) for c in members)
+        return audience.id
+
+
+def _rest(data: Data, **params: object) -> list[dict[str, object]]:
+    answer = data.api.client.get(
+        "/v1/reports/messages",
+        params={"by": "template", "since": SINCE, "until": UNTIL, **params},
+        headers=data.api.admin,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["rows"]
+
+
+def test_an_audience_filters_the_reports_to_its_members_messages(data: Data) -> None:
+    # whole days rolled up: the unfiltered report reads the rollup, the filtered ones the rows
+    with data.api.services.uow.transaction() as session:
+        sweep(session, now=dt.datetime(2025, 7, 2, tzinfo=dt.UTC))
+    ana_cy = _audience(data, "ana-cy", [data.ana, data.cy])
+    everyone = _rest(data)
+    assert _rest(data, audience=_audience(data, "all", _contacts(data))) == everyone
+    # what the report of a store holding only ana and cy would show
+    only = {r["template"]: r for r in _rest(data, audience=ana_cy)}
+    assert {t: (r["sent"], r["opened_unique"], r["clicked_unique"]) for t, r in only.items()} == {
+        "welcome": (1, 1, 1),
+        "sale": (1, 0, 0),
+        "feedback": (1, 0, 1),  # ana's survey answer
+    }
+    assert only["feedback"] == next(r for r in everyone if r["template"] == "feedback")
+    assert only["welcome"]["open_rate"] == 1.0
+    bad = data.api.client.get(
+        "/v1/reports/messages", params={"audience": 999}, headers=data.api.admin
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["field"] == "audience"
+
+    _signed_in(data.api, "viewer")
+    whole = data.api.client.get(f"/reports?by=template&{PERIOD}")
+    assert re.search(
+        rf"Messages sent</span><strong>{sum(r['sent'] for r in everyone)}</strong>", whole.text
+    )
+    page = data.api.client.get(f"/reports?by=template&{PERIOD}&audience={ana_cy}")
+    assert page.status_code == 200
+    assert "Audience: <strong>ana-cy</strong>" in page.text
+    cards = page.text.split('aria-label="Totals"')[1].split("</section>")[0]
+    assert re.search(r"Messages sent</span><strong>3</strong>", cards)  # not the whole report kept
+    assert f"audience={ana_cy}" in page.text.split('id="table-h"')[1]  # kept in the links
+    behind = data.api.client.get(
+        f"/reports/contacts?kind=message&by=template&template=welcome&{PERIOD}&audience={ana_cy}"
+    )
+    assert "ana@example.com" in behind.text
+    assert "bo@example.com" not in behind.text
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                data.api.client.get(f"/reports.csv?by=template&{PERIOD}&audience={ana_cy}").text
+            )
+        )
+    )
+    assert sorted((r["template"], int(r["sent"])) for r in rows) == [
+        ("feedback", 1),
+        ("sale", 1),
+        ("welcome", 1),
+    ]
+    assert "error" in data.api.client.get(f"/reports?{PERIOD}&audience=999").text
+
+
+def _contacts(data: Data) -> list[str]:
+    with data.api.services.uow.transaction() as session:
+        return list(session.scalars(select(Contact.id)))
