@@ -39,6 +39,18 @@ def lealta(
 ) -> str:
     """``lealta ARGS`` in ``folder`` on its store (or ``database_url``); the exit code must be
     ``code``; returns stdout + stderr."""
+    out, err = run(folder, *args, code=code, process=process, database_url=database_url)
+    return out + err
+
+
+def run(
+    folder: Path,
+    *args: str,
+    code: int = 0,
+    process: bool = False,
+    database_url: str | None = None,
+) -> tuple[str, str]:
+    """As :func:`lealta`, with stdout and stderr apart."""
     env_vars = store_env(folder, database_url)
     if process:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
@@ -50,7 +62,7 @@ def lealta(
             text=True,
         )
         assert done.returncode == code, done.stderr
-        return done.stdout + done.stderr
+        return done.stdout, done.stderr
     unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("LEALTA_")}
     get_settings.cache_clear()
     try:
@@ -59,4 +71,4 @@ def lealta(
     finally:
         get_settings.cache_clear()
     assert result.exit_code == code, result.stderr or repr(result.exception)
-    return result.stdout + result.stderr
+    return result.stdout, result.stderr

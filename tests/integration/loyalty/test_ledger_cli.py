@@ -1,5 +1,5 @@
-"""``lealta loyalty points …`` against a real store (SQLite and PostgreSQL), in a subprocess
-with the machine's clock: orders a day old are credited by ``sweep``."""
+"""``lealta loyalty points …`` against a real store (SQLite and PostgreSQL), run in the test
+process with the machine's clock: orders a day old are credited by ``sweep``."""
 
 from __future__ import annotations
 

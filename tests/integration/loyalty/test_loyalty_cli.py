@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from lealta.loyalty.program import load_program
+from tests.e2e.cli import run
 from tests.integration.conftest import Api
 from tests.integration.loyalty.helpers import PROGRAM, post_orders
 
 
 def lealta(api: Api, folder: Path, *args: str, code: int = 0) -> tuple[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
-    env["LEALTA_DATABASE_URL"] = api.services.settings.database_url
-    env["LEALTA_CONFIG_FILE"] = str(folder / "none.toml")
-    done = subprocess.run(
-        [sys.executable, "-m", "lealta", "loyalty", *args],
-        env=env,
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == code, done.stderr
-    return done.stdout, done.stderr
+    """``lealta loyalty ARGS`` on the api fixture's store, inside the test process (the same
+    Typer app, settings and bootstrap as the program: see tests/e2e/cli.py)."""
+    return run(folder, "loyalty", *args, code=code, database_url=api.services.settings.database_url)
 
 
 def test_import_show_export_and_apply(api: Api, tmp_path: Path) -> None:
