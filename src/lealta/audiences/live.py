@@ -34,10 +34,11 @@ from lealta.audiences.definition import load_condition
 from lealta.audiences.membership import ENTERED, EXITED, LISTS, MEMBERS
 from lealta.audiences.schedule import ordered
 from lealta.audiences.tables import Audience
-from lealta.conditions.reads import EVERYTHING, Reads, reads
+from lealta.conditions.reads import EVERYTHING, Reads, changed_by, reads
 from lealta.conditions.sql import members_query
 from lealta.conditions.views import among
 from lealta.contacts.tables import Contact, ContactList
+from lealta.events.tables import Event
 
 
 def watched(session: Session) -> bool:
@@ -73,6 +74,23 @@ def index(audiences: Sequence[Audience]) -> dict[int, Followed]:
         _INDEX.clear()  # only the audiences in force matter
         _INDEX[key] = found
     return found
+
+
+def follow_batch(session: Session, messages: Sequence[dict[str, Any]], *, now: dt.datetime) -> None:
+    """After the tracking processor applied ``messages`` (in ``session``'s transaction), their
+    people move in and out of the saved audiences those messages can affect."""
+    if not messages or not watched(session):
+        return
+    session.flush()  # the batch's profile changes, for the audiences' SQL
+    message_ids = [message["messageId"] for message in messages]
+    people = session.scalars(
+        select(Event.contact_id).where(Event.message_id.in_(message_ids)).distinct()
+    )
+    ids = [cid for cid in people if cid is not None]
+    fresh = session.scalars(
+        select(Contact.id).where(Contact.id.in_(ids), Contact.created_at >= now)
+    )
+    follow(session, ids, now=now, changes=changed_by(messages), fresh=fresh)
 
 
 def follow(

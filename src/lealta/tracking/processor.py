@@ -16,7 +16,6 @@ A message that cannot be applied is set aside with its error (``failed_at``), ne
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -25,9 +24,9 @@ import orjson
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from lealta.audiences.live import follow_batch
 from lealta.automations.triggers import Triggers, load_live
 from lealta.bootstrap import Services
-from lealta.contacts.tables import Contact
 from lealta.events.tables import Event
 from lealta.feedback.attribution import attribute_orders
 from lealta.rulesets.service import Rules, load_rules
@@ -145,7 +144,7 @@ def _apply(services: Services, session: Session, rows: Sequence[Row]) -> None:
             attribute_orders(
                 session, applier.purchases, now, days=services.settings.attribution_days
             )
-    _follow_audiences(session, applied, now)
+    follow_batch(session, applied, now=now)
 
 
 def _rules(services: Services, session: Session) -> Rules:
@@ -157,26 +156,6 @@ def _rules(services: Services, session: Session) -> Rules:
         )
     )
     return services.memo.get(("tracking rules", stored), lambda: load_rules(session))
-
-
-def _follow_audiences(session: Session, messages: list[dict[str, Any]], now: dt.datetime) -> None:
-    """The batch's people move in and out of the saved audiences its messages can affect
-    (lealta.audiences.live)."""
-    from lealta.audiences.live import follow, watched
-    from lealta.conditions.reads import changed_by
-
-    if not messages or not watched(session):
-        return
-    session.flush()  # the batch's profile changes, for the audiences' SQL
-    message_ids = [message["messageId"] for message in messages]
-    people = session.scalars(
-        select(Event.contact_id).where(Event.message_id.in_(message_ids)).distinct()
-    )
-    ids = [cid for cid in people if cid is not None]
-    fresh = session.scalars(
-        select(Contact.id).where(Contact.id.in_(ids), Contact.created_at >= now)
-    )
-    follow(session, ids, now=now, changes=changed_by(messages), fresh=fresh)
 
 
 def _set_aside(services: Services, session: Session, error: Exception) -> None:
