@@ -17,16 +17,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from lealta.bootstrap import Services, open_inbox
-from lealta.clock import SystemClock
-from lealta.config import Settings
-from lealta.keys.service import create_key
+from lealta.bootstrap import Services
 from lealta.rest.app import create_app
 from lealta.storage.base import utcnow
 from lealta.storage.engine import make_engine
 from lealta.storage.migrate import upgrade
 from lealta.storage.unit_of_work import UnitOfWork
 from lealta.tracking.processor import process_all
+from tests.factories.services import api_keys, services_for
 
 
 def _postgres_admin_url() -> str | None:
@@ -146,16 +144,8 @@ class Api:
 @pytest.fixture
 def api(uow: UnitOfWork, database_url: str) -> Iterator[Api]:
     """The REST API on a fresh database (SQLite and PostgreSQL); messages applied on ``drain``."""
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        environment="test",
-        secret_key="test-secret",
-        process_in_server=False,
-    )
-    services = Services(settings, uow, SystemClock(), open_inbox(database_url, uow))
+    services = services_for(uow, database_url, inbox=True)
     with uow.transaction() as session:
-        admin = create_key(session, scope="admin", name="test admin", now=utcnow()).key
-        track = create_key(session, scope="track", name="test site", now=utcnow()).key
+        admin, track = api_keys(session, utcnow())
     with TestClient(create_app(services)) as client:
         yield Api(client, services, admin, track)

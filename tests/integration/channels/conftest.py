@@ -7,20 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from lealta.bootstrap import Services
 from lealta.channels.dispatcher import DispatchReport, dispatch_due
-from lealta.channels.outbox import enqueue
 from lealta.channels.policy import FrequencyCap, QuietHours
 from lealta.channels.tables import OutboxMessage
 from lealta.channels.testing import RecordingChannel
 from lealta.clock import FrozenClock
-from lealta.config import Settings
-from lealta.contacts.consent import record_consent
-from lealta.events.tables import Event
-from lealta.identity.service import resolve
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories import contacts, events, outbox
+from tests.factories.services import services_for
 
 START = dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC)  # a Monday, daytime in Europe
 
@@ -39,26 +35,18 @@ class Outbox:
 
     def person(self, email: str, *, consent: str | None = "granted", **attributes: Any) -> str:
         """A contact with ``email``, its e-mail consent and attributes; its id."""
-        now = self.clock.now()
+        consents = {"email": consent} if consent else {}
         with self.services.uow.transaction() as session:
-            contact = resolve(session, {"email": email}, now)
-            contact.attributes = dict(attributes)
-            if consent:
-                record_consent(session, contact.id, "email", consent, source="test", at=now)
-            return contact.id
+            at = self.clock.now()
+            return contacts.person(
+                session, at, email=email, consents=consents, attributes=attributes
+            ).id
 
     def enqueue(self, key: str, contact_id: str, *, template: str = "welcome", **kw: Any) -> None:
+        kw.setdefault("payload", {"name": "Ana"})
         with self.services.uow.transaction() as session:
-            enqueue(
-                session,
-                key=key,
-                contact_id=contact_id,
-                channel=kw.pop("channel", "email"),
-                template=template,
-                payload=kw.pop("payload", {"name": "Ana"}),
-                run_id=kw.pop("run_id", None),
-                not_before=kw.pop("not_before", self.clock.now()),
-                now=self.clock.now(),
+            outbox.message(
+                session, contact_id, at=self.clock.now(), key=key, template=template, **kw
             )
 
     def dispatch(
@@ -75,31 +63,20 @@ class Outbox:
 
     def row(self, key: str) -> OutboxMessage:
         with self.services.uow.transaction() as session:
-            found = session.scalars(
-                select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
-            ).one()
-            session.expunge(found)
-            return found
+            return outbox.by_key(session, key)
 
     def events(self, contact_id: str) -> list[tuple[str | None, dict[str, Any]]]:
+        """The ``Message …`` events of ``contact_id``: name and properties, oldest first."""
         with self.services.uow.transaction() as session:
-            rows = session.execute(
-                select(Event.name, Event.properties)
-                .where(Event.contact_id == contact_id, Event.name.like("Message %"))
-                .order_by(Event.id)
-            )
-            return [(name, dict(properties)) for name, properties in rows]
+            found = events.stored(session, contact_id=contact_id)
+        return [
+            (e.name, dict(e.properties)) for e in found if (e.name or "").startswith("Message ")
+        ]
 
 
 @pytest.fixture
 def box(uow: UnitOfWork, database_url: str) -> Outbox:
     """The outbox on a fresh database (SQLite and PostgreSQL)."""
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        environment="test",
-        secret_key="test-secret",
-        process_in_server=False,
-    )
     clock = FrozenClock(START)
-    return Outbox(Services(settings, uow, clock), clock, RecordingChannel("email"))
+    services = services_for(uow, database_url, clock=clock)
+    return Outbox(services, clock, RecordingChannel("email"))
