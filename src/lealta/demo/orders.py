@@ -30,6 +30,12 @@ from lealta.demo.catalogue import (
 from lealta.demo.names import NAME_LISTS
 
 _CATEGORY_PRICE = np.array([32.0, 64.0, 38.0, 19.0, 129.0, 15.0])
+# The category a customer's next order often turns to after one of each category (in the order
+# of CATEGORIES): apparel then shoes, shoes then apparel, home then beauty, beauty then home,
+# electronics stays (accessories after a device), outlet then apparel; so the demo has items
+# bought in sequence (trousers, then shoes weeks later: see lealta.demo.baskets).
+_NEXT_CATEGORY = np.array([1, 0, 3, 2, 4, 0])
+_FOLLOW_UP = 0.35  # share of the orders after another that turn to its next category
 _OUTLET, _STORE, _CARD, _INVOICE, _BANK_TRANSFER = 5, 2, 0, 2, 3
 _ONLINE_HOURS = np.array(
     [2, 1, 1, 1, 1, 1, 2, 4, 6, 7, 8, 9, 10, 9, 8, 8, 8, 9, 11, 13, 14, 13, 9, 5]
@@ -86,6 +92,18 @@ def _numbered(prefix: str, numbers: Ints, width: int) -> Any:
     return pa.Array.from_buffers(pa.string(), len(numbers), buffers)
 
 
+def _follow_up(rng: np.random.Generator, week: Columns, previous: Ints) -> Columns:
+    """The week's orders, some turned to the next category of the customer's last one before
+    the week (sales stay in the outlet); ``previous`` is then moved on to this week's last."""
+    who, category = week["customer"], week["category"]
+    before = previous[who]
+    turn = (before >= 0) & (category != _OUTLET) & (rng.random(len(who)) < _FOLLOW_UP)
+    category = np.where(turn, _NEXT_CATEGORY[np.maximum(before, 0)], category)
+    customers, from_end = np.unique(who[::-1], return_index=True)  # orders are in time order
+    previous[customers] = category[len(who) - 1 - from_end]
+    return week | {"category": category}
+
+
 @dataclass(frozen=True, eq=False)
 class DemoShop:
     """A planned shop: its customers, when and how often they buy; :meth:`batches` has the orders.
@@ -128,9 +146,12 @@ class DemoShop:
         """
         days, width = len(self.month), max(7, len(str(self.orders)))
         remaining, pending, done = self.counts.copy(), list[Columns](), 0
+        previous = np.full(self.customers, -1, np.int64)  # each customer's last category so far
         for week, monday in enumerate(range(0, days, 7)):
             rng = np.random.default_rng([self.seed, 1, week])
-            pending.append(self._week(rng, monday, min(monday + 7, days), remaining))
+            follow = np.random.default_rng([self.seed, 2, week])
+            columns = self._week(rng, monday, min(monday + 7, days), remaining)
+            pending.append(_follow_up(follow, columns, previous))
             rows = sum(len(part["customer"]) for part in pending)
             if rows >= batch_rows or (monday + 7 >= days and rows):
                 yield self._assemble(pending, done, width)
@@ -167,9 +188,8 @@ class DemoShop:
         on_sale = np.isin(self.month[day], (0, 6)) & (rng.random(n) < 0.2)  # January, July sales
         category = np.where(on_sale, _OUTLET, category)
         items = 1 + rng.poisson(self.basket[who] - 1.0)
-        price = _CATEGORY_PRICE[category] * self.price_level[who] * rng.lognormal(0.0, 0.3, n)
-        amount = np.maximum(np.round(items * price, 2), 0.5)
-        return {"category": category, "items": items, "amount": amount}
+        price = self.price_level[who] * rng.lognormal(0.0, 0.3, n)  # times the category's
+        return {"category": category, "items": items, "price": price}
 
     def _payment(self, rng: np.random.Generator, who: Ints, day: Ints, channel: Ints) -> Columns:
         method = _keep_or_draw(rng, self.payment[who], 0.85, PAYMENT_SHARES)
@@ -186,6 +206,8 @@ class DemoShop:
         who, n = column["customer"], len(column["customer"])
         epoch_day = int((np.datetime64(self.start, "D") - np.datetime64(0, "D")).astype(np.int64))
         unpaid = column["paid"] >= len(self.month)  # not paid by the end of the export
+        price = _CATEGORY_PRICE[column["category"]] * column["price"]
+        amount = np.maximum(np.round(column["items"] * price, 2), 0.5)
         arrays = [
             _numbered("SO-", np.arange(done + 1, done + n + 1, dtype=np.int64), width),
             _numbered("C", who + 1, max(6, len(str(self.customers)))),
@@ -193,7 +215,7 @@ class DemoShop:
             pa.array(NAME_LISTS[0][0]).take(self.first_name[who]),
             pa.array(NAME_LISTS[1][0]).take(self.last_name[who]),
             pa.array(column["second"] + epoch_day * 86_400, pa.timestamp("s")),
-            pa.array(column["amount"], pa.float64()),
+            pa.array(amount, pa.float64()),
             pa.repeat("EUR", n),
             pa.array(column["items"], pa.int64()),
             pa.array(CATEGORIES).take(column["category"]),

@@ -118,6 +118,7 @@ def _message_templates(services: Services) -> None:
 
 def demo_messages(customers: int, *, seed: int, end: dt.date) -> Iterator[dict[str, Any]]:
     """The demo shop as tracking messages (orders from :mod:`lealta.demo.shop`, plus behaviour)."""
+    from lealta.demo.baskets import BasketMaker
     from lealta.demo.shop import generate_orders
 
     start = end - dt.timedelta(days=730)
@@ -129,8 +130,10 @@ def demo_messages(customers: int, *, seed: int, end: dt.date) -> Iterator[dict[s
         first.setdefault(row["customer_id"], row)
     for customer, row in first.items():
         yield from _customer_journey(rng, customer, row)
+    baskets = BasketMaker(np.random.default_rng([seed, 3]))
     for row in rows:
-        yield from _order_messages(rng, row)
+        lines = baskets.lines(row["customer_id"], row["category"], row["items"], row["amount"])
+        yield from _order_messages(rng, row, lines)
     yield from _prospects(rng, max(1, customers // 2), start, end)
 
 
@@ -194,14 +197,17 @@ def _customer_journey(
             }
 
 
-def _order_messages(rng: np.random.Generator, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _order_messages(
+    rng: np.random.Generator, row: dict[str, Any], lines: list[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
     placed = row["order_date"]
     if rng.random() < 0.4:
+        viewed = {key: lines[0][key] for key in ("category", "product_id", "name")}
         yield {
             "type": "track",
             "userId": row["customer_id"],
             "event": "Product Viewed",
-            "properties": {"category": row["category"], "product_id": f"{row['category'][:3]}-1"},
+            "properties": viewed,
             "messageId": f"demo-view-{row['order_id']}",
             "timestamp": _at(placed - dt.timedelta(minutes=12)),
         }
@@ -209,7 +215,7 @@ def _order_messages(rng: np.random.Generator, row: dict[str, Any]) -> Iterator[d
         "order_id": row["order_id"],
         "total": row["amount"],
         "currency": row["currency"],
-        "products": [{"category": row["category"], "quantity": row["items"]}],
+        "products": lines,
         "channel": row["channel"],
         "payment_method": row["payment_method"],
     }

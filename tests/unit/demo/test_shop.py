@@ -151,6 +151,15 @@ def test_a_fifth_of_the_customers_bring_half_the_revenue(per_customer: pd.DataFr
     assert revenue.iloc[: len(revenue) // 5].sum() >= 0.5 * revenue.sum()
 
 
+def test_after_apparel_the_next_order_turns_to_shoes_more_often_than_shop_wide(
+    orders: pd.DataFrame,
+) -> None:
+    following = orders.groupby("customer_id")["category"].shift(-1)
+    after_apparel = following[orders["category"] == "Apparel"].dropna()
+    shop_wide = (orders["category"] == "Shoes").mean()
+    assert (after_apparel == "Shoes").mean() >= 1.5 * shop_wide
+
+
 def test_sales_peak_in_november_and_december(orders: pd.DataFrame) -> None:
     per_month = orders["order_date"].dt.month.value_counts()
     assert per_month[[11, 12]].min() > per_month.drop([11, 12]).max()
