@@ -118,7 +118,7 @@ def value_view(found: ValueBreakdown, by: Grouping, names: list[str]) -> dict[st
     order = [*names, *sorted(set(found.groups) - set(names))]
     rows = []
     for name in order:
-        group = found.groups.get(name) or GroupValue(name, 0, 0.0, 0.0, 0)
+        group = found.groups.get(name) or GroupValue(name, 0, 0.0, None, 0)
         rows.append(
             {
                 "name": name,

@@ -5,7 +5,12 @@ Read set-wise from ``contact_predictions`` joined to ``contact_rfm`` (segment) o
 
 - ``customers``: how many;
 - ``total_clv`` / ``mean_clv``: their predicted value over the run's horizon, summed / averaged;
-- ``mean_p_alive``: their average probability of still being a customer;
+- ``mean_p_alive``: the average probability of still being a customer of those with a repeat
+  purchase; ``None`` when every one bought only once;
+- ``one_time``: how many bought only once (churn band ``new``), and ``one_time_share`` of
+  ``customers``. BG/NBD takes a customer without a repeat purchase as alive (P(alive) is 1:
+  the model lets customers churn only right after a purchase), which says nothing about them,
+  so they are left out of ``mean_p_alive`` and counted apart;
 - ``at_risk``: how many are in the ``high`` churn-risk band (P(alive) under 0.3, see
   :mod:`lealta.prediction.bands`), and ``at_risk_share`` of ``customers``.
 """
@@ -24,6 +29,7 @@ from lealta.prediction.bands import HIGH_BELOW
 from lealta.prediction.tables import ContactPrediction
 
 AT_RISK = "high"
+ONE_TIME = "new"  # the churn band of customers with one purchase only
 Grouping = Literal["segment", "tier"]
 
 
@@ -34,8 +40,9 @@ class GroupValue:
     name: str
     customers: int
     total_clv: float
-    mean_p_alive: float
+    mean_p_alive: float | None
     at_risk: int
+    one_time: int = 0
 
     @property
     def mean_clv(self) -> float:
@@ -44,6 +51,10 @@ class GroupValue:
     @property
     def at_risk_share(self) -> float:
         return self.at_risk / self.customers if self.customers else 0.0
+
+    @property
+    def one_time_share(self) -> float:
+        return self.one_time / self.customers if self.customers else 0.0
 
 
 @dataclass(frozen=True)
@@ -69,21 +80,25 @@ def predictions_stamp(session: Session) -> Hashable:
 def value_by(session: Session, by: Grouping) -> ValueBreakdown:
     """Predicted value per RFM segment (``by="segment"``) or loyalty tier (``"tier"``)."""
     key, group = _grouping(by)
-    high = func.sum(case((ContactPrediction.churn_band == AT_RISK, 1), else_=0))
+    band = ContactPrediction.churn_band
+    high = func.sum(case((band == AT_RISK, 1), else_=0))
+    one_time = func.sum(case((band == ONE_TIME, 1), else_=0))
+    repeat_p_alive = func.avg(case((band != ONE_TIME, ContactPrediction.p_alive), else_=None))
     query = (
-        select(
-            group,
-            func.count(),
-            func.sum(ContactPrediction.clv),
-            func.avg(ContactPrediction.p_alive),
-            high,
-        )
+        select(group, func.count(), func.sum(ContactPrediction.clv), repeat_p_alive, high, one_time)
         .join(ContactPrediction, ContactPrediction.contact_id == key)
         .group_by(group)
     )
     groups = {
-        str(name): GroupValue(str(name), int(n), float(total or 0), float(p or 0), int(risk or 0))
-        for name, n, total, p, risk in session.execute(query)
+        str(name): GroupValue(
+            str(name),
+            int(n),
+            float(total or 0),
+            None if p is None else float(p),
+            int(risk or 0),
+            int(once or 0),
+        )
+        for name, n, total, p, risk, once in session.execute(query)
     }
     run = session.execute(
         select(ContactPrediction.horizon_days, ContactPrediction.computed_at).limit(1)

@@ -35,9 +35,18 @@ tiers:
 ORDERS = {"ana": [3, 40, 90], "ben": [5, 60, 100], "cruz": [30], "dana": [200, 300]}
 # customer -> (P(alive), predicted value, churn band); dana has no prediction
 PREDICTED = {"ana": (0.9, 120.0, "low"), "ben": (0.2, 30.0, "high"), "cruz": (1.0, 25.5, "new")}
+ONE_PURCHASE = "n/a (one purchase)"
 
 
-def _shop(api: Api) -> dict[str, str]:
+ONE_TIER = """\
+name: One club
+window_days: 365
+tiers:
+  - name: Member
+"""
+
+
+def _shop(api: Api, program: str = PROGRAM) -> dict[str, str]:
     """The orders, an RFM run and a loyalty review; each customer's contact id."""
     now = api.services.clock.now()
     batch = [
@@ -54,7 +63,7 @@ def _shop(api: Api) -> dict[str, str]:
     api.drain()
     frame = rfm_from_store(api.services)
     with api.services.uow.transaction() as session:
-        loyalty.save(session, PROGRAM, now=now)
+        loyalty.save(session, program, now=now)
         create_user(session, email="vic@example.com", role="viewer", password=PASSWORD, now=now)
     loyalty.apply_program(api.services, now=now)
     with api.services.uow.transaction() as session:
@@ -81,14 +90,7 @@ def _listed(api: Api, href: str) -> set[str]:
     return set(re.findall(r'href="/contacts/([0-9a-z]+)"', page.text))
 
 
-def test_the_pages_show_predicted_value_per_segment_and_tier(api: Api) -> None:
-    ids = _shop(api)
-    _sign_in(api)
-    before = api.client.get("/segments").text
-    assert "No predicted value yet" in before
-    assert "lealta clv --from-store" in before
-    assert "No predicted value per tier yet" in api.client.get("/loyalty").text
-
+def _predict(api: Api, ids: dict[str, str]) -> None:
     scored = pd.DataFrame(
         [
             {"customer_id": ids[who], "p_alive": p, "expected_purchases": 1.0,
@@ -98,6 +100,18 @@ def test_the_pages_show_predicted_value_per_segment_and_tier(api: Api) -> None:
     )  # fmt: skip
     with api.services.uow.transaction() as session:
         save_predictions(session, scored, horizon_days=90, version="v1", now=utcnow())
+
+
+def test_the_pages_show_predicted_value_per_segment_and_tier(api: Api) -> None:
+    ids = _shop(api)
+    _sign_in(api)
+    before = api.client.get("/segments").text
+    assert "No predicted value yet" in before
+    assert "lealta clv --from-store" in before
+    assert "No predicted value per tier yet" in api.client.get("/loyalty").text
+
+    _predict(api, ids)
+    with api.services.uow.transaction() as session:
         segments = dict(session.execute(select(ContactRfm.contact_id, ContactRfm.segment)).all())
     segment_of = {who: segments[cid] for who, cid in ids.items()}
     page = api.client.get("/segments").text
@@ -111,16 +125,20 @@ def test_the_pages_show_predicted_value_per_segment_and_tier(api: Api) -> None:
             assert row is None or ">0</a>" in row[0]
             continue
         assert row, segment
-        cells = re.findall(r'data-label="([^"]+)"><a [^>]*>([^<]+)</a>', row[0])
+        cells = re.findall(r'data-label="([^"]+)"><a [^>]*>(?:<span[^>]*>)?([^<]+)<', row[0])
         total = sum(clv for _, clv, _ in mine)
         at_risk = sum(band == "high" for *_, band in mine)
+        repeat = [p for p, _, band in mine if band != "new"]  # one-time buyers: P(alive) 1
         assert dict(cells) == {
             "Customers": str(len(mine)),
             "Predicted value": f"{total:,.2f}",
             "Per customer": f"{total / len(mine):,.2f}",
-            "P(alive)": f"{100 * sum(p for p, _, _ in mine) / len(mine):.1f}%",
+            "P(alive)": f"{100 * sum(repeat) / len(repeat):.1f}%" if repeat else ONE_PURCHASE,
             "At churn risk": f"{100 * at_risk / len(mine):.1f}%",
         }
+        one_time = len(mine) - len(repeat)
+        shown = f"{100 * one_time / len(mine):.0f}% one purchase</span>"
+        assert (shown in row[0]) == bool(repeat and one_time)
         names = [w for w in PREDICTED if segment_of[w] == segment]
         assert _listed(api, href) == {ids[w] for w in names}
         risk = f"/contacts?segment={quote_plus(segment)}&amp;churn_band=high"
@@ -133,7 +151,25 @@ def test_the_pages_show_predicted_value_per_segment_and_tier(api: Api) -> None:
     assert ">150.00</a>" in gold[1]
     assert "75.00 each · P(alive) 55%" in gold[1]
     assert "50% at churn risk" in gold[1]
+    cells = re.findall(
+        r'<td class="num value" data-label="Predicted value">(.*?)</td>', tiers, re.S
+    )
+    assert "P(alive) <span title=" in cells[1]  # Member: cruz, one purchase only
+    assert f">{ONE_PURCHASE}</span>" in cells[1]
     assert _listed(api, "/contacts?tier=Gold&churn_band=high") == {ids["ben"]}
     assert _listed(api, "/contacts?tier=Gold&clv_min=0") == {ids["ana"], ids["ben"]}
     bad = api.client.get("/contacts?churn_band=doomed")  # the list says what is wrong
     assert "churn_band takes one of low, medium, high, new" in unescape(bad.text)
+
+
+def test_one_time_buyers_are_left_out_of_p_alive_and_counted_beside_it(api: Api) -> None:
+    ids = _shop(api, ONE_TIER)
+    _sign_in(api)
+    _predict(api, ids)
+    page = unescape(api.client.get("/loyalty").text)
+    cell = re.search(r'<td class="num value" data-label="Predicted value">(.*?)</td>', page, re.S)
+    assert cell  # ana 0.9, ben 0.2, cruz bought once (P(alive) 1 by the model): 55%, not 70%
+    assert "P(alive) 55%" in cell[1]
+    assert "33% one purchase" in cell[1]
+    assert "which says nothing" in page  # the note under the table, and the tooltip
+    assert 'title="The model (BG/NBD) counts a customer with one purchase only' in page
