@@ -65,12 +65,12 @@ def next_stage(
     stage = _stage_of(model, current)
     here = model.index(stage)
     known = facts if facts is not None else {}
-    for rule in model.rules:
+    for rule in model.named(event):  # the rules that can match it, in order
         if rule.from_stages and stage not in rule.from_stages:
             continue
         if rule.to == stage or (model.index(rule.to) < here and not rule.backward):
             continue
-        if rule.applies(event, known):
+        if rule.holds(event, known):
             return Transition(to=rule.to, from_=stage, rule_id=rule.id)
     return None
 

@@ -24,9 +24,12 @@ from lealta.scoring.rules import (
     Condition,
     EventRule,
     RuleBase,
+    RuleIndex,
     ScoringEvent,
     as_number,
+    conditions_hold,
     load_document,
+    name_and_type,
     property_value,
 )
 
@@ -73,7 +76,12 @@ class StageRule(EventRule):
         bool
             True when the event matches and every trait and fact requirement holds.
         """
-        if not self.matches(event):
+        return self.named(name_and_type(event)) and self.holds(event, facts)
+
+    def holds(self, event: ScoringEvent, facts: Mapping[str, Any]) -> bool:
+        """:meth:`applies` for an event whose name and type the rule wants
+        (:meth:`lealta.scoring.rules.RuleIndex.named`)."""
+        if self.where and not conditions_hold(self.where, event.properties):
             return False
         for trait in self.requires_traits:
             value = property_value(event.properties, trait)
@@ -113,6 +121,7 @@ class LifecycleModel(BaseModel):
     inactivity: list[InactivityRule] = []
 
     _order: dict[str, int] = PrivateAttr(default_factory=dict)
+    _index: RuleIndex[StageRule] = PrivateAttr(default_factory=lambda: RuleIndex(()))
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:
@@ -134,7 +143,14 @@ class LifecycleModel(BaseModel):
                 if name not in order:
                     raise ValueError(f"rule {rule.id!r}: unknown stage {name!r}; known: {known}")
         self._order = order
+        self._index = RuleIndex(self.rules)
         return self
+
+    def named(self, event: ScoringEvent) -> tuple[StageRule, ...]:
+        """The event rules wanting ``event``'s name and type, in order (their conditions,
+        traits and facts unchecked: :meth:`StageRule.holds`)."""
+        # the private state read directly: pydantic's attribute hook is slow on a hot path
+        return self.__pydantic_private__["_index"].named(event)  # type: ignore[no-any-return,index]
 
     def index(self, stage: str) -> int:
         """The position of ``stage`` in the forward order.
@@ -154,7 +170,7 @@ class LifecycleModel(BaseModel):
         KeyError
             When there is no such stage.
         """
-        return self._order[stage]
+        return self.__pydantic_private__["_order"][stage]  # type: ignore[no-any-return,index]
 
     def has_stage(self, stage: str) -> bool:
         """Whether ``stage`` is one of the model's stages.
@@ -169,7 +185,7 @@ class LifecycleModel(BaseModel):
         bool
             True when the model has it.
         """
-        return stage in self._order
+        return stage in self.__pydantic_private__["_order"]  # type: ignore[index]
 
     @classmethod
     def default(cls) -> LifecycleModel:

@@ -17,7 +17,7 @@ from lealta.lifecycle.engine import Transition, due_inactivity, next_stage
 from lealta.lifecycle.rules import LifecycleModel
 from lealta.lifecycle.tables import StageChange
 from lealta.orders.tables import Order
-from lealta.scoring.rules import ScoringEvent
+from lealta.scoring.rules import ScoringEvent, conditions_hold
 from lealta.storage.pending import PendingRows
 
 STAGE_CHANGED = "Lifecycle Stage Changed"
@@ -137,7 +137,10 @@ def _known(model: LifecycleModel, stage: str | None) -> bool:
 
 
 def _needs_orders(model: LifecycleModel, event: ScoringEvent) -> bool:
-    return any(r.min_orders is not None and r.matches(event) for r in model.rules)
+    return any(
+        r.min_orders is not None and (not r.where or conditions_hold(r.where, event.properties))
+        for r in model.named(event)
+    )
 
 
 def _orders(session: Session, contact: Contact) -> int:

@@ -192,6 +192,26 @@ def needs_recompute(state: ScoreState, event: ScoringEvent) -> bool:
     return state.last_key is not None and event.key <= state.last_key
 
 
+def can_score(model: ScoringModel, event: ScoringEvent) -> bool:
+    """Whether ``event`` may change a score: a rule wants its name and type (conditions
+    aside), or it adjusts the score. One that may not leaves every state as it is, whenever it
+    arrives: :func:`apply` returns the state unchanged and a refold skips it.
+
+    Parameters
+    ----------
+    model
+        The scoring model.
+    event
+        The event.
+
+    Returns
+    -------
+    bool
+        False when no state needs reading for it.
+    """
+    return bool(model.named(event)) or _adjustment(event) is not None
+
+
 def apply(model: ScoringModel, state: ScoreState, event: ScoringEvent) -> Applied:
     """Apply one event that comes after every event already in ``state``.
 
@@ -224,7 +244,7 @@ def apply(model: ScoringModel, state: ScoreState, event: ScoringEvent) -> Applie
             f"event {event.key!r} at {event.occurred_at.isoformat()} is not after the last "
             "scored event; recompute the score from the full history"
         )
-    matched = [rule for rule in model.rules if rule.matches(event)]
+    matched = model.matching(event)
     adjustment = _adjustment(event)
     if not matched and adjustment is None:
         return Applied(state=state)

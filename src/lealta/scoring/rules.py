@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Generic, Literal, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -354,16 +354,67 @@ class EventRule(RuleBase):
         bool
             True when the rule applies to the event (caps and stages aside).
         """
-        # Read the private state in one lookup: pydantic's attribute hook is slow on a hot path.
-        private: dict[str, Any] = self.__pydantic_private__ or {}
-        names = private["_names"]
-        if names and (event.name is None or event.name.casefold() not in names):
-            return False
-        kinds = private["_types"]
-        if kinds and event.type.casefold() not in kinds:
+        if not self.named(name_and_type(event)):
             return False
         where = self.where
         return not where or conditions_hold(where, event.properties)
+
+    def named(self, folded: tuple[str | None, str]) -> bool:
+        """Whether the rule wants events of this (name, type), both case-folded (the name
+        None when the event has none); its ``where`` conditions aside."""
+        # Read the private state in one lookup: pydantic's attribute hook is slow on a hot path.
+        private: dict[str, Any] = self.__pydantic_private__ or {}
+        names = private["_names"]
+        name, kind = folded
+        if names and (name is None or name not in names):
+            return False
+        kinds = private["_types"]
+        return not kinds or kind in kinds
+
+
+R = TypeVar("R", bound=EventRule)
+
+
+class RuleIndex(Generic[R]):
+    """The rules of an ordered list an event matches, in order, without testing every rule:
+    the rules wanting an event's (name, type) are found once per distinct pair and kept, so
+    only their ``where`` conditions are checked per event. Pure; holds no event."""
+
+    LIMIT = 10_000  # distinct (name, type) pairs kept; past it the index starts over
+
+    def __init__(self, rules: Sequence[R]) -> None:
+        self._rules = tuple(rules)
+        self._named: dict[tuple[str | None, str], tuple[R, ...]] = {}
+
+    def __eq__(self, other: object) -> bool:  # models holding one compare by their rules
+        return isinstance(other, RuleIndex) and other._rules == self._rules
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def named(self, event: ScoringEvent) -> tuple[R, ...]:
+        """The rules that want ``event``'s name and type, in order (conditions unchecked)."""
+        folded = name_and_type(event)
+        found = self._named.get(folded)
+        if found is None:
+            if len(self._named) >= self.LIMIT:
+                self._named.clear()
+            found = tuple(rule for rule in self._rules if rule.named(folded))
+            self._named[folded] = found
+        return found
+
+    def matching(self, event: ScoringEvent) -> list[R]:
+        """The rules ``event`` matches (name, type and conditions), in order."""
+        properties = event.properties
+        return [
+            rule
+            for rule in self.named(event)
+            if not rule.where or conditions_hold(rule.where, properties)
+        ]
+
+
+def name_and_type(event: ScoringEvent) -> tuple[str | None, str]:
+    """The event's name (None when it has none) and type, case-folded, as rules compare them."""
+    return (event.name.casefold() if event.name is not None else None, event.type.casefold())
 
 
 class ScoringRule(EventRule):
@@ -405,6 +456,8 @@ class ScoringModel(BaseModel):
     min_score: FiniteFloat | None = None
     thresholds: list[FiniteFloat] = []
 
+    _index: RuleIndex[ScoringRule] = PrivateAttr(default_factory=lambda: RuleIndex(()))
+
     @field_validator("thresholds")
     @classmethod
     def _sort_thresholds(cls, thresholds: list[float]) -> list[float]:
@@ -424,7 +477,18 @@ class ScoringModel(BaseModel):
         low, high = self.min_score, self.max_score
         if low is not None and high is not None and low > high:
             raise ValueError(f"min_score {low:g} is above max_score {high:g}")
+        self._index = RuleIndex(self.rules)
         return self
+
+    def named(self, event: ScoringEvent) -> tuple[ScoringRule, ...]:
+        """The rules wanting ``event``'s name and type, in model order (conditions unchecked)."""
+        # the private state read directly: pydantic's attribute hook is slow on a hot path
+        return self.__pydantic_private__["_index"].named(event)  # type: ignore[no-any-return,index]
+
+    def matching(self, event: ScoringEvent) -> list[ScoringRule]:
+        """The rules ``event`` matches, in model order."""
+        # the private state read directly: pydantic's attribute hook is slow on a hot path
+        return self.__pydantic_private__["_index"].matching(event)  # type: ignore[no-any-return,index]
 
     @classmethod
     def default(cls) -> ScoringModel:

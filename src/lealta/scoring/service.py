@@ -51,6 +51,41 @@ def needs_history(contact: Contact, event: ScoringEvent) -> bool:
     return engine.needs_recompute(state_of(contact), event)
 
 
+class Kept:
+    """The score states of one batch's contacts, parsed once and written back once.
+
+    The processor scores many events per transaction, often several of one person: instead of
+    reading ``score_state`` from JSON and writing it back for every event, the state is parsed
+    on the person's first scored event, kept here, and set on the profile by :meth:`write`
+    (before anything reads profiles back). ``contacts.score`` follows every event.
+    """
+
+    def __init__(self) -> None:
+        self._states: dict[str, engine.ScoreState] = {}
+        self._changed: dict[str, Contact] = {}
+
+    def state(self, contact: Contact) -> engine.ScoreState:
+        """The contact's state as of its last event scored in this batch."""
+        state = self._states.get(contact.id)
+        if state is None:
+            state = self._states[contact.id] = state_of(contact)
+        return state
+
+    def set(self, contact: Contact, state: engine.ScoreState) -> None:
+        """The contact's new state (its score at once, the stored state at :meth:`write`)."""
+        self._states[contact.id] = state
+        self._changed[contact.id] = contact
+        contact.score = state.score
+
+    def write(self) -> None:
+        """Set every changed state on its profile, and forget them all (the profiles may
+        change by other ways after: a merge)."""
+        for contact_id, contact in self._changed.items():
+            contact.score_state = self._states[contact_id].to_dict()
+        self._states.clear()
+        self._changed.clear()
+
+
 def on_event(
     session: Session,
     contact: Contact,
@@ -58,26 +93,34 @@ def on_event(
     model: ScoringModel,
     *,
     pending: PendingRows | None = None,
+    kept: Kept | None = None,
 ) -> engine.Applied | None:
     """Score one new event of ``contact``; returns what changed (None when nothing did).
 
     With ``pending``, the ledger rows and threshold events of an event in order are kept there
-    for a bulk write (a late event, which refolds the history, writes it first)."""
-    if event.name in SYSTEM_EVENTS:
+    for a bulk write (a late event, which refolds the history, writes it first); with
+    ``kept``, the contact's state is kept there between events (:class:`Kept`). An event that
+    no rule wants and that adjusts nothing changes no score, early or late: the state is not
+    even read."""
+    if event.name in SYSTEM_EVENTS or not engine.can_score(model, event):
         return None
-    state = state_of(contact)
+    state = kept.state(contact) if kept is not None else state_of(contact)
     if engine.needs_recompute(state, event):
         if pending is not None:
             pending.write(session)
+        if kept is not None:
+            kept.write()
         return recompute_contact(session, contact, model, extra=[event])
     applied = engine.apply(model, state, event)
     if applied.state is state:
         return None
     crossings = [(t, applied.changes[-1]) for t in applied.crossed]
-    if pending is None:
-        _store(session, contact, applied, crossings)
+    if kept is not None:
+        kept.set(contact, applied.state)
     else:
-        _keep(pending, contact, applied, crossings)
+        contact.score_state = applied.state.to_dict()
+        contact.score = applied.state.score
+    _store(session, contact, applied, crossings, pending=pending)
     return applied
 
 
@@ -117,6 +160,8 @@ def recompute_contact(
         crossings.extend((t, step.changes[-1]) for t in step.crossed)
     applied = engine.Applied(state=state, changes=changes, crossed=crossed)
     session.execute(delete(ScoreChange).where(ScoreChange.contact_id == contact.id))
+    contact.score_state = state.to_dict()
+    contact.score = state.score
     _store(session, contact, applied, crossings)
     return applied
 
@@ -136,41 +181,22 @@ def _store(
     contact: Contact,
     applied: engine.Applied,
     crossings: list[tuple[float, engine.ScoreChange]],
+    *,
+    pending: PendingRows | None = None,
 ) -> None:
-    contact.score_state = applied.state.to_dict()
-    contact.score = applied.state.score
+    """Write the ledger rows and threshold events of ``applied`` (kept in ``pending`` for a
+    bulk write when given); a crossing already recorded is skipped when written."""
+    rows = pending if pending is not None else PendingRows()
     for change in applied.changes:
-        session.add(ScoreChange(**_change_row(contact.id, change)))
-    if not crossings:
-        return
-    wanted = {
-        row["message_id"]: row
-        for row in (_crossing_row(contact.id, threshold, change) for threshold, change in crossings)
-    }
-    session.flush()
-    have = set(session.scalars(select(Event.message_id).where(Event.message_id.in_(wanted))))
-    for message_id, row in wanted.items():
-        if message_id not in have:
-            session.add(Event(**row))
-
-
-def _keep(
-    pending: PendingRows,
-    contact: Contact,
-    applied: engine.Applied,
-    crossings: list[tuple[float, engine.ScoreChange]],
-) -> None:
-    """:func:`_store` into ``pending``: a crossing already recorded is skipped when written."""
-    contact.score_state = applied.state.to_dict()
-    contact.score = applied.state.score
-    for change in applied.changes:
-        pending.add(ScoreChange, _change_row(contact.id, change))
+        rows.add(ScoreChange, _change_row(contact.id, change))
     for threshold, change in crossings:
-        pending.add(
+        rows.add(
             Event,
             _crossing_row(contact.id, threshold, change),
             skip_conflicts_on=("message_id",),
         )
+    if pending is None:
+        rows.write(session)
 
 
 def _change_row(contact_id: str, change: engine.ScoreChange) -> dict[str, Any]:

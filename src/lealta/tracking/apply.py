@@ -112,6 +112,7 @@ class Applier:
         self.region = region
         self.people = BatchOwners(session, now=now)
         self.pending = PendingRows()
+        self.scores = scoring.Kept()  # the batch's score states, parsed once per person
         self._declared: dict[str, str] | None = None
         self._named: dict[str, dict[str, str]] = {}
         # the batch's orders, credited to the messages clicked before them after the batch
@@ -128,6 +129,7 @@ class Applier:
     def flush_events(self) -> None:
         """Write the kept rows, and the profiles' changes (before anything that reads them
         back or moves events, and at the end)."""
+        self.scores.write()
         write_changed(
             self.session,
             self.people.contacts.values(),
@@ -206,7 +208,12 @@ class Applier:
             self.session, contact, seen, self.rules.lifecycle, pending=self.pending
         )
         scored = scoring.on_event(
-            self.session, contact, seen, self.rules.scoring, pending=self.pending
+            self.session,
+            contact,
+            seen,
+            self.rules.scoring,
+            pending=self.pending,
+            kept=self.scores,
         )
         if self.triggers is not None and self.triggers.live:
             self._trigger(contact, seen, moved, scored)
