@@ -13,4 +13,6 @@ argument (the test's injected clock) instead of reading the real one.
 - :mod:`tests.factories.outbox`: a message enqueued or already sent; rows and interactions.
 - :mod:`tests.factories.runs`: a workflow and runs of it, written as the engine leaves them.
 - :mod:`tests.factories.services`: test settings, services on a unit of work, API keys.
+- :mod:`tests.factories.tracked`: a person made by an ``identify`` call through the API; the
+  contact an identifier leads to.
 """

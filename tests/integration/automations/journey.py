@@ -8,8 +8,8 @@ from typing import Any
 from lealta.automations import service
 from lealta.automations.runner import advance_all
 from lealta.bootstrap import Services
-from lealta.contacts.consent import record_consent
-from lealta.identity.service import resolve
+from tests.factories import contacts
+from tests.factories.contacts import granted
 
 WELCOME = """
 id: welcome
@@ -30,13 +30,16 @@ def person(
     **attributes: Any,
 ) -> str:
     """A contact with these identifiers and attributes (and e-mail consent); its id."""
-    now = services.clock.now()
+    consents = granted("email") if consent else {}
     with services.uow.transaction() as session:
-        contact = resolve(session, identifiers, now)
-        contact.attributes = dict(attributes)
-        if consent:
-            record_consent(session, contact.id, "email", "granted", source="test", at=now)
-        return contact.id
+        found = contacts.person(
+            session,
+            services.clock.now(),
+            identifiers=identifiers,
+            consents=consents,
+            attributes=attributes,
+        )
+        return found.id
 
 
 def active_workflow(services: Services, text: str = WELCOME) -> str:

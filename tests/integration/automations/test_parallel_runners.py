@@ -19,10 +19,10 @@ from lealta.automations.triggers import load_live
 from lealta.bootstrap import Services
 from lealta.channels.tables import OutboxMessage
 from lealta.clock import FrozenClock
-from lealta.config import Settings
 from lealta.contacts.tables import Contact
 from lealta.messages import service as messages
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories.services import services_for
 
 START = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
 RUNS = 240
@@ -54,10 +54,7 @@ def _setup(uow: UnitOfWork) -> Services:
         ids = [f"{i:032x}" for i in range(RUNS)]
         assert enroll_many(session, live, ids, entry_key="test", now=START) == RUNS
     url = uow.engine.url.render_as_string(hide_password=False)
-    settings = Settings(
-        _env_file=None, database_url=url, environment="test", secret_key="test-secret"
-    )
-    return Services(settings, uow, FrozenClock(START))
+    return services_for(uow, url, clock=FrozenClock(START), process_in_server=True)
 
 
 def _race(services: Services) -> list[int]:

@@ -11,9 +11,9 @@ from lealta.automations.runner import advance_all
 from lealta.automations.tables import Run
 from lealta.channels.tables import OutboxMessage
 from lealta.clock import FrozenClock
-from lealta.contacts.tables import Identifier
 from lealta.messages.catalog import read_documents, shipped_text
 from lealta.vouchers.tables import Voucher
+from tests.factories.tracked import owner
 from tests.integration.conftest import Api
 
 CART = """
@@ -44,10 +44,7 @@ def _send(api: Api, user: str, event: str, at: dt.datetime, **properties: object
 
 
 def _contact(api: Api, user: str) -> str:
-    with api.services.uow.transaction() as session:
-        owner = session.scalar(select(Identifier.contact_id).where(Identifier.value == user))
-        assert owner is not None
-        return owner
+    return owner(api.services.uow, "user_id", user)
 
 
 def _outbox(api: Api) -> list[tuple[str, str]]:

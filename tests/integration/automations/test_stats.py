@@ -7,9 +7,10 @@ import datetime as dt
 
 from lealta.channels.dispatcher import dispatch_due
 from lealta.channels.policy import FrequencyCap, QuietHours
-from lealta.channels.tables import OutboxMessage, Suppression
+from lealta.channels.tables import Suppression
 from lealta.channels.testing import RecordingChannel
 from lealta.clock import FrozenClock
+from tests.factories import outbox
 from tests.integration.automations.journey import active_workflow, enrol, person
 from tests.integration.conftest import Api
 
@@ -28,16 +29,9 @@ def test_stats_count_each_fate_of_the_workflows_messages(api: Api) -> None:
     no_address = person(services, {"user_id": "fa"})
     with services.uow.transaction() as session:
         session.add(Suppression(channel="email", address="cy@example.com", reason="bounce"))
-        session.add(  # a message sent an hour ago, outside the workflow, fills di's cap
-            OutboxMessage(
-                idempotency_key="earlier",
-                contact_id=capped,
-                channel="email",
-                template="news",
-                status="sent",
-                sent_at=NOON - dt.timedelta(hours=1),
-            )
-        )
+        # a message sent an hour ago, outside the workflow, fills di's cap
+        an_hour_ago = NOON - dt.timedelta(hours=1)
+        outbox.sent(session, capped, at=an_hour_ago, key="earlier", template="news")
     for contact in (sent, no_consent, listed, capped, held, no_address):
         enrol(services, flow, contact)
     dispatch_due(

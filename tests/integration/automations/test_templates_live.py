@@ -11,8 +11,9 @@ from lealta.automations.runner import advance_all
 from lealta.automations.tables import Run
 from lealta.channels.tables import OutboxMessage
 from lealta.clock import FrozenClock
-from lealta.contacts.tables import ContactList, Identifier, ListMembership
+from lealta.contacts.tables import ContactList, ListMembership
 from lealta.vouchers.tables import Voucher
+from tests.factories.tracked import owner
 from tests.integration.conftest import Api
 
 START = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)  # a Monday
@@ -42,10 +43,7 @@ def _track(api: Api, user: str, event: str, at: dt.datetime, **properties: objec
 
 
 def _contact(api: Api, user: str) -> str:
-    with api.services.uow.transaction() as session:
-        owner = session.scalar(select(Identifier.contact_id).where(Identifier.value == user))
-    assert owner is not None
-    return owner
+    return owner(api.services.uow, "user_id", user)
 
 
 def _outbox(api: Api) -> list[tuple[str, str, dict[str, object]]]:

@@ -10,10 +10,9 @@ from lealta.automations import service
 from lealta.automations.schedules import run_time_triggers
 from lealta.automations.tables import Run
 from lealta.contacts.tables import ContactTag
-from lealta.events.tables import Event
-from lealta.identity.service import resolve
 from lealta.messages import service as messages
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories import contacts, events
 from tests.integration.conftest import Api
 
 T0 = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
@@ -32,9 +31,7 @@ def _workflow(uow: UnitOfWork, trigger: str, workflow_id: str = "w") -> None:
 
 def _person(uow: UnitOfWork, name: str, **attributes: str) -> str:
     with uow.transaction() as session:
-        contact = resolve(session, {"user_id": name}, T0)
-        contact.attributes = dict(attributes)
-        return contact.id
+        return contacts.person(session, T0, user_id=name, attributes=attributes).id
 
 
 def _enrolled(uow: UnitOfWork) -> list[str]:
@@ -67,15 +64,8 @@ def test_inactivity_enrols_once_per_quiet_spell(uow: UnitOfWork) -> None:
     busy = _person(uow, "busy")
     with uow.transaction() as session:
         for contact, days in ((quiet, 130), (busy, 10)):
-            session.add(
-                Event(
-                    message_id=f"o-{contact}",
-                    contact_id=contact,
-                    type="track",
-                    name="Order Completed",
-                    occurred_at=T0 - dt.timedelta(days=days),
-                )
-            )
+            at = T0 - dt.timedelta(days=days)
+            events.event(session, contact, "Order Completed", at=at, message_id=f"o-{contact}")
     assert _sweep(uow, T0) == {"w": 1}
     assert _sweep(uow, T0 + dt.timedelta(hours=1)) == {}
     assert _enrolled(uow) == [quiet]

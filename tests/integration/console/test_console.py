@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from lealta.keys.service import list_keys
 from lealta.storage.base import utcnow
 from lealta.users.service import create_user, disable_user, list_audit, reset_password
+from tests.factories.tracked import identified
 from tests.integration.conftest import Api
 
 PASSWORD = "correct horse battery"
@@ -185,15 +186,7 @@ def test_a_contact_page_shows_the_person_and_their_timeline(api: Api) -> None:
 
 
 def _person(api: Api) -> str:
-    api.client.post(
-        "/v1/identify",
-        json={"userId": "u5", "traits": {"email": "lia@example.com"}},
-        auth=api.track_auth,
-    )
-    api.drain()
-    found = api.client.get("/v1/contacts?email=lia@example.com", headers=api.admin).json()
-    contact_id: str = found["contacts"][0]["id"]
-    return contact_id
+    return identified(api, "u5", email="lia@example.com")
 
 
 def test_a_marketer_tags_a_contact_and_the_timeline_says_who(api: Api) -> None:

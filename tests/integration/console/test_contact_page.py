@@ -15,6 +15,7 @@ from lealta.channels.outbox import enqueue
 from lealta.links import Links
 from lealta.storage.base import utcnow
 from lealta.users.service import create_user, list_audit
+from tests.factories.tracked import identified
 from tests.integration.conftest import Api
 
 PASSWORD = "correct horse battery"
@@ -45,15 +46,7 @@ def _csrf(page: str) -> str:
 
 
 def _person(api: Api, email: str = "lia@example.com", user_id: str = "u5") -> str:
-    api.client.post(
-        "/v1/identify",
-        json={"userId": user_id, "traits": {"email": email, "first_name": "Lia"}},
-        auth=api.track_auth,
-    )
-    api.drain()
-    found = api.client.get(f"/v1/contacts?email={email}", headers=api.admin).json()
-    contact_id: str = found["contacts"][0]["id"]
-    return contact_id
+    return identified(api, user_id, email=email, first_name="Lia")
 
 
 def _marketer(api: Api) -> tuple[str, str]:

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from lealta.automations import service
 from lealta.automations.runner import advance_all
 from lealta.automations.tables import Run, Workflow
-from lealta.contacts.tables import Contact, Identifier
 from lealta.messages.tables import MessageTemplate
 from lealta.storage.base import utcnow
 from lealta.users.service import create_user, list_audit
+from tests.factories import contacts
 from tests.integration.conftest import Api
 
 PASSWORD = "correct horse battery"
@@ -56,12 +56,10 @@ def _install(client: TestClient, template: str = REACTIVATION) -> Any:
 
 def _contact(api: Api, email: str, *, stage: str = "Customer") -> str:
     with api.services.uow.transaction() as session:
-        contact = Contact(
-            attributes={"first_name": "Marta"}, lifecycle_stage=stage, created_at=utcnow()
+        contact = contacts.person(
+            session, utcnow(), email=email, attributes={"first_name": "Marta"}
         )
-        session.add(contact)
-        session.flush()
-        session.add(Identifier(contact_id=contact.id, kind="email", value=email))
+        contact.lifecycle_stage = stage
         return contact.id
 
 

@@ -8,22 +8,18 @@ import pytest
 from sqlalchemy import func, select
 
 from lealta.bootstrap import Services
-from lealta.clock import SystemClock
-from lealta.config import Settings
 from lealta.contacts.tables import Contact
 from lealta.events.tables import Event
 from lealta.identity.service import find_contact
 from lealta.imports.service import ImportRequest, ImportResult, import_file
 from lealta.orders.tables import Order
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories.services import services_for
 
 
 @pytest.fixture
 def services(uow: UnitOfWork, database_url: str) -> Services:
-    settings = Settings(
-        _env_file=None, database_url=database_url, environment="test", secret_key="test-secret"
-    )
-    return Services(settings, uow, SystemClock())
+    return services_for(uow, database_url, process_in_server=True)
 
 
 def run(services: Services, kind: str, path: Path, **options: object) -> ImportResult:

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lealta.audiences.tables import Audience, AudienceMember
-from lealta.automations.tables import Run, Workflow, WorkflowVersion
 from lealta.segmentation.tables import ContactRfm
 from lealta.storage.base import utcnow
+from tests.factories import runs as runs_of
 from tests.integration.conftest import Api
 from tests.integration.contacts.helpers import create
 
@@ -79,23 +79,19 @@ def score(session: Session, contact_ids: list[str], *, segment: str, cluster: in
 def runs(session: Session, where: dict[str, tuple[str, str]]) -> None:
     """Workflow ``welcome`` (steps wait-1, send-1) with one run per contact: (step, status)."""
     now = utcnow()
-    session.add(Workflow(id="welcome", name="Welcome", status="active"))
-    session.flush()
     definition = {"steps": [{"id": "wait-1"}, {"id": "send-1"}]}
-    session.add(WorkflowVersion(workflow_id="welcome", version=1, definition=definition))
-    session.flush()
+    runs_of.workflow(session, "welcome", name="Welcome", status="active", definition=definition)
     for contact_id, (step, status) in where.items():
-        session.add(
-            Run(
-                id=f"run-{contact_id}",
-                workflow_id="welcome",
-                version=1,
-                contact_id=contact_id,
-                entry_key="k",
-                status=status,
-                step_id=step,
-                entered_at=now,
-            )
+        run_id = f"run-{contact_id}"
+        runs_of.run(
+            session,
+            "welcome",
+            contact_id,
+            at=now,
+            run_id=run_id,
+            status=status,
+            step_id=step,
+            entry_key="k",
         )
 
 

@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lealta.contacts.tables import Contact
-from lealta.identity.service import resolve
 from lealta.storage.unit_of_work import UnitOfWork
 from lealta.vouchers import service
 from lealta.vouchers.codes import format_code, new_code
 from lealta.vouchers.tables import Voucher
+from tests.factories import contacts
 
 NOW = dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC)
 
@@ -39,7 +39,7 @@ def rolled_back(uow: UnitOfWork, work: Callable[[Session], None]) -> None:
 
 def person(uow: UnitOfWork, email: str = "ana@example.com") -> str:
     with uow.transaction() as session:
-        return resolve(session, {"email": email}, NOW).id
+        return contacts.person(session, NOW, email=email).id
 
 
 def give(session: Session, contact_id: str, key: str) -> Voucher:
@@ -87,7 +87,7 @@ def test_a_voucher_issued_after_other_writes_rolls_back_with_them(uow: UnitOfWor
     ana = person(uow)
 
     def work(session: Session) -> None:
-        bob = resolve(session, {"email": "bob@example.com"}, NOW).id
+        bob = contacts.person(session, NOW, email="bob@example.com").id
         give(session, bob, "after-a-write")
         give(session, ana, "second-voucher")
 
@@ -115,7 +115,7 @@ def test_a_taken_code_is_skipped_and_keeps_the_callers_work(
 ) -> None:
     _ana, taken = first_code_taken
     with uow.transaction() as session:
-        bob = resolve(session, {"email": "bob@example.com"}, NOW).id
+        bob = contacts.person(session, NOW, email="bob@example.com").id
         fresh = give(session, bob, "after-collision")
         assert fresh.code != taken
         assert fresh.contact_id == bob

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 
 from lealta.errors import Conflict, InvalidInput, NotFound
 from lealta.events.tables import Event
-from lealta.identity.service import resolve
 from lealta.storage.retry import in_transaction
 from lealta.storage.unit_of_work import UnitOfWork
 from lealta.vouchers import service
 from lealta.vouchers.codes import format_code
 from lealta.vouchers.tables import Voucher
+from tests.factories import contacts
 from tests.integration.conftest import Api
 
 NOW = dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC)
@@ -24,7 +24,7 @@ NOW = dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC)
 
 def person(uow: UnitOfWork, email: str = "ana@example.com") -> str:
     with uow.transaction() as session:
-        return resolve(session, {"email": email}, NOW).id
+        return contacts.person(session, NOW, email=email).id
 
 
 def issue(uow: UnitOfWork, contact_id: str, key: str = "k1", **changes: object) -> Voucher:
