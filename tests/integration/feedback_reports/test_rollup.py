@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
-from lealta.automations.tables import Run, Workflow, WorkflowVersion
-from lealta.channels.tables import MessageInteraction, OutboxMessage
+from lealta.channels.tables import MessageInteraction
 from lealta.feedback import rollup
 from lealta.feedback.reports import (
     GROUPINGS,
@@ -24,8 +23,8 @@ from lealta.feedback.reports import (
 )
 from lealta.feedback.rollup import MessageDay, RollupMark, dirty_days, marks, sweep
 from lealta.feedback.trends import trend
-from lealta.identity.service import resolve
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories import contacts, outbox, runs
 
 T0 = dt.datetime(2025, 3, 3, tzinfo=dt.UTC)
 DAYS = 9
@@ -47,55 +46,39 @@ class Shop:
         self.orders = 0
         with uow.transaction() as session:
             self.people = [
-                resolve(session, {"email": f"p{i}@example.com"}, T0).id for i in range(12)
+                contacts.person(session, T0, email=f"p{i}@example.com").id for i in range(12)
             ]
             self.runs: list[str | None] = [None]
             for workflow in ("welcome-series", "winback"):
-                session.add(Workflow(id=workflow, name=workflow, status="paused"))
-                session.flush()
-                session.add(WorkflowVersion(workflow_id=workflow, version=1, definition={}))
-                session.flush()
+                runs.workflow(session, workflow)
                 for i in range(3):
-                    run_id = f"{workflow}-run-{i}"
-                    session.add(
-                        Run(
-                            id=run_id,
-                            workflow_id=workflow,
-                            version=1,
-                            contact_id=self.rng.choice(self.people),
-                            entry_key=run_id,
-                            status="waiting",
-                            entered_at=T0,
-                        )
+                    contact_id = self.rng.choice(self.people)
+                    run = runs.run(
+                        session, workflow, contact_id, at=T0, run_id=f"{workflow}-run-{i}"
                     )
-                    self.runs.append(run_id)
+                    self.runs.append(run.id)
 
-    def messages(self, count: int) -> list[int]:
+    def messages(self, count: int) -> list[tuple[int, str, dt.datetime | None]]:
         rng = self.rng
         rows = []
-        for _ in range(count):
-            self.keys += 1
-            status = rng.choice(("sent", "sent", "sent", "sent", "failed", "pending"))
-            at = T0 + dt.timedelta(seconds=rng.randrange(DAYS * 86_400))
-            rows.append(
-                OutboxMessage(
-                    idempotency_key=f"rollup-test:{self.keys}",
-                    contact_id=rng.choice(self.people),
+        with self.uow.transaction() as session:
+            for _ in range(count):
+                self.keys += 1
+                status = rng.choice(("sent", "sent", "sent", "sent", "failed", "pending"))
+                at = T0 + dt.timedelta(seconds=rng.randrange(DAYS * 86_400))
+                row = outbox.sent(
+                    session,
+                    rng.choice(self.people),
+                    at=at,
+                    key=f"rollup-test:{self.keys}",
                     run_id=rng.choice(self.runs),
                     channel=rng.choice(("email", "email", "sms")),
                     template=rng.choice(("welcome", "winback", "news")),
-                    payload=rng.choice(({}, {"step": "day-1"}, {"step": "day-3"})),
+                    step=rng.choice((None, "day-1", "day-3")),
                     status=status,
-                    attempts=1,
-                    not_before=at,
-                    created_at=at,
-                    sent_at=at if status == "sent" else None,
                 )
-            )
-        with self.uow.transaction() as session:
-            session.add_all(rows)
-            session.flush()
-            return [(row.id, row.contact_id, row.sent_at) for row in rows]  # type: ignore[misc]
+                rows.append((row.id, row.contact_id, row.sent_at))
+        return rows
 
     def interactions(self, messages: list[Any], count: int) -> None:
         rng = self.rng

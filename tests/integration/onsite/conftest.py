@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lealta.channels.outbox import enqueue
-from lealta.contacts.service import add_tag
-from lealta.identity.service import resolve
 from lealta.messages.tables import MessageTemplate
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories import contacts, outbox
 
 BANNERS = {
     "vip-banner": '<a class="cta" href="https://shop.example/vip">VIP sale</a>',
@@ -30,10 +28,7 @@ def visitor(uow: UnitOfWork, anonymous_id: str, *tags: str, now: dt.datetime | N
     """A profile known by ``anonymous_id`` with ``tags``; its id."""
     moment = now or dt.datetime.now(dt.UTC)
     with uow.transaction() as session:
-        contact = resolve(session, {"anonymous_id": anonymous_id}, moment)
-        for tag in tags:
-            add_tag(session, contact, tag, now=moment)
-        return contact.id
+        return contacts.person(session, moment, anonymous_id=anonymous_id, tags=tags).id
 
 
 def message(
@@ -48,14 +43,13 @@ def message(
     """A workflow's on-site message waiting in the outbox for ``contact_id``."""
     moment = now or dt.datetime.now(dt.UTC)
     with uow.transaction() as session:
-        enqueue(
+        outbox.message(
             session,
+            contact_id,
+            at=moment,
             key=key,
-            contact_id=contact_id,
             channel="onsite",
             template=template,
             payload=payload,
             run_id="run-1",
-            not_before=moment,
-            now=moment,
         )

@@ -18,6 +18,7 @@ from lealta.onsite import service
 from lealta.onsite.schemas import PlacementIn
 from lealta.storage.retry import in_transaction
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories.outbox import by_key
 from tests.integration.conftest import Api
 from tests.integration.onsite.conftest import message, templates, visitor
 
@@ -54,11 +55,7 @@ def choose(
 
 def row(uow: UnitOfWork, key: str) -> OutboxMessage:
     with uow.transaction() as session:
-        found = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
-        ).one()
-        session.expunge(found)
-        return found
+        return by_key(session, key)
 
 
 def test_a_workflow_message_for_the_slot_comes_first_and_is_shown_once(shop: UnitOfWork) -> None:

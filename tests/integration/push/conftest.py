@@ -16,17 +16,16 @@ from sqlalchemy import select
 from lealta.bootstrap import Services, open_inbox
 from lealta.channels.dispatcher import DispatchReport, dispatch_due
 from lealta.channels.fcm import FcmChannel
-from lealta.channels.outbox import enqueue
 from lealta.channels.tables import OutboxMessage, PushDevice
 from lealta.channels.webpush import WebPushChannel
 from lealta.channels.webpush_crypto import VapidKeys
 from lealta.clock import FrozenClock
 from lealta.config import Settings
-from lealta.contacts.consent import record_consent
-from lealta.identity.service import resolve
-from lealta.keys.service import create_key
 from lealta.rest.app import create_app
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories import contacts, outbox
+from tests.factories.contacts import granted
+from tests.factories.services import api_keys, settings_for
 from tests.integration.conftest import Api
 from tests.integration.push.fake_fcm import FakeFcm, running_fcm
 from tests.integration.push.fake_webpush import PushService, running_push_service
@@ -52,15 +51,7 @@ def fcm() -> Iterator[FakeFcm]:
 
 
 def _settings(database_url: str, **extra: Any) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=database_url,
-        environment="test",
-        secret_key="test-secret",
-        process_in_server=False,
-        quiet_hours="",
-        **extra,
-    )
+    return settings_for(database_url, quiet_hours="", **extra)
 
 
 @dataclass
@@ -72,24 +63,20 @@ class Push:
 
     def person(self, user_id: str, *channels: str) -> str:
         """A contact known by ``user_id``, with consent for ``channels``; its id."""
-        now = self.clock.now()
         with self.services.uow.transaction() as session:
-            contact = resolve(session, {"user_id": user_id}, now)
-            for channel in channels:
-                record_consent(session, contact.id, channel, "granted", source="test", at=now)
-            return contact.id
+            at = self.clock.now()
+            return contacts.person(session, at, user_id=user_id, consents=granted(*channels)).id
 
     def enqueue(self, key: str, contact_id: str, channel: str, payload: dict[str, Any]) -> None:
         with self.services.uow.transaction() as session:
-            enqueue(
+            outbox.message(
                 session,
+                contact_id,
+                at=self.clock.now(),
                 key=key,
-                contact_id=contact_id,
                 channel=channel,
                 template="promo",
                 payload=payload,
-                not_before=self.clock.now(),
-                now=self.clock.now(),
             )
 
     def dispatch(self, *channels: Any) -> DispatchReport:
@@ -97,11 +84,7 @@ class Push:
 
     def row(self, key: str) -> OutboxMessage:
         with self.services.uow.transaction() as session:
-            found = session.scalars(
-                select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
-            ).one()
-            session.expunge(found)
-            return found
+            return outbox.by_key(session, key)
 
     def devices(self) -> list[PushDevice]:
         with self.services.uow.transaction() as session:
@@ -145,9 +128,7 @@ def push_api(uow: UnitOfWork, database_url: str, vapid: VapidKeys) -> Iterator[A
     settings = _settings(database_url, vapid_private_key=vapid.private_b64)
     clock = FrozenClock(dt.datetime.now(dt.UTC).replace(microsecond=0))
     services = Services(settings, uow, clock, open_inbox(database_url, uow))
-    now = clock.now()
     with uow.transaction() as session:
-        admin = create_key(session, scope="admin", name="test admin", now=now).key
-        track = create_key(session, scope="track", name="test app", now=now).key
+        admin, track = api_keys(session, clock.now(), site="test app")
     with TestClient(create_app(services)) as client:
         yield Api(client, services, admin, track)
