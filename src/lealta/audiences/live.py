@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,16 +35,10 @@ from lealta.audiences.membership import ENTERED, EXITED, LISTS, MEMBERS
 from lealta.audiences.schedule import ordered
 from lealta.audiences.tables import Audience
 from lealta.conditions.reads import EVERYTHING, Reads, changed_by, reads
-from lealta.conditions.sql import members_query
+from lealta.conditions.sql import People, condition_test, live
 from lealta.conditions.views import among
 from lealta.contacts.tables import Contact, ContactList
 from lealta.events.tables import Event
-
-
-def watched(session: Session) -> bool:
-    """Whether any audience is kept (not archived): else a batch costs nothing more."""
-    query = select(Audience.id).where(Audience.archived.is_(False)).limit(1)
-    return session.scalar(query) is not None
 
 
 @dataclass(frozen=True)
@@ -79,18 +73,33 @@ def index(audiences: Sequence[Audience]) -> dict[int, Followed]:
 def follow_batch(session: Session, messages: Sequence[dict[str, Any]], *, now: dt.datetime) -> None:
     """After the tracking processor applied ``messages`` (in ``session``'s transaction), their
     people move in and out of the saved audiences those messages can affect."""
-    if not messages or not watched(session):
+    if not messages:
         return
+    audiences = _kept(session)
+    if not audiences:
+        return  # no audience is kept: a batch costs nothing more
     session.flush()  # the batch's profile changes, for the audiences' SQL
+    connection = session.connection()
     message_ids = [message["messageId"] for message in messages]
-    people = session.scalars(
-        select(Event.contact_id).where(Event.message_id.in_(message_ids)).distinct()
+    people = session.execute(
+        select(Event.contact_id, Contact.created_at >= now)
+        .join(Contact, Contact.id == Event.contact_id)
+        .where(among(connection, Event.message_id, message_ids))
+        .distinct()
+    ).all()
+    follow(
+        session,
+        [str(cid) for cid, _ in people],
+        now=now,
+        changes=changed_by(messages),
+        fresh=[str(cid) for cid, new in people if new],
+        audiences=audiences,
     )
-    ids = [cid for cid in people if cid is not None]
-    fresh = session.scalars(
-        select(Contact.id).where(Contact.id.in_(ids), Contact.created_at >= now)
-    )
-    follow(session, ids, now=now, changes=changed_by(messages), fresh=fresh)
+
+
+def _kept(session: Session) -> list[Audience]:
+    """The audiences not archived."""
+    return list(session.scalars(select(Audience).where(Audience.archived.is_(False))))
 
 
 def follow(
@@ -100,20 +109,22 @@ def follow(
     now: dt.datetime,
     changes: Reads = EVERYTHING,
     fresh: Iterable[str] = (),
+    audiences: Sequence[Audience] | None = None,
 ) -> dict[str, tuple[int, int]]:
-    """Move the people ``contact_ids`` in or out of the audiences not archived whose condition
-    reads something in ``changes`` (what their batch may have changed; by default anything),
-    in ``session``'s transaction; (entered, exited) per audience that changed. The people
-    ``fresh`` (profiles the batch created, never tested yet) are tested against every
-    audience: one that holds of nobody's events ("not tagged vip") takes them at once."""
+    """Move the people ``contact_ids`` in or out of the audiences not archived (``audiences``,
+    when the caller read them) whose condition reads something in ``changes`` (what their
+    batch may have changed; by default anything), in ``session``'s transaction; (entered,
+    exited) per audience that changed. The people ``fresh`` (profiles the batch created,
+    never tested yet) are tested against every audience: one that holds of nobody's events
+    ("not tagged vip") takes them at once."""
     ids = sorted(set(contact_ids))
     if not ids:
         return {}
     new = sorted(set(fresh) & set(ids))
-    audiences = list(session.scalars(select(Audience).where(Audience.archived.is_(False))))
-    followed = index(audiences)
+    kept = _kept(session) if audiences is None else list(audiences)
+    followed = index(kept)
     moved: dict[str, tuple[int, int]] = {}
-    for audience in ordered(audiences):
+    for audience in ordered(kept):
         one = followed[audience.id]
         tested = ids if one.reads.meets(changes) else new
         if not tested:
@@ -127,23 +138,32 @@ def follow(
 def _follow_one(
     session: Session, audience: Audience, condition: Any, ids: Sequence[str], now: dt.datetime
 ) -> tuple[list[str], list[str]]:
-    connection = session.connection()
-    query = members_query(condition, now=now)
-    wanted = set(session.scalars(query.where(among(connection, Contact.id, ids))))
-    held = set(
-        session.scalars(
-            select(MEMBERS.c.contact_id).where(
-                MEMBERS.c.audience_id == audience.id, among(connection, MEMBERS.c.contact_id, ids)
-            )
-        )
-    )
-    entered = _insert(session, audience.id, sorted(wanted - held), now)
-    exited = _delete(session, audience.id, sorted(held - wanted))
+    enter, leave = _differences(session, audience.id, condition, ids, now)
+    entered = _insert(session, audience.id, enter, now)
+    exited = _delete(session, audience.id, leave)
     if entered or exited:
         _record(session, audience, entered, exited, now)
         if audience.list_slug:
             _follow_list(session, audience, entered, exited, now)
     return entered, exited
+
+
+def _differences(
+    session: Session, audience_id: int, condition: Any, ids: Sequence[str], now: dt.datetime
+) -> tuple[list[str], list[str]]:
+    """Of the people ``ids``, who the condition holds of and are not members, and who are
+    members it no longer holds of: one query (:class:`lealta.conditions.sql.People` keeps
+    its plan to these people)."""
+    people = People(ids)
+    holds = and_(live(), condition_test(condition, now=now, people=people))
+    held = exists().where(MEMBERS.c.audience_id == audience_id, MEMBERS.c.contact_id == Contact.id)
+    rows = session.execute(select(Contact.id, holds, held).where(people.have(Contact.id)))
+    enter: list[str] = []
+    leave: list[str] = []
+    for contact_id, wanted, member in rows:
+        if bool(wanted) != bool(member):
+            (enter if wanted else leave).append(contact_id)
+    return sorted(enter), sorted(leave)
 
 
 def _dialect(session: Session) -> Any:
@@ -156,11 +176,12 @@ def _insert(session: Session, audience_id: int, ids: Sequence[str], now: dt.date
     statement = (
         _dialect(session)
         .insert(MEMBERS)
-        .values([{"audience_id": audience_id, "contact_id": cid, "since": now} for cid in ids])
         .on_conflict_do_nothing(index_elements=["audience_id", "contact_id"])
         .returning(MEMBERS.c.contact_id)
     )
-    return sorted(session.scalars(statement))
+    # many parameter sets rather than one VALUES list: the statement is compiled once
+    rows = [{"audience_id": audience_id, "contact_id": cid, "since": now} for cid in ids]
+    return sorted(session.scalars(statement, rows))
 
 
 def _delete(session: Session, audience_id: int, ids: Sequence[str]) -> list[str]:
@@ -218,20 +239,18 @@ def _follow_list(
         session.execute(
             _dialect(session)
             .insert(LISTS)
-            .values(
-                [
-                    {
-                        "list_id": list_id,
-                        "contact_id": cid,
-                        "status": "subscribed",
-                        "source": source,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for cid in entered
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["list_id", "contact_id"])
+            .on_conflict_do_nothing(index_elements=["list_id", "contact_id"]),
+            [
+                {
+                    "list_id": list_id,
+                    "contact_id": cid,
+                    "status": "subscribed",
+                    "source": source,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for cid in entered
+            ],
         )
     if exited:
         session.execute(

@@ -14,15 +14,22 @@ from typing import Any
 from sqlalchemy import Boolean, ColumnElement, false, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeEngine
 
 
 class Either(ColumnElement[Any]):
     """``sqlite`` on SQLite, ``postgresql`` on PostgreSQL (and on any other dialect)."""
 
-    # The two spellings are attributes, not part of a cache key: statements holding one are
-    # compiled afresh (a condition's SQL is compiled once per count or refresh anyway).
-    inherit_cache = False
+    # Both spellings and the type make the cache key, so a statement holding one is compiled
+    # once per shape and dialect (the live path runs the same audience's query every batch);
+    # the values of both spellings' parameters are taken from each new statement.
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy declares it a list)
+        ("sqlite", InternalTraversal.dp_clauseelement),
+        ("postgresql", InternalTraversal.dp_clauseelement),
+        ("type", InternalTraversal.dp_type),
+    ]
+    inherit_cache = True
 
     def __init__(self, *, sqlite: Any, postgresql: Any, type_: TypeEngine[Any]) -> None:
         self.sqlite = sqlite

@@ -26,7 +26,7 @@ contact view holds its last 400 days.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -36,6 +36,8 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    any_,
+    bindparam,
     case,
     cast,
     column,
@@ -48,7 +50,9 @@ from sqlalchemy import (
     table,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from lealta.conditions.dialects import Either, boolean, sure
 from lealta.conditions.json_sql import json_value, property_test, same
@@ -100,20 +104,47 @@ _next_best = table(
 )
 
 
+class People:
+    """A few people a query is restricted to (a tracking batch's), as one parameter however
+    often the query tests it: an ``IN`` list on SQLite, ``= ANY(array)`` on PostgreSQL."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self.ids = list(ids)
+        self._sqlite: BindParameter[Any] = bindparam("people", self.ids, expanding=True)
+        self._postgresql: BindParameter[Any] = bindparam("people", self.ids, type_=ARRAY(String))
+
+    def have(self, contact_id: Any) -> ColumnElement[bool]:
+        """``contact_id`` is one of these people."""
+        return boolean(
+            sqlite=contact_id.in_(self._sqlite), postgresql=contact_id == any_(self._postgresql)
+        )
+
+
 class _Compiler:
     """Compiles one tree at one moment."""
 
     def __init__(
-        self, now: dt.datetime, tier_ranks: Mapping[str, int] | None, *, setwise: bool = False
+        self,
+        now: dt.datetime,
+        tier_ranks: Mapping[str, int] | None,
+        *,
+        setwise: bool = False,
+        people: People | None = None,
     ) -> None:
         self.now = now
         self.setwise = setwise
+        self.people = people
         self.tier_ranks = (
             None if tier_ranks is None else {k.casefold(): v for k, v in tier_ranks.items()}
         )
 
     def since(self, within_days: int | None) -> dt.datetime | None:
         return None if within_days is None else self.now - dt.timedelta(days=within_days)
+
+    def of_people(self, contact_id: Any) -> list[ColumnElement[bool]]:
+        """The test keeping a subquery's rows to the people the query is restricted to (none
+        when it is not): the subquery then starts from their rows (see :func:`members_query`)."""
+        return [] if self.people is None else [self.people.have(contact_id)]
 
     def test(self, spec: Any, field: str) -> ColumnElement[bool]:
         if isinstance(spec, AllOf):
@@ -156,18 +187,28 @@ class _Compiler:
     # --- facts kept once per person in a table of their own ---------------------------
 
     def tag(self, spec: TagCondition, field: str) -> ColumnElement[bool]:
-        tagged = Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag == spec.tag))
+        tagged = Contact.id.in_(
+            select(ContactTag.contact_id).where(
+                ContactTag.tag == spec.tag, *self.of_people(ContactTag.contact_id)
+            )
+        )
         return tagged if spec.present else not_(tagged)
 
     def list_(self, spec: ListCondition, field: str) -> ColumnElement[bool]:
         return Contact.id.in_(
             select(ListMembership.contact_id)
             .join(ContactList, ContactList.id == ListMembership.list_id)
-            .where(ContactList.slug == spec.list, ListMembership.status == spec.status)
+            .where(
+                ContactList.slug == spec.list,
+                ListMembership.status == spec.status,
+                *self.of_people(ListMembership.contact_id),
+            )
         )
 
     def rfm_row(self, *tests: ColumnElement[bool]) -> ColumnElement[bool]:
-        return Contact.id.in_(select(ContactRfm.contact_id).where(*tests))
+        return Contact.id.in_(
+            select(ContactRfm.contact_id).where(*tests, *self.of_people(ContactRfm.contact_id))
+        )
 
     def segment(self, spec: SegmentCondition, field: str) -> ColumnElement[bool]:
         return self.rfm_row(ContactRfm.segment.in_(spec.in_))
@@ -195,6 +236,7 @@ class _Compiler:
                 tests.append(value <= wanted.lte)
         if spec.churn_band is not None:
             tests.append(ContactPrediction.churn_band == spec.churn_band)
+        tests += self.of_people(ContactPrediction.contact_id)
         return Contact.id.in_(select(ContactPrediction.contact_id).where(*tests))
 
     def consent(self, spec: ConsentCondition, field: str) -> ColumnElement[bool]:
@@ -208,7 +250,10 @@ class _Compiler:
         )
         return Contact.id.in_(
             select(Consent.contact_id).where(
-                Consent.channel == spec.channel, Consent.status == spec.status, ~superseded
+                Consent.channel == spec.channel,
+                Consent.status == spec.status,
+                ~superseded,
+                *self.of_people(Consent.contact_id),
             )
         )
 
@@ -230,6 +275,7 @@ class _Compiler:
                 func.lower(ContactTier.tier) == spec.at_least.casefold()
             )
             tests = [ContactTier.tier_rank >= need_rank.scalar_subquery()]
+        tests += self.of_people(ContactTier.contact_id)
         return Contact.id.in_(select(ContactTier.contact_id).where(*tests))
 
     def loyalty_points(self, spec: LoyaltyPointsCondition, field: str) -> ColumnElement[bool]:
@@ -252,7 +298,7 @@ class _Compiler:
         return Contact.id.in_(
             select(_members.c.contact_id)
             .join(_audiences, _audiences.c.id == _members.c.audience_id)
-            .where(_audiences.c.name == spec.audience)
+            .where(_audiences.c.name == spec.audience, *self.of_people(_members.c.contact_id))
         )
 
     def next_best(self, spec: NextBestCondition, field: str) -> ColumnElement[bool]:
@@ -262,6 +308,7 @@ class _Compiler:
                 _next_best.c.kind == kind,
                 _next_best.c.item == item,
                 _next_best.c.rank <= spec.top,
+                *self.of_people(_next_best.c.contact_id),
             )
         )
 
@@ -302,14 +349,18 @@ class _Compiler:
             return _count_in(case((counted, 1), else_=0), spec.gte, spec.lte)
         # "at least n" is "an n-th one exists": the probe stops at the n-th event of the
         # contact's index range instead of counting them all. Set-wise, the window's events
-        # of that name are read once (ix_events_name_time) and grouped by person instead.
+        # of that name are read once (ix_events_name_time) and grouped by person instead;
+        # restricted to a few people, their events of that name are read once and grouped.
         matching = select(Event.id).where(_theirs(), *window, *where)
         tests: list[ColumnElement[bool]] = [true()]
-        if spec.gte > 0 and self.setwise:
-            tests.append(_having_at_least([*window, *where], spec.gte))
+        theirs = [*window, *where, *self.of_people(Event.contact_id)]
+        if spec.gte > 0 and (self.setwise or self.people is not None):
+            tests.append(_having_at_least(theirs, spec.gte))
         elif spec.gte > 0:
             tests.append(exists(matching.offset(spec.gte - 1).limit(1)))
-        if spec.lte is not None:
+        if spec.lte is not None and self.people is not None:
+            tests.append(not_(_having_at_least(theirs, spec.lte + 1)))
+        elif spec.lte is not None:
             tests.append(~exists(matching.offset(spec.lte).limit(1)))
         return and_(*tests)
 
@@ -317,8 +368,8 @@ class _Compiler:
         template = json_value(Event.properties, "template", field=field)
         opened = and_(template.kind == "text", template.text == spec.template)
         tests = [*self.events(MESSAGE_EVENTS[spec.action], spec.within_days), sure(opened)]
-        if self.setwise:
-            return _having_at_least(tests, 1)
+        if self.setwise or self.people is not None:
+            return _having_at_least([*tests, *self.of_people(Event.contact_id)], 1)
         return exists(select(Event.id).where(_theirs(), *tests))
 
     def orders(self, within_days: int | None) -> list[ColumnElement[bool]]:
@@ -464,16 +515,19 @@ def condition_test(
     tier_ranks: Mapping[str, int] | None = None,
     field: str = "condition",
     setwise: bool = False,
+    people: People | None = None,
 ) -> ColumnElement[bool]:
     """The test ``condition`` makes of a row of ``contacts`` (for callers that select more
-    than the id, or combine it with their own filters); ``setwise`` as in
-    :func:`members_query`."""
+    than the id, or combine it with their own filters); ``setwise`` and ``people`` as in
+    :func:`members_query` (with ``people``, the caller keeps the rows to them:
+    ``people.have(Contact.id)``)."""
     refused = run_only(condition)
     if refused:
         raise InvalidInput(
             f"{field}: {', '.join(refused)} can only be tested in a workflow run", field=field
         )
-    return _Compiler(aware_utc(now, "now"), tier_ranks, setwise=setwise).test(condition, field)
+    compiler = _Compiler(aware_utc(now, "now"), tier_ranks, setwise=setwise, people=people)
+    return compiler.test(condition, field)
 
 
 def members_query(
@@ -482,6 +536,7 @@ def members_query(
     now: dt.datetime,
     tier_ranks: Mapping[str, int] | None = None,
     setwise: bool = False,
+    people: People | None = None,
 ) -> Select[str]:
     """The ids (column ``contact_id``) of the live contacts ``condition`` holds of at ``now``.
 
@@ -503,14 +558,21 @@ def members_query(
         probes each contact's own events instead (``ix_events_contact_name_time``), the
         faster way when the caller restricts the query to a few people (the live path, an
         estimate's slice, an explanation). Both find the same people.
+    people
+        Only these people (the live path's batch): every subquery over a table of facts or
+        events keeps to their rows too, and ``event_count`` and ``message`` read their events
+        of that name once and group them (``ix_events_contact_name_time``), so the plan
+        starts from the few people whatever the statistics say (a probe per person could be
+        planned on ``ix_events_name_time``, reading the whole window for each).
 
     Returns
     -------
     Select
         ``SELECT contacts.id AS contact_id …``, unordered, for either database.
     """
-    test = condition_test(condition, now=now, tier_ranks=tier_ranks, setwise=setwise)
-    return select(Contact.id.label("contact_id")).where(live(), test)
+    test = condition_test(condition, now=now, tier_ranks=tier_ranks, setwise=setwise, people=people)
+    query = select(Contact.id.label("contact_id")).where(live(), test)
+    return query if people is None else query.where(people.have(Contact.id))
 
 
 def count_query(select_ids: Select[Any]) -> Select[int]:
@@ -518,4 +580,4 @@ def count_query(select_ids: Select[Any]) -> Select[int]:
     return select(func.count()).select_from(select_ids.subquery())
 
 
-__all__ = ["condition_test", "count_query", "live", "members_query"]
+__all__ = ["People", "condition_test", "count_query", "live", "members_query"]
