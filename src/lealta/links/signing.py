@@ -41,6 +41,9 @@ KINDS = ("click", "open", "unsub", "prefs", "survey")
 PATHS = {"click": "c", "open": "o", "unsub": "u", "prefs": "p", "survey": "s"}
 SIGNATURE_BYTES = 16
 LONGEST_TOKEN = 8192
+# Compact JSON with sorted keys (json.dumps with these options builds an encoder per call).
+_CLAIMS = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class Claims:
 
 
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).decode().rstrip("=")
 
 
 def _unb64(text: str) -> bytes:
@@ -72,6 +75,9 @@ class Links:
             raise ValueError("a secret is needed to sign links")
         self._key = hashlib.sha256(b"lealta-links|" + secret.encode()).digest()
         self.base_url = base_url.rstrip("/")
+        # Per kind, the HMAC with the key and "<kind>|" already taken in: each signature
+        # copies it and adds the payload (a message carries several links).
+        self._macs = {kind: hmac.new(self._key, f"{kind}|".encode(), "sha256") for kind in KINDS}
 
     # -- making --------------------------------------------------------------------------
 
@@ -79,7 +85,7 @@ class Links:
         """A signed token of ``kind`` carrying ``claims`` (short keys, JSON values)."""
         if kind not in KINDS:
             raise ValueError(f"unknown link kind {kind!r}")
-        payload = _b64(json.dumps(dict(claims), separators=(",", ":"), sort_keys=True).encode())
+        payload = _b64(_CLAIMS.encode(dict(claims)).encode())
         return f"{payload}.{self._sign(kind, payload)}"
 
     def click(self, outbox_id: int, url: str, *, utm: Mapping[str, str] | None = None) -> str:
@@ -141,8 +147,9 @@ class Links:
     # -- internals -----------------------------------------------------------------------
 
     def _sign(self, kind: str, payload: str) -> str:
-        mac = hmac.digest(self._key, f"{kind}|{payload}".encode(), "sha256")
-        return _b64(mac[:SIGNATURE_BYTES])
+        mac = self._macs[kind].copy()
+        mac.update(payload.encode())
+        return _b64(mac.digest()[:SIGNATURE_BYTES])
 
     def _url(self, kind: str, claims: Mapping[str, Any]) -> str:
         return f"{self.base_url}/l/{PATHS[kind]}/{self.token(kind, claims)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from functools import lru_cache
 
 _BLOCKS = frozenset(
     {
@@ -28,7 +29,7 @@ _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "col", "area", "b
 # which matters at a thousand messages a second.
 _TOKEN = re.compile(
     r"<!--.*?(?:-->|$)|<![^>]*>?|<\?[^>]*>?"
-    r"""|<(/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)(/?)>"""
+    r"""|<(/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:[^>"']++|"[^"]*+"|'[^']*+')*+)(/?)>"""
     r"|([^<]+|<)",
     re.DOTALL,
 )
@@ -59,71 +60,76 @@ def _read(tag: str, text: str) -> dict[str, str]:
     return {}
 
 
-class _Text:
-    def __init__(self) -> None:
-        self.out: list[str] = []
-        self.skip: list[str] = []  # tags whose content is dropped, innermost last
-        self.links: list[tuple[str | None, int]] = []
+@lru_cache(maxsize=4096)  # a mailing's HTML repeats the same few tags for every person
+def _start(tag: str, attributes: str) -> tuple[str, bool, str, str | None, bool]:
+    """What a start tag means for the text: its name, whether its content is dropped (a
+    skipped element or one its style hides), the text it writes, its link target (``<a>``;
+    ``None`` for any other tag) and whether it is a block."""
+    name = tag.lower()
+    values = _read(name, attributes)
+    dropped = name in _SKIPPED or bool(_HIDDEN.search(values.get("style") or ""))
+    written = ""
+    if name == "br":
+        written = "\n"
+    elif name == "li":
+        written = "\n- "
+    elif name in ("td", "th"):
+        written = " "
+    elif name == "img":
+        written = values.get("alt") or ""
+    return name, dropped, written, values.get("href") if name == "a" else None, name in _BLOCKS
 
-    def feed(self, html: str) -> None:
-        for found in _TOKEN.finditer(_RAW_TEXT.sub("", html)):
-            closing, tag, attributes, _self_closing, data = found.groups()
-            if data is not None:
-                self.handle_data(html_lib.unescape(data))
-            elif tag is not None:
-                name = tag.lower()
-                if closing:
-                    self.handle_endtag(name)
-                else:
-                    self.handle_starttag(name, _read(name, attributes))
 
-    def handle_starttag(self, tag: str, values: dict[str, str]) -> None:
-        if self.skip:
-            if tag not in _VOID:
-                self.skip.append(tag)
-            return
-        if tag in _SKIPPED or _HIDDEN.search(values.get("style") or ""):
-            if tag not in _VOID:
-                self.skip.append(tag)
-            return
-        if tag == "br":
-            self.out.append("\n")
-        elif tag == "li":
-            self.out.append("\n- ")
-        elif tag in ("td", "th"):
-            self.out.append(" ")
-        elif tag == "img" and values.get("alt"):
-            self.out.append(values["alt"] or "")
-        elif tag == "a":
-            self.links.append((values.get("href"), len(self.out)))
-        if tag in _BLOCKS:
-            self.out.append("\n\n")
+@lru_cache(maxsize=4096)
+def _data(data: str) -> str:
+    return _SPACES.sub(" ", html_lib.unescape(data))
 
-    def handle_endtag(self, tag: str) -> None:
-        if self.skip:
-            if tag == self.skip[-1]:
-                self.skip.pop()
-            return
-        if tag == "a" and self.links:
-            href, start = self.links.pop()
-            label = "".join(self.out[start:]).strip()
-            if href and href.startswith(("http://", "https://", "mailto:", "tel:")):
-                if not label:
-                    self.out.append(href)
-                elif label != href:
-                    self.out.append(f" ({href})")
-        if tag in _BLOCKS:
-            self.out.append("\n\n")
 
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.out.append(_SPACES.sub(" ", data))
+def _feed(html: str) -> list[str]:
+    """The pieces of text of ``html``, before lines are tidied."""
+    out: list[str] = []
+    skip: list[str] = []  # tags whose content is dropped, innermost last
+    links: list[tuple[str | None, int]] = []  # open <a>: its target, where its label starts
+    for found in _TOKEN.finditer(_RAW_TEXT.sub("", html)):
+        closing, tag, attributes, _self_closing, data = found.groups()
+        if data is not None:
+            if not skip:
+                out.append(_data(data))
+        elif tag is None:
+            continue  # a comment or declaration
+        elif closing:
+            name = tag.lower()
+            if skip:
+                if name == skip[-1]:
+                    skip.pop()
+                continue
+            if name == "a" and links:
+                href, start = links.pop()
+                label = "".join(out[start:]).strip()
+                if href and href.startswith(("http://", "https://", "mailto:", "tel:")):
+                    if not label:
+                        out.append(href)
+                    elif label != href:
+                        out.append(f" ({href})")
+            if name in _BLOCKS:
+                out.append("\n\n")
+        else:
+            name, dropped, written, href, block = _start(tag, attributes)
+            if skip or dropped:
+                if name not in _VOID:
+                    skip.append(name)
+                continue
+            if written:
+                out.append(written)
+            if name == "a":
+                links.append((href, len(out)))
+            if block:
+                out.append("\n\n")
+    return out
 
 
 def html_to_text(html: str) -> str:
     """The readable text of ``html``, as described in the module docstring."""
-    parser = _Text()
-    parser.feed(html)
-    lines = [" ".join(line.split()) for line in "".join(parser.out).split("\n")]
+    lines = [" ".join(line.split()) for line in "".join(_feed(html)).split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

@@ -174,20 +174,22 @@ def _mjml_part(source: Any, context: Mapping[str, Any], label: str, strict: bool
 def _render_text(
     source: str, context: Mapping[str, Any], label: str, html: bool, strict: bool
 ) -> str:
-    try:
-        template = sandbox.compiled(source, part=label, html=html, strict=strict)
-        pieces: list[str] = []
-        size = 0
-        for piece in template.generate(context):
-            size += len(piece)
-            if size > sandbox.MAX_OUTPUT:
-                raise sandbox.LimitExceeded(
-                    f"the output is longer than {sandbox.MAX_OUTPUT:,} characters"
-                )
-            pieces.append(piece)
-        return "".join(pieces)
-    except Exception as exc:
-        raise _render_error(exc, label) from None
+    if "{" not in source and "\r" not in source:
+        output = source  # no tags: Jinja writes the text as it is (a constant preheader)
+    else:
+        try:
+            template = sandbox.compiled(source, part=label, html=html, strict=strict)
+            # The budget bounds the work (every character an expression writes is charged), so
+            # the output is measured once, whole, rather than piece by piece.
+            output = template.render(context)
+        except Exception as exc:
+            raise _render_error(exc, label) from None
+    if len(output) > sandbox.MAX_OUTPUT:
+        error = sandbox.LimitExceeded(
+            f"the output is longer than {sandbox.MAX_OUTPUT:,} characters"
+        )
+        raise _render_error(error, label)
+    return output
 
 
 def _evaluate(expression: str, context: Mapping[str, Any], label: str, strict: bool) -> Any:

@@ -29,22 +29,25 @@ def _trackable(url: str, own_prefix: str) -> bool:
 
 def rewrite_html_links(source: str, rewrite: Rewrite, *, own_prefix: str) -> str:
     """``source`` with every ``<a href="http(s)://…">`` pointing at ``rewrite(url)``."""
-
-    def anchor(found: re.Match[str]) -> str:
+    pieces: list[str] = []
+    at = 0
+    for found in _ANCHOR.finditer(source):
         tag = found.group(0)
-        if "data-lealta-notrack" in tag.lower():
-            return tag
-
-        def href(attr: re.Match[str]) -> str:
-            url = html.unescape(attr.group(3)).strip()
-            if not _trackable(url, own_prefix):
-                return attr.group(0)
-            quote = attr.group(2)
-            return f"{attr.group(1)}{quote}{html.escape(rewrite(url), quote=True)}{quote}"
-
-        return _HREF.sub(href, tag, count=1)
-
-    return _ANCHOR.sub(anchor, source)
+        attr = _HREF.search(tag)
+        if attr is None or "data-lealta-notrack" in tag.lower():
+            continue
+        url = html.unescape(attr.group(3)).strip()
+        if not _trackable(url, own_prefix):
+            continue
+        name, quote = attr.group(1, 2)
+        target = html.escape(rewrite(url), quote=True)
+        pieces += (source[at : found.start()], tag[: attr.start()], name, quote, target, quote)
+        pieces.append(tag[attr.end() :])
+        at = found.end()
+    if not pieces:
+        return source
+    pieces.append(source[at:])
+    return "".join(pieces)
 
 
 def rewrite_text_links(text: str, rewrite: Rewrite, *, own_prefix: str) -> str:
