@@ -9,11 +9,11 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from lealta.channels.tables import OutboxMessage
 from lealta.contacts.tables import Contact
 from lealta.errors import Conflict
 from lealta.storage.base import utcnow
 from lealta.users.service import authenticate, create_user, get_user, set_role
+from tests.factories import outbox
 from tests.integration.conftest import Api
 from tests.integration.console.test_console import PASSWORD, _csrf, _sign_in
 
@@ -138,12 +138,9 @@ def test_channels_say_working_failing_or_not_used(api: Api, admin: TestClient) -
         rows = [("sent", None, 60), ("failed", "SMTP 550 mailbox unavailable", 10)]
         for n, (status, error, minutes_ago) in enumerate(rows):
             at = now - dt.timedelta(minutes=minutes_ago)
-            session.add(
-                OutboxMessage(
-                    idempotency_key=f"k{n}", contact_id=contact.id, channel="webhook",
-                    template="t", status=status, error=error, not_before=at,
-                    sent_at=at if status == "sent" else None,
-                )
+            outbox.sent(
+                session, contact.id, at=at, status=status, error=error, channel="webhook",
+                template="t", key=f"k{n}",
             )  # fmt: skip
     page = admin.get("/settings").text
     assert "failing</span>" in page

@@ -7,10 +7,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from lealta.channels.tables import MessageInteraction, OutboxMessage, PushDevice
+from lealta.channels.tables import MessageInteraction, PushDevice
 from lealta.identity.service import resolve
 from lealta.privacy.erase import erase_contact
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories import contacts, outbox
 
 T0 = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -19,14 +20,10 @@ def test_devices_and_clicks_follow_a_merge_then_erasure_drops_what_reaches_the_p
     uow: UnitOfWork,
 ) -> None:
     with uow.transaction() as session:
-        older = resolve(session, {"anonymous_id": "laptop"}, T0)
-        newer = resolve(session, {"email": "ana@example.com"}, T0 + dt.timedelta(days=1))
-        sent = OutboxMessage(
-            idempotency_key="k1", contact_id=newer.id, channel="email", template="hello"
-        )
-        session.add_all(
-            [sent, PushDevice(contact_id=newer.id, kind="fcm", token="t", token_hash="h")]
-        )
+        older = contacts.person(session, T0, anonymous_id="laptop")
+        newer = contacts.person(session, T0 + dt.timedelta(days=1), email="ana@example.com")
+        sent = outbox.sent(session, newer.id, at=T0, template="hello")
+        session.add(PushDevice(contact_id=newer.id, kind="fcm", token="t", token_hash="h"))
         session.flush()
         session.add(
             MessageInteraction(

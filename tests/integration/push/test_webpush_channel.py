@@ -9,11 +9,12 @@ import pytest
 from lealta.channels import devices
 from lealta.channels.base import Delivery
 from lealta.channels.dispatcher import dispatch_due
-from lealta.channels.outbox import enqueue
 from lealta.channels.webpush import WebPushChannel
 from lealta.channels.webpush_crypto import MAX_PLAINTEXT, VapidKeys
 from lealta.errors import PermanentChannelError, TransientChannelError
 from lealta.identity.service import resolve
+from tests.factories import outbox
+from tests.factories.tracked import owner
 from tests.integration.conftest import Api
 from tests.integration.push.conftest import SUBJECT, Push
 from tests.integration.push.fake_webpush import Browser, PushService
@@ -243,16 +244,15 @@ def test_a_browser_registered_through_the_api_receives_what_the_dispatcher_sends
     channel = WebPushChannel(
         services.uow, vapid, subject=SUBJECT, clock=services.clock, allow_http=True
     )
+    contact = owner(services.uow, "user_id", "u-7")  # made by the device's registration
     with services.uow.transaction() as session:
-        contact = resolve(session, {"user_id": "u-7"}, services.clock.now()).id
-        enqueue(
+        outbox.message(
             session,
+            contact,
+            at=services.clock.now(),
             key="welcome:u-7",
-            contact_id=contact,
             channel="web_push",
-            template="welcome",
             payload={"title": "Welcome", "url": "https://shop.example/"},
-            not_before=services.clock.now(),
         )
     try:
         report = dispatch_due(services, {channel.name: channel})
