@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import Connection
 
 from lealta.conditions import evaluate, parse
 from lealta.conditions.sql import members_query
@@ -16,6 +18,20 @@ from tests.integration.conditions.population import NOW, TIER_RANKS, Person, wri
 Members = Callable[..., list[int]]
 
 
+@contextmanager
+def written(
+    uow: UnitOfWork, people: Sequence[Person], now: dt.datetime = NOW
+) -> Iterator[tuple[Connection, list[str]]]:
+    """A connection on which ``people`` are written (their contact ids, in order), inside a
+    transaction rolled back when the block ends: nothing is kept."""
+    with uow.engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection, write(connection, people, now)
+        finally:
+            transaction.rollback()
+
+
 def both_sides(
     uow: UnitOfWork, people: Sequence[Person], condition: Any, now: dt.datetime = NOW
 ) -> tuple[list[int], list[int]]:
@@ -23,15 +39,10 @@ def both_sides(
     ways, per-person probes and set-wise, which must agree), by Python. Nothing is kept:
     the rows are written in a transaction rolled back afterwards."""
     spec = parse(condition)
-    with uow.engine.connect() as connection:
-        transaction = connection.begin()
-        try:
-            ids = write(connection, people, now)
-            found = set(connection.scalars(members_query(spec, now=now, tier_ranks=TIER_RANKS)))
-            setwise = members_query(spec, now=now, tier_ranks=TIER_RANKS, setwise=True)
-            assert set(connection.scalars(setwise)) == found, "set-wise SQL differs from probes"
-        finally:
-            transaction.rollback()
+    with written(uow, people, now) as (connection, ids):
+        found = set(connection.scalars(members_query(spec, now=now, tier_ranks=TIER_RANKS)))
+        setwise = members_query(spec, now=now, tier_ranks=TIER_RANKS, setwise=True)
+        assert set(connection.scalars(setwise)) == found, "set-wise SQL differs from probes"
     by_sql = [n for n, cid in enumerate(ids) if cid in found]
     by_person = [
         n
