@@ -14,11 +14,21 @@ import typer
 
 from lealta.cli.errors import friendly
 
+# Third-party libraries that log routine INFO lines when imported or used: the CLV job imports
+# pymc and arviz ("arviz.preview: arviz_base not installed" at every worker start). They are
+# kept at WARNING (or the level asked, when higher), so Lealta's own INFO lines stand out.
+QUIET_LOGGERS = ("arviz", "pymc", "pymc_marketing", "pymc_extras", "pytensor", "numba")
 
-def _configure_logging(level: str) -> None:
+
+def configure_logging(level: str) -> None:
+    """Log ``level`` and above to stderr, third-party chatter (:data:`QUIET_LOGGERS`) from
+    WARNING."""
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    quiet = max(logging.WARNING, logging.getLevelName(level.upper()))
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(quiet)
 
 
 @friendly
@@ -47,7 +57,7 @@ def serve_command(
     from lealta.bootstrap import build
     from lealta.rest.app import create_app
 
-    _configure_logging(log_level)
+    configure_logging(log_level)
     services = build()
     settings = services.settings
     if demo:
@@ -132,7 +142,7 @@ def worker_command(
     from lealta.channels.registry import configured
     from lealta.tracking.worker import Processor
 
-    _configure_logging(log_level)
+    configure_logging(log_level)
     if nice:
         os.nice(max(0, min(19, nice)))
     parent = os.getppid()
