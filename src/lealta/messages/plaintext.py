@@ -90,12 +90,12 @@ def _feed(html: str) -> list[str]:
     out: list[str] = []
     skip: list[str] = []  # tags whose content is dropped, innermost last
     links: list[tuple[str | None, int]] = []  # open <a>: its target, where its label starts
-    for found in _TOKEN.finditer(_RAW_TEXT.sub("", html)):
-        closing, tag, attributes, _self_closing, data = found.groups()
-        if data is not None:
+    # findall gives each token's groups as a tuple ("" for a group that did not take part)
+    for closing, tag, attributes, _self_closing, data in _TOKEN.findall(_RAW_TEXT.sub("", html)):
+        if data:
             if not skip:
                 out.append(_data(data))
-        elif tag is None:
+        elif not tag:
             continue  # a comment or declaration
         elif closing:
             name = tag.lower()
