@@ -30,15 +30,22 @@ def person(
     consents: Mapping[str, str] | None = None,
     attributes: Mapping[str, Any] | None = None,
     tags: Iterable[str] = (),
+    **columns: Any,
 ) -> Contact:
     """The contact owning these identifiers (resolved as tracking does, created when new),
     with ``consents`` (channel → ``granted``, ``denied`` or ``pending``) recorded, its
-    ``attributes`` replaced when given, and tagged with ``tags`` — all ``at``."""
+    ``attributes`` replaced when given, and tagged with ``tags`` — all ``at``; ``columns``
+    set other fields of the contact as they are (``lifecycle_stage``, ``score``,
+    ``last_seen_at`` …), as the engines that own them would have left them."""
     known = {"email": email, "user_id": user_id, "anonymous_id": anonymous_id}
     wanted = {**(identifiers or {}), **{k: v for k, v in known.items() if v is not None}}
     contact = resolve(session, wanted, at)
     if attributes is not None:
         contact.attributes = dict(attributes)
+    for name, value in columns.items():
+        if name not in Contact.__table__.columns:
+            raise TypeError(f"a contact has no column {name!r}")
+        setattr(contact, name, value)
     for channel, status in (consents or {}).items():
         record_consent(session, contact.id, channel, status, source="test", at=at)
     for tag in tags:

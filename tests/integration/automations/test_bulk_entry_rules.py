@@ -9,6 +9,7 @@ import logging
 
 import pytest
 from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from lealta.automations import service
 from lealta.automations.sweeps import enrol_set, enroll_many
@@ -16,8 +17,8 @@ from lealta.automations.tables import Run
 from lealta.automations.triggers import Live
 from lealta.contacts.tables import Contact, ContactTag
 from lealta.identity.service import resolve
-from lealta.segmentation.tables import ContactRfm
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories import scores
 
 NOW = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
 RULED = """
@@ -64,25 +65,8 @@ def _end(session: object, contact_id: str, days_ago: int) -> None:
     )
 
 
-def _rfm(session: object, contact_id: str, segment: str) -> None:
-    session.add(  # type: ignore[attr-defined]
-        ContactRfm(
-            contact_id=contact_id,
-            recency_days=400,
-            frequency=1,
-            monetary=10.0,
-            payment=None,
-            r=1,
-            f=1,
-            m=1,
-            p=None,
-            code="111",
-            segment=segment,
-            cluster=None,
-            cluster_name=None,
-            as_of=NOW,
-        )
-    )
+def _rfm(session: Session, contact_id: str, segment: str) -> None:
+    scores.rfm(session, contact_id, segment, at=NOW, r=1, f=1, m=1, recency_days=400, monetary=10.0)
 
 
 def test_bulk_enrolment_refuses_exactly_whom_one_enrolment_refuses(

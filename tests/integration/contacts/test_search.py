@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lealta.contacts.tables import Contact
-from lealta.segmentation.tables import ContactRfm
+from tests.factories import scores
 from tests.integration.conftest import Api
 from tests.integration.contacts.helpers import create
 
@@ -59,24 +59,7 @@ def people(api: Api) -> dict[str, str]:
     _set(api, cai["id"], score=10.0, last_seen_at=T0 + dt.timedelta(10))
     with api.services.uow.transaction() as session:
         for contact_id, segment in ((ana["id"], "Champions"), (cai["id"], "At Risk")):
-            session.add(
-                ContactRfm(
-                    contact_id=contact_id,
-                    recency_days=3,
-                    frequency=5,
-                    monetary=120.0,
-                    payment=None,
-                    r=5,
-                    f=4,
-                    m=3,
-                    p=None,
-                    code="543",
-                    segment=segment,
-                    cluster=None,
-                    cluster_name=None,
-                    as_of=T0,
-                )
-            )
+            scores.rfm(session, contact_id, segment, at=T0, m=3, frequency=5, monetary=120.0)
     return {"ana": ana["id"], "bea": bea["id"], "cai": cai["id"], "dan": dan["id"]}
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from lealta.contacts import search
 from lealta.contacts.tables import Contact
-from lealta.segmentation.tables import ContactRfm
 from lealta.storage.base import utcnow
+from tests.factories import scores
 from tests.integration.conftest import Api
 from tests.integration.contacts.helpers import create, track
 
@@ -48,16 +48,11 @@ def people(api: Api) -> dict[str, str]:
             contact.last_seen_at = seen.get(who)
             contact.created_at = now - dt.timedelta(days=100)
         for who, cluster in (("marta", 2), ("jose", 1)):
-            session.add(_rfm(made[who]["id"], cluster, now))
+            scores.rfm(
+                session, made[who]["id"], "Loyal", at=now, r=4, f=3, m=3, frequency=2,
+                monetary=90.0, cluster=cluster, cluster_name=f"group {cluster}",
+            )  # fmt: skip
     return {who: person["id"] for who, person in made.items()}
-
-
-def _rfm(contact_id: str, cluster: int, now: dt.datetime) -> ContactRfm:
-    return ContactRfm(
-        contact_id=contact_id, recency_days=3, frequency=2, monetary=90.0, payment=None,
-        r=4, f=3, m=3, p=None, code="433", segment="Loyal", cluster=cluster,
-        cluster_name=f"group {cluster}", as_of=now,
-    )  # fmt: skip
 
 
 def test_names_match_in_part_in_any_case_without_accents(api: Api, people: dict[str, str]) -> None:

@@ -11,14 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from lealta.channels.outbox import enqueue
 from lealta.config import Settings
-from lealta.contacts.tables import ContactTag
-from lealta.identity.service import resolve
-from lealta.orders.tables import Order
-from lealta.segmentation.tables import ContactRfm
 from lealta.storage.unit_of_work import UnitOfWork
 from lealta.vouchers import service as vouchers
+from tests.factories import contacts, orders, outbox, scores
+from tests.factories.services import settings_for
 
 NOW = dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC)
 
@@ -32,51 +29,29 @@ class Shop:
 
     def person(self, email: str, *, tags: tuple[str, ...] = (), **attributes: Any) -> str:
         with self.uow.transaction() as session:
-            contact = resolve(session, {"email": email}, NOW)
-            contact.attributes = dict(attributes)
-            for tag in tags:
-                session.add(ContactTag(contact_id=contact.id, tag=tag, created_at=NOW))
-            return contact.id
+            return contacts.person(session, NOW, email=email, tags=tags, attributes=attributes).id
 
     def orders(self, contact_id: str, count: int, *, prefix: str = "O") -> None:
+        """``count`` orders of a month ending yesterday, each with a tea and two kitchen items."""
         with self.uow.transaction() as session:
             for number in range(1, count + 1):
-                session.add(
-                    Order(
-                        external_id=f"{prefix}-{number}",
-                        contact_id=contact_id,
-                        placed_at=NOW - dt.timedelta(days=30 - number),
-                        amount=Decimal(number * 10) + Decimal("0.50"),
-                        currency="EUR",
-                        items=[
-                            {"name": f"Tea {number}", "category": "tea", "price": 5},
-                            {"name": "Cup", "category": "kitchen", "price": number},
-                            {"name": "Pot", "category": "kitchen"},
-                        ],
-                        created_at=NOW,
-                    )
+                orders.order(
+                    session,
+                    contact_id,
+                    f"{prefix}-{number}",
+                    at=NOW - dt.timedelta(days=30 - number),
+                    amount=Decimal(number * 10) + Decimal("0.50"),
+                    items=[
+                        {"name": f"Tea {number}", "category": "tea", "price": 5},
+                        {"name": "Cup", "category": "kitchen", "price": number},
+                        {"name": "Pot", "category": "kitchen"},
+                    ],
                 )
 
     def rfm(self, contact_id: str, segment: str) -> None:
         with self.uow.transaction() as session:
-            session.add(
-                ContactRfm(
-                    contact_id=contact_id,
-                    recency_days=3,
-                    frequency=7,
-                    monetary=280.5,
-                    payment=None,
-                    r=5,
-                    f=4,
-                    m=4,
-                    p=None,
-                    code="544",
-                    segment=segment,
-                    cluster=None,
-                    cluster_name=None,
-                    as_of=NOW,
-                    computed_at=NOW,
-                )
+            scores.rfm(
+                session, contact_id, segment, at=NOW, frequency=7, monetary=280.5, computed_at=NOW
             )
 
     def voucher(self, contact_id: str, key: str = "v1", value: int = 20) -> str:
@@ -96,15 +71,8 @@ class Shop:
         self, key: str, contact_id: str, template: str, payload: dict[str, Any] | None = None
     ) -> int:
         with self.uow.transaction() as session:
-            row = enqueue(
-                session,
-                key=key,
-                contact_id=contact_id,
-                channel="email",
-                template=template,
-                payload=payload or {},
-                not_before=NOW,
-                now=NOW,
+            row = outbox.message(
+                session, contact_id, at=NOW, key=key, template=template, payload=payload or {}
             )
             assert row is not None
             return row.id
@@ -112,11 +80,8 @@ class Shop:
 
 @pytest.fixture
 def shop(uow: UnitOfWork, database_url: str) -> Shop:
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        environment="test",
-        secret_key="test-secret",
+    settings = settings_for(
+        database_url,
         public_url="https://mail.tea.example",
         email_from="Tea Shop <news@tea.example>",
     )

@@ -8,14 +8,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
 
-from lealta.contacts.service import add_tag
 from lealta.events.tables import Event
-from lealta.identity.service import resolve
 from lealta.messages.tables import MessageTemplate
 from lealta.onsite.tables import OnsitePlacement
-from lealta.segmentation.tables import ContactRfm
+from tests.factories import contacts, scores
+from tests.factories.events import stored
 from tests.integration.conftest import Api
 from tests.integration.onsite.conftest import templates, visitor
 
@@ -183,24 +181,8 @@ def test_a_placement_for_an_rfm_segment_reaches_that_segment_only(shop: Api) -> 
     champion = visitor(api.services.uow, "aid-champion")
     visitor(api.services.uow, "aid-unscored")
     with api.services.uow.transaction() as session:
-        session.add(
-            ContactRfm(
-                contact_id=champion,
-                recency_days=3,
-                frequency=9,
-                monetary=900.0,
-                payment=None,
-                r=5,
-                f=5,
-                m=5,
-                p=None,
-                code="555",
-                segment="Champions",
-                cluster=None,
-                cluster_name=None,
-                as_of=dt.datetime.now(dt.UTC),
-            )
-        )
+        at = dt.datetime.now(dt.UTC)
+        scores.rfm(session, champion, "Champions", at=at, f=5, m=5, frequency=9, monetary=900.0)
     answer = slots(api, "sidebar", anonymousId="aid-champion")["sidebar"]
     assert answer["html"] == "<p>Thanks, champion</p>"
     assert slots(api, "sidebar", anonymousId="aid-unscored")["sidebar"] is None
@@ -225,8 +207,7 @@ def test_placements_show_only_between_their_dates_and_while_active(shop: Api) ->
 def test_a_known_visitor_is_found_by_user_id_too(shop: Api) -> None:
     api = shop
     with api.services.uow.transaction() as session:
-        contact = resolve(session, {"user_id": "u-1"}, dt.datetime.now(dt.UTC))
-        add_tag(session, contact, "vip", now=dt.datetime.now(dt.UTC))
+        contacts.person(session, dt.datetime.now(dt.UTC), user_id="u-1", tags=["vip"])
     visitor(api.services.uow, "someone-else")
     assert shown(api, "hero", userId="u-1") == "hero-vip"
     assert shown(api, "hero", userId="u-1", anonymousId="someone-else") == "hero-vip"
@@ -322,7 +303,4 @@ def test_slot_names_are_checked(api: Api) -> None:
 
 def events(api: Api, name: str) -> list[Event]:
     with api.services.uow.transaction() as session:
-        found = list(session.scalars(select(Event).where(Event.name == name).order_by(Event.id)))
-        for event in found:
-            session.expunge(event)
-        return found
+        return stored(session, name=name)

@@ -20,6 +20,7 @@ from lealta.loyalty.tables import ContactTier, TierChange
 from lealta.orders.tables import Order
 from lealta.scoring.tables import ScoreChange
 from lealta.segmentation.tables import ContactRfm
+from tests.factories import scores
 from tests.integration.conftest import Api
 from tests.integration.contacts.helpers import create, track
 
@@ -67,24 +68,7 @@ def ana(api: Api) -> str:
         },
     )
     with api.services.uow.transaction() as session:
-        session.add(
-            ContactRfm(
-                contact_id=contact_id,
-                recency_days=3,
-                frequency=1,
-                monetary=49.9,
-                payment=None,
-                r=5,
-                f=1,
-                m=2,
-                p=None,
-                code="512",
-                segment="New Customers",
-                cluster=None,
-                cluster_name=None,
-                as_of=T0,
-            )
-        )
+        scores.rfm(session, contact_id, "New Customers", at=T0, f=1, m=2, monetary=49.9)
         session.add(
             ContactTier(
                 contact_id=contact_id,

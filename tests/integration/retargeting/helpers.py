@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lealta.audiences.tables import Audience, AudienceMember
-from lealta.segmentation.tables import ContactRfm
 from lealta.storage.base import utcnow
 from tests.factories import runs as runs_of
+from tests.factories import scores
 from tests.integration.conftest import Api
 from tests.integration.contacts.helpers import create
 
@@ -56,24 +56,7 @@ def score(session: Session, contact_ids: list[str], *, segment: str, cluster: in
     """Put ``contact_ids`` in an RFM segment and cluster (as a scoring would)."""
     now = utcnow()
     for contact_id in contact_ids:
-        session.add(
-            ContactRfm(
-                contact_id=contact_id,
-                recency_days=3,
-                frequency=4,
-                monetary=120.0,
-                payment=None,
-                r=5,
-                f=4,
-                m=4,
-                p=None,
-                code="544",
-                segment=segment,
-                cluster=cluster,
-                cluster_name=None,
-                as_of=now,
-            )
-        )
+        scores.rfm(session, contact_id, segment, at=now, monetary=120.0, cluster=cluster)
 
 
 def runs(session: Session, where: dict[str, tuple[str, str]]) -> None:
