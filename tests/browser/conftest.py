@@ -29,10 +29,9 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from lealta.bootstrap import Services, build
-from lealta.config import Settings
 from lealta.events.tables import Event
-from lealta.keys.service import create_key
 from lealta.rest.app import create_app
+from tests.factories.services import api_keys, settings_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -128,18 +127,10 @@ class Site:
 def lealta(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lealta]:
     """The app on a temporary SQLite database, served by uvicorn, processing in the server."""
     database = tmp_path_factory.mktemp("browser") / "lealta.db"
-    settings = Settings(
-        _env_file=None,
-        database_url=f"sqlite:///{database}",
-        environment="test",
-        secret_key="browser-test-secret",
-        process_in_server=True,
-    )
-    services = build(settings)
-    now = dt.datetime.now(dt.UTC)
+    url = f"sqlite:///{database}"
+    services = build(settings_for(url, secret_key="browser-test-secret", process_in_server=True))
     with services.uow.transaction() as session:
-        admin = create_key(session, scope="admin", name="browser tests", now=now).key
-        track = create_key(session, scope="track", name="test site", now=now).key
+        admin, track = api_keys(session, dt.datetime.now(dt.UTC))
     server, thread, port = _serve(create_app(services))
     try:
         yield Lealta(f"http://127.0.0.1:{port}", services, admin, track)

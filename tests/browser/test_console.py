@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from lealta.contacts.tables import Contact, Identifier
-from lealta.segmentation.tables import ContactRfm
 from lealta.users.service import create_user
 from tests.browser.conftest import Lealta
+from tests.factories import contacts, scores
 
 PASSWORD = "a long console password"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
@@ -33,34 +32,11 @@ def people(lealta: Lealta) -> dict[str, str]:
     with lealta.services.uow.transaction() as session:
         create_user(session, email=email, role="marketer", password=PASSWORD, now=now)
         for name, (r, f, segment) in scored.items():
-            contact = Contact(
-                attributes={"first_name": name.title()}, lifecycle_stage="Customer", created_at=now
-            )
-            session.add(contact)
-            session.flush()
-            session.add(
-                Identifier(
-                    contact_id=contact.id, kind="email", value=f"{name}-{suffix}@shop.example"
-                )
-            )
-            session.add(
-                ContactRfm(
-                    contact_id=contact.id,
-                    recency_days=3,
-                    frequency=f,
-                    monetary=10.0 * f,
-                    payment=None,
-                    r=r,
-                    f=f,
-                    m=3,
-                    p=None,
-                    code=f"{r}{f}3",
-                    segment=segment,
-                    cluster=None,
-                    cluster_name=None,
-                    as_of=now,
-                )
-            )
+            contact = contacts.person(
+                session, now, email=f"{name}-{suffix}@shop.example",
+                attributes={"first_name": name.title()}, lifecycle_stage="Customer",
+            )  # fmt: skip
+            scores.rfm(session, contact.id, segment, at=now, r=r, f=f, m=3, monetary=10.0 * f)
     return {"email": email, "suffix": suffix}
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from lealta.contacts.tables import Contact, Identifier
 from lealta.users.service import create_user
 from tests.browser.conftest import Lealta
+from tests.factories import contacts
 
 PASSWORD = "a long console password"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
@@ -30,12 +30,13 @@ def people(lealta: Lealta) -> dict[str, str]:
     customer = f"carmen-{suffix}@shop.example"
     with lealta.services.uow.transaction() as session:
         create_user(session, email=email, role="marketer", password=PASSWORD, now=now)
-        contact = Contact(
-            attributes={"first_name": "Carmen"}, lifecycle_stage="Inactive", created_at=now
+        contacts.person(
+            session,
+            now,
+            email=customer,
+            attributes={"first_name": "Carmen"},
+            lifecycle_stage="Inactive",
         )
-        session.add(contact)
-        session.flush()
-        session.add(Identifier(contact_id=contact.id, kind="email", value=customer))
     return {"email": email, "customer": customer}
 
 

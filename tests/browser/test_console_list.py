@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from lealta.contacts.tables import Contact, Identifier
-from lealta.segmentation.tables import ContactRfm
 from lealta.users.service import create_user
 from tests.browser.conftest import Lealta
+from tests.factories import contacts, scores
 
 PASSWORD = "a long console password"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
@@ -36,25 +35,19 @@ def shop(lealta: Lealta) -> dict[str, str]:
         create_user(session, email=admin, role="admin", password=PASSWORD, now=now)
         for n in range(60):
             first = FIRST[n % len(FIRST)]
-            contact = Contact(
+            contact = contacts.person(
+                session,
+                now - dt.timedelta(minutes=60 - n),
+                email=f"{first.lower()}.{n}-{suffix}@shop.example",
                 attributes={"first_name": first, "last_name": f"{LAST[n % 4]} {surname}"},
                 lifecycle_stage="Customer" if n % 3 else "Lead",
                 score=float(n),
-                created_at=now - dt.timedelta(minutes=60 - n),
                 last_seen_at=now - dt.timedelta(days=n),
             )
-            session.add(contact)
-            session.flush()
-            email = f"{first.lower()}.{n}-{suffix}@shop.example"
-            session.add(Identifier(contact_id=contact.id, kind="email", value=email))
-            session.add(
-                ContactRfm(
-                    contact_id=contact.id, recency_days=n, frequency=2, monetary=40.0,
-                    payment=None, r=4, f=2, m=3, p=None, code="423",
-                    segment="Champions" if n % 2 else "Need Attention",
-                    cluster=n % 3, cluster_name=["steady regulars", "big spenders", "new"][n % 3],
-                    as_of=now,
-                )
+            scores.rfm(
+                session, contact.id, "Champions" if n % 2 else "Need Attention", at=now,
+                r=4, f=2, m=3, recency_days=n, monetary=40.0,
+                cluster=n % 3, cluster_name=["steady regulars", "big spenders", "new"][n % 3],
             )  # fmt: skip
     return {"admin": admin, "surname": surname}
 

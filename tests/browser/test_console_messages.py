@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from lealta.contacts.tables import Contact, Identifier
 from lealta.messages import service
 from lealta.users.service import create_user
 from tests.browser.conftest import Lealta
+from tests.factories import contacts
 
 PASSWORD = "a long console password"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
@@ -31,16 +31,13 @@ def writer(lealta: Lealta) -> dict[str, str]:
     email = f"writer-{suffix}@example.com"
     with lealta.services.uow.transaction() as session:
         create_user(session, email=email, role="marketer", password=PASSWORD, now=now)
-        contact = Contact(
+        contacts.person(
+            session,
+            now,
+            email=f"c-{suffix}@shop.example",
             attributes={"first_name": f"Chiara{suffix}", "language": "it"},
             lifecycle_stage="Customer",
-            created_at=now,
             last_seen_at=now + dt.timedelta(days=1),  # the sample the preview starts with
-        )
-        session.add(contact)
-        session.flush()
-        session.add(
-            Identifier(contact_id=contact.id, kind="email", value=f"c-{suffix}@shop.example")
         )
         service.install(session, ["win-back-1", "win-back-2"], replace=True, now=now)
     return {"email": email, "name": f"Chiara{suffix}"}

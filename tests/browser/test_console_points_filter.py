@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from lealta.contacts.tables import Contact, Identifier
 from lealta.loyalty import ledger, service
 from lealta.users.service import create_user
 from tests.browser.conftest import Lealta
+from tests.factories import contacts
 from tests.integration.loyalty.points_helpers import POINTS_PROGRAM
 
 PASSWORD = "a long console password"
@@ -33,14 +33,12 @@ def shop(lealta: Lealta) -> dict[str, str]:
         create_user(session, email=found["user"], role="marketer", password=PASSWORD, now=now)
         service.save(session, POINTS_PROGRAM, now=now)
         for n, first in enumerate(("Ana", "Ben", "Cruz")):
-            contact = Contact(
+            contact = contacts.person(
+                session,
+                now - dt.timedelta(minutes=10 - n),
+                email=f"{first.lower()}-{suffix}@shop.example",
                 attributes={"first_name": first, "last_name": surname},
-                created_at=now - dt.timedelta(minutes=10 - n),
             )
-            session.add(contact)
-            session.flush()
-            email = f"{first.lower()}-{suffix}@shop.example"
-            session.add(Identifier(contact_id=contact.id, kind="email", value=email))
             found[first] = contact.id
     for first, points in (("Ana", 600), ("Ben", 700), ("Ben", -500)):
         with lealta.services.uow.transaction() as session:

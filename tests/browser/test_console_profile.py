@@ -14,18 +14,16 @@ from typing import Any
 import pytest
 
 from lealta.channels.outbox import enqueue
-from lealta.contacts.tables import Contact, Identifier
 from lealta.events.tables import Event
 from lealta.feedback.service import record
 from lealta.lifecycle.tables import StageChange
 from lealta.messages.tables import MessageTemplate
-from lealta.orders.tables import Order
 from lealta.scoring.engine import ScoreState
 from lealta.scoring.tables import ScoreChange
-from lealta.segmentation.tables import ContactRfm
 from lealta.users.service import create_user
 from lealta.vouchers.service import issue
 from tests.browser.conftest import Lealta
+from tests.factories import contacts, orders, scores
 
 PASSWORD = "a long console password"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
@@ -34,19 +32,17 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _rich_contact(session: Any, suffix: str, now: dt.datetime) -> str:
-    contact = Contact(
+    cid = contacts.person(
+        session,
+        now - dt.timedelta(days=200),
+        email=f"marta-{suffix}@shop.example",
         attributes={"first_name": "Marta", "last_name": "Rossi", "city": "Rome"},
         lifecycle_stage="Customer",
         score=42,
         score_state=ScoreState(score=42.0, as_of=now - dt.timedelta(days=20)).to_dict(),
-        created_at=now - dt.timedelta(days=200),
         first_seen_at=now - dt.timedelta(days=200),
         last_seen_at=now - dt.timedelta(days=2),
-    )
-    session.add(contact)
-    session.flush()
-    cid = contact.id
-    session.add(Identifier(contact_id=cid, kind="email", value=f"marta-{suffix}@shop.example"))
+    ).id
     stages = [(None, "Subscriber", 200), ("Subscriber", "Lead", 150), ("Lead", "Customer", 90)]
     for old, new, days in stages:
         session.add(
@@ -73,34 +69,17 @@ def _rich_contact(session: Any, suffix: str, now: dt.datetime) -> str:
             )
         )
     for i in range(12):
-        session.add(
-            Order(
-                external_id=f"ORD-{suffix}-{i}",
-                contact_id=cid,
-                placed_at=now - dt.timedelta(days=90 - i * 7),
-                amount=Decimal("34.50") + i,
-                currency="EUR",
-                channel="web",
-                items=[{"sku": "tea", "quantity": 2}, {"sku": "cup"}],
-            )
+        orders.order(
+            session,
+            cid,
+            f"ORD-{suffix}-{i}",
+            at=now - dt.timedelta(days=90 - i * 7),
+            amount=Decimal("34.50") + i,
+            channel="web",
+            items=[{"sku": "tea", "quantity": 2}, {"sku": "cup"}],
         )
-    session.add(
-        ContactRfm(
-            contact_id=cid,
-            recency_days=13,
-            frequency=12,
-            monetary=480.0,
-            payment=None,
-            r=5,
-            f=5,
-            m=4,
-            p=None,
-            code="554",
-            segment="Champions",
-            cluster=None,
-            cluster_name=None,
-            as_of=now,
-        )
+    scores.rfm(
+        session, cid, "Champions", at=now, f=5, recency_days=13, frequency=12, monetary=480.0
     )
     session.add(
         Event(

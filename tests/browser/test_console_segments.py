@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 
 from lealta.automations.sweeps import segment_moves
-from lealta.contacts.tables import Contact, Identifier
-from lealta.segmentation.tables import ContactRfm
 from lealta.users.service import create_user
 from tests.browser.conftest import Lealta
+from tests.factories import contacts, scores
 
 PASSWORD = "a long console password"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
@@ -66,13 +65,11 @@ def shop(lealta: Lealta) -> dict[str, Any]:
         for number, (was, now_in, _people) in enumerate(
             (m for m in MOVES for _ in range(m[2])), start=1
         ):
-            contact = Contact(attributes={"first_name": f"P{number}-{suffix}"}, created_at=first)
-            session.add(contact)
-            session.flush()
-            session.add(
-                Identifier(
-                    contact_id=contact.id, kind="email", value=f"p{number}-{suffix}@shop.example"
-                )
+            contact = contacts.person(
+                session,
+                first,
+                email=f"p{number}-{suffix}@shop.example",
+                attributes={"first_name": f"P{number}-{suffix}"},
             )
             names[contact.id] = f"P{number}-{suffix}"
             if was:
@@ -80,13 +77,9 @@ def shop(lealta: Lealta) -> dict[str, Any]:
             if now_in:
                 after[contact.id] = now_in
                 r, f, m = SCORES[now_in]
-                session.add(
-                    ContactRfm(
-                        contact_id=contact.id, recency_days=10 * (6 - r), frequency=f,
-                        monetary=40.0 * m, payment=None, r=r, f=f, m=m, p=None,
-                        code=f"{r}{f}{m}", segment=now_in, cluster=None, cluster_name=None,
-                        as_of=second, computed_at=second,
-                    )
+                scores.rfm(
+                    session, contact.id, now_in, at=second, r=r, f=f, m=m,
+                    recency_days=10 * (6 - r), computed_at=second,
                 )  # fmt: skip
     with lealta.services.uow.transaction() as session:
         segment_moves(session, {}, before, now=first)

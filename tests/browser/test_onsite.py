@@ -24,13 +24,12 @@ from sqlalchemy import select
 from lealta.bootstrap import build
 from lealta.channels.outbox import enqueue
 from lealta.channels.tables import MessageInteraction
-from lealta.config import Settings
 from lealta.contacts.service import add_tag
 from lealta.identity.service import find_contact
-from lealta.keys.service import create_key
 from lealta.messages.tables import MessageTemplate
 from lealta.rest.app import create_app
 from tests.browser.conftest import Lealta, Site, wait_for
+from tests.factories.services import api_keys, settings_for
 
 pytestmark = pytest.mark.browser
 
@@ -62,20 +61,16 @@ def onsite(tmp_path_factory: pytest.TempPathFactory, site: Site) -> Iterator[Lea
     port = listening.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     database = Path(tmp_path_factory.mktemp("onsite")) / "lealta.db"
-    settings = Settings(
-        _env_file=None,
-        database_url=f"sqlite:///{database}",
-        environment="test",
+    settings = settings_for(
+        f"sqlite:///{database}",
         secret_key="browser-onsite-secret",
         process_in_server=True,
         cors_origins=[site.url],
         public_url=url,
     )
     services = build(settings)
-    now = dt.datetime.now(dt.UTC)
     with services.uow.transaction() as session:
-        admin = create_key(session, scope="admin", name="browser tests", now=now).key
-        track = create_key(session, scope="track", name="test site", now=now).key
+        admin, track = api_keys(session, dt.datetime.now(dt.UTC))
         for template_id, markup in TEMPLATES.items():
             session.add(MessageTemplate(id=template_id, channel="onsite", body={"html": markup}))
     server = uvicorn.Server(
