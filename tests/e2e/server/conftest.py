@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from lealta.keys.service import create_key
 from lealta.storage.base import utcnow
 from lealta.storage.engine import make_engine
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories.services import api_keys
 
 LEALTA = [sys.executable, "-m", "lealta"]
 
@@ -83,8 +83,7 @@ class Server:
         unit = UnitOfWork(make_engine(self.database_url))
         try:
             with unit.transaction() as session:
-                self.admin_key = create_key(session, scope="admin", name="e2e", now=utcnow()).key
-                self.track_key = create_key(session, scope="track", name="e2e", now=utcnow()).key
+                self.admin_key, self.track_key = api_keys(session, utcnow(), site="e2e")
         finally:
             unit.engine.dispose()
 
