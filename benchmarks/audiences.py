@@ -363,6 +363,9 @@ def live(argv: list[str]) -> None:
             server.terminate()
             server.wait(30)
         recorded, visible, entered = _latencies(uow, seen)
+        if target != "sqlite":
+            SERVER[:] = [str(make_url(url).database)]  # the replay's backends only, now
+        steps = _live_steps(uow) if audiences else []
         floor = _live_floor(uow)
         missed = _refreshed(uow)
         uow.engine.dispose()
@@ -383,6 +386,14 @@ def live(argv: list[str]) -> None:
         f"  floor: the bare query for 200 people  p50 {_pct(floor, 50) * 1000:6.1f} ms"
         f"  p95 {_pct(floor, 95) * 1000:6.1f} ms"
     )
+    if steps:
+        walls, cpus = [wall for wall, _ in steps], [cpu for _, cpu in steps]
+        print(
+            f"  the live step alone (follow_batch), {len(steps)} batches of up to {LIVE_BATCH}"
+            f" replayed: wall p50 {_pct(walls, 50) * 1000:.0f} ms p95 {_pct(walls, 95) * 1000:.0f}"
+            f" ms; CPU p50 {_pct(cpus, 50) * 1000:.0f} ms p95 {_pct(cpus, 95) * 1000:.0f} ms"
+            " (this process and the database's backends)"
+        )
 
 
 def _refreshed(uow: UnitOfWork) -> tuple[int, int]:
@@ -519,7 +530,7 @@ def _latencies(uow: UnitOfWork, seen: dict[int, float]) -> tuple[list[float], li
                 )
             )
         )
-        tracked: dict[str, list[dt.datetime]] = {}
+        tracked: dict[str | None, list[dt.datetime]] = {}
         for contact_id, received in session.execute(
             select(Event.contact_id, Event.received_at)
             .where(Event.type == "track", Event.name != "Audience Entered")
@@ -538,6 +549,43 @@ def _latencies(uow: UnitOfWork, seen: dict[int, float]) -> tuple[list[float], li
         if event_id in seen:
             visible.append(seen[event_id] - accepted.timestamp())
     return recorded, visible, len(entered)
+
+
+LIVE_BATCH = 500  # the tracking processor's batch at most (lealta.tracking.processor.BATCH)
+
+
+def _live_steps(uow: UnitOfWork) -> list[tuple[float, float]]:
+    """The live step alone, measured apart from the worker's other work: the tracked events
+    replayed in the worker's largest batches, each followed by
+    :func:`lealta.audiences.live.follow_batch` in a transaction rolled back (the members are
+    up to date by then: the cost of finding that nobody moves); (wall, CPU) seconds per batch,
+    the CPU being this process's and, on PostgreSQL, the database's backends'."""
+    from sqlalchemy.orm import Session
+
+    from lealta.audiences.live import follow_batch
+
+    with uow.transaction() as session:
+        rows = session.execute(
+            select(Event.message_id, Event.type, Event.name)
+            .where(Event.type == "track", Event.name.not_like("Audience %"))
+            .order_by(Event.id)
+        ).all()
+    took = []
+    for start in range(0, len(rows), LIVE_BATCH):
+        messages = [
+            {"messageId": message_id, "type": kind, "event": name}
+            for message_id, kind, name in rows[start : start + LIVE_BATCH]
+        ]
+        with uow.engine.connect() as connection:
+            transaction = connection.begin()
+            session = Session(bind=connection)
+            started, cpu = time.perf_counter(), time.process_time() + _server_cpu()
+            follow_batch(session, messages, now=dt.datetime.now(dt.UTC))
+            used = time.process_time() + _server_cpu() - cpu
+            took.append((time.perf_counter() - started, used))
+            session.close()
+            transaction.rollback()
+    return took
 
 
 def _live_floor(uow: UnitOfWork, people: int = 200, rounds: int = 40) -> list[float]:

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import Select, and_, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -154,16 +154,24 @@ def _differences(
     """Of the people ``ids``, who the condition holds of and are not members, and who are
     members it no longer holds of: one query (:class:`lealta.conditions.sql.People` keeps
     its plan to these people)."""
-    people = People(ids)
-    holds = and_(live(), condition_test(condition, now=now, people=people))
-    held = exists().where(MEMBERS.c.audience_id == audience_id, MEMBERS.c.contact_id == Contact.id)
-    rows = session.execute(select(Contact.id, holds, held).where(people.have(Contact.id)))
+    rows = session.execute(differences_query(audience_id, condition, ids, now))
     enter: list[str] = []
     leave: list[str] = []
     for contact_id, wanted, member in rows:
         if bool(wanted) != bool(member):
             (enter if wanted else leave).append(contact_id)
     return sorted(enter), sorted(leave)
+
+
+def differences_query(
+    audience_id: int, condition: Any, ids: Sequence[str], now: dt.datetime
+) -> Select[str, bool, bool]:
+    """Each of the people ``ids`` (a contact), whether the condition holds of them, and
+    whether they are a member of the audience."""
+    people = People(ids)
+    holds = and_(live(), condition_test(condition, now=now, people=people))
+    held = exists().where(MEMBERS.c.audience_id == audience_id, MEMBERS.c.contact_id == Contact.id)
+    return select(Contact.id, holds, held).where(people.have(Contact.id))
 
 
 def _dialect(session: Session) -> Any:

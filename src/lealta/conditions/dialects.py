@@ -58,3 +58,19 @@ def sure(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 def boolean(*, sqlite: Any, postgresql: Any) -> ColumnElement[bool]:
     """A test spelt per dialect."""
     return Either(sqlite=sqlite, postgresql=postgresql, type_=Boolean())
+
+
+class _Predicate(Either):
+    """An :class:`Either` whose two spellings are predicates (comparisons, ``IN``): used as
+    is in a ``WHERE``, without the ``= 1`` SQLite would otherwise get (which keeps a test off
+    its index)."""
+
+    inherit_cache = True
+
+    def self_group(self, against: Any = None) -> Any:
+        return self
+
+
+def predicate(*, sqlite: Any, postgresql: Any) -> ColumnElement[bool]:
+    """A predicate spelt per dialect (see :class:`_Predicate`)."""
+    return _Predicate(sqlite=sqlite, postgresql=postgresql, type_=Boolean())

@@ -220,15 +220,16 @@ def changed_by(messages: Iterable[Mapping[str, Any]]) -> Reads:
     """What applying ``messages`` (normalised tracking messages) may change: the names of the
     events they record and the facts they may move. ``identify``, ``group``, ``alias`` and
     any other type may change every fact (traits, merges)."""
-    events: set[str] = set()
-    facts: set[str] = set()
+    names: set[str] = set()
     for message in messages:
         kind = message.get("type")
         if kind not in _EVENT_TYPES:
             return EVERYTHING
         name = message.get("event") if kind == "track" else message.get("name")
-        if name:
-            events.add(str(name).lower())
-            facts |= _BY_MEANING.get(catalog.meaning(str(name)) or "", frozenset())
-        facts |= _ANY_MESSAGE
-    return Reads(frozenset(events), frozenset(facts))
+        names.add(str(name) if name else "")
+    if not names:
+        return NOTHING
+    facts: set[str] = set(_ANY_MESSAGE)
+    for name in names - {""}:  # each name once: a batch repeats a few names many times
+        facts |= _BY_MEANING.get(catalog.meaning(name) or "", frozenset())
+    return Reads(frozenset(name.lower() for name in names - {""}), frozenset(facts))

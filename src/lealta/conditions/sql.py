@@ -54,7 +54,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
 
-from lealta.conditions.dialects import Either, boolean, sure
+from lealta.conditions.dialects import Either, boolean, predicate, sure
 from lealta.conditions.json_sql import json_value, property_test, same
 from lealta.conditions.model import (
     MESSAGE_EVENTS,
@@ -115,7 +115,7 @@ class People:
 
     def have(self, contact_id: Any) -> ColumnElement[bool]:
         """``contact_id`` is one of these people."""
-        return boolean(
+        return predicate(
             sqlite=contact_id.in_(self._sqlite), postgresql=contact_id == any_(self._postgresql)
         )
 
@@ -349,28 +349,40 @@ class _Compiler:
             return _count_in(case((counted, 1), else_=0), spec.gte, spec.lte)
         # "at least n" is "an n-th one exists": the probe stops at the n-th event of the
         # contact's index range instead of counting them all. Set-wise, the window's events
-        # of that name are read once (ix_events_name_time) and grouped by person instead;
-        # restricted to a few people, their events of that name are read once and grouped.
+        # of that name are read once (ix_events_name_time) and grouped by person instead.
         matching = select(Event.id).where(_theirs(), *window, *where)
-        tests: list[ColumnElement[bool]] = [true()]
         theirs = [*window, *where, *self.of_people(Event.contact_id)]
-        if spec.gte > 0 and (self.setwise or self.people is not None):
+        tests: list[ColumnElement[bool]] = [true()]
+        if spec.gte > 0 and self.setwise:
             tests.append(_having_at_least(theirs, spec.gte))
         elif spec.gte > 0:
-            tests.append(exists(matching.offset(spec.gte - 1).limit(1)))
-        if spec.lte is not None and self.people is not None:
-            tests.append(not_(_having_at_least(theirs, spec.lte + 1)))
-        elif spec.lte is not None:
-            tests.append(~exists(matching.offset(spec.lte).limit(1)))
+            probe = exists(matching.offset(spec.gte - 1).limit(1))
+            tests.append(self.few(probe, _having_at_least(theirs, spec.gte, once=True)))
+        if spec.lte is not None:
+            fewer = ~exists(matching.offset(spec.lte).limit(1))
+            more = _having_at_least(theirs, spec.lte + 1, once=True)
+            tests.append(self.few(fewer, not_(more)))
         return and_(*tests)
+
+    def few(self, probe: ColumnElement[bool], grouped: ColumnElement[bool]) -> ColumnElement[bool]:
+        """A test of the person's events: ``probe`` (correlated, per person) unless the query
+        is restricted to a few people; then ``grouped`` (their events read once and grouped) on
+        PostgreSQL, whose planner may probe each person through ``ix_events_name_time``
+        (the whole window each time) when its statistics lag a growing table, and ``probe``
+        still on SQLite, which plans the grouped read on that index instead."""
+        if self.people is None:
+            return probe
+        return boolean(sqlite=probe, postgresql=grouped)
 
     def message(self, spec: MessageCondition, field: str) -> ColumnElement[bool]:
         template = json_value(Event.properties, "template", field=field)
         opened = and_(template.kind == "text", template.text == spec.template)
         tests = [*self.events(MESSAGE_EVENTS[spec.action], spec.within_days), sure(opened)]
-        if self.setwise or self.people is not None:
-            return _having_at_least([*tests, *self.of_people(Event.contact_id)], 1)
-        return exists(select(Event.id).where(_theirs(), *tests))
+        if self.setwise:
+            return _having_at_least(tests, 1)
+        probe = exists(select(Event.id).where(_theirs(), *tests))
+        theirs = [*tests, *self.of_people(Event.contact_id)]
+        return self.few(probe, _having_at_least(theirs, 1, once=True))
 
     def orders(self, within_days: int | None) -> list[ColumnElement[bool]]:
         tests = [Order.contact_id == Contact.id, Order.placed_at <= self.now]
@@ -410,13 +422,20 @@ def _theirs() -> ColumnElement[bool]:
     return Event.contact_id == Contact.id
 
 
-def _having_at_least(tests: list[ColumnElement[bool]], times: int) -> ColumnElement[bool]:
+def _having_at_least(
+    tests: list[ColumnElement[bool]], times: int, *, once: bool = False
+) -> ColumnElement[bool]:
     """The contact has ``times`` (at least 1) events passing ``tests``, set-wise: one read of
     the events the tests select, grouped by person (never NULL: anonymous events are left
-    out, so ``NOT`` of it stays exact)."""
+    out, so ``NOT`` of it stays exact). ``once``: read in a ``MATERIALIZED`` common table
+    expression (PostgreSQL), computed once per statement even where the planner, short of
+    statistics, would read it again for every person."""
     theirs = select(Event.contact_id).where(Event.contact_id.is_not(None), *tests)
     if times > 1:
         theirs = theirs.group_by(Event.contact_id).having(func.count() >= times)
+    if once:
+        found = theirs.cte().prefix_with("MATERIALIZED")
+        return Contact.id.in_(select(found.c.contact_id))
     return Contact.id.in_(theirs)
 
 
