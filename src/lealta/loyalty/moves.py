@@ -31,8 +31,8 @@ from sqlalchemy import (
     literal,
     select,
     true,
+    type_coerce,
 )
-from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -121,12 +121,12 @@ def _events(connection: Connection, now: dt.datetime, staged: int) -> set[str] |
     ident = func.substr(
         literal("loyalty:") + MOVES.c.contact_id + literal(f":{stamp}"), 1, MAX_MESSAGE_ID
     )
-    build = func.json_build_object if postgres else func.json_object
+    build = func.jsonb_build_object if postgres else func.json_object
     properties: Any = build(
         "from", MOVES.c.from_tier, "to", MOVES.c.to_tier, "reason", MOVES.c.reason
     )
     if postgres:
-        properties = sql_cast(properties, postgresql.JSONB)
+        properties = type_coerce(properties, postgresql.JSONB)
     moment = EVENTS.c.occurred_at.type
     source = select(
         ident,
@@ -149,7 +149,8 @@ def _events(connection: Connection, now: dt.datetime, staged: int) -> set[str] |
         .on_conflict_do_nothing(index_elements=["message_id"])
     )
     before = connection.scalar(select(func.max(EVENTS.c.id))) or 0
-    if connection.execute(statement).rowcount == staged:
+    # the count written (SQLAlchemy keeps an INSERT's count only when asked)
+    if connection.execute(statement.execution_options(preserve_rowcount=True)).rowcount == staged:
         return None
     # some were there (a review repeated at the same moment): the new ones are those above
     # ``before`` (reviews hold a lock, so no other writer adds events with these ids)

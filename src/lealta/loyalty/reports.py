@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Subquery, and_, func, select
 from sqlalchemy.orm import Session
 
 from lealta.contacts.tables import Contact
-from lealta.loyalty.tables import ContactTier, TierChange
+from lealta.loyalty.tables import ContactTier, LoyaltyProgramVersion, TierChange
 from lealta.orders.tables import Order
 from lealta.segmentation.movements import (
     Movements,
@@ -184,22 +184,11 @@ def first_change(session: Session) -> dt.datetime | None:
 
 
 def last_review(session: Session) -> dt.datetime | None:
-    """When tiers were last reviewed (None: never, as far as the store tells): the latest of
-    a tier row written by a review and the end of the worker's daily review or of a console
-    review job. A review writes only the tier rows that change, so on a day that changes
-    none only its job tells (a review run from the command line leaves no job)."""
-    from lealta.jobs.tables import DONE, Job
-    from lealta.loyalty.schedule import FULL_MARK
-
-    written = session.scalar(select(func.max(ContactTier.computed_at)))
-    ran = session.scalar(
-        select(func.max(Job.finished_at)).where(
-            (Job.id == FULL_MARK) | (Job.kind == "loyalty_tiers"), Job.status == DONE
-        )
-    )
-    known = [
-        moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite's max() is naive
-        for moment in (written, ran)
-        if moment is not None
-    ]
-    return max(known) if known else None
+    """When tiers were last reviewed in full (None: never): the latest ``reviewed_at`` of the
+    programme's versions, which every full review sets, whoever ran it (after an RFM run, the
+    worker, a console job, the command line); partial reviews of customers with new orders do
+    not count."""
+    moment = session.scalar(select(func.max(LoyaltyProgramVersion.reviewed_at)))
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)  # SQLite's max() is naive
+    return moment

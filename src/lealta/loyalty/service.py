@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Date, String, Table, func, or_, select, type_coerce
+from sqlalchemy import Date, String, Table, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from lealta.errors import InvalidInput, NotFound
@@ -194,6 +194,7 @@ def apply_program(
         review.tiers = {name: int(counts.get(name, 0)) for name in stored.program.tier_names()}
         review.upgraded = int((changes["direction"] == "up").sum())
         review.downgraded = len(changes) - review.upgraded
+        _reviewed(session, stored.version, now)
         if then is not None:
             then(session, review)
     review.seconds = time.perf_counter() - started
@@ -316,6 +317,16 @@ def _lock(session: Session, version: int) -> None:
         select(LoyaltyProgramVersion.version)
         .where(LoyaltyProgramVersion.version == version)
         .with_for_update()
+    )
+
+
+def _reviewed(session: Session, version: int, now: dt.datetime) -> None:
+    """Mark programme ``version`` as applied to every customer at ``now``
+    (:func:`lealta.loyalty.reports.last_review`)."""
+    session.execute(
+        update(LoyaltyProgramVersion)
+        .where(LoyaltyProgramVersion.version == version)
+        .values(reviewed_at=now)
     )
 
 

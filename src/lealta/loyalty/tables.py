@@ -13,7 +13,10 @@ from lealta.storage.base import Base, RowId, utcnow
 
 
 class LoyaltyProgramVersion(Base):
-    """One saved version of the loyalty programme; the highest version is in force."""
+    """One saved version of the loyalty programme; the highest version is in force.
+
+    ``reviewed_at`` is when a full review last applied it to every customer (null: never).
+    """
 
     __tablename__ = "loyalty_programs"
 
@@ -21,6 +24,7 @@ class LoyaltyProgramVersion(Base):
     name: Mapped[str] = mapped_column(String(64))
     body: Mapped[dict[str, Any]] = mapped_column()
     saved_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    reviewed_at: Mapped[dt.datetime | None]
 
 
 class ContactTier(Base):

@@ -174,6 +174,14 @@ def test_a_review_writes_only_the_tier_rows_that_change(api: Api) -> None:
         "ana": ("Silver", D(2026, 2, 3)),
         "ben": ("Silver", D(2026, 2, 1)),
     }
+    # a review run directly (as `lealta loyalty apply` or after an RFM run: no job, no mark)
+    # that changes nothing is still the last review
+    assert review_on(D(2026, 2, 4)) == {
+        "ana": ("Silver", D(2026, 2, 3)),
+        "ben": ("Silver", D(2026, 2, 1)),
+    }
+    with api.services.uow.transaction() as session:
+        assert reports.last_review(session) == dt.datetime(2026, 2, 4, 12, tzinfo=dt.UTC)
 
 
 def test_moves_recorded_again_at_the_same_moment_write_no_second_event(api: Api) -> None:
