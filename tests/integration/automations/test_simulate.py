@@ -12,11 +12,11 @@ from lealta.automations import service
 from lealta.automations import simulate as sim
 from lealta.automations.tables import Run, RunStep
 from lealta.channels.tables import OutboxMessage
-from lealta.contacts.tables import Contact, Identifier
 from lealta.errors import InvalidInput
 from lealta.events.tables import Event
 from lealta.storage.base import utcnow
 from lealta.vouchers.tables import Voucher
+from tests.factories import contacts
 from tests.integration.conftest import Api
 
 REACTIVATION = "inactive-reactivation"
@@ -25,13 +25,14 @@ REACTIVATION = "inactive-reactivation"
 def _setup(api: Api) -> str:
     with api.services.uow.transaction() as session:
         service.install(session, REACTIVATION, now=utcnow())
-        contact = Contact(
-            attributes={"first_name": "Lucía"}, lifecycle_stage="Inactive", created_at=utcnow()
+        lucia = contacts.person(
+            session,
+            utcnow(),
+            email="lucia@example.com",
+            attributes={"first_name": "Lucía"},
+            lifecycle_stage="Inactive",
         )
-        session.add(contact)
-        session.flush()
-        session.add(Identifier(contact_id=contact.id, kind="email", value="lucia@example.com"))
-        return contact.id
+        return lucia.id
 
 
 def _counts(api: Api) -> dict[str, int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +16,6 @@ from lealta.contacts.tables import Contact
 from lealta.jobs import schedules
 from lealta.jobs.tables import Job
 from lealta.jobs.worker import JobWorker
-from lealta.orders.tables import Order
 from lealta.prediction.schedule import (
     MIN_REPEAT_CUSTOMERS,
     CLVSchedule,
@@ -25,6 +23,7 @@ from lealta.prediction.schedule import (
     skip_reason,
 )
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories import orders
 from tests.integration.conftest import Api
 
 NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
@@ -36,14 +35,12 @@ def shop(uow: UnitOfWork, repeat: int, *, same_day: int = 0) -> None:
         for n in range(repeat + same_day):
             contact = Contact(id=f"c{n:04d}")
             session.add(contact)
+            session.flush()
             gap = dt.timedelta(days=3 if n < repeat else 0, hours=1)
             for k, placed in enumerate(
                 (NOW - dt.timedelta(days=30), NOW - dt.timedelta(days=30) + gap)
             ):
-                session.add(
-                    Order(external_id=f"o{n}-{k}", contact_id=contact.id, placed_at=placed,
-                          amount=Decimal("20.00"))
-                )  # fmt: skip
+                orders.order(session, contact.id, f"o{n}-{k}", at=placed, amount="20.00")
 
 
 def test_repeat_customers_are_counted_by_distinct_days_up_to_a_cap(uow: UnitOfWork) -> None:
@@ -87,10 +84,9 @@ def test_the_worker_queues_the_job_once_enough_customers_came_back(
     ]
     with api.services.uow.transaction() as session:
         session.add(Contact(id="late"))
+        session.flush()
         for k, days in enumerate((20, 10)):
-            placed = NOW - dt.timedelta(days=days)
-            session.add(Order(external_id=f"late-{k}", contact_id="late", placed_at=placed,
-                              amount=Decimal("5")))  # fmt: skip
+            orders.order(session, "late", f"late-{k}", at=NOW - dt.timedelta(days=days), amount="5")
     fresh = CLVSchedule(services)  # a worker started now (the old one waits an hour)
     assert fresh.run_if_due()
     assert not fresh.run_if_due()  # looks again a minute later at the soonest
