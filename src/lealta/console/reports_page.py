@@ -340,8 +340,8 @@ def _count(services: Services, what: Key, *, people: bool = True) -> dict[str, A
             "computed_at": computed_at,
             "rows": rows,
             "totals": totals,
-            "splits": split_results(session, since=since, until=until),
-            "surveys": nps(session, since=since, until=until),
+            "splits": split_results(session, since=since, until=until, contacts=contacts),
+            "surveys": nps(session, since=since, until=until, contacts=contacts),
         }
         if people:  # the charts read conversions from the rows: with the people
             found["buckets"] = trend(

@@ -41,7 +41,7 @@ from lealta.channels.tables import MessageInteraction, OutboxMessage
 from lealta.contacts.tables import Contact, Identifier
 from lealta.errors import InvalidInput
 from lealta.feedback import deliverability, nps, splits
-from lealta.feedback.reports import sent_messages
+from lealta.feedback.reports import Contacts, sent_messages
 
 MESSAGE_FIGURES = (
     "sent",
@@ -81,7 +81,7 @@ class Figure:
     survey: str = ""
     category: str = ""
     domain: str = ""
-    audience: int | None = None  # message figures: only its members' messages
+    audience: int | None = None  # message, split and NPS figures: only its members' people
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,9 @@ def _rows(session: Session, wanted: Figure) -> _Rows:
     if wanted.kind == "message":
         return _message(session, wanted)
     if wanted.kind == "split":
-        return _split(wanted)
+        return _split(wanted, _members(session, wanted))
     if wanted.kind == "nps":
-        return _nps(wanted)
+        return _nps(wanted, _members(session, wanted))
     if wanted.kind == "domain":
         return _domain(session, wanted)
     raise InvalidInput(f"unknown figure kind {wanted.kind!r}; choose from {', '.join(KINDS)}")
@@ -118,8 +118,9 @@ def _message(session: Session, wanted: Figure) -> _Rows:
             f"unknown figure {wanted.figure!r}; choose from {', '.join(MESSAGE_FIGURES)}",
             field="figure",
         )
-    contacts = None if wanted.audience is None else member_ids(session, wanted.audience)
-    sent = sent_messages(wanted.by, wanted.since, wanted.until, wanted.key, contacts)
+    sent = sent_messages(
+        wanted.by, wanted.since, wanted.until, wanted.key, _members(session, wanted)
+    )
     query = select(sent.c.contact_id.label("contact_id"))
     if wanted.figure != "sent":
         query = query.join(
@@ -130,7 +131,12 @@ def _message(session: Session, wanted: Figure) -> _Rows:
     return _Rows(query, sent.c.contact_id)
 
 
-def _split(wanted: Figure) -> _Rows:
+def _members(session: Session, wanted: Figure) -> Contacts:
+    """The audience's members the figure is limited to (``None``: everyone)."""
+    return None if wanted.audience is None else member_ids(session, wanted.audience)
+
+
+def _split(wanted: Figure, contacts: Contacts) -> _Rows:
     if wanted.figure not in SPLIT_FIGURES:
         raise InvalidInput(
             f"unknown figure {wanted.figure!r}; choose from {', '.join(SPLIT_FIGURES)}",
@@ -145,6 +151,7 @@ def _split(wanted: Figure) -> _Rows:
             RunStep.outcome == f"{splits.PREFIX}{wanted.branch}",
             RunStep.at >= wanted.since,
             RunStep.at < wanted.until,
+            *splits.of_contacts(contacts),
         )
     )
     if wanted.figure == "goal":
@@ -163,8 +170,8 @@ def _split(wanted: Figure) -> _Rows:
     return _Rows(query, Run.contact_id)
 
 
-def _nps(wanted: Figure) -> _Rows:
-    answers = nps.in_force(wanted.since, wanted.until, wanted.survey or None)
+def _nps(wanted: Figure, contacts: Contacts) -> _Rows:
+    answers = nps.in_force(wanted.since, wanted.until, wanted.survey or None, contacts)
     query = select(answers.c.contact_id.label("contact_id"))
     if wanted.category:
         if wanted.category not in nps.CATEGORIES:

@@ -4,6 +4,9 @@ The answers counted are those in force (:mod:`lealta.feedback.surveys`: the newe
 message and survey) given in ``[since, until)``. With ``P`` promoters (9-10), ``D`` detractors
 (0-6) and ``N`` answers, the **NPS** is ``100 * (P - D) / N``, rounded to a whole number, from
 -100 to 100 (``None`` without answers). One grouped query for the counts, one for the comments.
+
+``contacts`` (a select of contact ids, such as an audience's members) keeps the answers of
+those people only, as for the message reports.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from lealta.channels.tables import MessageInteraction
+from lealta.feedback.reports import Contacts
 
 CATEGORIES = ("promoter", "passive", "detractor")
 COMMENTS = 10
@@ -56,9 +60,12 @@ class Survey:
         return round(100 * (self.counts["promoter"] - self.counts["detractor"]) / self.answers)
 
 
-def in_force(since: dt.datetime, until: dt.datetime, survey: str | None = None) -> Subquery:
-    """The answers in force given in ``[since, until)`` as a subquery of ``id``,
-    ``contact_id``, ``survey``, ``score``, ``category``, ``comment`` and ``at``."""
+def in_force(
+    since: dt.datetime, until: dt.datetime, survey: str | None = None, contacts: Contacts = None
+) -> Subquery:
+    """The answers in force given in ``[since, until)`` (by ``contacts`` only, when given) as
+    a subquery of ``id``, ``contact_id``, ``survey``, ``score``, ``category``, ``comment`` and
+    ``at``."""
     details = MessageInteraction.details
     name = details["survey"].as_string()
     answered = [
@@ -68,6 +75,8 @@ def in_force(since: dt.datetime, until: dt.datetime, survey: str | None = None) 
     ]
     if survey is not None:
         answered.append(name == survey)
+    if contacts is not None:
+        answered.append(MessageInteraction.contact_id.in_(contacts))
     newest = (
         select(func.max(MessageInteraction.id).label("id"))
         .where(*answered)
@@ -88,9 +97,11 @@ def in_force(since: dt.datetime, until: dt.datetime, survey: str | None = None) 
     )
 
 
-def nps(session: Session, *, since: dt.datetime, until: dt.datetime) -> list[Survey]:
+def nps(
+    session: Session, *, since: dt.datetime, until: dt.datetime, contacts: Contacts = None
+) -> list[Survey]:
     """Every survey answered in the period, most answers first (see the module docstring)."""
-    answers = in_force(since, until)
+    answers = in_force(since, until, contacts=contacts)
     surveys: dict[str, Survey] = {}
     for name, category, count in session.execute(
         select(answers.c.survey, answers.c.category, func.count()).group_by(
@@ -101,7 +112,9 @@ def nps(session: Session, *, since: dt.datetime, until: dt.datetime) -> list[Sur
         if category in found.counts:
             found.counts[category] = int(count)
     for survey in surveys.values():
-        survey.comments = latest_comments(session, since=since, until=until, survey=survey.survey)
+        survey.comments = latest_comments(
+            session, since=since, until=until, survey=survey.survey, contacts=contacts
+        )
     return sorted(surveys.values(), key=lambda s: (-s.answers, s.survey))
 
 
@@ -112,9 +125,10 @@ def latest_comments(
     until: dt.datetime,
     survey: str,
     limit: int = COMMENTS,
+    contacts: Contacts = None,
 ) -> list[Comment]:
     """The newest comments on ``survey``'s answers in force, newest first."""
-    answers = in_force(since, until, survey)
+    answers = in_force(since, until, survey, contacts)
     rows = session.execute(
         select(answers)
         .where(answers.c.comment.is_not(None))

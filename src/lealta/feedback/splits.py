@@ -14,6 +14,10 @@ per branch:
 Each branch after the first is compared with the first (the control) by the two-proportion
 z-test (:mod:`lealta.feedback.significance`) on the click rate and on the goal rate, both out
 of ``people``. Two grouped queries, whatever the number of runs.
+
+``contacts`` (a select of contact ids, such as an audience's members,
+:func:`lealta.audiences.members.member_ids`) keeps the runs of those people only: the results
+are then those of a store holding only them, as for the message reports.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from lealta.automations.tables import Run, RunStep, Workflow
 from lealta.channels.tables import MessageInteraction, OutboxMessage
-from lealta.feedback.reports import CENT
+from lealta.feedback.reports import CENT, Contacts
 from lealta.feedback.significance import Arm, Comparison, compare
 
 PREFIX = "split:"
@@ -64,11 +69,15 @@ class Split:
         return [compare(control.arm(measure), other.arm(measure)) for other in others]
 
 
-def split_results(session: Session, *, since: dt.datetime, until: dt.datetime) -> list[Split]:
-    """The splits made in ``[since, until)``, by workflow and step."""
+def split_results(
+    session: Session, *, since: dt.datetime, until: dt.datetime, contacts: Contacts = None
+) -> list[Split]:
+    """The splits made in ``[since, until)`` (of ``contacts``' runs only, when given), by
+    workflow and step."""
     choice = (
         select(RunStep.run_id, RunStep.workflow_id, RunStep.step_id, RunStep.outcome, RunStep.at)
         .where(RunStep.outcome.like(f"{PREFIX}%"), RunStep.at >= since, RunStep.at < until)
+        .where(*of_contacts(contacts))
         .subquery("choice")
     )
     keys = (choice.c.workflow_id, choice.c.step_id, choice.c.outcome)
@@ -121,6 +130,13 @@ def split_results(session: Session, *, since: dt.datetime, until: dt.datetime) -
     for split in splits.values():
         split.branches.sort(key=lambda b: b.name)
     return sorted(splits.values(), key=lambda s: (s.workflow_name, s.step))
+
+
+def of_contacts(contacts: Contacts) -> list[Any]:
+    """The condition keeping the split choices of ``contacts``' runs (none for everyone)."""
+    if contacts is None:
+        return []
+    return [RunStep.run_id.in_(select(Run.id).where(Run.contact_id.in_(contacts)))]
 
 
 def _name(session: Session, splits: dict[tuple[str, str], Split]) -> None:

@@ -1,6 +1,6 @@
 """The report pages through HTTP on SQLite and PostgreSQL: the same figures as the REST report,
-the CSV, the contacts behind figures, A/B verdicts, NPS, and lifting a suppression (admins,
-CSRF, audited, on the contact's timeline)."""
+the CSV, the contacts behind figures, A/B verdicts, NPS (all of them filtered by an audience
+alike), and lifting a suppression (admins, CSRF, audited, on the contact's timeline)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
+from html import unescape
 
 import pytest
 from sqlalchemy import select
 
 from lealta.audiences.tables import Audience, AudienceMember
 from lealta.automations.tables import RunStep
-from lealta.contacts.tables import Contact
+from lealta.contacts.tables import Contact, Identifier
 from lealta.events.tables import Event
 from lealta.feedback.rollup import sweep
 from lealta.feedback.suppressions import suppress
@@ -477,3 +478,65 @@ def test_an_audience_filters_the_reports_to_its_members_messages(data: Data) -> 
 def _contacts(data: Data) -> list[str]:
     with data.api.services.uow.transaction() as session:
         return list(session.scalars(select(Contact.id)))
+
+
+def _by_email(data: Data, *emails: str) -> list[str]:
+    with data.api.services.uow.transaction() as session:
+        found = select(Identifier.contact_id).where(Identifier.value.in_(emails))
+        return list(session.scalars(found))
+
+
+def _branches(data: Data, **params: object) -> dict[str, tuple[int, int]]:
+    """Branch → (people, clicked) of the REST split report."""
+    answer = data.api.client.get(
+        "/v1/reports/splits",
+        params={"since": SINCE, "until": UNTIL, **params},
+        headers=data.api.admin,
+    )
+    assert answer.status_code == 200, answer.text
+    (split,) = answer.json()["splits"]
+    assert (split["workflow"], split["step"]) == ("winback", "test")
+    return {b["name"]: (b["people"], b["clicked"]) for b in split["branches"]}
+
+
+def _surveys(data: Data, **params: object) -> list[dict[str, object]]:
+    answer = data.api.client.get("/v1/reports/nps", params=params, headers=data.api.admin)
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["surveys"])
+
+
+def test_an_audience_filters_the_ab_splits_and_nps_to_its_members(data: Data) -> None:
+    # p0-p9 of branch A (p0-p4 clicked) and p20-p29 of branch B (all clicked), and ana
+    half = _by_email(data, *(f"p{i}@example.com" for i in (*range(10), *range(20, 30))))
+    members = _audience(data, "half", [*half, data.ana])
+    assert _branches(data) == {"A": (20, 5), "B": (20, 15)}
+    assert _branches(data, audience=members) == {"A": (10, 5), "B": (10, 10)}
+    assert _branches(data, audience=_audience(data, "all", _contacts(data))) == _branches(data)
+    (survey,) = _surveys(data, audience=members)
+    assert (survey["survey"], survey["answers"], survey["nps"]) == ("nps", 1, -100)
+    assert [c["text"] for c in survey["comments"]] == ["Too many e-mails"]  # type: ignore[union-attr]
+    assert _surveys(data, audience=_audience(data, "bo", [data.bo])) == []
+    assert _surveys(data) == [survey]
+    for path in ("/v1/reports/splits", "/v1/reports/nps"):
+        bad = data.api.client.get(path, params={"audience": 999}, headers=data.api.admin)
+        assert bad.status_code == 422
+        assert bad.json()["error"]["field"] == "audience"
+
+    _signed_in(data.api, "viewer")
+    page = unescape(data.api.client.get(f"/reports?{PERIOD}&audience={members}").text)
+    splits = page.split('id="splits-h"')[1].split("</section>")[0]
+    assert "B's click rate 100.0% vs A's 50.0%, n=10 and 10" in splits
+    links = re.findall(r'href="(/reports/contacts\?[^"]*kind=split[^"]*)"', splits)
+    assert len(links) == 8  # people, opened, clicked, goal of two branches
+    assert all(link.endswith(f"{PERIOD}&audience={members}") for link in links)
+    behind = data.api.client.get(
+        f"/reports/contacts?kind=split&workflow=winback&step=test&branch=A&figure=people"
+        f"&{PERIOD}&audience={members}"
+    ).text
+    assert set(re.findall(r"<td>(p\d+)@example.com</td>", behind)) == {f"p{i}" for i in range(10)}
+    assert "“Too many e-mails”" in page.split('id="nps-h"')[1]
+    nobody = data.api.client.get(f"/reports?{PERIOD}&audience={_audience(data, 'cy', [data.cy])}")
+    assert "No A/B split sent anyone in this period" in nobody.text
+    assert "Nobody answered a survey in this period" in nobody.text
+    whole = data.api.client.get(f"/reports?{PERIOD}").text
+    assert "n=20 and 20" in whole.split('id="splits-h"')[1]
