@@ -17,7 +17,9 @@ if shutil.which("java") is None:  # .ci/run installs it; a developer machine may
 
 from lealta.api import rfm_run
 
-pytestmark = pytest.mark.spark
+# One group: under `pytest --dist loadgroup` every Spark test runs on one worker, which starts
+# one JVM (about 10 CPU s, and as much again warming it up) instead of one per worker.
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 DATA = Path(__file__).parent.parent / "data"
 
 

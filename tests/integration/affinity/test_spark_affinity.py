@@ -20,7 +20,9 @@ from lealta.affinity.options import AffinityOptions
 from lealta.affinity.pairs import in_sequence, together
 from lealta.engines import connect
 
-pytestmark = pytest.mark.spark
+# One group: under `pytest --dist loadgroup` every Spark test runs on one worker, which starts
+# one JVM (about 10 CPU s, and as much again warming it up) instead of one per worker.
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
 # Baskets over three weeks, with a cancellation and a line on the as-of day left out.
 LINES = """order,customer,date,category,amount
