@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from lealta.bootstrap import Services, open_inbox
+from lealta.bootstrap import Services
 from lealta.channels.dispatcher import DispatchReport, dispatch_due
 from lealta.channels.fcm import FcmChannel
 from lealta.channels.tables import OutboxMessage, PushDevice
@@ -25,7 +25,7 @@ from lealta.rest.app import create_app
 from lealta.storage.unit_of_work import UnitOfWork
 from tests.factories import contacts, outbox
 from tests.factories.contacts import granted
-from tests.factories.services import api_keys, settings_for
+from tests.factories.services import api_keys, services_for, settings_for
 from tests.integration.conftest import Api
 from tests.integration.push.fake_fcm import FakeFcm, running_fcm
 from tests.integration.push.fake_webpush import PushService, running_push_service
@@ -96,7 +96,7 @@ class Push:
 @pytest.fixture
 def push(uow: UnitOfWork, database_url: str) -> Push:
     clock = FrozenClock(dt.datetime.now(dt.UTC).replace(microsecond=0))
-    return Push(Services(_settings(database_url), uow, clock), clock)
+    return Push(services_for(uow, database_url, clock=clock, quiet_hours=""), clock)
 
 
 @pytest.fixture
@@ -125,9 +125,15 @@ def fcm_channel(push: Push, fcm: FakeFcm, tmp_path: Path) -> Iterator[FcmChannel
 def push_api(uow: UnitOfWork, database_url: str, vapid: VapidKeys) -> Iterator[Api]:
     """The REST API with web push configured (only the private key set: the public one is
     derived)."""
-    settings = _settings(database_url, vapid_private_key=vapid.private_b64)
     clock = FrozenClock(dt.datetime.now(dt.UTC).replace(microsecond=0))
-    services = Services(settings, uow, clock, open_inbox(database_url, uow))
+    services = services_for(
+        uow,
+        database_url,
+        clock=clock,
+        inbox=True,
+        quiet_hours="",
+        vapid_private_key=vapid.private_b64,
+    )
     with uow.transaction() as session:
         admin, track = api_keys(session, clock.now(), site="test app")
     with TestClient(create_app(services)) as client:
