@@ -37,7 +37,8 @@ from lealta.tracking.apply import Applier
 from lealta.tracking.tables import InboxMessage
 
 log = logging.getLogger(__name__)
-BATCH = 500  # messages per transaction at most: larger batches catch up faster when behind
+BATCH = 2_000  # messages per transaction at most: larger batches catch up faster when behind
+# (applying 20,000 benchmark events: 3.06 CPU s in batches of 500, 2.35 s in batches of 2,000)
 
 Row = tuple[int, str, str]
 
