@@ -16,9 +16,9 @@ from lealta.channels.tables import OutboxMessage
 from lealta.cli.main import app
 from lealta.config import get_settings
 from lealta.errors import InvalidInput
-from lealta.events.tables import Event
 from lealta.retargeting import sync
 from lealta.retargeting.normalize import sha256
+from tests.factories import events
 from tests.integration.conftest import Api
 from tests.integration.retargeting.helpers import audience, shop
 
@@ -28,17 +28,13 @@ URL = "https://connector.example.com/lealta"
 def moved(session: Session, number: int, contact: str, audience_id: int, entered: bool) -> None:
     """An ``Audience Entered``/``Exited`` event as a refresh writes it, a minute ago."""
     at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    session.add(
-        Event(
-            message_id=f"audience:{audience_id}:{number}:{contact}:{'in' if entered else 'out'}",
-            contact_id=contact,
-            type="track",
-            name="Audience Entered" if entered else "Audience Exited",
-            properties={"audience": "x", "audience_id": audience_id},
-            context={},
-            occurred_at=at,
-            received_at=at,
-        )
+    events.event(
+        session,
+        contact,
+        "Audience Entered" if entered else "Audience Exited",
+        at=at,
+        properties={"audience": "x", "audience_id": audience_id},
+        message_id=f"audience:{audience_id}:{number}:{contact}:{'in' if entered else 'out'}",
     )
     session.flush()
 
@@ -226,18 +222,7 @@ def test_the_workers_schedule_pushes_when_due_and_not_before(api: Api) -> None:
 
 def other_event(session: Session, number: int, contact: str, *, age: dt.timedelta) -> None:
     at = dt.datetime.now(dt.UTC) - age
-    session.add(
-        Event(
-            message_id=f"other:{number}",
-            contact_id=contact,
-            type="track",
-            name="Product Viewed",
-            properties={},
-            context={},
-            occurred_at=at,
-            received_at=at,
-        )
-    )
+    events.event(session, contact, "Product Viewed", at=at, message_id=f"other:{number}")
     session.flush()
 
 
