@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from lealta.channels.outbox import enqueue
-from lealta.events.tables import Event
 from lealta.feedback.service import record
 from lealta.lifecycle.tables import StageChange
 from lealta.messages.tables import MessageTemplate
@@ -23,7 +22,7 @@ from lealta.scoring.tables import ScoreChange
 from lealta.users.service import create_user
 from lealta.vouchers.service import issue
 from tests.browser.conftest import Lealta
-from tests.factories import contacts, orders, scores
+from tests.factories import contacts, events, orders, scores
 
 PASSWORD = "a long console password"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
@@ -81,16 +80,13 @@ def _rich_contact(session: Any, suffix: str, now: dt.datetime) -> str:
     scores.rfm(
         session, cid, "Champions", at=now, f=5, recency_days=13, frequency=12, monetary=480.0
     )
-    session.add(
-        Event(
-            message_id=f"seg-{suffix}",
-            contact_id=cid,
-            type="track",
-            name="Segment Entered",
-            properties={"segment": "Champions", "from": "Loyal Customers"},
-            occurred_at=now - dt.timedelta(days=6),
-            received_at=now,
-        )
+    events.event(
+        session,
+        cid,
+        "Segment Entered",
+        at=now - dt.timedelta(days=6),
+        properties={"segment": "Champions", "from": "Loyal Customers"},
+        message_id=f"seg-{suffix}",
     )
     if session.get(MessageTemplate, "spring-sale") is None:
         session.add(
