@@ -9,6 +9,8 @@ from sqlalchemy import select
 from lealta.contacts.tables import Contact, Identifier
 from lealta.events.tables import Event
 from lealta.lifecycle.tables import StageChange
+from lealta.rulesets.service import scoring_model
+from lealta.scoring.service import recompute_contact
 from lealta.scoring.tables import ScoreChange
 from lealta.tracking.processor import process_all, process_pending
 from tests.integration.conftest import Api
@@ -35,6 +37,7 @@ def _messages(prefix: str) -> list[dict[str, Any]]:
             "2026-03-05T10:00:00Z",
         ),
         ("track", {"event": "Email Clicked"}, "2026-02-01T10:00:00Z"),  # late
+        ("track", {"event": "Demo Requested"}, "2026-02-02T10:00:00Z"),  # late, scores nothing
     ]
     batch = []
     for step, (kind, fields, when) in enumerate(steps):
@@ -102,3 +105,14 @@ def test_a_batch_gives_what_one_message_at_a_time_gives(api: Api) -> None:
     assert batched == single
     assert "Lead Score Threshold Crossed" in batched[0]  # the rules do cross a threshold
     assert "Lifecycle Stage Changed" in batched[0]
+    with api.services.uow.transaction() as session:  # and the scores equal a refold
+        model = scoring_model(session)
+        for person in range(PEOPLE):
+            cid = session.scalar(
+                select(Identifier.contact_id).where(Identifier.value == f"t{person}")
+            )
+            contact = session.get(Contact, cid)
+            assert contact is not None
+            kept = (contact.score, dict(contact.score_state))
+            recompute_contact(session, contact, model)
+            assert (contact.score, contact.score_state) == kept
