@@ -16,30 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select
 
-from lealta.conditions.model import (
-    AllOf,
-    AnyOf,
-    AttributeCondition,
-    AudienceCondition,
-    BoughtCondition,
-    ClusterCondition,
-    ConditionSpec,
-    ConsentCondition,
-    EventCountCondition,
-    ListCondition,
-    LoyaltyPointsCondition,
-    LoyaltyTierCondition,
-    MessageCondition,
-    NextBestCondition,
-    Not,
-    PredictionCondition,
-    PurchasedSinceEntered,
-    RfmCondition,
-    ScoreCondition,
-    SegmentCondition,
-    StageCondition,
-    TagCondition,
-)
+from lealta.conditions import model
 from lealta.conditions.person import LEAVES, Finding, Scene
 from lealta.conditions.sql import members_query
 from lealta.conditions.view import ContactView, aware_utc
@@ -104,48 +81,48 @@ def describe(spec: Any) -> str:
 
 
 def _needs(spec: Any) -> str:
-    if isinstance(spec, AttributeCondition):
+    if isinstance(spec, model.AttributeCondition):
         return f"{spec.name} {spec.op} {spec.value!r}"
-    if isinstance(spec, TagCondition):
+    if isinstance(spec, model.TagCondition):
         return f"{'has' if spec.present else 'lacks'} the tag {spec.tag!r}"
-    if isinstance(spec, ListCondition):
+    if isinstance(spec, model.ListCondition):
         return f"{spec.status} on the list {spec.list!r}"
-    if isinstance(spec, StageCondition):
+    if isinstance(spec, model.StageCondition):
         return f"stage one of {_one_of(spec.in_)}"
-    if isinstance(spec, ScoreCondition):
+    if isinstance(spec, model.ScoreCondition):
         return f"lead score {_bounds(spec.gte, spec.lte)}"
-    if isinstance(spec, SegmentCondition):
+    if isinstance(spec, model.SegmentCondition):
         return f"RFM segment one of {_one_of(spec.in_)}"
-    if isinstance(spec, ClusterCondition):
+    if isinstance(spec, model.ClusterCondition):
         return f"cluster one of {_one_of(spec.in_)}"
-    if isinstance(spec, RfmCondition):
+    if isinstance(spec, model.RfmCondition):
         return ", ".join(
             f"{letter.upper()} {_bounds(wanted.gte, wanted.lte)}"
             for letter, wanted in spec.ranges().items()
         )
-    if isinstance(spec, ConsentCondition):
+    if isinstance(spec, model.ConsentCondition):
         return f"{spec.channel} consent {spec.status}"
-    if isinstance(spec, EventCountCondition):
+    if isinstance(spec, model.EventCountCondition):
         latest = "the latest " if spec.latest else ""
         return (
             f"{latest}{spec.event!r}{_where(spec.where)}{_window(spec.within_days)}"
             f"{' since entering' if spec.since_entered else ''}: {_bounds(spec.gte, spec.lte)}"
         )
-    if isinstance(spec, MessageCondition):
+    if isinstance(spec, model.MessageCondition):
         return f"{spec.action} an e-mail of {spec.template!r}{_window(spec.within_days)}"
-    if isinstance(spec, PurchasedSinceEntered):
+    if isinstance(spec, model.PurchasedSinceEntered):
         return "an order since entering the workflow"
-    if isinstance(spec, BoughtCondition):
+    if isinstance(spec, model.BoughtCondition):
         return f"{_bought_what(spec)}: {_bounds(spec.gte, spec.lte)}"
-    if isinstance(spec, LoyaltyTierCondition):
+    if isinstance(spec, model.LoyaltyTierCondition):
         if spec.at_least is not None:
             return f"loyalty tier at least {spec.at_least!r}"
         return f"loyalty tier one of {_one_of(spec.in_)}" if spec.in_ else "in a loyalty tier"
-    if isinstance(spec, LoyaltyPointsCondition):
+    if isinstance(spec, model.LoyaltyPointsCondition):
         return f"loyalty points {_bounds(spec.gte, spec.lte)}"
-    if isinstance(spec, AudienceCondition):
+    if isinstance(spec, model.AudienceCondition):
         return f"in the audience {spec.audience!r}"
-    if isinstance(spec, PredictionCondition):
+    if isinstance(spec, model.PredictionCondition):
         parts = [
             f"{label} {_bounds(wanted.gte, wanted.lte)}"
             for label, wanted in (("P(alive)", spec.p_alive), ("predicted value", spec.clv))
@@ -154,20 +131,20 @@ def _needs(spec: Any) -> str:
         if spec.churn_band is not None:
             parts.append(f"churn risk {spec.churn_band}")
         return ", ".join(parts)
-    if isinstance(spec, NextBestCondition):
+    if isinstance(spec, model.NextBestCondition):
         kind, item = spec.wanted
         if spec.top == 1:
             return f"{item!r} is the next-best {kind}"
         return f"{item!r} is among the {spec.top} next-best {_PLURAL[kind]}"
-    if isinstance(spec, AllOf):
+    if isinstance(spec, model.AllOf):
         return f"all of {len(spec.conditions)} conditions"
-    if isinstance(spec, AnyOf):
+    if isinstance(spec, model.AnyOf):
         return f"any of {len(spec.conditions)} conditions"
-    assert isinstance(spec, Not)
+    assert isinstance(spec, model.Not)
     return f"not ({describe(spec.condition)})"
 
 
-def _bought_what(spec: BoughtCondition) -> str:
+def _bought_what(spec: model.BoughtCondition) -> str:
     measure = {"orders": "orders", "quantity": "items bought", "amount": "amount spent"}
     what = [f"product {spec.product!r}"] if spec.product else []
     what += [f"category {spec.category!r}"] if spec.category else []
@@ -177,70 +154,70 @@ def _bought_what(spec: BoughtCondition) -> str:
 
 def _found(spec: Any, finding: Finding) -> str:
     seen = finding.measured
-    if isinstance(spec, AttributeCondition):
+    if isinstance(spec, model.AttributeCondition):
         return f"{spec.name} is {seen!r}" if seen is not None else f"no {spec.name}"
-    if isinstance(spec, TagCondition):
+    if isinstance(spec, model.TagCondition):
         return f"{'has' if seen else 'lacks'} the tag {spec.tag!r}"
-    if isinstance(spec, ListCondition):
+    if isinstance(spec, model.ListCondition):
         return f"{seen} on the list {spec.list!r}" if seen else f"not on the list {spec.list!r}"
-    if isinstance(spec, StageCondition):
+    if isinstance(spec, model.StageCondition):
         return f"stage {seen!r}" if seen else "no stage"
-    if isinstance(spec, ScoreCondition):
+    if isinstance(spec, model.ScoreCondition):
         return f"lead score {seen:g}"
-    if isinstance(spec, SegmentCondition | ClusterCondition):
-        what = "RFM segment" if isinstance(spec, SegmentCondition) else "cluster"
+    if isinstance(spec, model.SegmentCondition | model.ClusterCondition):
+        what = "RFM segment" if isinstance(spec, model.SegmentCondition) else "cluster"
         return f"{what} {seen!r}" if seen else f"no {what}"
-    if isinstance(spec, RfmCondition):
+    if isinstance(spec, model.RfmCondition):
         scores = ", ".join(f"{k.upper()} {v}" for k, v in sorted(seen.items()))
         return scores or "never RFM-scored"
-    if isinstance(spec, ConsentCondition):
+    if isinstance(spec, model.ConsentCondition):
         return f"{spec.channel} consent {seen}" if seen else f"no {spec.channel} consent"
-    if isinstance(spec, EventCountCondition):
+    if isinstance(spec, model.EventCountCondition):
         latest = "the latest " if spec.latest else ""
         return (
             f"{latest}{spec.event!r} {seen} time{'s' if seen != 1 else ''}{_where(spec.where)}"
             f"{_window(spec.within_days)}"
         )
-    if isinstance(spec, MessageCondition):
+    if isinstance(spec, model.MessageCondition):
         return (
             f"{spec.action} an e-mail of {spec.template!r} {seen} times{_window(spec.within_days)}"
         )
-    if isinstance(spec, PurchasedSinceEntered):
+    if isinstance(spec, model.PurchasedSinceEntered):
         return f"{seen} orders since entering"
-    if isinstance(spec, BoughtCondition):
+    if isinstance(spec, model.BoughtCondition):
         return f"{_bought_what(spec)}: {seen}"
-    if isinstance(spec, LoyaltyTierCondition):
+    if isinstance(spec, model.LoyaltyTierCondition):
         return f"loyalty tier {seen!r}" if seen else "in no loyalty tier"
-    if isinstance(spec, LoyaltyPointsCondition):
+    if isinstance(spec, model.LoyaltyPointsCondition):
         return f"{seen:,} loyalty points"
-    if isinstance(spec, PredictionCondition):
+    if isinstance(spec, model.PredictionCondition):
         if seen is None:
             return "no predicted value yet"
         return (
             f"P(alive) {seen['p_alive']:.2f}, predicted value {seen['clv']:,.2f}, "
             f"churn risk {seen['churn_band']}"
         )
-    if isinstance(spec, NextBestCondition):
+    if isinstance(spec, model.NextBestCondition):
         if not seen:
             return "no next-best suggestions yet"
         kind = spec.wanted[0] if len(seen) == 1 else _PLURAL[spec.wanted[0]]
         return f"next-best {kind}: {_one_of(seen)}"
-    assert isinstance(spec, AudienceCondition)
+    assert isinstance(spec, model.AudienceCondition)
     return f"{'in' if finding.held else 'not in'} the audience {spec.audience!r}"
 
 
 def _explain(spec: Any, scene: Scene, path: str) -> Explanation:
-    if isinstance(spec, AllOf | AnyOf):
+    if isinstance(spec, model.AllOf | model.AnyOf):
         parts = tuple(
             _explain(inner, scene, f"{path}.conditions.{n}")
             for n, inner in enumerate(spec.conditions)
         )
         holding = sum(part.held for part in parts)
-        held = holding == len(parts) if isinstance(spec, AllOf) else holding > 0
-        needs = "needs all" if isinstance(spec, AllOf) else "needs at least one"
+        held = holding == len(parts) if isinstance(spec, model.AllOf) else holding > 0
+        needs = "needs all" if isinstance(spec, model.AllOf) else "needs at least one"
         why = f"{holding} of {len(parts)} conditions hold; {needs}"
         return Explanation(path, spec.kind, held, why, parts)
-    if isinstance(spec, Not):
+    if isinstance(spec, model.Not):
         inner = _explain(spec.condition, scene, f"{path}.condition")
         why = f"the condition inside {'holds' if inner.held else 'does not hold'}; needs it not to"
         return Explanation(path, spec.kind, not inner.held, why, (inner,))
@@ -251,7 +228,7 @@ def _explain(spec: Any, scene: Scene, path: str) -> Explanation:
 
 
 def explain(
-    condition: ConditionSpec,
+    condition: model.ConditionSpec,
     view: ContactView,
     now: dt.datetime,
     *,
@@ -274,14 +251,14 @@ class FunnelStep:
 
 
 def funnel_queries(
-    condition: ConditionSpec,
+    condition: model.ConditionSpec,
     *,
     now: dt.datetime,
     tier_ranks: Mapping[str, int] | None = None,
 ) -> list[FunnelStep]:
     """One step per condition of a top-level ``all`` (the first alone, then the first two …,
     the last being the whole condition); any other condition is one step."""
-    if not isinstance(condition, AllOf) or not condition.conditions:
+    if not isinstance(condition, model.AllOf) or not condition.conditions:
         return [
             FunnelStep(
                 describe(condition),
@@ -292,7 +269,7 @@ def funnel_queries(
         FunnelStep(
             describe(inner),
             members_query(
-                AllOf(conditions=condition.conditions[: n + 1]),
+                model.AllOf(conditions=condition.conditions[: n + 1]),
                 now=now,
                 tier_ranks=tier_ranks,
                 setwise=True,

@@ -15,32 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from lealta.conditions.model import (
-    MESSAGE_EVENTS,
-    ORDER_COMPLETED,
-    AllOf,
-    AnyOf,
-    AttributeCondition,
-    AudienceCondition,
-    BoughtCondition,
-    ClusterCondition,
-    ConditionSpec,
-    ConsentCondition,
-    EventCountCondition,
-    ListCondition,
-    LoyaltyPointsCondition,
-    LoyaltyTierCondition,
-    MessageCondition,
-    NextBestCondition,
-    Not,
-    PredictionCondition,
-    PurchasedSinceEntered,
-    RfmCondition,
-    ScoreCondition,
-    SegmentCondition,
-    StageCondition,
-    TagCondition,
-)
+from lealta.conditions import model
 from lealta.conditions.view import ContactView, EventView, OrderView, aware_utc
 from lealta.errors import InvalidInput
 from lealta.scoring.rules import Condition, as_number, conditions_hold, property_value
@@ -116,50 +91,50 @@ def _in_range(value: float, gte: float | None, lte: float | None) -> bool:
     return (gte is None or value >= gte) and (lte is None or value <= lte)
 
 
-def _attribute(spec: AttributeCondition, scene: Scene) -> Finding:
+def _attribute(spec: model.AttributeCondition, scene: Scene) -> Finding:
     attributes = scene.contact.attributes
     return Finding(spec.test.holds(attributes), property_value(attributes, spec.name))
 
 
-def _tag(spec: TagCondition, scene: Scene) -> Finding:
+def _tag(spec: model.TagCondition, scene: Scene) -> Finding:
     has = spec.tag in scene.contact.tags
     return Finding(has == spec.present, has)
 
 
-def _list(spec: ListCondition, scene: Scene) -> Finding:
+def _list(spec: model.ListCondition, scene: Scene) -> Finding:
     status = scene.contact.lists.get(spec.list)
     return Finding(status == spec.status, status)
 
 
-def _stage(spec: StageCondition, scene: Scene) -> Finding:
+def _stage(spec: model.StageCondition, scene: Scene) -> Finding:
     return Finding(scene.contact.stage in spec.in_, scene.contact.stage)
 
 
-def _score(spec: ScoreCondition, scene: Scene) -> Finding:
+def _score(spec: model.ScoreCondition, scene: Scene) -> Finding:
     score = scene.contact.score
     return Finding(_in_range(score, spec.gte, spec.lte), score)
 
 
-def _segment(spec: SegmentCondition, scene: Scene) -> Finding:
+def _segment(spec: model.SegmentCondition, scene: Scene) -> Finding:
     return Finding(scene.contact.segment in spec.in_, scene.contact.segment)
 
 
-def _cluster(spec: ClusterCondition, scene: Scene) -> Finding:
+def _cluster(spec: model.ClusterCondition, scene: Scene) -> Finding:
     return Finding(scene.contact.cluster in spec.in_, scene.contact.cluster)
 
 
-def _rfm(spec: RfmCondition, scene: Scene) -> Finding:
+def _rfm(spec: model.RfmCondition, scene: Scene) -> Finding:
     scores = scene.contact.rfm
     held = all(wanted.holds(scores.get(letter)) for letter, wanted in spec.ranges().items())
     return Finding(held, dict(scores))
 
 
-def _consent(spec: ConsentCondition, scene: Scene) -> Finding:
+def _consent(spec: model.ConsentCondition, scene: Scene) -> Finding:
     status = scene.contact.consent.get(spec.channel)
     return Finding(status == spec.status, status)
 
 
-def count_events(spec: EventCountCondition, scene: Scene) -> int:
+def count_events(spec: model.EventCountCondition, scene: Scene) -> int:
     """How many events the condition counts (0 or 1 with ``latest``)."""
     seen = scene.events_after(scene.since(spec.within_days, since_entered=spec.since_entered))
     named = [event for event in seen if event_matches(event, spec.event, ())]
@@ -168,13 +143,13 @@ def count_events(spec: EventCountCondition, scene: Scene) -> int:
     return sum(1 for event in named if conditions_hold(spec.where, event.properties))
 
 
-def _event_count(spec: EventCountCondition, scene: Scene) -> Finding:
+def _event_count(spec: model.EventCountCondition, scene: Scene) -> Finding:
     count = count_events(spec, scene)
     return Finding(count >= spec.gte and (spec.lte is None or count <= spec.lte), count)
 
 
-def _message(spec: MessageCondition, scene: Scene) -> Finding:
-    wanted = MESSAGE_EVENTS[spec.action]
+def _message(spec: model.MessageCondition, scene: Scene) -> Finding:
+    wanted = model.MESSAGE_EVENTS[spec.action]
     start = scene.since(spec.within_days)
     if scene.entered_at is not None:
         start = scene.entered_at if start is None else max(start, scene.entered_at)
@@ -186,15 +161,15 @@ def _message(spec: MessageCondition, scene: Scene) -> Finding:
     return Finding(count > 0, count)
 
 
-def _purchased_since_entered(spec: PurchasedSinceEntered, scene: Scene) -> Finding:
+def _purchased_since_entered(spec: model.PurchasedSinceEntered, scene: Scene) -> Finding:
     start = scene.since(None, since_entered=True)
     count = sum(
-        1 for event in scene.events_after(start) if event_matches(event, ORDER_COMPLETED, ())
+        1 for event in scene.events_after(start) if event_matches(event, model.ORDER_COMPLETED, ())
     )
     return Finding(count > 0, count)
 
 
-def _line_counts(spec: BoughtCondition, item: Mapping[str, Any]) -> bool:
+def _line_counts(spec: model.BoughtCondition, item: Mapping[str, Any]) -> bool:
     return (spec.product is None or item.get("product_id") == spec.product) and (
         spec.category is None or item.get("category") == spec.category
     )
@@ -210,7 +185,7 @@ def _price(item: Mapping[str, Any]) -> Decimal:
     return Decimal(0) if number is None else Decimal(str(item.get("price")))
 
 
-def orders_in(spec: BoughtCondition, scene: Scene) -> list[OrderView]:
+def orders_in(spec: model.BoughtCondition, scene: Scene) -> list[OrderView]:
     """The contact's orders placed in the condition's window, up to now."""
     start = scene.since(spec.within_days)
     return [
@@ -220,7 +195,7 @@ def orders_in(spec: BoughtCondition, scene: Scene) -> list[OrderView]:
     ]
 
 
-def measure_bought(spec: BoughtCondition, scene: Scene) -> Decimal:
+def measure_bought(spec: model.BoughtCondition, scene: Scene) -> Decimal:
     """What :class:`BoughtCondition` measures of the contact (orders, quantity or amount)."""
     orders = orders_in(spec, scene)
     whole = spec.product is None and spec.category is None
@@ -239,12 +214,12 @@ def measure_bought(spec: BoughtCondition, scene: Scene) -> Decimal:
     return total.quantize(Decimal("0.01"))
 
 
-def _bought(spec: BoughtCondition, scene: Scene) -> Finding:
+def _bought(spec: model.BoughtCondition, scene: Scene) -> Finding:
     measured = measure_bought(spec, scene)
     return Finding(spec.in_range(float(measured)), measured)
 
 
-def _loyalty_tier(spec: LoyaltyTierCondition, scene: Scene) -> Finding:
+def _loyalty_tier(spec: model.LoyaltyTierCondition, scene: Scene) -> Finding:
     contact = scene.contact
     if contact.tier is None:
         return Finding(False, None)
@@ -257,60 +232,60 @@ def _loyalty_tier(spec: LoyaltyTierCondition, scene: Scene) -> Finding:
     return Finding(True, contact.tier)
 
 
-def _loyalty_points(spec: LoyaltyPointsCondition, scene: Scene) -> Finding:
+def _loyalty_points(spec: model.LoyaltyPointsCondition, scene: Scene) -> Finding:
     held = scene.contact.points
     return Finding(_in_range(held, spec.gte, spec.lte), held)
 
 
-def _audience(spec: AudienceCondition, scene: Scene) -> Finding:
+def _audience(spec: model.AudienceCondition, scene: Scene) -> Finding:
     return Finding(spec.audience in scene.contact.audiences, None)
 
 
-def _prediction(spec: PredictionCondition, scene: Scene) -> Finding:
+def _prediction(spec: model.PredictionCondition, scene: Scene) -> Finding:
     found = scene.contact.prediction
     return Finding(spec.holds(found), None if found is None else dict(found))
 
 
-def _next_best(spec: NextBestCondition, scene: Scene) -> Finding:
+def _next_best(spec: model.NextBestCondition, scene: Scene) -> Finding:
     suggested = scene.contact.next_best
     return Finding(spec.holds(suggested), [item for _kind, item in suggested[: spec.top]])
 
 
 LEAVES: dict[type, Callable[[Any, Scene], Finding]] = {
-    AttributeCondition: _attribute,
-    TagCondition: _tag,
-    ListCondition: _list,
-    StageCondition: _stage,
-    ScoreCondition: _score,
-    SegmentCondition: _segment,
-    ClusterCondition: _cluster,
-    RfmCondition: _rfm,
-    ConsentCondition: _consent,
-    EventCountCondition: _event_count,
-    MessageCondition: _message,
-    PurchasedSinceEntered: _purchased_since_entered,
-    BoughtCondition: _bought,
-    LoyaltyTierCondition: _loyalty_tier,
-    LoyaltyPointsCondition: _loyalty_points,
-    AudienceCondition: _audience,
-    PredictionCondition: _prediction,
-    NextBestCondition: _next_best,
+    model.AttributeCondition: _attribute,
+    model.TagCondition: _tag,
+    model.ListCondition: _list,
+    model.StageCondition: _stage,
+    model.ScoreCondition: _score,
+    model.SegmentCondition: _segment,
+    model.ClusterCondition: _cluster,
+    model.RfmCondition: _rfm,
+    model.ConsentCondition: _consent,
+    model.EventCountCondition: _event_count,
+    model.MessageCondition: _message,
+    model.PurchasedSinceEntered: _purchased_since_entered,
+    model.BoughtCondition: _bought,
+    model.LoyaltyTierCondition: _loyalty_tier,
+    model.LoyaltyPointsCondition: _loyalty_points,
+    model.AudienceCondition: _audience,
+    model.PredictionCondition: _prediction,
+    model.NextBestCondition: _next_best,
 }
 
 
 def holds(spec: Any, scene: Scene) -> bool:
     """Whether ``spec`` holds in ``scene`` (``all`` and ``any`` stop at the first answer)."""
-    if isinstance(spec, AllOf):
+    if isinstance(spec, model.AllOf):
         return all(holds(inner, scene) for inner in spec.conditions)
-    if isinstance(spec, AnyOf):
+    if isinstance(spec, model.AnyOf):
         return any(holds(inner, scene) for inner in spec.conditions)
-    if isinstance(spec, Not):
+    if isinstance(spec, model.Not):
         return not holds(spec.condition, scene)
     return LEAVES[type(spec)](spec, scene).held
 
 
 def evaluate(
-    spec: ConditionSpec,
+    spec: model.ConditionSpec,
     contact: ContactView,
     *,
     now: datetime,
