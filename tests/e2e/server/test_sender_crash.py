@@ -27,6 +27,7 @@ from tests.integration.channels_email.conftest import Mailroom, smtp_server
 
 MESSAGES = 400
 KILLS = 3
+DEADLINE = 300.0  # seconds: every wait is on a condition; only reached when something is wrong
 
 
 class SlowMailroom(Mailroom):
@@ -139,22 +140,28 @@ def test_a_killed_sender_never_delivers_a_message_twice(tmp_path: Path) -> None:
         for pause in (0.2, 0.05, 0.4):
             before = room.count()
             worker = subprocess.Popen(command, env=env, cwd=tmp_path)
-            deadline = time.monotonic() + 60
-            while room.count() == before and time.monotonic() < deadline:
-                time.sleep(0.01)  # wait until this worker is sending
+            deadline = time.monotonic() + DEADLINE
+            # wait until this worker is sending (or nothing is left to send)
+            while room.count() == before and _unsettled(services):
+                assert worker.poll() is None, "the worker exited before sending"
+                assert time.monotonic() < deadline, f"no message sent in {DEADLINE:.0f} s"
+                time.sleep(0.01)
             time.sleep(pause)
             worker.send_signal(signal.SIGKILL)
-            worker.wait(10)
+            worker.wait(DEADLINE)
             progress.append(room.count())
             _lease_runs_out(services)
         worker = subprocess.Popen(command, env=env, cwd=tmp_path)
         try:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + DEADLINE
             while time.monotonic() < deadline and _unsettled(services):
                 time.sleep(0.2)
         finally:
             worker.terminate()
-            worker.wait(15)
+            try:
+                worker.wait(DEADLINE)
+            except subprocess.TimeoutExpired:
+                worker.kill()
 
     arrived = Counter(r.message["X-Lealta-Message"] for r in room.received)
     with services.uow.transaction() as session:
