@@ -93,7 +93,13 @@ def test_acknowledged_events_survive_a_kill_and_are_stored_once(server: Server) 
     ]
     for sender in senders:
         sender.start()
-    time.sleep(2.0)  # mid-stream: the processor is busy applying, the API busy accepting
+    # mid-stream (the processor busy applying, the API busy accepting): once ten batches were
+    # acknowledged, however long a loaded machine takes to get there
+    deadline = time.monotonic() + 300
+    while len(acked) < 10 * BATCH:
+        assert any(sender.is_alive() for sender in senders), "the clients stopped sending"
+        assert time.monotonic() < deadline, f"{len(acked)} events acknowledged in 300 s"
+        time.sleep(0.05)
     server.kill()
     for sender in senders:
         sender.join(15)
