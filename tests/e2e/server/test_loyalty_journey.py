@@ -100,7 +100,7 @@ def _setup(client: httpx.Client) -> None:
         assert enabled.status_code == 200, enabled.text
 
 
-def _wait_for(check: Callable[[], Any], what: str, server: Server, timeout: float = 60) -> Any:
+def _wait_for(check: Callable[[], Any], what: str, server: Server, timeout: float = 300) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = check()
