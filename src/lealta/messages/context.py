@@ -401,7 +401,7 @@ def message_context(
     context["shop"] = dict(shop or {})
     authored = {k: v for k, v in raw.items() if k not in DATA_KEYS}
     context["payload"] = {
-        **render_value(authored, context, label="payload"),
+        **(render_value(authored, context, label="payload") if authored else {}),
         **{k: raw[k] for k in DATA_KEYS if k in raw},
     }
     return context

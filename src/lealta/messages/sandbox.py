@@ -128,7 +128,10 @@ class LealtaSandbox(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # A key wins over a dict method: ``order.items`` is the order's items, not dict.items.
-        if isinstance(obj, Mapping) and attribute in obj:
+        if type(obj) is dict:  # most values: a plain dict needs no abstract-class check
+            if attribute in obj:
+                return obj[attribute]
+        elif isinstance(obj, Mapping) and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
 
