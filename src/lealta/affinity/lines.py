@@ -191,5 +191,15 @@ def _to_date(value: Any) -> dt.date:
 
 
 def labels(lines: Any) -> Any:
-    """One ``label`` per ``item`` (the alphabetically first), when the lines carry labels."""
-    return lines.group_by("item").aggregate(label=lines.label.min())
+    """One ``label`` per ``item``: the one of its latest line with a label (names change; the
+    figures stay keyed by item), when the lines carry labels."""
+    named = lines.filter(lines.label.notnull() & (lines.label != ""))
+    return named.group_by("item").aggregate(label=named.label.argmax(named.ts))
+
+
+def item_names(lines: Lines) -> dict[str, str]:
+    """Each item's label (its product name), or nothing when the lines carry no label."""
+    if not lines.label_column:
+        return {}
+    found = lines.engine.rows(labels(lines.table))
+    return {str(row["item"]): str(row["label"]) for row in found}

@@ -124,7 +124,7 @@ def pairs_table(pairs: list[dict[str, Any]], labels: Mapping[str, str]) -> str:
     head = table_head(["Pair", "Both", "First", "Second", "Support", "Confidence", "Lift"])
     rows = []
     for pair in pairs[:TABLE_ROWS]:
-        a, b = (_named(str(pair[k]), labels) for k in ("item_a", "item_b"))
+        a, b = (named(str(pair[k]), labels) for k in ("item_a", "item_b"))
         rows.append(
             f"<tr><td>{escaped(a)} → {escaped(b)}</td>"
             + number_cell(format_number(pair["n_ab"]))
@@ -140,6 +140,8 @@ def pairs_table(pairs: list[dict[str, Any]], labels: Mapping[str, str]) -> str:
     return f"<table>{head}<tbody>{''.join(rows)}</tbody></table>{note}"
 
 
-def _named(item: str, labels: Mapping[str, str]) -> str:
+def named(item: str, labels: Mapping[str, str]) -> str:
+    """``item`` for a reader: the id with its label (the product's name) beside it, if known
+    (ids sort and stay put; names change)."""
     label = labels.get(item)
-    return f"{item} ({label})" if label else item
+    return f"{item} ({label})" if label and label != item else item

@@ -1,8 +1,9 @@
 """Affinity on the platform's own orders, and each contact's next-best items kept on the profile.
 
-The order lines (``orders.items``: ``product_id`` or ``sku``, ``category``, ``price``,
-``quantity``) are streamed out of the state store into a temporary Parquet file, one row per
-item, so the very pipeline that reads order files reads them, on DuckDB or Spark. The customer
+The order lines (``orders.items``: ``product_id`` or ``sku``, ``name``, ``category``,
+``price``, ``quantity``) are streamed out of the state store into a temporary Parquet file, one
+row per item, so the very pipeline that reads order files reads them, on DuckDB or Spark; by
+product, each product reads by its latest ``name`` (the figures stay keyed by id). The customer
 is the contact, the basket the order (``external_id``), the time ``placed_at`` (UTC). A line's
 amount is its ``price`` times ``quantity`` when the item has a price, else the order's amount
 shared equally among its items (amounts only feed the cleaning: a line of amount 0 is left
@@ -70,7 +71,8 @@ def export_lines(session: Session, path: Path, *, progress: Progress | None = No
     """Write every order's items to the Parquet file ``path``; returns the lines written.
 
     Columns: ``customer_id``, ``order_id``, ``placed_at`` (UTC, naive), ``product_id``,
-    ``category``, ``quantity`` and ``amount`` (see the module's note on amounts).
+    ``category``, ``name`` (the product's name, when the shop sent one), ``quantity`` and
+    ``amount`` (see the module's note on amounts).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -82,6 +84,7 @@ def export_lines(session: Session, path: Path, *, progress: Progress | None = No
             ("placed_at", pa.timestamp("us")),
             ("product_id", pa.string()),
             ("category", pa.string()),
+            ("name", pa.string()),
             ("quantity", pa.float64()),
             ("amount", pa.float64()),
         ]
@@ -124,6 +127,7 @@ def order_lines(
                 "placed_at": moment,
                 "product_id": None if product is None else str(product),
                 "category": None if item.get("category") is None else str(item["category"]),
+                "name": None if item.get("name") is None else str(item["name"]),
                 "quantity": quantity,
                 "amount": share if price is None else price * (quantity or 0.0),
             }

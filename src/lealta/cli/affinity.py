@@ -291,22 +291,25 @@ class Run:
                 self.services.inbox.engine.dispose()
 
     def _report(self, path: Path, pairs: Any, sequence: Any) -> None:
-        from lealta.affinity.lines import labels
         from lealta.affinity.report import render_affinity_report
 
-        names: dict[str, str] = {}
-        if self.lines.label_column:
-            found = self.lines.engine.rows(labels(self.lines.table))
-            names = {str(r["item"]): str(r["label"]) for r in found if r["label"] is not None}
         html = render_affinity_report(
             f"Affinity of {self.options.by} in {Path(self.source).name}",
             self._facts(),
             None if pairs is None else pairs.to_dict("records"),
             None if sequence is None else sequence.to_dict("records"),
-            names,
+            self.names(),
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(html, encoding="utf-8")
+
+    def names(self) -> dict[str, str]:
+        """Each product's name (its latest), when the lines carry one; computed once."""
+        from lealta.affinity.lines import item_names
+
+        if not hasattr(self, "_names"):
+            self._names = item_names(self.lines)
+        return self._names
 
     def _facts(self) -> dict[str, str]:
         lines, o = self.lines, self.options
@@ -320,6 +323,8 @@ class Run:
         }
         if lines.rejected:
             facts["Left out"] = ", ".join(f"{r}: {n:,}" for r, n in lines.rejected.items())
+        if lines.label_column:
+            facts["Names"] = f"column {lines.label_column} (each product's latest)"
         if o.gap_days:
             facts["Sequence gap"] = f"{o.gap_days} days"
         return facts
@@ -338,10 +343,13 @@ class Run:
         for note in lines.notes:
             self.console.print(f"note: {note}")
         table = Table("A", "B", "both", "support", "confidence", "lift")
+        from lealta.affinity.report import named
+
+        names = self.names()
         for row in shown.head(15).to_dict("records"):
             table.add_row(
-                str(row["item_a"]),
-                str(row["item_b"]),
+                named(str(row["item_a"]), names),
+                named(str(row["item_b"]), names),
                 f"{row['n_ab']:,}",
                 f"{row['support']:.2%}",
                 f"{row['confidence']:.1%}",

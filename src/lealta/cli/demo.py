@@ -51,10 +51,18 @@ def demo_data(
         show_default=False,
         help="Last possible order day, YYYY-MM-DD. Default: 2025-12-31.",
     ),
+    lines: bool = typer.Option(
+        False,
+        "--lines",
+        help="One row per order line (product_id, product_name, category, quantity, price, "
+        "amount; the order's columns repeated) instead of one per order: baskets for "
+        "`lealta affinity`. `lealta rfm` reads it too (an order's lines add up to its amount).",
+    ),
 ) -> None:
     """Write a realistic synthetic shop's order export, for demos, tests and benchmarks.
 
     One row per order: customer, e-mail, names, date, amount, items, category, channel, payment.
+    With --lines, one row per product in an order (about 1.5 per order), for product affinity.
 
     Its customers mix one-time, occasional, loyal, big-spending, lapsed and brand-new buyers.
 
@@ -73,15 +81,16 @@ def demo_data(
         check_target(path)
         shop = plan_shop(customers=customers, orders=orders, seed=seed, start=first, end=last)
         check_target(path, shop.orders)
-        rows = _write_with_progress(path, shop)
+        rows = _write_with_progress(path, shop, lines)
     except InvalidInput as exc:
         _fail(str(exc))
     except OSError as exc:
         typer.echo(f"Error: cannot write {path}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None
     seconds = time.perf_counter() - began
+    shape = ", one row per order line," if lines else ""
     typer.echo(
-        f"Wrote {rows:,} orders of {shop.customers:,} customers to {path} "
+        f"Wrote {rows:,} orders of {shop.customers:,} customers{shape} to {path} "
         f"({_size(path.stat().st_size)}) in {seconds:.1f} s"
     )
 
@@ -102,7 +111,7 @@ def _checked(
     return DEFAULT_CUSTOMERS if customers is None and orders is None else customers
 
 
-def _write_with_progress(path: Path, shop: DemoShop) -> int:
+def _write_with_progress(path: Path, shop: DemoShop, lines: bool) -> int:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -117,7 +126,9 @@ def _write_with_progress(path: Path, shop: DemoShop) -> int:
     columns = (TextColumn("Writing {task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeRemainingColumn(), console=Console(stderr=True)) as bar:
         task = bar.add_task(path.name, total=shop.orders)
-        return write_shop(path, shop, progress=lambda rows: bar.advance(task, rows))
+        return write_shop(
+            path, shop, progress=lambda orders: bar.advance(task, orders), lines=lines
+        )
 
 
 def _size(count: int) -> str:

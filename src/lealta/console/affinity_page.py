@@ -1,5 +1,6 @@
 """The Affinity page: the products or categories bought together (or one after the other),
-with their support, confidence and lift, sortable; each item links to the audience builder
+with their support, confidence and lift, sortable. A product reads by its name (the latest the
+shop sent), its id beside it; the figures stay keyed by id. Each item links to the audience builder
 started on the people who bought it, or on those whose next-best item it is."""
 
 from __future__ import annotations
@@ -45,18 +46,20 @@ def people_links(item: str, by: str) -> dict[str, str]:
 def affinity_context(services: Services, query: Mapping[str, str]) -> dict[str, Any]:
     """The page's pairs (the :data:`PAIRS` strongest by lift, sorted as asked), or the
     problem that stopped them (no order with lines yet)."""
+    from lealta.affinity.lines import item_names
     from lealta.affinity.store import pairs_from_store
 
     by, sequence, sort = choices_from(query)
     problem = ""
     pairs: list[dict[str, Any]] = []
+    names: dict[str, str] = {}
     as_of = None
     lines = 0
     try:
         found, pairs = pairs_from_store(
             services, AffinityOptions(by=by), sequence=sequence, limit=PAIRS
         )
-        as_of, lines = found.as_of, found.rows_kept
+        as_of, lines, names = found.as_of, found.rows_kept, item_names(found)
     except InvalidInput as exc:
         problem = str(exc)
     pairs.sort(key=lambda p: (-float(p[sort]), str(p["item_a"]), str(p["item_b"])))
@@ -65,6 +68,8 @@ def affinity_context(services: Services, query: Mapping[str, str]) -> dict[str, 
             **pair,
             "a_links": people_links(str(pair["item_a"]), by),
             "b_links": people_links(str(pair["item_b"]), by),
+            "a_name": names.get(str(pair["item_a"]), ""),
+            "b_name": names.get(str(pair["item_b"]), ""),
         }
         for pair in pairs
     ]

@@ -1,7 +1,10 @@
 """Writing a synthetic shop's orders to a file: .csv, .csv.gz, .parquet, .xlsx or .jsonl.
 
 Orders are streamed batch by batch into ``<name>.part``, which is renamed to the target only
-once complete, so a failed or interrupted run never leaves a half-written file behind.
+once complete, so a failed or interrupted run never leaves a half-written file behind. With
+``lines=True`` the file has one row per order line instead (product id and name, category,
+quantity, price and the line's amount, the order's columns repeated): see
+:meth:`lealta.demo.orders.DemoShop.line_batches`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 
 from lealta.demo.catalogue import SCHEMA
-from lealta.demo.orders import DemoShop
+from lealta.demo.orders import LINE_SCHEMA, DemoShop
 from lealta.demo.plan import plan_shop
 from lealta.errors import InvalidInput
 
@@ -54,9 +57,10 @@ def check_target(path: Path, orders: int | None = None) -> str:
     return suffix
 
 
-def _write_csv(
-    path: Path, batches: Iterator[Any], progress: Callable[[int], None], gzip: bool = False
-) -> None:
+Writer = Callable[[Path, Any, Iterator[Any]], None]
+
+
+def _write_csv(path: Path, schema: Any, batches: Iterator[Any], gzip: bool = False) -> None:
     import gzip as gz
 
     import pyarrow.csv as pacsv  # type: ignore[import-untyped, unused-ignore]
@@ -65,34 +69,27 @@ def _write_csv(
         # level 3 halves the time of the usual 6 for a sixth more bytes; mtime 0 and no file
         # name in the header keep the same seed's file byte for byte the same
         sink = gz.GzipFile("", "wb", compresslevel=3, fileobj=raw, mtime=0) if gzip else raw
-        with sink, pacsv.CSVWriter(sink, SCHEMA) as writer:
+        with sink, pacsv.CSVWriter(sink, schema) as writer:
             for batch in batches:
                 writer.write_batch(batch)
-                progress(batch.num_rows)
 
 
-def _write_parquet(path: Path, batches: Iterator[Any], progress: Callable[[int], None]) -> None:
+def _write_parquet(path: Path, schema: Any, batches: Iterator[Any]) -> None:
     import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
 
-    with pq.ParquetWriter(str(path), SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
         for batch in batches:
             writer.write_batch(batch)
-            progress(batch.num_rows)
 
 
-def _write_jsonl(path: Path, batches: Iterator[Any], progress: Callable[[int], None]) -> None:
+def _write_jsonl(path: Path, schema: Any, batches: Iterator[Any]) -> None:
     import duckdb
-
-    def reported() -> Iterator[Any]:
-        for batch in batches:
-            yield batch
-            progress(batch.num_rows)
 
     # DuckDB writes JSON lines far faster than pandas, with dates as in the CSV; with more than
     # one thread it buffers the whole stream to keep the row order
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false; SET threads = 1")
-        con.register("orders", pa.RecordBatchReader.from_batches(SCHEMA, reported()))
+        con.register("orders", pa.RecordBatchReader.from_batches(schema, batches))
         target = str(path).replace("'", "''")
         try:
             con.execute(f"COPY orders TO '{target}' (FORMAT json)")
@@ -100,20 +97,31 @@ def _write_jsonl(path: Path, batches: Iterator[Any], progress: Callable[[int], N
             raise OSError(str(exc)) from exc
 
 
-def _write_xlsx(path: Path, batches: Iterator[Any], progress: Callable[[int], None]) -> None:
+def _write_xlsx(path: Path, schema: Any, batches: Iterator[Any]) -> None:
     from openpyxl import Workbook
 
+    # gathered first (at most a sheet's rows), so that order lines beyond a sheet, which the
+    # check on the orders could not foresee, are refused before anything is written
+    taken, rows = [], 0
+    for batch in batches:
+        rows += batch.num_rows
+        if rows > XLSX_MAX_ROWS:
+            raise InvalidInput(
+                f"more than {XLSX_MAX_ROWS:,} rows do not fit in an Excel sheet; "
+                "write .csv or .parquet instead",
+                field="path",
+            )
+        taken.append(batch)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("orders")
-    sheet.append(SCHEMA.names)
-    for batch in batches:
+    sheet.append(schema.names)
+    for batch in taken:
         for row in zip(*(column.to_pylist() for column in batch.columns), strict=True):
             sheet.append(row)
-        progress(batch.num_rows)
     book.save(path)
 
 
-_WRITERS: dict[str, Callable[[Path, Iterator[Any], Callable[[int], None]], None]] = {
+_WRITERS: dict[str, Writer] = {
     ".csv": _write_csv,
     ".csv.gz": partial(_write_csv, gzip=True),
     ".parquet": _write_parquet,
@@ -131,6 +139,7 @@ def write_orders(
     start: date = date(2024, 1, 1),
     end: date = date(2025, 12, 31),
     progress: Callable[[int], None] | None = None,
+    lines: bool = False,
 ) -> int:
     """Write a synthetic shop's orders to ``path``, streaming them batch by batch.
 
@@ -142,7 +151,9 @@ def write_orders(
     customers, orders, seed, start, end
         As for :func:`lealta.demo.shop.generate_orders`.
     progress
-        Called after each written batch with the number of rows it held.
+        Called after each written batch with the number of orders it held.
+    lines
+        One row per order line (see the module's note) instead of one per order.
 
     Returns
     -------
@@ -157,11 +168,18 @@ def write_orders(
     """
     check_target(path)  # fail before planning a large shop
     shop = plan_shop(customers=customers, orders=orders, seed=seed, start=start, end=end)
-    return write_shop(path, shop, progress=progress)
+    return write_shop(path, shop, progress=progress, lines=lines)
 
 
-def write_shop(path: Path, shop: DemoShop, *, progress: Callable[[int], None] | None = None) -> int:
-    """Write the orders of a planned shop; see :func:`write_orders`.
+def write_shop(
+    path: Path,
+    shop: DemoShop,
+    *,
+    progress: Callable[[int], None] | None = None,
+    lines: bool = False,
+) -> int:
+    """Write the orders (or, with ``lines``, the order lines) of a planned shop; see
+    :func:`write_orders`.
 
     Returns
     -------
@@ -171,8 +189,19 @@ def write_shop(path: Path, shop: DemoShop, *, progress: Callable[[int], None] | 
     suffix = check_target(path, shop.orders)
     part = path.with_name(path.name + ".part")  # never leave a half-written file at path
     try:
-        _WRITERS[suffix](part, shop.batches(), progress or (lambda rows: None))
+        tell = progress or (lambda rows: None)
+        schema = LINE_SCHEMA if lines else SCHEMA
+        pairs = shop.line_batches() if lines else ((b.num_rows, b) for b in shop.batches())
+        _WRITERS[suffix](part, schema, _told(pairs, tell))
         part.replace(path)
     finally:
         part.unlink(missing_ok=True)
     return shop.orders
+
+
+def _told(pairs: Iterator[tuple[int, Any]], progress: Callable[[int], None]) -> Iterator[Any]:
+    """The batches of ``(orders, batch)`` pairs, telling ``progress`` the orders of each once
+    the writer has taken the batch and asks for the next."""
+    for orders, batch in pairs:
+        yield batch
+        progress(orders)

@@ -1,7 +1,8 @@
 """A planned shop's orders, drawn one week at a time and assembled into Arrow record batches.
 
 Each week draws from its own seeded generator, so the orders are sorted by date, need memory
-for one batch only and do not depend on the batch size.
+for one batch only and do not depend on the batch size. :meth:`DemoShop.line_batches` spreads
+the same orders over product lines (:mod:`lealta.demo.baskets`), one row per line.
 """
 
 from __future__ import annotations
@@ -28,6 +29,20 @@ from lealta.demo.catalogue import (
     Ints,
 )
 from lealta.demo.names import NAME_LISTS
+
+#: One row per order line: the order's columns (but ``items``), then the line's product.
+ORDER_COLUMNS = [name for name in SCHEMA.names if name not in ("amount", "items", "category")]
+LINE_SCHEMA = pa.schema(
+    [
+        *(SCHEMA.field(name) for name in ORDER_COLUMNS),
+        ("product_id", pa.string()),
+        ("product_name", pa.string()),
+        ("category", pa.string()),
+        ("quantity", pa.int64()),
+        ("price", pa.float64()),
+        ("amount", pa.float64()),
+    ]
+)
 
 _CATEGORY_PRICE = np.array([32.0, 64.0, 38.0, 19.0, 129.0, 15.0])
 # The category a customer's next order often turns to after one of each category (in the order
@@ -157,6 +172,20 @@ class DemoShop:
                 yield self._assemble(pending, done, width)
                 pending, done = [], done + rows
 
+    def line_batches(self, batch_rows: int = 250_000) -> Iterator[tuple[int, Any]]:
+        """The orders of :meth:`batches` as product lines: ``(orders, batch)`` pairs whose
+        ``batch`` (of :data:`LINE_SCHEMA`) holds the lines of ``orders`` orders.
+
+        An order's lines share its amount (the last line takes the rounding), so an order's
+        line amounts add up to the order's amount; the products follow what goes together and
+        what comes next (:class:`lealta.demo.baskets.BasketMaker`, seeded by the shop's seed).
+        """
+        from lealta.demo.baskets import BasketMaker
+
+        maker = BasketMaker(np.random.default_rng([self.seed, 3]))
+        for batch in self.batches(batch_rows):
+            yield batch.num_rows, order_lines_batch(batch, maker)
+
     def _week(self, rng: np.random.Generator, lo: int, hi: int, remaining: Ints) -> Columns:
         """This week's orders, drawn so that each customer's orders follow the seasonal curve."""
         cum, last = self.cum, self.last
@@ -226,3 +255,31 @@ class DemoShop:
             pa.array(COUNTRIES).take(self.country[who]),
         ]
         return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+
+def order_lines_batch(orders: Any, maker: Any) -> Any:
+    """The product lines of a batch of orders, drawn by ``maker`` (a ``BasketMaker``) in the
+    batch's order; each line repeats its order's columns."""
+    table = orders.to_pydict()
+    take: list[int] = []
+    product: dict[str, list[Any]] = {name: [] for name in LINE_SCHEMA.names[len(ORDER_COLUMNS) :]}
+    for row, (customer, category, items, amount) in enumerate(
+        zip(table["customer_id"], table["category"], table["items"], table["amount"], strict=True)
+    ):
+        lines = maker.lines(customer, category, items, amount)
+        shares = [round(line["price"] * line["quantity"], 2) for line in lines]
+        shares[-1] = round(amount - sum(shares[:-1]), 2)
+        for line, share in zip(lines, shares, strict=True):
+            take.append(row)
+            product["product_id"].append(line["product_id"])
+            product["product_name"].append(line["name"])
+            product["category"].append(line["category"])
+            product["quantity"].append(line["quantity"])
+            product["price"].append(line["price"])
+            product["amount"].append(share)
+    repeated = orders.select(ORDER_COLUMNS).take(pa.array(take, pa.int64()))
+    arrays = [
+        *repeated.columns,
+        *(pa.array(v, LINE_SCHEMA.field(k).type) for k, v in product.items()),
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=LINE_SCHEMA)

@@ -7,8 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from lealta.affinity.lines import detect_item, read_lines
+from lealta.affinity.lines import detect_item, item_names, read_lines
 from lealta.affinity.options import AffinityOptions
+from lealta.affinity.report import named
 from lealta.engines import connect
 from lealta.errors import MissingColumn
 
@@ -57,3 +58,25 @@ def test_the_item_column_is_detected_or_named() -> None:
     with pytest.raises(MissingColumn) as caught:
         detect_item(["order", "Colour"], "product", None)
     assert caught.value.field == "product"
+
+
+def test_a_products_name_is_its_latest_and_the_figures_stay_keyed_by_id() -> None:
+    rows = pd.DataFrame(
+        [
+            ("ann", "2024-06-01 09:00:00", "TEE", "Tee", "10"),
+            ("bob", "2024-06-03 09:00:00", "TEE", "T-shirt", "10"),  # renamed: the latest wins
+            ("cyd", "2024-06-04 09:00:00", "TEE", "", "10"),  # no name: keeps the last one
+            ("cyd", "2024-06-04 09:00:00", "HAT", None, "10"),
+        ],
+        columns=["customer_id", "order_date", "product_id", "name", "amount"],
+    )
+    lines = read_lines(connect("duckdb"), rows, AffinityOptions(by="product"))
+    assert lines.label_column == "name"
+    assert item_names(lines) == {"TEE": "T-shirt"}
+    assert set(lines.engine.execute(lines.table).item) == {"TEE", "HAT"}
+    assert named("TEE", item_names(lines)) == "TEE (T-shirt)"
+    assert named("HAT", item_names(lines)) == "HAT"
+    by_category = read_lines(
+        connect("duckdb"), frame([("ann", "2024-06-01", "tee", None)]), AffinityOptions()
+    )
+    assert item_names(by_category) == {}
