@@ -223,8 +223,7 @@ def _rules(
         (ts.isnull(), "bad_date"),
     ]
     if cols.order and options.cancel_pattern:
-        cancelled = rows.order_id.re_search(options.cancel_pattern).fill_null(False)
-        rules.append((cancelled, "cancelled"))
+        rules.append((cancelled(rows.order_id, options.cancel_pattern), "cancelled"))
     if cols.quantity:
         rules += [
             (quantity.isnull() & rows._quantity_given, "bad_quantity"),
@@ -247,6 +246,68 @@ def _rules(
             start_ts = ibis.timestamp(dt.datetime.combine(start, dt.time()))
             rules.append((ts < start_ts, "before_window"))
     return rules
+
+
+def cancelled(order_id: Any, pattern: str) -> Any:
+    """Whether ``order_id`` matches the cancellation ``pattern`` (a regex; null is no match).
+
+    When every match must begin with one of a few known characters (``^[Cc][0-9]`` begins
+    with C or c), the regex only runs on ids that begin with one of them: a ``LIKE`` on the
+    first character costs far less than a regex on every id.
+    """
+    import ibis
+
+    search = order_id.re_search(pattern)
+    first = leading_characters(pattern)
+    if first is not None:
+        search = ibis.cases(
+            (ibis.or_(*(order_id.like(f"{c}%") for c in first)), search), else_=False
+        )
+    return search.fill_null(False)
+
+
+def leading_characters(pattern: str, most: int = 4) -> tuple[str, ...] | None:
+    """The characters every match of ``pattern`` starts with, when the regex says so plainly.
+
+    Only a pattern anchored by ``^`` whose first item is a letter or digit, or a class of
+    letters and digits (``[Cc]``, ``[A-D]``), that no ``?``, ``*`` or ``{`` makes optional,
+    and with no ``|`` anywhere, is read; any other pattern, or more than ``most`` characters,
+    gives ``None`` (no shortcut: the regex runs on every id).
+    """
+    if not pattern.startswith("^") or "|" in pattern:
+        return None
+    rest = pattern[1:]
+    if rest[:1].isascii() and rest[:1].isalnum():
+        chars, after = rest[0], rest[1:]
+    elif rest.startswith("[") and "]" in rest[1:]:
+        end = rest.index("]", 1)
+        chars, after = _class_characters(rest[1:end]), rest[end + 1 :]
+    else:
+        return None
+    if not chars or after[:1] in ("?", "*", "{") or len(chars) > most:
+        return None
+    return tuple(dict.fromkeys(chars))
+
+
+def _class_characters(body: str) -> str:
+    """The characters of a bracket class body such as ``Cc`` or ``A-D``; "" if not plain."""
+    chars = ""
+    i = 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            low, high = body[i], body[i + 2]
+            if not (low.isascii() and high.isascii() and low.isalnum() and high.isalnum()):
+                return ""
+            if low > high or low.isdigit() != high.isdigit():
+                return ""
+            chars += "".join(chr(c) for c in range(ord(low), ord(high) + 1))
+            i += 3
+        elif body[i].isascii() and body[i].isalnum():
+            chars += body[i]
+            i += 1
+        else:
+            return ""
+    return chars
 
 
 def window_start(options: RFMOptions, as_of: dt.date) -> dt.date | None:
