@@ -8,9 +8,10 @@ the moves are staged once, column by column, in a temporary table (on PostgreSQL
 through Python). An event whose id is there already (a review repeated at the same moment)
 is skipped (``ON CONFLICT DO NOTHING``) and starts nothing; only when the count written says
 some were skipped are the new ones read back. On PostgreSQL a plain ``INSERT`` in a savepoint
-comes first (cheaper), and only if an id was there is it undone for the skipping one. Their contacts' waiting runs are woken, and
-only when an active workflow is triggered by a tier event are the events made into Python
-objects for it (:func:`lealta.automations.recording.start_and_wake`).
+comes first (cheaper), and only if an id was there is it undone for the skipping one. Their
+contacts' waiting runs are woken, and only when an active workflow is triggered by a tier
+event are the events made into Python objects for it
+(:func:`lealta.automations.recording.start_and_wake`).
 """
 
 from __future__ import annotations

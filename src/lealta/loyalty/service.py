@@ -347,8 +347,9 @@ def _frame(session: Session, query: Any, columns: list[str]) -> Any:
     """The rows of ``query`` (a Core ``select`` of columns) as a pandas DataFrame of
     ``columns``, built column by column (far quicker than from a million row objects).
 
-    It runs on the session's connection, without the ORM's per-row work; on SQLite, dates
-    are read as their text and parsed a column at a time (SQLAlchemy parses each value)."""
+    It runs on the session's connection and takes the driver's rows as they are, without
+    SQLAlchemy's per-row work, so ``query`` selects strings, numbers and dates only; on
+    SQLite, dates are read as their text and parsed a column at a time."""
     import numpy as np
     import pandas as pd
 
@@ -365,7 +366,9 @@ def _frame(session: Session, query: Any, columns: list[str]) -> Any:
                 for i, c in enumerate(query.selected_columns)
             ]
         )
-    rows = connection.execute(query).all()
+    result = connection.execute(query)
+    rows = result.cursor.fetchall()  # the driver's tuples: no Row per row (types are plain)
+    result.close()
     values = [list(v) for v in zip(*rows, strict=True)] or [[] for _ in columns]
     for i in dates:
         values[i] = list(np.array(values[i], dtype="datetime64[D]").astype(object))

@@ -390,9 +390,10 @@ def _copy_texts(values: Sequence[Any]) -> list[str] | None:
     texts: list[Any]
     if kinds == {str}:
         texts = list(values)
-    elif len(kinds) == 1:
+    elif len(kinds) == 1:  # each distinct value formatted once (a review's days are few)
         form = COPY_FORMATS[next(iter(kinds))]
-        texts = [value if value is None else form(value) for value in values]
+        lookup = {value: COPY_NULL if value is None else form(value) for value in set(values)}
+        return list(map(lookup.__getitem__, values))
     else:
         texts = [value if value is None else COPY_FORMATS[type(value)](value) for value in values]
     if str in kinds:
