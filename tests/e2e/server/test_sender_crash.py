@@ -23,6 +23,7 @@ from lealta.channels.tables import OutboxMessage
 from lealta.config import Settings
 from lealta.contacts.tables import Consent, Contact, Identifier
 from lealta.messages.service import save
+from tests.e2e.server.rows import contact_rows
 from tests.integration.channels_email.conftest import Mailroom, smtp_server
 
 MESSAGES = 400
@@ -43,20 +44,8 @@ def _prepare(url: str) -> None:
     now = dt.datetime.now(dt.UTC)
     ids = [f"c{i:05d}" for i in range(MESSAGES)]
     with services.uow.transaction() as session:
-        session.execute(
-            insert(Contact),
-            [
-                {
-                    "id": cid,
-                    "created_at": now,
-                    "updated_at": now,
-                    "attributes": {"first_name": f"P{i}"},
-                    "score": 0.0,
-                    "score_state": {},
-                }
-                for i, cid in enumerate(ids)
-            ],
-        )
+        names = [{"first_name": f"P{i}"} for i in range(MESSAGES)]
+        session.execute(insert(Contact), contact_rows(ids, now, names))
         session.execute(
             insert(Identifier),
             [

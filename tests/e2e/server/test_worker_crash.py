@@ -27,6 +27,7 @@ from lealta.channels.tables import OutboxMessage
 from lealta.config import Settings
 from lealta.contacts.tables import Contact
 from lealta.messages import service as messages
+from tests.e2e.server.rows import contact_rows
 
 RUNS = 500  # fewer than a runner's batch: each step of all runs is one transaction
 DEADLINE = 300.0  # seconds: only reached when something is wrong
@@ -106,20 +107,7 @@ def _prepare(services: Services, ids: list[str]) -> None:
     """The contacts, the workflow (active) and its two templates; nobody enrolled yet."""
     now = dt.datetime.now(dt.UTC)
     with services.uow.transaction() as session:
-        session.execute(
-            insert(Contact),
-            [
-                {
-                    "id": cid,
-                    "created_at": now,
-                    "updated_at": now,
-                    "attributes": {},
-                    "score": 0.0,
-                    "score_state": {},
-                }
-                for cid in ids
-            ],
-        )
+        session.execute(insert(Contact), contact_rows(ids, now))
         service.save(session, FLOW, now=now)
         for template in ("first", "second"):
             messages.save(session, template, "email", {"subject": "Hi", "text": template})
