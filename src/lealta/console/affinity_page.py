@@ -35,11 +35,13 @@ def choices_from(query: Mapping[str, str]) -> tuple[By, bool, str]:
     )
 
 
-def people_links(item: str, by: str) -> dict[str, str]:
-    """The builder started on who bought ``item`` and on whose next-best item it is."""
+def people_links(item: str, by: str, name: str = "") -> dict[str, str]:
+    """The builder started on who bought ``item`` and on whose next-best item it is (the
+    product's ``name``, when known, names the audience; the rule keeps the id)."""
+    called = {"name": name} if name else {}
     return {
-        "bought": "/audiences/new?" + urlencode({"bought": item, "by": by}),
-        "next_best": "/audiences/new?" + urlencode({"next_best": item, "by": by}),
+        "bought": "/audiences/new?" + urlencode({"bought": item, "by": by} | called),
+        "next_best": "/audiences/new?" + urlencode({"next_best": item, "by": by} | called),
     }
 
 
@@ -63,16 +65,14 @@ def affinity_context(services: Services, query: Mapping[str, str]) -> dict[str, 
     except InvalidInput as exc:
         problem = str(exc)
     pairs.sort(key=lambda p: (-float(p[sort]), str(p["item_a"]), str(p["item_b"])))
-    rows = [
-        {
-            **pair,
-            "a_links": people_links(str(pair["item_a"]), by),
-            "b_links": people_links(str(pair["item_b"]), by),
-            "a_name": names.get(str(pair["item_a"]), ""),
-            "b_name": names.get(str(pair["item_b"]), ""),
-        }
-        for pair in pairs
-    ]
+    rows = []
+    for pair in pairs:
+        row = dict(pair)
+        for side in ("a", "b"):
+            item = str(pair[f"item_{side}"])
+            row[f"{side}_name"] = names.get(item, "")
+            row[f"{side}_links"] = people_links(item, by, names.get(item, ""))
+        rows.append(row)
 
     def link(**changed: str) -> str:
         chosen = {"by": by, "sequence": "1" if sequence else "", "sort": sort} | changed
@@ -98,15 +98,17 @@ def affinity_context(services: Services, query: Mapping[str, str]) -> dict[str, 
 
 def draft_from(query: Mapping[str, str]) -> dict[str, Any] | None:
     """A new audience's first rule from the Affinity page's links (``bought`` or
-    ``next_best`` an item, ``by`` category or product); None without them."""
+    ``next_best`` an item, ``by`` category or product, the product's ``name`` if known);
+    None without them."""
     by = query.get("by", "category")
     if by not in BY:
         return None
     for kind, name in (("bought", "Bought"), ("next_best", "Next best:")):
         item = query.get(kind, "").strip()
         if item:
+            called = query.get("name", "").strip()
             return {
-                "name": f"{name} {item}"[:100],
+                "name": f"{name} {called} ({item})"[:100] if called else f"{name} {item}"[:100],
                 "description": "",
                 "list": "",
                 "condition": {"kind": kind, by: item},

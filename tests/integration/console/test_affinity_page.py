@@ -50,7 +50,11 @@ def test_products_read_by_their_latest_name_with_the_id_beside_it(api: Api) -> N
     assert '<span class="name">T-shirt</span> <span class="code">APP-TSHIRT</span>' in page
     assert '<span class="name">Socks (3 pairs)</span>' in page
     assert ">Tee<" not in page
-    assert "bought=APP-TSHIRT" in page  # the audience still picks the product by its id
+    assert "bought=APP-TSHIRT&by=product&name=T-shirt" in page  # the rule keeps the id
+    builder = unescape(
+        api.client.get("/audiences/new?bought=APP-TSHIRT&by=product&name=T-shirt").text
+    )
+    assert "Bought T-shirt (APP-TSHIRT)" in builder
     by_category = unescape(api.client.get("/affinity").text)
     assert '<span class="name">Apparel</span>' in by_category
     assert 'class="code"' not in by_category
