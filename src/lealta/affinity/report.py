@@ -81,7 +81,7 @@ def _pairs_section(
 ) -> str:
     if not pairs:
         return section(heading, '<p class="empty">No pair reaches the thresholds.</p>', lede)
-    chart = lift_heatmap(pairs, row_title, col_title)
+    chart = lift_heatmap(pairs, row_title, col_title, labels)
     lede += (
         f" The map: lift from A ({row_title.lower()}, rows) to B ({col_title.lower()}, "
         "columns) between the items in the most pairs; a dash where the pair does not reach "
@@ -100,12 +100,18 @@ def strongest_items(pairs: list[dict[str, Any]], limit: int = HEATMAP_ITEMS) -> 
     return sorted(weight, key=lambda item: (-weight[item], item))[:limit]
 
 
-def lift_heatmap(pairs: list[dict[str, Any]], row_title: str, col_title: str) -> str:
-    """Lift between the strongest items: rows are the first item, columns the second."""
+def lift_heatmap(
+    pairs: list[dict[str, Any]],
+    row_title: str,
+    col_title: str,
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """Lift between the strongest items: rows are the first item, columns the second, each
+    called by its label (the product's name) when known, else by itself."""
     items = strongest_items(pairs)
     lift = {(str(p["item_a"]), str(p["item_b"])): float(p["lift"]) for p in pairs}
     grid = [[lift.get((a, b), math.nan) for b in items] for a in items]
-    names = [truncate(str(item), LABEL_CHARACTERS) for item in items]
+    names = [truncate((labels or {}).get(item) or item, LABEL_CHARACTERS) for item in items]
     return heatmap(
         grid,
         row_labels=names,

@@ -43,6 +43,11 @@ def test_products_are_shown_by_name_beside_their_id(files: tuple[Path, Path]) ->
     html = report.read_text(encoding="utf-8")
     assert "BEA-SHAMPOO (Shampoo)" in html
     assert "column product_name" in html
+    axes = re.findall(r"<text[^>]*>([^<0-9–][^<]*)</text>", html)
+    names = {product.name for product in BY_SKU.values()}
+    named = [a for a in axes if any(n.startswith(a.rstrip("…")) for n in names)]
+    assert len(named) == 24  # the 12 busiest products, on both axes
+    assert not any(re.match(r"[A-Z]{3}-", axis) for axis in axes)  # the heat map: names too
 
 
 def test_categories_are_bought_together_in_the_lines_file(files: tuple[Path, Path]) -> None:
