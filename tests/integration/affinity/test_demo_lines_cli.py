@@ -43,7 +43,7 @@ def test_products_are_shown_by_name_beside_their_id(files: tuple[Path, Path]) ->
     html = report.read_text(encoding="utf-8")
     assert "BEA-SHAMPOO (Shampoo)" in html
     assert "column product_name" in html
-    axes = re.findall(r"<text[^>]*>([^<0-9–][^<]*)</text>", html)
+    axes = re.findall(r"<text[^>]*>([^<0-9\u2013][^<]*)</text>", html)
     names = {product.name for product in BY_SKU.values()}
     named = [a for a in axes if any(n.startswith(a.rstrip("…")) for n in names)]
     assert len(named) == 24  # the 12 busiest products, on both axes
