@@ -25,10 +25,12 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## run: the server on SQLite (./lealta.db) with the demo shop loaded, API docs at /docs; also
-## writes the demo's RFM report (demo/report.html)
+## writes the demo's RFM report (demo/report.html) and its orders one row per line (demo/lines.csv,
+## for `lealta affinity demo/lines.csv`)
 run: $(VENV)/.installed
 	mkdir -p demo
 	$(BIN)/lealta demo-data demo/orders.csv --customers 5000 --seed 7
+	$(BIN)/lealta demo-data demo/lines.csv --customers 5000 --seed 7 --lines
 	$(BIN)/lealta rfm demo/orders.csv --output demo/rfm.csv --report demo/report.html --clusters auto
 	$(BIN)/lealta serve --demo
 
