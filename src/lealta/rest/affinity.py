@@ -34,6 +34,10 @@ class PairOut(BaseModel):
 
     item_a: str = Field(description="The first item (category or product id).")
     item_b: str = Field(description="The second item.")
+    name_a: str | None = Field(
+        None, description="By product: the first product's name (the latest the shop sent)."
+    )
+    name_b: str | None = Field(None, description="By product: the second product's name.")
     n_ab: int = Field(description="Baskets holding both (in sequence: customers going A→B).")
     n_a: int = Field(description="Baskets (customers) with the first item.")
     n_b: int = Field(description="Baskets (customers) with the second item.")
@@ -106,6 +110,7 @@ def affinity_pairs(
     _caller: Caller = Depends(require_admin),
 ) -> dict[str, Any]:
     """The strongest pairs of the store's order lines (400 when no order has items)."""
+    from lealta.affinity.lines import item_names
     from lealta.affinity.options import AffinityOptions
     from lealta.affinity.store import pairs_from_store
 
@@ -117,6 +122,10 @@ def affinity_pairs(
         min_support=min_support,
     )
     lines, pairs = pairs_from_store(services(request), options, sequence=sequence, limit=limit)
+    names = item_names(lines)
+    for pair in pairs:
+        pair["name_a"] = names.get(str(pair["item_a"]))
+        pair["name_b"] = names.get(str(pair["item_b"]))
     return {
         "by": by,
         "sequence": sequence,

@@ -58,3 +58,8 @@ def test_products_read_by_their_latest_name_with_the_id_beside_it(api: Api) -> N
     by_category = unescape(api.client.get("/affinity").text)
     assert '<span class="name">Apparel</span>' in by_category
     assert 'class="code"' not in by_category
+    rest = api.client.get("/v1/affinity?by=product&min_count=1", headers=api.admin).json()
+    named = {(p["item_a"], p["name_a"], p["item_b"], p["name_b"]) for p in rest["pairs"]}
+    assert ("APP-TSHIRT", "T-shirt", "APP-SOCKS", "Socks (3 pairs)") in named
+    categories = api.client.get("/v1/affinity?min_count=1", headers=api.admin).json()
+    assert {(p["name_a"], p["name_b"]) for p in categories["pairs"]} == {(None, None)}
