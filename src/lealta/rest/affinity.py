@@ -81,9 +81,11 @@ class NextBestJobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     by: Literal["category", "product"] | None = None
-    window_days: int | None = Field(None, ge=1, description="Only the last N days count.")
-    gap_days: int | None = Field(None, ge=1, description="B at most N days after A.")
-    min_count: int | None = Field(None, ge=1, description="Customers a rule needs.")
+    window_days: int | None = Field(
+        None, ge=1, le=36_500, description="Only the last N days count."
+    )
+    gap_days: int | None = Field(None, ge=1, le=36_500, description="B at most N days after A.")
+    min_count: int | None = Field(None, ge=1, le=2**31 - 1, description="Customers a rule needs.")
     top: int | None = Field(None, ge=1, le=100, description="Items kept per contact.")
 
 
@@ -97,12 +99,14 @@ def affinity_pairs(
         bool, Query(description="Pairs bought in sequence (A first, B later) instead.")
     ] = False,
     window_days: Annotated[
-        int | None, Query(ge=1, description="Only the last N days before as_of count.")
+        int | None, Query(ge=1, le=36_500, description="Only the last N days before as_of count.")
     ] = None,
     gap_days: Annotated[
-        int | None, Query(ge=1, description="In sequence: B at most N days after A.")
+        int | None, Query(ge=1, le=36_500, description="In sequence: B at most N days after A.")
     ] = None,
-    min_count: Annotated[int, Query(ge=1, description="Baskets (customers) a pair needs.")] = 2,
+    min_count: Annotated[
+        int, Query(ge=1, le=2**31 - 1, description="Baskets (customers) a pair needs.")
+    ] = 2,
     min_support: Annotated[
         float, Query(ge=0, le=1, description="Share of baskets (customers) a pair needs.")
     ] = 0.0,

@@ -123,7 +123,8 @@ def search_contacts(
         ),
     ] = None,
     cluster: Annotated[
-        int | None, Query(description="K-Means cluster number (contact_rfm.cluster).")
+        int | None,
+        Query(ge=0, le=2**31 - 1, description="K-Means cluster number (contact_rfm.cluster)."),
     ] = None,
     seen_within_days: Annotated[
         int | None, Query(ge=1, le=36_500, description="Last seen in the last N days.")

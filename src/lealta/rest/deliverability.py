@@ -163,7 +163,12 @@ def report_messages(
     since: Annotated[Moment | None, Query(description="Sent from (ISO 8601).")] = None,
     until: Annotated[Moment | None, Query(description="Sent before (ISO 8601).")] = None,
     audience: Annotated[
-        int | None, Query(description="Only the messages sent to this audience's members (id).")
+        int | None,
+        Query(
+            ge=1,
+            le=2**63 - 1,
+            description="Only the messages sent to this audience's members (id).",
+        ),
     ] = None,
 ) -> MessageReport:
     """Per template, workflow step, channel or workflow: what was sent and what followed."""
@@ -183,7 +188,12 @@ def report_messages(
 SinceQuery = Annotated[Moment | None, Query(description="From (ISO 8601); default: all.")]
 UntilQuery = Annotated[Moment | None, Query(description="Before (ISO 8601); default: all.")]
 AudienceQuery = Annotated[
-    int | None, Query(description="Only this audience's members (its id): their runs, answers.")
+    int | None,
+    Query(
+        ge=1,
+        le=2**63 - 1,
+        description="Only this audience's members (its id): their runs, answers.",
+    ),
 ]
 # The bounds of "all" for the reports whose queries need both.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -388,7 +398,10 @@ def list_suppressions(
     request: Request,
     q: Annotated[str, Query(description="A part of the address (any case).")] = "",
     channel: Annotated[str | None, Query(description="Only this channel's.")] = None,
-    before: Annotated[int | None, Query(description="From the previous page's `before`.")] = None,
+    before: Annotated[
+        int | None,
+        Query(ge=1, le=2**63 - 1, description="From the previous page's `before`."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SuppressionPage:
     """The suppression list, searched by address, newest first."""

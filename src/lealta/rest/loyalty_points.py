@@ -229,7 +229,8 @@ def points_history(
     contact_id: ContactId,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Entries per page.")] = 50,
     before: Annotated[
-        int | None, Query(ge=1, description="Entries numbered below this (`next_before`).")
+        int | None,
+        Query(ge=1, le=2**63 - 1, description="Entries numbered below this (`next_before`)."),
     ] = None,
     _caller: Caller = Depends(require_admin),
 ) -> HistoryOut:
