@@ -40,7 +40,7 @@ run: $(VENV)/.installed
 ## summary of anything skipped and why (LEALTA_FAIL_ON_SKIP=1 makes a skip fail the run).
 # Three workers even on two cores: a third of the suite's time is spent waiting on servers,
 # subprocesses and browsers (two workers kept the CPUs about 55 % busy).
-PYTEST = $(BIN)/pytest -q -n 3
+PYTEST = $(BIN)/pytest -q -n 3 --dist loadgroup
 test: lint typecheck
 	@scripts/ensure-test-tools
 	@url=$$(scripts/ensure-postgres); status=0; \
