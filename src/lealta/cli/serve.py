@@ -7,17 +7,21 @@ import os
 import signal
 import subprocess
 import sys
-import threading
+import time
 from typing import Any
 
 import typer
 
 from lealta.cli.errors import friendly
+from lealta.cli.stopping import exit_if_still_running, parent_gone
 
 # Third-party libraries that log routine INFO lines when imported or used: the CLV job imports
 # pymc and arviz ("arviz.preview: arviz_base not installed" at every worker start). They are
 # kept at WARNING (or the level asked, when higher), so Lealta's own INFO lines stand out.
 QUIET_LOGGERS = ("arviz", "pymc", "pymc_marketing", "pymc_extras", "pytensor", "numba")
+# Seconds a worker asked to stop takes at most before it ends anyway (the server that stops
+# it waits 15 before killing it).
+STOP_WITHIN = 12.0
 
 
 def configure_logging(level: str) -> None:
@@ -110,7 +114,8 @@ def _spawn_worker(log_level: str) -> subprocess.Popen[bytes]:
             "0.2",
             "--nice",
             "10",
-            "--exit-with-parent",
+            "--parent-pid",
+            str(os.getpid()),
             "--log-level",
             log_level,
         ]
@@ -123,6 +128,12 @@ def worker_command(
     nice: int = typer.Option(0, help="Lower this process's CPU priority by this much (0-19)."),
     exit_with_parent: bool = typer.Option(
         False, "--exit-with-parent", help="Stop when the process that started this one ends."
+    ),
+    parent_pid: int | None = typer.Option(
+        None,
+        "--parent-pid",
+        help="Stop when the process with this id, which started this one, ends "
+        "(lealta serve passes its own; implies --exit-with-parent).",
     ),
     log_level: str = typer.Option("info", help="debug, info, warning or error."),
     send: bool = typer.Option(
@@ -145,22 +156,26 @@ def worker_command(
     configure_logging(log_level)
     if nice:
         os.nice(max(0, min(19, nice)))
-    parent = os.getppid()
+    parent = parent_pid if parent_pid is not None else os.getppid()
+    watch_parent = exit_with_parent or parent_pid is not None
     services = build()
     processor = Processor(services, poll=poll, channels=configured(services) if send else None)
-    stopped = threading.Event()
+    why: list[str] = []
 
-    def stop(*_args: Any) -> None:
-        stopped.set()
+    def stop(number: int, _frame: Any) -> None:
+        why.append(signal.Signals(number).name)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     processor.start()
     typer.echo("worker running; Ctrl+C to stop", err=True)
-    while not stopped.wait(1.0):
-        if exit_with_parent and os.getppid() != parent:
-            break  # the server died without stopping us
-    processor.stop()
+    while not why:
+        if watch_parent and parent_gone(parent):
+            why.append(f"its parent (process {parent}) ended")  # died without stopping us
+            break
+        time.sleep(1.0)
+    exit_if_still_running(STOP_WITHIN, why[0])
+    processor.stop(timeout=STOP_WITHIN / 3)
     if processor.sender is not None:
         from lealta.channels.registry import close
 
