@@ -11,9 +11,9 @@ costs one commit:
 2. **Send** the chunk's messages one by one, outside any transaction, paced to each channel's
    rate limit.
 3. **Record** the outcomes in bulk (with the next chunk's start, or in a last transaction):
-   ``sent`` with ``sent_at`` and the provider's id, and the contact's ``Message Sent`` events
-   written together (:mod:`lealta.storage.bulk`); retries and failures as the dispatcher's
-   docstring says.
+   the chunk's sent messages ``sent`` with ``sent_at`` and each one's provider id in one
+   statement (:func:`mark_sent`), and the contacts' ``Message Sent`` events in one bulk insert
+   (:mod:`lealta.storage.bulk`); retries and failures as the dispatcher's docstring says.
 
 A crash between 1 and 3 leaves the chunk's rows ``sending``: attempted, outcome unknown. Once
 their lease has passed the next claim fails them as ``interrupted`` (a channel that cannot
@@ -34,7 +34,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -43,7 +53,7 @@ from lealta.channels.pacing import Pacer
 from lealta.channels.tables import OutboxMessage
 from lealta.errors import PermanentChannelError, TransientChannelError
 from lealta.events.tables import Event
-from lealta.storage.bulk import Statements, insert_rows
+from lealta.storage.bulk import Statements, insert_rows, json_text
 
 if TYPE_CHECKING:
     from lealta.channels.dispatcher import DispatchReport
@@ -78,9 +88,6 @@ _EVENT = {
 }
 FAILED = update(OUTBOX).where(_MINE).values(status="failed", error=bindparam("reason"))
 PREPARED = Statements(
-    sent=update(OUTBOX)
-    .where(_MINE)
-    .values(status="sent", sent_at=bindparam("at"), error=None, provider_id=bindparam("provider")),
     retry=update(OUTBOX)
     .where(_MINE)
     .values(status="pending", not_before=bindparam("wake"), error=bindparam("reason")),
@@ -207,17 +214,21 @@ def record(
     connection: Connection, outcomes: Sequence[Outcome], report: DispatchReport, now: dt.datetime
 ) -> None:
     """Store ``outcomes`` (each only if its row is still this worker's ``sending`` one): the
-    sends' rows one statement each, their events in one bulk insert; counted in ``report``."""
+    sent ones in one statement (:func:`mark_sent`), retries and failures (rare) one statement
+    each, the events in one bulk insert; counted in ``report``."""
     events: list[dict[str, Any]] = []
+    sent = [outcome for outcome in outcomes if outcome.result == "sent"]
+    marked = mark_sent(connection, sent, now)
+    for outcome in sent:
+        if outcome.delivery.outbox_id in marked:
+            events.append(event_row(outcome.delivery, "sent", now, provider_id=outcome.detail))
+    report.sent += len(marked)
     for outcome in outcomes:
         delivery = outcome.delivery
         mine = {"row": delivery.outbox_id, "was": "sending", "tries": delivery.attempt}
         if outcome.result == "sent":
-            values = {**mine, "at": now, "provider": outcome.detail[:200]}
-            if PREPARED.run(connection, "sent", values):
-                events.append(event_row(delivery, "sent", now, provider_id=outcome.detail))
-                report.sent += 1
-        elif outcome.result == "retry" and delivery.attempt < MAX_ATTEMPTS:
+            continue
+        if outcome.result == "retry" and delivery.attempt < MAX_ATTEMPTS:
             values = {**mine, "wake": now + backoff(delivery.attempt), "reason": outcome.detail}
             if PREPARED.run(connection, "retry", values):
                 report.retrying += 1
@@ -230,6 +241,49 @@ def record(
                 report.failed += 1
                 _suppress_if_opted_out(connection, outcome.error, now)
     insert_rows(connection, EVENTS, events, skip_conflicts_on=["message_id"])
+
+
+# Every sent message of a chunk marked by one statement, whatever the chunk's size: the rows
+# travel as one parameter (a JSON array on SQLite, arrays on PostgreSQL), each row updated
+# only if it is still this worker's ``sending`` one with the attempt it counted.
+_MARK_SENT = {
+    "sqlite": text(
+        "UPDATE outbox SET status = 'sent', sent_at = :at, error = NULL, "
+        "provider_id = json_extract(mark.value, '$[1]') "
+        "FROM json_each(:marks) AS mark "
+        "WHERE outbox.id = json_extract(mark.value, '$[0]') AND outbox.status = 'sending' "
+        "AND outbox.attempts = json_extract(mark.value, '$[2]') "
+        "RETURNING outbox.id"
+    ),
+    "postgresql": text(
+        "UPDATE outbox SET status = 'sent', sent_at = :at, error = NULL, "
+        "provider_id = mark.provider FROM unnest(CAST(:ids AS BIGINT[]), "
+        "CAST(:providers AS VARCHAR[]), "
+        "CAST(:tries AS INTEGER[])) AS mark (id, provider, tries) "
+        "WHERE outbox.id = mark.id AND outbox.status = 'sending' AND outbox.attempts = mark.tries "
+        "RETURNING outbox.id"
+    ),
+}
+
+
+def mark_sent(connection: Connection, outcomes: Sequence[Outcome], now: dt.datetime) -> set[int]:
+    """Mark the rows of the ``sent`` ``outcomes`` sent at ``now`` with their provider ids, in
+    one statement; the ids of the rows marked (those still this worker's ``sending`` ones)."""
+    if not outcomes:
+        return set()
+    ids = [outcome.delivery.outbox_id for outcome in outcomes]
+    providers = [outcome.detail[:200] for outcome in outcomes]
+    tries = [outcome.delivery.attempt for outcome in outcomes]
+    at = bindparam("at", now, type_=OUTBOX.c.sent_at.type)
+    if connection.dialect.name == "postgresql":
+        statement = _MARK_SENT["postgresql"].bindparams(at)
+        values: dict[str, Any] = {"ids": ids, "providers": providers, "tries": tries}
+    else:
+        statement = _MARK_SENT["sqlite"].bindparams(at)
+        values = {
+            "marks": json_text([list(row) for row in zip(ids, providers, tries, strict=True)])
+        }
+    return set(connection.execute(statement, values).scalars())
 
 
 def _suppress_if_opted_out(
@@ -262,11 +316,11 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def event_row(
-    message: OutboxMessage | Delivery, status: str, now: dt.datetime, **extra: Any
+    message: OutboxMessage | Row[Any] | Delivery, status: str, now: dt.datetime, **extra: Any
 ) -> dict[str, Any]:
     """The contact's history event for an outcome (``message_id`` ``outbox:<id>:<status>``,
     so it is written once, whoever records it)."""
-    outbox_id = message.id if isinstance(message, OutboxMessage) else message.outbox_id
+    outbox_id = message.outbox_id if isinstance(message, Delivery) else message.id
     properties = {
         "channel": message.channel,
         "template": message.template,
@@ -288,7 +342,7 @@ def event_row(
 
 def write_event(
     connection: Connection,
-    message: OutboxMessage | Delivery,
+    message: OutboxMessage | Row[Any] | Delivery,
     status: str,
     now: dt.datetime,
     **extra: Any,

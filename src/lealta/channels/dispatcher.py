@@ -68,7 +68,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from lealta.bootstrap import Services
@@ -77,6 +77,7 @@ from lealta.channels.attempts import (  # EVENT_NAMES, MAX_ATTEMPTS, backoff: us
 )
 from lealta.channels.attempts import (
     FAILED,
+    OUTBOX,
     SEND_CHUNK,
     send_in_chunks,
     write_event,
@@ -118,6 +119,18 @@ RECIPIENT_ATTRIBUTES = ("first_name", "last_name", "name", "language", "timezone
 Rendered = Mapping[str, Any]
 # (session, deliveries about to go) -> outbox id -> content, or why it cannot be rendered.
 Renderer = Callable[[Session, Sequence[Delivery]], Mapping[int, Rendered | str]]
+# The claim reads plain rows (no ORM objects: building them cost more than the queries),
+# only the columns its decisions and the deliveries need.
+OutboxRow = Row[Any]
+ContactRow = Row[Any]
+_OUTBOX_COLUMNS = tuple(
+    OUTBOX.c[name]
+    for name in (
+        *("id", "idempotency_key", "contact_id", "run_id", "channel", "template"),
+        *("payload", "status", "priority", "attempts"),
+    )
+)
+_CONTACT_COLUMNS = (Contact.id, Contact.attributes, Contact.erased_at, Contact.merged_into)
 
 
 @dataclass
@@ -253,7 +266,7 @@ def resends_safely(channel: Channel) -> bool:
 class _Batch:
     """What the decisions of one claim read, for all its rows at once."""
 
-    contacts: Mapping[str, Contact]
+    contacts: Mapping[str, ContactRow]
     recipients: Mapping[str, Mapping[str, Any]]
     consent: Mapping[tuple[str, str], str]
     suppressed: frozenset[tuple[str, str]]
@@ -276,7 +289,7 @@ def _claim(
     if not rows:
         return claim
     batch = _read_batch(session, rows, channels, now, caps)
-    sending: list[OutboxMessage] = []
+    sending: list[OutboxRow] = []
     for row in rows:
         status, detail = _decide(row, batch, channels, now, caps, quiet)
         if status == "send":
@@ -305,11 +318,10 @@ def _claim(
             )
         )
     if sending:  # the rows are this transaction's (locked, or SQLite's write lock): one update
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_([row.id for row in sending]))
+        session.connection().execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_([row.id for row in sending]))
             .values(status="claimed", not_before=now + SENDING_LEASE, hold=None)
-            .execution_options(synchronize_session=False)
         )
     return claim
 
@@ -359,7 +371,7 @@ def _due(
     *,
     waiting: Sequence[str],
     quiet: QuietHours | None,
-) -> list[OutboxMessage]:
+) -> list[OutboxRow]:
     """Pending rows due now (highest priority, then oldest, first), held rows to look at again
     (see :func:`_held_due`) and rows whose lease ran out (claimed or being sent by a worker
     that stopped), locked; none of the channels ``waiting`` to be set up."""
@@ -367,19 +379,20 @@ def _due(
     due = (OutboxMessage.status == "pending", OutboxMessage.not_before <= now, dispatched)
     # Bulk (priority 0) is read straight off the (status, priority, id) index, in order; the
     # few messages above (transactional) or below it are sorted.
-    pending: list[OutboxMessage] = []
+    connection = session.connection()
+    pending: list[OutboxRow] = []
     levels = (OutboxMessage.priority > 0, OutboxMessage.priority == 0, OutboxMessage.priority < 0)
     for level in levels:
         if len(pending) < limit:
-            pending += session.scalars(
-                select(OutboxMessage)
+            pending += connection.execute(
+                select(*_OUTBOX_COLUMNS)
                 .where(*due, level)
                 .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
                 .limit(limit - len(pending))
                 .with_for_update(skip_locked=True)
             ).all()
-    expired = session.scalars(
-        select(OutboxMessage)
+    expired = connection.execute(
+        select(*_OUTBOX_COLUMNS)
         .where(
             OutboxMessage.status.in_(("claimed", "sending")),
             OutboxMessage.not_before <= now,
@@ -400,7 +413,7 @@ def _held_due(
     limit: int,
     dispatched: ColumnElement[bool],
     quiet: QuietHours | None,
-) -> list[OutboxMessage]:
+) -> list[OutboxRow]:
     """Held rows whose hold has ended, and those held by quiet hours other than ``quiet``
     (the setting changed since: they are decided again under the hours now in force). Each
     is read off an index of its own (``status, not_before`` and ``status, hold``), so a night's
@@ -410,12 +423,12 @@ def _held_due(
         stale: list[ColumnElement[bool]] = [OutboxMessage.hold.is_not(None)]
     else:  # two ranges of the index rather than a != that reads every hold
         stale = [OutboxMessage.hold < quiet.key, OutboxMessage.hold > quiet.key]
-    rows: dict[int, OutboxMessage] = {}
+    rows: dict[int, OutboxRow] = {}
     for condition in (OutboxMessage.not_before <= now, *stale):
         if len(rows) >= limit:
             break
-        found = session.scalars(
-            select(OutboxMessage)
+        found = session.connection().execute(
+            select(*_OUTBOX_COLUMNS)
             .where(held, condition, dispatched)
             .limit(limit - len(rows))
             .with_for_update(skip_locked=True)
@@ -426,16 +439,16 @@ def _held_due(
 
 def _read_batch(
     session: Session,
-    rows: Sequence[OutboxMessage],
+    rows: Sequence[OutboxRow],
     channels: Mapping[str, Channel],
     now: dt.datetime,
     caps: Sequence[FrequencyCap],
 ) -> _Batch:
     ids = sorted({row.contact_id for row in rows})
-    contact_query = select(Contact).where(Contact.id.in_(ids)).order_by(Contact.id)
+    contact_query = select(*_CONTACT_COLUMNS).where(Contact.id.in_(ids)).order_by(Contact.id)
     if caps:  # one decision per person at a time, or two workers could both fill the cap
         contact_query = contact_query.with_for_update()
-    contacts = {c.id: c for c in session.scalars(contact_query)}
+    contacts = {c.id: c for c in session.connection().execute(contact_query)}
     identifiers = identifiers_by_kind(session, ids)
     recipients = {cid: _recipient(contact, identifiers) for cid, contact in contacts.items()}
     consent: dict[tuple[str, str], str] = {}
@@ -457,7 +470,7 @@ def _read_batch(
 
 
 def _decide(
-    row: OutboxMessage,
+    row: OutboxRow,
     batch: _Batch,
     channels: Mapping[str, Channel],
     now: dt.datetime,
@@ -520,7 +533,7 @@ def _suppressed(session: Session, pairs: set[tuple[str, str]]) -> frozenset[tupl
     return frozenset((channel, address.lower()) for channel, address in found)
 
 
-def _timezone(contact: Contact) -> str | None:
+def _timezone(contact: ContactRow) -> str | None:
     zone = (contact.attributes or {}).get("timezone")
     return str(zone) if zone else None
 
@@ -555,7 +568,7 @@ def _sent_times(
 
 
 def _recipient(
-    contact: Contact | None, identifiers: Mapping[str, Mapping[str, list[str]]]
+    contact: ContactRow | None, identifiers: Mapping[str, Mapping[str, list[str]]]
 ) -> dict[str, Any]:
     """The first identifier of each kind, and the attributes templates use."""
     if contact is None:
@@ -570,7 +583,7 @@ def _recipient(
     return recipient
 
 
-def _change(session: Session, row: OutboxMessage, **values: Any) -> bool:
+def _change(session: Session, row: OutboxRow, **values: Any) -> bool:
     """Update ``row`` only if nobody changed it since it was read (compare-and-set)."""
     result = session.execute(
         update(OutboxMessage)
