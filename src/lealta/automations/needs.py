@@ -8,7 +8,8 @@ positive) and names the parts their conditions test, so the runner skips the que
 in the batch needs.
 
 The parts and what each condition kind needs are the condition language's
-(:func:`lealta.conditions.reads.condition_needs`). (The runner adds ``consent`` for runs under
+(:func:`lealta.conditions.reads.condition_needs` and
+:func:`~lealta.conditions.reads.events_counted`). (The runner adds ``consent`` for runs under
 way of workflows that exit on unsubscribing: it checks that before calling the engine.)
 """
 
@@ -24,15 +25,7 @@ from lealta.automations.definition import (
     WorkflowDefinition,
 )
 from lealta.automations.durations import parse_duration
-from lealta.conditions import (
-    MESSAGE_EVENTS,
-    ORDER_COMPLETED,
-    EventCountCondition,
-    MessageCondition,
-    PurchasedSinceEntered,
-    leaves,
-)
-from lealta.conditions.reads import condition_needs, part_of
+from lealta.conditions.reads import condition_needs, events_counted
 
 
 def needs(rules: WorkflowDefinition, step_id: str | None, *, waiting: bool) -> frozenset[str]:
@@ -78,22 +71,15 @@ def event_names(rules: WorkflowDefinition) -> frozenset[str] | None:
     """Every event name the workflow's conditions and event waits can test, lower-cased and
     case-folded (names match whatever their case); None when some condition may test any
     event. A simulation or a dry run loads only these of a long history."""
-    names: set[str] = set()
-    pending: list[Any] = [rules.goal.condition] if rules.goal is not None else []
-    for step in rules.steps:
-        if isinstance(step, IfStep):
-            pending.append(step.condition)
-        elif isinstance(step, WaitForEventStep):
-            names.add(step.event)
-    for current in (node for condition in pending for node in leaves(condition)):
-        if isinstance(current, EventCountCondition):
-            names.add(current.event)
-        elif isinstance(current, MessageCondition):
-            names.add(MESSAGE_EVENTS[current.action])
-        elif isinstance(current, PurchasedSinceEntered):
-            names.add(ORDER_COMPLETED)
-        elif "events" in part_of(current):
+    names = {step.event for step in rules.steps if isinstance(step, WaitForEventStep)}
+    conditions = [step.condition for step in rules.steps if isinstance(step, IfStep)]
+    if rules.goal is not None:
+        conditions.append(rules.goal.condition)
+    for condition in conditions:
+        counted = events_counted(condition)
+        if counted is None:
             return None  # a kind the condition language does not know: it may read any event
+        names |= counted
     return frozenset({name.lower() for name in names} | {name.casefold() for name in names})
 
 

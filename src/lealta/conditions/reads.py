@@ -1,5 +1,5 @@
 """What a condition reads: which changes may flip it, and which parts of a contact view testing it
-needs loaded. Both walk the tree's tests once (:func:`lealta.conditions.model.leaves`).
+needs loaded. Each walks the tree's tests once (:func:`lealta.conditions.model.leaves`).
 
 :func:`reads` says which events (by name, as the SQL compares them: ignoring case) and which
 facts of a profile a condition looks at; :func:`changed_by` says what a tracked message may
@@ -13,7 +13,8 @@ answer for the batch's people before and after the batch, so the live path
 balance), ``orders``, ``audiences`` (the saved audiences the contact is in), ``prediction`` (the
 latest predicted value) and ``next_best`` (the latest next-best suggestions). The contact row
 itself (attributes, stage, time zone, loyalty tier, whether it still exists) is always loaded.
-Pure: no database.
+:func:`events_counted` names the events a condition counts (a simulation loads only those).
+One table (``_KINDS``) says what each kind reads. Pure: no database.
 
 A kind this module does not know (one added later) reads *everything* and needs every part: a
 condition holding it is always tested, so adding a kind can cost speed but never a missed move.
@@ -25,28 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lealta.conditions.model import (
-    MESSAGE_EVENTS,
-    AttributeCondition,
-    AudienceCondition,
-    BoughtCondition,
-    ClusterCondition,
-    ConsentCondition,
-    EventCountCondition,
-    ListCondition,
-    LoyaltyPointsCondition,
-    LoyaltyTierCondition,
-    MessageCondition,
-    NextBestCondition,
-    PredictionCondition,
-    PurchasedSinceEntered,
-    RfmCondition,
-    ScoreCondition,
-    SegmentCondition,
-    StageCondition,
-    TagCondition,
-    leaves,
-)
+from lealta.conditions import model
 from lealta.events import catalog
 
 # The facts of a profile, other than its events, that conditions read.
@@ -79,23 +59,6 @@ FACTS = frozenset(
     }
 )
 
-_FACT_OF: dict[type, str] = {
-    AttributeCondition: ATTRIBUTES,
-    TagCondition: TAGS,
-    ListCondition: LISTS,
-    ConsentCondition: CONSENT,
-    StageCondition: STAGE,
-    ScoreCondition: SCORE,
-    SegmentCondition: RFM,
-    RfmCondition: RFM,
-    ClusterCondition: CLUSTER,
-    BoughtCondition: ORDERS,
-    LoyaltyTierCondition: LOYALTY,
-    LoyaltyPointsCondition: LOYALTY,
-    PredictionCondition: PREDICTION,
-    NextBestCondition: NEXT_BEST,
-}
-
 
 @dataclass(frozen=True)
 class Reads:
@@ -124,38 +87,6 @@ Resolve = Callable[[str], Any]
 """The condition of a saved audience by name (None: there is no such audience)."""
 
 
-def reads(condition: Any, resolve: Resolve | None = None) -> Reads:
-    """What ``condition`` reads. ``audience`` conditions read what the named audience's
-    condition reads (through ``resolve``, transitively); without ``resolve``, or for a name it
-    does not know, or in a cycle, they read everything."""
-    return _reads(condition, resolve, ())
-
-
-def _reads(condition: Any, resolve: Resolve | None, seen: tuple[str, ...]) -> Reads:
-    found = NOTHING
-    for node in leaves(condition):
-        found |= _leaf_reads(node, resolve, seen)
-    return found
-
-
-def _leaf_reads(node: Any, resolve: Resolve | None, seen: tuple[str, ...]) -> Reads:
-    if isinstance(node, EventCountCondition):
-        return Reads(events=frozenset({node.event.lower()}))
-    if isinstance(node, MessageCondition):
-        return Reads(events=frozenset({MESSAGE_EVENTS[node.action].lower()}))
-    if isinstance(node, AudienceCondition):
-        if resolve is None or node.audience in seen:
-            return EVERYTHING
-        referred = resolve(node.audience)
-        if referred is None:
-            return EVERYTHING
-        return _reads(referred, resolve, (*seen, node.audience))
-    if isinstance(node, PurchasedSinceEntered):
-        return Reads(facts=frozenset({ORDERS}))
-    fact = _FACT_OF.get(type(node))
-    return EVERYTHING if fact is None else Reads(facts=frozenset({fact}))
-
-
 PARTS = frozenset(
     {
         "tags",
@@ -171,39 +102,105 @@ PARTS = frozenset(
         "next_best",
     }
 )
-_PARTS_OF: dict[type, frozenset[str]] = {
-    AttributeCondition: frozenset(),
-    StageCondition: frozenset(),
-    TagCondition: frozenset({"tags"}),
-    ListCondition: frozenset({"lists"}),
-    ScoreCondition: frozenset({"score"}),
-    SegmentCondition: frozenset({"rfm"}),
-    ClusterCondition: frozenset({"rfm"}),
-    ConsentCondition: frozenset({"consent"}),
-    EventCountCondition: frozenset({"events"}),
-    MessageCondition: frozenset({"events"}),
-    PurchasedSinceEntered: frozenset({"events"}),
-    LoyaltyTierCondition: frozenset(),  # the tier comes with the contact row
-    LoyaltyPointsCondition: frozenset({"points"}),
-    RfmCondition: frozenset({"rfm"}),
-    BoughtCondition: frozenset({"orders"}),
-    AudienceCondition: frozenset({"audiences"}),
-    PredictionCondition: frozenset({"prediction"}),
-    NextBestCondition: frozenset({"next_best"}),
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What tests of one kind read: the profile fact (None: events, or another audience) and
+    the parts of a contact view they need."""
+
+    fact: str | None
+    parts: frozenset[str] = frozenset()
+
+
+_KINDS: dict[type, Kind] = {
+    model.AttributeCondition: Kind(ATTRIBUTES),
+    model.StageCondition: Kind(STAGE),
+    model.TagCondition: Kind(TAGS, frozenset({"tags"})),
+    model.ListCondition: Kind(LISTS, frozenset({"lists"})),
+    model.ScoreCondition: Kind(SCORE, frozenset({"score"})),
+    model.SegmentCondition: Kind(RFM, frozenset({"rfm"})),
+    model.RfmCondition: Kind(RFM, frozenset({"rfm"})),
+    model.ClusterCondition: Kind(CLUSTER, frozenset({"rfm"})),
+    model.ConsentCondition: Kind(CONSENT, frozenset({"consent"})),
+    model.EventCountCondition: Kind(None, frozenset({"events"})),
+    model.MessageCondition: Kind(None, frozenset({"events"})),
+    # "bought since the run entered" counts order events; a batch moves it as it moves orders
+    model.PurchasedSinceEntered: Kind(ORDERS, frozenset({"events"})),
+    model.LoyaltyTierCondition: Kind(LOYALTY),  # the tier comes with the contact row
+    model.LoyaltyPointsCondition: Kind(LOYALTY, frozenset({"points"})),
+    model.BoughtCondition: Kind(ORDERS, frozenset({"orders"})),
+    model.AudienceCondition: Kind(None, frozenset({"audiences"})),
+    model.PredictionCondition: Kind(PREDICTION, frozenset({"prediction"})),
+    model.NextBestCondition: Kind(NEXT_BEST, frozenset({"next_best"})),
 }
+_UNKNOWN = Kind(None, PARTS)
+
+
+def event_counted(node: Any) -> str | None:
+    """The name of the events one test counts, as written (None: it counts none by name)."""
+    if isinstance(node, model.EventCountCondition):
+        return node.event
+    if isinstance(node, model.MessageCondition):
+        return model.MESSAGE_EVENTS[node.action]
+    if isinstance(node, model.PurchasedSinceEntered):
+        return model.ORDER_COMPLETED
+    return None
+
+
+def reads(condition: Any, resolve: Resolve | None = None) -> Reads:
+    """What ``condition`` reads. ``audience`` conditions read what the named audience's
+    condition reads (through ``resolve``, transitively); without ``resolve``, or for a name it
+    does not know, or in a cycle, they read everything."""
+    return _reads(condition, resolve, ())
+
+
+def _reads(condition: Any, resolve: Resolve | None, seen: tuple[str, ...]) -> Reads:
+    found = NOTHING
+    for node in model.leaves(condition):
+        found |= _leaf_reads(node, resolve, seen)
+    return found
+
+
+def _leaf_reads(node: Any, resolve: Resolve | None, seen: tuple[str, ...]) -> Reads:
+    if isinstance(node, model.AudienceCondition):
+        if resolve is None or node.audience in seen:
+            return EVERYTHING
+        referred = resolve(node.audience)
+        if referred is None:
+            return EVERYTHING
+        return _reads(referred, resolve, (*seen, node.audience))
+    fact = _KINDS.get(type(node), _UNKNOWN).fact
+    if fact is not None:
+        return Reads(facts=frozenset({fact}))
+    name = event_counted(node)
+    return EVERYTHING if name is None else Reads(events=frozenset({name.lower()}))
 
 
 def condition_needs(condition: Any) -> frozenset[str]:
     """The parts of a contact view ``condition`` (with its nested conditions) tests."""
     found: set[str] = set()
-    for node in leaves(condition):
+    for node in model.leaves(condition):
         found |= part_of(node)
     return frozenset(found)
 
 
 def part_of(node: Any) -> frozenset[str]:
     """The parts one test needs (every part, for a kind this module does not know)."""
-    return _PARTS_OF.get(type(node), PARTS)
+    return _KINDS.get(type(node), _UNKNOWN).parts
+
+
+def events_counted(condition: Any) -> frozenset[str] | None:
+    """The names (as written) of the events ``condition``'s tests count; None when one of
+    them may read any event (a kind this module does not know)."""
+    names: set[str] = set()
+    for node in model.leaves(condition):
+        name = event_counted(node)
+        if name is not None:
+            names.add(name)
+        elif "events" in part_of(node):
+            return None
+    return frozenset(names)
 
 
 # Any message may carry a consent decision and move the stage and the score (lifecycle and

@@ -54,33 +54,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
 
+from lealta.conditions import model
 from lealta.conditions.dialects import Either, boolean, predicate, sure
 from lealta.conditions.json_sql import json_value, property_test, same
-from lealta.conditions.model import (
-    MESSAGE_EVENTS,
-    AllOf,
-    AnyOf,
-    AttributeCondition,
-    AudienceCondition,
-    BoughtCondition,
-    ClusterCondition,
-    ConditionSpec,
-    ConsentCondition,
-    EventCountCondition,
-    ListCondition,
-    LoyaltyPointsCondition,
-    LoyaltyTierCondition,
-    MessageCondition,
-    NextBestCondition,
-    Not,
-    PredictionCondition,
-    RfmCondition,
-    ScoreCondition,
-    SegmentCondition,
-    StageCondition,
-    TagCondition,
-    run_only,
-)
 from lealta.conditions.view import aware_utc
 from lealta.contacts.tables import Consent, Contact, ContactList, ContactTag, ListMembership
 from lealta.errors import InvalidInput
@@ -147,19 +123,19 @@ class _Compiler:
         return [] if self.people is None else [self.people.have(contact_id)]
 
     def test(self, spec: Any, field: str) -> ColumnElement[bool]:
-        if isinstance(spec, AllOf):
+        if isinstance(spec, model.AllOf):
             parts = [
                 self.test(inner, f"{field}.conditions.{i}")
                 for i, inner in enumerate(spec.conditions)
             ]
             return and_(true(), *parts)
-        if isinstance(spec, AnyOf):
+        if isinstance(spec, model.AnyOf):
             parts = [
                 self.test(inner, f"{field}.conditions.{i}")
                 for i, inner in enumerate(spec.conditions)
             ]
             return or_(false(), *parts)
-        if isinstance(spec, Not):
+        if isinstance(spec, model.Not):
             return not_(self.test(spec.condition, f"{field}.condition"))
         leaf = _LEAVES.get(type(spec))
         if leaf is None:
@@ -170,13 +146,13 @@ class _Compiler:
 
     # --- facts kept on the contact row -------------------------------------------------
 
-    def attribute(self, spec: AttributeCondition, field: str) -> ColumnElement[bool]:
+    def attribute(self, spec: model.AttributeCondition, field: str) -> ColumnElement[bool]:
         return property_test(Contact.attributes, spec.test, field=field)
 
-    def stage(self, spec: StageCondition, field: str) -> ColumnElement[bool]:
+    def stage(self, spec: model.StageCondition, field: str) -> ColumnElement[bool]:
         return sure(Contact.lifecycle_stage.in_(spec.in_))
 
-    def score(self, spec: ScoreCondition, field: str) -> ColumnElement[bool]:
+    def score(self, spec: model.ScoreCondition, field: str) -> ColumnElement[bool]:
         tests = []
         if spec.gte is not None:
             tests.append(Contact.score >= spec.gte)
@@ -186,7 +162,7 @@ class _Compiler:
 
     # --- facts kept once per person in a table of their own ---------------------------
 
-    def tag(self, spec: TagCondition, field: str) -> ColumnElement[bool]:
+    def tag(self, spec: model.TagCondition, field: str) -> ColumnElement[bool]:
         tagged = Contact.id.in_(
             select(ContactTag.contact_id).where(
                 ContactTag.tag == spec.tag, *self.of_people(ContactTag.contact_id)
@@ -194,7 +170,7 @@ class _Compiler:
         )
         return tagged if spec.present else not_(tagged)
 
-    def list_(self, spec: ListCondition, field: str) -> ColumnElement[bool]:
+    def list_(self, spec: model.ListCondition, field: str) -> ColumnElement[bool]:
         return Contact.id.in_(
             select(ListMembership.contact_id)
             .join(ContactList, ContactList.id == ListMembership.list_id)
@@ -210,13 +186,13 @@ class _Compiler:
             select(ContactRfm.contact_id).where(*tests, *self.of_people(ContactRfm.contact_id))
         )
 
-    def segment(self, spec: SegmentCondition, field: str) -> ColumnElement[bool]:
+    def segment(self, spec: model.SegmentCondition, field: str) -> ColumnElement[bool]:
         return self.rfm_row(ContactRfm.segment.in_(spec.in_))
 
-    def cluster(self, spec: ClusterCondition, field: str) -> ColumnElement[bool]:
+    def cluster(self, spec: model.ClusterCondition, field: str) -> ColumnElement[bool]:
         return self.rfm_row(ContactRfm.cluster_name.in_(spec.in_))
 
-    def rfm(self, spec: RfmCondition, field: str) -> ColumnElement[bool]:
+    def rfm(self, spec: model.RfmCondition, field: str) -> ColumnElement[bool]:
         tests = []
         for letter, wanted in spec.ranges().items():
             score = getattr(ContactRfm, letter)
@@ -226,7 +202,7 @@ class _Compiler:
                 tests.append(score <= wanted.lte)
         return self.rfm_row(*tests)
 
-    def prediction(self, spec: PredictionCondition, field: str) -> ColumnElement[bool]:
+    def prediction(self, spec: model.PredictionCondition, field: str) -> ColumnElement[bool]:
         tests: list[ColumnElement[bool]] = []
         for name, wanted in (("p_alive", spec.p_alive), ("clv", spec.clv)):
             value = getattr(ContactPrediction, name)
@@ -239,7 +215,7 @@ class _Compiler:
         tests += self.of_people(ContactPrediction.contact_id)
         return Contact.id.in_(select(ContactPrediction.contact_id).where(*tests))
 
-    def consent(self, spec: ConsentCondition, field: str) -> ColumnElement[bool]:
+    def consent(self, spec: model.ConsentCondition, field: str) -> ColumnElement[bool]:
         newer = aliased(Consent)
         superseded = exists(
             select(newer.id).where(
@@ -257,7 +233,7 @@ class _Compiler:
             )
         )
 
-    def loyalty_tier(self, spec: LoyaltyTierCondition, field: str) -> ColumnElement[bool]:
+    def loyalty_tier(self, spec: model.LoyaltyTierCondition, field: str) -> ColumnElement[bool]:
         tier = func.lower(ContactTier.tier)
         tests: list[ColumnElement[bool]]
         if spec.in_ is not None:
@@ -278,7 +254,7 @@ class _Compiler:
         tests += self.of_people(ContactTier.contact_id)
         return Contact.id.in_(select(ContactTier.contact_id).where(*tests))
 
-    def loyalty_points(self, spec: LoyaltyPointsCondition, field: str) -> ColumnElement[bool]:
+    def loyalty_points(self, spec: model.LoyaltyPointsCondition, field: str) -> ColumnElement[bool]:
         latest = (
             select(PointsEntry.balance)
             .where(PointsEntry.contact_id == Contact.id)
@@ -294,14 +270,14 @@ class _Compiler:
             tests.append(balance <= spec.lte)
         return sure(and_(*tests))
 
-    def audience(self, spec: AudienceCondition, field: str) -> ColumnElement[bool]:
+    def audience(self, spec: model.AudienceCondition, field: str) -> ColumnElement[bool]:
         return Contact.id.in_(
             select(_members.c.contact_id)
             .join(_audiences, _audiences.c.id == _members.c.audience_id)
             .where(_audiences.c.name == spec.audience, *self.of_people(_members.c.contact_id))
         )
 
-    def next_best(self, spec: NextBestCondition, field: str) -> ColumnElement[bool]:
+    def next_best(self, spec: model.NextBestCondition, field: str) -> ColumnElement[bool]:
         kind, item = spec.wanted
         return Contact.id.in_(
             select(_next_best.c.contact_id).where(
@@ -326,7 +302,7 @@ class _Compiler:
             tests.append(Event.occurred_at > since)
         return tests
 
-    def event_count(self, spec: EventCountCondition, field: str) -> ColumnElement[bool]:
+    def event_count(self, spec: model.EventCountCondition, field: str) -> ColumnElement[bool]:
         where = [
             property_test(Event.properties, test, field=f"{field}.where.{i}")
             for i, test in enumerate(spec.where)
@@ -374,10 +350,10 @@ class _Compiler:
             return probe
         return boolean(sqlite=probe, postgresql=grouped)
 
-    def message(self, spec: MessageCondition, field: str) -> ColumnElement[bool]:
+    def message(self, spec: model.MessageCondition, field: str) -> ColumnElement[bool]:
         template = json_value(Event.properties, "template", field=field)
         opened = and_(template.kind == "text", template.text == spec.template)
-        tests = [*self.events(MESSAGE_EVENTS[spec.action], spec.within_days), sure(opened)]
+        tests = [*self.events(model.MESSAGE_EVENTS[spec.action], spec.within_days), sure(opened)]
         if self.setwise:
             return _having_at_least(tests, 1)
         probe = exists(select(Event.id).where(_theirs(), *tests))
@@ -391,7 +367,7 @@ class _Compiler:
             tests.append(Order.placed_at > since)
         return tests
 
-    def bought(self, spec: BoughtCondition, field: str) -> ColumnElement[bool]:
+    def bought(self, spec: model.BoughtCondition, field: str) -> ColumnElement[bool]:
         window = self.orders(spec.within_days)
         if spec.product is None and spec.category is None:
             if spec.measure == "orders":
@@ -455,7 +431,9 @@ def _cents(amount: Any) -> ColumnElement[float]:
     )
 
 
-def _lines_figure(spec: BoughtCondition, window: list[ColumnElement[bool]], field: str) -> Any:
+def _lines_figure(
+    spec: model.BoughtCondition, window: list[ColumnElement[bool]], field: str
+) -> Any:
     """The figure of the counted order lines, per dialect (``json_each`` on SQLite,
     ``jsonb_array_elements`` on PostgreSQL)."""
     built = []
@@ -494,23 +472,23 @@ def _lines_figure(spec: BoughtCondition, window: list[ColumnElement[bool]], fiel
 
 
 _LEAVES: dict[type, Callable[[_Compiler, Any, str], ColumnElement[bool]]] = {
-    AttributeCondition: _Compiler.attribute,
-    TagCondition: _Compiler.tag,
-    ListCondition: _Compiler.list_,
-    StageCondition: _Compiler.stage,
-    ScoreCondition: _Compiler.score,
-    SegmentCondition: _Compiler.segment,
-    ClusterCondition: _Compiler.cluster,
-    RfmCondition: _Compiler.rfm,
-    ConsentCondition: _Compiler.consent,
-    EventCountCondition: _Compiler.event_count,
-    MessageCondition: _Compiler.message,
-    BoughtCondition: _Compiler.bought,
-    LoyaltyTierCondition: _Compiler.loyalty_tier,
-    LoyaltyPointsCondition: _Compiler.loyalty_points,
-    AudienceCondition: _Compiler.audience,
-    PredictionCondition: _Compiler.prediction,
-    NextBestCondition: _Compiler.next_best,
+    model.AttributeCondition: _Compiler.attribute,
+    model.TagCondition: _Compiler.tag,
+    model.ListCondition: _Compiler.list_,
+    model.StageCondition: _Compiler.stage,
+    model.ScoreCondition: _Compiler.score,
+    model.SegmentCondition: _Compiler.segment,
+    model.ClusterCondition: _Compiler.cluster,
+    model.RfmCondition: _Compiler.rfm,
+    model.ConsentCondition: _Compiler.consent,
+    model.EventCountCondition: _Compiler.event_count,
+    model.MessageCondition: _Compiler.message,
+    model.BoughtCondition: _Compiler.bought,
+    model.LoyaltyTierCondition: _Compiler.loyalty_tier,
+    model.LoyaltyPointsCondition: _Compiler.loyalty_points,
+    model.AudienceCondition: _Compiler.audience,
+    model.PredictionCondition: _Compiler.prediction,
+    model.NextBestCondition: _Compiler.next_best,
 }
 
 
@@ -528,7 +506,7 @@ def live() -> ColumnElement[bool]:
 
 
 def condition_test(
-    condition: ConditionSpec,
+    condition: model.ConditionSpec,
     *,
     now: dt.datetime,
     tier_ranks: Mapping[str, int] | None = None,
@@ -540,7 +518,7 @@ def condition_test(
     than the id, or combine it with their own filters); ``setwise`` and ``people`` as in
     :func:`members_query` (with ``people``, the caller keeps the rows to them:
     ``people.have(Contact.id)``)."""
-    refused = run_only(condition)
+    refused = model.run_only(condition)
     if refused:
         raise InvalidInput(
             f"{field}: {', '.join(refused)} can only be tested in a workflow run", field=field
@@ -550,7 +528,7 @@ def condition_test(
 
 
 def members_query(
-    condition: ConditionSpec,
+    condition: model.ConditionSpec,
     *,
     now: dt.datetime,
     tier_ranks: Mapping[str, int] | None = None,

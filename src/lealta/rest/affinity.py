@@ -22,8 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lealta.contacts.schemas import UtcTime
 from lealta.rest.auth import Caller, require_admin, services
 from lealta.rest.contacts import ContactId, ContactRoute
-from lealta.rest.jobs import JobOut
-from lealta.rest.queueing import ALREADY_UNDER_WAY, queue_job
+from lealta.rest.queueing import QUEUES, queue_job
 
 router = APIRouter(prefix="/v1", tags=["affinity"], route_class=ContactRoute)
 MAX_PAIRS = 1000
@@ -162,9 +161,7 @@ def contact_next_best(
 
 @router.post(
     "/affinity/next-best/jobs",
-    status_code=202,
-    response_model=JobOut,
-    responses=ALREADY_UNDER_WAY,
+    **QUEUES,
 )
 async def queue_next_best(
     request: Request,
@@ -175,5 +172,4 @@ async def queue_next_best(
     one already queued or running is answered instead, 200)."""
     from lealta.affinity.schedule import KIND
 
-    params = {} if body is None else body.model_dump(exclude_none=True)
-    return await queue_job(request, caller, kind=KIND, params=params)
+    return await queue_job(request, caller, kind=KIND, params=body)

@@ -19,8 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lealta.contacts.schemas import UtcTime
 from lealta.rest.auth import Caller, require_admin, services
 from lealta.rest.contacts import ContactId, ContactRoute
-from lealta.rest.jobs import JobOut
-from lealta.rest.queueing import ALREADY_UNDER_WAY, queue_job
+from lealta.rest.queueing import QUEUES, queue_job
 
 router = APIRouter(prefix="/v1", tags=["segments"], route_class=ContactRoute)
 
@@ -64,9 +63,7 @@ class PredictionOut(BaseModel):
 
 @router.post(
     "/segmentation/clv",
-    status_code=202,
-    response_model=JobOut,
-    responses=ALREADY_UNDER_WAY,
+    **QUEUES,
 )
 async def queue_clv(
     request: Request,
@@ -77,8 +74,7 @@ async def queue_clv(
     background (202 with the job; the one already queued or running is answered, 200)."""
     from lealta.prediction.job import KIND
 
-    params = {} if body is None else body.model_dump(exclude_none=True)
-    return await queue_job(request, caller, kind=KIND, params=params)
+    return await queue_job(request, caller, kind=KIND, params=body)
 
 
 @router.get("/contacts/{contact_id}/prediction", response_model=PredictionOut)

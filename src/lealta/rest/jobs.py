@@ -13,9 +13,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from starlette.concurrency import run_in_threadpool
 
 from lealta.contacts.schemas import as_utc
 from lealta.jobs import service
@@ -114,18 +112,9 @@ async def queue_rfm(
     job is answered instead (200). ``POST /v1/segmentation/rfm`` does the same work while the
     request waits.
     """
-    found = services(request)
-    params = {} if body is None or body.clusters is None else {"clusters": body.clusters}
-    job, new = await run_in_threadpool(
-        service.enqueue,
-        found.uow,
-        kind="rfm",
-        params=params,
-        requested_by=f"api key {caller.key_id}",
-        now=found.clock.now(),
-    )
-    answer = JobOut.model_validate(job_out(job)).model_dump(mode="json")
-    return JSONResponse(answer, status_code=202 if new else 200)
+    from lealta.rest.queueing import queue_job  # it answers with this module's JobOut
+
+    return await queue_job(request, caller, kind="rfm", params=body)
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut)

@@ -1,5 +1,5 @@
 """Queueing a background job from a route: the one answer every "do it in the background"
-endpoint gives (next-best items, predicted value, an audience's refresh).
+endpoint gives (RFM scores, next-best items, predicted value, an audience's refresh).
 
 The job is queued (or, when one of the same kind and parameters is already queued or running,
 that one is found: :func:`lealta.jobs.service.enqueue`) and answered as ``GET /v1/jobs/{id}``
@@ -9,10 +9,12 @@ answers it: 202 when it was queued now, 200 when it was already under way; in bo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from lealta.jobs import service
@@ -24,17 +26,32 @@ ALREADY_UNDER_WAY: dict[int | str, dict[str, Any]] = {
 }
 
 
+# The route's answers: ``@router.post(path, **QUEUES)``.
+QUEUES: dict[str, Any] = {
+    "status_code": 202,
+    "response_model": JobOut,
+    "responses": ALREADY_UNDER_WAY,
+}
+
+
 async def queue_job(
-    request: Request, caller: Caller, *, kind: str, params: dict[str, Any]
+    request: Request,
+    caller: Caller,
+    *,
+    kind: str,
+    params: Mapping[str, Any] | BaseModel | None = None,
 ) -> JSONResponse:
-    """Queue a ``kind`` job with ``params`` for ``caller``: 202 with the job and its URL
-    (``Location``), or 200 with the one already queued or running."""
+    """Queue a ``kind`` job with ``params`` (a request body: the options it sets) for
+    ``caller``: 202 with the job and its URL (``Location``), or 200 with the one already
+    queued or running."""
+    if isinstance(params, BaseModel):
+        params = params.model_dump(exclude_none=True)
     found = services(request)
     job, new = await run_in_threadpool(
         service.enqueue,
         found.uow,
         kind=kind,
-        params=params,
+        params=dict(params or {}),
         requested_by=f"api key {caller.key_id}",
         now=found.clock.now(),
     )

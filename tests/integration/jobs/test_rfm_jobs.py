@@ -72,6 +72,7 @@ def test_an_rfm_job_asked_over_rest_runs_with_real_progress(
     job = asked.json()
     assert (job["status"], job["kind"], job["progress"]) == ("queued", "rfm", 0)
     assert job["requested_by"].startswith("api key ")
+    assert asked.headers["Location"].endswith(f"/v1/jobs/{job['id']}")
     again = api.client.post("/v1/segmentation/rfm/jobs", headers=api.admin)
     assert again.status_code == 200
     assert again.json()["id"] == job["id"]
