@@ -38,6 +38,7 @@ from sqlalchemy import Table, and_, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from lealta.contacts.tables import Contact
+from lealta.events.names import named
 from lealta.events.tables import Event
 from lealta.loyalty import ledger, points_events
 from lealta.loyalty import points as rules
@@ -133,7 +134,7 @@ def _batches(items: Sequence[Any], contact_of: Any) -> Iterable[tuple[list[str],
 
 def _spellings(name: str) -> set[str]:
     """The ways a tracked event name is commonly written (``Order Refunded``,
-    ``order_refunded`` …), so a query can use the index on event names."""
+    ``order_refunded`` …), matched exactly (:func:`lealta.events.names.named`)."""
     words = name.replace("_", " ").replace("-", " ").split()
     found = {name, " ".join(words)}
     for joined in (" ".join(words), "_".join(words), "-".join(words), "".join(words)):
@@ -376,7 +377,7 @@ def earn_bonuses(uow: UnitOfWork, program: LoyaltyProgram, now: dt.datetime, fou
         events = session.execute(
             select(Event.contact_id, Event.message_id, Event.name, Event.properties)
             .where(
-                Event.name.in_(sorted(names)),
+                *named(names),
                 Event.occurred_at >= since,
                 Event.occurred_at <= now,
                 Event.contact_id.in_(_live()),
@@ -477,7 +478,7 @@ def take_back_returns(
     with uow.transaction() as session:
         events = session.execute(
             select(Event.message_id, Event.properties).where(
-                Event.name.in_(sorted(_spellings(REFUNDED))),
+                *named(_spellings(REFUNDED)),
                 Event.occurred_at >= since,
                 Event.occurred_at <= now,
             )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from lealta.contacts.tables import Contact
 from lealta.errors import InvalidInput
+from lealta.events.names import named
 from lealta.events.tables import Event
 from lealta.segmentation.tables import ContactRfm
 
@@ -77,8 +78,8 @@ def check_dates(start: dt.date, end: dt.date) -> None:
 
 def _segment_events(until: dt.datetime) -> CTE:
     """The segment events before ``until``, each with the segment it leaves the contact in,
-    read once through the index on the event name (materialised: SQLite would otherwise walk
-    every event in contact order to feed the window)."""
+    read once through the index on the lower-cased event name and time (materialised: SQLite
+    would otherwise walk every event in contact order to feed the window)."""
     state = case(
         (Event.name == ENTERED, Event.properties["segment"].as_string()),
         else_=Event.properties["to"].as_string(),
@@ -86,7 +87,7 @@ def _segment_events(until: dt.datetime) -> CTE:
     return (
         select(Event.contact_id, Event.occurred_at.label("at"), Event.id, state.label("state"))
         .where(
-            Event.name.in_((ENTERED, LEFT)),
+            *named((ENTERED, LEFT)),
             Event.contact_id.is_not(None),
             Event.occurred_at < until,
         )
@@ -192,19 +193,25 @@ def run_days(session: Session, *, today: dt.date) -> tuple[dt.date, dt.date]:
     latest scoring's day second), or the latest scoring's day and 30 days before it (``today``
     and 30 days before before any scoring)."""
     latest = session.scalar(select(func.max(ContactRfm.computed_at)))
-    moved = session.scalar(
-        select(func.max(Event.occurred_at)).where(Event.name.in_((ENTERED, LEFT)))
-    )
+    moved = _latest(session)
     found = [moment for moment in (latest, moved) if moment is not None]
     if not found:
         return _span(today)
     end = max(found).date()
-    earlier = session.scalar(
-        select(func.max(Event.occurred_at)).where(
-            Event.name.in_((ENTERED, LEFT)), Event.occurred_at < end_of(end - dt.timedelta(days=1))
-        )
-    )
+    earlier = _latest(session, before=end_of(end - dt.timedelta(days=1)))
     return (earlier.date(), end) if earlier is not None else _span(end)
+
+
+def _latest(session: Session, before: dt.datetime | None = None) -> dt.datetime | None:
+    """The time of the newest segment event (before ``before``), one index descent per name."""
+    found = []
+    for name in (ENTERED, LEFT):
+        query = select(func.max(Event.occurred_at)).where(*named([name]))
+        if before is not None:
+            query = query.where(Event.occurred_at < before)
+        found.append(session.scalar(query))
+    moments = [moment for moment in found if moment is not None]
+    return max(moments) if moments else None
 
 
 def _span(end: dt.date) -> tuple[dt.date, dt.date]:
