@@ -12,8 +12,9 @@ costs one commit:
    rate limit.
 3. **Record** the outcomes in bulk (with the next chunk's start, or in a last transaction):
    the chunk's sent messages ``sent`` with ``sent_at`` and each one's provider id in one
-   statement (:func:`mark_sent`), and the contacts' ``Message Sent`` events in one bulk insert
-   (:mod:`lealta.storage.bulk`); retries and failures as the dispatcher's docstring says.
+   statement (:mod:`lealta.channels.marks`), and the contacts' ``Message Sent`` events in one
+   bulk insert (:mod:`lealta.storage.bulk`); retries and failures as the dispatcher's
+   docstring says.
 
 A crash between 1 and 3 leaves the chunk's rows ``sending``: attempted, outcome unknown. Once
 their lease has passed the next claim fails them as ``interrupted`` (a channel that cannot
@@ -42,18 +43,18 @@ from sqlalchemy import (
     and_,
     bindparam,
     or_,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lealta.channels import marks
 from lealta.channels.base import Channel, Delivery
 from lealta.channels.pacing import Pacer
 from lealta.channels.tables import OutboxMessage
 from lealta.errors import PermanentChannelError, TransientChannelError
 from lealta.events.tables import Event
-from lealta.storage.bulk import Statements, insert_rows, json_text
+from lealta.storage.bulk import Statements, insert_rows
 
 if TYPE_CHECKING:
     from lealta.channels.dispatcher import DispatchReport
@@ -163,15 +164,7 @@ def start_sending(connection: Connection, deliveries: Sequence[Delivery]) -> lis
     """Mark the claimed rows of ``deliveries`` ``sending`` (their attempt counted) right before
     they go out; those this worker still held (a row whose lease ran out may have been taken
     over by another worker)."""
-    if not deliveries:
-        return []
-    marked = connection.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.status == "claimed", _attempted(deliveries, -1))
-        .values(status="sending", attempts=OUTBOX.c.attempts + 1)
-        .returning(OUTBOX.c.id)
-    )
-    mine = set(marked.scalars())
+    mine = marks.run(connection, "start", [(d.outbox_id, d.attempt - 1) for d in deliveries])
     return [d for d in deliveries if d.outbox_id in mine]
 
 
@@ -243,47 +236,11 @@ def record(
     insert_rows(connection, EVENTS, events, skip_conflicts_on=["message_id"])
 
 
-# Every sent message of a chunk marked by one statement, whatever the chunk's size: the rows
-# travel as one parameter (a JSON array on SQLite, arrays on PostgreSQL), each row updated
-# only if it is still this worker's ``sending`` one with the attempt it counted.
-_MARK_SENT = {
-    "sqlite": text(
-        "UPDATE outbox SET status = 'sent', sent_at = :at, error = NULL, "
-        "provider_id = json_extract(mark.value, '$[1]') "
-        "FROM json_each(:marks) AS mark "
-        "WHERE outbox.id = json_extract(mark.value, '$[0]') AND outbox.status = 'sending' "
-        "AND outbox.attempts = json_extract(mark.value, '$[2]') "
-        "RETURNING outbox.id"
-    ),
-    "postgresql": text(
-        "UPDATE outbox SET status = 'sent', sent_at = :at, error = NULL, "
-        "provider_id = mark.provider FROM unnest(CAST(:ids AS BIGINT[]), "
-        "CAST(:providers AS VARCHAR[]), "
-        "CAST(:tries AS INTEGER[])) AS mark (id, provider, tries) "
-        "WHERE outbox.id = mark.id AND outbox.status = 'sending' AND outbox.attempts = mark.tries "
-        "RETURNING outbox.id"
-    ),
-}
-
-
 def mark_sent(connection: Connection, outcomes: Sequence[Outcome], now: dt.datetime) -> set[int]:
     """Mark the rows of the ``sent`` ``outcomes`` sent at ``now`` with their provider ids, in
     one statement; the ids of the rows marked (those still this worker's ``sending`` ones)."""
-    if not outcomes:
-        return set()
-    ids = [outcome.delivery.outbox_id for outcome in outcomes]
-    providers = [outcome.detail[:200] for outcome in outcomes]
-    tries = [outcome.delivery.attempt for outcome in outcomes]
-    at = bindparam("at", now, type_=OUTBOX.c.sent_at.type)
-    if connection.dialect.name == "postgresql":
-        statement = _MARK_SENT["postgresql"].bindparams(at)
-        values: dict[str, Any] = {"ids": ids, "providers": providers, "tries": tries}
-    else:
-        statement = _MARK_SENT["sqlite"].bindparams(at)
-        values = {
-            "marks": json_text([list(row) for row in zip(ids, providers, tries, strict=True)])
-        }
-    return set(connection.execute(statement, values).scalars())
+    rows = [(o.delivery.outbox_id, o.detail[:200], o.delivery.attempt) for o in outcomes]
+    return marks.run(connection, "sent", rows, at=now)
 
 
 def _suppress_if_opted_out(

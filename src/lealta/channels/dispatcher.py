@@ -72,6 +72,7 @@ from sqlalchemy import ColumnElement, Row, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from lealta.bootstrap import Services
+from lealta.channels import marks
 from lealta.channels.attempts import (  # EVENT_NAMES, MAX_ATTEMPTS, backoff: used from here
     EVENT_NAMES as EVENT_NAMES,
 )
@@ -318,10 +319,8 @@ def _claim(
             )
         )
     if sending:  # the rows are this transaction's (locked, or SQLite's write lock): one update
-        session.connection().execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_([row.id for row in sending]))
-            .values(status="claimed", not_before=now + SENDING_LEASE, hold=None)
+        marks.run(
+            session.connection(), "claim", [(row.id,) for row in sending], until=now + SENDING_LEASE
         )
     return claim
 
