@@ -9,6 +9,7 @@ segment rules like any other.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 ORDER = "order"
 UNSUBSCRIBE = "unsubscribe"
@@ -139,7 +140,12 @@ def _key(name: str) -> str:
 
 def known(name: str | None) -> KnownEvent | None:
     """The well-known event ``name`` is, if any."""
-    return _BY_KEY.get(_key(name)) if name else None
+    return _known(name) if name else None
+
+
+@lru_cache(maxsize=4_096)  # the processor asks for every event; names are few
+def _known(name: str) -> KnownEvent | None:
+    return _BY_KEY.get(_key(name))
 
 
 def meaning(name: str | None) -> str | None:

@@ -2,26 +2,36 @@
 
 The tracking processor names a few hundred people per transaction. Instead of a lookup (and
 perhaps a creation) per message, :class:`BatchOwners` finds the owners of every identifier the
-batch names in a query per 500 identifiers, loads their profiles in one more, and creates
-together the people named by one identifier nobody owns yet. Messages naming several
-identifiers that lead to different people still go through
-:func:`lealta.identity.service.resolve`, which merges.
+batch names in a query per kind (and 2,000 identifiers), loads their profiles as plain rows
+(:mod:`lealta.identity.profiles`) in one more, and creates together the people named by one
+identifier nobody owns yet. Messages naming several identifiers that lead to different people
+still go through :func:`lealta.identity.service.resolve`, which merges.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from typing import cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from lealta.contacts.tables import Contact, Identifier, new_contact_id
-from lealta.identity.service import survivor
-from lealta.storage.upsert import insert_ignoring
+from lealta.identity import profiles
+from lealta.identity.profiles import Profile
+from lealta.storage.base import utcnow
+from lealta.storage.bulk import insert_rows
+from lealta.storage.keyed import KeyedSelect
 
 Pair = tuple[str, str]  # (kind, normalised value)
-CHUNK = 500  # identifier pairs per lookup
+# one kind at a time: a plain IN costs the driver far less than a tuple IN
+_OWNERS = KeyedSelect(
+    select(Identifier.value, Identifier.contact_id, Contact.merged_into)
+    .join(Contact, Contact.id == Identifier.contact_id)
+    .where(Identifier.kind == bindparam("kind"))
+    .where(Identifier.value.in_(bindparam("keys", expanding=True)))
+)
 
 
 class BatchOwners:
@@ -31,8 +41,7 @@ class BatchOwners:
         self.session = session
         self.now = now
         self.owners: dict[Pair, str] = {}
-        # Held here: the session's identity map keeps only weak references.
-        self.contacts: dict[str, Contact] = {}
+        self.contacts: dict[str, Profile] = {}
 
     def prepare(self, named: Iterable[Mapping[str, str]]) -> None:
         """Find the owners of every identifier in ``named`` (one mapping kind → value per
@@ -53,50 +62,62 @@ class BatchOwners:
         new = sorted(pair for pair in single if pair not in self.owners)
         if new:
             self._create(new)
-        ids = set(self.owners.values()) - set(self.contacts)
-        if ids:
-            for contact in self.session.scalars(select(Contact).where(Contact.id.in_(ids))):
-                self.contacts[contact.id] = contact
+        self.contacts.update(
+            profiles.load(self.session, set(self.owners.values()) - set(self.contacts))
+        )
 
-    def live(self, pair: Pair) -> Contact | None:
-        """The live contact owning ``pair``, if known to this batch."""
+    def live(self, pair: Pair) -> Profile | None:
+        """The live profile owning ``pair``, if known to this batch."""
         owner = self.owners.get(pair)
         if owner is None:
             return None
         held = self.contacts.get(owner)
         if held is not None and held.merged_into is None:
             return held
-        return survivor(self.session, owner)
+        return self.profile(profiles.survivor_id(self.session, owner))
+
+    def find(self, pair: Pair) -> Profile | None:
+        """The live profile owning ``pair``, looked up if not known yet."""
+        if pair not in self.owners:
+            self._load({pair})
+        return self.live(pair)
+
+    def profile(self, contact_id: str) -> Profile:
+        """The profile of ``contact_id``, read if not held yet (after :meth:`forget`)."""
+        held = self.contacts.get(contact_id)
+        if held is None:
+            self.session.flush()  # an ORM change (a merge, a new contact) may be pending
+            held = profiles.load(self.session, [contact_id])[contact_id]
+            self.contacts[contact_id] = held
+        return held
+
+    def write(self) -> int:
+        """Write the profiles' changes (:func:`lealta.identity.profiles.write`)."""
+        return profiles.write(self.session, self.contacts.values(), now=utcnow())
 
     def forget(self) -> None:
-        """Drop the known owners (after a merge, which may have made them stale)."""
+        """Drop the known owners and profiles (after a merge, which may have made them stale);
+        write the profiles' changes first (:meth:`write`)."""
         self.owners.clear()
+        self.contacts.clear()
 
     def _load(self, pairs: set[Pair]) -> None:
         by_kind: dict[str, list[str]] = {}
         for kind, value in sorted(pairs):
             by_kind.setdefault(kind, []).append(value)
+        connection = self.session.connection()
         for kind, values in by_kind.items():
-            for start in range(0, len(values), CHUNK):
-                self._load_chunk(kind, values[start : start + CHUNK])
-
-    def _load_chunk(self, kind: str, values: list[str]) -> None:
-        # one kind at a time: a plain IN costs the driver far less than a tuple IN
-        rows = self.session.execute(
-            select(Identifier.value, Identifier.contact_id, Contact.merged_into)
-            .join(Contact, Contact.id == Identifier.contact_id)
-            .where(Identifier.kind == kind, Identifier.value.in_(values))
-        ).all()
-        for value, owner, merged_into in rows:
-            self.owners[(kind, value)] = (
-                owner if merged_into is None else survivor(self.session, owner).id
-            )
+            for value, owner, merged_into in _OWNERS.rows(connection, values, kind=kind):
+                self.owners[(kind, value)] = (
+                    owner if merged_into is None else profiles.survivor_id(self.session, owner)
+                )
 
     def _create(self, pairs: list[Pair]) -> None:
         now = self.now
         mine = {pair: new_contact_id() for pair in pairs}
-        self.session.execute(
-            insert(Contact),
+        insert_rows(
+            self.session.connection(),
+            cast(Table, Contact.__table__),
             [
                 {
                     "id": cid,
@@ -109,16 +130,19 @@ class BatchOwners:
                 for cid in mine.values()
             ],
         )
-        insert_ignoring(
-            self.session,
-            Identifier.__table__,
+        insert_rows(
+            self.session.connection(),
+            cast(Table, Identifier.__table__),
             [
                 {"contact_id": cid, "kind": kind, "value": value, "created_at": now}
                 for (kind, value), cid in mine.items()
             ],
-            conflict=("kind", "value"),
+            skip_conflicts_on=("kind", "value"),
         )
         self._load(set(pairs))
         lost = [cid for pair, cid in mine.items() if self.owners.get(pair) != cid]
         if lost:
             self.session.execute(delete(Contact).where(Contact.id.in_(lost)))
+        kept = set(mine.values()).difference(lost)
+        for cid in kept:  # as read back, without reading them back
+            self.contacts[cid] = Profile(cid, now)

@@ -7,6 +7,7 @@ an event (``Lifecycle Stage Changed``) that automations can react to.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,9 +24,17 @@ from lealta.storage.pending import PendingRows
 STAGE_CHANGED = "Lifecycle Stage Changed"
 
 
+class Staged(Protocol):
+    """What moving a person reads and sets: a :class:`Contact`, or the processor's plain
+    :class:`lealta.identity.profiles.Profile`."""
+
+    id: str
+    lifecycle_stage: str | None
+
+
 def on_event(
     session: Session,
-    contact: Contact,
+    contact: Staged,
     event: ScoringEvent,
     model: LifecycleModel,
     *,
@@ -34,6 +43,9 @@ def on_event(
     """Move ``contact`` if ``event`` triggers a rule; returns the move made, if any.
 
     With ``pending``, the history row and the event are kept there for a bulk write."""
+    if not model.named(event):  # no rule wants it (most events): only a first stage is due
+        start(session, contact, model, at=event.occurred_at, pending=pending)
+        return None
     current = contact.lifecycle_stage if _known(model, contact.lifecycle_stage) else None
     facts = {"orders": _orders(session, contact)} if _needs_orders(model, event) else {}
     transition = next_stage(model, current, event, facts)
@@ -46,7 +58,7 @@ def on_event(
 
 def move(
     session: Session,
-    contact: Contact,
+    contact: Staged,
     transition: Transition,
     *,
     cause: str | None,
@@ -85,7 +97,7 @@ def move(
 
 def start(
     session: Session,
-    contact: Contact,
+    contact: Staged,
     model: LifecycleModel,
     *,
     at: dt.datetime,
@@ -143,7 +155,7 @@ def _needs_orders(model: LifecycleModel, event: ScoringEvent) -> bool:
     )
 
 
-def _orders(session: Session, contact: Contact) -> int:
+def _orders(session: Session, contact: Staged) -> int:
     session.flush()
     return int(
         session.scalar(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -32,7 +32,16 @@ SYSTEM_EVENTS = frozenset(
 )
 
 
-def state_of(contact: Contact) -> engine.ScoreState:
+class Scored(Protocol):
+    """What scoring reads and sets: a :class:`Contact`, or the processor's plain
+    :class:`lealta.identity.profiles.Profile`."""
+
+    id: str
+    score: float
+    score_state: dict[str, Any]
+
+
+def state_of(contact: Scored) -> engine.ScoreState:
     """The contact's stored score state (empty for a new contact)."""
     return (
         engine.ScoreState.from_dict(contact.score_state)
@@ -41,12 +50,12 @@ def state_of(contact: Contact) -> engine.ScoreState:
     )
 
 
-def current_score(model: ScoringModel, contact: Contact, now: dt.datetime) -> float:
+def current_score(model: ScoringModel, contact: Scored, now: dt.datetime) -> float:
     """The contact's score now (decayed since the last scoring event)."""
     return engine.current_score(model, state_of(contact), now)
 
 
-def needs_history(contact: Contact, event: ScoringEvent) -> bool:
+def needs_history(contact: Scored, event: ScoringEvent) -> bool:
     """Whether scoring ``event`` will refold the contact's stored history (it arrived late)."""
     return engine.needs_recompute(state_of(contact), event)
 
@@ -62,16 +71,16 @@ class Kept:
 
     def __init__(self) -> None:
         self._states: dict[str, engine.ScoreState] = {}
-        self._changed: dict[str, Contact] = {}
+        self._changed: dict[str, Scored] = {}
 
-    def state(self, contact: Contact) -> engine.ScoreState:
+    def state(self, contact: Scored) -> engine.ScoreState:
         """The contact's state as of its last event scored in this batch."""
         state = self._states.get(contact.id)
         if state is None:
             state = self._states[contact.id] = state_of(contact)
         return state
 
-    def set(self, contact: Contact, state: engine.ScoreState) -> None:
+    def set(self, contact: Scored, state: engine.ScoreState) -> None:
         """The contact's new state (its score at once, the stored state at :meth:`write`)."""
         self._states[contact.id] = state
         self._changed[contact.id] = contact
@@ -88,7 +97,7 @@ class Kept:
 
 def on_event(
     session: Session,
-    contact: Contact,
+    contact: Scored,
     event: ScoringEvent,
     model: ScoringModel,
     *,
@@ -126,7 +135,7 @@ def on_event(
 
 def recompute_contact(
     session: Session,
-    contact: Contact,
+    contact: Scored,
     model: ScoringModel,
     *,
     extra: Iterable[ScoringEvent] = (),
@@ -178,7 +187,7 @@ def recompute_all(session: Session, model: ScoringModel) -> int:
 
 def _store(
     session: Session,
-    contact: Contact,
+    contact: Scored,
     applied: engine.Applied,
     crossings: list[tuple[float, engine.ScoreChange]],
     *,

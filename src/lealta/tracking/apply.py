@@ -2,7 +2,8 @@
 consent, lifecycle stage and lead score.
 
 An :class:`Applier` lives for one transaction of the processor; it caches the identifier →
-contact lookups of that transaction.
+contact lookups of that transaction and holds the batch's profiles as plain rows
+(:mod:`lealta.identity.profiles`), written back together.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from lealta.contacts.consent import consents_in_force, record_consent
 from lealta.contacts.tables import (
     CHANNELS,
     AttributeDefinition,
-    Contact,
     ContactList,
     ListMembership,
 )
@@ -31,6 +31,7 @@ from lealta.events.tables import Event
 from lealta.feedback.attribution import Purchase
 from lealta.identity.batch import BatchOwners
 from lealta.identity.normalize import normalize
+from lealta.identity.profiles import Profile
 from lealta.identity.service import find_contact, merge, resolve, survivor
 from lealta.lifecycle import service as lifecycle
 from lealta.lifecycle.engine import Transition
@@ -40,22 +41,11 @@ from lealta.rulesets.service import Rules
 from lealta.scoring import service as scoring
 from lealta.scoring.engine import Applied
 from lealta.scoring.rules import ScoringEvent
-from lealta.storage.base import utcnow
-from lealta.storage.pending import PendingRows, write_changed
+from lealta.storage.pending import PendingRows
 from lealta.tracking import consent
 from lealta.tracking.messages import parse_time
 
 log = logging.getLogger(__name__)
-# what applying a message changes on a profile, written for the whole batch by one statement
-_PROFILE_COLUMNS = (
-    "attributes",
-    "search_name",
-    "lifecycle_stage",
-    "score",
-    "score_state",
-    "first_seen_at",
-    "last_seen_at",
-)
 
 
 def identifiers(message: Mapping[str, Any], *, region: str) -> dict[str, str]:
@@ -91,7 +81,9 @@ class Applier:
 
     The rows a message adds (its event, stage and score history) are kept in :attr:`pending`
     and written a table at a time by :meth:`flush_events` (at the end of the batch, and before
-    anything that reads them back); the profiles' changes are flushed with them.
+    anything that reads them back); the profiles' changes are written with them. Identity
+    changes that may merge profiles go through the session's ORM objects: the profiles are
+    written before and read again after.
     """
 
     def __init__(
@@ -130,37 +122,31 @@ class Applier:
         """Write the kept rows, and the profiles' changes (before anything that reads them
         back or moves events, and at the end)."""
         self.scores.write()
-        write_changed(
-            self.session,
-            self.people.contacts.values(),
-            _PROFILE_COLUMNS,
-            shared={"updated_at": utcnow()},
-        )
+        self.session.flush()  # before the session's copies of the profiles are expired
+        self.people.write()
         self.pending.write(self.session)
         if self.triggers is not None:
             self.triggers.wake_deferred()
 
     # -- identity ---------------------------------------------------------------------------
 
-    def contact_for(self, found: Mapping[str, str]) -> Contact:
-        """The contact owning ``found``; created, or merged from several, as needed."""
+    def contact_for(self, found: Mapping[str, str]) -> Profile:
+        """The profile owning ``found``; created, or merged from several, as needed."""
         if len(found) == 1:
             ((kind, value),) = found.items()
-            held = self.people.live((kind, value))
+            held = self.people.find((kind, value))
             if held is not None:
                 return held
-            contact = find_contact(self.session, kind, value)
-            if contact is None:
-                self.flush_events()
-                contact = resolve(self.session, found, self.now)
-            self.people.owners[(kind, value)] = contact.id
-            return contact
+            self.flush_events()
+            created = resolve(self.session, found, self.now).id
+            self.people.owners[(kind, value)] = created
+            return self.people.profile(created)
         self.flush_events()
-        contact = resolve(self.session, found, self.now)
-        self.people.forget()  # the resolve may have merged profiles: known owners may be stale
+        resolved = resolve(self.session, found, self.now).id
+        self.people.forget()  # the resolve may have merged profiles: known ones may be stale
         for pair in found.items():
-            self.people.owners[pair] = contact.id
-        return contact
+            self.people.owners[pair] = resolved
+        return self.people.profile(resolved)
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -220,7 +206,7 @@ class Applier:
 
     def _trigger(
         self,
-        contact: Contact,
+        contact: Profile,
         seen: ScoringEvent,
         moved: Transition | None,
         scored: Applied | None,
@@ -255,7 +241,7 @@ class Applier:
 
     def _alias(self, message: Mapping[str, Any]) -> None:
         self.flush_events()
-        user = self.contact_for({"user_id": message["userId"]})
+        user = survivor(self.session, self.contact_for({"user_id": message["userId"]}).id)
         previous = message["previousId"]
         other = find_contact(self.session, "anonymous_id", previous) or find_contact(
             self.session, "user_id", previous
@@ -267,7 +253,7 @@ class Applier:
         elif other.id != user.id:
             first, second = sorted((user, other), key=lambda c: (_aware(c.created_at), c.id))
             merge(self.session, second, into=first, now=self.now)
-            self.people.forget()
+        self.people.forget()  # the session's objects changed: the profiles are read again
         survivor_contact = survivor(self.session, user.id)
         self.session.add(
             Event(
@@ -282,7 +268,7 @@ class Applier:
             )
         )
 
-    def _traits(self, contact: Contact, traits: Mapping[str, Any], notes: dict[str, Any]) -> None:
+    def _traits(self, contact: Profile, traits: Mapping[str, Any], notes: dict[str, Any]) -> None:
         if self._declared is None:
             rows = self.session.execute(select(AttributeDefinition.name, AttributeDefinition.type))
             self._declared = {str(name): str(kind) for name, kind in rows}
@@ -300,7 +286,7 @@ class Applier:
 
     def _consent(
         self,
-        contact: Contact,
+        contact: Profile,
         message: Mapping[str, Any],
         occurred: dt.datetime,
         notes: dict[str, Any],
@@ -329,7 +315,7 @@ class Applier:
                 proof=_consent_proof(message, decision),
             )
 
-    def _well_known(self, contact: Contact, seen: ScoringEvent, notes: dict[str, Any]) -> None:
+    def _well_known(self, contact: Profile, seen: ScoringEvent, notes: dict[str, Any]) -> None:
         meaning = catalog.meaning(seen.name)
         if meaning == catalog.ORDER:
             try:
@@ -349,7 +335,7 @@ class Applier:
                 )
             self._leave_list(contact, seen)
 
-    def _leave_list(self, contact: Contact, seen: ScoringEvent) -> None:
+    def _leave_list(self, contact: Profile, seen: ScoringEvent) -> None:
         slug = seen.properties.get("list")
         if not isinstance(slug, str):
             return
@@ -406,7 +392,7 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _touch(contact: Contact, occurred: dt.datetime) -> None:
+def _touch(contact: Profile, occurred: dt.datetime) -> None:
     first = contact.first_seen_at
     last = contact.last_seen_at
     if first is None or occurred < _aware(first):

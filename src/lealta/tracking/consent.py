@@ -70,6 +70,8 @@ def decisions(
     problems: list[str] = []
     context = message.get("context")
     context = context if isinstance(context, Mapping) else {}
+    if not _may_carry(message, context):
+        return [], []
     consent = context.get("consent")
     preferences = consent.get("categoryPreferences") if isinstance(consent, Mapping) else None
     if isinstance(preferences, Mapping):
@@ -92,6 +94,18 @@ def decisions(
                 continue
             found[channel] = Decision(channel, status, f"{where}.consent.{channel}")
     return list(found.values()), problems
+
+
+def _may_carry(message: Mapping[str, Any], context: Mapping[str, Any]) -> bool:
+    """Whether ``message`` has a place consent can be in (most events have none): a quick
+    test before the full reading."""
+    if "consent" in context:
+        return True
+    traits = context.get("traits")
+    if isinstance(traits, Mapping) and "consent" in traits:
+        return True
+    traits = message.get("traits")
+    return message.get("type") == "identify" and isinstance(traits, Mapping) and "consent" in traits
 
 
 def _traits(
