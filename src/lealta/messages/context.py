@@ -71,9 +71,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import Session
 
 from lealta.contacts.profiles import identifiers_by_kind, rfm_of, score_now, tags_of
@@ -90,6 +90,11 @@ from lealta.vouchers.tables import Voucher
 PURCHASES = 5
 IDENTIFIER_KINDS = ("email", "phone", "user_id", "external_id")
 _RUN_INTERNAL = frozenset({"splits", "wait_started", "goal_reached", "ended_at"})
+# What a context shows of the contact row (plain rows: ORM objects cost more to build).
+_CONTACT_COLUMNS = (
+    *(Contact.id, Contact.attributes, Contact.lifecycle_stage, Contact.score),
+    *(Contact.score_state, Contact.created_at, Contact.first_seen_at, Contact.last_seen_at),
+)
 
 
 def contexts_for(
@@ -103,7 +108,9 @@ def contexts_for(
     if not ids:
         return {}
     contacts = list(
-        session.scalars(select(Contact).where(Contact.id.in_(ids), Contact.erased_at.is_(None)))
+        session.execute(
+            select(*_CONTACT_COLUMNS).where(Contact.id.in_(ids), Contact.erased_at.is_(None))
+        )
     )
     ids = [c.id for c in contacts]
     identifiers = identifiers_by_kind(session, ids)
@@ -111,9 +118,10 @@ def contexts_for(
     rfm = {row.contact_id: _rfm(row) for row in rfm_of(session, ids)}
     purchases = _purchases(session, ids)
     vouchers = _open_vouchers(session, ids, now)
-    loyalty = _loyalty(session, ids)
+    programme = _programme_in_force(session) if ids else None
+    loyalty = _loyalty(session, ids, programme)
     lazy = BatchReads(session, ids)  # next-best and predictions, when a template asks
-    _points(session, ids, now, loyalty)
+    _points(session, ids, now, loyalty, programme)
     batch = BatchProgress(session, list(loyalty), now)
     for cid, entry in loyalty.items():
         entry["progress"] = Progress(batch, cid)
@@ -140,12 +148,18 @@ def contexts_for(
     return found
 
 
-def _loyalty(session: Session, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Each contact's tier with its benefits under the programme in force (two queries)."""
+def _programme_in_force(session: Session) -> Any:
+    """The loyalty programme in force (stored), if any: read once per batch."""
     from lealta.loyalty.service import get as programme_in_force
+
+    return programme_in_force(session)
+
+
+def _loyalty(session: Session, ids: Sequence[str], stored: Any) -> dict[str, dict[str, Any]]:
+    """Each contact's tier with its benefits under the programme in force, ``stored`` (one
+    query)."""
     from lealta.loyalty.tables import ContactTier
 
-    stored = programme_in_force(session)
     if stored is None or not ids:
         return {}
     program = stored.program
@@ -213,15 +227,18 @@ class Progress(Mapping[str, Any]):
 
 
 def _points(
-    session: Session, ids: Sequence[str], now: dt.datetime, found: dict[str, dict[str, Any]]
+    session: Session,
+    ids: Sequence[str],
+    now: dt.datetime,
+    found: dict[str, dict[str, Any]],
+    stored: Any,
 ) -> None:
-    """Add ``points`` to each contact's loyalty context (three queries); a contact in no tier
-    who holds points gets a loyalty context with ``tier`` None."""
+    """Add ``points`` to each contact's loyalty context under the programme in force,
+    ``stored`` (two queries); a contact in no tier who holds points gets a loyalty context
+    with ``tier`` None."""
     from lealta.loyalty.ledger import balances
-    from lealta.loyalty.service import get as programme_in_force
 
-    stored = programme_in_force(session) if ids else None
-    if stored is None or stored.program.points is None:
+    if stored is None or not ids or stored.program.points is None:
         return
     program = stored.program
     for cid, held in balances(session, ids, program, today=now.date()).items():
@@ -245,7 +262,7 @@ def _points(
 
 
 def _contact(
-    contact: Contact,
+    contact: Row[Any],
     identifiers: Mapping[str, list[str]],
     tags: Mapping[str, list[str]],
     model: Any,
@@ -264,7 +281,7 @@ def _contact(
             "id": contact.id,
             "attributes": attributes,
             "stage": contact.lifecycle_stage,
-            "score": score_now(model, contact, now),
+            "score": score_now(model, cast(Contact, contact), now),  # its score columns
             "tags": tags.get(contact.id, []),
             "created_at": contact.created_at,
             "first_seen_at": contact.first_seen_at,
