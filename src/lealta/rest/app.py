@@ -139,6 +139,7 @@ def _include_routers(app: FastAPI) -> None:
         simulate,
         sms,
         snippet,
+        split_nps_reports,
         system,
         templates,
         tracking,
@@ -172,6 +173,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(onsite.router)
     app.include_router(outbox.router)
     app.include_router(deliverability.router)
+    app.include_router(split_nps_reports.router)
     app.include_router(links.router)
     app.include_router(sms.router)
     app.include_router(push.router)

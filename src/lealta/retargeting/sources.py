@@ -11,9 +11,9 @@ merged into).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from lealta.audiences import service as audiences
@@ -100,38 +100,45 @@ def describe(source: Source) -> str:
 def contact_ids(session: Session, source: Source, *, region: str) -> Select[Any]:
     """The distinct ids of ``source``'s contacts (merged ones excluded), in id order.
     Unknown lists, workflows and steps are refused naming the field."""
-    ids: Select[Any]
-    match source:
-        case InAudience(audience):
-            ids = select(AudienceMember.contact_id).where(
-                AudienceMember.audience_id == _audience_id(session, audience)
-            )
-        case Segment(name):
-            ids = select(ContactRfm.contact_id).where(ContactRfm.segment == name)
-        case Cluster(number):
-            ids = select(ContactRfm.contact_id).where(ContactRfm.cluster == number)
-        case Tag(tag):
-            ids = select(ContactTag.contact_id).where(ContactTag.tag == tag)
-        case OnList(slug):
-            ids = select(ListMembership.contact_id).where(
-                ListMembership.list_id == _list_id(session, slug),
-                ListMembership.status == "subscribed",
-            )
-        case WaitingAtStep(workflow, step):
-            _check_step(session, workflow, step)
-            ids = select(Run.contact_id).where(
-                Run.workflow_id == workflow, Run.step_id == step, Run.status == "waiting"
-            )
-        case Search(wanted):
-            conditions = filters(session, wanted, region=region, walk=False)
-            ids = select(Contact.id).where(*conditions)
-    found = ids.subquery()
-    contact = found.c[0]
+    column, where = _members(session, source, region=region)
+    found = select(column).where(*where).subquery()
     return (
         select(Contact.id)
-        .where(Contact.id.in_(select(contact)), Contact.merged_into.is_(None))
+        .where(Contact.id.in_(select(found.c[0])), Contact.merged_into.is_(None))
         .order_by(Contact.id)
     )
+
+
+def _members(
+    session: Session, source: Source, *, region: str
+) -> tuple[Any, list[ColumnElement[bool]]]:
+    """The contact id column that lists ``source``'s people, and the tests its rows meet."""
+    match source:
+        case InAudience(audience):
+            audience_id = _audience_id(session, audience)
+            return AudienceMember.contact_id, [AudienceMember.audience_id == audience_id]
+        case Segment(name):
+            return ContactRfm.contact_id, [ContactRfm.segment == name]
+        case Cluster(number):
+            return ContactRfm.contact_id, [ContactRfm.cluster == number]
+        case Tag(tag):
+            return ContactTag.contact_id, [ContactTag.tag == tag]
+        case OnList(slug):
+            list_id = _list_id(session, slug)
+            return ListMembership.contact_id, [
+                ListMembership.list_id == list_id,
+                ListMembership.status == "subscribed",
+            ]
+        case WaitingAtStep(workflow, step):
+            _check_step(session, workflow, step)
+            return Run.contact_id, [
+                Run.workflow_id == workflow,
+                Run.step_id == step,
+                Run.status == "waiting",
+            ]
+        case Search(wanted):
+            return Contact.id, filters(session, wanted, region=region, walk=False)
+    assert_never(source)
 
 
 def _audience_id(session: Session, key: str) -> int:
