@@ -13,10 +13,8 @@ from sqlalchemy import func, select
 from lealta.audiences import service as audiences
 from lealta.audiences.definition import load_definition
 from lealta.audiences.tables import AudienceMember
-from lealta.bootstrap import Services, open_inbox
 from lealta.clock import FrozenClock
 from lealta.conditions.sql import members_query
-from lealta.config import Settings
 from lealta.demo import platform
 from lealta.demo.audiences import example_paths, save_demo_audiences
 from lealta.demo.loyalty import example_text, save_demo_program
@@ -24,6 +22,7 @@ from lealta.loyalty import reports, service
 from lealta.loyalty.program import load_program
 from lealta.loyalty.tables import TierChange
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories.services import services_for
 
 
 def test_the_demo_reviews_the_example_programme(
@@ -31,10 +30,7 @@ def test_the_demo_reviews_the_example_programme(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     clock = FrozenClock(dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC))
-    settings = Settings(
-        _env_file=None, database_url=database_url, environment="test", secret_key="test-secret"
-    )
-    services = Services(settings, uow, clock, open_inbox(database_url, uow))
+    services = services_for(uow, database_url, clock=clock, inbox=True)
     platform.ensure_demo(services, customers=40, progress=lambda *_: None)
     with uow.transaction() as session:
         stored = service.require(session)
@@ -52,10 +48,7 @@ def test_the_demo_saves_the_example_audiences_with_their_members(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     clock = FrozenClock(dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC))
-    settings = Settings(
-        _env_file=None, database_url=database_url, environment="test", secret_key="test-secret"
-    )
-    services = Services(settings, uow, clock, open_inbox(database_url, uow))
+    services = services_for(uow, database_url, clock=clock, inbox=True)
     platform.ensure_demo(services, customers=60, progress=lambda *_: None)
     names = {load_definition(path.read_text()).name for path in example_paths()}
     with uow.transaction() as session:

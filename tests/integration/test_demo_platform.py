@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lealta.bootstrap import Services, open_inbox
 from lealta.clock import FrozenClock
-from lealta.config import Settings
 from lealta.contacts.tables import Contact, ListMembership
 from lealta.demo import platform
 from lealta.events.tables import Event
@@ -18,6 +16,7 @@ from lealta.messages.tables import MessageTemplate
 from lealta.orders.tables import Order
 from lealta.segmentation.tables import ContactRfm
 from lealta.storage.unit_of_work import UnitOfWork
+from tests.factories.services import services_for
 
 
 def test_the_demo_shop_fills_profiles_orders_stages_and_scores(
@@ -25,10 +24,7 @@ def test_the_demo_shop_fills_profiles_orders_stages_and_scores(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     clock = FrozenClock(dt.datetime(2026, 11, 23, 8, tzinfo=dt.UTC))
-    settings = Settings(
-        _env_file=None, database_url=database_url, environment="test", secret_key="test-secret"
-    )
-    services = Services(settings, uow, clock, open_inbox(database_url, uow))
+    services = services_for(uow, database_url, clock=clock, inbox=True)
     keys = platform.ensure_demo(services, customers=25, progress=lambda *_: None)
     assert keys.admin.startswith("lk_")
     assert (tmp_path / "demo" / "keys.env").read_text().count("lk_") == 2

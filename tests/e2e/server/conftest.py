@@ -102,7 +102,8 @@ class Server:
                 self.process.kill()
 
 
-def _started(folder: Path) -> Iterator[Server]:
+def server_env(folder: Path) -> dict[str, str]:
+    """The environment of a server on a fresh SQLite file in ``folder``, no other settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
     env.update(
         LEALTA_DATABASE_URL=f"sqlite:///{folder / 'lealta.db'}",
@@ -110,7 +111,11 @@ def _started(folder: Path) -> Iterator[Server]:
         LEALTA_SECRET_KEY="e2e-test-secret",
         LEALTA_CONFIG_FILE=str(folder / "absent.toml"),
     )
-    running = Server(folder, free_port(), env)
+    return env
+
+
+def _started(folder: Path) -> Iterator[Server]:
+    running = Server(folder, free_port(), server_env(folder))
     running.start()  # on an empty file: the server migrates it
     try:
         running.issue_keys()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server.conftest import LEALTA, free_port
+from tests.e2e.server.conftest import LEALTA, free_port, server_env
 
 DEADLINE = 180.0  # seconds: only reached when something is wrong
 
@@ -42,17 +42,10 @@ def _running(pid: int) -> bool:
 def test_a_server_ended_while_its_worker_starts_leaves_no_worker(
     tmp_path: Path, stop: signal.Signals
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEALTA_")}
-    env.update(
-        LEALTA_DATABASE_URL=f"sqlite:///{tmp_path / 'lealta.db'}",
-        LEALTA_ENVIRONMENT="test",
-        LEALTA_SECRET_KEY="e2e-test-secret",
-        LEALTA_CONFIG_FILE=str(tmp_path / "absent.toml"),
-    )
     with (tmp_path / "server.log").open("wb") as log:
         server = subprocess.Popen(
             [*LEALTA, "serve", "--port", str(free_port()), "--log-level", "info"],
-            env=env,
+            env=server_env(tmp_path),
             cwd=tmp_path,
             stdout=log,
             stderr=subprocess.STDOUT,
