@@ -41,8 +41,8 @@ from lealta.rulesets.service import Rules
 from lealta.scoring import service as scoring
 from lealta.scoring.engine import Applied
 from lealta.scoring.rules import ScoringEvent
-from lealta.storage.pending import PendingRows
 from lealta.tracking import consent
+from lealta.tracking.event_rows import BatchRows
 from lealta.tracking.messages import parse_time
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,10 @@ def identifiers(message: Mapping[str, Any], *, region: str) -> dict[str, str]:
     context = message.get("context") or {}
     traits: dict[str, Any] = {}
     if isinstance(context.get("traits"), dict):
-        traits.update(context["traits"])
+        traits = context["traits"]
     if message.get("type") == "identify" and isinstance(message.get("traits"), dict):
-        traits.update(message["traits"])
-    for kind in ("email", "phone"):
+        traits = {**traits, **message["traits"]}
+    for kind in ("email", "phone") if traits else ():  # most events carry no traits
         value = traits.get(kind)
         if isinstance(value, str) and value.strip():
             try:
@@ -103,7 +103,8 @@ class Applier:
         self.now = now
         self.region = region
         self.people = BatchOwners(session, now=now)
-        self.pending = PendingRows()
+        self.pending = BatchRows()  # the messages' events (``pending.events``) written first
+        self._received: dict[str, dt.datetime] = {}  # a batch shares a few receipt times
         self.scores = scoring.Kept()  # the batch's score states, parsed once per person
         self._declared: dict[str, str] | None = None
         self._named: dict[str, dict[str, str]] = {}
@@ -174,20 +175,20 @@ class Applier:
             self._traits(contact, traits, notes)
         elif seen.type == "track":
             self._well_known(contact, seen, notes)
-        self.pending.add(
-            Event,
-            {
-                "message_id": seen.key,
-                "contact_id": contact.id,
-                "anonymous_id": message.get("anonymousId"),
-                "user_id": message.get("userId"),
-                "type": seen.type,
-                "name": seen.name,
-                "properties": dict(seen.properties),
-                "context": _context(message, notes),
-                "occurred_at": occurred,
-                "received_at": parse_time(message["receivedAt"]),
-            },
+        received = self._received.get(message["receivedAt"])
+        if received is None:
+            received = self._received[message["receivedAt"]] = parse_time(message["receivedAt"])
+        self.pending.events.add(
+            seen.key,
+            contact.id,
+            message.get("anonymousId"),
+            message.get("userId"),
+            seen.type,
+            seen.name,
+            dict(seen.properties),
+            _context(message, notes),
+            occurred,
+            received,
         )
         _touch(contact, occurred)
         moved = lifecycle.on_event(
