@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -38,6 +39,25 @@ AudienceQuery = Annotated[
         description="Only this audience's members (its id): their runs, answers.",
     ),
 ]
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a report is asked for: from ``since`` to before ``until`` (UTC; None: unbounded),
+    of ``audience``'s members (None: everyone)."""
+
+    since: dt.datetime | None
+    until: dt.datetime | None
+    audience: int | None
+
+
+def period(
+    since: SinceQuery = None, until: UntilQuery = None, audience: AudienceQuery = None
+) -> Period:
+    """Dependency: the report's period and audience from the query."""
+    return Period(utc_or_none(since), utc_or_none(until), audience)
+
+
 # The bounds of "all" for the reports whose queries need both.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
@@ -118,16 +138,10 @@ class NpsReport(BaseModel):
 
 
 @router.get("/reports/splits", response_model=SplitReport, dependencies=[Depends(require_admin)])
-def report_splits(
-    request: Request,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
-    audience: AudienceQuery = None,
-) -> SplitReport:
+def report_splits(request: Request, asked: Annotated[Period, Depends(period)]) -> SplitReport:
     """A/B splits of workflows: per branch its people, opens, clicks, goals and revenue, and
     each branch tested against the control on the click and goal rates."""
-    since_utc, until_utc = utc_or_none(since), utc_or_none(until)
-    found = _over_period(request, split_results, since_utc, until_utc, audience)
+    found = _over_period(request, split_results, asked)
     splits = [
         SplitOut(
             workflow=split.workflow,
@@ -154,19 +168,13 @@ def report_splits(
         )
         for split in found
     ]
-    return SplitReport(since=since_utc, until=until_utc, audience=audience, splits=splits)
+    return SplitReport(**vars(asked), splits=splits)
 
 
 @router.get("/reports/nps", response_model=NpsReport, dependencies=[Depends(require_admin)])
-def report_nps(
-    request: Request,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
-    audience: AudienceQuery = None,
-) -> NpsReport:
+def report_nps(request: Request, asked: Annotated[Period, Depends(period)]) -> NpsReport:
     """The NPS of each survey: promoters, passives, detractors and the latest comments."""
-    since_utc, until_utc = utc_or_none(since), utc_or_none(until)
-    found = _over_period(request, nps, since_utc, until_utc, audience)
+    found = _over_period(request, nps, asked)
     surveys = [
         SurveyOut(
             survey=survey.survey,
@@ -177,18 +185,14 @@ def report_nps(
         )
         for survey in found
     ]
-    return NpsReport(since=since_utc, until=until_utc, audience=audience, surveys=surveys)
+    return NpsReport(**vars(asked), surveys=surveys)
 
 
-def _over_period(
-    request: Request,
-    report: Callable[..., list[T]],
-    since: dt.datetime | None,
-    until: dt.datetime | None,
-    audience: int | None,
-) -> list[T]:
+def _over_period(request: Request, report: Callable[..., list[T]], asked: Period) -> list[T]:
     """``report`` (a service taking ``since``, ``until`` and ``contacts``) over the period, of
-    everyone or of ``audience``'s members."""
+    everyone or of the audience's members."""
     with services(request).uow.transaction() as session:
-        contacts = audience_contacts(session, audience)
-        return report(session, since=since or EARLIEST, until=until or LATEST, contacts=contacts)
+        contacts = audience_contacts(session, asked.audience)
+        return report(
+            session, since=asked.since or EARLIEST, until=asked.until or LATEST, contacts=contacts
+        )
