@@ -65,12 +65,7 @@ def review(
     rules = program.status
     ranks = {name.casefold(): rank for rank, name in enumerate(program.tier_names(), start=1)}
     names = dict(enumerate(program.tier_names(), start=1))
-    frame = pd.merge(
-        pd.DataFrame(current, columns=list(CURRENT_COLUMNS)),
-        pd.DataFrame(assigned, columns=list(ASSIGNED_COLUMNS)),
-        on="contact_id",
-        how="outer",
-    )
+    frame = _joined(current, assigned)
     had = frame["tier"].notna().to_numpy()
     cur = _ranks(frame["tier"], ranks)
     qual = pd.to_numeric(frame["tier_rank"]).fillna(0).astype("int64").to_numpy()
@@ -144,6 +139,27 @@ def review(
     return state, changes
 
 
+def _joined(current: Any, assigned: Any) -> Any:
+    """Each customer's current and assigned columns (an outer join on ``contact_id``), in
+    contact id order, as pandas' outer merge gives them. With no one in a tier yet (a first
+    review) the assigned rows with empty current columns: the merge would hash a million
+    ids for nothing (about 1.5 s)."""
+    import pandas as pd
+
+    current = pd.DataFrame(current, columns=list(CURRENT_COLUMNS))
+    assigned = pd.DataFrame(assigned, columns=list(ASSIGNED_COLUMNS))
+    if len(current):
+        return pd.merge(current, assigned, on="contact_id", how="outer")
+    if not assigned["contact_id"].is_monotonic_increasing:
+        assigned = assigned.sort_values("contact_id", kind="stable")
+    frame = assigned.reset_index(drop=True)
+    missing = pd.Series(None, index=frame.index, dtype=object)
+    return pd.DataFrame({name: frame.get(name, missing) for name in _JOINED})
+
+
+_JOINED = (*CURRENT_COLUMNS, *ASSIGNED_COLUMNS[1:])
+
+
 def _ranks(names: Any, ranks: dict[str, int]) -> Any:
     """Each tier name's rank (case-insensitive; 0 for none or a tier the programme lacks)."""
     import numpy as np
@@ -159,13 +175,15 @@ def _ranks(names: Any, ranks: dict[str, int]) -> Any:
 
 
 def _days(column: Any) -> Any:
-    """A column of ``datetime.date`` or null as a numpy ``datetime64[D]`` array (NaT)."""
-    import numpy as np
+    """A column of ``datetime.date`` or null as a numpy ``datetime64[D]`` array (NaT).
+
+    Through pandas' parser: numpy converts an object array one Python object at a time
+    (about 1 s for a million dates, or nulls, against 0.1 s)."""
     import pandas as pd
 
     values = column.to_numpy(dtype=object).copy()
     values[pd.isna(values)] = None
-    return np.asarray(values, dtype="datetime64[D]")
+    return pd.to_datetime(pd.Series(values, dtype=object)).to_numpy().astype("datetime64[D]")
 
 
 def _dates(days: Any) -> Any:
