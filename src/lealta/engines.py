@@ -140,6 +140,8 @@ def _duckdb_backend() -> Any:
     """
     import duckdb
     import sqlglot.expressions as sge
+
+    _defer_other_compilers()
     from ibis.backends.duckdb import Backend
     from ibis.common.exceptions import TableNotFound
     from ibis.expr.schema import Schema
@@ -162,6 +164,54 @@ def _duckdb_backend() -> Any:
             )
 
     return DuckDBBackend
+
+
+_COMPILERS = "ibis.backends.sql.compilers"
+
+
+def _defer_other_compilers() -> None:
+    """Let ibis' DuckDB backend load its own SQL compiler without the nineteen others.
+
+    The package ``ibis.backends.sql.compilers`` imports every backend's compiler (and sqlglot
+    dialect) in its ``__init__``: about 0.15 CPU s of every run's start, of which DuckDB needs
+    one module. The package is registered without running its ``__init__``; a submodule
+    (``compilers.duckdb``) imports as usual, and the first other name asked of the package
+    (``compilers.PySparkCompiler``, for Spark) runs the ``__init__`` then, so everything ibis
+    reads from it is still there.
+    """
+    import importlib
+    import importlib.util
+    import sys
+
+    if _COMPILERS in sys.modules:
+        return
+    importlib.import_module(_COMPILERS.rpartition(".")[0])
+    spec = importlib.util.find_spec(_COMPILERS)
+    if spec is None or spec.loader is None:  # pragma: no cover - an ibis without the package
+        return
+    package = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+    loaded = False
+
+    def load_rest(name: str) -> Any:
+        nonlocal loaded
+        if name.startswith("__"):  # dunder look-ups (e.g. by inspect) are not compilers
+            raise AttributeError(name)
+        if not loaded:
+            try:
+                return importlib.import_module(f"{_COMPILERS}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{_COMPILERS}.{name}":
+                    raise
+            loaded = True
+            loader.exec_module(package)
+        try:
+            return package.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"module {_COMPILERS!r} has no attribute {name!r}") from None
+
+    package.__getattr__ = load_rest  # type: ignore[method-assign]
+    sys.modules[_COMPILERS] = package
 
 
 _SPARK_SESSION: Any = None
