@@ -30,6 +30,7 @@ from lealta.audiences.membership import refresh
 from lealta.audiences.tables import Audience
 from lealta.contacts.schemas import UtcTime
 from lealta.rest.auth import Caller, require_admin, services
+from lealta.rest.documents import JSON_OR_YAML, document_text
 from lealta.rest.queueing import ALREADY_UNDER_WAY, queue_job
 from lealta.storage.retry import in_transaction
 
@@ -37,16 +38,6 @@ AudienceId = Annotated[
     int, Path(ge=1, le=2**63 - 1, description="The audience's id (`GET /v1/audiences` lists them).")
 ]
 router = APIRouter(prefix="/v1/audiences", tags=["audiences"])
-
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"type": "object"}},
-            "application/yaml": {"schema": {"type": "string"}},
-        },
-    }
-}
 
 
 class AudienceOut(BaseModel):
@@ -211,13 +202,13 @@ def schema(_caller: Caller = Depends(require_admin)) -> dict[str, Any]:
     "",
     status_code=201,
     response_model=SavedOut,
-    openapi_extra=_BODY,
+    openapi_extra=JSON_OR_YAML,
     responses={200: {"model": SavedOut, "description": "A new version, or unchanged."}},
 )
 async def create(request: Request, _caller: Caller = Depends(require_admin)) -> Any:
     """Save a definition (YAML or JSON): a new audience (201), or a new version of the
     audience of that name (200). Members are computed by the next refresh."""
-    text = (await request.body()).decode("utf-8", errors="replace")
+    text = await document_text(request)
     answer, created = await run_in_threadpool(_save, request, text, None)
     return JSONResponse(answer, status_code=201 if created else 200)
 
@@ -231,13 +222,13 @@ def read(
         return _out(session, service.get(session, audience_id))
 
 
-@router.put("/{audience_id}", response_model=SavedOut, openapi_extra=_BODY)
+@router.put("/{audience_id}", response_model=SavedOut, openapi_extra=JSON_OR_YAML)
 async def replace(
     audience_id: AudienceId, request: Request, _caller: Caller = Depends(require_admin)
 ) -> Any:
     """Save a new version of the audience (a new name renames it, unless other audiences
     refer to it: 409)."""
-    text = (await request.body()).decode("utf-8", errors="replace")
+    text = await document_text(request)
     answer, _created = await run_in_threadpool(_save, request, text, audience_id)
     return answer
 

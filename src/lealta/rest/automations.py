@@ -14,19 +14,10 @@ from lealta.bootstrap import Services
 from lealta.contacts.schemas import UtcTime
 from lealta.overview.summary import Freshness, PerStore
 from lealta.rest.auth import Caller, require_admin, services
+from lealta.rest.documents import JSON_OR_YAML, document_text
 from lealta.storage.retry import in_transaction
 
 router = APIRouter(prefix="/v1/automations", tags=["automations"])
-
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"type": "object"}},
-            "application/yaml": {"schema": {"type": "string"}},
-        },
-    }
-}
 
 
 class Enrolment(BaseModel):
@@ -115,11 +106,11 @@ def list_(request: Request, _caller: Caller = Depends(require_admin)) -> dict[st
         }
 
 
-@router.post("", status_code=201, openapi_extra=_BODY)
+@router.post("", status_code=201, openapi_extra=JSON_OR_YAML)
 async def import_(request: Request, _caller: Caller = Depends(require_admin)) -> dict[str, Any]:
     """Store a workflow (YAML or JSON); an existing id gets a new version.
     ``missing_templates`` names the message templates to store before enabling it."""
-    text = (await request.body()).decode("utf-8", errors="replace")
+    text = await document_text(request)
     found = services(request)
     now = found.clock.now()
     saved = in_transaction(found.uow, lambda s: service.save(s, text, now=now))

@@ -26,6 +26,7 @@ from lealta.loyalty.program import dump
 from lealta.loyalty.visitors import hash_matches
 from lealta.rest.auth import Caller, authenticate, key_from_headers, require_admin, services
 from lealta.rest.contacts import ContactId, ContactRoute
+from lealta.rest.documents import JSON_OR_YAML, document_text
 from lealta.rest.errors import ApiError
 from lealta.rest.loyalty_points import BalanceOut, card_points
 from lealta.storage.retry import in_transaction
@@ -132,15 +133,7 @@ def read_program(request: Request, _caller: Caller = Depends(require_admin)) -> 
 @router.put(
     "/program",
     response_model=ProgramOut,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "application/yaml": {"schema": {"type": "string"}},
-            },
-        }
-    },
+    openapi_extra=JSON_OR_YAML,
 )
 async def replace_program(
     request: Request, _caller: Caller = Depends(require_admin)
@@ -151,7 +144,7 @@ async def replace_program(
     named by its place (``tiers[Gold].qualify.score_sum: …``) and ``field`` the first one.
     Tiers are not reviewed until ``POST /v1/loyalty/assign`` or the next RFM computation.
     """
-    text = (await request.body()).decode("utf-8", errors="replace")
+    text = await document_text(request)
     found = services(request)
     now = found.clock.now()
     stored = in_transaction(found.uow, lambda session: service.save(session, text, now=now))

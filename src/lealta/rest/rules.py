@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from lealta.rest.auth import Caller, require_admin, services
+from lealta.rest.documents import JSON_OR_YAML, document_text
 from lealta.rulesets import service
 from lealta.scoring.service import recompute_all
 from lealta.storage.retry import in_transaction
@@ -47,15 +48,7 @@ def read(name: Kind, request: Request, _caller: Caller = Depends(require_admin))
 @router.put(
     "/{name}",
     response_model=RuleSetOut,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "application/yaml": {"schema": {"type": "string"}},
-            },
-        }
-    },
+    openapi_extra=JSON_OR_YAML,
 )
 async def replace(
     name: Kind, request: Request, _caller: Caller = Depends(require_admin)
@@ -68,7 +61,7 @@ async def replace(
     from lealta.lifecycle.rules import load_model as load_lifecycle
     from lealta.scoring.rules import load_model as load_scoring
 
-    text = (await request.body()).decode("utf-8", errors="replace")
+    text = await document_text(request)
     model: Any = load_scoring(text) if name == service.SCORING else load_lifecycle(text)
     found = services(request)
     now = found.clock.now()
