@@ -121,8 +121,15 @@ def load(session: Session, ids: Iterable[str]) -> dict[str, Profile]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = _READ.rows(session.connection(), wanted)
-    return {row[0]: Profile(*row) for row in rows}
+    found = {}
+    for row in _READ.rows(session.connection(), wanted):
+        profile = Profile(*row)
+        # times as the processor compares them (SQLite gives them back without their zone)
+        profile.first_seen_at = _aware(profile.first_seen_at)
+        profile.last_seen_at = _aware(profile.last_seen_at)
+        profile._read = profile._values()
+        found[profile.id] = profile
+    return found
 
 
 def write(session: Session, profiles: Iterable[Profile], *, now: dt.datetime) -> int:
@@ -162,6 +169,12 @@ def survivor_id(session: Session, contact_id: str) -> str:
             return current
         current = found.merged_into
     return current
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
 
 
 def _expire(session: Session, ids: set[str]) -> None:

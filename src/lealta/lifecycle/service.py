@@ -7,6 +7,7 @@ an event (``Lifecycle Stage Changed``) that automations can react to.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from lealta.contacts.tables import Contact
 from lealta.events.tables import Event
 from lealta.lifecycle.engine import Transition, due_inactivity, next_stage
-from lealta.lifecycle.rules import LifecycleModel
+from lealta.lifecycle.rules import LifecycleModel, StageRule
 from lealta.lifecycle.tables import StageChange
 from lealta.orders.tables import Order
 from lealta.scoring.rules import ScoringEvent, conditions_hold
@@ -43,11 +44,12 @@ def on_event(
     """Move ``contact`` if ``event`` triggers a rule; returns the move made, if any.
 
     With ``pending``, the history row and the event are kept there for a bulk write."""
-    if not model.named(event):  # no rule wants it (most events): only a first stage is due
+    named = model.named(event)
+    if not named:  # no rule wants it (most events): only a first stage is due
         start(session, contact, model, at=event.occurred_at, pending=pending)
         return None
     current = contact.lifecycle_stage if _known(model, contact.lifecycle_stage) else None
-    facts = {"orders": _orders(session, contact)} if _needs_orders(model, event) else {}
+    facts = {"orders": _orders(session, contact)} if _needs_orders(named, event) else {}
     transition = next_stage(model, current, event, facts)
     if transition is None:
         start(session, contact, model, at=event.occurred_at, pending=pending)
@@ -148,10 +150,10 @@ def _known(model: LifecycleModel, stage: str | None) -> bool:
     return stage is not None and model.has_stage(stage)
 
 
-def _needs_orders(model: LifecycleModel, event: ScoringEvent) -> bool:
+def _needs_orders(named: Sequence[StageRule], event: ScoringEvent) -> bool:
     return any(
         r.min_orders is not None and (not r.where or conditions_hold(r.where, event.properties))
-        for r in model.named(event)
+        for r in named
     )
 
 

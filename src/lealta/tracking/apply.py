@@ -161,12 +161,13 @@ class Applier:
             found = identifiers(message, region=self.region)
         contact = self.contact_for(found)
         occurred = parse_time(message["timestamp"])
+        properties = _properties(message)
         seen = ScoringEvent(
             key=message["messageId"],
             occurred_at=occurred,
             type=message["type"],
             name=_name(message),
-            properties=_properties(message),
+            properties=properties,
         )
         notes: dict[str, Any] = {}
         self._consent(contact, message, occurred, notes)
@@ -185,7 +186,7 @@ class Applier:
             message.get("userId"),
             seen.type,
             seen.name,
-            dict(seen.properties),
+            properties,  # a copy of the message's own, read by the rules and never changed
             _context(message, notes),
             occurred,
             received,
