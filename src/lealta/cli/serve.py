@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from lealta.cli.errors import friendly
-from lealta.cli.stopping import exit_if_still_running, parent_gone
+from lealta.cli.stopping import exit_if_still_running, exit_if_threads_left, parent_gone
 
 # Third-party libraries that log routine INFO lines when imported or used: the CLV job imports
 # pymc and arviz ("arviz.preview: arviz_base not installed" at every worker start). They are
@@ -180,6 +180,7 @@ def worker_command(
         from lealta.channels.registry import close
 
         close(processor.sender.channels)
+    exit_if_threads_left(why[0])
 
 
 def quiet_hours_note(quiet_hours: str) -> str:

@@ -15,6 +15,7 @@ import threading
 import time
 
 log = logging.getLogger(__name__)
+WATCHDOG = "lealta-exit-watchdog"
 
 
 def parent_gone(parent: int) -> bool:
@@ -34,19 +35,32 @@ def exit_if_still_running(seconds: float, why: str) -> threading.Thread:
 
     def watch() -> None:
         time.sleep(seconds)
-        holding = sorted(
-            t.name for t in threading.enumerate() if t is not threading.current_thread()
-        )
-        log.error(
-            "worker still stopping %g s after %s (threads: %s); exiting without waiting",
-            seconds,
-            why,
-            ", ".join(holding) or "none",
-        )
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
-        os._exit(1)
+        _exit(f"worker still stopping {seconds:g} s after {why}", _others())
 
-    watchdog = threading.Thread(target=watch, name="lealta-exit-watchdog", daemon=True)
+    watchdog = threading.Thread(target=watch, name=WATCHDOG, daemon=True)
     watchdog.start()
     return watchdog
+
+
+def exit_if_threads_left(why: str) -> None:
+    """Once the loops were stopped and joined (each with a timeout): when a thread still runs,
+    end the process at once (exit status 1) with a line naming them, rather than let the
+    interpreter wait for it at exit, or finalize beside it (a daemon thread inside a database
+    driver can hang that)."""
+    left = _others()
+    if left:
+        _exit(f"worker stopped after {why} but threads still run", left)
+
+
+def _others() -> list[str]:
+    """The names of the threads other than this one and the watchdog, sorted."""
+    here = threading.current_thread()
+    return sorted(t.name for t in threading.enumerate() if t is not here and t.name != WATCHDOG)
+
+
+def _exit(what: str, threads: list[str]) -> None:
+    log.error("%s (threads: %s); exiting without waiting", what, ", ".join(threads) or "none")
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(1)
