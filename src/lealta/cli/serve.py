@@ -22,6 +22,7 @@ QUIET_LOGGERS = ("arviz", "pymc", "pymc_marketing", "pymc_extras", "pytensor", "
 # Seconds a worker asked to stop takes at most before it ends anyway (the server that stops
 # it waits 15 before killing it).
 STOP_WITHIN = 12.0
+log = logging.getLogger("lealta.worker")
 
 
 def configure_logging(level: str) -> None:
@@ -171,7 +172,8 @@ def worker_command(
     typer.echo("worker running; Ctrl+C to stop", err=True)
     while not why:
         if watch_parent and parent_gone(parent):
-            why.append(f"its parent (process {parent}) ended")  # died without stopping us
+            why.append(f"its parent (process {parent}) ended")
+            log.warning("stopping: %s without stopping this worker", why[0])
             break
         time.sleep(1.0)
     exit_if_still_running(STOP_WITHIN, why[0])
