@@ -34,9 +34,8 @@ def aggregate_rows(
     set per customer: about a second less on ten million orders.
 
     The first and last purchase are kept as dates from the first level on (the minimum of the
-    dates is the date of the minimum, as a date only grows with its timestamp): the
-    per-purchase rows of that level, one per order, are then narrow enough to cost about 1.5
-    CPU s less on ten million orders than with two timestamps.
+    dates is the date of the minimum, as a date only grows with its timestamp): narrower
+    per-purchase rows, about 0.4 CPU s less on ten million orders than two timestamps.
     """
     import ibis
 
