@@ -39,30 +39,26 @@ def test_the_root_help_lists_every_command_with_its_summary() -> None:
         assert f" {name} {' '.join(spec.summary.split())}" in words
 
 
-def test_the_root_help_imports_no_sub_command() -> None:
+def _modules_loaded_by(args: list[str]) -> str:
+    """The sub-command modules a fresh process has imported after running ``lealta args``."""
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from lealta.cli.main import COMMANDS, app\n"
-        "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
+        f"assert CliRunner().invoke(app, {args!r}).exit_code == 0\n"
         "print(sorted({c.module for c in COMMANDS.values()} & set(sys.modules)))\n"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert loaded.returncode == 0, loaded.stderr
-    assert loaded.stdout.strip() == "[]"
+    return loaded.stdout.strip()
+
+
+def test_the_root_help_imports_no_sub_command() -> None:
+    assert _modules_loaded_by(["--help"]) == "[]"
 
 
 def test_running_one_command_imports_only_its_module() -> None:
-    code = (
-        "import sys\n"
-        "from typer.testing import CliRunner\n"
-        "from lealta.cli.main import COMMANDS, app\n"
-        "assert CliRunner().invoke(app, ['push', 'vapid-keys']).exit_code == 0\n"
-        "print(sorted({c.module for c in COMMANDS.values()} & set(sys.modules)))\n"
-    )
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert loaded.returncode == 0, loaded.stderr
-    assert loaded.stdout.strip() == "['lealta.cli.push']"
+    assert _modules_loaded_by(["push", "vapid-keys"]) == "['lealta.cli.push']"
 
 
 def test_a_mistyped_command_gets_a_suggestion_from_all_commands() -> None:
