@@ -312,9 +312,18 @@ def _moment_text(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
     (``YYYY-MM-DD HH:MM:SS.ffffff``, the zone left out), by ``isoformat``: several times
     quicker (a processor batch writes five a message). Used only when both agree."""
 
+    # the last value written and its text: a column often repeats one moment (a batch's
+    # receipt time); a tuple replaced whole, so threads sharing the converter never mix them
+    last: list[tuple[Any, str]] = [(None, "")]
+
     def convert(value: Any) -> Any:
-        if type(value) is dt.datetime:  # the first 26 characters leave the zone out
-            return value.isoformat(" ", "microseconds")[:26]
+        if type(value) is dt.datetime:
+            held = last[0]
+            if held[0] is value:
+                return held[1]
+            text = value.isoformat(" ", "microseconds")[:26]  # 26 characters: no zone
+            last[0] = (value, text)
+            return text
         return processor(value)
 
     samples = (

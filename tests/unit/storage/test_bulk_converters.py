@@ -39,3 +39,17 @@ def test_a_plain_date_and_none_go_through_sqlalchemys_own() -> None:
     day = dt.date(2026, 3, 1)
     assert convert(day) == SQLALCHEMYS(day)
     assert convert(None) is None
+
+
+def test_a_repeated_moment_and_the_next_one_each_get_their_own_text() -> None:
+    convert = converter(MOMENT, DIALECT)
+    assert convert is not None
+    first = dt.datetime(2026, 3, 1, 9, 0, 0, 1, tzinfo=dt.UTC)
+    second = dt.datetime(2026, 3, 1, 9, 0, 0, 2, tzinfo=dt.UTC)
+    written = [convert(moment) for moment in (first, first, second, first)]
+    assert written == [
+        "2026-03-01 09:00:00.000001",
+        "2026-03-01 09:00:00.000001",
+        "2026-03-01 09:00:00.000002",
+        "2026-03-01 09:00:00.000001",
+    ]
