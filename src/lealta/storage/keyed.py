@@ -21,6 +21,7 @@ from sqlalchemy import JSON, Column, Connection, Select, Table, delete
 from lealta.storage.bulk import converter
 
 CHUNK = 2_000  # keys per query (SQLite's bound-parameter limit is 32,766)
+TEXTS = 64  # statement texts kept per query (one per list length; a worker's batches vary)
 Processor = Callable[[Any], Any] | None
 
 
@@ -75,6 +76,8 @@ class _Compiled:
     ) -> list[tuple[Any, ...]]:
         text = self.texts.get(len(part))
         if text is None:
+            if len(self.texts) >= TEXTS:
+                self.texts.clear()
             marks = "(" + ", ".join("?" * len(part)) + ")"
             text = self.texts[len(part)] = self.template.replace(self.marker, marks)
         values: list[Any] = []
