@@ -254,13 +254,18 @@ def time_review(
     from lealta.loyalty.service import apply_program
 
     marks: list[tuple[float, float]] = []
+    used: list[tuple[float, float]] = []  # CPU seconds (this process and the server) so far
+    meter = CpuMeter(services)
 
     def progress(fraction: float, _step: str) -> None:
         marks.append((fraction, time.perf_counter()))
+        used.append((fraction, meter.used()))
 
     # CPU time, not wall time: on a busy machine waits for a CPU would swamp the profile
     profiler = cProfile.Profile(time.process_time) if profile else None
-    meter, started = CpuMeter(services), time.perf_counter()
+    started = time.perf_counter()
+    marks.append((-1.0, started))
+    used.append((-1.0, meter.used()))
     if profiler:
         profiler.enable()
     review = apply_program(services, now=now, orders=orders, progress=progress)
@@ -269,17 +274,16 @@ def time_review(
         profiler.dump_stats(str(profile))
     seconds = time.perf_counter() - started
     assert review is not None, "no programme in force"
-    moments = dict(marks)
-    phases = {
-        "read and assign": moments[0.5] - started,
-        "status rules": moments[0.6] - moments[0.5],
-        "save tiers": moments[0.9] - moments[0.6],
-        "record changes": moments[1.0] - moments[0.9],
-    }
+    moments, spent = dict(marks), dict(used)
+    bounds = {"read and assign": (-1.0, 0.5), "status rules": (0.5, 0.6)}
+    bounds |= {"save tiers": (0.6, 0.9), "record changes": (0.9, 1.0)}
+    phases = {name: moments[b] - moments[a] for name, (a, b) in bounds.items()}
+    phases_cpu = {name: spent[b] - spent[a] for name, (a, b) in bounds.items()}
     return {
         "seconds": seconds,
         "cpu_seconds": meter.used(),
         "phases": phases,
+        "phases_cpu": phases_cpu,
         "customers": review.customers,
         "tiers": review.tiers,
         "upgraded": review.upgraded,
@@ -458,7 +462,10 @@ def report(engine: str, customers: int, result: dict[str, Any]) -> bool:
             f"{run['cpu_seconds']:>7.2f} {run['cpu_seconds'] / floor['cpu_seconds']:>8.1f}  {did}"
         )
     for name, run in [(name, run) for name, run in runs.items() if "phases" in run]:
-        parts = ", ".join(f"{phase} {s:.2f} s" for phase, s in run["phases"].items())
+        parts = ", ".join(
+            f"{phase} {s:.2f} s ({run['phases_cpu'][phase]:.2f} CPU s)"
+            for phase, s in run["phases"].items()
+        )
         print(f"  {name}: {parts}")
     print(f"  tiers: {result['first review']['tiers']}")
     warmed = result["imports of the RFM run (not timed), CPU s"]
