@@ -20,6 +20,7 @@ from lealta.automations.durations import parse_clock, parse_cron
 from lealta.automations.sweeps import enroll_many
 from lealta.automations.triggers import Live, load_live
 from lealta.contacts.tables import Contact, ContactList, ContactTag, ListMembership
+from lealta.events.names import named
 from lealta.events.tables import Event
 from lealta.segmentation.tables import ContactRfm
 
@@ -122,7 +123,7 @@ def _inactive(session: Session, live: Live, trigger: InactivityTrigger, now: dt.
         latest = func.max(Event.occurred_at)
         query = (
             select(Event.contact_id, latest)
-            .where(Event.name == trigger.event, Event.contact_id.is_not(None))
+            .where(*named([trigger.event]), Event.contact_id.is_not(None))
             .group_by(Event.contact_id)
             .having(latest <= cutoff)
         )
