@@ -122,11 +122,16 @@ def run_rfm(
         notes.append("no order id column: each calendar day with a purchase counts as one purchase")
     agg = _cache(engine, aggregate_rows(rows, options, cols.groups, has_order))
     collect_malformed(engine, source)
-    cleaning = _cleaning_report(engine, agg, source)
+    # One query for the cleaning report and the last purchase (the default as-of date).
+    counts = engine.rows(
+        agg.group_by("reason").aggregate(n=agg.rows.sum(), last=agg.last_purchase.max())
+    )
+    cleaning = _cleaning_report(engine, agg, source, counts)
     if cleaning.rows_kept == 0:
         raise InvalidInput(_nothing_left(cleaning), field="file")
     if as_of is None:
-        as_of = _default_as_of_from_agg(engine, agg, options)
+        last = next(c["last"] for c in counts if c["reason"] is None)
+        as_of = _as_of_after(_to_date(last), options)
     values = customer_values(agg, options, as_of)
     payment = payment_values(rows, options, cols.groups, has_order, as_of)
     if payment is not None:
@@ -186,8 +191,12 @@ def _reraise_read_error(exc: Exception) -> None:
         raise UnreadableFile(f"the file cannot be read: {first}", field="file") from exc
 
 
-def _cleaning_report(engine: Engine, agg: Any, source: Source) -> CleaningReport:
-    counts = engine.rows(agg.group_by("reason").aggregate(n=agg.rows.sum()))
+def _cleaning_report(
+    engine: Engine, agg: Any, source: Source, counts: list[dict[str, Any]] | None = None
+) -> CleaningReport:
+    """Rows read, kept and rejected per reason; ``counts``: ``agg``'s rows per reason, if known."""
+    if counts is None:
+        counts = engine.rows(agg.group_by("reason").aggregate(n=agg.rows.sum()))
     rejected = {REASON_NAMES[c["reason"]]: int(c["n"]) for c in counts if c["reason"] is not None}
     kept = sum(int(c["n"]) for c in counts if c["reason"] is None)
     if source.malformed:
@@ -207,11 +216,6 @@ def _default_as_of(engine: Engine, rows: Any, options: RFMOptions) -> dt.date:
     last = engine.scalar(rows.filter(rows.reason.isnull()).ts.max())
     if last is None:
         raise InvalidInput("no usable purchase rows to date the analysis from", field="file")
-    return _as_of_after(_to_date(last), options)
-
-
-def _default_as_of_from_agg(engine: Engine, agg: Any, options: RFMOptions) -> dt.date:
-    last = engine.scalar(agg.filter(agg.reason.isnull()).last_purchase.max())
     return _as_of_after(_to_date(last), options)
 
 
