@@ -35,15 +35,20 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import orjson
+
 from lealta.errors import InvalidInput
 
 KINDS = ("click", "open", "unsub", "prefs", "survey")
 PATHS = {"click": "c", "open": "o", "unsub": "u", "prefs": "p", "survey": "s"}
 SIGNATURE_BYTES = 16
 LONGEST_TOKEN = 8192
-# Compact JSON with sorted keys (json.dumps with these options builds an encoder per call).
+# Compact JSON with sorted keys, non-ASCII escaped (``\\u00e9``). For claims of whole numbers
+# and printable ASCII text orjson writes the same text some thirty times faster than the json
+# module; any other claims go through the json module, so no token changes.
 _CLAIMS = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+_BLOCK = 64  # SHA-256's block size, for HMAC's padded keys (RFC 2104)
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,14 @@ class Links:
             raise ValueError("a secret is needed to sign links")
         self._key = hashlib.sha256(b"lealta-links|" + secret.encode()).digest()
         self.base_url = base_url.rstrip("/")
-        # Per kind, the HMAC with the key and "<kind>|" already taken in: each signature
-        # copies it and adds the payload (a message carries several links).
-        self._macs = {kind: hmac.new(self._key, f"{kind}|".encode(), "sha256") for kind in KINDS}
+        # HMAC-SHA256 (RFC 2104) kept as its two hashes, the padded key already taken in
+        # (and, in the inner one, "<kind>|"): each signature copies them and adds the payload
+        # (a message carries several links). The same digest as ``hmac.new``, without its
+        # Python wrapper, which cost as much again as the hashing.
+        padded = self._key.ljust(_BLOCK, b"\0")
+        inner_key = bytes(byte ^ 0x36 for byte in padded)
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded))
+        self._inner = {kind: hashlib.sha256(inner_key + f"{kind}|".encode()) for kind in KINDS}
 
     # -- making --------------------------------------------------------------------------
 
@@ -85,7 +95,7 @@ class Links:
         """A signed token of ``kind`` carrying ``claims`` (short keys, JSON values)."""
         if kind not in KINDS:
             raise ValueError(f"unknown link kind {kind!r}")
-        payload = _b64(_CLAIMS.encode(dict(claims)).encode())
+        payload = _b64(_claims_json(claims))
         return f"{payload}.{self._sign(kind, payload)}"
 
     def click(self, outbox_id: int, url: str, *, utm: Mapping[str, str] | None = None) -> str:
@@ -147,12 +157,27 @@ class Links:
     # -- internals -----------------------------------------------------------------------
 
     def _sign(self, kind: str, payload: str) -> str:
-        mac = self._macs[kind].copy()
-        mac.update(payload.encode())
-        return _b64(mac.digest()[:SIGNATURE_BYTES])
+        inner = self._inner[kind].copy()
+        inner.update(payload.encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return _b64(outer.digest()[:SIGNATURE_BYTES])
 
     def _url(self, kind: str, claims: Mapping[str, Any]) -> str:
         return f"{self.base_url}/l/{PATHS[kind]}/{self.token(kind, claims)}"
+
+
+def _claims_json(claims: Mapping[str, Any]) -> bytes:
+    """``claims`` as compact JSON with sorted keys, non-ASCII text escaped."""
+    if all(type(value) is int or type(value) is str for value in claims.values()):
+        try:
+            data = orjson.dumps(claims, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # not a dict, or a str subclass orjson will not take
+            pass
+        else:
+            if data.isascii() and b"\x7f" not in data:  # json escapes DEL too
+                return data
+    return _CLAIMS.encode(dict(claims)).encode()
 
 
 def with_utm(url: str, utm: Mapping[str, str]) -> str:
