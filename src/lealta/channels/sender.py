@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 
 from lealta.bootstrap import Services
@@ -129,11 +130,13 @@ class Sender:
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Finish the message being sent, record it, and stop."""
+        """Finish the message being sent, record it, and stop (within ``timeout`` seconds in
+        all, however many threads send)."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def run(self) -> None:
         """The loop: batches while any message is due, then wait to be woken or polled."""
