@@ -18,6 +18,9 @@ else escaping is a bug.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 
 class LealtaError(Exception):
     """Base class of every error Lealta raises deliberately."""
@@ -26,13 +29,23 @@ class LealtaError(Exception):
 class InvalidInput(LealtaError):
     """The caller's data or options are wrong.
 
-    ``field`` names the offending option, column or attribute; ``line`` the input line, if any.
+    ``field`` names the offending option, column or attribute; ``line`` the input line, if any;
+    ``details`` the validation errors behind the message, when pydantic found them (each with
+    its ``type``, ``loc`` and ``ctx``), so that an interface can word each in its own terms.
     """
 
-    def __init__(self, message: str, *, field: str | None = None, line: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        line: int | None = None,
+        details: Sequence[Mapping[str, Any]] = (),
+    ):
         super().__init__(message)
         self.field = field
         self.line = line
+        self.details = tuple(details)
 
 
 class MissingColumn(InvalidInput):

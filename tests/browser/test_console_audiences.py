@@ -1,8 +1,8 @@
 """The Audiences pages in Chromium: a marketer builds an audience through the form (groups,
-rules, a rule refused on its own fields), sees the count and the funnel follow the rules,
-saves it, finds it listed with its size, and asks why a person is out; the contact's page
-links to the audience; on a laptop and on a phone. Screenshots are kept in
-``test-artifacts/console/``.
+rules, a rule refused on its own fields, an empty field named in words only once left), sees
+the count and the funnel follow the rules, saves it, finds it listed with its size, and asks
+why a person is out; the contact's page links to the audience; on a laptop and on a phone.
+Screenshots are kept in ``test-artifacts/console/``.
 
 The server is shared with the other browser tests, so the people here carry a tag and a city
 of their own and every figure counts only them."""
@@ -146,7 +146,7 @@ def test_a_marketer_builds_counts_saves_and_explains_an_audience(
     page.select_option("#f-c--1--kind", "score")
     rule = page.locator("#rule-f-c--1--")
     rule.locator(".problems").wait_for()
-    assert "gte 9 is above lte 2" in rule.inner_text()
+    assert "“At least” 9 is above “At most” 2" in rule.inner_text()
     assert (
         page.locator("#preview")
         .inner_text()
@@ -194,6 +194,36 @@ def test_a_marketer_builds_counts_saves_and_explains_an_audience(
     page.goto(lealta.url + f"/contacts/{people['ids']['ana']}")
     link = page.get_by_role("link", name=f"Local VIPs {suffix}")
     assert link.get_attribute("href") == f"/audiences/{audience_id}?who={people['ids']['ana']}#why"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_an_empty_field_is_named_in_words_once_left_and_cleared_once_filled(
+    browser: Any, lealta: Lealta, people: dict[str, Any], opened: list[Any], viewport: Any
+) -> None:
+    size = "phone" if viewport is PHONE else "desktop"
+    page = _open(opened, browser, lealta, people["marketer"], "/audiences/new", viewport)
+    page.select_option("#f-c--kind", "tag")
+    tag = page.locator("#f-c--tag")
+    tag.wait_for()  # the swap that brings the field would bring its problem: none yet
+    assert page.locator("#f-c--tag-problem, .summary, .problems").count() == 0
+    assert tag.get_attribute("aria-invalid") is None
+    assert "Complete the rules to count." in page.locator("#preview").inner_text()
+    _shot(page, f"audience-empty-rule-{size}")
+    tag.focus()
+    page.locator("#f-name").focus()  # leaves the tag empty
+    problem = page.locator("#f-c--tag-problem")
+    problem.wait_for()
+    assert problem.inner_text() == "Fill in the tag"
+    assert page.locator("#f-c--tag").get_attribute("aria-invalid") == "true"
+    assert "The rules: Fill in the tag" in page.locator(".summary").inner_text()
+    assert "should have" not in page.locator("main").inner_text()
+    _shot(page, f"audience-empty-rule-left-{size}")
+    page.fill("#f-c--tag", f"vip-{people['suffix']}")
+    page.locator("#f-name").focus()
+    problem.wait_for(state="detached")
+    _settled(page, "2")
+    assert page.locator(".summary").count() == 0
 
 
 @pytest.mark.browser

@@ -82,7 +82,9 @@ def load_definition(source: str | Mapping[str, Any]) -> AudienceDefinition:
     try:
         definition = AudienceDefinition.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput(f"invalid audience: {describe_errors(exc)}", field=_place(exc)) from None
+        raise InvalidInput(
+            f"invalid audience: {describe_errors(exc)}", field=_place(exc), details=exc.errors()
+        ) from None
     _refuse_run_only(definition.condition)
     return definition
 
@@ -96,7 +98,9 @@ def load_condition(source: Any) -> Any:
         condition = _CONDITION.validate_python(source)
     except ValidationError as exc:
         raise InvalidInput(
-            f"invalid condition: {describe_errors(exc)}", field=_place(exc, "condition")
+            f"invalid condition: {describe_errors(exc)}",
+            field=_place(exc, "condition"),
+            details=exc.errors(),
         ) from None
     _refuse_run_only(condition)
     return condition

@@ -43,6 +43,7 @@ KINDS = {
 NEW_RULE: dict[str, Any] = {"kind": "event_count", "event": "Order Completed", "gte": 1}
 MEASURES = {"orders": "orders", "quantity": "items bought", "amount": "amount spent"}
 LETTERS = ("r", "f", "m", "p")
+GROUPS = ("all", "any")
 
 
 def blank(kind: str) -> dict[str, Any]:
@@ -69,7 +70,11 @@ def read(form: Form, base: Any, prefix: str = ROOT) -> dict[str, Any]:
     if kind not in KINDS:  # not one the form offers: the draft's stays
         kind = str(old.get("kind") or NEW_RULE["kind"])
         form = {**form, f"{prefix}kind": kind}
+    if old.get("kind") not in (None, kind):  # the old kind's fields were posted, not the new's
+        form = _without_fields_of(form, old, prefix)
     found = copy.deepcopy(old) if old.get("kind") == kind else blank(kind)
+    if kind in GROUPS and old.get("kind") in GROUPS:  # all <-> any keeps its rules
+        found = {**copy.deepcopy(old), "kind": kind}
     if kind in ("all", "any"):
         children = found.get("conditions") or []
         found["conditions"] = [
@@ -92,6 +97,14 @@ def read(form: Form, base: Any, prefix: str = ROOT) -> dict[str, Any]:
     if kind == "event_count":
         _read_where(form, prefix, shared)
     return _known(shared)
+
+
+def _without_fields_of(form: Form, old: dict[str, Any], prefix: str) -> dict[str, str]:
+    """``form`` without the fields the rule's previous kind showed at ``prefix`` (a list's
+    status is no consent's decision)."""
+    shown = {f["name"] for f in fields(old, [], prefix)["fields"] if f.get("name")}
+    shown |= {name + "~" for name in shown}
+    return {key: value for key, value in form.items() if key not in shown}
 
 
 def _read_where(form: Form, prefix: str, found: dict[str, Any]) -> None:
@@ -328,6 +341,9 @@ def field_of(place: str) -> str:
             out.append("x")
         elif head in LETTERS and rest and rest[0] in ("gte", "lte"):
             out.append(f"{head}_{rest.pop(0)}")
+        elif head == "where" and rest[:1] == ["0"] and len(rest) > 1:  # the test the form shows
+            out.append(f"where_{rest[1]}")
+            rest = rest[2:]
         else:
             out.append(head)
     return ROOT + ".".join(out)
@@ -340,3 +356,43 @@ def rule_label(prefix: str) -> str:
     if not parts:
         return "The rules"
     return "Rule " + ".".join(str(int(p) + 1) for p in parts if p.isdigit())
+
+
+# What a field is called in a problem about it ("Fill in the tag"), where its label is not
+# already the plainest noun; by the field's name, then by the rule's kind and the name.
+NOUNS = {
+    "tag": "the tag",
+    "list": "the list",
+    "name": "the attribute",
+    "value": "the value",
+    "event": "the event",
+    "template": "the e-mail",
+    "audience": "the audience",
+    "channel": "the channel",
+    "category": "the category",
+    "product": "the product id",
+    "where_property": "the property",
+    "where_op": "the property's test",
+    "where_value": "the property's value",
+    "at_least": "the tier",
+}
+KIND_NOUNS = {
+    ("stage", "in"): "at least one lifecycle stage",
+    ("segment", "in"): "at least one RFM segment",
+    ("cluster", "in"): "at least one cluster",
+    ("loyalty_tier", "in"): "the tiers",
+    ("consent", "status"): "the decision",
+    ("list", "status"): "the status",
+}
+
+
+def noun(kind: str, name: str, label: str) -> str:
+    """How a problem names the field ``name`` (without its rule's prefix) of a ``kind`` rule:
+    a plain noun, or else its label in quotes."""
+    found = KIND_NOUNS.get((kind, name)) or NOUNS.get(name)
+    return found or f"“{short(label)}”"
+
+
+def short(label: str) -> str:
+    """A field's label without saying it is optional (a problem names it, so it matters)."""
+    return label.replace(" (optional)", "").replace(", optional)", ")")

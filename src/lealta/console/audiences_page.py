@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -23,6 +24,7 @@ from lealta.audiences.tables import Audience, AudienceMember
 from lealta.bootstrap import Services
 from lealta.conditions.explain import describe
 from lealta.console import audience_form as form_
+from lealta.console import problem_words as say
 from lealta.console.journey_edit_page import input_id
 from lealta.console.timecharts import Point, Series, lines
 from lealta.contacts.tables import Contact, ContactList
@@ -141,6 +143,27 @@ def read_draft(posted: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def touched_of(posted: dict[str, str], draft: dict[str, Any]) -> set[str]:
+    """The fields the marketer has left (the builder's ``touched``), without those of a rule
+    whose kind just changed: its fields are new to them."""
+    try:
+        base = json.loads(posted.get("draft") or "{}")
+    except ValueError:
+        base = {}
+    before = {
+        prefix: node.get("kind") if isinstance(node, dict) else None
+        for prefix, node in _rules(base.get("condition") if isinstance(base, dict) else None,
+                                   form_.ROOT)
+    }  # fmt: skip
+    changed = [
+        prefix
+        for prefix, node in _rules(draft["condition"], form_.ROOT)
+        if before.get(prefix) != (node.get("kind") if isinstance(node, dict) else None)
+    ]
+    names = set(posted.get("touched", "").split())
+    return {name for name in names if not any(name.startswith(p) for p in changed)}
+
+
 def draft_from_yaml(text: str) -> dict[str, Any]:
     """The draft a YAML definition gives (``InvalidInput`` naming ``definition`` when the
     text is not a mapping with a condition)."""
@@ -173,7 +196,8 @@ def document(draft: dict[str, Any]) -> dict[str, Any]:
 
 def check_rules(draft: dict[str, Any]) -> tuple[dict[str, str], list[Problem]]:
     """Each rule of the draft in words (by its prefix), and the problems of the rules that
-    do not hold together, each on its own field; then the tree as a whole."""
+    do not hold together, each on its own field in the builder's words; then the tree as a
+    whole."""
     words: dict[str, str] = {}
     problems: list[Problem] = []
     for prefix, node in _rules(draft["condition"], form_.ROOT):
@@ -183,17 +207,61 @@ def check_rules(draft: dict[str, Any]) -> tuple[dict[str, str], list[Problem]]:
         except InvalidInput as exc:
             if group:
                 continue  # its rules say what is wrong, each on its own
-            place = form_.field_of(exc.field or "condition")
-            field = prefix + place.removeprefix(form_.ROOT) if place != form_.ROOT else prefix
-            problems.append(
-                Problem(field if field != prefix else prefix + "kind", _plain(str(exc)))
-            )
+            problems += [p for p in _rule_problems(prefix, node, exc) if p not in problems]
     if not problems:
         try:
             load_condition(draft["condition"])
         except InvalidInput as exc:
-            problems.append(Problem(form_.field_of(exc.field or "condition"), _plain(str(exc))))
+            problems.append(_tree_problem(exc))
     return words, problems
+
+
+def _rule_problems(prefix: str, node: Any, exc: InvalidInput) -> list[Problem]:
+    """A rule's problems, each on the field it concerns (else on the rule's kind)."""
+    kind = str(node.get("kind")) if isinstance(node, dict) else ""
+    shown = {f["name"]: f for f in form_.fields(node, [], prefix)["fields"] if f.get("name")}
+    labels = {name.removeprefix(prefix): form_.short(f["label"]) for name, f in shown.items()}
+    if not exc.details:
+        field = prefix + form_.field_of(exc.field or "condition").removeprefix(form_.ROOT)
+        field = field if field in shown else prefix + "kind"
+        return [Problem(field, say.capital(say.plain(_plain(str(exc)))))]
+    found: list[Problem] = []
+    for detail in exc.details:
+        loc = [str(step) for step in detail.get("loc", ())]
+        loc = loc[1:] if loc[:1] == [kind] else loc  # pydantic's union tag
+        field = prefix + form_.field_of(".".join(["condition", *loc])).removeprefix(form_.ROOT)
+        spec = shown.get(field)
+        if spec is None:
+            field, spec = prefix + "kind", {"label": ".".join(loc) or kind, "kind": "text"}
+        name = field.removeprefix(prefix)
+        what = form_.noun(kind, name, spec["label"])
+        message = say.sentence(detail, what, choose=spec["kind"] == "select", names=labels)
+        if Problem(field, message) not in found:
+            found.append(Problem(field, message))
+    return found
+
+
+def _tree_problem(exc: InvalidInput) -> Problem:
+    """What is wrong with the rules together (a group left without rules)."""
+    field = form_.field_of(exc.field or "condition")
+    detail = exc.details[0] if exc.details else None
+    if detail is None:
+        return Problem(field, say.capital(say.plain(_plain(str(exc)))))
+    if detail.get("type") == "too_short" and field.endswith("conditions"):
+        return Problem(field, "Add a rule to this group, or remove the group")
+    return Problem(field, say.sentence(detail, say.quoted(field)))
+
+
+SAVE_NOUNS = {"name": "the name", "list": "the list", "description": "the description"}
+
+
+def save_problem(exc: LealtaError) -> Problem:
+    """Why saving was refused, on the field it concerns, in the builder's words."""
+    field = getattr(exc, "field", None) or ""
+    shown = form_.field_of(field) if field.startswith("condition") else field
+    if isinstance(exc, InvalidInput):
+        return Problem(shown, say.problem(exc, SAVE_NOUNS.get(shown) or say.quoted(shown)))
+    return Problem(shown, say.capital(str(exc)))
 
 
 def _plain(message: str) -> str:
@@ -221,50 +289,88 @@ def builder_context(
     audience: Audience | None,
     problems: list[Problem] | None = None,
     yaml_text: str | None = None,
+    touched: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Everything the builder shows of a draft: the rules as fields with their words, the
-    problems by field and by rule, the YAML, and the choices (audiences, lists)."""
+    problems by field and by rule, the YAML, and the choices (audiences, lists).
+
+    A rule's problem shows once the marketer has left its field (``touched``: the names of
+    the fields left so far; None: every field, as after pressing Save), not as soon as an
+    empty rule appears; the fields whose problem waits are ``pending``."""
     with services.uow.transaction() as session:
         others = [a.name for a in service.list_(session) if audience is None or a.id != audience.id]
         lists = list(session.scalars(select(ContactList.slug).order_by(ContactList.slug)))
         templates = [t.id for t in messages.list_(session, channel="email")]
     words, rule_problems = check_rules(draft)
-    found = list(problems or []) + [p for p in rule_problems if p not in (problems or [])]
+    tree = form_.fields(draft["condition"], others, templates=templates)
+    rule_fields = _rule_fields(tree)
+    shown_fields = {name for names in rule_fields.values() for name in names[1:]}
+    every = list(problems or []) + [p for p in rule_problems if p not in (problems or [])]
+    found = [p for p in every if touched is None or _shows(p, touched, rule_fields)]
+    pending = set().union(*[_reveals(p, rule_fields) for p in every if p not in found])
     by_field: dict[str, list[Problem]] = {}
     by_rule: dict[str, list[Problem]] = {}
-    prefixes = sorted((p for p, _ in _rules(draft["condition"], form_.ROOT)), key=len)
+    prefixes = sorted(rule_fields, key=len)
     for problem in found:
         by_field.setdefault(problem.field, []).append(problem)
-        if problem.field.startswith(form_.ROOT):
+        if problem.field.startswith(form_.ROOT) and problem.field not in shown_fields:
             rule = [p for p in prefixes if problem.field.startswith(p)][-1]
             by_rule.setdefault(rule, []).append(problem)
-    where = {id(problem): rule for rule, found_here in by_rule.items() for problem in found_here}
-    summary = [
-        {
-            "message": problem.message,
-            "href": "#rule-" + input_id(where[id(problem)]) if id(problem) in where else "",
-            "label": form_.rule_label(where[id(problem)])
-            if id(problem) in where
-            else problem.field,
-        }
-        for problem in found
-    ]
     return {
-        "summary": summary,
+        "summary": [_summary_line(p, prefixes, shown_fields) for p in found],
         "draft": draft,
         "draft_json": json.dumps(draft),
-        "tree": form_.fields(draft["condition"], others, templates=templates),
+        "tree": tree,
         "words": words,
         "problems": found,
         "by_field": by_field,
         "by_rule": by_rule,
         "fields_wrong": set(by_field),
+        "pending": pending,
+        "touched": " ".join(sorted(shown_fields if touched is None else touched)),
         "yaml_text": yaml_text
         if yaml_text is not None
         else yaml.safe_dump(document(draft), sort_keys=False, allow_unicode=True),
         "lists": lists,
         "valid": not rule_problems,
     }
+
+
+def _rule_fields(view: dict[str, Any]) -> dict[str, list[str]]:
+    """The names of each rule's fields (its kind first), by the rule's prefix."""
+    found = {view["prefix"]: [view["prefix"] + "kind"] + [
+        str(f["name"]) for f in view["fields"] if f.get("name")
+    ]}  # fmt: skip
+    for child in view["children"]:
+        found.update(_rule_fields(child))
+    return found
+
+
+def _shows(problem: Problem, touched: Collection[str], rules: dict[str, list[str]]) -> bool:
+    """Whether a problem shows yet: a field's once the field was left; a rule's own (on its
+    kind) once any of its other fields was; any other (a group left empty) at once."""
+    rule = rules.get(problem.field.removesuffix("kind"))
+    if rule is not None and problem.field.endswith("kind"):
+        return any(name in touched for name in rule[1:])
+    in_a_rule = any(problem.field in names for names in rules.values())
+    return not in_a_rule or problem.field in touched
+
+
+def _reveals(problem: Problem, rules: dict[str, list[str]]) -> set[str]:
+    """The fields whose leaving shows a waiting problem."""
+    rule = rules.get(problem.field.removesuffix("kind"))
+    if rule is not None and problem.field.endswith("kind"):
+        return set(rule[1:])
+    return {problem.field}
+
+
+def _summary_line(problem: Problem, prefixes: list[str], fields: set[str]) -> dict[str, str]:
+    """A problem in the list above the builder: the rule it is in, linked to its field."""
+    if not problem.field.startswith(form_.ROOT):
+        return {"message": problem.message, "href": "", "label": problem.field}
+    rule = [p for p in prefixes if problem.field.startswith(p)][-1]
+    target = input_id(problem.field) if problem.field in fields else "rule-" + input_id(rule)
+    return {"message": problem.message, "href": "#" + target, "label": form_.rule_label(rule)}
 
 
 # -- the preview -------------------------------------------------------------------------

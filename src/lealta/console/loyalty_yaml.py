@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from lealta.console import problem_words as say
 from lealta.errors import InvalidInput
 from lealta.loyalty.program import LoyaltyProgram, _problem, dump
 from lealta.yaml_input import load_yaml
@@ -57,8 +58,20 @@ def check(text: str) -> tuple[LoyaltyProgram | None, list[Problem]]:
     try:
         return LoyaltyProgram.model_validate(data), []
     except ValidationError as exc:
-        found = [_problem(error, data) for error in exc.errors()]
-        return None, [Problem(where, what, line_of(text, where)) for where, what in found]
+        found = [(error, *_problem(error, data)) for error in exc.errors()]
+        return None, [
+            Problem(where, _worded(error, where, what), line_of(text, where))
+            for error, where, what in found
+        ]
+
+
+def _worded(error: Any, where: str, message: str) -> str:
+    """The programme's own checks speak already; pydantic's sentences are put in the
+    console's words, naming the key (``Fill in “name”``)."""
+    if (error.get("ctx") or {}).get("error") is not None:
+        return message
+    key = re.sub(r"\[[^\]]*\]$", "", where.rsplit(".", 1)[-1]) or "the programme"
+    return say.sentence(error, say.quoted(key))
 
 
 def _yaml_error_line(text: str) -> int | None:

@@ -117,13 +117,11 @@ def test_a_bad_rule_is_shown_on_its_field_and_nothing_is_saved(api: Api) -> None
         re.S,
     )
     assert rule, answer.text
-    assert "gte 9 is above lte 2" in rule[1]
+    assert "“At least” 9 is above “At most” 2" in rule[1]  # the fields' labels, not gte/lte
     assert 'id="rule-f-c--0--"' in answer.text
     assert 'rule has-problem" id="rule-f-c--0--"' not in answer.text
     assert "1 thing to fix before saving" in answer.text
-    assert (
-        '<a href="#rule-f-c--1--">Rule 2</a>: score condition: gte 9 is above lte 2' in answer.text
-    )
+    assert '<a href="#rule-f-c--1--">Rule 2</a>: “At least” 9 is above “At most” 2' in answer.text
     with api.services.uow.transaction() as session:
         assert service.list_(session) == []
 
@@ -247,7 +245,7 @@ def test_a_new_audience_cannot_take_an_existing_name(api: Api) -> None:
     data = {**_form(csrf, name="Tagged", op="save"), "draft": _draft(TWO_RULES), **TWO_RULES}
     answer = api.client.post("/audiences/new", data=data)
     assert answer.status_code == 409
-    assert re.search(r'id="f-name-problem">there is already an audience named', answer.text)
+    assert re.search(r'id="f-name-problem">There is already an audience named', answer.text)
     with api.services.uow.transaction() as session:
         assert service.get(session, "Tagged").version == 1
 
@@ -286,3 +284,34 @@ def test_the_page_says_where_the_audience_is_used(api: Api) -> None:
     assert "(google) to https://connector.example/hook" in uses
     lonely = api.client.get(f"/audiences/{inner_id}").text
     assert "Nowhere yet" in lonely[lonely.index('id="uses-heading"') :]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_empty_field_is_named_once_left_or_on_save_never_in_pydantics_words(
+    api: Api,
+) -> None:
+    csrf = _sign_in(api, "mia@example.com")
+    tag_rule = '{"name": "", "condition": {"kind": "event_count", "event": "Order Completed"}}'
+    chosen = {**_form(csrf, op="refresh"), "draft": tag_rule, "c.kind": "tag", "touched": "c.kind"}
+    fresh = api.client.post("/audiences/new", data=chosen)
+    assert fresh.status_code == 200
+    assert "Fill in the tag" not in fresh.text  # the rule was just chosen
+    assert "data-problem aria-describedby" not in fresh.text
+    assert re.search(r'<input id="f-c--tag" name="c.tag" value="" data-problem', fresh.text)
+    assert "Complete the rules to count." in fresh.text
+    draft = re.search(r'name="draft" value="([^"]+)"', fresh.text)
+    assert draft
+    left = {**chosen, "draft": draft[1].replace("&#34;", '"'), "c.tag": "", "touched": "c.tag"}
+    answer = api.client.post("/audiences/new", data=left)
+    assert re.search(r'<p class="field-problem" id="f-c--tag-problem">Fill in the tag</p>',
+                     answer.text)  # fmt: skip
+    assert '<a href="#f-c--tag">The rules</a>: Fill in the tag' in answer.text
+    saved = api.client.post("/audiences/new", data={**left, "touched": "", "op": "save"})
+    assert saved.status_code == 422
+    assert 'id="f-c--tag-problem">Fill in the tag<' in saved.text  # Save shows every problem
+    assert "should have" not in saved.text
+    named = {**left, "c.tag": "vip", "op": "save", "name": ""}
+    unnamed = api.client.post("/audiences/new", data=named)
+    assert unnamed.status_code == 422
+    assert 'id="f-name-problem">Fill in the name<' in unnamed.text
+    assert "Fill in the tag" not in unnamed.text

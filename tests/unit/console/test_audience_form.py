@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from lealta.audiences.definition import load_condition
 from lealta.conditions import BoughtCondition, NextBestCondition, RfmCondition
 from lealta.console import audience_form as form
-from lealta.console.audiences_page import check_rules, read_draft
+from lealta.console.audiences_page import check_rules, read_draft, touched_of
 
 
 def test_bought_and_rfm_rules_read_back_into_valid_conditions() -> None:
@@ -155,3 +157,60 @@ def test_a_next_best_rule_reads_back_and_shows_its_fields() -> None:
     shown = form.fields({"kind": "next_best", "product": "p1"}, [])
     assert [f["name"] for f in shown["fields"]] == ["c.category", "c.product", "c.top"]
     assert "next_best" in shown["kinds"]
+
+
+def test_a_field_of_the_kind_before_is_not_read_into_the_new_kind_of_the_same_name() -> None:
+    posted = {"c.kind": "consent", "c.list": "news", "c.status": "subscribed"}
+    base = {"kind": "list", "list": "news", "status": "subscribed"}
+    assert form.read(posted, base) == {"kind": "consent", "channel": "email"}
+    load_condition(form.read(posted, base))  # a list's status is no consent decision
+
+
+def test_all_and_any_swap_and_keep_their_rules() -> None:
+    rules = [{"kind": "tag", "tag": "vip"}, {"kind": "tag", "tag": "new"}]
+    posted = {"c.kind": "any", "c.0.kind": "tag", "c.0.tag": "vip", "c.1.kind": "tag",
+              "c.1.tag": "new"}  # fmt: skip
+    assert form.read(posted, {"kind": "all", "conditions": rules}) == {
+        "kind": "any", "conditions": rules,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rule", "field", "message"),
+    [
+        ({"kind": "tag", "tag": ""}, "c.tag", "Fill in the tag"),
+        ({"kind": "list", "list": ""}, "c.list", "Fill in the list"),
+        ({"kind": "attribute", "name": "", "op": "equals", "value": "x"}, "c.name",
+         "Fill in the attribute"),
+        ({"kind": "event_count", "event": "", "gte": 1}, "c.event", "Fill in the event"),
+        ({"kind": "stage", "in": []}, "c.in", "Fill in at least one lifecycle stage"),
+        ({"kind": "segment", "in": []}, "c.in", "Fill in at least one RFM segment"),
+        ({"kind": "cluster", "in": []}, "c.in", "Fill in at least one cluster"),
+        ({"kind": "audience", "audience": ""}, "c.audience", "Choose the audience"),
+        ({"kind": "message", "template": "", "action": "clicked"}, "c.template",
+         "Choose the e-mail"),
+        ({"kind": "loyalty_points", "gte": -1}, "c.gte", "“At least (points)” must be 0 or more"),
+        ({"kind": "bought", "measure": "orders", "gte": "many"}, "c.gte",
+         "“At least” must be a number"),
+        ({"kind": "event_count", "event": "Viewed", "gte": 1,
+          "where": [{"property": "", "op": "equals", "value": "x"}]}, "c.where_property",
+         "Fill in the property"),
+        ({"kind": "next_best", "top": 1}, "c.kind",
+         "Give “Category” or “Product id” (one of them)"),
+        ({"kind": "score", "gte": 9, "lte": 2}, "c.kind", "“At least” 9 is above “At most” 2"),
+    ],
+)  # fmt: skip
+def test_each_rule_kind_names_its_empty_or_wrong_field_in_the_builders_words(
+    rule: dict[str, object], field: str, message: str
+) -> None:
+    _, problems = check_rules({"condition": rule})
+    assert [(p.field, p.message) for p in problems] == [(field, message)]
+
+
+def test_the_fields_left_forget_those_of_a_rule_whose_kind_changed() -> None:
+    before = {"condition": {"kind": "all", "conditions": [
+        {"kind": "tag", "tag": ""}, {"kind": "list", "list": ""}]}}  # fmt: skip
+    posted = {"draft": json.dumps(before), "touched": "c.0.tag c.1.list c.1.status",
+              "c.kind": "all", "c.0.kind": "tag", "c.0.tag": "", "c.1.kind": "consent"}  # fmt: skip
+    draft = read_draft(posted)
+    assert touched_of(posted, draft) == {"c.0.tag"}

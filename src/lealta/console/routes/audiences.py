@@ -22,7 +22,6 @@ from lealta.audiences import service
 from lealta.bootstrap import Services
 from lealta.console import audiences_page as page
 from lealta.console.affinity_page import draft_from
-from lealta.console.audience_form import field_of
 from lealta.console.auth import SignedIn, signed_in
 from lealta.console.edits import audit
 from lealta.console.jobs_page import job_context
@@ -54,6 +53,7 @@ def _builder(
     problems: list[page.Problem] | None = None,
     yaml_text: str | None = None,
     notice: str = "",
+    touched: set[str] | None = None,
 ) -> HTMLResponse:
     services = services_of(request)
     audience = None
@@ -68,7 +68,12 @@ def _builder(
         if job_id:
             extra["job"] = _job(services, job_id)
     context = page.builder_context(
-        services, draft, audience=audience, problems=problems, yaml_text=yaml_text
+        services,
+        draft,
+        audience=audience,
+        problems=problems,
+        yaml_text=yaml_text,
+        touched=touched,
     )
     return render(
         request,
@@ -97,7 +102,7 @@ def new(request: Request, user: SignedIn = Depends(signed_in)) -> HTMLResponse:
     """The builder of a new audience, starting from one rule (the Affinity page's links start
     it on who bought an item or whose next-best item it is)."""
     draft = draft_from(request.query_params) or page.new_draft()
-    return _builder(request, user, draft, audience_id=None)
+    return _builder(request, user, draft, audience_id=None, touched=set())
 
 
 @router.get("/audiences/{audience_id:int}", response_class=HTMLResponse)
@@ -112,7 +117,7 @@ def audience(request: Request, audience_id: int, user: SignedIn = Depends(signed
         return _missing(request, user, audience_id)
     saved = request.query_params.get("saved", "")
     notice = f"Saved as version {saved}. Members follow from the next refresh." if saved else ""
-    return _builder(request, user, draft, audience_id=audience_id, notice=notice)
+    return _builder(request, user, draft, audience_id=audience_id, notice=notice, touched=set())
 
 
 def _missing(request: Request, user: SignedIn, audience_id: Any) -> HTMLResponse:
@@ -121,8 +126,8 @@ def _missing(request: Request, user: SignedIn, audience_id: Any) -> HTMLResponse
 
 @router.post("/audiences/new", response_class=HTMLResponse)
 async def post_new(request: Request, user: SignedIn = Depends(signed_in)) -> Response:
-    """The builder's changes (``op``: ``refresh``, ``add|PREFIX``, ``remove|PREFIX``,
-    ``yaml``) or ``save`` (a new audience)."""
+    """The builder's changes (``op``: ``refresh``, ``check``, ``add|PREFIX``,
+    ``remove|PREFIX``, ``yaml``) or ``save`` (a new audience)."""
     return await _post(request, user, None)
 
 
@@ -165,8 +170,11 @@ async def _post(request: Request, user: SignedIn, audience_id: int | None) -> Re
         )
     draft = page.read_draft(posted)
     if op != "save":
+        # "check" (the button without scripts) shows every problem; a change only those of
+        # the fields left so far
+        touched = None if op == "check" else page.touched_of(posted, draft)
         return await run_in_threadpool(
-            lambda: _builder(request, user, draft, audience_id=audience_id)
+            lambda: _builder(request, user, draft, audience_id=audience_id, touched=touched)
         )
     require(user, EDIT, "save an audience")
     if page.check_rules(draft)[1]:  # shown on their rules; nothing to save yet
@@ -178,9 +186,7 @@ async def _post(request: Request, user: SignedIn, audience_id: int | None) -> Re
             _save, services_of(request), user, draft, audience_id
         )
     except (InvalidInput, Conflict) as exc:
-        field = getattr(exc, "field", None) or ""
-        shown = field_of(field) if field.startswith("condition") else field
-        problem = page.Problem(shown, str(exc))
+        problem = page.save_problem(exc)
         status = 422 if isinstance(exc, InvalidInput) else 409
         return await run_in_threadpool(
             lambda: _builder(
