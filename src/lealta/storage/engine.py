@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, create_engine, event
 
+WAL_PAGES = 4_000  # pages in the write-ahead log before it is copied into the database
+
 
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
@@ -16,7 +18,12 @@ def make_engine(url: str, **options: Any) -> Engine:
     application crashes in WAL mode; the busy timeout makes concurrent writers wait instead of
     failing. Each connection keeps up to 64 MB of pages in memory (SQLite's default is 2 MB):
     writing a million runs or events touches index pages all over, and re-reading them from the
-    operating system's cache costs a fifth of the time at that size.
+    operating system's cache costs a fifth of the time at that size. The write-ahead log is
+    copied into the database (a checkpoint, with two ``fsync``) once it holds 4,000 pages
+    (16 MB) rather than SQLite's 1,000: a tracking batch of 2,000 events writes 1,100-1,700, so
+    a checkpoint ran after nearly every batch and copied the pages every batch rewrites (the
+    batch's profiles, the indexes' inner pages) each time. Durability is the same: a commit is
+    in the log before it returns, whatever the checkpoints.
     """
     options.setdefault("json_serializer", json_text)
     options.setdefault("json_deserializer", json_value)
@@ -53,6 +60,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
         "foreign_keys=ON",
         "cache_size=-65536",  # KiB
         "temp_store=MEMORY",
+        f"wal_autocheckpoint={WAL_PAGES}",
     ):
         cursor.execute(f"PRAGMA {pragma}")  # constant text, never user input
     cursor.close()
