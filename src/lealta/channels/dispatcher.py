@@ -102,6 +102,7 @@ from lealta.channels.policy import (
 from lealta.channels.tables import OutboxMessage, Suppression
 from lealta.contacts.profiles import identifiers_by_kind
 from lealta.contacts.tables import Consent, Contact
+from lealta.storage.keyed import one_of
 from lealta.storage.retry import in_transaction
 
 log = logging.getLogger(__name__)
@@ -444,7 +445,9 @@ def _read_batch(
     caps: Sequence[FrequencyCap],
 ) -> _Batch:
     ids = sorted({row.contact_id for row in rows})
-    contact_query = select(*_CONTACT_COLUMNS).where(Contact.id.in_(ids)).order_by(Contact.id)
+    contact_query = (
+        select(*_CONTACT_COLUMNS).where(one_of(session, Contact.id, ids)).order_by(Contact.id)
+    )
     if caps:  # one decision per person at a time, or two workers could both fill the cap
         contact_query = contact_query.with_for_update()
     contacts = {c.id: c for c in session.connection().execute(contact_query)}
@@ -453,7 +456,7 @@ def _read_batch(
     consent: dict[tuple[str, str], str] = {}
     for contact_id, channel, status in session.execute(
         select(Consent.contact_id, Consent.channel, Consent.status)
-        .where(Consent.contact_id.in_(ids))
+        .where(one_of(session, Consent.contact_id, ids))
         .order_by(Consent.id)
     ):
         consent[contact_id, channel] = status  # the newest decision wins
@@ -524,7 +527,10 @@ def _suppressed(session: Session, pairs: set[tuple[str, str]]) -> frozenset[tupl
         by_channel[channel].add(address)
     condition = or_(
         *(
-            and_(Suppression.channel == channel, Suppression.address.in_(sorted(addresses)))
+            and_(
+                Suppression.channel == channel,
+                one_of(session, Suppression.address, sorted(addresses)),
+            )
             for channel, addresses in by_channel.items()
         )
     )
@@ -551,7 +557,7 @@ def _sent_times(
     start = now - max(cap.window for cap in caps)
     found = session.execute(
         select(OutboxMessage.contact_id, OutboxMessage.sent_at, OutboxMessage.channel).where(
-            OutboxMessage.contact_id.in_(contact_ids),
+            one_of(session, OutboxMessage.contact_id, contact_ids),
             OutboxMessage.id.not_in(claimed),
             OutboxMessage.channel.in_(personal),
             or_(

@@ -21,6 +21,7 @@ from lealta.rulesets.service import scoring_model
 from lealta.scoring.rules import ScoringModel
 from lealta.scoring.service import current_score
 from lealta.segmentation.tables import ContactRfm
+from lealta.storage.keyed import one_of
 
 
 def profile(
@@ -72,7 +73,7 @@ def identifiers_by_kind(session: Session, ids: Sequence[str]) -> dict[str, dict[
     found: dict[str, dict[str, list[str]]] = {}
     rows = session.execute(
         select(Identifier.contact_id, Identifier.kind, Identifier.value)
-        .where(Identifier.contact_id.in_(ids))
+        .where(one_of(session, Identifier.contact_id, ids))
         .order_by(Identifier.id)
     )
     for contact_id, kind, value in rows:
@@ -85,7 +86,7 @@ def tags_of(session: Session, ids: Sequence[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     rows = session.execute(
         select(ContactTag.contact_id, ContactTag.tag)
-        .where(ContactTag.contact_id.in_(ids))
+        .where(one_of(session, ContactTag.contact_id, ids))
         .order_by(ContactTag.tag)
     )
     for contact_id, tag in rows:
@@ -153,7 +154,9 @@ def consent_out(row: Consent) -> ConsentOut:
 
 def rfm_of(session: Session, ids: Sequence[str]) -> list[ContactRfm]:
     """The ``contact_rfm`` rows of ``ids``."""
-    return list(session.scalars(select(ContactRfm).where(ContactRfm.contact_id.in_(ids))))
+    return list(
+        session.scalars(select(ContactRfm).where(one_of(session, ContactRfm.contact_id, ids)))
+    )
 
 
 def _rfm(row: ContactRfm | None) -> RfmOut | None:

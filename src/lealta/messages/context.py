@@ -84,6 +84,7 @@ from lealta.messages.render import render_value
 from lealta.orders.tables import Order
 from lealta.rulesets.service import scoring_model
 from lealta.segmentation.tables import ContactRfm
+from lealta.storage.keyed import one_of
 from lealta.vouchers.codes import format_code, normalize_code
 from lealta.vouchers.tables import Voucher
 
@@ -109,7 +110,9 @@ def contexts_for(
         return {}
     contacts = list(
         session.execute(
-            select(*_CONTACT_COLUMNS).where(Contact.id.in_(ids), Contact.erased_at.is_(None))
+            select(*_CONTACT_COLUMNS).where(
+                one_of(session, Contact.id, ids), Contact.erased_at.is_(None)
+            )
         )
     )
     ids = [c.id for c in contacts]
@@ -165,7 +168,9 @@ def _loyalty(session: Session, ids: Sequence[str], stored: Any) -> dict[str, dic
     program = stored.program
     names = [tier.name for tier in program.tiers]
     found: dict[str, dict[str, Any]] = {}
-    for row in session.scalars(select(ContactTier).where(ContactTier.contact_id.in_(ids))):
+    for row in session.scalars(
+        select(ContactTier).where(one_of(session, ContactTier.contact_id, ids))
+    ):
         if row.tier not in names:
             continue  # a tier of an older programme, until the next review
         above = names.index(row.tier) + 1
@@ -309,7 +314,7 @@ def _purchases(session: Session, ids: Sequence[str]) -> dict[str, list[dict[str,
         .over(partition_by=Order.contact_id, order_by=(Order.placed_at.desc(), Order.id.desc()))
         .label("rank")
     )
-    ranked = select(Order.id, rank).where(Order.contact_id.in_(ids)).subquery()
+    ranked = select(Order.id, rank).where(one_of(session, Order.contact_id, ids)).subquery()
     rows = session.scalars(
         select(Order)
         .join(ranked, ranked.c.id == Order.id)
@@ -354,7 +359,7 @@ def _open_vouchers(
     rows = session.scalars(
         select(Voucher)
         .where(
-            Voucher.contact_id.in_(ids),
+            one_of(session, Voucher.contact_id, ids),
             Voucher.redeemed_at.is_(None),
             or_(Voucher.expires_at.is_(None), Voucher.expires_at > now),
         )

@@ -8,6 +8,11 @@ fills the list with ``?`` marks (the text kept per list length), hands the drive
 values and converts the results by the selected columns' own processors (JSON by orjson).
 Other databases get the statement through SQLAlchemy as it is. :func:`delete_keys` is the
 same for deleting rows by key.
+
+:func:`one_of` is the condition for statements built with SQLAlchemy as usual: the keys travel
+as one parameter (a JSON array read with ``json_each`` on SQLite, an array on PostgreSQL), so
+the statement's text is the same whatever their number and SQLAlchemy's compiled cache serves
+it, where ``column.in_(keys)`` writes and names a parameter per key at every execution.
 """
 
 from __future__ import annotations
@@ -16,9 +21,24 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Column, Connection, Select, Table, delete
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import QueryableAttribute, Session
 
-from lealta.storage.bulk import converter
+from lealta.storage.bulk import converter, json_text
 
 CHUNK = 2_000  # keys per query (SQLite's bound-parameter limit is 32,766)
 TEXTS = 64  # statement texts kept per query (one per list length; a worker's batches vary)
@@ -106,6 +126,25 @@ def _processor(kind: Any, dialect: Any) -> Processor:
         return orjson.loads
     processor: Processor = kind.dialect_impl(dialect).result_processor(dialect, None)
     return processor
+
+
+def one_of(
+    where: Session | Connection,
+    column: ColumnElement[Any] | QueryableAttribute[Any],
+    keys: Sequence[Any],
+) -> ColumnElement[bool]:
+    """``column`` is one of ``keys`` (strings or whole numbers), for a statement run through
+    ``where``: ``column IN (SELECT value FROM json_each(?))`` on SQLite, ``column = ANY(?)``
+    on PostgreSQL, the keys one parameter either way."""
+    bind = where.get_bind() if isinstance(where, Session) else where
+    if isinstance(column, QueryableAttribute):
+        column = column.expression
+    if bind.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(keys), type_=ARRAY(column.type)))
+    listed = func.json_each(bindparam(None, json_text(list(keys)), type_=String)).table_valued(
+        "value"
+    )
+    return column.in_(select(listed.c.value))
 
 
 def delete_keys(

@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, func, select
 
 from lealta.contacts.tables import Contact
 from lealta.storage import bulk, keyed
-from lealta.storage.keyed import KeyedSelect, delete_keys
+from lealta.storage.keyed import KeyedSelect, delete_keys, one_of
 from lealta.storage.unit_of_work import UnitOfWork
 
 NOW = dt.datetime(2026, 6, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
@@ -84,3 +84,25 @@ def test_a_statement_without_the_keys_parameter_is_refused(uow: UnitOfWork) -> N
             return  # other databases run the statement as SQLAlchemy does
         with pytest.raises(ValueError, match="keys"):
             wrong.rows(session.connection(), ["a"])
+
+
+def test_one_of_selects_what_in_selects_with_one_parameter_whatever_the_keys(
+    uow: UnitOfWork,
+) -> None:
+    ids = _store(uow, 40_000)  # more keys than SQLite takes as parameters (32,766)
+    with uow.transaction() as session:
+
+        def chosen(keys: list[str]) -> list[str]:
+            query = select(Contact.id).where(one_of(session, Contact.id, keys), Contact.score > 1)
+            compiled = query.compile(dialect=session.get_bind().dialect)
+            assert len(compiled.params) == 2  # the keys, and the score
+            return sorted(session.scalars(query))
+
+        wanted = [*ids[::3], "not-there", 'it\'s "quoted"', "Zoë"]
+        expected = sorted(
+            session.scalars(select(Contact.id).where(Contact.id.in_(ids[::3]), Contact.score > 1))
+        )
+        assert chosen(wanted) == expected
+        assert len(expected) == len(ids[::3]) - 1  # all but the first, score 0
+        assert chosen([]) == []
+        assert chosen([ids[4]]) == [ids[4]]
