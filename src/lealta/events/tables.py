@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, func, text
+from sqlalchemy import Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lealta.storage.base import Base, RowId, utcnow
@@ -40,7 +40,10 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(128), unique=True)
-    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"))
+    # no foreign key (migration 0026): contacts are never deleted and every writer takes the id
+    # from a contact it resolved in the same transaction, so the check per event never failed
+    # but cost the most of any index (PostgreSQL locks the contact's row for each event)
+    contact_id: Mapped[str | None] = mapped_column(String(32))
     anonymous_id: Mapped[str | None] = mapped_column(String(128))
     user_id: Mapped[str | None] = mapped_column(String(128))
     type: Mapped[str] = mapped_column(String(16))

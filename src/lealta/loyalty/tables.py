@@ -57,7 +57,9 @@ class TierChange(Base):
     __table_args__ = (Index("ix_loyalty_tier_changes_contact_time", "contact_id", "changed_at"),)
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
-    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"))
+    # no foreign key, like events (migration 0026): an append-only log of contacts that are
+    # never deleted, written from the review's own contacts
+    contact_id: Mapped[str] = mapped_column(String(32))
     from_tier: Mapped[str | None] = mapped_column(String(64))
     to_tier: Mapped[str | None] = mapped_column(String(64))
     changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
