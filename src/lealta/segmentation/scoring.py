@@ -86,6 +86,51 @@ def quantile_lookup(
     )
 
 
+def quantile_cut_values(
+    table: Any, column: str, *, bins: int, better_high: bool, groups: list[str]
+) -> Any:
+    """Per group, the worst value of ``column`` that reaches each score (``_cut_1`` …).
+
+    Scores never fall as values get better, so a value's score is the highest level whose
+    cut value it equals or beats (see :func:`cut_score`); a level no value reaches (ties
+    skip it) has a null cut. One row per group, or one row without groups.
+    """
+    name = "_score"
+    lookup = quantile_lookup(
+        table, column, bins=bins, better_high=better_high, groups=groups, name=name
+    )
+    value, score = lookup[column], lookup[name]
+    worst = value.min if better_high else value.max
+    cuts = {f"_cut_{column}_{s}": worst(where=score == s) for s in range(1, bins + 1)}
+    if groups:
+        return lookup.group_by(groups).aggregate(**cuts)
+    return lookup.aggregate(**cuts)
+
+
+def cut_score(value: Any, cuts: list[Any], *, better_high: bool) -> Any:
+    """The level ``s`` (1 = first of ``cuts``) of the last cut ``value`` equals or beats.
+
+    Equals :func:`quantile_lookup`'s score for every value counted there; null for a
+    missing value.
+    """
+    import ibis
+
+    reached = [
+        ((value >= cut) if better_high else (value <= cut), ibis.literal(level, "int64"))
+        for level, cut in reversed(list(enumerate(cuts, 1)))
+    ]
+    return ibis.cases(*reached, else_=ibis.null("int64"))
+
+
+def _with_cuts(customers: Any, cuts: Any, groups: list[str]) -> Any:
+    """``customers`` beside its group's cut values (every row beside the one row, without
+    groups)."""
+    columns = [c for c in cuts.columns if c not in groups]
+    if groups:
+        return attach(customers, cuts, groups, columns)
+    return customers.cross_join(cuts)
+
+
 def threshold_score(
     value: Any, *, breaks: tuple[float, ...], better_high: bool, closed: str = "right"
 ) -> Any:
@@ -121,34 +166,37 @@ def add_scores(
     """
     cut_points = cut_points or {}
     dims = ["r", "f", "m"] + (["p"] if "payment" in customers.columns else [])
-    scores: dict[str, Any] = {}
-    quantile: list[str] = []
-    for dim in dims:
-        value = customers[VALUE_COLUMN[dim]]
-        better_high = higher_is_better(dim, options)
-        breaks = options.thresholds.get(dim)
-        if dim in cut_points:
-            cut = cut_points[dim]
-            scores[f"{dim}_score"] = threshold_score(
-                value, breaks=cut.breaks, better_high=better_high, closed=cut.closed
-            )
-        elif breaks:
-            scores[f"{dim}_score"] = threshold_score(value, breaks=breaks, better_high=better_high)
-        else:
-            quantile.append(dim)
-    # Each lookup counts the unscored table, so that no lookup repeats the joins before it.
+    quantile = [d for d in dims if d not in cut_points and not options.thresholds.get(d)]
+    # Each dimension's cut values come from the unscored table; every row is then compared
+    # with its group's cut values, which is cheaper than joining each value's score back.
     base = customers
     for dim in quantile:
-        lookup = quantile_lookup(
+        cuts = quantile_cut_values(
             base,
             VALUE_COLUMN[dim],
             bins=options.bins,
             better_high=higher_is_better(dim, options),
             groups=list(groups),
-            name=f"{dim}_score",
         )
-        customers = attach(customers, lookup, [*groups, VALUE_COLUMN[dim]], [f"{dim}_score"])
-    customers = customers.mutate(**scores) if scores else customers
+        customers = _with_cuts(customers, cuts, list(groups))
+    scores: dict[str, Any] = {}
+    for dim in dims:
+        value = customers[VALUE_COLUMN[dim]]
+        better_high = higher_is_better(dim, options)
+        if dim in quantile:
+            prefix = f"_cut_{VALUE_COLUMN[dim]}_"
+            cuts = [customers[c] for c in customers.columns if c.startswith(prefix)]
+            scores[f"{dim}_score"] = cut_score(value, cuts, better_high=better_high)
+        elif dim in cut_points:
+            cut = cut_points[dim]
+            scores[f"{dim}_score"] = threshold_score(
+                value, breaks=cut.breaks, better_high=better_high, closed=cut.closed
+            )
+        else:
+            breaks = options.thresholds[dim]
+            scores[f"{dim}_score"] = threshold_score(value, breaks=breaks, better_high=better_high)
+    cut_columns = [c for c in customers.columns if c.startswith("_cut_")]
+    customers = customers.mutate(**scores).drop(*cut_columns)
     # Keep the score columns in R, F, M, P order whichever way each was computed.
     rest = [c for c in customers.columns if not c.endswith("_score")]
     return customers.select(*rest, *(f"{d}_score" for d in dims))

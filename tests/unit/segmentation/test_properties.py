@@ -82,3 +82,31 @@ def test_mirrored_scale_is_the_exact_mirror(rows: list[tuple[int, int, int]]) ->
     for column in ("r_score", "f_score", "m_score"):
         assert (low[column] == 6 - high[column]).all()
     assert (low.segment == high.segment).all()
+
+
+def defined_score(values: list[float], value: float, bins: int, better_high: bool) -> int:
+    """The quantile score as the module docstring of ``scoring`` defines it."""
+    if len(set(values)) <= 1:
+        return (bins + 1) // 2
+    worse = sum(1 for v in values if (v < value if better_high else v > value))
+    if worse + values.count(value) == len(values):
+        return bins
+    return 1 + bins * worse // len(values)
+
+
+@quick
+@given(orders_strategy, bins_strategy, st.booleans())
+def test_quantile_scores_follow_their_definition_within_each_group(
+    rows: list[tuple[int, int, int]], bins: int, grouped: bool
+) -> None:
+    orders = frame(rows).assign(region=[f"r{c % 3}" for c, _, _ in rows])
+    result = lealta.rfm(orders, as_of=AS_OF, bins=bins, group=["region"] if grouped else [])
+    for _, members in result.groupby("region") if grouped else [("all", result)]:
+        for value, score, better_high in (
+            ("recency", "r_score", False),
+            ("frequency", "f_score", True),
+            ("monetary", "m_score", True),
+        ):
+            values = members[value].tolist()
+            expected = [defined_score(values, v, bins, better_high) for v in values]
+            assert members[score].tolist() == expected
