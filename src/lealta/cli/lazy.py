@@ -38,7 +38,11 @@ def load_command(name: str, spec: LazyCommand) -> click.Command:
         holder.command(name)(target)
     group = typer.main.get_command(holder)
     assert isinstance(group, TyperGroup)
-    return group.commands[name]
+    command = group.commands[name]
+    from lealta.cli.coercion import defer_adapters
+
+    defer_adapters(command)
+    return command
 
 
 def _nothing() -> None:
@@ -53,6 +57,9 @@ class LazyGroup(TyperGroup):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._listing = False
+        from lealta.cli.coercion import defer_adapters
+
+        defer_adapters(self)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in self.lazy if n not in self.commands)]
