@@ -38,7 +38,9 @@ class ContactTier(Base):
 
     __tablename__ = "contact_tiers"
 
-    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    # no foreign key (migration 0026): reviews write it from contact_rfm, orders and overrides
+    # (each keyed to contacts), and contacts are never deleted
+    contact_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     tier: Mapped[str] = mapped_column(String(64), index=True)
     tier_rank: Mapped[int]
     since: Mapped[dt.date] = mapped_column(Date)
@@ -57,8 +59,8 @@ class TierChange(Base):
     __table_args__ = (Index("ix_loyalty_tier_changes_contact_time", "contact_id", "changed_at"),)
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
-    # no foreign key, like events (migration 0026): an append-only log of contacts that are
-    # never deleted, written from the review's own contacts
+    # no foreign key, like events and contact_tiers (migration 0026): written from the
+    # review's own contacts, which are never deleted
     contact_id: Mapped[str] = mapped_column(String(32))
     from_tier: Mapped[str | None] = mapped_column(String(64))
     to_tier: Mapped[str | None] = mapped_column(String(64))

@@ -1,5 +1,6 @@
-"""Which tables name a contact without a foreign key (migration 0026): only the two
-append-only logs, and the migration keeps their rows and indexes both ways."""
+"""Which tables name a contact without a foreign key (migration 0026): only the three the
+tier review and the tracking processor write set-wise, and the migration keeps their rows and
+indexes both ways."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from lealta.storage.migrate import downgrade, upgrade
 from lealta.storage.tables import Base
 
 NOW = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-LOGS = {"events", "loyalty_tier_changes"}
+UNKEYED = {"events", "loyalty_tier_changes", "contact_tiers"}
 
 # SQLite's reflection skips expression indexes (events by lower-cased name)
 pytestmark = pytest.mark.filterwarnings(
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-def test_only_the_logs_name_a_contact_without_a_foreign_key() -> None:
+def test_only_the_set_wise_tables_name_a_contact_without_a_foreign_key() -> None:
     unkeyed = set()
     for table in Base.metadata.tables.values():
         column = table.c.get("contact_id")
@@ -30,7 +31,7 @@ def test_only_the_logs_name_a_contact_without_a_foreign_key() -> None:
         targets = {key.target_fullname for key in column.foreign_keys}
         if targets != {"contacts.id"}:
             unkeyed.add(table.name)
-    assert unkeyed == LOGS
+    assert unkeyed == UNKEYED
 
 
 def _state(url: str) -> dict[str, object]:
@@ -38,12 +39,12 @@ def _state(url: str) -> dict[str, object]:
     try:
         found: dict[str, object] = {}
         with engine.connect() as connection:
-            for table in sorted(LOGS):
+            for table in sorted(UNKEYED):
                 found[f"{table} rows"] = connection.execute(
-                    text(f"SELECT contact_id FROM {table} ORDER BY id")  # fixed names
+                    text(f"SELECT contact_id FROM {table} ORDER BY contact_id")  # fixed names
                 ).all()
         inspector = inspect(engine)
-        for table in sorted(LOGS):
+        for table in sorted(UNKEYED):
             found[f"{table} keys"] = [
                 (key["referred_table"], key["constrained_columns"])
                 for key in inspector.get_foreign_keys(table)
@@ -94,6 +95,14 @@ def test_the_keys_go_and_come_back_keeping_rows_and_indexes(empty_database_url: 
         )
         connection.execute(
             text(
+                "INSERT INTO contact_tiers (contact_id, tier, tier_rank, since, score_sum,"
+                " program_version, computed_at)"
+                " VALUES ('c1', 'Gold', 3, '2025-01-02', 12, 1, :now)"
+            ),
+            {"now": NOW},
+        )
+        connection.execute(
+            text(
                 "INSERT INTO loyalty_tier_changes (contact_id, from_tier, to_tier, changed_at,"
                 " reason, program_version) VALUES ('c1', NULL, 'Gold', :now, 'score 12', 1)"
             ),
@@ -101,13 +110,14 @@ def test_the_keys_go_and_come_back_keeping_rows_and_indexes(empty_database_url: 
         )
     engine.dispose()
     before = _state(url)
-    assert before["events keys"] == [("contacts", ["contact_id"])]
-    assert before["loyalty_tier_changes keys"] == [("contacts", ["contact_id"])]
+    for table in UNKEYED:
+        assert before[f"{table} keys"] == [("contacts", ["contact_id"])]
 
     upgrade(url)
     after = _state(url)
-    assert after["events keys"] == after["loyalty_tier_changes keys"] == []
-    for table in LOGS:
+    for table in UNKEYED:
+        assert after[f"{table} keys"] == []
+    for table in UNKEYED:
         assert after[f"{table} rows"] == before[f"{table} rows"] == [("c1",)]
         assert after[f"{table} indexes"] == before[f"{table} indexes"]
     assert len(before["events indexes"]) >= 5  # type: ignore[arg-type]
