@@ -60,11 +60,17 @@ def open_inbox(database_url: str, uow: UnitOfWork) -> UnitOfWork:
 
 
 def build(
-    settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = True
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    durable: bool = False,
 ) -> Services:
-    """Services for ``settings`` (the process's settings by default), schema migrated first."""
+    """Services for ``settings`` (the process's settings by default), schema migrated first;
+    ``durable``: a SQLite state database syncs every commit (the worker's, see
+    :func:`lealta.storage.engine.make_engine`)."""
     settings = settings or get_settings()
     if migrate:
         upgrade(settings.database_url)
-    uow = UnitOfWork(make_engine(settings.database_url))
+    uow = UnitOfWork(make_engine(settings.database_url, durable=durable))
     return Services(settings, uow, clock or SystemClock(), open_inbox(settings.database_url, uow))

@@ -159,7 +159,7 @@ def worker_command(
         os.nice(max(0, min(19, nice)))
     parent = parent_pid if parent_pid is not None else os.getppid()
     watch_parent = exit_with_parent or parent_pid is not None
-    services = build()
+    services = build(durable=True)  # applied batches on disk before the inbox forgets them
     processor = Processor(services, poll=poll, channels=configured(services) if send else None)
     why: list[str] = []
 
