@@ -115,9 +115,13 @@ def _settled(page: Any, exact: str) -> None:
 
 
 _FILL_ON_ARRIVAL = """values => new MutationObserver((_, observer) => {
+  const kind = document.getElementById('f-c--1--kind');
   const gte = document.getElementById('f-c--1--gte');
   const lte = document.getElementById('f-c--1--lte');
-  if (!gte || !lte) return;
+  // the score's own fields, as the server sent them: not the new rule's first kind's (an
+  // event count has a gte and lte too), which a late swap elsewhere could show the observer
+  const chosen = kind && kind.selectedIndex >= 0 && kind.options[kind.selectedIndex];
+  if (!gte || !lte || !chosen || chosen.value !== 'score' || !chosen.defaultSelected) return;
   observer.disconnect();
   gte.value = values.gte;
   lte.value = values.lte;
