@@ -36,9 +36,9 @@ from lealta.audiences.schedule import ordered
 from lealta.audiences.tables import Audience
 from lealta.conditions.reads import EVERYTHING, Reads, changed_by, reads
 from lealta.conditions.sql import People, condition_test, live
-from lealta.conditions.views import among
 from lealta.contacts.tables import Contact, ContactList
 from lealta.events.tables import Event
+from lealta.storage.keyed import one_of
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def follow_batch(session: Session, messages: Sequence[dict[str, Any]], *, now: d
     people = session.execute(
         select(Event.contact_id, Contact.created_at >= now)
         .join(Contact, Contact.id == Event.contact_id)
-        .where(among(connection, Event.message_id, message_ids))
+        .where(one_of(connection, Event.message_id, message_ids))
         .distinct()
     ).all()
     follow(
@@ -199,7 +199,7 @@ def _delete(session: Session, audience_id: int, ids: Sequence[str]) -> list[str]
         delete(MEMBERS)
         .where(
             MEMBERS.c.audience_id == audience_id,
-            among(session.connection(), MEMBERS.c.contact_id, ids),
+            one_of(session.connection(), MEMBERS.c.contact_id, ids),
         )
         .returning(MEMBERS.c.contact_id)
     )
@@ -266,6 +266,6 @@ def _follow_list(
                 LISTS.c.list_id == list_id,
                 LISTS.c.source == source,
                 LISTS.c.status == "subscribed",
-                among(session.connection(), LISTS.c.contact_id, exited),
+                one_of(session.connection(), LISTS.c.contact_id, exited),
             )
         )

@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from lealta.automations.definition import EntryRules
 from lealta.automations.service import LIVE
 from lealta.automations.tables import Run
-from lealta.conditions.views import among
 from lealta.contacts.tables import Contact, ContactTag
 from lealta.segmentation.tables import ContactRfm
+from lealta.storage.keyed import one_of
 
 CHUNK = 5000
 GONE = "contact gone"
@@ -81,7 +81,7 @@ def admit(
     few = len(wanted) <= CHUNK
 
     def scope(column: Any) -> list[Any]:
-        return [among(connection, column, wanted)] if few else []
+        return [one_of(connection, column, wanted)] if few else []
 
     sets = _Sets()
     if few:

@@ -25,10 +25,10 @@ from lealta.automations.definition import EventTrigger
 from lealta.automations.service import run_id
 from lealta.automations.tables import Run
 from lealta.automations.triggers import load_live
-from lealta.conditions.views import among
 from lealta.events.tables import Event
 from lealta.scoring.rules import conditions_hold
 from lealta.storage import bulk
+from lealta.storage.keyed import one_of
 
 CHUNK = 5000
 EVENTS = cast(Table, Event.__table__)
@@ -146,7 +146,7 @@ def wake(session: Session, contact_ids: Sequence[str], *, now: dt.datetime) -> i
     if len(ids) <= CHUNK:
         done = connection.execute(
             update(RUNS)
-            .where(among(connection, RUNS.c.contact_id, ids), *later)
+            .where(one_of(connection, RUNS.c.contact_id, ids), *later)
             .values(wake_at=now)
         )
         return int(done.rowcount or 0)
@@ -161,7 +161,7 @@ def wake(session: Session, contact_ids: Sequence[str], *, now: dt.datetime) -> i
     for start in range(0, len(runs), CHUNK):
         connection.execute(
             update(RUNS)
-            .where(among(connection, RUNS.c.id, runs[start : start + CHUNK]))
+            .where(one_of(connection, RUNS.c.id, runs[start : start + CHUNK]))
             .values(wake_at=now)
         )
     return len(runs)

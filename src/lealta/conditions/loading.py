@@ -14,6 +14,7 @@ from sqlalchemy import Connection, column, select, table
 from lealta.conditions.view import OrderView
 from lealta.orders.tables import Order
 from lealta.prediction.tables import ContactPrediction
+from lealta.storage.keyed import one_of
 
 # lealta.audiences.tables and lealta.affinity.tables, by shape (as in lealta.conditions.sql)
 _audiences = table("audiences", column("id"), column("name"))
@@ -28,15 +29,14 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 def orders_of(
-    connection: Connection, ids: Sequence[str], among: Any, now: dt.datetime
+    connection: Connection, ids: Sequence[str], now: dt.datetime
 ) -> dict[str, tuple[OrderView, ...]]:
-    """Each contact's orders placed up to ``now``, oldest first (``among(connection,
-    column, ids)`` is the batch test; see :func:`lealta.conditions.views.among`)."""
+    """Each contact's orders placed up to ``now``, oldest first."""
     if not ids:
         return {}
     rows = connection.execute(
         select(Order.contact_id, Order.placed_at, Order.amount, Order.items)
-        .where(among(connection, Order.contact_id, ids), Order.placed_at <= now)
+        .where(one_of(connection, Order.contact_id, ids), Order.placed_at <= now)
         .order_by(Order.placed_at, Order.id)
     )
     found: dict[str, list[OrderView]] = defaultdict(list)
@@ -46,16 +46,14 @@ def orders_of(
     return {contact_id: tuple(orders) for contact_id, orders in found.items()}
 
 
-def audiences_of(
-    connection: Connection, ids: Sequence[str], among: Any
-) -> dict[str, frozenset[str]]:
+def audiences_of(connection: Connection, ids: Sequence[str]) -> dict[str, frozenset[str]]:
     """The names of the saved audiences each contact is a member of."""
     if not ids:
         return {}
     rows = connection.execute(
         select(_members.c.contact_id, _audiences.c.name)
         .join(_audiences, _audiences.c.id == _members.c.audience_id)
-        .where(among(connection, _members.c.contact_id, ids))
+        .where(one_of(connection, _members.c.contact_id, ids))
     )
     found: dict[str, set[str]] = defaultdict(set)
     for contact_id, name in rows:
@@ -63,9 +61,7 @@ def audiences_of(
     return {contact_id: frozenset(names) for contact_id, names in found.items()}
 
 
-def predictions_of(
-    connection: Connection, ids: Sequence[str], among: Any
-) -> dict[str, dict[str, Any]]:
+def predictions_of(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Each contact's latest predicted ``p_alive``, ``clv`` and ``churn_band`` (contacts the
     latest ``clv`` run did not score are absent)."""
     if not ids:
@@ -76,7 +72,7 @@ def predictions_of(
             ContactPrediction.p_alive,
             ContactPrediction.clv,
             ContactPrediction.churn_band,
-        ).where(among(connection, ContactPrediction.contact_id, ids))
+        ).where(one_of(connection, ContactPrediction.contact_id, ids))
     )
     return {
         contact_id: {"p_alive": p_alive, "clv": clv, "churn_band": band}
@@ -85,7 +81,7 @@ def predictions_of(
 
 
 def next_best_of(
-    connection: Connection, ids: Sequence[str], among: Any
+    connection: Connection, ids: Sequence[str]
 ) -> dict[str, tuple[tuple[str, str], ...]]:
     """Each contact's next-best suggestions, ``(kind, item)`` best rank first (contacts
     without any are absent)."""
@@ -93,7 +89,7 @@ def next_best_of(
         return {}
     rows = connection.execute(
         select(_next_best.c.contact_id, _next_best.c.kind, _next_best.c.item)
-        .where(among(connection, _next_best.c.contact_id, ids))
+        .where(one_of(connection, _next_best.c.contact_id, ids))
         .order_by(_next_best.c.contact_id, _next_best.c.rank)
     )
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    Integer,
     Select,
     String,
     Table,
@@ -37,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.sql.sqltypes import NullType
 
 from lealta.storage.bulk import converter, json_text
 
@@ -140,7 +142,10 @@ def one_of(
     if isinstance(column, QueryableAttribute):
         column = column.expression
     if bind.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(keys), type_=ARRAY(column.type)))
+        kind = column.type
+        if isinstance(kind, NullType):  # a lightweight ``table()``'s column: typed by the keys
+            kind = Integer() if keys and all(isinstance(key, int) for key in keys) else String()
+        return column == any_(bindparam(None, list(keys), type_=ARRAY(kind)))
     listed = func.json_each(bindparam(None, json_text(list(keys)), type_=String)).table_valued(
         "value"
     )

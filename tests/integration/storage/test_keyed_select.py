@@ -7,7 +7,7 @@ import datetime as dt
 from typing import cast
 
 import pytest
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Table, bindparam, column, func, select, table
 
 from lealta.contacts.tables import Contact
 from lealta.storage import bulk, keyed
@@ -106,3 +106,14 @@ def test_one_of_selects_what_in_selects_with_one_parameter_whatever_the_keys(
         assert len(expected) == len(ids[::3]) - 1  # all but the first, score 0
         assert chosen([]) == []
         assert chosen([ids[4]]) == [ids[4]]
+
+
+def test_one_of_on_an_untyped_column_takes_the_keys_type(uow: UnitOfWork) -> None:
+    """A lightweight ``table()``'s columns carry no type; the keys give the array's."""
+    ids = _store(uow, 5)
+    light = table("contacts", column("id"), column("score"))
+    with uow.transaction() as session:
+        by_id = select(light.c.id).where(one_of(session, light.c.id, [ids[1], ids[3]]))
+        by_score = select(light.c.id).where(one_of(session, light.c.score, [1, 2]))
+        assert sorted(session.scalars(by_id)) == [ids[1], ids[3]]
+        assert sorted(session.scalars(by_score)) == [ids[2], ids[4]]
