@@ -25,13 +25,15 @@ from lealta.storage.bulk import insert_rows
 from lealta.storage.keyed import KeyedSelect
 
 Pair = tuple[str, str]  # (kind, normalised value)
-# one kind at a time: a plain IN costs the driver far less than a tuple IN
+# one kind at a time: a plain IN costs the driver far less than a tuple IN; the owner's
+# profile comes with it (the join reads the contact's row anyway)
 _OWNERS = KeyedSelect(
-    select(Identifier.value, Identifier.contact_id, Contact.merged_into)
+    select(Identifier.value, *profiles.COLUMNS)
     .join(Contact, Contact.id == Identifier.contact_id)
     .where(Identifier.kind == bindparam("kind"))
     .where(Identifier.value.in_(bindparam("keys", expanding=True)))
 )
+_MERGED = 1 + [c.key for c in profiles.COLUMNS].index("merged_into")
 
 
 class BatchOwners:
@@ -79,6 +81,7 @@ class BatchOwners:
     def find(self, pair: Pair) -> Profile | None:
         """The live profile owning ``pair``, looked up if not known yet."""
         if pair not in self.owners:
+            self.session.flush()  # an ORM change (a merge, a new contact) may be pending
             self._load({pair})
         return self.live(pair)
 
@@ -101,16 +104,23 @@ class BatchOwners:
         self.owners.clear()
         self.contacts.clear()
 
-    def _load(self, pairs: set[Pair]) -> None:
+    def _load(self, pairs: set[Pair], *, keep: bool = True) -> None:
+        """Find the owners of ``pairs``; with ``keep``, hold the live owners' profiles read
+        with them (those not held already: a held one may have unwritten changes)."""
         by_kind: dict[str, list[str]] = {}
         for kind, value in sorted(pairs):
             by_kind.setdefault(kind, []).append(value)
         connection = self.session.connection()
+        contacts = self.contacts
         for kind, values in by_kind.items():
-            for value, owner, merged_into in _OWNERS.rows(connection, values, kind=kind):
-                self.owners[(kind, value)] = (
-                    owner if merged_into is None else profiles.survivor_id(self.session, owner)
-                )
+            for row in _OWNERS.rows(connection, values, kind=kind):
+                owner = row[1]
+                if row[_MERGED] is not None:
+                    self.owners[(kind, row[0])] = profiles.survivor_id(self.session, owner)
+                    continue
+                self.owners[(kind, row[0])] = owner
+                if keep and owner not in contacts:
+                    contacts[owner] = profiles.from_row(row[1:])
 
     def _create(self, pairs: list[Pair]) -> None:
         now = self.now
@@ -139,7 +149,7 @@ class BatchOwners:
             ],
             skip_conflicts_on=("kind", "value"),
         )
-        self._load(set(pairs))
+        self._load(set(pairs), keep=False)  # ours are held below; a winner's is read after
         lost = [cid for pair, cid in mine.items() if self.owners.get(pair) != cid]
         if lost:
             self.session.execute(delete(Contact).where(Contact.id.in_(lost)))

@@ -12,7 +12,9 @@ never change them in place: a change in place would not be seen.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import compress
+from operator import attrgetter, ne
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
@@ -33,15 +35,16 @@ WRITTEN = (
     "first_seen_at",
     "last_seen_at",
 )
-_READ = KeyedSelect(
-    select(
-        Contact.id,
-        Contact.created_at,
-        Contact.merged_into,
-        *(getattr(Contact, name) for name in WRITTEN),
-    ).where(Contact.id.in_(bindparam("keys", expanding=True)))
+# what a profile is read from, in the order :class:`Profile` takes it (:func:`from_row`)
+COLUMNS = (
+    Contact.id,
+    Contact.created_at,
+    Contact.merged_into,
+    *(getattr(Contact, name) for name in WRITTEN),
 )
+_READ = KeyedSelect(select(*COLUMNS).where(Contact.id.in_(bindparam("keys", expanding=True))))
 CONTACTS = cast(Table, Contact.__table__)
+_SEEN = len(COLUMNS) - 2  # first_seen_at and last_seen_at come last
 
 
 class Profile:
@@ -102,7 +105,7 @@ class Profile:
         now = self._values()
         if now == self._read:
             return ()
-        return tuple(name for name, a, b in zip(WRITTEN, now, self._read, strict=True) if a != b)
+        return tuple(compress(WRITTEN, map(ne, now, self._read)))
 
     def _values(self) -> tuple[Any, ...]:
         return (
@@ -123,13 +126,19 @@ def load(session: Session, ids: Iterable[str]) -> dict[str, Profile]:
         return {}
     found = {}
     for row in _READ.rows(session.connection(), wanted):
-        profile = Profile(*row)
-        # times as the processor compares them (SQLite gives them back without their zone)
-        profile.first_seen_at = _aware(profile.first_seen_at)
-        profile.last_seen_at = _aware(profile.last_seen_at)
-        profile._read = profile._values()
+        profile = from_row(row)
         found[profile.id] = profile
     return found
+
+
+def from_row(row: Sequence[Any]) -> Profile:
+    """The profile of a row of :data:`COLUMNS` (as converted by
+    :class:`lealta.storage.keyed.KeyedSelect`)."""
+    first, last = row[_SEEN], row[_SEEN + 1]
+    # times as the processor compares them (SQLite gives them back without their zone)
+    if (first is not None and first.tzinfo is None) or (last is not None and last.tzinfo is None):
+        row = (*row[:_SEEN], _aware(first), _aware(last))
+    return Profile(*row)
 
 
 def write(session: Session, profiles: Iterable[Profile], *, now: dt.datetime) -> int:
@@ -146,7 +155,9 @@ def write(session: Session, profiles: Iterable[Profile], *, now: dt.datetime) ->
     connection = session.connection()
     written: set[str] = set()
     for names, group in alike.items():
-        rows = [{"id": p.id, **{n: getattr(p, n) for n in names}} for p in group]
+        keys = ("id", *names)
+        values = attrgetter(*keys)
+        rows = [dict(zip(keys, values(p), strict=True)) for p in group]
         update_rows(connection, CONTACTS, rows, key="id", shared={"updated_at": now})
         for profile in group:
             profile._read = profile._values()

@@ -63,13 +63,8 @@ def next_stage(
         When ``current`` is not a stage of the model.
     """
     stage = _stage_of(model, current)
-    here = model.index(stage)
     known = facts if facts is not None else {}
-    for rule in model.named(event):  # the rules that can match it, in order
-        if rule.from_stages and stage not in rule.from_stages:
-            continue
-        if rule.to == stage or (model.index(rule.to) < here and not rule.backward):
-            continue
+    for rule in model.moving(event, stage):  # the rules that may move it, in order
         if rule.holds(event, known):
             return Transition(to=rule.to, from_=stage, rule_id=rule.id)
     return None

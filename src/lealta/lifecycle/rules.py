@@ -106,6 +106,19 @@ class InactivityRule(RuleBase):
     from_stages: list[str] = Field(default_factory=list)
 
 
+class _Moves:
+    """A lifecycle model's candidate rules per event name, type and stage
+    (:meth:`LifecycleModel.moving`); derived from the rules, so any two compare equal."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str | None, str, str], tuple[StageRule, ...]] = {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Moves)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class LifecycleModel(BaseModel):
     """Stages in forward order, the stage of a new contact, and the rules between stages.
 
@@ -122,6 +135,7 @@ class LifecycleModel(BaseModel):
 
     _order: dict[str, int] = PrivateAttr(default_factory=dict)
     _index: RuleIndex[StageRule] = PrivateAttr(default_factory=lambda: RuleIndex(()))
+    _moves: _Moves = PrivateAttr(default_factory=lambda: _Moves())
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:
@@ -151,6 +165,47 @@ class LifecycleModel(BaseModel):
         traits and facts unchecked: :meth:`StageRule.holds`)."""
         # the private state read directly: pydantic's attribute hook is slow on a hot path
         return self.__pydantic_private__["_index"].named(event)  # type: ignore[no-any-return,index]
+
+    def moving(self, event: ScoringEvent, stage: str) -> tuple[StageRule, ...]:
+        """The rules of :meth:`named` that may move a contact in ``stage``, in order: those
+        allowing that stage and leading to another, forward unless ``backward`` (their
+        conditions, traits and facts unchecked). Kept per name, type and stage: most events
+        of a contact already moved leave nothing to test.
+
+        Parameters
+        ----------
+        event
+            The event.
+        stage
+            A stage of the model (the contact's, or ``initial`` for a new contact).
+
+        Returns
+        -------
+        tuple[StageRule, ...]
+            The candidate rules, in model order.
+
+        Raises
+        ------
+        KeyError
+            When ``stage`` is not a stage of the model.
+        """
+        private: dict[str, Any] = self.__pydantic_private__  # type: ignore[assignment]
+        moves: dict[tuple[str | None, str, str], tuple[StageRule, ...]] = private["_moves"].kept
+        key = (event.name, event.type, stage)
+        found = moves.get(key)
+        if found is None:
+            order: dict[str, int] = private["_order"]
+            here = order[stage]
+            if len(moves) >= RuleIndex.LIMIT:
+                moves.clear()
+            found = moves[key] = tuple(
+                rule
+                for rule in self.named(event)
+                if (not rule.from_stages or stage in rule.from_stages)
+                and rule.to != stage
+                and (order[rule.to] > here or rule.backward)
+            )
+        return found
 
     def index(self, stage: str) -> int:
         """The position of ``stage`` in the forward order.

@@ -49,7 +49,11 @@ def on_event(
         start(session, contact, model, at=event.occurred_at, pending=pending)
         return None
     current = contact.lifecycle_stage if _known(model, contact.lifecycle_stage) else None
-    facts = {"orders": _orders(session, contact)} if _needs_orders(named, event) else {}
+    moving = model.moving(event, model.initial if current is None else current)
+    if not moving:  # none may move this person (already there, or not from here)
+        start(session, contact, model, at=event.occurred_at, pending=pending)
+        return None
+    facts = {"orders": _orders(session, contact)} if _needs_orders(moving, event) else {}
     transition = next_stage(model, current, event, facts)
     if transition is None:
         start(session, contact, model, at=event.occurred_at, pending=pending)

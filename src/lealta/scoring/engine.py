@@ -23,6 +23,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # reproducible from the event history.
 ADJUSTED = "Score Adjusted"
 ADJUSTMENT_RULE = "adjustment"
+_ADJUSTED_FOLDED = ADJUSTED.casefold()
 _DAY = timedelta(days=1)
 
 
@@ -119,7 +120,7 @@ class Applied:
 
 def _adjustment(event: ScoringEvent) -> float | None:
     """The points of a ``Score Adjusted`` event (a workflow's or an operator's change)."""
-    if event.name is None or event.name.casefold() != ADJUSTED.casefold():
+    if event.name is None or event.name.casefold() != _ADJUSTED_FOLDED:
         return None
     points = as_number(event.properties.get("points"))
     return points if points is not None and math.isfinite(points) else None

@@ -81,6 +81,8 @@ class ScoringEvent:
     properties: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.occurred_at.tzinfo is UTC:  # already UTC (the processor's times): as it is
+            return
         if self.occurred_at.utcoffset() is None:
             raise InvalidInput(
                 f"event {self.key!r}: occurred_at must be timezone-aware", field="occurred_at"

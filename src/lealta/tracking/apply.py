@@ -135,6 +135,10 @@ class Applier:
         """The profile owning ``found``; created, or merged from several, as needed."""
         if len(found) == 1:
             ((kind, value),) = found.items()
+            owner = self.people.owners.get((kind, value))
+            held = self.people.contacts.get(owner) if owner is not None else None
+            if held is not None and held.merged_into is None:  # most messages: prepared
+                return held
             held = self.people.find((kind, value))
             if held is not None:
                 return held
@@ -395,9 +399,10 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 def _touch(contact: Profile, occurred: dt.datetime) -> None:
+    # a profile's times are aware (:func:`lealta.identity.profiles.load`)
     first = contact.first_seen_at
     last = contact.last_seen_at
-    if first is None or occurred < _aware(first):
+    if first is None or occurred < first:
         contact.first_seen_at = occurred
-    if last is None or occurred > _aware(last):
+    if last is None or occurred > last:
         contact.last_seen_at = occurred

@@ -66,12 +66,13 @@ def decisions(
 
     Categories first, then ``traits.consent`` overriding them channel by channel.
     """
-    found: dict[str, Decision] = {}
-    problems: list[str] = []
     context = message.get("context")
-    context = context if isinstance(context, Mapping) else {}
+    if type(context) is not dict:  # a parsed message's is: the abstract test costs more
+        context = context if isinstance(context, Mapping) else {}
     if not _may_carry(message, context):
         return [], []
+    found: dict[str, Decision] = {}
+    problems: list[str] = []
     consent = context.get("consent")
     preferences = consent.get("categoryPreferences") if isinstance(consent, Mapping) else None
     if isinstance(preferences, Mapping):
@@ -102,10 +103,12 @@ def _may_carry(message: Mapping[str, Any], context: Mapping[str, Any]) -> bool:
     if "consent" in context:
         return True
     traits = context.get("traits")
-    if isinstance(traits, Mapping) and "consent" in traits:
+    if traits is not None and isinstance(traits, Mapping) and "consent" in traits:
         return True
+    if message.get("type") != "identify":
+        return False
     traits = message.get("traits")
-    return message.get("type") == "identify" and isinstance(traits, Mapping) and "consent" in traits
+    return isinstance(traits, Mapping) and "consent" in traits
 
 
 def _traits(

@@ -372,3 +372,35 @@ def test_only_backward_rules_move_back_and_no_rule_moves_in_place(
             if lifecycle.index(transition.to) < lifecycle.index(transition.from_):
                 assert transition.rule_id in backward
             current = transition.to
+
+
+def _first_move(
+    lifecycle: LifecycleModel, current: str | None, event: ScoringEvent, orders: int
+) -> Transition | None:
+    """The documented rule, every rule tested in order (no index, nothing kept)."""
+    stage = lifecycle.initial if current is None else current
+    for rule in lifecycle.rules:
+        allowed = not rule.from_stages or stage in rule.from_stages
+        onward = rule.to != stage and (
+            lifecycle.index(rule.to) > lifecycle.index(stage) or rule.backward
+        )
+        if allowed and onward and rule.applies(event, {"orders": orders}):
+            return Transition(to=rule.to, from_=stage, rule_id=rule.id)
+    return None
+
+
+@quick
+@given(st.one_of(models(backward=True), st.just(DEFAULT)), steps)
+def test_the_rules_kept_per_stage_move_as_testing_every_rule_would(
+    lifecycle: LifecycleModel, history: list[tuple[ScoringEvent, int]]
+) -> None:
+    current: str | None = None
+    for event, orders in history:  # the same model: what it keeps serves the later steps
+        transition = next_stage(lifecycle, current, event, {"orders": orders})
+        assert transition == _first_move(lifecycle, current, event, orders)
+        stage = lifecycle.initial if current is None else current
+        named = [rule.id for rule in lifecycle.named(event)]
+        moving = [rule.id for rule in lifecycle.moving(event, stage)]
+        assert moving == [rule for rule in named if rule in moving]  # in order, a subset
+        if transition is not None:
+            current = transition.to
