@@ -56,8 +56,8 @@ from lealta.contacts.attributes import check_name
 from lealta.errors import InvalidInput
 from lealta.scoring.rules import Condition, describe_errors, load_document
 
-_SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-Slug = Annotated[str, Field(pattern=_SLUG_PATTERN, max_length=100)]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=100)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 

@@ -13,6 +13,7 @@ operation is refused with :class:`EditRefused`, whose message says why.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from lealta.automations.definition import Step, WorkflowDefinition
+from lealta import problem_words as say
+from lealta.automations.definition import SLUG_PATTERN, Step, WorkflowDefinition
 from lealta.errors import InvalidInput
 
 Document = dict[str, Any]
@@ -411,12 +413,18 @@ class Problem:
     """One thing wrong with a definition, where the marketer will see it.
 
     ``place`` is a step id, or ``trigger``, ``entry``, ``goal`` or ``journey``; ``field`` the
-    setting inside it (``duration``, ``branches.1.percent``), when known.
+    setting inside it (``duration``, ``branches.1.percent``), when known; ``message`` says what
+    is wrong with it, to be shown after its name (unless ``named``: a form's sentence that names
+    the field itself). ``detail`` is the validation error it came
+    from, if any, for a form that names the field in its own words
+    (:func:`lealta.problem_words.sentence`).
     """
 
     place: str
     field: str | None
     message: str
+    detail: Mapping[str, Any] | None = dataclasses.field(default=None, compare=False, repr=False)
+    named: bool = dataclasses.field(default=False, compare=False)  # ``message`` names the field
 
 
 _PARTS = ("trigger", "entry", "goal")
@@ -446,9 +454,9 @@ def place_errors(error: ValidationError, document: Mapping[str, Any]) -> list[Pr
             found.extend(_step_problems(data, loc[1], detail))
         elif loc and loc[0] in _PARTS:
             union = loc[0] == "trigger"
-            found.append(Problem(str(loc[0]), _path(loc[1:], union=union), _words(detail)))
+            found.append(Problem(str(loc[0]), _path(loc[1:], union=union), _words(detail), detail))
         elif loc:
-            found.append(Problem("journey", _path(loc, union=False), _words(detail)))
+            found.append(Problem("journey", _path(loc, union=False), _words(detail), detail))
         else:
             context = detail.get("ctx") or {}
             found.append(_graph_problem(str(context.get("error", detail["msg"]))))
@@ -459,12 +467,12 @@ def _step_problems(data: Any, index: int, detail: Any) -> list[Problem]:
     step_id = data.get("id") if isinstance(data, dict) else None
     place = step_id if isinstance(step_id, str) and step_id else f"step {index + 1}"
     if not isinstance(data, dict) or len(detail["loc"]) > 3 or not isinstance(step_id, str):
-        return [Problem(place, _path(detail["loc"][3:], union=False), _words(detail))]
+        return [Problem(place, _path(detail["loc"][3:], union=False), _words(detail), detail)]
     try:  # without its id, a step's errors are not folded into one line: each keeps its field
         _STEP.validate_python({k: v for k, v in data.items() if k != "id"})
     except ValidationError as inner:
         fields = [
-            Problem(place, _path(e["loc"][1:], union=False), _words(e))
+            Problem(place, _path(e["loc"][1:], union=False), _words(e), e)
             for e in inner.errors()
             if e["loc"][-1:] != ("id",) and len(e["loc"]) > 1
         ]
@@ -523,39 +531,14 @@ def _path(loc: Sequence[int | str], *, union: bool) -> str | None:
 
 
 def _words(detail: Any) -> str:
-    """A pydantic error as a sentence a marketer can act on."""
-    kind, context = detail["type"], detail.get("ctx") or {}
-    if kind in ("value_error", "assertion_error") and "error" in context:
+    """A pydantic error as words a marketer can act on, shown after the setting's name."""
+    context = detail.get("ctx") or {}
+    if detail["type"] in ("value_error", "assertion_error") and "error" in context:
         text = _WORKFLOW_PREFIX.sub("", str(context["error"]))
         return _STEP_PREFIX.sub("", text) if not text.startswith("step id") else text
-    simple = {
-        "missing": "is required",
-        "string_too_short": "must not be empty",
-        "string_pattern_mismatch": "use only lower-case letters, digits, - and _",
-        "extra_forbidden": "is not a setting of this kind of step",
-        "int_parsing": "must be a whole number",
-        "int_from_float": "must be a whole number",
-        "int_type": "must be a whole number",
-        "float_parsing": "must be a number",
-        "decimal_parsing": "must be a number",
-        "finite_number": "must be a number",
-        "bool_parsing": "must be yes or no",
-    }
-    if kind in simple:
-        return simple[kind]
-    if kind == "greater_than_equal":
-        return f"must be at least {context.get('ge')}"
-    if kind == "less_than_equal":
-        return f"must be at most {context.get('le')}"
-    if kind == "string_too_long":
-        return f"must be at most {context.get('max_length')} characters"
-    if kind == "too_short":
-        return f"needs at least {context.get('min_length')}"
-    if kind == "literal_error":
-        return f"must be one of {context.get('expected')}"
-    if kind == "union_tag_invalid":
-        return f"{context.get('tag')!r} is not a kind Lealta knows"
-    return str(detail["msg"])
+    if detail["type"] == "string_pattern_mismatch" and context.get("pattern") == SLUG_PATTERN:
+        return "may hold only lower-case letters, digits, - and _"
+    return say.predicate(detail)
 
 
 # -- showing a definition ------------------------------------------------------------------

@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lealta import problem_words as say
 from lealta.audiences import console_queries, counting, service, sizes
 from lealta.audiences.definition import load_condition, time_bound
 from lealta.audiences.explaining import explain
@@ -24,7 +25,6 @@ from lealta.audiences.tables import Audience, AudienceMember
 from lealta.bootstrap import Services
 from lealta.conditions.explain import describe
 from lealta.console import audience_form as form_
-from lealta.console import problem_words as say
 from lealta.console.journey_edit_page import input_id
 from lealta.console.timecharts import Point, Series, lines
 from lealta.contacts.tables import Contact, ContactList

@@ -6,10 +6,12 @@ posted form read back into a definition. Pure."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from lealta import problem_words as say
 from lealta.automations import editing
 from lealta.automations.editing import Problem, arms, following, is_linear
 from lealta.console.journey_edit_form import (
@@ -511,6 +513,34 @@ def _route(name: str, label: str, target: Any, options: list[tuple[str, str]]) -
     }
 
 
+def form_fields(views: Any) -> dict[str, Field]:
+    """Every form field in ``views`` (nested lists and dicts of the page's parts), by name."""
+    found: dict[str, Field] = {}
+    pending = [views]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("name"), str) and "label" in item and "kind" in item:
+                found.setdefault(item["name"], item)
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return found
+
+
+def worded(problem: Problem, fields: Mapping[str, Field]) -> Problem:
+    """``problem`` as a sentence naming its field by the form's label (``Fill in “Event”``)
+    when it came from a validation error about a field on the form; the sentence then names
+    the field itself (``field`` stays, so the problem still lands on its input)."""
+    name = problem_input(problem)
+    shown = fields.get(name) if name else None
+    if problem.detail is None or shown is None or not shown.get("label"):
+        return problem
+    label = str(shown["label"]).removesuffix(": unit")
+    sentence = say.sentence(problem.detail, say.quoted(label), choose=shown["kind"] == "select")
+    return dataclasses.replace(problem, message=sentence, named=True)
+
+
 def place_problems(found: list[Problem]) -> dict[str, list[Problem]]:
     """Problems by the step (or part) they concern."""
     placed: dict[str, list[Problem]] = {}
@@ -594,8 +624,8 @@ def edit_context(
     main, rest = outline(document)
 
     choices = step_choices(main) + step_choices(rest)
-    problems = list(found or [])
-    placed = place_problems(problems)
+    raw = list(found or [])
+    placed = place_problems(raw)
 
     def attach(nodes: list[dict[str, Any]]) -> None:
         for node in nodes:
@@ -610,15 +640,21 @@ def edit_context(
 
     attach(main)
     attach(rest)
+    parts = {
+        "trigger": trigger_fields(document.get("trigger")),
+        "entry": entry_fields(document.get("entry")),
+        "goal": goal_fields(document.get("goal"), ids, templates),
+    }
+    fields = form_fields([parts, main, rest])
+    problems = [worded(problem, fields) for problem in raw]
+    placed = place_problems(problems)
     by_field: dict[str, list[Problem]] = {}
     for problem in problems:
         if name := problem_input(problem):
             by_field.setdefault(name, []).append(problem)
     return {
         "document": document,
-        "trigger": trigger_fields(document.get("trigger")),
-        "entry": entry_fields(document.get("entry")),
-        "goal": goal_fields(document.get("goal"), ids, templates),
+        **parts,
         "outline": main,
         "unreached": rest,
         "step_ids": ids,

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from lealta.console import problem_words as say
+from lealta import problem_words as say
 from lealta.errors import InvalidInput
 from lealta.loyalty.program import LoyaltyProgram, _problem, dump
 from lealta.yaml_input import load_yaml

@@ -139,6 +139,22 @@ def test_an_invalid_split_shows_its_error_on_the_step_and_saves_nothing(api: Api
     assert _version(api) == 1
 
 
+def test_a_wrong_field_is_named_by_its_label_under_it_and_in_the_summary(api: Api) -> None:
+    client = _sign_in(api, "marketer")
+    fields = _fields(client.get(EDIT).text)
+    fields["s.feedback-voucher.valid_days"] = "0"
+    fields["op"] = "save"
+    answer = client.post(EDIT, data=fields, follow_redirects=False)
+    assert answer.status_code == 422
+    page = answer.text
+    under = page[page.index('id="f-s--feedback-voucher--valid_days-problem"') :]
+    sentence = under[under.index(">") + 1 : under.index("</p>")]
+    assert sentence == "“Valid for days” must be 1 or more"  # the label the marketer sees
+    summary = page[page.index('id="summary-heading"') : page.index("</section>")]
+    assert f"feedback-voucher</a>: {sentence}" in summary  # no setting path before it
+    assert _version(api) == 1
+
+
 def test_a_marketer_repoints_a_branch_and_a_step(api: Api) -> None:
     client = _sign_in(api, "marketer")
     page = client.get(EDIT).text

@@ -233,7 +233,7 @@ def test_errors_land_on_the_step_and_setting_they_concern() -> None:
     found = editing.problems(document)
     assert Problem("trigger", "event", "must not be empty") in found
     assert Problem("feedback-voucher", "value", "must be a number") in found
-    assert Problem("feedback-voucher", "valid_days", "must be at least 1") in found
+    assert Problem("feedback-voucher", "valid_days", "must be 1 or more") in found
     window = [p for p in found if p.place == "window"]
     assert window
     assert window[0].field == "duration"
@@ -268,7 +268,7 @@ def test_condition_errors_name_the_condition_setting() -> None:
         {"condition": {"kind": "event_count", "event": "Order Completed", "within_days": 0}},
     )
     assert editing.problems(document) == [
-        Problem("vip", "condition.within_days", "must be at least 1")
+        Problem("vip", "condition.within_days", "must be 1 or more")
     ]
 
     nested = {"kind": "loyalty_tier", "at_least": "Gold", "in": ["Gold"]}

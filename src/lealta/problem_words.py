@@ -1,4 +1,4 @@
-"""Validation problems in the console's words: what pydantic says of a value (``String should
+"""Validation problems in a marketer's words: what pydantic says of a value (``String should
 have at least 1 character``) becomes what a marketer reads beside the field (``Fill in the
 tag``). Every console form words its problems here, so one field reads the same on every page.
 Pure.
@@ -20,6 +20,18 @@ EMPTY = frozenset({"missing", "string_too_short", "too_short", "none_required"})
 _WHOLE = frozenset({"int_parsing", "int_from_float", "int_type", "int_parsing_size"})
 _NUMBER = frozenset({"float_parsing", "float_type", "decimal_parsing", "finite_number"})
 _KIND_PREFIX = re.compile(r"^[a-z_]+ condition: ")
+_BOUNDS = {  # error type: (its context's key, the words)
+    "greater_than_equal": ("ge", "must be {} or more"),
+    "less_than_equal": ("le", "must be {} or less"),
+    "greater_than": ("gt", "must be more than {}"),
+    "less_than": ("lt", "must be less than {}"),
+    "string_too_long": ("max_length", "must be at most {} characters"),
+    "too_long": ("max_length", "may hold at most {}"),
+}
+# errors :func:`predicate` words itself (any other keeps pydantic's message, after a colon)
+_KNOWN = frozenset(
+    {*_WHOLE, *_NUMBER, *_BOUNDS, "string_pattern_mismatch", "extra_forbidden", "bool_parsing"}
+)
 # pydantic's own sentences, for messages that arrive as text only (their error types unknown)
 _RAW = (
     (re.compile(r"String should have at least 1 character"), "must not be empty"),
@@ -51,34 +63,46 @@ def sentence(
         return capital(labelled(_KIND_PREFIX.sub("", str(context["error"])), names or {}))
     if kind in EMPTY:
         return f"{'Choose' if choose else 'Fill in'} {noun}"
-    subject = capital(noun)
-    if kind in _WHOLE:
-        return f"{subject} must be a whole number"
-    if kind in _NUMBER:
-        return f"{subject} must be a number"
-    bounds = {
-        "greater_than_equal": ("ge", "must be {} or more"),
-        "less_than_equal": ("le", "must be {} or less"),
-        "greater_than": ("gt", "must be more than {}"),
-        "less_than": ("lt", "must be less than {}"),
-        "string_too_long": ("max_length", "must be at most {} characters"),
-        "too_long": ("max_length", "may hold at most {}"),
-    }
-    if kind in bounds:
-        key, words = bounds[kind]
-        return f"{subject} {words.format(_number(context.get(key)))}"
     if kind in ("literal_error", "enum"):
         expected = str(context.get("expected", "")).replace("'", "")
         return f"Choose {noun}: {expected}" if expected else f"Choose {noun}"
-    if kind == "string_pattern_mismatch":
-        return f"{subject} holds characters it may not hold"
-    if kind == "extra_forbidden":
-        return f"{subject} is not a setting here"
-    if kind == "bool_parsing":
-        return f"{subject} must be yes or no"
     if kind == "union_tag_invalid":
         return f"“{context.get('tag')}” is not a kind Lealta knows"
-    return f"{subject}: {plain(str(detail.get('msg', '')))}"
+    separator = ": " if kind not in _KNOWN else " "
+    return f"{capital(noun)}{separator}{predicate(detail)}"
+
+
+def predicate(detail: Detail) -> str:
+    """What is wrong with a value, without naming it (``must be 1 or more``): for a page that
+    shows the field's name beside it (the journey editor's problem lists)."""
+    kind = str(detail.get("type", ""))
+    context = detail.get("ctx") or {}
+    if kind in ("value_error", "assertion_error") and "error" in context:
+        return _KIND_PREFIX.sub("", str(context["error"]))
+    if kind == "missing":
+        return "is required"
+    if kind == "too_short" and context.get("min_length"):
+        return f"needs at least {_number(context['min_length'])}"
+    if kind in EMPTY:
+        return "must not be empty"
+    if kind in _WHOLE:
+        return "must be a whole number"
+    if kind in _NUMBER:
+        return "must be a number"
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        return words.format(_number(context.get(key)))
+    if kind in ("literal_error", "enum"):
+        return f"must be one of {context.get('expected')}"
+    if kind == "union_tag_invalid":
+        return f"{context.get('tag')!r} is not a kind Lealta knows"
+    if kind == "string_pattern_mismatch":
+        return "holds characters it may not hold"
+    if kind == "extra_forbidden":
+        return "is not a setting here"
+    if kind == "bool_parsing":
+        return "must be yes or no"
+    return plain(str(detail.get("msg", "")))
 
 
 def labelled(message: str, names: Mapping[str, str]) -> str:

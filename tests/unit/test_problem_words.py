@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from lealta.console import problem_words as say
+from lealta import problem_words as say
 from lealta.errors import InvalidInput
 
 
