@@ -213,7 +213,8 @@ def condition_fields(condition: Any, prefix: str, templates: list[str]) -> dict[
     elif kind == "not":
         view["children"] = [condition_fields(data.get("condition"), f"{prefix}x.", templates)]
     elif kind == "message":
-        fields.append(_select(prefix + "template", "Message", data.get("template"), templates))
+        messages = {"": "Choose a message", **{t: t for t in templates}}
+        fields.append(_select(prefix + "template", "Message", data.get("template"), messages))
         fields.append(
             _select(prefix + "action", "Action", data.get("action"), ["clicked", "opened"])
         )

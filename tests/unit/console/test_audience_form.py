@@ -92,6 +92,9 @@ def test_a_message_rule_offers_the_email_templates_and_a_window_but_no_run_entry
     )
     by_name = {f["name"]: f for f in shown["fields"]}
     assert ("welcome", "welcome") in by_name["c.template"]["options"]
+    # none is chosen yet, and none looks chosen: the first option asks for one
+    assert by_name["c.template"]["options"][0] == ("", "Choose a message")
+    assert by_name["c.template"]["value"] == ""
     assert "c.within_days" in by_name
     event = form.fields({"kind": "event_count", "event": "Viewed", "gte": 1}, [])
     assert not any(f["name"].endswith("since_entered") for f in event["fields"])
