@@ -9,6 +9,8 @@ transaction calls :meth:`PendingRows.write` first.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import chain
+from operator import methodcaller
 from typing import Any, cast
 
 from sqlalchemy import Table
@@ -48,10 +50,10 @@ class PendingRows:
         connection = session.connection()
         groups, self._groups = self._groups, {}
         for (table, unique), rows in groups.items():
-            names = dict.fromkeys(name for row in rows for name in row)
+            names = dict.fromkeys(chain.from_iterable(rows))  # every row's keys, in order
             insert_columns(  # column by column: no dictionary per row
                 connection,
                 table,
-                {name: [row.get(name) for row in rows] for name in names},
+                {name: list(map(methodcaller("get", name), rows)) for name in names},
                 skip_conflicts_on=list(unique) or None,
             )

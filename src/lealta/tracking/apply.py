@@ -48,17 +48,23 @@ from lealta.tracking.messages import parse_time
 log = logging.getLogger(__name__)
 
 
+_IDS = (("anonymousId", "anonymous_id"), ("userId", "user_id"))
+
+
 def identifiers(message: Mapping[str, Any], *, region: str) -> dict[str, str]:
     """The identifiers a message names: anonymous id, user id, e-mail, phone, external ids."""
     found: dict[str, str] = {}
-    for field, kind in (("anonymousId", "anonymous_id"), ("userId", "user_id")):
+    for field, kind in _IDS:
         value = message.get(field)
-        if value and str(value).strip():
-            found[kind] = str(value).strip()
+        if value:
+            text = value.strip() if type(value) is str else str(value).strip()
+            if text:
+                found[kind] = text
     context = message.get("context") or {}
     traits: dict[str, Any] = {}
-    if isinstance(context.get("traits"), dict):
-        traits = context["traits"]
+    given = context.get("traits")
+    if given is not None and isinstance(given, dict):
+        traits = given
     if message.get("type") == "identify" and isinstance(message.get("traits"), dict):
         traits = {**traits, **message["traits"]}
     for kind in ("email", "phone") if traits else ():  # most events carry no traits
