@@ -23,7 +23,7 @@ from lealta.audiences.definition import load_condition, time_bound
 from lealta.audiences.explaining import explain
 from lealta.audiences.tables import Audience, AudienceMember
 from lealta.bootstrap import Services
-from lealta.conditions.explain import describe
+from lealta.conditions.explain import describe, funnel_queries
 from lealta.console import audience_form as form_
 from lealta.console.journey_edit_page import input_id
 from lealta.console.timecharts import Point, Series, lines
@@ -414,6 +414,37 @@ def exact_view(services: Services, condition: Any) -> dict[str, Any]:
         for s in shown:
             s["worst"] = s["lost"] == biggest
     return {"exact": total, "funnel": shown if len(shown) > 1 else [], "first": start}
+
+
+def draft_people(
+    services: Services, draft: dict[str, Any], *, step: str = "", after: str = ""
+) -> dict[str, Any]:
+    """A page of the people an unsaved draft's rules select, behind its exact count or one
+    of its funnel's lines (``step``: who is left after that many rules; the last by
+    default), by contact id after ``after``."""
+    now = services.clock.now()
+    steps = funnel_queries(load_condition(draft["condition"]), now=now)
+    index = len(steps) - 1
+    if step.isdigit() and int(step) < len(steps):
+        index = int(step)
+    with services.uow.transaction() as session:
+        found: list[Member] = members_page(
+            session,
+            Contact.id.in_(steps[index].query),
+            after=after,
+            limit=MEMBERS_PAGE + 1,
+        )
+    page = found[:MEMBERS_PAGE]
+    return {
+        "draft_json": json.dumps(draft),
+        "name": draft.get("name") or "",
+        "step": str(index),
+        "last": index == len(steps) - 1,
+        "rules": [s.label for s in steps[: index + 1]],
+        "members": page,
+        "after": after,
+        "next_after": page[-1].id if len(found) > MEMBERS_PAGE else "",
+    }
 
 
 # -- an audience's page ------------------------------------------------------------------

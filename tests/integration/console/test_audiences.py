@@ -5,6 +5,7 @@ count but not save, the profile lists the person's audiences."""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -103,6 +104,46 @@ def _draft(rules: dict[str, str]) -> str:
     )
 
 
+def _names(page: str) -> list[str]:
+    return sorted(re.findall(r'<a href="/contacts/[0-9a-f]+">([a-z]+)@example.com</a>', page))
+
+
+def test_each_figure_of_an_unsaved_draft_opens_its_people(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lealta.console import audiences_page
+
+    _people(api)
+    csrf = _sign_in(api, "vic@example.com", role="viewer")  # reading is enough
+    data = {**_form(csrf, name=""), "draft": _draft(TWO_RULES), **TWO_RULES}
+    exact = api.client.post("/audiences/preview/exact", data=data).text
+    assert 'formaction="/audiences/preview/people"' in exact
+    assert re.search(r'name="step" value="0"[^>]*>2</button>', exact)  # the funnel's first line
+    everyone = api.client.post("/audiences/preview/people", data=data)
+    assert everyone.status_code == 200
+    assert _names(everyone.text) == ["ana"]  # vip and in Madrid
+    assert "People these rules select" in everyone.text
+    first = api.client.post("/audiences/preview/people", data={**data, "step": "0"}).text
+    assert _names(first) == ["ana", "ben"]  # vip only
+    assert "People left after rule 1" in first
+    # a page at a time: the next page posts the draft again, with the last id seen
+    monkeypatch.setattr(audiences_page, "MEMBERS_PAGE", 1)
+    page_one = api.client.post("/audiences/preview/people", data={**data, "step": "0"}).text
+    after = re.search(r'name="after" value="([0-9a-f]+)"', page_one)
+    draft = re.search(r'name="draft" value="([^"]+)"', page_one)
+    assert after
+    assert draft
+    assert len(_names(page_one)) == 1
+    page_two = api.client.post(
+        "/audiences/preview/people",
+        data={"csrf": csrf, "draft": html.unescape(draft[1]), "step": "0", "after": after[1]},
+    ).text
+    assert sorted(_names(page_one) + _names(page_two)) == ["ana", "ben"]
+    assert 'name="after"' not in page_two  # the last page
+    refused = api.client.post("/audiences/preview/people", data={**data, "csrf": "forged"})
+    assert refused.status_code == 403
+
+
 def test_a_bad_rule_is_shown_on_its_field_and_nothing_is_saved(api: Api) -> None:
     csrf = _sign_in(api, "mia@example.com")
     rules = {**TWO_RULES, "c.1.kind": "score", "c.1.gte": "9", "c.1.lte": "2"}
@@ -134,8 +175,8 @@ def test_the_preview_counts_and_a_save_is_listed(api: Api) -> None:
     assert estimate.status_code == 200
     assert 'data-count="1" data-exact="true"' in estimate.text, estimate.text
     exact = api.client.post("/audiences/preview/exact", data=data)
-    assert 'id="exact-count">1<' in exact.text
-    steps = re.findall(r'<span class="step-left"><strong>(\d+)</strong>', exact.text)
+    assert re.search(r'id="exact-count"><button[^>]*>1</button>', exact.text)
+    steps = re.findall(r'<span class="step-left"><strong><button[^>]*>(\d+)<', exact.text)
     assert steps == ["2", "1"]  # vip: ana and ben; and in Madrid: ana
     saved = api.client.post("/audiences/new", data={**data, "op": "save"}, follow_redirects=False)
     assert saved.status_code == 303, saved.text

@@ -259,6 +259,27 @@ async def preview_exact(request: Request, user: SignedIn = Depends(signed_in)) -
     return render(request, "_audience_exact.html", user=user, problem="", **context)
 
 
+@router.post("/audiences/preview/people", response_class=HTMLResponse)
+async def preview_people(request: Request, user: SignedIn = Depends(signed_in)) -> Response:
+    """The people behind an unsaved draft's exact count, or behind one line of its funnel
+    (``step``), a page at a time (``after``): the builder posts itself here."""
+    posted = {key: str(value) for key, value in (await checked_form(request, user, "read")).items()}
+    draft = page.read_draft(posted)
+    try:
+        context = await run_in_threadpool(
+            page.draft_people,
+            services_of(request),
+            draft,
+            step=posted.get("step", ""),
+            after=posted.get("after", ""),
+        )
+    except LealtaError as exc:
+        return render(
+            request, "audience_draft_people.html", user=user, status=422, problem=str(exc)
+        )
+    return render(request, "audience_draft_people.html", user=user, problem="", **context)
+
+
 @router.get("/audiences/{audience_id:int}/members", response_class=HTMLResponse)
 def members(request: Request, audience_id: int, user: SignedIn = Depends(signed_in)) -> Response:
     """The audience's members (as of its latest refresh), a page at a time."""
