@@ -17,11 +17,14 @@ from itertools import compress
 from operator import attrgetter, ne
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import String, Table, TypeDecorator, bindparam, select, type_coerce
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from lealta.contacts.names import search_name
 from lealta.contacts.tables import Contact
+from lealta.storage.base import Moment
 from lealta.storage.bulk import update_rows
 from lealta.storage.keyed import KeyedSelect
 
@@ -35,16 +38,40 @@ WRITTEN = (
     "first_seen_at",
     "last_seen_at",
 )
+
+
+class _SeenAt(TypeDecorator[dt.datetime]):
+    """A contact's first or last seen time read as an aware UTC datetime, as the processor
+    compares it. SQLite keeps it as text without a zone (SQLAlchemy's format): parsed with its
+    zone at once, where SQLAlchemy's naive datetime and a ``replace`` cost four times more
+    (two a profile, a profile an event). PostgreSQL gives it aware."""
+
+    impl = Moment
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(String() if dialect.name == "sqlite" else Moment)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if type(value) is str:
+            try:
+                return dt.datetime.fromisoformat(value + "+00:00")
+            except ValueError:  # not SQLAlchemy's text: read as SQLAlchemy would, then UTC
+                value = dt.datetime.fromisoformat(value)
+        return _aware(value)
+
+
 # what a profile is read from, in the order :class:`Profile` takes it (:func:`from_row`)
 COLUMNS = (
     Contact.id,
     Contact.created_at,
     Contact.merged_into,
-    *(getattr(Contact, name) for name in WRITTEN),
+    *(getattr(Contact, name) for name in WRITTEN[:-2]),
+    type_coerce(Contact.first_seen_at, _SeenAt()).label("first_seen_at"),
+    type_coerce(Contact.last_seen_at, _SeenAt()).label("last_seen_at"),
 )
 _READ = KeyedSelect(select(*COLUMNS).where(Contact.id.in_(bindparam("keys", expanding=True))))
 CONTACTS = cast(Table, Contact.__table__)
-_SEEN = len(COLUMNS) - 2  # first_seen_at and last_seen_at come last
 
 
 class Profile:
@@ -134,11 +161,7 @@ def load(session: Session, ids: Iterable[str]) -> dict[str, Profile]:
 def from_row(row: Sequence[Any]) -> Profile:
     """The profile of a row of :data:`COLUMNS` (as converted by
     :class:`lealta.storage.keyed.KeyedSelect`)."""
-    first, last = row[_SEEN], row[_SEEN + 1]
-    # times as the processor compares them (SQLite gives them back without their zone)
-    if (first is not None and first.tzinfo is None) or (last is not None and last.tzinfo is None):
-        row = (*row[:_SEEN], _aware(first), _aware(last))
-    return Profile(*row)
+    return Profile(*row)  # the seen-at times aware (:class:`_SeenAt`)
 
 
 def write(session: Session, profiles: Iterable[Profile], *, now: dt.datetime) -> int:

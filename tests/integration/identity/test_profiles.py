@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.dialects import sqlite
 
 from lealta.contacts.tables import Contact
 from lealta.identity import profiles
@@ -76,3 +77,38 @@ def test_a_merged_profile_leads_to_its_survivor(uow: UnitOfWork) -> None:
         with pytest.raises(LookupError):
             profiles.survivor_id(session, "nobody")
         assert session.scalar(select(Contact.merged_into).where(Contact.id == gone)) == kept
+
+
+def test_a_profiles_seen_times_are_read_aware_in_utc(uow: UnitOfWork) -> None:
+    cid = _person(uow, "anon-1")  # last seen T0, first seen never
+    with uow.transaction() as session:
+        profile = profiles.load(session, [cid])[cid]
+        assert profile.first_seen_at is None
+        assert profile.last_seen_at == T0
+        assert profile.last_seen_at.utcoffset() == dt.timedelta(0)
+        profile.first_seen_at = T0 - dt.timedelta(microseconds=1)
+        profiles.write(session, [profile], now=LATER)
+    with uow.transaction() as session:
+        again = profiles.load(session, [cid])[cid]
+        assert again.first_seen_at == T0 - dt.timedelta(microseconds=1)
+        assert again.changed() == ()  # read as written: nothing to write back
+
+
+@pytest.mark.parametrize(
+    ("stored", "read"),
+    [
+        ("2025-03-01 09:00:00.000001", dt.datetime(2025, 3, 1, 9, 0, 0, 1, tzinfo=dt.UTC)),
+        ("2025-03-01 09:00:00", dt.datetime(2025, 3, 1, 9, tzinfo=dt.UTC)),
+        (
+            "2025-03-01T11:00:00+02:00",
+            dt.datetime(2025, 3, 1, 11, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        ),
+    ],
+)
+def test_seen_time_text_not_written_by_sqlalchemy_is_read_too(
+    stored: str, read: dt.datetime
+) -> None:
+    value = profiles._SeenAt().process_result_value(stored, sqlite.dialect())
+    assert value == read
+    assert value is not None
+    assert value.utcoffset() is not None
