@@ -8,8 +8,10 @@ costs one commit:
    attempt counted (``attempts + 1``, compare-and-set on the status and count the claim
    read), and the outcomes of the chunk before are recorded in the same commit. Nothing
    reaches a channel before its ``sending`` mark is committed.
-2. **Send** the chunk's messages one by one, outside any transaction, paced to each channel's
-   rate limit.
+2. **Send** the chunk's messages, outside any transaction: one by one, paced to each
+   channel's rate limit, or, to a channel that takes runs (``send_many``: the e-mail channel,
+   which pipelines them over one SMTP session) and has no rate limit, the chunk's messages
+   for it in one call, each with its own outcome.
 3. **Record** the outcomes in bulk (with the next chunk's start, or in a last transaction):
    the chunk's sent messages ``sent`` with ``sent_at`` and each one's provider id in one
    statement (:mod:`lealta.channels.marks`), and the contacts' ``Message Sent`` events in one
@@ -132,16 +134,25 @@ def send_in_chunks(
                 release(connection, deliveries[first:], now())
                 return
             started = start_sending(connection, deliveries[first : first + max(chunk, 1)])
-        for index, delivery in enumerate(started):
+        index = 0
+        while index < len(started):
             if stop is not None and stop.is_set():
                 with connection.begin():
                     record(connection, done, report, now())
                     unstart(connection, started[index:], now())
                     release(connection, rest, now())
                 return
+            delivery = started[index]
+            channel = channels[delivery.channel]
+            if _sends_runs(channel, pacer, delivery.channel):
+                run = _run_of(started, index)
+                done += send_run(channel, run)
+                index += len(run)
+                continue
             if pacer is not None:
                 pacer.wait(delivery.channel)
-            done.append(send(channels[delivery.channel], delivery))
+            done.append(send(channel, delivery))
+            index += 1
     if done:
         with connection.begin():
             record(connection, done, report, now())
@@ -201,6 +212,39 @@ def send(channel: Channel, delivery: Delivery) -> Outcome:
     except Exception as exc:  # a channel bug or an unexpected library error: retried, logged
         log.exception("channel %s raised on outbox message %s", channel.name, delivery.outbox_id)
         return Outcome(delivery, "retry", f"{type(exc).__name__}: {exc}", exc)
+
+
+def _sends_runs(channel: Channel, pacer: Pacer | None, name: str) -> bool:
+    """Whether ``channel`` takes a run of deliveries at once (``send_many``, the e-mail
+    channel's pipelining) here: not when its rate limit paces each message."""
+    return hasattr(channel, "send_many") and (pacer is None or name not in pacer.rates)
+
+
+def _run_of(deliveries: Sequence[Delivery], start: int) -> Sequence[Delivery]:
+    """The deliveries from ``start`` on that go to the same channel as the first."""
+    end = start + 1
+    while end < len(deliveries) and deliveries[end].channel == deliveries[start].channel:
+        end += 1
+    return deliveries[start:end]
+
+
+def send_run(channel: Channel, deliveries: Sequence[Delivery]) -> list[Outcome]:
+    """Hand ``deliveries`` to ``channel.send_many`` at once; each one's outcome as
+    :func:`send` gives it. Should the call itself fail (a channel bug), each is retried, as
+    :func:`send` retries a message whose channel raised."""
+    try:
+        results = channel.send_many(deliveries)  # type: ignore[attr-defined]
+    except Exception as exc:
+        log.exception("channel %s raised on a run of %d messages", channel.name, len(deliveries))
+        return [Outcome(d, "retry", f"{type(exc).__name__}: {exc}", exc) for d in deliveries]
+    outcomes = []
+    for delivery, result in zip(deliveries, results, strict=True):
+        if isinstance(result, Exception):
+            kind = "failed" if isinstance(result, PermanentChannelError) else "retry"
+            outcomes.append(Outcome(delivery, kind, str(result) or type(result).__name__, result))
+        else:
+            outcomes.append(Outcome(delivery, "sent", str(result)))
+    return outcomes
 
 
 def record(

@@ -25,7 +25,7 @@ import re
 import ssl
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import Any
 
 from lealta.channels.base import Delivery
-from lealta.channels.smtp_pool import SmtpPool, SmtpServer
+from lealta.channels.smtp_pool import ChannelError, SmtpPool, SmtpServer
 from lealta.clock import Clock, SystemClock
 from lealta.config import Settings
 from lealta.errors import InvalidInput, PermanentChannelError
@@ -388,6 +388,45 @@ class EmailChannel:
         self.pool.send(self.sender.address, composed.recipient, composed.data)
         self._note(delivery.idempotency_key, composed.message_id)
         return composed.message_id
+
+    def send_many(self, deliveries: Sequence[Delivery]) -> list[str | ChannelError]:
+        """Send ``deliveries`` over one SMTP session, each message's text in the same write as
+        the next one's envelope (:meth:`SmtpPool.send_many`); for each, its ``Message-ID``
+        (the first one again for a key sent before) or the channel error :meth:`send` would
+        have raised."""
+        results: list[str | ChannelError] = [""] * len(deliveries)
+        first: dict[str, int] = {}  # a key twice in the run: sent once
+        going: list[tuple[int, str, Composed]] = []
+        for position, delivery in enumerate(deliveries):
+            key = delivery.idempotency_key
+            with self._lock:
+                known = self._sent.get(key)
+                if known is not None:
+                    self._sent.move_to_end(key)
+            if known is not None:
+                results[position] = known
+            elif key not in first:
+                first[key] = position
+                try:
+                    composed = compose(
+                        delivery, sender=self.sender, reply_to=self.reply_to, now=self._clock.now()
+                    )
+                except PermanentChannelError as exc:
+                    results[position] = exc
+                    continue
+                going.append((position, key, composed))
+        errors = self.pool.send_many(
+            self.sender.address, [(composed.recipient, composed.data) for _, _, composed in going]
+        )
+        for (position, key, composed), error in zip(going, errors, strict=True):
+            if error is None:
+                self._note(key, composed.message_id)
+            results[position] = composed.message_id if error is None else error
+        for position, delivery in enumerate(deliveries):
+            earlier = first.get(delivery.idempotency_key, position)
+            if earlier != position:
+                results[position] = results[earlier]
+        return results
 
     def close(self) -> None:
         """Close the SMTP sessions."""

@@ -9,7 +9,9 @@ retry is safe because nothing of the message had been sent; once the message tex
 wire a failure is reported instead, since the server may have taken it.
 
 When the server offers ``PIPELINING`` (RFC 2920) the envelope (``MAIL``, ``RCPT``, ``DATA``)
-goes out in one write, which saves two round trips per message.
+goes out in one write, which saves two round trips per message; :meth:`SmtpPool.send_many`
+also writes each message's text together with the next message's envelope, so a run of
+messages costs one write and one wait for the server per message.
 
 Failures come out as channel errors: a ``4xx`` reply, a refused or dropped connection, a timeout,
 a TLS or login failure are :class:`TransientChannelError`; a ``5xx`` reply to the message's own
@@ -26,7 +28,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
@@ -36,6 +38,7 @@ from lealta.errors import PermanentChannelError, TransientChannelError
 Security = Literal["none", "starttls", "tls"]
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+ChannelError = TransientChannelError | PermanentChannelError
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,76 @@ class SmtpPool:
             self._release(session)
             return
         raise AssertionError("unreachable: the second attempt always returns or raises")
+
+    def send_many(
+        self,
+        sender: str,
+        messages: Sequence[tuple[str, bytes]],
+        *,
+        options: Sequence[str] = (),
+    ) -> list[ChannelError | None]:
+        """Hand each of ``messages`` (recipient, message, as for :meth:`send`) to the relay
+        over one session; for each, ``None`` when the relay took it, else the channel error
+        :meth:`send` would have raised.
+
+        With ``PIPELINING`` a message's text goes out in the same write as the next message's
+        envelope (RFC 2920 lets message text open a group and ``DATA`` close one), so each
+        message costs one write and one wait for the server instead of two. No text is
+        written before the server has answered its ``DATA`` with ``354``. When the session
+        ends (``421``, a dropped connection), the messages whose text was not on the wire yet
+        are tried once more on a fresh session, as :meth:`send` does for one message; the one
+        whose text was, is reported failed, since the server may have taken it.
+        """
+        results: list[ChannelError | None] = [None] * len(messages)
+        todo: list[_Pending] = []
+        for index, (recipient, message) in enumerate(messages):
+            try:
+                envelope = _envelope(sender, recipient, options)
+            except PermanentChannelError as exc:
+                results[index] = exc
+                continue
+            todo.append(_Pending(index, envelope, _LEADING_DOT.sub(b"..", message) + b".\r\n"))
+        for attempt in (1, 2):
+            if not todo:
+                break
+            session = self._acquire(probe=attempt > 1)
+            if not session.pipelining:
+                self._release(session)
+                for pending in todo:
+                    results[pending.index] = self._send_one(sender, messages[pending.index])
+                break
+            reused = session.used > 0
+            try:
+                done, todo, ended = _pipeline(session, todo)
+            except BaseException:  # interrupted mid-transaction: the session's state is unknown
+                self._discard(session)
+                raise
+            if ended is None:
+                self._release(session)
+            else:
+                self._discard(session)
+            for index, failure in done:
+                results[index] = None if failure is None else self._error(failure)
+            if ended is not None and todo and not (reused and attempt == 1):
+                for pending in todo:
+                    results[pending.index] = self._error(ended)
+                break
+        return results
+
+    def _send_one(self, sender: str, message: tuple[str, bytes]) -> ChannelError | None:
+        try:
+            self.send(sender, message[0], message[1])
+        except (TransientChannelError, PermanentChannelError) as exc:
+            return exc
+        return None
+
+    def _error(self, failure: _Refused | _Broken) -> ChannelError:
+        if isinstance(failure, _Refused):
+            return _channel_error(failure, self.server)
+        return TransientChannelError(
+            f"SMTP connection to {self.server.describe()} failed during "
+            f"{failure.stage}: {_describe(failure.error)}"
+        )
 
     def close(self) -> None:
         """Say ``QUIT`` to every idle session; sessions in use close when handed back."""
@@ -353,6 +426,103 @@ def _transact(session: _Session, envelope: bytes, payload: bytes) -> None:
             raise _Refused(stage, code, reply)
     except (smtplib.SMTPException, OSError) as exc:
         raise _Broken(stage, exc) from exc
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A message of :meth:`SmtpPool.send_many`: its place, envelope and dot-stuffed text."""
+
+    index: int
+    envelope: bytes
+    payload: bytes
+
+
+_Outcome = tuple[int, "_Refused | _Broken | None"]
+
+
+def _pipeline(
+    session: _Session, todo: Sequence[_Pending]
+) -> tuple[list[_Outcome], list[_Pending], _Refused | _Broken | None]:
+    """``todo`` sent on ``session`` (which offers ``PIPELINING``), each write holding the text
+    of the message whose ``DATA`` was just accepted and the next envelope. Returns each
+    finished message's place and failure (``None``: taken), the messages whose text was not
+    sent when the session ended, and why it ended (``None``: it did not)."""
+    smtp = session.smtp
+    done: list[_Outcome] = []
+    following = iter(todo)
+    writing: list[bytes] = []
+    expected: list[tuple[str, _Pending]] = []
+
+    def start(pending: _Pending | None) -> None:
+        if pending is not None:
+            session.used += 1
+            writing.append(pending.envelope)
+            expected.extend((stage, pending) for stage in ("MAIL", "RCPT", "DATA"))
+
+    start(next(following, None))
+    while expected:
+        group, writing = b"".join(writing), []
+        asked, expected = expected, []
+        envelope: list[tuple[int, bytes]] = []
+        at = 0
+        try:
+            smtp.send(group)
+            for at, (stage, pending) in enumerate(asked):
+                code, reply = smtp.getreply()
+                if code == 421:  # the server is closing the session
+                    if stage == "message":
+                        done.append((pending.index, _Refused(stage, code, reply)))
+                        at += 1
+                    return done, _unsent(asked[at:], following), _Refused(stage, code, reply)
+                if stage == "message":
+                    failed = None if code == 250 else _Refused(stage, code, reply)
+                    done.append((pending.index, failed))
+                    if failed is not None:
+                        writing.append(b"RSET\r\n")
+                        expected.append(("RSET", pending))
+                elif stage == "RSET" and code != 250:
+                    ended = _Refused(stage, code, reply)
+                    return done, _unsent(asked[at + 1 :], following), ended
+                elif stage in ("MAIL", "RCPT", "DATA"):
+                    envelope.append((code, reply))
+                    if stage == "DATA":
+                        _after_envelope(pending, envelope, done, writing, expected)
+                        envelope = []
+        except (smtplib.SMTPException, OSError) as exc:
+            for stage, pending in asked[at:]:
+                if stage == "message":  # its text is on the wire: the server may have it
+                    done.append((pending.index, _Broken(stage, exc)))
+            return done, _unsent(asked[at:], following), _Broken("MAIL", exc)
+        start(next(following, None))
+    return done, [], None
+
+
+def _after_envelope(
+    pending: _Pending,
+    replies: list[tuple[int, bytes]],
+    done: list[_Outcome],
+    writing: list[bytes],
+    expected: list[tuple[str, _Pending]],
+) -> None:
+    """What follows a message's envelope replies: its text, or its refusal and a reset."""
+    stage = _first_failure(replies)
+    if not stage:
+        writing.append(pending.payload)
+        expected.append(("message", pending))
+        return
+    if replies[-1][0] == 354:  # a server that took DATA without a recipient
+        writing.append(b".\r\n")
+        expected.append(("end", pending))
+    code, reply = replies[("MAIL", "RCPT", "DATA").index(stage)]
+    done.append((pending.index, _Refused(stage, code, reply)))
+    writing.append(b"RSET\r\n")
+    expected.append(("RSET", pending))
+
+
+def _unsent(asked: Sequence[tuple[str, _Pending]], following: Iterator[_Pending]) -> list[_Pending]:
+    """The messages of ``asked`` whose text was not sent yet, then all of ``following``."""
+    started = {id(p): p for stage, p in asked if stage in ("MAIL", "RCPT", "DATA")}
+    return [*started.values(), *following]
 
 
 def _first_failure(replies: list[tuple[int, bytes]]) -> str:
