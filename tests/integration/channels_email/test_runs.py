@@ -151,3 +151,13 @@ def test_a_message_whose_text_reached_a_dropped_session_is_reported_not_sent_aga
     # with it, but not its text
     assert len(texts) == 1
     assert b"X-Lealta-Message: 1" in texts[0]
+
+
+def test_lines_starting_with_a_dot_arrive_as_written(mailroom: Mailroom, smtp_port: int) -> None:
+    text = ".hidden config\nplain line\n..two dots\n"
+    with channel_for(smtp_port) as channel:
+        channel.send(delivery("k1", outbox_id=1, text=text))
+        channel.send_many([delivery("k2", outbox_id=2, text=text), delivery("k3", outbox_id=3)])
+    bodies = [r.message.get_body(("plain",)) for r in mailroom.received]
+    texts = [body.get_content().replace("\r\n", "\n") if body else None for body in bodies]
+    assert texts == [text, text, "Hello Anna"]
