@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -79,8 +81,9 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _group(number: Decimal, decimals: int) -> str:
-    _code, primary = _language()
+def _group(number: Decimal, decimals: int, primary: str | None = None) -> str:
+    if primary is None:
+        primary = _language()[1]
     mark, thousands = _NUMBERS.get(primary, _NUMBERS["en"])
     text = f"{abs(number):,.{decimals}f}"
     whole, _, fraction = text.partition(".")
@@ -102,13 +105,31 @@ def money(value: Any, currency: Any = "EUR") -> str:
     fr, es, pt), ``R$ 12,50`` (pt-BR)."""
     if _missing(value):
         return ""
+    language = _language()
+    if type(value) in _PLAIN_AMOUNTS and type(currency) is str:
+        # a mailing shows the same few prices to everyone: each is worked out once
+        with suppress(TypeError):  # not hashable after all (a signalling NaN)
+            return _money(value, currency, language)
+    return _money_of(value, currency, language)
+
+
+# Values whose text, and so whose amount, never changes: the only ones remembered.
+_PLAIN_AMOUNTS = frozenset({int, float, str, Decimal})
+
+
+@lru_cache(maxsize=4096, typed=True)  # 1, 1.0 and "1" kept apart
+def _money(value: Any, currency: str, language: tuple[str, str]) -> str:
+    return _money_of(value, currency, language)
+
+
+def _money_of(value: Any, currency: Any, language: tuple[str, str]) -> str:
     found = _decimal(value)
     if found is None:
         return str(value)
     code = str(currency or "EUR").upper()
-    amount = _group(found, 0 if code in _NO_DECIMALS else 2)
+    amount = _group(found, 0 if code in _NO_DECIMALS else 2, language[1])
     symbol = _SYMBOLS.get(code, code)
-    full, primary = _language()
+    full, primary = language
     if full in _SYMBOL_FIRST or primary in _SYMBOL_FIRST:
         gap = "" if primary == "en" and len(symbol) == 1 else " "
         return f"{symbol}{gap}{amount}"

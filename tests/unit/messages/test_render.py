@@ -230,3 +230,13 @@ def test_formatting_filters_leave_missing_values_empty() -> None:
 def test_text_without_template_markers_renders_unchanged_but_for_line_ends(text: str) -> None:
     expected = text.replace("\r\n", "\n").replace("\r", "\n")
     assert render({"text": text}, {})["text"] == expected
+
+
+def test_the_same_amount_reads_in_each_readers_language_and_as_its_own_value() -> None:
+    body = {"text": "{{ i | money }} {{ f | money('JPY') }} {{ s | money }} {{ x | money }}"}
+    values = {"i": 1, "f": 1.0, "s": "1.0", "x": "x"}
+    english = render(body, {**values, "contact": {"language": "en"}})["text"]
+    german = render(body, {**values, "contact": {"language": "de"}})["text"]
+    assert english == "€1.00 ¥1 €1.00 x"
+    assert german == "1,00 € 1 ¥ 1,00 € x"
+    assert render(body, {**values, "contact": {"language": "en"}})["text"] == english
