@@ -139,14 +139,20 @@ def test_an_invalid_split_shows_its_error_on_the_step_and_saves_nothing(api: Api
     assert _version(api) == 1
 
 
-def test_a_wrong_field_is_named_by_its_label_under_it_and_in_the_summary(api: Api) -> None:
+def _refused(api: Api, name: str, value: str) -> str:
+    """The page answering a save of the journey with the field ``name`` set to ``value``,
+    which must be refused."""
     client = _sign_in(api, "marketer")
     fields = _fields(client.get(EDIT).text)
-    fields["s.feedback-voucher.valid_days"] = "0"
+    fields[name] = value
     fields["op"] = "save"
     answer = client.post(EDIT, data=fields, follow_redirects=False)
     assert answer.status_code == 422
-    page = answer.text
+    return answer.text
+
+
+def test_a_wrong_field_is_named_by_its_label_under_it_and_in_the_summary(api: Api) -> None:
+    page = _refused(api, "s.feedback-voucher.valid_days", "0")
     under = page[page.index('id="f-s--feedback-voucher--valid_days-problem"') :]
     sentence = under[under.index(">") + 1 : under.index("</p>")]
     assert sentence == "“Valid for days” must be 1 or more"  # the label the marketer sees
@@ -208,13 +214,8 @@ def test_a_new_splits_branch_is_pointed_elsewhere_before_saving(api: Api) -> Non
 
 
 def test_a_target_that_is_no_step_shows_the_validators_error_on_its_step(api: Api) -> None:
-    client = _sign_in(api, "marketer")
-    fields = _fields(client.get(EDIT).text)
-    fields["s.interacted.else"] = "gone"
-    fields["op"] = "save"
-    answer = client.post(EDIT, data=fields, follow_redirects=False)
-    assert answer.status_code == 422
-    step = answer.text[answer.text.index('id="step-interacted"') :]
+    page = _refused(api, "s.interacted.else", "gone")
+    step = page[page.index('id="step-interacted"') :]
     card = step[: step.index('class="arms"')]
     assert "else refers to unknown step &#39;gone&#39;" in card
     assert (
@@ -222,7 +223,7 @@ def test_a_target_that_is_no_step_shows_the_validators_error_on_its_step(api: Ap
         in card
     )
     assert '<option value="gone" selected>gone (not a step of this journey)</option>' in card
-    assert '<a href="#step-interacted">interacted</a>' in answer.text  # the summary links to it
+    assert '<a href="#step-interacted">interacted</a>' in page  # the summary links to it
     assert _version(api) == 1
 
 
