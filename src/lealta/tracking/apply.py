@@ -163,39 +163,36 @@ class Applier:
 
     def apply(self, message: Mapping[str, Any]) -> None:
         """Apply one normalised message."""
-        if message["type"] == "alias":
+        kind = message["type"]
+        if kind == "alias":
             self._alias(message)
             return
-        found = self._named.get(message["messageId"])
+        key = message["messageId"]
+        found = self._named.get(key)
         if found is None:
             found = identifiers(message, region=self.region)
         contact = self.contact_for(found)
         occurred = parse_time(message["timestamp"])
         properties = _properties(message)
-        seen = ScoringEvent(
-            key=message["messageId"],
-            occurred_at=occurred,
-            type=message["type"],
-            name=_name(message),
-            properties=properties,
-        )
+        name = str(message["event"]) if kind == "track" else _name(message)
+        seen = ScoringEvent(key, occurred, kind, name, properties)
         notes: dict[str, Any] = {}
         self._consent(contact, message, occurred, notes)
-        if seen.type == "identify":
-            traits = {k: v for k, v in seen.properties.items() if k != "consent"}
+        if kind == "identify":
+            traits = {k: v for k, v in properties.items() if k != "consent"}
             self._traits(contact, traits, notes)
-        elif seen.type == "track":
+        elif kind == "track":
             self._well_known(contact, seen, notes)
         received = self._received.get(message["receivedAt"])
         if received is None:
             received = self._received[message["receivedAt"]] = parse_time(message["receivedAt"])
         self.pending.events.add(
-            seen.key,
+            key,
             contact.id,
             message.get("anonymousId"),
             message.get("userId"),
-            seen.type,
-            seen.name,
+            kind,
+            name,
             properties,  # a copy of the message's own, read by the rules and never changed
             _context(message, notes),
             occurred,
