@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.orm import Session
@@ -25,15 +25,24 @@ from lealta.storage.bulk import insert_rows
 from lealta.storage.keyed import KeyedSelect
 
 Pair = tuple[str, str]  # (kind, normalised value)
-# one kind at a time: a plain IN costs the driver far less than a tuple IN; the owner's
-# profile comes with it (the join reads the contact's row anyway)
-_OWNERS = KeyedSelect(
-    select(Identifier.value, *profiles.COLUMNS)
-    .join(Contact, Contact.id == Identifier.contact_id)
-    .where(Identifier.kind == bindparam("kind"))
-    .where(Identifier.value.in_(bindparam("keys", expanding=True)))
-)
+
+
+def _owners(*columns: Any) -> KeyedSelect:
+    """``columns`` of the identifiers of one kind (a plain IN costs the driver far less than a
+    tuple IN) and of their contacts."""
+    return KeyedSelect(
+        select(Identifier.value, *columns)
+        .join(Contact, Contact.id == Identifier.contact_id)
+        .where(Identifier.kind == bindparam("kind"))
+        .where(Identifier.value.in_(bindparam("keys", expanding=True)))
+    )
+
+
+# the owner's profile comes with it: the join reads the contact's row anyway
+_OWNERS = _owners(*profiles.COLUMNS)
 _MERGED = 1 + [c.key for c in profiles.COLUMNS].index("merged_into")
+# the owners alone (the people just created: their profiles are known without reading them)
+_OWNERS_ONLY = _owners(Identifier.contact_id, Contact.merged_into)
 
 
 class BatchOwners:
@@ -112,10 +121,11 @@ class BatchOwners:
             by_kind.setdefault(kind, []).append(value)
         connection = self.session.connection()
         contacts = self.contacts
+        query, merged = (_OWNERS, _MERGED) if keep else (_OWNERS_ONLY, 2)
         for kind, values in by_kind.items():
-            for row in _OWNERS.rows(connection, values, kind=kind):
+            for row in query.rows(connection, values, kind=kind):
                 owner = row[1]
-                if row[_MERGED] is not None:
+                if row[merged] is not None:
                     self.owners[(kind, row[0])] = profiles.survivor_id(self.session, owner)
                     continue
                 self.owners[(kind, row[0])] = owner
