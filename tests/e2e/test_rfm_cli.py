@@ -98,6 +98,29 @@ def test_other_input_formats_give_the_same_scores(tmp_path: Path, suffix: str) -
     pd.testing.assert_frame_equal(pd.read_csv(base), pd.read_csv(other))
 
 
+@pytest.mark.parametrize("purchase", ["order", "day", "row"])
+def test_parquet_is_cleaned_counted_and_scored_like_the_same_csv(
+    tmp_path: Path, purchase: str
+) -> None:
+    """Parquet counts its kept rows as its total less the rejected ones (no count per row):
+    the report and the customers must match the CSV's, where every row is counted. The
+    sample has invoices of several lines of which some are rejected (cancellations, zero
+    prices, missing customers)."""
+    import lealta
+
+    csv = DATA / "online_retail_sample.csv.gz"
+    parquet = tmp_path / "orders.parquet"
+    pd.read_csv(csv, dtype=str).to_parquet(parquet)
+    from_csv = lealta.rfm(csv, purchase=purchase)
+    from_parquet = lealta.rfm(parquet, purchase=purchase)
+    report = {k: from_parquet.attrs["lealta"][k] for k in ("rows_read", "rows_kept", "rejected")}
+    assert report == {k: from_csv.attrs["lealta"][k] for k in report}
+    assert report["rows_read"] == 30_000
+    assert report["rows_kept"] + sum(report["rejected"].values()) == 30_000
+    assert set(report["rejected"]) >= {"missing_customer", "cancelled"}
+    pd.testing.assert_frame_equal(from_csv, from_parquet)
+
+
 def test_a_misspelled_column_is_one_clear_message(tmp_path: Path) -> None:
     code, stdout, stderr = rfm(DATA / "rfm_data_orders.csv.gz", "--customer", "custmer_id")
     assert code == 2

@@ -23,7 +23,12 @@ def purchase_key(clean: Any, options: RFMOptions, has_order: bool) -> Any:
 
 
 def aggregate_rows(
-    clean: Any, options: RFMOptions, groups: tuple[str, ...], has_order: bool
+    clean: Any,
+    options: RFMOptions,
+    groups: tuple[str, ...],
+    has_order: bool,
+    *,
+    count_kept: bool = True,
 ) -> Any:
     """One pass over the rows: per (reason, group…, customer) the row count and sums.
 
@@ -36,38 +41,57 @@ def aggregate_rows(
     The first and last purchase are kept as dates from the first level on (the minimum of the
     dates is the date of the minimum, as a date only grows with its timestamp): narrower
     per-purchase rows, about 0.4 CPU s less on ten million orders than two timestamps.
+
+    ``count_kept=False`` (for an input whose row total is known without reading it, such as
+    Parquet's metadata) counts only the rejected rows: ``rows`` is 0 for kept rows, whose
+    number is then the total less the rejected rows. The per-purchase level then has no row
+    count at all: a rejected row adds 1 to the purchase's sum instead of its amount (its
+    amount counts nowhere), so the sum of a rejected group is its number of rows. One
+    aggregate less per purchase, about 1 CPU s less on ten million orders (single thread,
+    busy machine). A rejected group's ``revenue`` is never read.
     """
     import ibis
 
     key = purchase_key(clean, options, has_order)
     keys = ["reason", *groups, "customer_id"]
     extras = [c for c in ("email", "name", "first_name", "last_name") if c in clean.columns]
-    if key is None:
+    if key is None:  # one row is one purchase: the purchase count is the row count
         per_customer = clean.group_by(keys).aggregate(
-            **_row_aggregates(clean, extras), purchases=clean.count()
+            **_row_aggregates(clean, extras, True), purchases=clean.count()
         )
     else:
         per_purchase = clean.group_by([*keys, key.name("_purchase")]).aggregate(
-            **_row_aggregates(clean, extras)
+            **_row_aggregates(clean, extras, count_kept)
         )
         per_customer = per_purchase.group_by(keys).aggregate(
-            rows=per_purchase.rows.sum().cast("int64"),
             first_purchase=per_purchase.first_purchase.min(),
             last_purchase=per_purchase.last_purchase.max(),
             revenue=per_purchase.revenue.sum(),
             purchases=per_purchase._purchase.count(),
             **{extra: per_purchase[extra].max() for extra in extras},
+            **({"rows": per_purchase.rows.sum().cast("int64")} if count_kept else {}),
         )
+        if not count_kept:
+            rows = ibis.cases((ibis._.reason.notnull(), ibis._.revenue.cast("int64")), else_=0)
+            per_customer = per_customer.mutate(rows=rows)
     return per_customer.mutate(revenue=ibis._.revenue.round(4))
 
 
-def _row_aggregates(clean: Any, extras: list[str]) -> dict[str, Any]:
+def _row_aggregates(clean: Any, extras: list[str], count_kept: bool) -> dict[str, Any]:
+    """Per purchase: rows, first and last day, sum and contact columns (see
+    :func:`aggregate_rows` for ``count_kept``)."""
+    import ibis
+
     day = clean.ts.date()
+    amount = clean.amount
+    counts = {"rows": clean.count()} if count_kept else {}
+    if not count_kept:
+        amount = ibis.cases((clean.reason.isnull(), amount), else_=ibis.literal(1.0, "float64"))
     return {
-        "rows": clean.count(),
+        **counts,
         "first_purchase": day.min(),
         "last_purchase": day.max(),
-        "revenue": clean.amount.sum(),
+        "revenue": amount.sum(),
         **{extra: clean[extra].max() for extra in extras},
     }
 
@@ -76,7 +100,8 @@ def customer_values(agg: Any, options: RFMOptions, as_of: dt.date) -> Any:
     """Recency (days), frequency (purchases) and monetary (sum or mean) per customer."""
     import ibis
 
-    kept = agg.filter(agg.reason.isnull()).drop("reason")
+    # ``rows`` is the cleaning report's (with ``count_kept=False`` it is 0 for kept rows).
+    kept = agg.filter(agg.reason.isnull()).drop("reason", "rows")
     parts = [c for c in ("first_name", "last_name") if c in kept.columns]
     kept = kept.mutate(**contact_details(kept)).drop(*parts)
     recency = ibis.date(as_of).delta(kept.last_purchase, unit="day")

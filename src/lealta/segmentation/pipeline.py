@@ -120,13 +120,16 @@ def run_rfm(
     has_order = cols.order is not None
     if options.purchase == "order" and not has_order:
         notes.append("no order id column: each calendar day with a purchase counts as one purchase")
-    agg = _cache(engine, aggregate_rows(rows, options, cols.groups, has_order))
+    total = _rows_without_scan(engine, source)
+    agg = _cache(
+        engine, aggregate_rows(rows, options, cols.groups, has_order, count_kept=total is None)
+    )
     collect_malformed(engine, source)
     # One query for the cleaning report and the last purchase (the default as-of date).
     counts = engine.rows(
         agg.group_by("reason").aggregate(n=agg.rows.sum(), last=agg.last_purchase.max())
     )
-    cleaning = _cleaning_report(engine, agg, source, counts)
+    cleaning = _cleaning_report(engine, agg, source, counts, total=total)
     if cleaning.rows_kept == 0:
         raise InvalidInput(_nothing_left(cleaning), field="file")
     if as_of is None:
@@ -191,14 +194,33 @@ def _reraise_read_error(exc: Exception) -> None:
         raise UnreadableFile(f"the file cannot be read: {first}", field="file") from exc
 
 
+def _rows_without_scan(engine: Engine, source: Source) -> int | None:
+    """The input's number of rows when the engine knows it without reading them (Parquet's
+    metadata holds it), else ``None``."""
+    if source.kind != "parquet":
+        return None
+    return int(engine.scalar(source.table.count()))
+
+
 def _cleaning_report(
-    engine: Engine, agg: Any, source: Source, counts: list[dict[str, Any]] | None = None
+    engine: Engine,
+    agg: Any,
+    source: Source,
+    counts: list[dict[str, Any]] | None = None,
+    *,
+    total: int | None = None,
 ) -> CleaningReport:
-    """Rows read, kept and rejected per reason; ``counts``: ``agg``'s rows per reason, if known."""
+    """Rows read, kept and rejected per reason; ``counts``: ``agg``'s rows per reason, if known.
+
+    ``total``: the input's rows, when ``agg`` counted only the rejected ones; the kept rows
+    are the rest.
+    """
     if counts is None:
         counts = engine.rows(agg.group_by("reason").aggregate(n=agg.rows.sum()))
     rejected = {REASON_NAMES[c["reason"]]: int(c["n"]) for c in counts if c["reason"] is not None}
     kept = sum(int(c["n"]) for c in counts if c["reason"] is None)
+    if total is not None:
+        kept = total - sum(rejected.values())
     if source.malformed:
         rejected["malformed"] = len(source.malformed)
     ordered = {r: rejected[r] for r in [*REASONS, "malformed"] if r in rejected}
