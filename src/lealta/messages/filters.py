@@ -17,14 +17,14 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import filters as builtin
 from jinja2.nodes import EvalContext
-from jinja2.runtime import Undefined
-from jinja2.utils import pass_eval_context
+from jinja2.runtime import Context, Undefined
+from jinja2.utils import pass_context, pass_eval_context
 
 from lealta.messages import sandbox
 
@@ -279,12 +279,26 @@ def _check_width(width: int) -> None:
         raise sandbox.LimitExceeded(f"widths above {sandbox.MAX_WIDTH} are not allowed")
 
 
+def _per_rendering(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` as a filter Jinja never works out while compiling: it folds a filter of
+    constants (``{{ 50 | money }}``) into the compiled template unless the filter takes the
+    template's context, and these read the rendering's language, zone or clock, so the first
+    reader's would be kept for everyone the compiled template serves."""
+
+    @pass_context
+    @wraps(function)
+    def filtered(_context: Context, *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    return filtered
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
-    "money": money,
-    "number": number,
-    "date": date,
-    "datetime": datetime,
-    "days_until": days_until,
+    "money": _per_rendering(money),
+    "number": _per_rendering(number),
+    "date": _per_rendering(date),
+    "datetime": _per_rendering(datetime),
+    "days_until": _per_rendering(days_until),
     "default": default,
     "d": default,
     "join": join,

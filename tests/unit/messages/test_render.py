@@ -240,3 +240,18 @@ def test_the_same_amount_reads_in_each_readers_language_and_as_its_own_value() -
     assert english == "€1.00 ¥1 €1.00 x"
     assert german == "1,00 € 1 ¥ 1,00 € x"
     assert render(body, {**values, "contact": {"language": "en"}})["text"] == english
+
+
+def test_a_filter_of_a_constant_reads_in_each_readers_language_and_clock() -> None:
+    """Jinja works out a filter of constants once, when it compiles the template, unless
+    the filter says it depends on the rendering: the first reader's language or clock must
+    not be kept for everyone the compiled template serves afterwards."""
+    body = {"text": "{{ 1234.5 | money }} {{ 2.5 | number(1) }} {{ '2030-01-11' | days_until }}"}
+    first = render(
+        body, {"contact": {"language": "en"}, "now": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)}
+    )
+    second = render(
+        body, {"contact": {"language": "de"}, "now": dt.datetime(2030, 1, 6, tzinfo=dt.UTC)}
+    )
+    assert first["text"] == "€1,234.50 2.5 10"
+    assert second["text"] == "1.234,50 € 2,5 5"
