@@ -84,8 +84,8 @@ class Settings(BaseSettings):
         Signs outgoing webhooks (HMAC-SHA256); derived from ``secret_key`` when empty.
     send_threads
         Threads each worker sends with (default 1). More overlap one thread's rendering with
-        another's waits on a slow relay or provider; a worker that dies then leaves one
-        interrupted message per thread.
+        another's waits on a slow relay or provider; a worker that dies then leaves at most one
+        chunk of messages (32) marked interrupted per thread, none sent twice.
     channel_rate_limits
         Messages per second per channel, e.g. ``{"email": 500, "sms": 20}``; unlimited when
         a channel is not named.
