@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 
-from lealta.errors import MissingColumn
+from lealta.errors import InvalidInput, MissingColumn
 
 # Candidate names per role, compared after normalising (lower case, letters and digits only).
 # The UCI Online Retail, CDNOW and R `rfm` sample names are among them.
@@ -166,7 +166,26 @@ def detect_columns(
     _drop_ambiguous_amount(mapping, how)
     _require(mapping, available)
     checked_groups = tuple(_existing(g, available, "group") for g in groups)
+    for group in checked_groups:
+        said = next((w for r, w in _PER_CUSTOMER.items() if mapping.get(r) == group), None)
+        if said is not None:
+            raise InvalidInput(
+                f"column {group!r} is read as the customer's {said}, so it "
+                "cannot be a group too: a group splits customers into sets scored apart "
+                "(a column such as country, channel or store)",
+                field="group",
+            )
     return Detection(ColumnMap(**mapping, groups=checked_groups), how)
+
+
+# roles holding who the customer is (one value per customer, never a set of customers), in words
+_PER_CUSTOMER = {
+    "customer": "customer id",
+    "email": "e-mail",
+    "first_name": "first name",
+    "last_name": "last name",
+    "name": "name",
+}
 
 
 def _drop_ambiguous_amount(mapping: dict[str, str], how: dict[str, str]) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from lealta.errors import MissingColumn
+from lealta.errors import InvalidInput, MissingColumn
 from lealta.orders.columns import detect_columns
 
 UCI = [
@@ -68,3 +68,15 @@ def test_a_missing_customer_column_names_the_option() -> None:
 def test_group_columns_must_exist() -> None:
     with pytest.raises(MissingColumn, match="channel"):
         detect_columns(["customer_id", "order_date", "amount"], groups=("channel",))
+
+
+@pytest.mark.parametrize(
+    ("group", "words"),
+    [("customer_id", "customer id"), ("first_name", "first name"), ("E-Mail", "e-mail")],
+)
+def test_a_column_that_says_who_the_customer_is_cannot_be_a_group(group: str, words: str) -> None:
+    columns = ["customer_id", "order_date", "amount", "first_name", "E-Mail", "country"]
+    with pytest.raises(InvalidInput, match=f"customer's {words}, so it cannot be a group") as found:
+        detect_columns(columns, groups=(group,))
+    assert found.value.field == "group"
+    assert detect_columns(columns, groups=("country",)).columns.groups == ("country",)
