@@ -102,16 +102,19 @@ class Links:
         """A tracked link to ``url`` (``http``/``https`` only) with ``utm`` parameters added
         (parameters already in the URL win)."""
         target = with_utm(url, utm or {})
+        if type(outbox_id) is int:  # the claims' JSON put together: the same text, sooner
+            payload = _b64(b'{"m":%d,%b}' % (outbox_id, _url_claim(target)))
+            return f"{self.base_url}/l/c/{payload}.{self._sign('click', payload)}"
         return self._url("click", {"m": outbox_id, "u": target})
 
     def open_pixel(self, outbox_id: int) -> str:
         """The 1x1 image whose loading records an open."""
-        return self._url("open", {"m": outbox_id}) + ".gif"
+        return self._message_url("open", outbox_id) + ".gif"
 
     def unsubscribe(self, outbox_id: int) -> str:
         """The unsubscribe page of a message (GET shows it; POST unsubscribes at once, as
         RFC 8058 one-click unsubscribe requires)."""
-        return self._url("unsub", {"m": outbox_id})
+        return self._message_url("unsub", outbox_id)
 
     def preferences(self, contact_id: str) -> str:
         """The page where a person chooses channels and lists."""
@@ -166,6 +169,13 @@ class Links:
     def _url(self, kind: str, claims: Mapping[str, Any]) -> str:
         return f"{self.base_url}/l/{PATHS[kind]}/{self.token(kind, claims)}"
 
+    def _message_url(self, kind: str, outbox_id: int) -> str:
+        """The link of ``kind`` whose only claim is the outbox id ``m``."""
+        if type(outbox_id) is not int:
+            return self._url(kind, {"m": outbox_id})
+        payload = _b64(b'{"m":%d}' % outbox_id)  # _claims_json's very text for an int
+        return f"{self.base_url}/l/{PATHS[kind]}/{payload}.{self._sign(kind, payload)}"
+
 
 def _claims_json(claims: Mapping[str, Any]) -> bytes:
     """``claims`` as compact JSON with sorted keys, non-ASCII text escaped."""
@@ -178,6 +188,13 @@ def _claims_json(claims: Mapping[str, Any]) -> bytes:
             if data.isascii() and b"\x7f" not in data:  # json escapes DEL too
                 return data
     return _CLAIMS.encode(dict(claims)).encode()
+
+
+@lru_cache(maxsize=4096)  # a mailing links everyone to the same few pages
+def _url_claim(url: str) -> bytes:
+    """The ``"u":…`` member of the claims' JSON for target ``url`` (as :func:`_claims_json`
+    writes it, within claims sorted by key)."""
+    return _claims_json({"u": url})[1:-1]
 
 
 def with_utm(url: str, utm: Mapping[str, str]) -> str:

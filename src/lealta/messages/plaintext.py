@@ -91,7 +91,9 @@ def _feed(html: str) -> list[str]:
     skip: list[str] = []  # tags whose content is dropped, innermost last
     links: list[tuple[str | None, int]] = []  # open <a>: its target, where its label starts
     # findall gives each token's groups as a tuple ("" for a group that did not take part)
-    for closing, tag, attributes, _self_closing, data in _TOKEN.findall(_RAW_TEXT.sub("", html)):
+    if "<s" in html or "<S" in html or "<\u017f" in html:  # how <script or <style can start
+        html = _RAW_TEXT.sub("", html)  # (ignoring case, "\u017f" is an "s")
+    for closing, tag, attributes, _self_closing, data in _TOKEN.findall(html):
         if data:
             if not skip:
                 out.append(_data(data))

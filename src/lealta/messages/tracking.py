@@ -15,8 +15,8 @@ from typing import Any
 
 Rewrite = Callable[[str], str]
 
-_ANCHOR = re.compile(r"<a\b[^>]*>", re.IGNORECASE)
-_HREF = re.compile(r"""(\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+# An <a> start tag and its first quoted href (the value ends at the tag's end: ">" ends it).
+_LINK = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(["'])([^>]*?)\1[^>]*>""", re.IGNORECASE)
 _BARE_URL = re.compile(r"""https?://[^\s<>"'{}|\\^`]+""", re.IGNORECASE)
 _TRAILING = ".,;:!?)]'\""
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
@@ -31,19 +31,14 @@ def rewrite_html_links(source: str, rewrite: Rewrite, *, own_prefix: str) -> str
     """``source`` with every ``<a href="http(s)://…">`` pointing at ``rewrite(url)``."""
     pieces: list[str] = []
     at = 0
-    for found in _ANCHOR.finditer(source):
-        tag = found.group(0)
-        attr = _HREF.search(tag)
-        if attr is None or "data-lealta-notrack" in tag.lower():
+    for found in _LINK.finditer(source):
+        url = found.group(2)
+        url = (html.unescape(url) if "&" in url else url).strip()
+        if not _trackable(url, own_prefix) or "data-lealta-notrack" in found.group().lower():
             continue
-        url = html.unescape(attr.group(3)).strip()
-        if not _trackable(url, own_prefix):
-            continue
-        name, quote = attr.group(1, 2)
-        target = html.escape(rewrite(url), quote=True)
-        pieces += (source[at : found.start()], tag[: attr.start()], name, quote, target, quote)
-        pieces.append(tag[attr.end() :])
-        at = found.end()
+        start, end = found.span(2)
+        pieces += (source[at:start], html.escape(rewrite(url), quote=True))
+        at = end
     if not pieces:
         return source
     pieces.append(source[at:])

@@ -186,3 +186,26 @@ def reference_token(links: Links, secret: str, kind: str, claims: dict[str, obje
 def test_tokens_are_the_json_and_hmac_modules_own(kind: str, claims: dict[str, object]) -> None:
     # the fast paths (orjson for plain claims, HMAC kept as two hashes) change no token
     assert LINKS.token(kind, claims) == reference_token(LINKS, "a secret for tests", kind, claims)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    outbox_id=st.integers(min_value=-(2**70), max_value=2**70) | st.booleans(),
+    path=st.text() | st.text(alphabet=st.characters(max_codepoint=127)),
+)
+@example(outbox_id=1, path="\x7f")
+@example(outbox_id=True, path="caf\u00e9")
+def test_message_links_carry_the_json_and_hmac_modules_own_tokens(
+    outbox_id: int, path: str
+) -> None:
+    # click, open and unsubscribe links put their claims' JSON together themselves
+    secret = "a secret for tests"
+    target = "https://shop.example/" + path
+    click = LINKS.click(outbox_id, target)
+    assert token_of(click) == reference_token(
+        LINKS, secret, "click", {"m": outbox_id, "u": with_utm(target, {})}
+    )
+    pixel = token_of(LINKS.open_pixel(outbox_id)).removesuffix(".gif")
+    assert pixel == reference_token(LINKS, secret, "open", {"m": outbox_id})
+    unsubscribe = token_of(LINKS.unsubscribe(outbox_id))
+    assert unsubscribe == reference_token(LINKS, secret, "unsub", {"m": outbox_id})

@@ -35,3 +35,10 @@ def test_a_style_hides_its_element_however_it_is_written() -> None:
         '<td style="&#100;isplay:none">b</td><span style="display:inline-block">c</span>'
     )
     assert html_to_text(html) == "shown\n\nc\n"
+
+
+def test_scripts_and_styles_are_dropped_however_their_tag_is_written() -> None:
+    html = "<p>a</p><SCRIPT>b()</SCRIPT><Style >c</Style><p>d</p>"
+    assert html_to_text(html) == "a\n\nd\n"
+    # ignoring case, a long s is an s: what follows it is a style that is never closed
+    assert html_to_text(html + "<\u017ftyle>p{}</style><p>e</p>") == "a\n\nd\n"

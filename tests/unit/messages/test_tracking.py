@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import html as html_lib
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from lealta.messages.tracking import (
     add_open_pixel,
     rewrite_html_links,
@@ -99,3 +105,48 @@ def test_the_push_url_is_tracked() -> None:
         own_prefix=OWN,
     )
     assert out["url"] == "https://mail.example/l/c/19?to=https://s.example/p"
+
+
+_ANCHOR = re.compile(r"<a\b[^>]*>", re.IGNORECASE)
+_HREF = re.compile(r"""(\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+
+
+def _two_step(source: str) -> str:
+    """Links rewritten as before one expression read each anchor and its target: the anchor
+    found first, then its first quoted ``href`` searched in it."""
+    pieces: list[str] = []
+    at = 0
+    for found in _ANCHOR.finditer(source):
+        tag = found.group(0)
+        attr = _HREF.search(tag)
+        if attr is None or "data-lealta-notrack" in tag.lower():
+            continue
+        url = html_lib.unescape(attr.group(3)).strip()
+        if not url.lower().startswith(("http://", "https://")) or url.startswith(OWN):
+            continue
+        name, quote = attr.group(1, 2)
+        target = html_lib.escape(tracked(url), quote=True)
+        pieces += (source[at : found.start()], tag[: attr.start()], name, quote, target, quote)
+        pieces.append(tag[attr.end() :])
+        at = found.end()
+    return "".join([*pieces, source[at:]]) if pieces else source
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "<a", "<A", " href=", "HREF = ", "xhref=", '"', "'", ">", "<", " ", "\n",
+        "https://shop.example/p?a=1&amp;b=2", "http://x.example", " https://s.example ",
+        "https://mail.example/l/u/T", "mailto:a@b", "data-lealta-notrack", " title=",
+        "<abbr", "</a>", "text", "<a/", "&#104;ttps://e.example", "\u0130", "\u017f",
+        '<a href="https://shop.example/x">', "<A title='>' HREF='http://z.example'>",
+        "<a title='href=\"https://t.example\"' href=\"https://u.example\">", "<a href=https://bare>",
+        '<a data-lealta-notrack href="https://n.example">', '<a href="https://mail.example/l/c/1">',
+        '<a href="https://a.example" href="https://b.example">', '<a href=" https://sp.example ">',
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_FRAGMENTS, max_size=24).map("".join))
+def test_links_are_rewritten_as_the_two_step_reading_did(source: str) -> None:
+    assert rewrite_html_links(source, tracked, own_prefix=OWN) == _two_step(source)
