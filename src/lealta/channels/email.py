@@ -155,7 +155,7 @@ def compose(
         lines.append(_header("Reply-To", reply))
     lines += [
         _header("Subject", _unstructured("Subject", subject)),
-        _header("Date", format_datetime(now)),
+        _header("Date", _date(now.replace(microsecond=0), now.utcoffset())),
         _header("Message-ID", ident),
     ]
     names = {str(name).lower() for name in headers}
@@ -280,6 +280,14 @@ def _encoded_words(value: str, room: int) -> str:
         words.append("=?utf-8?b?" + base64.b64encode(data[start:cut]).decode("ascii") + "?=")
         start, room = cut, _LINE - 3
     return "\r\n ".join(words)
+
+
+@functools.lru_cache(maxsize=256)
+def _date(moment: dt.datetime, offset: dt.timedelta | None) -> str:
+    """The ``Date`` header of ``moment`` (whole seconds: the header has no finer ones).
+    Remembered: the messages of a chunk go out within the same second. ``offset`` keeps
+    apart moments that are equal but written in other zones (10:00Z and 11:00+01:00)."""
+    return format_datetime(moment)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -8,8 +8,9 @@ from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import parseaddr
+from email.utils import format_datetime, parseaddr
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -266,3 +267,26 @@ def test_the_channel_is_built_from_settings_without_connecting() -> None:
         assert channel.sender.address == "news@shop.example"
         assert channel.reply_to is not None
         assert channel.reply_to.address == "care@shop.example"
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        NOW.replace(microsecond=999_999),
+        dt.datetime(2025, 6, 2, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))),  # NOW
+        dt.datetime(2025, 6, 2, 10, 0, 0, 5),  # no zone
+        dt.datetime(2025, 10, 26, 2, 30, tzinfo=ZoneInfo("Europe/Rome")),
+        dt.datetime(2025, 10, 26, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Rome")),
+    ],
+)
+def test_the_date_header_is_the_moment_in_its_own_zone(moment: dt.datetime) -> None:
+    first = compose(delivery(), sender=SENDER, now=NOW)  # an equal moment, remembered first
+    header = _header_of(compose(delivery(), sender=SENDER, now=moment).data, "Date")
+    assert header == format_datetime(moment)
+    assert _header_of(first.data, "Date") == "Mon, 02 Jun 2025 10:00:00 +0000"
+
+
+def _header_of(data: bytes, name: str) -> str:
+    found = re.search(rb"^" + name.encode() + rb": (.*)\r$", data, re.MULTILINE)
+    assert found is not None
+    return found.group(1).decode()
