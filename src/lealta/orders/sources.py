@@ -91,7 +91,7 @@ def open_file(engine: Engine, path: Path, *, encoding: str = "utf-8") -> Source:
         return _open_csv(engine, path, encoding)
     if suffix in (".parquet", ".pq"):
         table = _guard(path, lambda: engine.con.read_parquet(str(path)))
-        return Source(table, list(table.columns), "parquet", str(path), 1, textual=False)
+        return Source(table, list(table.columns), "parquet", str(path), 1, False, path=path)
     if suffix == ".xlsx":
         return _open_excel(engine, path)
     if suffix in (".jsonl", ".ndjson", ".json"):

@@ -17,6 +17,7 @@ from lealta.errors import InvalidInput
 from lealta.orders.cleaning import REASON_NAMES, REASONS, clean, detect_date_format
 from lealta.orders.columns import ColumnMap, Detection, detect_columns
 from lealta.orders.sources import Source, collect_malformed, open_source
+from lealta.orders.statistics import rules_never_broken
 from lealta.segmentation.cutpoints import CutPoints, pymc_cut_points, r_rfm_cut_points
 from lealta.segmentation.joins import attach
 from lealta.segmentation.metrics import aggregate_rows, customer_values, payment_values
@@ -112,11 +113,14 @@ def run_rfm(
     cols = detection.columns
     _check_payment_columns(options, cols)
     date_format, notes = _date_format(engine, source, cols, options)
+    never = rules_never_broken(engine, source, cols, options)
     as_of = options.as_of
     if as_of is None and (options.window_days or options.since):
-        unbounded = clean(engine, source, cols, options, date_format=date_format, as_of=None)
+        unbounded = clean(
+            engine, source, cols, options, date_format=date_format, as_of=None, never=never
+        )
         as_of = _default_as_of(engine, unbounded, options)
-    rows = clean(engine, source, cols, options, date_format=date_format, as_of=as_of)
+    rows = clean(engine, source, cols, options, date_format=date_format, as_of=as_of, never=never)
     has_order = cols.order is not None
     if options.purchase == "order" and not has_order:
         notes.append("no order id column: each calendar day with a purchase counts as one purchase")

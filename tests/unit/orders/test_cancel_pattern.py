@@ -55,3 +55,26 @@ def test_every_match_starts_with_one_of_the_characters(pattern: str) -> None:
     for text in samples:
         if re.search(pattern, text):
             assert text[:1] in first, (pattern, text)
+
+
+@pytest.mark.parametrize(
+    "characters", [("C", "c"), ("A", "B", "C", "D"), (" ",), ("0", "1", "2"), ("z", "Z", "9")]
+)
+def test_a_range_test_finds_exactly_the_values_that_start_with_the_characters(
+    characters: tuple[str, ...],
+) -> None:
+    import ibis
+    import pyarrow as pa
+
+    from lealta.engines import connect
+    from lealta.orders.cleaning import starts_with_one_of
+
+    values = [
+        "C1", "c9", "C", "X", "Ax", "Dx", "Ex", "0", "2a", "3", "x", "1C", "", None, " C1",
+        "Ç1", "CC", "B", "D", "é", "\x7f", "C\x00", "!", "z", "{", "9", ":", "Z", "[",
+    ]  # fmt: skip
+    table = ibis.memtable(pa.table({"v": pa.array(values, pa.string())}))
+    rows = connect("duckdb").rows(table.select("v", s=starts_with_one_of(table.v, characters)))
+    for row in rows:
+        expected = None if row["v"] is None else row["v"][:1] in characters
+        assert row["s"] == expected, row
