@@ -51,7 +51,8 @@ def rules_never_broken(
     if _customer_always_given(stats.get(cols.customer), types[cols.customer]):
         never.add("missing_customer")
     date = stats.get(cols.date)
-    if date is not None and date.nulls == 0 and (types[cols.date].is_temporal()):
+    # a date or timestamp column is cast, never parsed: only a null is a bad date
+    if date is not None and date.nulls == 0 and _cast_not_parsed(types[cols.date]):
         never.add("bad_date")
     if cols.order and options.cancel_pattern:
         never.update(_never_cancelled(stats.get(cols.order), types[cols.order], options))
@@ -74,6 +75,10 @@ def _statistics(engine: Engine, path: str) -> dict[str, ColumnStats]:
         nulls[column] = None if known is None or null_count is None else known + null_count
         ranges.setdefault(column, []).append((low, high))
     return {c: ColumnStats(nulls[c], tuple(ranges[c])) for c in nulls}
+
+
+def _cast_not_parsed(dtype: Any) -> bool:
+    return bool(dtype.is_timestamp() or dtype.is_date())
 
 
 def _customer_always_given(stats: ColumnStats | None, dtype: Any) -> bool:

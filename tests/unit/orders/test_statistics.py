@@ -108,3 +108,13 @@ def test_customers_and_report_are_those_of_the_same_rows_in_csv(
     assert set(lealta.rfm(broken).attrs["lealta"]["rejected"]) == {
         "cancelled", "missing_customer", "non_positive_amount", "bad_amount",
     }  # fmt: skip
+
+
+def test_dates_written_as_text_are_still_parsed_row_by_row(tmp_path: Path) -> None:
+    path = tmp_path / "text-dates.parquet"
+    frame = pd.DataFrame(
+        {"order_id": ["SO-1"], "customer_id": ["A"], "order_date": ["2024-13-45"], "amount": [1.0]}
+    )
+    frame.to_parquet(path)
+    assert "bad_date" not in never(path)
+    assert never(path) == EVERY_RULE - {"bad_date"}
