@@ -10,7 +10,8 @@ times and prints its best and median milliseconds and the plan of its statements
 ``events`` (``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN ANALYZE`` on PostgreSQL).
 
 The readers are the code's own where it has a function (the contact timeline's first page,
-its next page through the cursor, its ``event`` kind; the profile's segment moves; the count
+its next page through the cursor, the page after a cursor half-way down the history, its
+``event`` kind; the profile's segment moves; the count
 and path triggers the processor checks on an event; the erasure count) and otherwise the
 statement it runs (soft bounces in a window, the scoring refold's history).
 
@@ -34,7 +35,7 @@ from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sqlalchemy import Connection, Engine, Table, event, select, text
+from sqlalchemy import Connection, Engine, Table, event, func, select, text
 from sqlalchemy.orm import Session
 
 from ingest import POSTGRES_URL
@@ -99,11 +100,26 @@ def fill(engine: Engine, heavy: int, others: int) -> None:
         connection.exec_driver_sql("ANALYZE")
 
 
+def _middle_cursor(session: Session) -> str:
+    """The timeline cursor at the heavy contact's middle event: the page after it starts
+    half-way down their history (a cursor that cannot seek reads the newer half first)."""
+    count_of = session.scalar(select(func.count()).where(Event.contact_id == HEAVY_ID)) or 0
+    at, row_id = session.execute(
+        select(Event.occurred_at, Event.id)
+        .where(Event.contact_id == HEAVY_ID)
+        .order_by(Event.occurred_at.desc(), Event.id.desc())
+        .offset(count_of // 2)
+        .limit(1)
+    ).one()
+    return timeline.format_cursor(timeline.Cursor(at, "event", row_id))
+
+
 def readers(session: Session) -> dict[str, Callable[[], object]]:
     """Each reader of the heavy contact's events, ready to run."""
     contact = session.get(Contact, HEAVY_ID)
     assert contact is not None
     first = timeline.timeline(session, contact, now=NOW, limit=50)
+    middle = _middle_cursor(session)
     triggers = Triggers(session, [], now=NOW)
     page = ScoringEvent("probe", AT, "page", None, {"path": "/p/3"})
     viewed = ScoringEvent("probe", AT, "track", "Product Viewed", {})
@@ -111,6 +127,12 @@ def readers(session: Session) -> dict[str, Callable[[], object]]:
         "timeline, first page": lambda: timeline.timeline(session, contact, now=NOW, limit=50),
         "timeline, next page": lambda: timeline.timeline(
             session, contact, now=NOW, limit=50, before=first.next_before
+        ),
+        "timeline, middle page": lambda: timeline.timeline(
+            session, contact, now=NOW, limit=50, before=middle
+        ),
+        "timeline events, middle": lambda: timeline._events(
+            session, [HEAVY_ID], timeline.parse_before(middle), 51
         ),
         "timeline, kind=event": lambda: timeline.timeline(
             session, contact, now=NOW, limit=50, kind="event"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lealta.automations.sweeps import ENTERED, LEFT
@@ -148,18 +148,31 @@ def segment_moves(
     session: Session, ids: Sequence[str], *, limit: int = SEGMENT_MOVES
 ) -> list[SegmentMove]:
     """The newest RFM segment moves, newest first, from ``Segment Entered`` events (and
-    ``Segment Left`` ones that went to no segment)."""
-    rows = session.execute(
-        select(Event.occurred_at, Event.name, Event.properties)
-        .where(
-            Event.contact_id.in_(ids),
-            or_(Event.name == ENTERED, Event.name == LEFT),
-        )
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
-        .limit(limit * 2)
-    )
+    ``Segment Left`` ones that went to no segment).
+
+    Each profile's events of each name are read on their own, newest first, through
+    ``ix_events_contact_name_time`` (contact, ``lower(name)``, time): only those entries are
+    read, not all the person's events (a heavy contact's 50,000 took 17-40 ms). Asked for
+    together, SQLite walks the contact's time index to skip a sort, or everyone's events of
+    the name. ``name IN`` (not ``=``) keeps other spellings out: SQLite would fold an exact
+    ``name =`` into the ``lower(name)`` term and lose the index. The lists are merged in the
+    same order, ties broken by id."""
+    rows: list[Any] = []
+    for contact_id in dict.fromkeys(ids):
+        for name in (ENTERED, LEFT):
+            rows += session.execute(
+                select(Event.occurred_at, Event.id, Event.name, Event.properties)
+                .where(
+                    Event.contact_id == contact_id,
+                    func.lower(Event.name) == name.lower(),
+                    Event.name.in_((ENTERED, LEFT)),
+                )
+                .order_by(Event.occurred_at.desc(), Event.id.desc())
+                .limit(limit * 2)
+            ).all()
+    rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
     moves: list[SegmentMove] = []
-    for at, name, properties in rows:
+    for at, _id, name, properties in rows[: limit * 2]:
         found = properties or {}
         if name == ENTERED:
             moves.append(SegmentMove(as_utc(at), found.get("from"), found.get("segment")))
@@ -176,8 +189,10 @@ def orders(
     query = select(Order).where(Order.contact_id.in_(ids))
     if before:
         at, row_id = decode_cursor(before)
+        # ``placed_at <= at`` alone bounds the walk of ix_orders_contact_time (contact, time).
         query = query.where(
-            or_(Order.placed_at < at, and_(Order.placed_at == at, Order.id < _number(row_id)))
+            Order.placed_at <= at,
+            or_(Order.placed_at < at, Order.id < _number(row_id)),
         )
     rows = session.scalars(
         query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit + 1)

@@ -298,14 +298,18 @@ def _after(
     at: InstrumentedAttribute[dt.datetime],
     row_id: InstrumentedAttribute[int],
 ) -> ColumnElement[bool]:
-    """Rows of source ``kind`` that sort after ``cursor`` (descending order)."""
+    """Rows of source ``kind`` that sort after ``cursor`` (descending order).
+
+    Within the cursor's own kind, ``at <= cursor.at`` comes first on its own: it bounds the
+    walk of each ``(contact, time)`` index, so a deep page starts at the cursor instead of
+    reading every newer row and discarding it; the tie at ``cursor.at`` is broken by id."""
     if cursor is None:
         return true()
     if cursor.kind is None or kind > cursor.kind:
         return at < cursor.at
     if kind < cursor.kind:
         return at <= cursor.at
-    return or_(at < cursor.at, and_(at == cursor.at, row_id < cursor.id))
+    return and_(at <= cursor.at, or_(at < cursor.at, row_id < cursor.id))
 
 
 def _events(
