@@ -27,13 +27,14 @@ nobody needs costs no query.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Engine, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from lealta.automations import commands, engine
@@ -59,8 +60,27 @@ OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
 def advance_due(services: Services, *, limit: int = BATCH) -> int:
-    """Advance up to ``limit`` due runs in one transaction; returns how many were taken."""
+    """Advance up to ``limit`` due runs in one transaction; returns how many were taken.
+
+    A look through a plain connection comes first: when no run is due (a worker looks after
+    every drain of the inbox, and several times a second when idle), the write lock, the
+    session and the read of active workflows are skipped (about 0.5 ms of CPU a look)."""
+    if not _any_due(services.uow.engine, services.clock.now()):
+        return 0
     return in_transaction(services.uow, lambda session: _advance(services, session, limit))
+
+
+def _any_due(engine: Engine, now: dt.datetime) -> bool:
+    with engine.connect() as connection:
+        return connection.execute(_any_due_query(), {"now": now}).first() is not None
+
+
+@functools.cache
+def _any_due_query() -> Select[str]:
+    """Any run due (whatever its workflow's status), built once; ``ix_workflow_runs_due``."""
+    return (
+        select(RUNS.c.id).where(RUNS.c.status.in_(DUE), RUNS.c.wake_at <= bindparam("now")).limit(1)
+    )
 
 
 def advance_all(services: Services) -> int:

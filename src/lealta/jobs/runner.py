@@ -183,7 +183,10 @@ def run(services: Services, job: Job, *, kinds: dict[str, Work] | None = None) -
 
 
 def run_next(services: Services, *, kinds: dict[str, Work] | None = None) -> Job | None:
-    """Fail stale jobs, then claim and run the oldest queued job; the job run, or ``None``."""
+    """Fail stale jobs, then claim and run the oldest queued job; the job run, or ``None``
+    (at once when :func:`service.waiting` finds neither kind of job)."""
+    if not service.waiting(services.uow, now=services.clock.now()):
+        return None
     service.fail_stale(services.uow, now=services.clock.now())
     job = service.claim(services.uow, now=services.clock.now())
     if job is None:

@@ -135,3 +135,17 @@ def test_progress_is_kept_between_zero_and_one_and_jobs_list_latest_first(uow: U
         assert [j.id for j in service.list_(session, limit=2)] == [ids[2], ids[1]]
         assert service.latest(session, "rfm") is not None
         assert service.latest(session, "other") is None
+
+
+def test_a_look_for_work_finds_queued_jobs_and_stale_running_ones_only(uow: UnitOfWork) -> None:
+    start = utcnow()
+    assert not service.waiting(uow, now=start)
+    job, _ = service.enqueue(uow, kind="rfm", params={}, requested_by="ana", now=start)
+    assert service.waiting(uow, now=start)  # queued
+    assert service.claim(uow, now=start) is not None
+    assert not service.waiting(uow, now=start + dt.timedelta(minutes=4))  # running, alive
+    assert service.waiting(uow, now=start + dt.timedelta(minutes=6))  # running, stale
+    assert service.fail_stale(uow, now=start + dt.timedelta(minutes=6)) == 1
+    assert not service.waiting(uow, now=start + dt.timedelta(minutes=6))  # failed: done with
+    with uow.transaction() as session:
+        assert service.get(session, job.id).status == "failed"
