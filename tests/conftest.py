@@ -35,6 +35,19 @@ def _cheap_password_hashing() -> None:
 _cheap_password_hashing()
 
 
+def _quick_spark() -> None:
+    """Start the tests' Spark for short jobs on small files: the JVM compiles with its quick
+    compiler only (the optimising one spends more CPU warming up than these jobs run) and two
+    shuffle partitions (every aggregation still shuffles; eight only made more tiny tasks).
+    Measured on the Spark equality tests: about 2.5x less time. A developer's own settings win.
+    """
+    os.environ.setdefault("LEALTA_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+    os.environ.setdefault("LEALTA_SPARK_PARTITIONS", "2")
+
+
+_quick_spark()
+
+
 def _skips(config: pytest.Config) -> list[Any]:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:

@@ -220,8 +220,11 @@ _SPARK_SESSION: Any = None
 def spark_session() -> Any:
     """One shared local Spark session (start-up costs several seconds).
 
-    ``LEALTA_SPARK_MASTER`` selects the master (default ``local[*]``); a session already
-    active in the process (e.g. on a cluster) is reused as it is.
+    ``LEALTA_SPARK_MASTER`` selects the master (default ``local[*]``),
+    ``LEALTA_SPARK_PARTITIONS`` the shuffle partitions (default 8) and
+    ``LEALTA_SPARK_JAVA_OPTIONS`` extra options for the driver's JVM (none by default; short
+    jobs on small files start faster with ``-XX:TieredStopAtLevel=1``, which the tests use); a
+    session already active in the process (e.g. on a cluster) is reused as it is.
     """
     global _SPARK_SESSION
     if _SPARK_SESSION is not None:
@@ -243,11 +246,13 @@ def spark_session() -> Any:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # A leftover ./spark-warehouse breaks table creation, so keep Spark's files out of the cwd.
     scratch = tempfile.mkdtemp(prefix="lealta-spark-")
+    java_options = [f"-Dderby.system.home={scratch}"]
+    java_options += os.environ.get("LEALTA_SPARK_JAVA_OPTIONS", "").split()
     _SPARK_SESSION = (
         SparkSession.builder.master(os.environ.get("LEALTA_SPARK_MASTER", "local[*]"))
         .appName("lealta")
         .config("spark.sql.warehouse.dir", os.path.join(scratch, "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
+        .config("spark.driver.extraJavaOptions", " ".join(java_options))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")

@@ -13,7 +13,8 @@ from lealta.cli.main import app
 
 DATA = Path(__file__).parents[2] / "data"
 # Every date comes from the file and the options: make test-future leaves these out.
-pytestmark = pytest.mark.dates_from_data
+# One group: the module's one fit is made once, not once per xdist worker.
+pytestmark = [pytest.mark.dates_from_data, pytest.mark.xdist_group("clv_cli")]
 CDNOW = DATA / "cdnow_sample.csv.gz"
 runner = CliRunner()
 

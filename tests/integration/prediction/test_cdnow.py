@@ -34,7 +34,8 @@ from lealta.prediction.pipeline import CLVRun, Reading, run_clv
 
 DATA = Path(__file__).parents[2] / "data"
 # Every date comes from the file and the options: make test-future leaves these out.
-pytestmark = pytest.mark.dates_from_data
+# One group: the module's one fit is made once, not once per xdist worker.
+pytestmark = [pytest.mark.dates_from_data, pytest.mark.xdist_group("cdnow_fit")]
 COLUMNS = {"customer": "sample_id", "date": "date", "amount": "dollar_value"}
 BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "gamma": 15.44}
