@@ -63,10 +63,10 @@ def rules_never_broken(
 
 def _statistics(engine: Engine, path: str) -> dict[str, ColumnStats]:
     """Per top-level column: nulls over the file and each row group's value range."""
-    quoted = path.replace("'", "''")
     rows = engine.con.con.execute(
         "SELECT path_in_schema, stats_null_count, stats_min_value, stats_max_value "
-        f"FROM parquet_metadata('{quoted}') ORDER BY row_group_id"
+        "FROM parquet_metadata(?) ORDER BY row_group_id",
+        [path],
     ).fetchall()
     nulls: dict[str, int | None] = {}
     ranges: dict[str, list[tuple[str | None, str | None]]] = {}
