@@ -104,7 +104,7 @@ class Links:
         target = with_utm(url, utm or {})
         if type(outbox_id) is int:  # the claims' JSON put together: the same text, sooner
             payload = _b64(b'{"m":%d,%b}' % (outbox_id, _url_claim(target)))
-            return f"{self.base_url}/l/c/{payload}.{self._sign('click', payload)}"
+            return f"{self.base_url}/l/{PATHS['click']}/{payload}.{self._sign('click', payload)}"
         return self._url("click", {"m": outbox_id, "u": target})
 
     def open_pixel(self, outbox_id: int) -> str:
