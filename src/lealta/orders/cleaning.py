@@ -202,7 +202,7 @@ def clean(
     rows = t.select(**typed)
     if not cols.amount:
         rows = rows.mutate(amount=rows.quantity * rows._price)
-    rules = [(rule, name) for rule, name in _rules(rows, cols, options, as_of) if name not in never]
+    rules = _rules(rows, cols, options, as_of, never)
     reason = (
         ibis.cases(
             *((rule, ibis.literal(REASON_CODES[name], "int8")) for rule, name in rules),
@@ -214,10 +214,42 @@ def clean(
     return rows.mutate(reason=reason).drop("_price", "_quantity_given")
 
 
+def reasons_tested(
+    cols: ColumnMap,
+    options: RFMOptions,
+    as_of: dt.date | None,
+    never: frozenset[str] = frozenset(),
+) -> list[str]:
+    """The reasons :func:`clean` tests row by row, in order: every rule that applies to these
+    columns and options, less those in ``never``. Empty: every row is kept (``reason`` is
+    always null)."""
+    names = ["missing_customer", "bad_date"]
+    if cols.order and options.cancel_pattern:
+        names.append("cancelled")
+    if cols.quantity:
+        names += ["bad_quantity", "returned", "zero_quantity"]
+    if cols.price and not cols.amount:
+        names += ["bad_price", "non_positive_price"]
+    elif cols.price:
+        names.append("non_positive_price")
+    names += ["bad_amount", "non_positive_amount"]
+    if as_of is not None:
+        if not options.keep_after_as_of:
+            names.append("after_as_of")
+        if window_start(options, as_of) is not None:
+            names.append("before_window")
+    return [name for name in names if name not in never]
+
+
 def _rules(
-    rows: Any, cols: ColumnMap, options: RFMOptions, as_of: dt.date | None
+    rows: Any,
+    cols: ColumnMap,
+    options: RFMOptions,
+    as_of: dt.date | None,
+    never: frozenset[str],
 ) -> list[tuple[Any, str]]:
-    """The cleaning rules in order: (condition, reason name); the first that holds wins."""
+    """The cleaning rules tested, in order: (condition, reason name); the first that holds
+    wins. Which rules, and their order, is :func:`reasons_tested`'s."""
     import ibis
 
     customer, ts, quantity, price, amount = (
@@ -227,34 +259,27 @@ def _rules(
         rows._price,
         rows.amount,
     )
-    rules: list[tuple[Any, str]] = [
-        (customer.isnull() | (customer == ""), "missing_customer"),
-        (ts.isnull(), "bad_date"),
-    ]
-    if cols.order and options.cancel_pattern:
-        rules.append((cancelled(rows.order_id, options.cancel_pattern), "cancelled"))
-    if cols.quantity:
-        rules += [
-            (quantity.isnull() & rows._quantity_given, "bad_quantity"),
-            (quantity < 0, "returned"),
-            (quantity == 0, "zero_quantity"),
-        ]
-    if cols.price and not cols.amount:
-        rules += [(price.isnull(), "bad_price"), (price <= 0, "non_positive_price")]
-    elif cols.price:
-        rules.append((price <= 0, "non_positive_price"))
-    rules += [(amount.isnull(), "bad_amount"), (amount <= 0, "non_positive_amount")]
+    conditions: dict[str, Any] = {
+        "missing_customer": lambda: customer.isnull() | (customer == ""),
+        "bad_date": ts.isnull,
+        "cancelled": lambda: cancelled(rows.order_id, options.cancel_pattern),
+        "bad_quantity": lambda: quantity.isnull() & rows._quantity_given,
+        "returned": lambda: quantity < 0,
+        "zero_quantity": lambda: quantity == 0,
+        "bad_price": price.isnull,
+        "non_positive_price": lambda: price <= 0,
+        "bad_amount": amount.isnull,
+        "non_positive_amount": lambda: amount <= 0,
+    }
     if as_of is not None:
-        if not options.keep_after_as_of:
-            cutoff = as_of + dt.timedelta(days=1) if options.as_of_inclusive else as_of
-            rules.append(
-                (ts >= ibis.timestamp(dt.datetime.combine(cutoff, dt.time())), "after_as_of")
-            )
+        cutoff = as_of + dt.timedelta(days=1) if options.as_of_inclusive else as_of
+        after = ibis.timestamp(dt.datetime.combine(cutoff, dt.time()))
+        conditions["after_as_of"] = lambda: ts >= after
         start = window_start(options, as_of)
         if start is not None:
             start_ts = ibis.timestamp(dt.datetime.combine(start, dt.time()))
-            rules.append((ts < start_ts, "before_window"))
-    return rules
+            conditions["before_window"] = lambda: ts < start_ts
+    return [(conditions[name](), name) for name in reasons_tested(cols, options, as_of, never)]
 
 
 def cancelled(order_id: Any, pattern: str) -> Any:

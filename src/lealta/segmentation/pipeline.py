@@ -14,7 +14,13 @@ from typing import Any
 
 from lealta.engines import Engine
 from lealta.errors import InvalidInput
-from lealta.orders.cleaning import REASON_NAMES, REASONS, clean, detect_date_format
+from lealta.orders.cleaning import (
+    REASON_NAMES,
+    REASONS,
+    clean,
+    detect_date_format,
+    reasons_tested,
+)
 from lealta.orders.columns import ColumnMap, Detection, detect_columns
 from lealta.orders.sources import Source, collect_malformed, open_source
 from lealta.orders.statistics import rules_never_broken
@@ -125,8 +131,12 @@ def run_rfm(
     if options.purchase == "order" and not has_order:
         notes.append("no order id column: each calendar day with a purchase counts as one purchase")
     total = _rows_without_scan(engine, source)
+    rejects = bool(reasons_tested(cols, options, as_of, never))
     agg = _cache(
-        engine, aggregate_rows(rows, options, cols.groups, has_order, count_kept=total is None)
+        engine,
+        aggregate_rows(
+            rows, options, cols.groups, has_order, count_kept=total is None, rejects=rejects
+        ),
     )
     collect_malformed(engine, source)
     # One query for the cleaning report and the last purchase (the default as-of date).

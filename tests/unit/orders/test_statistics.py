@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -37,7 +38,9 @@ def write(path: Path, groups: list[dict[str, list[object]]]) -> Path:
     return path
 
 
-def group(orders: list[str], customers: list[str | None], amounts: list[float | None]) -> dict:
+def group(
+    orders: list[str], customers: list[str | None], amounts: list[float | None]
+) -> dict[str, list[Any]]:
     start = dt.datetime(2024, 1, 1, 10)
     dates = [start + dt.timedelta(days=i) for i in range(len(orders))]
     return {"order_id": orders, "customer_id": customers, "order_date": dates, "amount": amounts}
@@ -72,7 +75,9 @@ def test_a_file_whose_statistics_rule_out_every_break_skips_every_rule(tmp_path:
         (group(["SO-4"], ["A1"], [-3.0]), "non_positive_amount"),
     ],
 )
-def test_a_rule_some_row_group_may_break_is_kept(tmp_path: Path, broken: dict, kept: str) -> None:
+def test_a_rule_some_row_group_may_break_is_kept(
+    tmp_path: Path, broken: dict[str, list[Any]], kept: str
+) -> None:
     path = write(tmp_path / "o.parquet", [CLEAN, broken])
     assert kept not in never(path)
 
@@ -118,3 +123,56 @@ def test_dates_written_as_text_are_still_parsed_row_by_row(tmp_path: Path) -> No
     frame.to_parquet(path)
     assert "bad_date" not in never(path)
     assert never(path) == EVERY_RULE - {"bad_date"}
+
+
+@pytest.mark.parametrize(
+    ("options", "tested"),
+    [
+        (RFMOptions(), []),
+        (RFMOptions(as_of=dt.date(2024, 1, 2)), ["after_as_of"]),
+        (RFMOptions(as_of=dt.date(2024, 1, 9), window_days=5), ["after_as_of", "before_window"]),
+        (RFMOptions(as_of=dt.date(2024, 1, 9), keep_after_as_of=True), []),
+    ],
+)
+def test_with_every_rule_ruled_out_only_the_date_rules_are_left(
+    tmp_path: Path, options: RFMOptions, tested: list[str]
+) -> None:
+    from lealta.orders.cleaning import reasons_tested
+
+    path = write(tmp_path / "o.parquet", [CLEAN])
+    engine = connect("duckdb")
+    columns = detect_columns(open_source(engine, path).columns, None, ()).columns
+    assert reasons_tested(columns, options, options.as_of, never(path)) == tested
+    assert "missing_customer" in reasons_tested(columns, options, options.as_of)
+
+
+@pytest.mark.parametrize("purchase", ["order", "day", "row"])
+@pytest.mark.parametrize("count_kept", [True, False])
+def test_an_aggregate_without_rejects_leaves_the_reason_out_and_gives_the_same_rows(
+    tmp_path: Path, purchase: Literal["order", "day", "row"], count_kept: bool
+) -> None:
+    import ibis
+
+    from lealta.orders.cleaning import clean
+    from lealta.segmentation.metrics import aggregate_rows
+
+    path = write(
+        tmp_path / "o.parquet",
+        [CLEAN, group(["SO-9", "SO-9", "SO-2"], ["Q", "Q", "B2"], [1, 2, 3])],
+    )
+    engine = connect("duckdb")
+    source = open_source(engine, path)
+    columns = detect_columns(source.columns, None, ()).columns
+    options = RFMOptions(purchase=purchase)
+    rows = clean(engine, source, columns, options, date_format=None, as_of=None, never=never(path))
+
+    def aggregate(rejects: bool) -> tuple[pd.DataFrame, str]:
+        expr = aggregate_rows(rows, options, (), True, count_kept=count_kept, rejects=rejects)
+        frame = engine.execute(expr.order_by("customer_id")).reset_index(drop=True)
+        return frame, ibis.to_sql(expr, dialect="duckdb")
+
+    (with_reason, sql_with), (without, sql_without) = aggregate(True), aggregate(False)
+    pd.testing.assert_frame_equal(with_reason, without)
+    assert with_reason.columns[0] == "reason"
+    assert without.reason.isna().all()
+    assert sql_with.count('"reason"') > sql_without.count('"reason"')
