@@ -52,7 +52,7 @@ from lealta.bootstrap import Services
 from lealta.channels.base import Delivery
 from lealta.channels.dispatcher import DispatchReport
 from lealta.channels.email import EmailChannel, compose, mailbox
-from lealta.channels.sender import Sender
+from lealta.channels.sender import BATCH, Sender  # the worker's own batch size
 from lealta.channels.tables import OutboxMessage
 from lealta.clock import FrozenClock
 from lealta.config import Settings
@@ -97,7 +97,6 @@ MJML_BODY = {
 }
 DEFAULT_MESSAGES = 100_000
 QUICK_MESSAGES = 2_000
-BATCH = 500
 SEED = 11
 TARGET = 2_000.0  # personalised messages per second, one worker (issue 16)
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

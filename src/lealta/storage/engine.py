@@ -19,15 +19,16 @@ def make_engine(url: str, *, durable: bool = False, **options: Any) -> Engine:
     at each commit, about 3 ms) across power losses too. The worker's state database is
     durable: it applies a batch of tracked messages, commits, and only then deletes them from
     the separate inbox file, so the batch must be on disk before the deletion can be (two files
-    are flushed by the operating system independently); a sync per batch of 2,000 messages
-    costs next to nothing. The busy timeout makes concurrent writers wait instead of
+    are flushed by the operating system independently); a sync per batch of up to 10,000
+    messages costs next to nothing. The busy timeout makes concurrent writers wait instead of
     failing. Each connection keeps up to 64 MB of pages in memory (SQLite's default is 2 MB):
     writing a million runs or events touches index pages all over, and re-reading them from the
     operating system's cache costs a fifth of the time at that size. The write-ahead log is
     copied into the database (a checkpoint, with two ``fsync``) once it holds 4,000 pages
-    (16 MB) rather than SQLite's 1,000: a tracking batch of 2,000 events writes 1,100-1,700, so
-    a checkpoint ran after nearly every batch and copied the pages every batch rewrites (the
-    batch's profiles, the indexes' inner pages) each time. Durability is the same: a commit is
+    (16 MB) rather than SQLite's 1,000: a tracking batch of 2,000 events writes 1,100-1,700
+    pages, so a checkpoint ran after nearly every batch and copied the pages every batch
+    rewrites (the batch's profiles, the indexes' inner pages) each time (batches are now up to
+    10,000 messages; a full one is checkpointed about once). Durability is the same: a commit is
     in the log before it returns, whatever the checkpoints.
     """
     options.setdefault("json_serializer", json_text)
