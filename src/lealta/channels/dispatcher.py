@@ -376,19 +376,17 @@ def _due(
     (see :func:`_held_due`) and rows whose lease ran out (claimed or being sent by a worker
     that stopped), locked; none of the channels ``waiting`` to be set up."""
     dispatched = OutboxMessage.channel.not_in([*NOT_DISPATCHED, *waiting])
-    due = (OutboxMessage.status == "pending", OutboxMessage.not_before <= now, dispatched)
-    # SQLite's planner, which keeps no statistics unless asked, would take the (status,
-    # not_before) index for bulk messages: read and sort every due message on every pass, so
-    # a queue of N messages cost N²/limit row reads. Its ``+`` (a no-op that hides the column
-    # from index selection) leaves it the (status, priority, id) index.
-    bulk_due = due
-    if session.connection().dialect.name == "sqlite":
-        unindexed = literal_column("+outbox.not_before", OutboxMessage.not_before.type)
-        bulk_due = (OutboxMessage.status == "pending", unindexed <= now, dispatched)
+    connection = session.connection()
     # Bulk (priority 0) is read straight off the (status, priority, id) index, in order, and
     # the walk stops at ``limit`` rows; the few messages above (transactional) or below it are
-    # sorted.
-    connection = session.connection()
+    # sorted. SQLite's planner, which keeps no statistics unless asked, would rather take the
+    # (status, not_before) index and read and sort every due message on every pass (a queue
+    # of N messages cost N²/limit row reads): its no-op ``+`` hides the column from it.
+    not_before: ColumnElement[Any] = OutboxMessage.__table__.c.not_before
+    if connection.dialect.name == "sqlite":
+        not_before = literal_column("+outbox.not_before", OutboxMessage.not_before.type)
+    due = (OutboxMessage.status == "pending", OutboxMessage.not_before <= now, dispatched)
+    bulk_due = (OutboxMessage.status == "pending", not_before <= now, dispatched)
     pending: list[OutboxRow] = []
     levels = (OutboxMessage.priority > 0, OutboxMessage.priority == 0, OutboxMessage.priority < 0)
     for level in levels:

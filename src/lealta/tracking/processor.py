@@ -128,8 +128,10 @@ def _claim(session: Session, limit: int) -> Sequence[Row]:
     # the ORM's row loading, and then SQLAlchemy's rows fetched one by one, cost more than
     # SQLite's reading (about 1.5 us a message)
     result = session.connection().execute(_claim_query(limit))
-    rows: Sequence[Row] = result.cursor.fetchall()
-    result.close()
+    try:
+        rows: Sequence[Row] = result.cursor.fetchall()
+    finally:
+        result.close()
     return rows
 
 
