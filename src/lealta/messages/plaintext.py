@@ -11,6 +11,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from functools import lru_cache
+from typing import cast
 
 _BLOCKS = frozenset(
     {
@@ -35,6 +36,10 @@ _TOKEN = re.compile(
 )
 _ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""", re.DOTALL)
 _SPACES = re.compile(r"\s+")
+_TAG_START = re.compile(r"/?[a-zA-Z]")  # what makes a "<" the start of a tag
+_LONGEST_CARRIED = 20_000  # characters of lines read together before reading the whole
+# One token of _TOKEN.findall: closing "/", tag name, attributes, self-closing "/", text.
+_Token = tuple[str, str, str, str, str]
 # Raw-text elements: what is inside is not markup (a "<p>" in a script is not a paragraph).
 _RAW_TEXT = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.DOTALL | re.IGNORECASE)
 
@@ -85,15 +90,28 @@ def _data(data: str) -> str:
     return _SPACES.sub(" ", html_lib.unescape(data))
 
 
-def _feed(html: str) -> list[str]:
-    """The pieces of text of ``html``, before lines are tidied."""
-    out: list[str] = []
-    skip: list[str] = []  # tags whose content is dropped, innermost last
-    links: list[tuple[str | None, int]] = []  # open <a>: its target, where its label starts
-    # findall gives each token's groups as a tuple ("" for a group that did not take part)
-    if "<s" in html or "<S" in html or "<\u017f" in html:  # how <script or <style can start
-        html = _RAW_TEXT.sub("", html)  # (ignoring case, "\u017f" is an "s")
-    for closing, tag, attributes, _self_closing, data in _TOKEN.findall(html):
+class _NotExact(Exception):
+    """Reading line by line would not give the whole document's text (see :func:`_run`)."""
+
+
+def _run(
+    tokens: list[_Token],
+    out: list[str],
+    skip: list[str],
+    links: list[tuple[str | None, int]],
+    *,
+    joined: bool = False,
+) -> None:
+    """Add the pieces of text of ``tokens`` (``_TOKEN.findall``'s tuples: "" for a group that
+    did not take part) to ``out``; ``skip`` (tags whose content is dropped, innermost last)
+    and ``links`` (each open ``<a>``: its target, where its label starts in ``out``) carry
+    the state from one call to the next.
+
+    ``joined``: the tokens are one line of a document read line by line, so a text token the
+    line's end cut in two may have left two spaces where the whole token writes one. The text
+    is tidied of such runs at the end, except in the label of a link compared with its target:
+    a target holding white space raises :class:`_NotExact` (read the document whole)."""
+    for closing, tag, attributes, _self_closing, data in tokens:
         if data:
             if not skip:
                 out.append(_data(data))
@@ -109,6 +127,8 @@ def _feed(html: str) -> list[str]:
                 href, start = links.pop()
                 label = "".join(out[start:]).strip()
                 if href and href.startswith(("http://", "https://", "mailto:", "tel:")):
+                    if joined and (" " in href or not href.isprintable()):
+                        raise _NotExact
                     if not label:
                         out.append(href)
                     elif label != href:
@@ -127,11 +147,84 @@ def _feed(html: str) -> list[str]:
                 links.append((href, len(out)))
             if block:
                 out.append("\n\n")
+
+
+def _without_raw_text(html: str) -> str:
+    if "<s" in html or "<S" in html or "<\u017f" in html:  # how <script or <style can start
+        return _RAW_TEXT.sub("", html)  # (ignoring case, "\u017f" is an "s")
+    return html
+
+
+def _feed(html: str) -> list[str]:
+    """The pieces of text of ``html``, before lines are tidied."""
+    out: list[str] = []
+    _run(_TOKEN.findall(_without_raw_text(html)), out, [], [])
+    return out
+
+
+@lru_cache(maxsize=8192)  # a mailing's HTML repeats most of its lines for every person
+def _line(line: str) -> tuple[list[_Token] | None, str | None]:
+    """One line of a document (with its line break): its tokens, ``None`` when the last of
+    them could run on into the next line (an unclosed comment, declaration or tag), and the
+    text the line writes when it starts and ends outside any link or dropped element (then
+    it reads the same wherever it stands), else ``None``."""
+    matches = list(_TOKEN.finditer(line))
+    for found in matches:  # does a token stop short for want of the next line?
+        token = found.group()
+        if token[0] != "<":
+            continue
+        if token.startswith("<!--"):  # closed, or ended by the end of the line ($)
+            cut = len(token) < 7 or not token.endswith("-->")
+        elif token.startswith(("<!", "<?")):
+            cut = not token.endswith(">")
+        else:  # a "<" read as text may open a tag whose end is on a later line
+            cut = token == "<" and _TAG_START.match(line, found.end()) is not None
+        if cut:
+            return None, None
+    tokens = [cast(_Token, found.groups("")) for found in matches]
+    out: list[str] = []
+    skip: list[str] = []
+    links: list[tuple[str | None, int]] = []
+    _run(tokens, out, skip, links)
+    return tokens, None if skip or links else "".join(out)
+
+
+def _feed_lines(html: str) -> list[str]:
+    """:func:`_feed`, line by line: a line seen before (most of a mailing's) is not read
+    again. The pieces may hold two spaces where :func:`_feed`'s hold one (a text token cut
+    at a line's end); the tidying in :func:`html_to_text` makes them one."""
+    out: list[str] = []
+    skip: list[str] = []
+    links: list[tuple[str | None, int]] = []
+    carried = ""
+    for piece in _without_raw_text(html).splitlines(keepends=True):
+        if carried:
+            if len(carried) > _LONGEST_CARRIED:  # a long comment: read the document whole
+                raise _NotExact
+            piece, carried = carried + piece, ""
+        tokens, written = _line(piece)
+        if written is not None and not skip and not links:
+            out.append(written)
+        elif tokens is None:
+            carried = piece  # its last token goes on in the next line
+        else:
+            _run(tokens, out, skip, links, joined=True)
+    if carried:
+        _run(_TOKEN.findall(carried), out, skip, links, joined=True)
     return out
 
 
 def html_to_text(html: str) -> str:
     """The readable text of ``html``, as described in the module docstring."""
-    lines = [" ".join(line.split()) for line in "".join(_feed(html)).split("\n")]
+    try:
+        return _tidy(_feed_lines(html))
+    except _NotExact:
+        return _tidy(_feed(html))
+
+
+def _tidy(pieces: list[str]) -> str:
+    """The text of ``pieces``: white space in a line made one space, no line of only spaces,
+    at most one blank line in a row."""
+    lines = [" ".join(line.split()) for line in "".join(pieces).split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

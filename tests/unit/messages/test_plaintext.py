@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lealta.automations import catalog as workflows
+from lealta.messages import plaintext
 from lealta.messages.plaintext import html_to_text
+from lealta.messages.render import render
+from tests.unit.messages.test_library import SHIPPED, USES, _context
 
 
 def test_blocks_lists_links_and_images_read_as_text() -> None:
@@ -42,3 +47,66 @@ def test_scripts_and_styles_are_dropped_however_their_tag_is_written() -> None:
     assert html_to_text(html) == "a\n\nd\n"
     # ignoring case, a long s is an s: what follows it is a style that is never closed
     assert html_to_text(html + "<\u017ftyle>p{}</style><p>e</p>") == "a\n\nd\n"
+
+
+# -- reading line by line gives the text of reading the document whole -----------------------
+
+# Pieces of HTML that are awkward for reading line by line: tags, comments and declarations
+# running over a line break, a "<" that is or is not a tag, quoted ">" and line breaks in
+# attributes, links whose label runs over lines (and a target holding a space), dropped
+# elements, entities beside line breaks, every kind of line break str.splitlines knows.
+AWKWARD = (
+    "<p>", "</p>", "<div>", "</div>", "<td>", "<li>", "<br>", "<table>", "</table>", "</a>",
+    '<a href="https://x.example/a b">', "<a href='https://y.example'>", "https://y.example",
+    '<a\nhref="https://z.example"\n>', '<a title="x>\ny" href="https://q.example">',
+    '<a href="mailto:a@b.example">', '<a href="https://t.example/\tx">', "<img alt=\"A\nB\">",
+    '<div style="display:none">', "<title>", "</title>", "<head>", "</head>", "<script>",
+    "</script>", "<style>", "</style>", "<!--", "-->", "<!-- c -->", "<!-->", "<!--->", "<!x",
+    "<?pi", ">", "<", "< b", "<b", "</", "text", "Ana", "x\ny", "&amp;", "&nbsp;", "&amp\n",
+    "\n", "\r\n", "\r", " ", "  ", "\t", "\f", "\x0b", "\x1c", "\x85", "\u2028",
+)  # fmt: skip
+
+
+def _whole(html: str) -> str:
+    return plaintext._tidy(plaintext._feed(html))
+
+
+@given(st.lists(st.sampled_from(AWKWARD), max_size=40))
+def test_reading_line_by_line_gives_the_text_of_the_whole_document(pieces: list[str]) -> None:
+    html = "".join(pieces)
+    assert html_to_text(html) == _whole(html)
+    assert html_to_text(html) == _whole(html)  # again, from the lines remembered
+
+
+def test_a_link_label_over_two_lines_reads_as_the_whole_document_does() -> None:
+    # two spaces where the line break cut the label's text, one in the whole document: the
+    # label then equals the target only in the whole reading
+    html = '<p><a href="https://x.example/a b">https://x.example/a \n b</a></p>'
+    assert html_to_text(html) == _whole(html) == "https://x.example/a b\n"
+    html = '<a href="https://x.example">Shop\n  now</a> <!-- a\n comment -->\n<p>x</p>'
+    assert html_to_text(html) == _whole(html) == "Shop now (https://x.example)\n\nx\n"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>a</p><!-->\n--><p>b</p>",  # a comment that only looks closed
+        "<p>a</p><!-- x\n y --><p>b</p>",
+        "<!x\n>b",  # a declaration closed on the next line
+        "<?pi\n?>b",
+        '<p>a <b\nclass="c">b</b></p>',  # a tag over two lines
+        '<a title="x>\ny" href="https://q.example">q</a>',
+        "a < b\n<p>c</p>",  # a "<" that is text
+    ],
+)
+def test_markup_over_a_line_break_reads_as_the_whole_document_does(html: str) -> None:
+    assert html_to_text(html) == _whole(html)
+    assert html_to_text(html) == _whole(html)
+
+
+@pytest.mark.parametrize(("template_id", "workflow"), sorted({(t, r.id) for t, _, r in USES}))
+def test_the_shipped_templates_read_the_same_line_by_line(template_id: str, workflow: str) -> None:
+    rules = workflows.load_template(workflow)
+    for language in ("en", "it"):
+        html = render(SHIPPED[template_id]["body"], _context(rules, language))["html"]
+        assert html_to_text(html) == _whole(html)
