@@ -11,7 +11,6 @@ from __future__ import annotations
 import html as html_lib
 import re
 from functools import lru_cache
-from typing import cast
 
 _BLOCKS = frozenset(
     {
@@ -37,6 +36,7 @@ _TOKEN = re.compile(
 _ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""", re.DOTALL)
 _SPACES = re.compile(r"\s+")
 _TAG_START = re.compile(r"/?[a-zA-Z]")  # what makes a "<" the start of a tag
+_LONE_LT = ("", "", "", "", "<")  # the token of a "<" read as text
 _LONGEST_CARRIED = 20_000  # characters of lines read together before reading the whole
 # One token of _TOKEN.findall: closing "/", tag name, attributes, self-closing "/", text.
 _Token = tuple[str, str, str, str, str]
@@ -162,26 +162,33 @@ def _feed(html: str) -> list[str]:
     return out
 
 
+def _cut(line: str) -> bool:
+    """Whether a token of ``line`` stops short for want of the next line: a comment,
+    declaration or tag that the end of the line leaves open."""
+    for found in _TOKEN.finditer(line):
+        token = found.group()
+        if token[0] != "<":
+            continue
+        if token.startswith("<!--"):  # closed, or ended by the end of the line ($)
+            if len(token) < 7 or not token.endswith("-->"):
+                return True
+        elif token.startswith(("<!", "<?")):
+            if not token.endswith(">"):
+                return True
+        elif token == "<" and _TAG_START.match(line, found.end()):  # "<" read as text
+            return True
+    return False
+
+
 @lru_cache(maxsize=8192)  # a mailing's HTML repeats most of its lines for every person
 def _line(line: str) -> tuple[list[_Token] | None, str | None]:
     """One line of a document (with its line break): its tokens, ``None`` when the last of
     them could run on into the next line (an unclosed comment, declaration or tag), and the
     text the line writes when it starts and ends outside any link or dropped element (then
     it reads the same wherever it stands), else ``None``."""
-    matches = list(_TOKEN.finditer(line))
-    for found in matches:  # does a token stop short for want of the next line?
-        token = found.group()
-        if token[0] != "<":
-            continue
-        if token.startswith("<!--"):  # closed, or ended by the end of the line ($)
-            cut = len(token) < 7 or not token.endswith("-->")
-        elif token.startswith(("<!", "<?")):
-            cut = not token.endswith(">")
-        else:  # a "<" read as text may open a tag whose end is on a later line
-            cut = token == "<" and _TAG_START.match(line, found.end()) is not None
-        if cut:
-            return None, None
-    tokens = [cast(_Token, found.groups("")) for found in matches]
+    tokens: list[_Token] = _TOKEN.findall(line)
+    if ("<!" in line or "<?" in line or _LONE_LT in tokens) and _cut(line):
+        return None, None
     out: list[str] = []
     skip: list[str] = []
     links: list[tuple[str | None, int]] = []
