@@ -207,6 +207,7 @@ def _extra_headers(headers: Mapping[str, Any]) -> tuple[dict[str, str], list[str
     return mailboxes, lines
 
 
+@functools.lru_cache(maxsize=256)
 def _list_id(template: str, domain: str) -> str:
     slug = _LIST_SLUG.sub("-", template.lower()).strip("-") or "messages"
     return f"<{slug}.{domain}>"
@@ -225,6 +226,7 @@ def _clean(value: str) -> str:
     return value.strip(" ")
 
 
+@functools.lru_cache(maxsize=4096)  # a mailing's subjects and headers repeat
 def _unstructured(field: str, value: str) -> str:
     """Free text for header ``field``, folded, encoded when it is not plain ASCII."""
     value = _clean(value)
