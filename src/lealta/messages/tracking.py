@@ -37,12 +37,19 @@ def rewrite_html_links(source: str, rewrite: Rewrite, *, own_prefix: str) -> str
         if not _trackable(url, own_prefix) or "data-lealta-notrack" in found.group().lower():
             continue
         start, end = found.span(2)
-        pieces += (source[at:start], html.escape(rewrite(url), quote=True))
+        pieces += (source[at:start], _attribute_value(rewrite(url)))
         at = end
     if not pieces:
         return source
     pieces.append(source[at:])
     return "".join(pieces)
+
+
+def _attribute_value(url: str) -> str:
+    """``url`` escaped for a quoted attribute (a signed link seldom needs it)."""
+    if "&" in url or '"' in url or "'" in url or "<" in url or ">" in url:
+        return html.escape(url, quote=True)
+    return url
 
 
 def rewrite_text_links(text: str, rewrite: Rewrite, *, own_prefix: str) -> str:
@@ -67,11 +74,24 @@ def add_open_pixel(source: str, pixel_url: str) -> str:
         f'<img src="{html.escape(pixel_url, quote=True)}" width="1" height="1" alt="" '
         'style="display:block;width:1px;height:1px;border:0" />'
     )
-    ends = list(_BODY_END.finditer(source))
-    if not ends:
+    at = _last_body_end(source)
+    if at is None:
         return source + image
-    at = ends[-1].start()
     return source[:at] + image + source[at:]
+
+
+def _last_body_end(source: str) -> int | None:
+    """Where the last ``</body>`` (any case, spaces before ``>``) starts: looked for from the
+    end, where it nearly always is, among the last few closing tags."""
+    end = len(source)
+    for _ in range(8):
+        end = source.rfind("</", 0, end)
+        if end < 0:
+            return None
+        if _BODY_END.match(source, end):
+            return end
+    ends = list(_BODY_END.finditer(source, 0, end))
+    return ends[-1].start() if ends else None
 
 
 def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:

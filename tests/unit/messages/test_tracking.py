@@ -150,3 +150,33 @@ _FRAGMENTS = st.sampled_from(
 @given(st.lists(_FRAGMENTS, max_size=24).map("".join))
 def test_links_are_rewritten_as_the_two_step_reading_did(source: str) -> None:
     assert rewrite_html_links(source, tracked, own_prefix=OWN) == _two_step(source)
+
+
+def _pixel_at_last_body_end(source: str, pixel_url: str) -> str:
+    """The open pixel placed as before it was looked for from the end: every ``</body>``
+    found, the last one taken."""
+    image = add_open_pixel("", pixel_url)
+    ends = list(re.finditer(r"</body\s*>", source, re.IGNORECASE))
+    if not ends:
+        return source + image
+    at = ends[-1].start()
+    return source[:at] + image + source[at:]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["</body>", "</BODY >", "</Body\n>", "</body", "</bodyx>", "</p>", "</", "<", ">", "x"]
+        ),
+        max_size=40,
+    ).map("".join)
+)
+def test_the_pixel_goes_where_the_last_closing_body_tag_is_however_many_tags_follow(
+    source: str,
+) -> None:
+    assert add_open_pixel(source, "https://m.example/o.gif") == _pixel_at_last_body_end(
+        source, "https://m.example/o.gif"
+    )
+    many = source + "</p>" * 20  # more closing tags after it than are looked at one by one
+    assert add_open_pixel(many, "p.gif") == _pixel_at_last_body_end(many, "p.gif")
