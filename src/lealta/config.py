@@ -86,6 +86,10 @@ class Settings(BaseSettings):
         Threads each worker sends with (default 1). More overlap one thread's rendering with
         another's waits on a slow relay or provider; a worker that dies then leaves at most one
         chunk of messages (32) marked interrupted per thread, none sent twice.
+    render_processes
+        Processes each worker renders large mailings in (default 1; 0: in the sending thread).
+        While one renders the next batch of 200, the sending thread sends the batch before, so
+        a worker uses two cores (see :mod:`lealta.channels.render_ahead`).
     channel_rate_limits
         Messages per second per channel, e.g. ``{"email": 500, "sms": 20}``; unlimited when
         a channel is not named.
@@ -162,6 +166,7 @@ class Settings(BaseSettings):
     vapid_subject: str = "mailto:admin@localhost"
     webhook_secret: str = ""
     send_threads: int = Field(default=1, ge=1, le=32)
+    render_processes: int = Field(default=1, ge=0, le=32)
     channel_rate_limits: dict[str, float] = Field(default_factory=dict)
     attribution_days: int = Field(default=5, ge=0, le=365)
     consent_categories: dict[str, list[Channel]] = Field(

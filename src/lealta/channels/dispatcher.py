@@ -80,6 +80,7 @@ from lealta.channels.attempts import (
     FAILED,
     OUTBOX,
     SEND_CHUNK,
+    release,
     send_in_chunks,
     write_event,
 )
@@ -174,7 +175,9 @@ COUNTS = ("claimed", "sent", "retrying", "failed", "suppressed", "postponed")
 
 
 @dataclass
-class _Claim:
+class Claim:
+    """What a claim took: the deliveries to send, and the report of the pass so far."""
+
     deliveries: list[Delivery] = field(default_factory=list)
     report: DispatchReport = field(default_factory=DispatchReport)
 
@@ -199,27 +202,61 @@ def dispatch_due(
     pass, the messages not sent yet go back to ``pending`` for the next worker. ``chunk``
     messages are marked ``sending`` per commit (see :mod:`lealta.channels.attempts`).
     """
+    claim = claim_due(services, channels, limit=limit, caps=caps, quiet=quiet)
+    if render is not None and claim.deliveries:
+        with services.uow.transaction() as session:
+            contents = render(session, claim.deliveries)
+        claim.deliveries = with_contents(services, claim.deliveries, contents, claim.report)
+    send_claimed(services, channels, claim, pacer=pacer, stop=stop, chunk=chunk)
+    return claim.report
+
+
+def claim_due(
+    services: Services,
+    channels: Mapping[str, Channel],
+    *,
+    limit: int = 100,
+    caps: Sequence[FrequencyCap] = (),
+    quiet: QuietHours | None = None,
+) -> Claim:
+    """Step 1 of a pass: up to ``limit`` due messages decided and claimed in one transaction;
+    those to send as deliveries without content yet, the other outcomes counted."""
     now = services.clock.now()
-    claim = in_transaction(
+    return in_transaction(
         services.uow, lambda session: _claim(session, channels, now, limit, caps, quiet)
     )
-    report = claim.report
-    if render is not None and claim.deliveries:
-        claim.deliveries = _rendered(services, claim.deliveries, render, report)
+
+
+def send_claimed(
+    services: Services,
+    channels: Mapping[str, Channel],
+    claim: Claim,
+    *,
+    pacer: Pacer | None = None,
+    stop: threading.Event | None = None,
+    chunk: int = SEND_CHUNK,
+) -> None:
+    """Steps 2 and 3 of a pass: the claim's deliveries (rendered) sent and recorded."""
     if not claim.deliveries:
-        return report
+        return
     with services.uow.engine.connect() as connection:
         send_in_chunks(
             connection,
             channels,
             claim.deliveries,
-            report,
+            claim.report,
             now=services.clock.now,
             chunk=chunk,
             pacer=pacer,
             stop=stop,
         )
-    return report
+
+
+def release_claim(services: Services, claim: Claim) -> None:
+    """A claim this worker will not send after all (it is stopping): due again for anyone."""
+    if claim.deliveries:
+        with services.uow.engine.begin() as connection:
+            release(connection, claim.deliveries, services.clock.now())
 
 
 def dispatch_all(
@@ -282,11 +319,11 @@ def _claim(
     limit: int,
     caps: Sequence[FrequencyCap],
     quiet: QuietHours | None,
-) -> _Claim:
+) -> Claim:
     _lock_for_writing(session)
     waiting = [c for c in KNOWN_CHANNELS if c not in channels]
     rows = _due(session, now, limit, waiting=waiting, quiet=quiet)
-    claim = _Claim()
+    claim = Claim()
     claim.report.claimed = len(rows)
     if not rows:
         return claim
@@ -326,14 +363,16 @@ def _claim(
     return claim
 
 
-def _rendered(
-    services: Services, deliveries: list[Delivery], render: Renderer, report: DispatchReport
+def with_contents(
+    services: Services,
+    deliveries: list[Delivery],
+    contents: Mapping[int, Rendered | str],
+    report: DispatchReport,
 ) -> list[Delivery]:
-    """The claimed deliveries with their content; those whose template cannot be rendered for
-    their person are failed with the reason. Rendering reads, outside the claim's write
-    transaction, so another thread or worker can send meanwhile."""
-    with services.uow.transaction() as session:
-        contents = render(session, deliveries)
+    """The claimed deliveries with their rendered ``contents``; those whose template could not
+    be rendered for their person (a reason instead of content) are failed with it. Rendering
+    reads, outside the claim's write transaction, so another thread or worker can send
+    meanwhile."""
     ready: list[Delivery] = []
     failures: list[tuple[Delivery, str]] = []
     for delivery in deliveries:

@@ -7,7 +7,8 @@ every ``poll`` seconds (or at once when :meth:`Sender.notify` says new messages 
 Every pass applies the sending policy from the settings (quiet hours, frequency caps), each
 channel's rate limit, and renders each message from its template for its person. Messages
 held for quiet hours are logged in one line per round of passes (how many, and from when until
-when they go out), not one per message.
+when they go out), not one per message. A large mailing is rendered a batch ahead in a process
+of its own while the batch before is sent (:mod:`lealta.channels.render_ahead`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,24 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass
 
 from lealta.bootstrap import Services
 from lealta.channels.base import Channel
-from lealta.channels.dispatcher import DispatchReport, Renderer, dispatch_due
+from lealta.channels.dispatcher import (
+    Claim,
+    DispatchReport,
+    Renderer,
+    claim_due,
+    dispatch_due,
+    release_claim,
+    send_claimed,
+    with_contents,
+)
 from lealta.channels.pacing import Pacer
 from lealta.channels.policy import FrequencyCap, QuietHours
+from lealta.channels.render_ahead import Contents, RenderProcesses, shareable
 from lealta.config import Settings
 
 log = logging.getLogger(__name__)
@@ -41,12 +54,24 @@ def sending_policy(settings: Settings) -> tuple[QuietHours | None, tuple[Frequen
     return quiet, caps
 
 
+@dataclass
+class _Pending:
+    """A batch claimed, its rendering under way in a rendering process (``future``) or not
+    started (rendered in the sending thread when its turn comes)."""
+
+    claim: Claim
+    future: Future[Contents] | None = None
+
+
 class Sender:
     """Delivers due outbox messages in threads of its own until stopped.
 
     ``threads`` (``LEALTA_SEND_THREADS``, default 1) passes run side by side: while one renders
     its batch, another waits on the SMTP server or the database, so the waits overlap with the
-    work. They share the outbox as separate workers would.
+    work. They share the outbox as separate workers would. ``render_processes``
+    (``LEALTA_RENDER_PROCESSES``, default 1) render the batch after the one being sent when
+    a pass claims a full batch; they render only with the deployment's own renderer (not one
+    passed as ``render``), and never for an in-memory SQLite database.
     """
 
     def __init__(
@@ -58,17 +83,24 @@ class Sender:
         render: Renderer | None = None,
         batch: int = BATCH,
         threads: int | None = None,
+        render_processes: int | None = None,
     ) -> None:
         self.services = services
         self.channels = dict(channels)
         self.poll = poll
         self.batch = batch
         self.threads = threads or services.settings.send_threads
+        settings = services.settings
+        processes = settings.render_processes if render_processes is None else render_processes
+        self.ahead: RenderProcesses | None = None
         if render is None:
             from lealta.channels.rendering import renderer
 
-            render = renderer(services.settings, services.clock)
+            render = renderer(settings, services.clock)
+            if processes > 0 and shareable(settings.database_url):
+                self.ahead = RenderProcesses(settings, processes)
         self.render = render
+        self._local = threading.local()  # each thread's batch claimed ahead
         self.pacer = Pacer(services.settings.channel_rate_limits)
         self.quiet, self.caps = sending_policy(services.settings)
         self.total = DispatchReport()
@@ -79,19 +111,76 @@ class Sender:
 
     def pass_(self) -> DispatchReport:
         """One batch: claim, render, send, record."""
-        report = dispatch_due(
-            self.services,
-            self.channels,
-            limit=self.batch,
-            caps=self.caps,
-            quiet=self.quiet,
-            render=self.render,
-            pacer=self.pacer,
-            stop=self._stop,
-        )
+        if self.ahead is None:
+            report = dispatch_due(
+                self.services,
+                self.channels,
+                limit=self.batch,
+                caps=self.caps,
+                quiet=self.quiet,
+                render=self.render,
+                pacer=self.pacer,
+                stop=self._stop,
+            )
+        else:
+            report = self._pass_ahead()
         with self._total_lock:
             self.total.add(report)
         return report
+
+    def _pass_ahead(self) -> DispatchReport:
+        """One batch sent, the next (when this one was full) claimed and rendering in a
+        rendering process meanwhile; the report of the batch sent."""
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        self._local.pending = None
+        if pending is None:
+            pending = self._claim()
+        if not pending.claim.report.claimed:
+            return pending.claim.report
+        if pending.future is not None and not self._stop.is_set():
+            following = self._claim()
+            if following.claim.report.claimed:
+                self._local.pending = following
+        claim = pending.claim
+        if claim.deliveries:
+            contents = self._contents(pending)
+            ready = with_contents(self.services, claim.deliveries, contents, claim.report)
+            claim.deliveries = ready
+            send_claimed(self.services, self.channels, claim, pacer=self.pacer, stop=self._stop)
+        if self._stop.is_set():
+            self._release_pending()
+        return claim.report
+
+    def _claim(self) -> _Pending:
+        claim = claim_due(
+            self.services, self.channels, limit=self.batch, caps=self.caps, quiet=self.quiet
+        )
+        pending = _Pending(claim)
+        if self.ahead is not None and claim.deliveries and claim.report.claimed >= self.batch:
+            pending.future = self.ahead.submit(claim.deliveries, self.services.clock.now())
+        return pending
+
+    def _contents(self, pending: _Pending) -> Contents:
+        """The batch's contents: from its rendering process, or rendered here (a small batch,
+        or its process failed)."""
+        if pending.future is not None and self.ahead is not None:
+            try:
+                return pending.future.result()
+            except CancelledError:  # the processes were stopped or started afresh meanwhile
+                pass
+            except Exception as exc:
+                self.ahead.failed(exc)
+        with self.services.uow.transaction() as session:
+            return self.render(session, pending.claim.deliveries)
+
+    def _release_pending(self) -> None:
+        """The batch this thread claimed ahead, due again for anyone (stopping)."""
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        self._local.pending = None
+        if pending is not None:
+            if pending.future is not None:
+                pending.future.cancel()
+            release_claim(self.services, pending.claim)
 
     def drain(self) -> DispatchReport:
         """Send until nothing is due, with every thread; what was done (benchmarks, tests)."""
@@ -137,6 +226,12 @@ class Sender:
         self._wake.set()
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.close(wait=not any(thread.is_alive() for thread in self._threads))
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the rendering processes, if any were started."""
+        if self.ahead is not None:
+            self.ahead.close(wait=wait)
 
     def run(self) -> None:
         """The loop: batches while any message is due, then wait to be woken or polled."""
@@ -153,6 +248,7 @@ class Sender:
             except Exception:
                 log.exception("sending failed; trying again shortly")
             self._wake.wait(self.poll)
+        self._release_pending()
 
 
 def log_holds(report: DispatchReport, quiet: QuietHours | None) -> None:
