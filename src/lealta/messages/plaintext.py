@@ -35,6 +35,9 @@ _TOKEN = re.compile(
 )
 _ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""", re.DOTALL)
 _SPACES = re.compile(r"\s+")
+# The attributes of a link with only a target that needs no unescaping: most links, and
+# each person's own (an unsubscribe link) would crowd _start's memory out.
+_PLAIN_LINK = re.compile(r'\s*href="([^"&]*)"\s*')
 _TAG_START = re.compile(r"/?[a-zA-Z]")  # what makes a "<" the start of a tag
 _LONE_LT = ("", "", "", "", "<")  # the token of a "<" read as text
 _LONGEST_CARRIED = 20_000  # characters of lines read together before reading the whole
@@ -136,7 +139,11 @@ def _run(
             if name in _BLOCKS:
                 out.append("\n\n")
         else:
-            name, dropped, written, href, block = _start(tag, attributes)
+            plain = _PLAIN_LINK.fullmatch(attributes) if tag == "a" else None
+            if plain is not None:  # what _start says of it, without remembering every target
+                name, dropped, written, href, block = "a", False, "", plain[1], False
+            else:
+                name, dropped, written, href, block = _start(tag, attributes)
             if skip or dropped:
                 if name not in _VOID:
                     skip.append(name)

@@ -64,6 +64,8 @@ AWKWARD = (
     "</script>", "<style>", "</style>", "<!--", "-->", "<!-- c -->", "<!-->", "<!--->", "<!x",
     "<?pi", ">", "<", "< b", "<b", "</", "text", "Ana", "x\ny", "&amp;", "&nbsp;", "&amp\n",
     "\n", "\r\n", "\r", " ", "  ", "\t", "\f", "\x0b", "\x1c", "\x85", "\u2028",
+    '<a href="https://p.example/1">', '<a\n href="https://p.example/2" >', '<a href="">',
+    '<a href="https://p.example/?a=1&amp;b=2">', '<A href="https://p.example/3">',
 )  # fmt: skip
 
 
@@ -110,3 +112,19 @@ def test_the_shipped_templates_read_the_same_line_by_line(template_id: str, work
     for language in ("en", "it"):
         html = render(SHIPPED[template_id]["body"], _context(rules, language))["html"]
         assert html_to_text(html) == _whole(html)
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        ' href="https://p.example/1"',
+        '\n\thref="https://p.example/2"  ',
+        ' href=""',
+        '\xa0href="https://p.example/3"\xa0',
+        ' href="https://p.example/a>b"',
+    ],
+)
+def test_a_link_with_only_a_target_reads_as_start_tags_are_read(attributes: str) -> None:
+    found = plaintext._PLAIN_LINK.fullmatch(attributes)
+    assert found is not None
+    assert plaintext._start.__wrapped__("a", attributes) == ("a", False, "", found[1], False)
