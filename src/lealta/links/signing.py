@@ -29,6 +29,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -204,6 +205,32 @@ def with_utm(url: str, utm: Mapping[str, str]) -> str:
 
 @lru_cache(maxsize=4096)  # a mailing links everyone to the same few pages
 def _with_utm(url: str, utm: tuple[tuple[str, str], ...]) -> str:
+    if utm and _PLAIN_URL.fullmatch(url):  # what urllib would give back, without its work
+        query = _utm_query(utm)
+        return f"{url}?{query}" if query else url
+    return _with_utm_parsed(url, utm)
+
+
+# An http(s) URL with no query, fragment or anything urllib would change in reading and
+# writing it again (its scheme lower-case, plain ASCII in the host, port and path).
+_PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?", re.ASCII
+)
+
+
+@lru_cache(maxsize=64)
+def _utm_query(utm: tuple[tuple[str, str], ...]) -> str:
+    """The query :func:`_with_utm_parsed` writes for ``utm`` into a URL that has none."""
+    return urlencode(
+        [
+            (name if name.startswith("utm_") else f"utm_{name}", value)
+            for name, value in utm
+            if value
+        ]
+    )
+
+
+def _with_utm_parsed(url: str, utm: tuple[tuple[str, str], ...]) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput(f"only http and https links can be tracked: {url!r}", field="url")

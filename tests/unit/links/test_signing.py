@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lealta.errors import InvalidInput
-from lealta.links import Links
+from lealta.links import Links, signing
 from lealta.links.signing import with_utm
 
 LINKS = Links("a secret for tests", "https://mail.shop.example/")
@@ -209,3 +209,62 @@ def test_message_links_carry_the_json_and_hmac_modules_own_tokens(
     assert pixel == reference_token(LINKS, secret, "open", {"m": outbox_id})
     unsubscribe = token_of(LINKS.unsubscribe(outbox_id))
     assert unsubscribe == reference_token(LINKS, secret, "unsub", {"m": outbox_id})
+
+
+# Pieces of targets: plain ones (no query, ASCII) and what urllib reads its own way
+# (upper-case schemes, white space it drops, queries, fragments, IPv6 hosts, non-ASCII).
+_URL_PIECES = st.sampled_from(
+    [
+        "https://", "http://", "HTTPS://", "ftp://", "shop.example", "a-b.example", ":8080", ":",
+        "/", "/p/0-5", "//x", "%20", "%7E", "&", ";", "=", "'", "(", "*", "@", "~", "?", "?a=1",
+        "?utm_source=x", "#", "#top", " ", "\t", "\n", "[::1]", "é", "\\", "+", "..", "",
+    ]
+)  # fmt: skip
+_UTM = st.sampled_from(
+    [
+        (("source", "lealta"), ("medium", "email"), ("campaign", "cart-reminder-1")),
+        (("utm_source", "a b&c"), ("term", "é")),
+        (("source", ""), ("medium", "")),
+        (("source", "x"), ("utm_source", "y")),
+    ]
+)
+
+
+@settings(max_examples=500)
+@given(
+    st.one_of(
+        st.lists(_URL_PIECES, max_size=8).map("".join),
+        st.lists(_URL_PIECES, max_size=4).map(lambda p: "https://shop.example/" + "".join(p)),
+    ),
+    _UTM,
+)
+def test_utm_is_added_as_urllib_reads_and_writes_the_url(
+    url: str, utm: tuple[tuple[str, str], ...]
+) -> None:
+    try:
+        expected = signing._with_utm_parsed(url, utm)
+    except (InvalidInput, ValueError) as error:
+        with pytest.raises(type(error)):
+            signing._with_utm.__wrapped__(url, utm)
+    else:
+        assert signing._with_utm.__wrapped__(url, utm) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://shop.example",
+        "https://shop.example/",
+        "http://a.example:8080/p/0-5;x=1",
+        "https://shop.example/a\tb",  # urllib drops the tab
+        "https://shop.example/a b",
+        "https://shop.example/\u00e9",
+        "https://shop.example/a\\b",
+        "https://shop.example/ ",
+    ],
+)
+def test_a_target_gets_its_utm_as_urllib_writes_it(url: str) -> None:
+    utm = (("source", "lealta"), ("medium", "email"))
+    assert signing._with_utm.__wrapped__(url, utm) == signing._with_utm_parsed(url, utm)
+    if signing._PLAIN_URL.fullmatch(url):
+        assert with_utm(url, dict(utm)) == f"{url}?utm_source=lealta&utm_medium=email"
