@@ -103,10 +103,21 @@ class Links:
         """A tracked link to ``url`` (``http``/``https`` only) with ``utm`` parameters added
         (parameters already in the URL win)."""
         target = with_utm(url, utm or {})
-        if type(outbox_id) is int:  # the claims' JSON put together: the same text, sooner
-            payload = _b64(b'{"m":%d,%b}' % (outbox_id, _url_claim(target)))
-            return f"{self.base_url}/l/{PATHS['click']}/{payload}.{self._sign('click', payload)}"
+        if type(outbox_id) is int:
+            return self.click_for(outbox_id, _url_claim(target))
         return self._url("click", {"m": outbox_id, "u": target})
+
+    def click_target(self, url: str, *, utm: Mapping[str, str] | None = None) -> bytes:
+        """What :meth:`click` signs of ``url`` whatever the message: hand it to
+        :meth:`click_for` (a batch links many messages to the same targets).
+        ``InvalidInput`` unless ``url`` is http(s)."""
+        return _url_claim(with_utm(url, utm or {}))
+
+    def click_for(self, outbox_id: int, target: bytes) -> str:
+        """:meth:`click` of message ``outbox_id`` to the target :meth:`click_target` gave."""
+        # the claims' JSON put together: the same text as _claims_json's, sooner
+        payload = _b64(b'{"m":%d,%b}' % (outbox_id, target))
+        return f"{self.base_url}/l/{PATHS['click']}/{payload}.{self._sign('click', payload)}"
 
     def open_pixel(self, outbox_id: int) -> str:
         """The 1x1 image whose loading records an open."""

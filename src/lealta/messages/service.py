@@ -315,6 +315,9 @@ def render_many(
     return results
 
 
+_UNSEEN: Any = object()  # a target not looked at yet
+
+
 @dataclass(frozen=True)
 class _Job:
     outbox_id: int | None
@@ -333,6 +336,8 @@ class _Batch:
         self.shop = {"name": name, "email": address, "url": settings.public_url}
         codes = [code for j in jobs for code in contexts.voucher_codes(j.payload)]
         self.vouchers = contexts.vouchers_by_code(session, codes)
+        # what click links sign of each target, by channel and template (None: not http(s))
+        self.targets: dict[tuple[str, str], dict[str, bytes | None]] = {}
 
     def render(
         self,
@@ -352,12 +357,22 @@ class _Batch:
             return parts
         outbox_id = job.outbox_id
         utm = {"source": "lealta", "medium": channel, "campaign": job.template_id}
+        targets = self.targets.setdefault((channel, job.template_id), {})
 
         def rewrite(url: str) -> str:
-            try:
-                return self.links.click(outbox_id, url, utm=utm)
-            except InvalidInput:  # "http://" and the like: left as written
-                return url
+            if type(outbox_id) is not int:
+                try:
+                    return self.links.click(outbox_id, url, utm=utm)
+                except InvalidInput:  # "http://" and the like: left as written
+                    return url
+            target = targets.get(url, _UNSEEN)
+            if target is _UNSEEN:
+                try:
+                    target = self.links.click_target(url, utm=utm)
+                except InvalidInput:  # "http://" and the like: left as written
+                    target = None
+                targets[url] = target
+            return url if target is None else self.links.click_for(outbox_id, target)
 
         return track(
             parts,

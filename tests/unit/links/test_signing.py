@@ -268,3 +268,16 @@ def test_a_target_gets_its_utm_as_urllib_writes_it(url: str) -> None:
     assert signing._with_utm.__wrapped__(url, utm) == signing._with_utm_parsed(url, utm)
     if signing._PLAIN_URL.fullmatch(url):
         assert with_utm(url, dict(utm)) == f"{url}?utm_source=lealta&utm_medium=email"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://shop.example/p/1", "https://shop.example/?a=1&b=%C3%A9#top", "http://x.example"],
+)
+def test_a_target_worked_out_once_makes_the_click_links_click_makes(url: str) -> None:
+    utm = {"source": "lealta", "medium": "email", "campaign": "c"}
+    target = LINKS.click_target(url, utm=utm)
+    for outbox_id in (1, 42, 10**12):
+        assert LINKS.click_for(outbox_id, target) == LINKS.click(outbox_id, url, utm=utm)
+    with pytest.raises(InvalidInput):
+        LINKS.click_target("http://", utm=utm)
