@@ -50,6 +50,8 @@ LONGEST_TOKEN = 8192
 _CLAIMS = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 _BLOCK = 64  # SHA-256's block size, for HMAC's padded keys (RFC 2104)
+# Text JSON writes as it is between its quotes: printable ASCII but '"' and "\\".
+_PLAIN_TEXT = re.compile(r"[ !#-\[\]-~]*")
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,9 @@ class Links:
 
     def preferences(self, contact_id: str) -> str:
         """The page where a person chooses channels and lists."""
+        if type(contact_id) is str and _PLAIN_TEXT.fullmatch(contact_id):
+            payload = _b64(b'{"c":"%b"}' % contact_id.encode())  # _claims_json's very text
+            return f"{self.base_url}/l/{PATHS['prefs']}/{payload}.{self._sign('prefs', payload)}"
         return self._url("prefs", {"c": contact_id})
 
     def survey(self, outbox_id: int, score: int, *, survey: str = "nps") -> str:

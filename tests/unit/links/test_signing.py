@@ -281,3 +281,14 @@ def test_a_target_worked_out_once_makes_the_click_links_click_makes(url: str) ->
         assert LINKS.click_for(outbox_id, target) == LINKS.click(outbox_id, url, utm=utm)
     with pytest.raises(InvalidInput):
         LINKS.click_target("http://", utm=utm)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text() | st.text(alphabet=st.characters(max_codepoint=127)))
+@example('a"b\\c')
+@example("\x7f")
+@example("0123456789abcdef0123456789abcdef")
+def test_preference_links_carry_the_json_and_hmac_modules_own_tokens(contact_id: str) -> None:
+    # the preference link puts its claims' JSON together itself for a plain contact id
+    token = token_of(LINKS.preferences(contact_id))
+    assert token == reference_token(LINKS, "a secret for tests", "prefs", {"c": contact_id})
