@@ -20,17 +20,29 @@ process started for the next.
 ``LEALTA_RENDER_PROCESSES`` (default 1) sets how many; 0 renders in the sending thread always.
 An in-memory SQLite database cannot be shared with another process: it is always rendered in
 the sending thread.
+
+Each rendering process is ``python -m lealta.channels.render_ahead``, talking over its standard
+input and output: the settings first, then one batch after another, each a pickle (the
+deliveries and the moment in, the contents out). It imports only Lealta, never the program
+that started the worker (``multiprocessing``'s spawn would import that program's main script
+again, and a script without an ``if __name__ == "__main__"`` guard would start a worker in
+every rendering process), and nothing it would inherit by forking a process with threads.
+It ends when its input closes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, Any
 
 from lealta.channels.base import Delivery
 from lealta.channels.dispatcher import Rendered
@@ -51,12 +63,17 @@ def shareable(database_url: str) -> bool:
 
 
 class RenderProcesses:
-    """``processes`` rendering processes for one worker, started when first needed."""
+    """``processes`` rendering processes for one worker, started when first needed.
+
+    Each is driven by a thread of its own here, which hands it a batch and waits for the
+    contents (the wait releases the interpreter to the sending thread)."""
 
     def __init__(self, settings: Settings, processes: int) -> None:
         self.settings = settings
         self.processes = processes
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._children: list[subprocess.Popen[bytes]] = []
+        self._local = threading.local()  # each driving thread's process
         self._lock = threading.Lock()
         self.batches = 0  # rendered in a rendering process
 
@@ -65,56 +82,102 @@ class RenderProcesses:
         reason each cannot be rendered, when done."""
         with self._lock:
             if self._pool is None:
-                log.info("starting %d rendering process(es) for a large mailing", self.processes)
-                self._pool = ProcessPoolExecutor(
-                    self.processes,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_open,
-                    initargs=(self.settings,),
-                )
+                self._pool = ThreadPoolExecutor(self.processes, "lealta-render")
             pool = self._pool
-        future: Future[Contents] = pool.submit(_render, list(deliveries), now)
-        future.add_done_callback(self._count)
-        return future
+        return pool.submit(self._render, list(deliveries), now)
 
-    def _count(self, future: Future[Contents]) -> None:
-        if not future.cancelled() and future.exception() is None:
-            with self._lock:
-                self.batches += 1
+    def _render(self, deliveries: list[Delivery], now: dt.datetime) -> Contents:
+        child: subprocess.Popen[bytes] | None = getattr(self._local, "child", None)
+        if child is None or child.poll() is not None:
+            child = self._local.child = self._start()
+        assert child.stdin is not None
+        assert child.stdout is not None
+        try:
+            pickle.dump((deliveries, now), child.stdin, pickle.HIGHEST_PROTOCOL)
+            child.stdin.flush()
+            answer = pickle.load(child.stdout)
+        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+            child.kill()
+            child.wait()
+            raise RuntimeError(f"the rendering process {child.pid} stopped: {exc}") from exc
+        if isinstance(answer, BaseException):
+            raise answer
+        with self._lock:
+            self.batches += 1
+        contents: Contents = answer
+        return contents
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        log.info("starting a rendering process for a large mailing")
+        child = subprocess.Popen(
+            [sys.executable, "-m", __name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert child.stdin is not None
+        pickle.dump(self.settings, child.stdin, pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            self._children.append(child)
+        return child
 
     def failed(self, error: BaseException) -> None:
-        """A batch could not be rendered in a rendering process: start afresh next time."""
+        """A batch could not be rendered in a rendering process (the next batch starts a new
+        process if that one stopped)."""
         log.warning("a rendering process failed (%s); rendering that batch here", error)
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self, wait: bool = True) -> None:
-        """Stop the processes (they finish the batch they render; ``wait`` for that)."""
+        """Stop the processes once they have rendered the batch in hand (``wait`` for that)."""
         with self._lock:
             pool, self._pool = self._pool, None
+            children, self._children = self._children, []
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)
+        for child in children:
+            if child.stdin is not None:
+                with contextlib.suppress(OSError):
+                    child.stdin.close()  # its input ends: it exits
+            if wait:
+                child.wait()
+            if child.stdout is not None:
+                child.stdout.close()
 
 
 # -- in the rendering process ------------------------------------------------------------------
 
-_OPENED: dict[str, Any] = {}
 
-
-def _open(settings: Settings) -> None:
-    """A rendering process's start: its own connections to the database."""
+def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+    """Render batch after batch read from ``requests`` until it ends."""
+    from lealta.channels.rendering import renderer
     from lealta.storage.engine import make_engine
     from lealta.storage.unit_of_work import UnitOfWork
 
-    _OPENED["settings"] = settings
-    _OPENED["uow"] = UnitOfWork(make_engine(settings.database_url))
+    settings: Settings = pickle.load(requests)
+    uow = UnitOfWork(make_engine(settings.database_url))
+    try:
+        while True:
+            try:
+                deliveries, now = pickle.load(requests)
+            except EOFError:
+                return
+            answer: Any
+            try:
+                with uow.transaction() as session:
+                    answer = dict(renderer(settings, FrozenClock(now))(session, deliveries))
+            except Exception as exc:  # the whole batch: the sending thread renders it instead
+                answer = RuntimeError(f"{type(exc).__name__}: {exc}")
+            pickle.dump(answer, answers, pickle.HIGHEST_PROTOCOL)
+            answers.flush()
+    finally:
+        uow.engine.dispose()
 
 
-def _render(deliveries: Sequence[Delivery], now: dt.datetime) -> Contents:
-    from lealta.channels.rendering import renderer
+def main() -> None:
+    """``python -m lealta.channels.render_ahead``: serve on standard input and output (what
+    anything prints goes to standard error, so it cannot break an answer)."""
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(sys.stdin.buffer, answers)
 
-    uow = _OPENED["uow"]
-    with uow.transaction() as session:
-        return dict(renderer(_OPENED["settings"], FrozenClock(now))(session, deliveries))
+
+if __name__ == "__main__":
+    main()

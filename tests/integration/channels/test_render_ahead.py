@@ -5,6 +5,9 @@ rendering process that fails costs no message."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -165,3 +168,55 @@ def test_only_a_database_another_process_can_open_is_rendered_elsewhere(
     url: str, expected: bool
 ) -> None:
     assert shareable(url) is expected
+
+
+def test_a_rendering_process_that_died_is_replaced(box: Outbox) -> None:
+    _mailing(box, 3)
+    with box.services.uow.transaction() as session:
+        deliveries = [
+            Delivery(r.id, r.idempotency_key, r.contact_id, r.channel, r.template, r.payload)
+            for r in session.scalars(select(OutboxMessage))
+        ]
+    processes = RenderProcesses(box.services.settings, 1)
+    try:
+        first = processes.submit(deliveries, box.clock.now()).result(60)
+        [child] = processes._children
+        child.kill()
+        child.wait()
+        again = processes.submit(deliveries, box.clock.now()).result(60)
+    finally:
+        processes.close()
+    assert again == first
+    assert processes.batches == 2
+
+
+SCRIPT = """
+import datetime as dt, sys
+with open(sys.argv[1], "a") as marker:
+    marker.write("imported\\n")
+from lealta.channels.render_ahead import RenderProcesses
+from tests.factories.services import settings_for
+processes = RenderProcesses(settings_for(sys.argv[2]), 1)
+print(processes.submit([], dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).result(60))
+processes.close()
+"""
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_its_rendering_process(
+    tmp_path: Path,
+) -> None:
+    script, marker = tmp_path / "mailing.py", tmp_path / "imports.txt"
+    script.write_text(SCRIPT)
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, str(script), str(marker), f"sqlite:///{tmp_path / 'shop.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "{}"
+    assert marker.read_text() == "imported\n"
