@@ -84,9 +84,14 @@ class RenderProcesses:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.processes, "lealta-render")
             pool = self._pool
-        return pool.submit(self._render, list(deliveries), now)
+        # plain tuples: a pickled dataclass costs several times more to read back
+        batch = [
+            (d.outbox_id, d.idempotency_key, d.contact_id, d.channel, d.template, d.payload)
+            for d in deliveries
+        ]
+        return pool.submit(self._render, batch, now)
 
-    def _render(self, deliveries: list[Delivery], now: dt.datetime) -> Contents:
+    def _render(self, deliveries: list[tuple[Any, ...]], now: dt.datetime) -> Contents:
         child: subprocess.Popen[bytes] | None = getattr(self._local, "child", None)
         if child is None or child.poll() is not None:
             child = self._local.child = self._start()
@@ -156,9 +161,10 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     try:
         while True:
             try:
-                deliveries, now = pickle.load(requests)
+                batch, now = pickle.load(requests)
             except EOFError:
                 return
+            deliveries = [Delivery(*values) for values in batch]
             answer: Any
             try:
                 with uow.transaction() as session:

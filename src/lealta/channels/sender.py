@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from lealta.config import Settings
 
 log = logging.getLogger(__name__)
 BATCH = 200
+# Full batches a sending thread claims beyond the one it sends, for its rendering process.
+AHEAD = 2
 
 
 def sending_policy(settings: Settings) -> tuple[QuietHours | None, tuple[FrequencyCap, ...]]:
@@ -100,7 +103,7 @@ class Sender:
             if processes > 0 and shareable(settings.database_url):
                 self.ahead = RenderProcesses(settings, processes)
         self.render = render
-        self._local = threading.local()  # each thread's batch claimed ahead
+        self._local = threading.local()  # each thread's batches claimed ahead
         self.pacer = Pacer(services.settings.channel_rate_limits)
         self.quiet, self.caps = sending_policy(services.settings)
         self.total = DispatchReport()
@@ -129,18 +132,23 @@ class Sender:
         return report
 
     def _pass_ahead(self) -> DispatchReport:
-        """One batch sent, the next (when this one was full) claimed and rendering in a
-        rendering process meanwhile; the report of the batch sent."""
-        pending: _Pending | None = getattr(self._local, "pending", None)
-        self._local.pending = None
-        if pending is None:
-            pending = self._claim()
+        """One batch sent while the ones after it (when it was full) are claimed and rendered
+        in a rendering process; the report of the batch sent."""
+        queue = self._queue()
+        if not queue:
+            queue.append(self._claim())
+        pending = queue[0]
         if not pending.claim.report.claimed:
+            queue.clear()
             return pending.claim.report
-        if pending.future is not None and not self._stop.is_set():
+        # up to AHEAD batches claimed beyond this one, so the rendering process always has
+        # the next one in hand, also while this thread claims
+        while queue[-1].future is not None and len(queue) <= AHEAD and not self._stop.is_set():
             following = self._claim()
-            if following.claim.report.claimed:
-                self._local.pending = following
+            if not following.claim.report.claimed:
+                break
+            queue.append(following)
+        queue.popleft()
         claim = pending.claim
         if claim.deliveries:
             contents = self._contents(pending)
@@ -150,6 +158,13 @@ class Sender:
         if self._stop.is_set():
             self._release_pending()
         return claim.report
+
+    def _queue(self) -> deque[_Pending]:
+        """This thread's batches claimed, the one to send first."""
+        queue: deque[_Pending] | None = getattr(self._local, "queue", None)
+        if queue is None:
+            queue = self._local.queue = deque()
+        return queue
 
     def _claim(self) -> _Pending:
         claim = claim_due(
@@ -174,10 +189,10 @@ class Sender:
             return self.render(session, pending.claim.deliveries)
 
     def _release_pending(self) -> None:
-        """The batch this thread claimed ahead, due again for anyone (stopping)."""
-        pending: _Pending | None = getattr(self._local, "pending", None)
-        self._local.pending = None
-        if pending is not None:
+        """The batches this thread claimed ahead, due again for anyone (stopping)."""
+        queue = self._queue()
+        while queue:
+            pending = queue.popleft()
             if pending.future is not None:
                 pending.future.cancel()
             release_claim(self.services, pending.claim)

@@ -115,13 +115,13 @@ class _Gate(RecordingChannel):
 
 
 def test_a_stopping_worker_hands_back_the_batch_it_claimed_ahead(box: Outbox) -> None:
-    _mailing(box, 12)
+    _mailing(box, 16)
     channel = _Gate()
     sender = Sender(box.services, {"email": channel}, batch=4, render_processes=1, poll=0.05)
     sender.start()
     assert channel.entered.wait(60)
-    # the first batch's chunk marked sending, the next batch claimed ahead, the rest waiting
-    assert _statuses(box) == {"sending": 4, "claimed": 4, "pending": 4}
+    # the first batch's chunk marked sending, the next two batches claimed ahead, one waiting
+    assert _statuses(box) == {"sending": 4, "claimed": 8, "pending": 4}
     stopping = threading.Thread(target=sender.stop)
     stopping.start()
     while not sender._stop.is_set():
@@ -130,7 +130,7 @@ def test_a_stopping_worker_hands_back_the_batch_it_claimed_ahead(box: Outbox) ->
     stopping.join(30)
     assert not stopping.is_alive()
     assert len(channel.deliveries) == 1
-    assert _statuses(box) == {"sent": 1, "pending": 11}
+    assert _statuses(box) == {"sent": 1, "pending": 15}
 
 
 def test_a_failing_rendering_process_costs_no_message(
