@@ -3,14 +3,15 @@
 Rendering a personalised e-mail (the template for the person, tracked links, the text part)
 costs more CPU than claiming, sending and recording it together, and Python runs one thread
 of a process at a time. So when a mailing is large (a pass claims a full batch), the sending
-thread claims the next batch at once and hands it to a rendering process, then sends the batch
-before while that process renders: the two overlap on two cores. Each rendering process opens
+thread claims the next batches at once (up to :data:`~lealta.channels.sender.AHEAD`) and hands
+them to a rendering process, then sends the batch before while that process renders: the two
+overlap on two cores. Each rendering process opens
 its own connection to the database (it only reads: templates, the people, their vouchers) and
 renders exactly as the sending thread would (:func:`lealta.channels.rendering.renderer`), at the
 moment the sending thread gives it.
 
 Nothing about sending changes: a claimed batch waits for its content, then goes out chunk by
-chunk as always. A crash now leaves up to two batches ``claimed`` (never handed to a channel:
+chunk as always. A crash now leaves up to three batches ``claimed`` (never handed to a channel:
 sent once the lease ends), and still at most one chunk ``sending``. Small batches (the queue's
 tail, a trickle of transactional messages) are rendered in the sending thread: no process is
 started for them, and they are not delayed by a round trip. Should a rendering process fail
