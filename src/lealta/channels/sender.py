@@ -171,9 +171,18 @@ class Sender:
             self.services, self.channels, limit=self.batch, caps=self.caps, quiet=self.quiet
         )
         pending = _Pending(claim)
-        if self.ahead is not None and claim.deliveries and claim.report.claimed >= self.batch:
+        if self.ahead is not None and self._worth_rendering_ahead(claim):
             pending.future = self.ahead.submit(claim.deliveries, self.services.clock.now())
         return pending
+
+    def _worth_rendering_ahead(self, claim: Claim) -> bool:
+        """A full batch, none of it for a rate-limited channel: its pace, not rendering, sets
+        how fast it goes (and batches claimed ahead would wait for it)."""
+        return (
+            bool(claim.deliveries)
+            and claim.report.claimed >= self.batch
+            and not any(d.channel in self.pacer.rates for d in claim.deliveries)
+        )
 
     def _contents(self, pending: _Pending) -> Contents:
         """The batch's contents: from its rendering process, or rendered here (a small batch,

@@ -220,3 +220,17 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_its_rendering_process
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "{}"
     assert marker.read_text() == "imported\n"
+
+
+def test_a_rate_limited_channel_is_not_rendered_ahead(box: Outbox) -> None:
+    """Its pace sets how fast it goes; batches claimed ahead would only wait for it."""
+    _mailing(box, 9)
+    box.services.settings.channel_rate_limits = {"email": 1000.0}
+    sender = Sender(box.services, box.channels, batch=4, render_processes=1)
+    try:
+        report = sender.drain()
+    finally:
+        sender.close()
+    assert report.sent == 9
+    assert sender.ahead is not None
+    assert sender.ahead.batches == 0
