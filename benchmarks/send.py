@@ -4,15 +4,16 @@ one connection, in the same run.
 
 The server is Postfix's ``smtp-sink`` (Debian package ``postfix``), which accepts and drops
 mail in C; aiosmtpd, pure Python, would measure itself. Setup, not timed: a fresh database
-(SQLite by default) with N contacts (first name, e-mail, consent), the shipped template
-``cart-reminder-1`` (HTML with the person's name, the cart's three products with links and
-prices, unsubscribe link; plain text made from the HTML) and N outbox messages, each with its
-own cart. Timed: the worker's sending threads (``LEALTA_SEND_THREADS``) doing everything a
-real send does (claim with
-consent, suppression list and caps checked for the batch, render each message for its person
-with tracked links, the open pixel and List-Unsubscribe headers, build the MIME message, send
-it over a pooled SMTP connection, record the outcome and the ``Message Sent`` event). Quiet
-hours are off, so the figure does not depend on the time of day.
+(SQLite by default, opened as ``lealta worker`` opens it: every commit synced to disk) with N
+contacts (first name, e-mail, consent), the shipped template ``cart-reminder-1`` (HTML with
+the person's name, the cart's three products with links and prices, unsubscribe link; plain
+text made from the HTML) and N outbox messages, each with its own cart. Timed: the worker's
+sending threads (``LEALTA_SEND_THREADS``) and rendering processes
+(``LEALTA_RENDER_PROCESSES``) doing everything a real send does (claim with consent,
+suppression list and caps checked for the batch, render each message for its person with
+tracked links, the open pixel and List-Unsubscribe headers, build the MIME message, send it
+over a pooled SMTP connection, record the outcome and the ``Message Sent`` event). Quiet hours
+are off, so the figure does not depend on the time of day.
 
     python benchmarks/send.py --quick                 # 2,000 messages
     python benchmarks/send.py                         # 100,000 messages on SQLite
@@ -251,7 +252,7 @@ def cpu_seconds() -> tuple[float, float]:
 
 def _worker_process(settings: Settings, results: Any) -> None:
     """One more ``lealta worker`` (its own process, engine and SMTP connections)."""
-    uow = UnitOfWork(make_engine(settings.database_url))
+    uow = UnitOfWork(make_engine(settings.database_url, durable=True))  # as the worker's
     channel = EmailChannel.from_settings(settings)
     try:
         report = lealta_send(Services(settings, uow, FrozenClock(T0)), channel, 0)
@@ -347,7 +348,7 @@ def run(
     }
     with scratch_database(kind, admin_url, prefix="lealta_send") as url, smtp_sink() as port:
         upgrade(url)
-        uow = UnitOfWork(make_engine(url))
+        uow = UnitOfWork(make_engine(url, durable=True))  # the worker's: every commit synced
         settings = Settings(  # type: ignore[call-arg]  # _env_file is pydantic-settings'
             _env_file=None,
             database_url=url,
