@@ -41,6 +41,7 @@ _PLAIN_LINK = re.compile(r'\s*href="([^"&]*)"\s*')
 _TAG_START = re.compile(r"/?[a-zA-Z]")  # what makes a "<" the start of a tag
 _LONE_LT = ("", "", "", "", "<")  # the token of a "<" read as text
 _LONGEST_CARRIED = 20_000  # characters of lines read together before reading the whole
+_LONGEST_REMEMBERED = 2_000  # characters of a line whose reading is kept
 # One token of _TOKEN.findall: closing "/", tag name, attributes, self-closing "/", text.
 _Token = tuple[str, str, str, str, str]
 # Raw-text elements: what is inside is not markup (a "<p>" in a script is not a paragraph).
@@ -187,8 +188,7 @@ def _cut(line: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=8192)  # a mailing's HTML repeats most of its lines for every person
-def _line(line: str) -> tuple[list[_Token] | None, str | None]:
+def _read_line(line: str) -> tuple[list[_Token] | None, str | None]:
     """One line of a document (with its line break): its tokens, ``None`` when the last of
     them could run on into the next line (an unclosed comment, declaration or tag), and the
     text the line writes when it starts and ends outside any link or dropped element (then
@@ -201,6 +201,10 @@ def _line(line: str) -> tuple[list[_Token] | None, str | None]:
     links: list[tuple[str | None, int]] = []
     _run(tokens, out, skip, links)
     return tokens, None if skip or links else "".join(out)
+
+
+# A mailing's HTML repeats most of its lines for every person: each line's reading is kept.
+_line = lru_cache(maxsize=8192)(_read_line)
 
 
 def _feed_lines(html: str) -> list[str]:
@@ -216,7 +220,8 @@ def _feed_lines(html: str) -> list[str]:
             if len(carried) > _LONGEST_CARRIED:  # a long comment: read the document whole
                 raise _NotExact
             piece, carried = carried + piece, ""
-        tokens, written = _line(piece)
+        # a long line (minified HTML: the whole document) is read, not remembered
+        tokens, written = (_line if len(piece) <= _LONGEST_REMEMBERED else _read_line)(piece)
         if written is not None and not skip and not links:
             out.append(written)
         elif tokens is None:

@@ -128,3 +128,14 @@ def test_a_link_with_only_a_target_reads_as_start_tags_are_read(attributes: str)
     found = plaintext._PLAIN_LINK.fullmatch(attributes)
     assert found is not None
     assert plaintext._start.__wrapped__("a", attributes) == ("a", False, "", found[1], False)
+
+
+def test_a_long_line_is_read_without_being_remembered() -> None:
+    # minified HTML is one line, and each person's differs: keeping them would hold whole
+    # documents by the thousand
+    html = "<p>" + "word " * 1_000 + "</p><p>Ana</p>"
+    plaintext._line.cache_clear()
+    assert html_to_text(html) == _whole(html)
+    assert plaintext._line.cache_info().currsize == 0
+    assert html_to_text("<p>short</p>\n<p>Ana</p>") == "short\n\nAna\n"
+    assert plaintext._line.cache_info().currsize == 2
