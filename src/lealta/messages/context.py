@@ -70,7 +70,7 @@ The keys, as templates use them:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Row, func, or_, select
@@ -98,13 +98,30 @@ _CONTACT_COLUMNS = (
 )
 
 
+# The keys of a context read with queries of their own, and the names that read them.
+_QUERIED = {
+    "purchases": frozenset({"purchases", "last_order"}),
+    "vouchers": frozenset({"vouchers"}),
+    "rfm": frozenset({"rfm"}),
+    "loyalty": frozenset({"loyalty"}),
+}
+
+
 def contexts_for(
-    session: Session, contact_ids: Iterable[str], now: dt.datetime
+    session: Session,
+    contact_ids: Iterable[str],
+    now: dt.datetime,
+    *,
+    reads: Collection[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The render context of each live contact in ``contact_ids`` (erased ones are left out).
 
-    A fixed number of queries, whatever the number of contacts.
+    A fixed number of queries, whatever the number of contacts. ``reads``: the names the
+    templates to render may read (:func:`lealta.messages.sandbox.names_read`); the keys none of
+    them reads (``purchases`` and ``last_order``, ``vouchers``, ``rfm``, ``loyalty``) are
+    left out, and their queries not made. ``None``: every key.
     """
+    wanted = {key: reads is None or not names.isdisjoint(reads) for key, names in _QUERIED.items()}
     ids = sorted(set(contact_ids))
     if not ids:
         return {}
@@ -118,16 +135,18 @@ def contexts_for(
     ids = [c.id for c in contacts]
     identifiers = identifiers_by_kind(session, ids)
     tags = tags_of(session, ids)
-    rfm = {row.contact_id: _rfm(row) for row in rfm_of(session, ids)}
-    purchases = _purchases(session, ids)
-    vouchers = _open_vouchers(session, ids, now)
-    programme = _programme_in_force(session) if ids else None
-    loyalty = _loyalty(session, ids, programme)
+    rfm = {row.contact_id: _rfm(row) for row in rfm_of(session, ids)} if wanted["rfm"] else {}
+    purchases = _purchases(session, ids) if wanted["purchases"] else {}
+    vouchers = _open_vouchers(session, ids, now) if wanted["vouchers"] else {}
+    loyalty: dict[str, dict[str, Any]] = {}
+    if wanted["loyalty"]:
+        programme = _programme_in_force(session) if ids else None
+        loyalty = _loyalty(session, ids, programme)
+        _points(session, ids, now, loyalty, programme)
+        batch = BatchProgress(session, list(loyalty), now)
+        for cid, entry in loyalty.items():
+            entry["progress"] = Progress(batch, cid)
     lazy = BatchReads(session, ids)  # next-best and predictions, when a template asks
-    _points(session, ids, now, loyalty, programme)
-    batch = BatchProgress(session, list(loyalty), now)
-    for cid, entry in loyalty.items():
-        entry["progress"] = Progress(batch, cid)
     model = scoring_model(session)
     found: dict[str, dict[str, Any]] = {}
     for contact in contacts:
@@ -137,11 +156,13 @@ def contexts_for(
                 lazy,
                 contact.id,
             ),
-            "purchases": purchases.get(contact.id, []),
-            "vouchers": vouchers.get(contact.id, []),
-            "now": now,
         }
-        if context["purchases"]:
+        if wanted["purchases"]:
+            context["purchases"] = purchases.get(contact.id, [])
+        if wanted["vouchers"]:
+            context["vouchers"] = vouchers.get(contact.id, [])
+        context["now"] = now
+        if context.get("purchases"):
             context["last_order"] = context["purchases"][0]
         if contact.id in rfm:
             context["rfm"] = rfm[contact.id]

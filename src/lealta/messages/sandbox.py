@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import BaseLoader, ChainableUndefined, StrictUndefined, Template, nodes
+from jinja2 import BaseLoader, ChainableUndefined, StrictUndefined, Template, meta, nodes
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.runtime import Context, Undefined, markup_join, str_join
@@ -340,6 +340,17 @@ def environment(*, html: bool, strict: bool = False) -> LealtaSandbox:
 def parse(source: str, *, part: str) -> nodes.Template:
     """The syntax tree of ``source`` (TemplateSyntaxError with the line when it is broken)."""
     return environment(html=False).parse(source, name=part)
+
+
+@lru_cache(maxsize=2048)
+def names_read(source: str) -> frozenset[str] | None:
+    """The names template ``source`` may read from its context (those it does not set
+    itself, and globals such as ``range``); ``None`` when it does not parse. Templates have
+    no way to name a key of their context but by name, so no other key is ever read."""
+    try:
+        return frozenset(meta.find_undeclared_variables(parse(source, part="names")))
+    except TemplateSyntaxError:
+        return None
 
 
 @lru_cache(maxsize=2048)

@@ -26,7 +26,7 @@ from lealta.channels.tables import OutboxMessage
 from lealta.config import Settings
 from lealta.errors import InvalidInput, NotFound
 from lealta.links import Links
-from lealta.messages import catalog
+from lealta.messages import catalog, sandbox
 from lealta.messages import context as contexts
 from lealta.messages.model import TEMPLATE_ID, normalize_channel
 from lealta.messages.problems import Problem, RenderError
@@ -288,7 +288,8 @@ def render_many(
     templates = {
         t.id: t for t in session.scalars(select(MessageTemplate).where(MessageTemplate.id.in_(ids)))
     }
-    bases = contexts.contexts_for(session, [i.contact_id for i in items], moment)
+    reads = _names_read([t.body for t in templates.values()], jobs)
+    bases = contexts.contexts_for(session, [i.contact_id for i in items], moment, reads=reads)
     batch = _Batch(session, settings, jobs)
     results: dict[int, dict[str, Any] | RenderError] = {}
     for item, job in zip(items, jobs, strict=True):
@@ -313,6 +314,41 @@ def render_many(
                     else RenderError(str(exc), kind="render", part=exc.field)
                 )
     return results
+
+
+def _names_read(bodies: Sequence[Mapping[str, Any]], jobs: Sequence[_Job]) -> set[str] | None:
+    """The names the templates ``bodies`` and the payloads of ``jobs`` (what of them is
+    rendered: see :func:`lealta.messages.context.message_context`) may read from a context;
+    ``None`` when one of their strings does not parse (it is rendered with every key, and
+    fails as it always did)."""
+    found: set[str] = set()
+    for body in bodies:
+        if not _add_names(found, body):
+            return None
+    for job in jobs:
+        payload = job.payload or {}
+        authored = [v for k, v in payload.items() if k not in contexts.DATA_KEYS]
+        if authored and not _add_names(found, authored):
+            return None
+    return found
+
+
+def _add_names(found: set[str], value: Any) -> bool:
+    """Add the names the template strings in ``value`` read to ``found``; False when one
+    does not parse."""
+    if isinstance(value, str):
+        if "{" not in value:  # no tag: written as it is
+            return True
+        names = sandbox.names_read(value)
+        if names is None:
+            return False
+        found.update(names)
+        return True
+    if isinstance(value, Mapping):
+        return all(_add_names(found, v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_add_names(found, v) for v in value)
+    return True
 
 
 _UNSEEN: Any = object()  # a target not looked at yet
