@@ -118,6 +118,37 @@ class Composed:
     data: bytes
 
 
+# The key of a delivery's content under which a rendering process leaves the e-mail it built
+# (see :func:`compose_ahead`).
+COMPOSED = "composed"
+
+
+@dataclass(frozen=True)
+class ComposedAhead:
+    """An e-mail built where its content was rendered, with the sender it was built for."""
+
+    sender: Mailbox
+    reply_to: Mailbox | None
+    composed: Composed
+
+
+def compose_ahead(delivery: Delivery, settings: Settings, now: dt.datetime) -> ComposedAhead | None:
+    """The e-mail of a rendered ``delivery`` built from the settings' sender, for a rendering
+    process to hand back with the content (:mod:`lealta.channels.render_ahead`); ``None``
+    when it cannot be built (the channel then builds it, and reports why not, at sending)."""
+    try:
+        sender = _setting_mailbox(settings.email_from, "email_from")
+        reply_to = (
+            _setting_mailbox(settings.email_reply_to, "email_reply_to")
+            if settings.email_reply_to
+            else None
+        )
+        composed = compose(delivery, sender=sender, reply_to=reply_to, now=now)
+    except (PermanentChannelError, InvalidInput):
+        return None
+    return ComposedAhead(sender, reply_to, composed)
+
+
 def compose(
     delivery: Delivery,
     *,
@@ -392,9 +423,7 @@ class EmailChannel:
             if known is not None:
                 self._sent.move_to_end(delivery.idempotency_key)
                 return known
-        composed = compose(
-            delivery, sender=self.sender, reply_to=self.reply_to, now=self._clock.now()
-        )
+        composed = self._composed(delivery)
         self.pool.send(self.sender.address, composed.recipient, composed.data)
         self._note(delivery.idempotency_key, composed.message_id)
         return composed.message_id
@@ -418,9 +447,7 @@ class EmailChannel:
             elif key not in first:
                 first[key] = position
                 try:
-                    composed = compose(
-                        delivery, sender=self.sender, reply_to=self.reply_to, now=self._clock.now()
-                    )
+                    composed = self._composed(delivery)
                 except PermanentChannelError as exc:
                     results[position] = exc
                     continue
@@ -437,6 +464,18 @@ class EmailChannel:
             if earlier != position:
                 results[position] = results[earlier]
         return results
+
+    def _composed(self, delivery: Delivery) -> Composed:
+        """The e-mail of ``delivery``: as its rendering process built it when that was for
+        this channel's sender, else built now."""
+        ahead = delivery.content.get(COMPOSED) if delivery.content else None
+        if (
+            isinstance(ahead, ComposedAhead)
+            and ahead.sender == self.sender
+            and ahead.reply_to == self.reply_to
+        ):
+            return ahead.composed
+        return compose(delivery, sender=self.sender, reply_to=self.reply_to, now=self._clock.now())
 
     def close(self) -> None:
         """Close the SMTP sessions."""

@@ -22,8 +22,10 @@ process started for the next.
 An in-memory SQLite database cannot be shared with another process: it is always rendered in
 the sending thread.
 
-Each rendering process is ``python -m lealta.channels.render_ahead``, talking over its standard
-input and output: the settings first, then one batch after another, each a pickle (the
+A rendering process also builds each rendered e-mail (its MIME bytes, for the sender in the
+settings; :func:`lealta.channels.email.compose_ahead`), which the e-mail channel then sends as
+it is. Each rendering process is ``python -m lealta.channels.render_ahead``, talking over its
+standard input and output: the settings first, then one batch after another, each a pickle (the
 deliveries and the moment in, the contents out). It imports only Lealta, never the program
 that started the worker (``multiprocessing``'s spawn would import that program's main script
 again, and a script without an ``if __name__ == "__main__"`` guard would start a worker in
@@ -43,6 +45,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import IO, Any
 
 from lealta.channels.base import Delivery
@@ -87,7 +90,10 @@ class RenderProcesses:
             pool = self._pool
         # plain tuples: a pickled dataclass costs several times more to read back
         batch = [
-            (d.outbox_id, d.idempotency_key, d.contact_id, d.channel, d.template, d.payload)
+            (
+                *(d.outbox_id, d.idempotency_key, d.contact_id, d.channel, d.template),
+                *(d.payload, d.recipient),
+            )
             for d in deliveries
         ]
         return pool.submit(self._render, batch, now)
@@ -170,12 +176,31 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             try:
                 with uow.transaction() as session:
                     answer = dict(renderer(settings, FrozenClock(now))(session, deliveries))
+                composed_ahead(deliveries, answer, settings, now)
             except Exception as exc:  # the whole batch: the sending thread renders it instead
                 answer = RuntimeError(f"{type(exc).__name__}: {exc}")
             pickle.dump(answer, answers, pickle.HIGHEST_PROTOCOL)
             answers.flush()
     finally:
         uow.engine.dispose()
+
+
+def composed_ahead(
+    deliveries: Sequence[Delivery],
+    contents: dict[int, Rendered | str],
+    settings: Settings,
+    now: dt.datetime,
+) -> None:
+    """Each rendered e-mail built too (its bytes under ``composed`` in its content), so the
+    sending thread only hands it to the relay."""
+    from lealta.channels.email import COMPOSED, compose_ahead
+
+    for delivery in deliveries:
+        content = contents.get(delivery.outbox_id)
+        if delivery.channel == "email" and isinstance(content, dict):
+            built = compose_ahead(replace(delivery, content=content), settings, now)
+            if built is not None:
+                content[COMPOSED] = built
 
 
 def main() -> None:

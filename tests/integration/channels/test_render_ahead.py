@@ -10,12 +10,14 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from lealta.channels.base import Delivery
+from lealta.channels.email import COMPOSED, compose, mailbox
 from lealta.channels.render_ahead import RenderProcesses, shareable
 from lealta.channels.rendering import renderer
 from lealta.channels.sender import Sender
@@ -66,8 +68,11 @@ def test_a_rendering_process_renders_what_the_sending_thread_would(box: Outbox) 
     with box.services.uow.transaction() as session:
         rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         deliveries = [
-            Delivery(r.id, r.idempotency_key, r.contact_id, r.channel, r.template, r.payload)
-            for r in rows
+            Delivery(
+                *(r.id, r.idempotency_key, r.contact_id, r.channel, r.template, r.payload),
+                recipient={"email": f"p{n}@example.com", "first_name": f"Person {n}"},
+            )
+            for n, r in enumerate(rows)
         ]
         here = renderer(settings, FrozenClock(now))(session, deliveries)
     processes = RenderProcesses(settings, 1)
@@ -76,7 +81,15 @@ def test_a_rendering_process_renders_what_the_sending_thread_would(box: Outbox) 
     finally:
         processes.close()
     assert set(there) == {d.outbox_id for d in deliveries}
-    assert there == here
+    for delivery in deliveries:
+        content, rendered = there[delivery.outbox_id], here[delivery.outbox_id]
+        assert isinstance(content, dict)
+        assert isinstance(rendered, dict)
+        built = content.pop(COMPOSED)  # the e-mail built there too, as it is sent
+        assert content == rendered
+        sender = mailbox(settings.email_from)
+        expected = compose(replace(delivery, content=rendered), sender=sender, now=now)
+        assert built.composed == expected
     html = there[deliveries[0].outbox_id]
     assert isinstance(html, dict)
     assert "Person 0" in html["html"]

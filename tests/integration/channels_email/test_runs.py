@@ -4,12 +4,15 @@ with the next one's envelope when the server offers PIPELINING; every outcome is
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
-from lealta.channels.email import message_id
+from lealta.channels.email import COMPOSED, compose_ahead, message_id
+from lealta.config import Settings
 from lealta.errors import PermanentChannelError, TransientChannelError
 
 from .conftest import Mailroom, channel_for, delivery
@@ -161,3 +164,36 @@ def test_lines_starting_with_a_dot_arrive_as_written(mailroom: Mailroom, smtp_po
     bodies = [r.message.get_body(("plain",)) for r in mailroom.received]
     texts = [body.get_content().replace("\r\n", "\n") if body else None for body in bodies]
     assert texts == [text, text, "Hello Anna"]
+
+
+def test_an_email_built_ahead_for_this_sender_goes_out_as_built(
+    mailroom: Mailroom, smtp_port: int
+) -> None:
+    """A rendering process builds the e-mail with its content (compose_ahead); the channel
+    sends those bytes, and builds its own when they were made for another sender."""
+    ours = Settings(  # type: ignore[call-arg]
+        _env_file=None, email_from="Shop <news@shop.example>", email_reply_to="care@shop.example"
+    )
+    theirs = Settings(_env_file=None, email_from="Other <hi@other.example>")  # type: ignore[call-arg]
+    at = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)  # not the channel's clock: shows whose
+    run = []
+    for n, settings in enumerate((ours, theirs)):
+        plain = delivery(f"k{n}", outbox_id=n, email=f"p{n}@example.com")
+        built = compose_ahead(plain, settings, at)
+        assert built is not None
+        run.append(replace(plain, content={**plain.content, COMPOSED: built}))
+    with channel_for(smtp_port) as channel:
+        channel.send_many(run[:1])
+        channel.send(run[1])
+    ahead, own = mailroom.received
+    assert ahead.data.replace(b"\r\n", b"\n") == run[0].content[COMPOSED].composed.data.replace(
+        b"\r\n", b"\n"
+    )
+    assert ahead.message["Date"] == "Mon, 02 Mar 2026 10:00:00 +0000"
+    assert own.message["From"] == "Shop <news@shop.example>"
+    assert own.message["Date"] != "Mon, 02 Mar 2026 10:00:00 +0000"
+
+
+def test_an_email_that_cannot_be_built_ahead_is_left_to_the_channel() -> None:
+    settings = Settings(_env_file=None, email_from="Shop <news@shop.example>")  # type: ignore[call-arg]
+    assert compose_ahead(delivery(subject=""), settings, dt.datetime.now(dt.UTC)) is None
