@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     send_threads
         Threads each worker sends with (default 1). More overlap one thread's rendering with
         another's waits on a slow relay or provider; a worker that dies then leaves at most one
-        chunk of messages (32) marked interrupted per thread, none sent twice.
+        chunk of messages (64) marked interrupted per thread, none sent twice.
     render_processes
         Processes each worker renders large mailings in (default 1; 0: in the sending thread).
         While one renders the next batch of 200, the sending thread sends the batch before, so
