@@ -193,6 +193,8 @@ class Sender:
             except CancelledError:  # the processes were stopped or started afresh meanwhile
                 pass
             except Exception as exc:
+                if self._stop.is_set():  # stopped under it: the batch is handed back unsent
+                    return {}
                 self.ahead.failed(exc)
         with self.services.uow.transaction() as session:
             return self.render(session, pending.claim.deliveries)

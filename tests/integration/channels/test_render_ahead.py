@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lealta.channels.base import Delivery
+from lealta.channels.dispatcher import DispatchReport
 from lealta.channels.email import COMPOSED, compose, mailbox
 from lealta.channels.render_ahead import RenderProcesses, shareable
 from lealta.channels.rendering import renderer
@@ -52,6 +53,15 @@ def _mailing(box: Outbox, count: int) -> list[str]:
         box.enqueue(f"cart-{n}", contact, template=TEMPLATE, payload=CART)
         people.append(contact)
     return people
+
+
+def _drained(box: Outbox) -> tuple[Sender, DispatchReport]:
+    """A sender with one rendering process and batches of 4, run until nothing is due."""
+    sender = Sender(box.services, box.channels, batch=4, render_processes=1)
+    try:
+        return sender, sender.drain()
+    finally:
+        sender.close()
 
 
 def _statuses(box: Outbox) -> dict[str, int]:
@@ -97,11 +107,7 @@ def test_a_rendering_process_renders_what_the_sending_thread_would(box: Outbox) 
 
 def test_a_large_mailing_goes_out_once_rendered_ahead(box: Outbox) -> None:
     people = _mailing(box, 11)
-    sender = Sender(box.services, box.channels, batch=4, render_processes=1)
-    try:
-        report = sender.drain()
-    finally:
-        sender.close()
+    sender, report = _drained(box)
     assert report.sent == 11
     assert report.claimed == 11
     assert box.email.repeats == 0
@@ -239,11 +245,7 @@ def test_a_rate_limited_channel_is_not_rendered_ahead(box: Outbox) -> None:
     """Its pace sets how fast it goes; batches claimed ahead would only wait for it."""
     _mailing(box, 9)
     box.services.settings.channel_rate_limits = {"email": 1000.0}
-    sender = Sender(box.services, box.channels, batch=4, render_processes=1)
-    try:
-        report = sender.drain()
-    finally:
-        sender.close()
+    sender, report = _drained(box)
     assert report.sent == 9
     assert sender.ahead is not None
     assert sender.ahead.batches == 0
