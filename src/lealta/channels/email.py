@@ -132,19 +132,16 @@ class ComposedAhead:
     composed: Composed
 
 
-def compose_ahead(delivery: Delivery, settings: Settings, now: dt.datetime) -> ComposedAhead | None:
-    """The e-mail of a rendered ``delivery`` built from the settings' sender, for a rendering
-    process to hand back with the content (:mod:`lealta.channels.render_ahead`); ``None``
-    when it cannot be built (the channel then builds it, and reports why not, at sending)."""
+def compose_ahead(
+    delivery: Delivery, sender: Mailbox, reply_to: Mailbox | None, now: dt.datetime
+) -> ComposedAhead | None:
+    """The e-mail of a rendered ``delivery`` built for ``sender`` and ``reply_to`` (the
+    channel's), for a rendering process to hand back in place of the content
+    (:mod:`lealta.channels.render_ahead`); ``None`` when it cannot be built (the channel then
+    builds it from the content, and reports why not, at sending)."""
     try:
-        sender = _setting_mailbox(settings.email_from, "email_from")
-        reply_to = (
-            _setting_mailbox(settings.email_reply_to, "email_reply_to")
-            if settings.email_reply_to
-            else None
-        )
         composed = compose(delivery, sender=sender, reply_to=reply_to, now=now)
-    except (PermanentChannelError, InvalidInput):
+    except PermanentChannelError:
         return None
     return ComposedAhead(sender, reply_to, composed)
 

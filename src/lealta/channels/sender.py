@@ -35,7 +35,7 @@ from lealta.channels.dispatcher import (
 )
 from lealta.channels.pacing import Pacer
 from lealta.channels.policy import FrequencyCap, QuietHours
-from lealta.channels.render_ahead import Contents, RenderProcesses, shareable
+from lealta.channels.render_ahead import Contents, RenderProcesses, composing_for, shareable
 from lealta.config import Settings
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class Sender:
 
             render = renderer(settings, services.clock)
             if processes > 0 and shareable(settings.database_url):
-                self.ahead = RenderProcesses(settings, processes)
+                self.ahead = RenderProcesses(settings, processes, composing_for(self.channels))
         self.render = render
         self._local = threading.local()  # each thread's batches claimed ahead
         self.pacer = Pacer(services.settings.channel_rate_limits)

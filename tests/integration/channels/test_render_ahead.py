@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from lealta.channels.base import Delivery
 from lealta.channels.dispatcher import DispatchReport
-from lealta.channels.email import COMPOSED, compose, mailbox
+from lealta.channels.email import compose, mailbox
 from lealta.channels.render_ahead import RenderProcesses, shareable
 from lealta.channels.rendering import renderer
 from lealta.channels.sender import Sender
@@ -85,19 +85,23 @@ def test_a_rendering_process_renders_what_the_sending_thread_would(box: Outbox) 
             for n, r in enumerate(rows)
         ]
         here = renderer(settings, FrozenClock(now))(session, deliveries)
-    processes = RenderProcesses(settings, 1)
+    sender = mailbox(settings.email_from)
+    composing = RenderProcesses(settings, 1, compose_for=(sender, None))
+    rendering = RenderProcesses(settings, 1)
     try:
-        there = processes.submit(deliveries, now).result(timeout=60)
+        built_there = composing.submit(deliveries, now).result(timeout=60)
+        there = rendering.submit(deliveries, now).result(timeout=60)
     finally:
-        processes.close()
-    assert set(there) == {d.outbox_id for d in deliveries}
+        composing.close()
+        rendering.close()
+    assert there == here  # without an e-mail channel to build for: the content as rendered
+    assert set(built_there) == {d.outbox_id for d in deliveries}
     for delivery in deliveries:
-        content, rendered = there[delivery.outbox_id], here[delivery.outbox_id]
+        content, rendered = built_there[delivery.outbox_id], here[delivery.outbox_id]
         assert isinstance(content, dict)
         assert isinstance(rendered, dict)
-        built = content.pop(COMPOSED)  # the e-mail built there too, as it is sent
-        assert content == rendered
-        sender = mailbox(settings.email_from)
+        [built] = content.values()  # the e-mail built there, as it is sent, and nothing else
+        assert built.sender == sender
         expected = compose(replace(delivery, content=rendered), sender=sender, now=now)
         assert built.composed == expected
     html = there[deliveries[0].outbox_id]
@@ -200,8 +204,8 @@ def test_a_rendering_process_that_died_is_replaced(box: Outbox) -> None:
     try:
         first = processes.submit(deliveries, box.clock.now()).result(60)
         [child] = processes._children
-        child.kill()
-        child.wait()
+        child.process.kill()
+        child.process.wait()
         again = processes.submit(deliveries, box.clock.now()).result(60)
     finally:
         processes.close()

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
-from lealta.channels.email import COMPOSED, compose_ahead, message_id
-from lealta.config import Settings
+from lealta.channels.email import COMPOSED, compose_ahead, mailbox, message_id
 from lealta.errors import PermanentChannelError, TransientChannelError
 
 from .conftest import Mailroom, channel_for, delivery
@@ -171,15 +170,13 @@ def test_an_email_built_ahead_for_this_sender_goes_out_as_built(
 ) -> None:
     """A rendering process builds the e-mail with its content (compose_ahead); the channel
     sends those bytes, and builds its own when they were made for another sender."""
-    ours = Settings(  # type: ignore[call-arg]
-        _env_file=None, email_from="Shop <news@shop.example>", email_reply_to="care@shop.example"
-    )
-    theirs = Settings(_env_file=None, email_from="Other <hi@other.example>")  # type: ignore[call-arg]
+    ours = (mailbox("Shop <news@shop.example>"), mailbox("care@shop.example"))
+    theirs = (mailbox("Other <hi@other.example>"), None)
     at = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)  # not the channel's clock: shows whose
     run = []
-    for n, settings in enumerate((ours, theirs)):
+    for n, (sender, reply_to) in enumerate((ours, theirs)):
         plain = delivery(f"k{n}", outbox_id=n, email=f"p{n}@example.com")
-        built = compose_ahead(plain, settings, at)
+        built = compose_ahead(plain, sender, reply_to, at)
         assert built is not None
         run.append(replace(plain, content={**plain.content, COMPOSED: built}))
     with channel_for(smtp_port) as channel:
@@ -195,5 +192,5 @@ def test_an_email_built_ahead_for_this_sender_goes_out_as_built(
 
 
 def test_an_email_that_cannot_be_built_ahead_is_left_to_the_channel() -> None:
-    settings = Settings(_env_file=None, email_from="Shop <news@shop.example>")  # type: ignore[call-arg]
-    assert compose_ahead(delivery(subject=""), settings, dt.datetime.now(dt.UTC)) is None
+    sender = mailbox("Shop <news@shop.example>")
+    assert compose_ahead(delivery(subject=""), sender, None, dt.datetime.now(dt.UTC)) is None
