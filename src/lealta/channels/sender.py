@@ -28,7 +28,6 @@ from lealta.channels.dispatcher import (
     DispatchReport,
     Renderer,
     claim_due,
-    dispatch_due,
     release_claim,
     send_claimed,
     with_contents,
@@ -113,27 +112,15 @@ class Sender:
         self._threads: list[threading.Thread] = []
 
     def pass_(self) -> DispatchReport:
-        """One batch: claim, render, send, record."""
-        if self.ahead is None:
-            report = dispatch_due(
-                self.services,
-                self.channels,
-                limit=self.batch,
-                caps=self.caps,
-                quiet=self.quiet,
-                render=self.render,
-                pacer=self.pacer,
-                stop=self._stop,
-            )
-        else:
-            report = self._pass_ahead()
+        """One batch: claim, render, send, record. The batch is sent while the ones after it
+        (when it was full and a rendering process runs) are claimed and rendered in that
+        process; the report of the batch sent."""
+        report = self._pass()
         with self._total_lock:
             self.total.add(report)
         return report
 
-    def _pass_ahead(self) -> DispatchReport:
-        """One batch sent while the ones after it (when it was full) are claimed and rendered
-        in a rendering process; the report of the batch sent."""
+    def _pass(self) -> DispatchReport:
         queue = self._queue()
         if not queue:
             queue.append(self._claim())
