@@ -122,7 +122,13 @@ class RenderProcesses:
             )
             for d in deliveries
         ]
-        return self._child().submit(batch, now)
+        try:
+            child = self._child()
+        except OSError as exc:  # no process could be started: the sending thread renders it
+            failed: Future[Contents] = Future()
+            failed.set_exception(RuntimeError(f"no rendering process could be started: {exc}"))
+            return failed
+        return child.submit(batch, now)
 
     def _child(self) -> _Child:
         """The running process with the fewest batches in hand (one started in place of a

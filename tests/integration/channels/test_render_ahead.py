@@ -176,6 +176,20 @@ def test_a_failing_rendering_process_costs_no_message(
     assert all("html" in d.content for d in box.email.deliveries)
 
 
+def test_a_rendering_process_that_cannot_start_costs_no_message(
+    box: Outbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _mailing(box, 8)
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    with caplog.at_level(logging.WARNING, logger="lealta.channels.render_ahead"):
+        sender, report = _drained(box)
+    assert (report.sent, report.failed) == (8, 0)
+    assert sender.ahead is not None
+    assert sender.ahead.batches == 0
+    assert "no rendering process could be started" in caplog.text
+    assert _statuses(box) == {"sent": 8}
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
